@@ -1,0 +1,119 @@
+"""What each collection holds and which scope a record belongs to.
+
+This is the schema half of the contract; the server enforces it (backend/validation.py) and
+clients use the same names. A scope is the unit of access control and of replication:
+
+- ``ws``          the workspace: user profiles and public channels' records;
+- ``u:<user>``    one user's private space: read cursors, drafts, settings;
+- ``c:<channel>`` one channel (public, private, DM or group DM): its members and messages.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sync_protocol.wire import Value
+
+WORKSPACE = "ws"
+MAX_TEXT = 10_000
+MAX_NAME = 80
+MAX_TOPIC = 250
+CHANNEL_KINDS = ("public", "private", "dm", "group")
+
+
+class Field(NamedTuple):
+    type: type
+    #: Longest allowed string, or greatest allowed int.
+    limit: int | None = None
+    #: Written only by the server (author, per-channel number, ...); a client sending it is forging.
+    server: bool = False
+    #: Fixed at creation; a later change to it is refused.
+    immutable: bool = False
+    #: Must be present in the change that creates the record.
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+COLLECTIONS: dict[str, dict[str, Field]] = {
+    "users": {
+        "name": Field(str, MAX_NAME, required=True),
+        "email": Field(str, 254, server=True),
+        "role": Field(str, 16, server=True),
+        "deleted": Field(bool, server=True),
+    },
+    "channels": {
+        "name": Field(str, MAX_NAME, required=True),
+        "topic": Field(str, MAX_TOPIC),
+        "kind": Field(str, immutable=True, required=True, choices=CHANNEL_KINDS),
+        "created_by": Field(str, server=True),
+        "archived": Field(bool),
+        "deleted": Field(bool),
+    },
+    "members": {
+        "channel": Field(str, 80, immutable=True, required=True),
+        "user": Field(str, 80, immutable=True, required=True),
+        "left": Field(bool),
+    },
+    "messages": {
+        "channel": Field(str, 80, immutable=True, required=True),
+        "text": Field(str, MAX_TEXT, required=True),
+        "author": Field(str, server=True),
+        "n": Field(int, server=True),
+        "at": Field(int, server=True),
+        "deleted": Field(bool),
+    },
+    "reads": {
+        "channel": Field(str, 80, immutable=True, required=True),
+        "user": Field(str, 80, immutable=True, required=True),
+        "n": Field(int, 2**53, required=True),
+    },
+}
+
+
+class ScopeError(ValueError):
+    """The record's fields do not determine a scope (a required field is missing)."""
+
+
+def channel_scope(channel_id: str) -> str:
+    return f"c:{channel_id}"
+
+
+def user_scope(user_id: str) -> str:
+    return f"u:{user_id}"
+
+
+def scope_of(collection: str, record_id: str, fields: dict[str, Value]) -> str:
+    """The scope of a record, from its (immutable) fields. Shared vectors: vectors/scopes.json."""
+    if collection == "users":
+        return WORKSPACE
+    if collection == "channels":
+        kind = fields.get("kind")
+        if kind is None:
+            raise ScopeError("channels need a kind")
+        return WORKSPACE if kind == "public" else channel_scope(record_id)
+    if collection in ("members", "messages"):
+        channel = fields.get("channel")
+        if not isinstance(channel, str):
+            raise ScopeError(f"{collection} need a channel")
+        return channel_scope(channel)
+    if collection == "reads":
+        user = fields.get("user")
+        if not isinstance(user, str):
+            raise ScopeError("reads need a user")
+        return user_scope(user)
+    raise ScopeError(f"unknown collection {collection!r}")
+
+
+def member_id(channel_id: str, user_id: str) -> str:
+    """Membership ids are derived, so two devices adding the same person converge on one record."""
+    return f"{channel_id}:{user_id}"
+
+
+def read_id(user_id: str, channel_id: str) -> str:
+    return f"{user_id}:{channel_id}"
+
+
+def dm_id(user_a: str, user_b: str) -> str:
+    """A 1:1 DM's id is derived from both people, so both starting it offline meet in one DM."""
+    low, high = sorted((user_a, user_b))
+    return f"dm_{low}_{high}"

@@ -1,0 +1,66 @@
+"""The merge rule for records: a last-writer-wins register per field, ordered by HLC.
+
+Laws (property-tested in tests/unit/test_merge_properties.py, and shared with the JS
+implementation in frontend/src/sync/merge.js through sync_protocol/vectors/merge.json):
+
+Law 1. Idempotent:   apply(apply(s, c), c) == apply(s, c).
+Law 2. Commutative:  applying a set of changes in any order gives the same state.
+Law 3. Deterministic tie-break: when two writes carry the same HLC (which honest devices never
+       produce), the one whose value has the greater canonical JSON encoding wins, so even
+       forged duplicates converge.
+
+The module does not know whether it runs on the server, in a browser or in a test.
+A record is deleted by writing its tombstone field ``deleted = true``; like any field, the
+write with the greater clock wins.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import msgspec
+
+from sync_protocol.wire import Value
+
+
+class RecordState(msgspec.Struct):
+    """A record's current field values and, per field, the HLC of the write that set it."""
+
+    fields: dict[str, Value] = msgspec.field(default_factory=dict)
+    clocks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def canonical(value: Value) -> str:
+    """The encoding the tie-break compares; JSON.stringify gives the same text in JS."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def wins(new_hlc: str, new_value: Value, old_hlc: str | None, old_value: Value) -> bool:
+    """True when a write (new_hlc, new_value) replaces the held (old_hlc, old_value)."""
+    if old_hlc is None or new_hlc > old_hlc:
+        return True
+    if new_hlc < old_hlc:
+        return False
+    return canonical(new_value) > canonical(old_value)
+
+
+def apply(state: RecordState | None, fields: Mapping[str, Value], hlc: str) -> RecordState:
+    """Merge one change into a record's state and return the new state (the input is untouched)."""
+    merged = RecordState(dict(state.fields), dict(state.clocks)) if state else RecordState()
+    for name, value in fields.items():
+        if wins(hlc, value, merged.clocks.get(name), merged.fields.get(name)):
+            merged.fields[name] = value
+            merged.clocks[name] = hlc
+    return merged
+
+
+def changed_fields(state: RecordState | None, fields: Mapping[str, Value], hlc: str) -> dict[str, Value]:
+    """The subset of ``fields`` that would win against ``state`` (what a change really alters)."""
+    if state is None:
+        return dict(fields)
+    return {
+        name: value
+        for name, value in fields.items()
+        if wins(hlc, value, state.clocks.get(name), state.fields.get(name))
+    }

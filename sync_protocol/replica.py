@@ -1,0 +1,150 @@
+"""A device's replica, sans-I/O: confirmed state from the server plus pending changes on top.
+
+What a device shows is the confirmed state (what the server accepted, merged by merge.apply)
+with the device's pending mutations applied over it. An ack moves a mutation out of pending
+(its effect arrives as a confirmed change); a rejection drops it and remembers why. No rollback
+code exists because nothing optimistic is ever written into the confirmed state.
+
+The JS replica (frontend/src/sync/) follows the same rules; the Python one serves the CLI
+client, bots, the benchmarks and the property tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from sync_protocol import merge
+from sync_protocol.collections import ScopeError, channel_scope, read_id, scope_of
+from sync_protocol.hlc import Clock
+from sync_protocol.wire import PROTOCOL_VERSION, Change, Mutation, Rejection, SyncRequest, SyncResponse, Value
+
+Key = tuple[str, str]
+
+
+class Replica:
+    def __init__(self, device: str, user: str) -> None:
+        self.device = device
+        self.user = user
+        self.clock = Clock(device)
+        self.offset_ms = 0
+        self.records: dict[Key, merge.RecordState] = {}
+        self.scope_of: dict[Key, str] = {}
+        self.cursors: dict[str, int] = {}
+        self.pending: list[Mutation] = []
+        self.failed: dict[int, tuple[Mutation, Rejection]] = {}
+        self.next_mid = 1
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def write(self, collection: str, record_id: str, fields: dict[str, Value], wall_ms: int) -> Mutation:
+        """Record a local change: it shows at once and waits in pending until the server acks it."""
+        mutation = Mutation(
+            mid=self.next_mid,
+            collection=collection,
+            id=record_id,
+            fields=fields,
+            hlc=self.clock.tick(wall_ms + self.offset_ms),
+        )
+        self.next_mid += 1
+        self.pending.append(mutation)
+        return mutation
+
+    def sync_request(self, limit: int = 1000, max_changes: int = 500) -> SyncRequest:
+        return SyncRequest(
+            v=PROTOCOL_VERSION, changes=self.pending[:max_changes], cursors=dict(self.cursors), limit=limit
+        )
+
+    def restamp(self, wall_ms: int) -> None:
+        """After a clock error: stamp every pending mutation again from corrected time."""
+        self.pending = [
+            msgspec.structs.replace(m, hlc=self.clock.tick(wall_ms + self.offset_ms)) for m in self.pending
+        ]
+
+    # --- receiving ---------------------------------------------------------------------------
+
+    def apply_response(self, response: SyncResponse, wall_ms: int) -> None:
+        self.offset_ms = response.server_time - wall_ms
+        acked = set(response.acks)
+        rejected = {r.mid: r for r in response.rejections}
+        still: list[Mutation] = []
+        for mutation in self.pending:
+            if mutation.mid in rejected:
+                self.failed[mutation.mid] = (mutation, rejected[mutation.mid])
+            elif mutation.mid not in acked:
+                still.append(mutation)
+        self.pending = still
+        self.apply_changes(response.changes, wall_ms)
+        for scope, seq in response.cursors.items():
+            self.cursors[scope] = max(seq, self.cursors.get(scope, 0))
+        if response.scopes:
+            self.drop_scopes_except(set(response.scopes))
+
+    def apply_changes(self, changes: Iterable[Change], wall_ms: int) -> None:
+        for change in changes:
+            key = (change.collection, change.id)
+            self.records[key] = merge.apply(self.records.get(key), change.fields, change.hlc)
+            self.scope_of[key] = change.scope
+            self.clock.observe(change.hlc, wall_ms + self.offset_ms)
+
+    def drop_scopes_except(self, visible: set[str]) -> None:
+        """Access lost: forget every record of a scope the user may no longer see."""
+        for key in [k for k, scope in self.scope_of.items() if scope not in visible]:
+            del self.records[key]
+            del self.scope_of[key]
+        for scope in [s for s in self.cursors if s not in visible]:
+            del self.cursors[scope]
+
+    # --- reading (confirmed + pending) -------------------------------------------------------
+
+    def record(self, collection: str, record_id: str) -> dict[str, Value] | None:
+        state = self.records.get((collection, record_id))
+        for mutation in self.pending:
+            if (mutation.collection, mutation.id) == (collection, record_id):
+                state = merge.apply(state, mutation.fields, mutation.hlc)
+        return dict(state.fields) if state else None
+
+    def collection(self, collection: str) -> dict[str, dict[str, Value]]:
+        ids = {rid for (col, rid) in self.records if col == collection}
+        ids |= {m.id for m in self.pending if m.collection == collection}
+        return {rid: fields for rid in ids if (fields := self.record(collection, rid)) is not None}
+
+    def messages(self, channel_id: str) -> list[tuple[str, dict[str, Value], bool]]:
+        """A channel's messages in display order: sent ones by ``n``, then pending ones in the
+        order they were written. Each item is ``(id, fields, pending)``."""
+        sent: list[tuple[int, str, dict[str, Value]]] = []
+        unsent: list[tuple[str, dict[str, Value]]] = []
+        pending_ids = [m.id for m in self.pending if m.collection == "messages"]
+        for rid, fields in self.collection("messages").items():
+            if fields.get("channel") != channel_id:
+                continue
+            n = fields.get("n")
+            if isinstance(n, int):
+                sent.append((n, rid, fields))
+            else:
+                unsent.append((rid, fields))
+        unsent.sort(key=lambda item: pending_ids.index(item[0]) if item[0] in pending_ids else len(pending_ids))
+        return [(rid, f, False) for _, rid, f in sorted(sent, key=lambda s: s[0])] + [
+            (rid, f, True) for rid, f in unsent
+        ]
+
+    def unread(self, channel_id: str) -> int:
+        """Unread count = the channel's last message number - my read cursor. Never stored."""
+        numbers = [
+            n
+            for fields in self.collection("messages").values()
+            if fields.get("channel") == channel_id and isinstance(n := fields.get("n"), int)
+        ]
+        read = self.record("reads", read_id(self.user, channel_id)) or {}
+        cursor = read.get("n")
+        return max(0, max(numbers, default=0) - (cursor if isinstance(cursor, int) else 0))
+
+    def scope_for_pending(self, mutation: Mutation) -> str | None:
+        try:
+            return scope_of(mutation.collection, mutation.id, self.record(mutation.collection, mutation.id) or {})
+        except ScopeError:
+            return None
+
+
+__all__ = ["Replica", "channel_scope"]
