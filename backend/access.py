@@ -1,0 +1,120 @@
+"""Who may write what: every pushed change is checked here against its author's rights.
+
+The author is the session's user, never a field of the payload. Rules, by collection:
+
+- users     — you may rename yourself; nothing else.
+- channels  — anyone creates one (a 1:1 DM's id must name you); members edit it; kind is fixed.
+- members   — you may join a public channel, or add yourself to a channel you created; the
+              creator and the members of a private or group channel add others; you may leave;
+              only the creator or an admin removes someone else. A DM holds exactly its two people.
+- messages  — members post in channels that are not archived; only the author edits the text;
+              the author or an admin deletes.
+- reads     — only your own read cursors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from backend.storage.base import Storage, StoredRecord
+from sync_protocol.wire import Value
+
+ADMIN_ROLES = frozenset({"owner", "admin"})
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _forbid(reason: str) -> Rejected:
+    return Rejected("forbidden", reason)
+
+
+def dm_people(channel_id: str) -> tuple[str, ...]:
+    """The two user ids a 1:1 DM id is made of (``dm_<a>_<b>``)."""
+    parts = channel_id.split("_")
+    return tuple(parts[1:]) if len(parts) == 3 and parts[0] == "dm" else ()
+
+
+class Access:
+    def __init__(self, store: Storage, user_id: str, role: str) -> None:
+        self.store = store
+        self.user = user_id
+        self.admin = role in ADMIN_ROLES
+
+    def check(
+        self, collection: str, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
+    ) -> None:
+        """Raise Rejected unless this user may apply ``fields`` to the record."""
+        current = existing.state.fields if existing else {}
+        merged = {**current, **fields}
+        if collection == "users":
+            self._users(record_id, existing)
+        elif collection == "channels":
+            self._channels(record_id, existing, merged)
+        elif collection == "members":
+            self._members(merged, current, fields)
+        elif collection == "messages":
+            self._messages(existing, merged, fields)
+        elif collection == "reads":
+            if merged.get("user") != self.user:
+                raise _forbid("read cursors are private to their owner")
+
+    def _users(self, record_id: str, existing: StoredRecord | None) -> None:
+        if existing is None or record_id != self.user:
+            raise _forbid("you may change only your own profile")
+
+    def _channels(self, record_id: str, existing: StoredRecord | None, merged: Mapping[str, Value]) -> None:
+        if existing is None:
+            if merged.get("kind") == "dm" and self.user not in dm_people(record_id):
+                raise _forbid("a direct message's id must be dm_<you>_<them>, ids sorted")
+            return
+        if not (self.store.is_member(record_id, self.user) or self.admin):
+            raise _forbid("only members of a channel may change it")
+
+    def _members(self, merged: Mapping[str, Value], current: Mapping[str, Value], fields: Mapping[str, Value]) -> None:
+        channel_id, target = str(merged["channel"]), str(merged["user"])
+        channel = self.store.get_record("channels", channel_id)
+        if channel is None or channel.state.fields.get("deleted") is True:
+            raise Rejected("not_found", f"there is no channel {channel_id}")
+        if self.store.account(target) is None:
+            raise Rejected("not_found", f"there is no user {target}")
+        info = channel.state.fields
+        kind, creator = info.get("kind"), info.get("created_by")
+        is_creator = creator == self.user
+        is_member = self.store.is_member(channel_id, self.user)
+        leaving = fields.get("left") is True
+        if kind == "dm" and target not in dm_people(channel_id):
+            raise _forbid("a direct message holds exactly its two people")
+        if target == self.user:
+            if leaving or is_member or is_creator or kind == "public" or (self.admin and kind != "dm"):
+                return
+            raise _forbid("this channel is private: a member must add you")
+        if leaving and current.get("left") is not True:
+            if is_creator or (self.admin and kind != "dm"):
+                return
+            raise _forbid("only the channel's creator or an admin may remove someone")
+        if is_creator or (is_member and kind in ("public", "private", "group")) or (self.admin and kind != "dm"):
+            return
+        raise _forbid("only members of this channel may add people to it")
+
+    def _messages(
+        self, existing: StoredRecord | None, merged: Mapping[str, Value], fields: Mapping[str, Value]
+    ) -> None:
+        channel_id = str(merged["channel"])
+        is_member = self.store.is_member(channel_id, self.user)
+        if existing is None:
+            if not is_member:
+                raise _forbid("you are not a member of this channel")
+            channel = self.store.get_record("channels", channel_id)
+            if channel is not None and channel.state.fields.get("archived") is True:
+                raise Rejected("archived", "this channel is archived and read-only")
+            return
+        author = existing.state.fields.get("author")
+        if "text" in fields and author != self.user:
+            raise _forbid("only the author may edit a message")
+        if "deleted" in fields and author != self.user and not (self.admin and is_member):
+            raise _forbid("only the author or an admin may delete a message")

@@ -1,0 +1,59 @@
+"""create_app(settings): assemble storage, services and the HTTP shell into one Litestar app."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+
+from backend import ids
+from backend.accounts import AccountService
+from backend.errors import EXCEPTION_HANDLERS
+from backend.http import accounts as accounts_routes
+from backend.http.context import Services, current_session
+from backend.http.live import live
+from backend.http.static import frontend_routes, security_headers
+from backend.http.sync import sync
+from backend.live import Hub
+from backend.settings import Settings
+from backend.storage.sqlite import SqliteStorage
+from backend.sync_service import SyncService
+
+log = logging.getLogger("teamtalk")
+
+
+def build_services(settings: Settings) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqliteStorage(settings.database)
+    hub = Hub()
+    sync_service = SyncService(store, settings, hub)
+    return Services(settings, store, sync_service, AccountService(store, sync_service, settings), hub)
+
+
+def _secret(found: Services) -> str:
+    secret = found.store.get_setting("csrf_secret")
+    if secret is None:
+        secret = ids.token()
+        with found.store.transaction():
+            found.store.set_setting("csrf_secret", secret)
+    return secret
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    found = build_services(settings)
+    return Litestar(
+        route_handlers=[sync, live, *accounts_routes.ROUTES, *frontend_routes(settings.frontend_dir)],
+        dependencies={"current": Provide(current_session)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        csrf_config=CSRFConfig(secret=_secret(found), cookie_secure=settings.secure_cookies),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
+        request_max_body_size=settings.max_body_bytes,
+        middleware=[security_headers],
+        state={"services": found},  # type: ignore[dict-item]
+        on_shutdown=[lambda: found.store.close()],
+        openapi_config=None,
+    )

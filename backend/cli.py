@@ -1,0 +1,88 @@
+"""The `teamtalk` command: serve the app, add people.
+
+Errors a person can fix are printed as one line on stderr with exit status 2 (usage) or 1
+(the request failed); tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from backend.settings import Settings
+
+DEFAULT_DATA = Path("data")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from backend.app import create_app
+
+    settings = Settings(data_dir=args.data, host=args.host, port=args.port)
+    app = create_app(settings)
+    print(f"TeamTalk on http://{args.host}:{args.port}  (data: {args.data.resolve()})", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=1 << 20,
+                ws_ping_interval=30, ws_ping_timeout=30)
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from backend.accounts import now_ms
+    from backend.app import build_services
+    from backend.errors import ApiError
+
+    if not args.password_stdin:
+        print("teamtalk: pass the password on standard input with --password-stdin", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    found = build_services(Settings(data_dir=args.data))
+    try:
+        first = found.accounts.needs_owner()
+        account = found.accounts.create_account(
+            args.name, args.email, password, "admin" if args.admin else "member", now_ms()
+        )
+    except ApiError as exc:
+        print(f"teamtalk: {exc.body.detail}", file=sys.stderr)
+        return 1
+    finally:
+        found.store.close()
+    what = "created the workspace; owner" if first else account.role
+    print(f"added {account.name} <{account.email}> ({what}), id {account.id}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="teamtalk", description="TeamTalk: an offline-first team workspace.")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
+    serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+
+    user = commands.add_parser("user", help="manage people").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="add a person (the first one added creates the workspace)")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--admin", action="store_true", help="make them an admin")
+    add.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
+    add.set_defaults(run=_user_add)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Litestar shell: thin controllers that decode, call one service, and encode."""

@@ -1,0 +1,88 @@
+"""GET /api/live: the live WebSocket (new changes, typing, presence).
+
+It checks the session and the Origin like any other request: a browser on another site
+cannot ride the user's cookie into this socket. Clients without an Origin header (bots, the
+Python client) are not browsers and cannot be tricked that way, so they are let in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.datastructures import State
+from litestar.exceptions import WebSocketDisconnect
+
+from backend.errors import ApiError
+from backend.http.context import SESSION_COOKIE, Services, now_ms, services
+from backend.live import Connection, Format, encode_frame
+from sync_protocol.wire import Hello, Ping, Pong, Typing, live_json_decoder, live_msgpack_decoder
+
+CLOSE_SIGNED_OUT = 4401
+CLOSE_FOREIGN_ORIGIN = 4403
+
+
+def origin_allowed(origin: str | None, host: str, found: Services) -> bool:
+    if origin is None:
+        return True
+    if origin in found.settings.extra_origins:
+        return True
+    return urlsplit(origin).netloc == host
+
+
+@websocket("/api/live")
+async def live(socket: WebSocket[object, object, State]) -> None:
+    found = services(socket.app.state)
+    await socket.accept()
+    if not origin_allowed(socket.headers.get("origin"), socket.headers.get("host", ""), found):
+        await socket.close(code=CLOSE_FOREIGN_ORIGIN, reason="this origin may not open the live channel")
+        return
+    try:
+        current = found.accounts.authenticate(socket.cookies.get(SESSION_COOKIE), now_ms())
+    except ApiError as exc:
+        await socket.close(code=CLOSE_SIGNED_OUT, reason=exc.body.detail)
+        return
+    fmt: Format = "msgpack" if socket.query_params.get("format") == "msgpack" else "json"
+    conn = Connection(current.user_id, current.device_id, fmt)
+    found.hub.join(conn, found.sync.visible_scopes(current.user_id))
+    conn.offer(encode_frame(Hello(server_time=now_ms(), user=current.user_id, online=found.hub.online()), fmt))
+    writer = asyncio.create_task(_write(socket, conn))
+    try:
+        await _read(socket, conn, found)
+    finally:
+        found.hub.leave(conn)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+
+async def _write(socket: WebSocket[object, object, State], conn: Connection) -> None:
+    binary = conn.format == "msgpack"
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        while (data := await conn.queue.get()) is not None:
+            if binary:
+                await socket.send_bytes(data)
+            else:
+                await socket.send_text(data.decode())
+        await socket.close(code=CLOSE_SIGNED_OUT, reason="signed out")
+
+
+async def _read(socket: WebSocket[object, object, State], conn: Connection, found: Services) -> None:
+    decoder = live_msgpack_decoder if conn.format == "msgpack" else live_json_decoder
+    while True:
+        message = await socket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("bytes") or (message.get("text") or "").encode()
+        try:
+            frame = decoder.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue  # an unknown frame from a newer client: ignore it, as the evolution rules say
+        if isinstance(frame, Typing):
+            if frame.scope in conn.scopes and frame.scope.startswith("c:"):
+                found.hub.publish(frame.scope, Typing(scope=frame.scope, user=conn.user_id), skip=conn)
+        elif isinstance(frame, Ping):
+            conn.offer(encode_frame(Pong(server_time=now_ms()), conn.format))

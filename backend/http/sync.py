@@ -1,0 +1,52 @@
+"""POST /api/sync: push and pull in one round trip (MessagePack or JSON)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.datastructures import State
+
+from backend.accounts import CurrentSession
+from backend.errors import ApiError
+from backend.http.context import now_ms, services
+from sync_protocol.wire import JSON, MSGPACK, SUPPORTED_VERSIONS, SyncRequest, decode, encode
+
+
+class _Versioned(msgspec.Struct):
+    v: int = 0
+
+
+def _reply_type(request: Request[object, object, State], request_type: str) -> str:
+    accept = request.headers.get("accept", "")
+    if MSGPACK in accept:
+        return MSGPACK
+    if JSON in accept:
+        return JSON
+    return request_type
+
+
+def decode_sync_request(body: bytes, content_type: str) -> SyncRequest:
+    """Decode, telling an outdated client to update before anything else is judged."""
+    try:
+        version = decode(body, _Versioned, content_type).v
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ApiError(400, "bad_request", f"the body is not a sync request: {exc}") from None
+    if version not in SUPPORTED_VERSIONS:
+        raise ApiError(
+            426, "update_required",
+            f"this server speaks sync protocol {max(SUPPORTED_VERSIONS)}; the app is on {version}; reload to update",
+        )
+    try:
+        return decode(body, SyncRequest, content_type)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+
+
+@post("/api/sync", status_code=200)
+async def sync(request: Request[object, object, State], current: CurrentSession) -> Response[bytes]:
+    content_type = request.headers.get("content-type", JSON)
+    body = await request.body()
+    sync_request = decode_sync_request(body, content_type)
+    reply = services(request.app.state).sync.sync(current, sync_request, now_ms())
+    media = _reply_type(request, MSGPACK if content_type.startswith(MSGPACK) else JSON)
+    return Response(encode(reply, media), media_type=media)

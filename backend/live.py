@@ -1,0 +1,118 @@
+"""The live hub: which connection hears which scope, presence, and fan-out of frames.
+
+In-process for the embedded default; in scale-out mode a message bus carries ``publish`` calls
+between server processes and each process keeps its own hub. Frames are encoded once per
+format and the same bytes go to every listener. Each connection has a bounded queue drained by
+its own writer task, so one slow phone never delays everyone else: when its queue is full it is
+disconnected and catches up with /api/sync when it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+import msgspec
+
+from sync_protocol.wire import Change, Changes, Live, Presence, json_encoder, msgpack_encoder
+
+Format = Literal["json", "msgpack"]
+QUEUE_LIMIT = 1000
+
+
+class Connection:
+    def __init__(self, user_id: str, device_id: str, fmt: Format) -> None:
+        self.user_id = user_id
+        self.device_id = device_id
+        self.format: Format = fmt
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.scopes: set[str] = set()
+
+    def offer(self, data: bytes) -> None:
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            self.close()
+
+    def close(self) -> None:
+        """Ask the writer to end the connection (it drops what is queued)."""
+        while True:
+            try:
+                self.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+        self.queue.put_nowait(None)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._by_scope: dict[str, set[Connection]] = {}
+        self._by_user: dict[str, set[Connection]] = {}
+
+    # --- membership of the hub ----------------------------------------------------------------
+
+    def join(self, conn: Connection, scopes: list[str]) -> None:
+        first = conn.user_id not in self._by_user
+        self._by_user.setdefault(conn.user_id, set()).add(conn)
+        self._subscribe(conn, set(scopes))
+        if first:
+            self.publish("ws", Presence(user=conn.user_id, status="online"))
+
+    def leave(self, conn: Connection) -> None:
+        self._subscribe(conn, set())
+        mine = self._by_user.get(conn.user_id)
+        if mine is not None:
+            mine.discard(conn)
+            if not mine:
+                del self._by_user[conn.user_id]
+                self.publish("ws", Presence(user=conn.user_id, status="offline"))
+
+    def online(self) -> list[str]:
+        return sorted(self._by_user)
+
+    def connections(self) -> int:
+        return sum(len(c) for c in self._by_user.values())
+
+    def disconnect_device(self, device_id: str) -> None:
+        for conns in self._by_user.values():
+            for conn in conns:
+                if conn.device_id == device_id:
+                    conn.close()
+
+    def _subscribe(self, conn: Connection, scopes: set[str]) -> None:
+        for scope in conn.scopes - scopes:
+            listeners = self._by_scope.get(scope)
+            if listeners is not None:
+                listeners.discard(conn)
+                if not listeners:
+                    del self._by_scope[scope]
+        for scope in scopes - conn.scopes:
+            self._by_scope.setdefault(scope, set()).add(conn)
+        conn.scopes = scopes
+
+    # --- the Fanout interface of the sync service ----------------------------------------
+
+    def resubscribe(self, user_id: str, scopes: list[str]) -> None:
+        wanted = set(scopes)
+        for conn in self._by_user.get(user_id, ()):
+            self._subscribe(conn, wanted)
+
+    def publish_changes(self, scope: str, prev: int, changes: list[Change]) -> None:
+        self.publish(scope, Changes(scope=scope, prev=prev, changes=changes))
+
+    def publish(self, scope: str, frame: Live, skip: Connection | None = None) -> None:
+        listeners = self._by_scope.get(scope)
+        if not listeners:
+            return
+        encoded: dict[Format, bytes] = {}
+        for conn in list(listeners):
+            if conn is skip:
+                continue
+            data = encoded.get(conn.format)
+            if data is None:
+                data = encoded[conn.format] = encode_frame(frame, conn.format)
+            conn.offer(data)
+
+
+def encode_frame(frame: msgspec.Struct, fmt: Format) -> bytes:
+    return msgpack_encoder.encode(frame) if fmt == "msgpack" else json_encoder.encode(frame)

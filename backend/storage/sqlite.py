@@ -1,0 +1,301 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Durability: ``synchronous=FULL`` makes every COMMIT reach the disk before ``transaction()``
+returns, so an acked push survives ``kill -9`` and power loss alike. One connection serves the
+whole (single-threaded, asyncio) server; WAL lets the CLI and Datasette read alongside it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import msgspec
+
+from backend.storage.base import Account, DeviceSession, NewChange, StoredRecord
+from sync_protocol.merge import RecordState
+from sync_protocol.wire import Change, Value
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    collection TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL,
+    fields TEXT NOT NULL, clocks TEXT NOT NULL,
+    PRIMARY KEY (collection, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_channel_name ON records (json_extract(fields, '$.name'))
+    WHERE collection = 'channels';
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY,              -- gap-free: rowids, never deleted, inserted in transactions
+    scope TEXT NOT NULL, collection TEXT NOT NULL, record_id TEXT NOT NULL,
+    hlc TEXT NOT NULL, author TEXT NOT NULL, device TEXT NOT NULL, mid INTEGER NOT NULL,
+    received_at INTEGER NOT NULL, fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_scope ON changes (scope, seq);
+CREATE INDEX IF NOT EXISTS changes_by_record ON changes (collection, record_id, seq);
+CREATE TABLE IF NOT EXISTS scope_heads (scope TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS channel_numbers (channel TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS memberships (
+    channel TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (channel, user)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user, channel);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
+    password_hash TEXT NOT NULL, created INTEGER NOT NULL, deactivated INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+    last_mid INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS rejections (
+    device TEXT NOT NULL, mid INTEGER NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (device, mid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS invites (
+    token_hash TEXT PRIMARY KEY, created_by TEXT NOT NULL, created INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+);
+"""
+
+_fields_decoder = msgspec.json.Decoder(dict[str, Value])
+_clocks_decoder = msgspec.json.Decoder(dict[str, str])
+_encode = msgspec.json.encode
+
+
+class SqliteStorage:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._depth = 0
+        self._on_commit: list[Callable[[], None]] = []
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; nested uses join the outer one. Commits durably or rolls back."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._on_commit.clear()
+            self._db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._db.execute("COMMIT")
+        callbacks, self._on_commit = self._on_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the outermost transaction has committed (dropped on rollback)."""
+        if self._depth:
+            self._on_commit.append(callback)
+        else:
+            callback()
+
+    # --- records and the change log --------------------------------------------------------
+
+    def get_record(self, collection: str, record_id: str) -> StoredRecord | None:
+        row = self._db.execute(
+            "SELECT scope, fields, clocks FROM records WHERE collection = ? AND id = ?", (collection, record_id)
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredRecord(row[0], RecordState(_fields_decoder.decode(row[1]), _clocks_decoder.decode(row[2])))
+
+    def put_record(self, collection: str, record_id: str, record: StoredRecord) -> None:
+        self._db.execute(
+            "INSERT INTO records (collection, id, scope, fields, clocks) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks",
+            (collection, record_id, record.scope, _encode(record.state.fields), _encode(record.state.clocks)),
+        )
+
+    def append_change(self, change: NewChange) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO changes (scope, collection, record_id, hlc, author, device, mid, received_at, fields) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                change.scope, change.collection, change.id, change.hlc, change.author, change.device,
+                change.mid, change.received_at, _encode(change.fields),
+            ),
+        )
+        seq = cursor.lastrowid
+        assert seq is not None
+        self._db.execute(
+            "INSERT INTO scope_heads (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
+            (change.scope, seq),
+        )
+        return seq
+
+    def scope_head(self, scope: str) -> int:
+        row = self._db.execute("SELECT seq FROM scope_heads WHERE scope = ?", (scope,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def changes_after(self, scope: str, after: int, limit: int) -> list[Change]:
+        rows = self._db.execute(
+            "SELECT seq, collection, record_id, hlc, author, fields FROM changes "
+            "WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (scope, after, limit),
+        ).fetchall()
+        decode = _fields_decoder.decode
+        return [Change(seq, scope, col, rid, hlc, author, decode(fields)) for seq, col, rid, hlc, author, fields in rows]
+
+    def next_message_number(self, channel_id: str) -> int:
+        row = self._db.execute(
+            "INSERT INTO channel_numbers (channel, n) VALUES (?, 1) "
+            "ON CONFLICT (channel) DO UPDATE SET n = n + 1 RETURNING n",
+            (channel_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def channel_name_taken(self, name: str, except_id: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM records WHERE collection = 'channels' AND json_extract(fields, '$.name') = ? "
+            "AND id != ? AND json_extract(fields, '$.kind') IN ('public', 'private') "
+            "AND coalesce(json_extract(fields, '$.deleted'), 0) = 0 LIMIT 1",
+            (name, except_id),
+        ).fetchone()
+        return row is not None
+
+    # --- memberships -------------------------------------------------------------------------
+
+    def set_membership(self, channel_id: str, user_id: str, active: bool) -> None:
+        if active:
+            self._db.execute("INSERT OR IGNORE INTO memberships (channel, user) VALUES (?, ?)", (channel_id, user_id))
+        else:
+            self._db.execute("DELETE FROM memberships WHERE channel = ? AND user = ?", (channel_id, user_id))
+
+    def is_member(self, channel_id: str, user_id: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM memberships WHERE channel = ? AND user = ?", (channel_id, user_id)
+        ).fetchone()
+        return row is not None
+
+    def channels_of(self, user_id: str) -> list[str]:
+        rows = self._db.execute("SELECT channel FROM memberships WHERE user = ? ORDER BY channel", (user_id,))
+        return [r[0] for r in rows]
+
+    def members_of(self, channel_id: str) -> list[str]:
+        rows = self._db.execute("SELECT user FROM memberships WHERE channel = ? ORDER BY user", (channel_id,))
+        return [r[0] for r in rows]
+
+    # --- devices -----------------------------------------------------------------------------
+
+    def rejection(self, device_id: str, mid: int) -> tuple[str, str] | None:
+        row = self._db.execute(
+            "SELECT code, reason FROM rejections WHERE device = ? AND mid = ?", (device_id, mid)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def save_rejection(self, device_id: str, mid: int, code: str, reason: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO rejections (device, mid, code, reason) VALUES (?, ?, ?, ?)",
+            (device_id, mid, code, reason),
+        )
+
+    def set_last_mid(self, device_id: str, mid: int) -> None:
+        self._db.execute("UPDATE sessions SET last_mid = ? WHERE id = ?", (mid, device_id))
+
+    # --- accounts, sessions, invites, settings -------------------------------------------
+
+    def count_accounts(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM accounts").fetchone()[0])
+
+    def add_account(self, account: Account) -> None:
+        self._db.execute(
+            "INSERT INTO accounts (id, email, name, role, password_hash, created, deactivated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account.id, account.email, account.name, account.role, account.password_hash, account.created,
+             int(account.deactivated)),
+        )
+
+    def _account(self, where: str, value: str) -> Account | None:
+        row = self._db.execute(
+            f"SELECT id, email, name, role, password_hash, created, deactivated FROM accounts WHERE {where} = ?",
+            (value,),
+        ).fetchone()
+        return Account(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) if row else None
+
+    def account_by_email(self, email: str) -> Account | None:
+        return self._account("email", email)
+
+    def account(self, user_id: str) -> Account | None:
+        return self._account("id", user_id)
+
+    def add_session(self, session: DeviceSession, token_hash: str) -> None:
+        self._db.execute(
+            "INSERT INTO sessions (id, token_hash, user_id, name, created, last_seen, last_mid, revoked) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (session.id, token_hash, session.user_id, session.name, session.created, session.last_seen,
+             session.last_mid, int(session.revoked)),
+        )
+
+    _SESSION_COLUMNS = "id, user_id, name, created, last_seen, last_mid, revoked"
+
+    def _session(self, where: str, value: str) -> DeviceSession | None:
+        row = self._db.execute(f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE {where} = ?", (value,)).fetchone()
+        return DeviceSession(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) if row else None
+
+    def session_by_token(self, token_hash: str) -> DeviceSession | None:
+        return self._session("token_hash", token_hash)
+
+    def session(self, device_id: str) -> DeviceSession | None:
+        return self._session("id", device_id)
+
+    def sessions_of(self, user_id: str) -> list[DeviceSession]:
+        rows = self._db.execute(
+            f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE user_id = ? AND revoked = 0 ORDER BY created",
+            (user_id,),
+        ).fetchall()
+        return [DeviceSession(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    def touch_session(self, device_id: str, now: int) -> None:
+        self._db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, device_id))
+
+    def revoke_session(self, device_id: str) -> None:
+        self._db.execute("UPDATE sessions SET revoked = 1 WHERE id = ?", (device_id,))
+
+    def add_invite(self, token_hash: str, created_by: str, created: int, expires: int) -> None:
+        self._db.execute(
+            "INSERT INTO invites (token_hash, created_by, created, expires) VALUES (?, ?, ?, ?)",
+            (token_hash, created_by, created, expires),
+        )
+
+    def invite_valid(self, token_hash: str, now: int) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM invites WHERE token_hash = ? AND expires > ?", (token_hash, now)
+        ).fetchone()
+        return row is not None
+
+    def get_setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

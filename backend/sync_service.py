@@ -1,0 +1,250 @@
+"""The sync core on the server: apply a device's push, then answer its pull.
+
+Sans-I/O apart from the storage interface: time arrives as ``now_ms``; live fan-out goes to an
+injected Fanout after each commit. Rules (PROTOCOL.md, "Rules the server keeps"):
+
+Rule 1. A push is schema-checked whole first (validation.py); then, in ONE transaction, each
+        mutation is applied or rejected in order and the device's last mutation counter is
+        written with the effects, so an acked push survives a crash and a retry applies nothing twice.
+Rule 2. Server-only fields (``author``, ``n``, ``at``, ``created_by``) come from the session and
+        the server, stamped with the mutation's own clock.
+Rule 3. A membership change updates the derived memberships table in the same transaction and
+        re-subscribes the person's live connections after the commit.
+Rule 4. Fan-out happens only after COMMIT: nobody hears of a change that could still roll back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from backend.access import Access, Rejected
+from backend.settings import Settings
+from backend.storage.base import NewChange, Storage, StoredRecord
+from backend.validation import validate_push
+from sync_protocol import merge
+from sync_protocol.collections import COLLECTIONS, WORKSPACE, ScopeError, channel_scope, scope_of, user_scope
+from sync_protocol.collections import member_id as make_member_id
+from sync_protocol.collections import read_id as make_read_id
+from sync_protocol.hlc import Clock
+from sync_protocol.wire import PROTOCOL_VERSION, Change, Rejection, SyncRequest, SyncResponse, Value
+
+SERVER_DEVICE = "server"
+
+
+class Fanout(Protocol):
+    """Where committed changes go live (backend/live.py; a message bus in scale-out mode)."""
+
+    def publish_changes(self, scope: str, prev: int, changes: list[Change]) -> None: ...
+    def resubscribe(self, user_id: str, scopes: list[str]) -> None: ...
+
+
+class NoFanout:
+    def publish_changes(self, scope: str, prev: int, changes: list[Change]) -> None:
+        pass
+
+    def resubscribe(self, user_id: str, scopes: list[str]) -> None:
+        pass
+
+
+class Actor(Protocol):
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
+class SyncService:
+    def __init__(self, store: Storage, settings: Settings, fanout: Fanout | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.fanout: Fanout = fanout or NoFanout()
+        self.clock = Clock(SERVER_DEVICE)
+
+    # --- the round trip ----------------------------------------------------------------------
+
+    def sync(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
+        acks, rejections = self.push(actor, request, now_ms) if request.changes else ([], [])
+        limit = max(1, min(request.limit, self.settings.max_page))
+        changes, cursors, scopes, more = self.pull(actor.user_id, request.cursors, limit)
+        return SyncResponse(
+            v=PROTOCOL_VERSION,
+            server_time=now_ms,
+            acks=acks,
+            rejections=rejections,
+            changes=changes,
+            cursors=cursors,
+            scopes=scopes,
+            more=more,
+        )
+
+    def push(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
+        validate_push(request.changes, actor.device_id, now_ms, self.settings)
+        acks: list[int] = []
+        rejections: list[Rejection] = []
+        heads: dict[str, int] = {}
+        written: dict[str, list[Change]] = {}
+        members_changed: set[str] = set()
+        access = Access(self.store, actor.user_id, actor.role)
+        with self.store.transaction():
+            device = self.store.session(actor.device_id)
+            last_mid = device.last_mid if device else 0
+            for mutation in request.changes:
+                if mutation.mid <= last_mid:
+                    earlier = self.store.rejection(actor.device_id, mutation.mid)
+                    if earlier:
+                        rejections.append(Rejection(mutation.mid, *earlier))
+                    else:
+                        acks.append(mutation.mid)
+                    continue
+                try:
+                    change = self._apply(
+                        access, actor.user_id, actor.device_id, mutation.mid, mutation.collection,
+                        mutation.id, mutation.fields, mutation.hlc, now_ms, heads, members_changed,
+                    )
+                except Rejected as exc:
+                    self.store.save_rejection(actor.device_id, mutation.mid, exc.code, exc.reason)
+                    rejections.append(Rejection(mutation.mid, exc.code, exc.reason))
+                else:
+                    acks.append(mutation.mid)
+                    written.setdefault(change.scope, []).append(change)
+                self.clock.observe(mutation.hlc, now_ms)
+                last_mid = mutation.mid
+            self.store.set_last_mid(actor.device_id, last_mid)
+            self.store.after_commit(lambda: self._publish(heads, written, members_changed))
+        return acks, rejections
+
+    def write_as_server(self, author: str, writes: list[tuple[str, str, dict[str, Value]]], now_ms: int) -> None:
+        """Changes the server makes itself (a new account's profile, joining #general, ...).
+        They go through the same log and merge as a device's, without the rights check."""
+        heads: dict[str, int] = {}
+        written: dict[str, list[Change]] = {}
+        members_changed: set[str] = set()
+        with self.store.transaction():
+            for collection, record_id, fields in writes:
+                change = self._apply(
+                    None, author, SERVER_DEVICE, 0, collection, record_id, fields,
+                    self.clock.tick(now_ms), now_ms, heads, members_changed,
+                )
+                written.setdefault(change.scope, []).append(change)
+            self.store.after_commit(lambda: self._publish(heads, written, members_changed))
+
+    def pull(
+        self, user_id: str, cursors: Mapping[str, int], limit: int
+    ) -> tuple[list[Change], dict[str, int], list[str], bool]:
+        scopes = self.visible_scopes(user_id)
+        changes: list[Change] = []
+        new_cursors: dict[str, int] = {}
+        remaining = limit
+        more = False
+        for scope in scopes:
+            after = max(0, cursors.get(scope, 0))
+            if remaining == 0:
+                new_cursors[scope] = after
+                more = more or self.store.scope_head(scope) > after
+                continue
+            batch = self.store.changes_after(scope, after, remaining)
+            changes.extend(batch)
+            remaining -= len(batch)
+            new_cursors[scope] = batch[-1].seq if batch else after
+            if remaining == 0 and batch:
+                more = more or self.store.scope_head(scope) > batch[-1].seq
+        return changes, new_cursors, scopes, more
+
+    def visible_scopes(self, user_id: str) -> list[str]:
+        """Workspace first, then the user's own space, then channels: a new device can draw its
+        channel list before the messages arrive."""
+        return [WORKSPACE, user_scope(user_id)] + [channel_scope(c) for c in self.store.channels_of(user_id)]
+
+    # --- one change --------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        access: Access | None,
+        author: str,
+        device: str,
+        mid: int,
+        collection: str,
+        record_id: str,
+        fields: dict[str, Value],
+        stamp: str,
+        now_ms: int,
+        heads: dict[str, int],
+        members_changed: set[str],
+    ) -> Change:
+        existing = self.store.get_record(collection, record_id)
+        schema = COLLECTIONS[collection]
+        if existing is None:
+            missing = [name for name, spec in schema.items() if spec.required and name not in fields]
+            if missing:
+                raise Rejected(
+                    "not_found",
+                    f"{collection}/{record_id} does not exist; creating it needs {', '.join(missing)}",
+                )
+            try:
+                scope = scope_of(collection, record_id, fields)
+            except ScopeError as exc:
+                raise Rejected("not_found", str(exc)) from None
+            self._check_derived_id(collection, record_id, fields)
+        else:
+            scope = existing.scope
+            for name, value in fields.items():
+                if schema[name].immutable and existing.state.fields.get(name, value) != value:
+                    raise Rejected("immutable", f"{collection}.{name} cannot change after creation")
+        if access is not None:
+            access.check(collection, record_id, existing, fields)
+        if collection == "channels" and "name" in fields:
+            self._check_channel_name(record_id, fields, existing)
+        applied = dict(fields)
+        if existing is None:
+            applied.update(self._server_fields(collection, author, applied, now_ms))
+        state = merge.apply(existing.state if existing else None, applied, stamp)
+        self.store.put_record(collection, record_id, StoredRecord(scope, state))
+        if collection == "members":
+            person = str(state.fields["user"])
+            self.store.set_membership(str(state.fields["channel"]), person, state.fields.get("left") is not True)
+            members_changed.add(person)
+        if scope not in heads:
+            heads[scope] = self.store.scope_head(scope)
+        seq = self.store.append_change(
+            NewChange(scope, collection, record_id, stamp, author, device, mid, now_ms, applied)
+        )
+        return Change(seq, scope, collection, record_id, stamp, author, applied)
+
+    def _server_fields(self, collection: str, author: str, fields: dict[str, Value], now_ms: int) -> dict[str, Value]:
+        if collection == "messages":
+            return {"author": author, "n": self.store.next_message_number(str(fields["channel"])), "at": now_ms}
+        if collection == "channels":
+            return {"created_by": author}
+        return {}
+
+    @staticmethod
+    def _check_derived_id(collection: str, record_id: str, fields: Mapping[str, Value]) -> None:
+        if collection == "members":
+            expected = make_member_id(str(fields["channel"]), str(fields["user"]))
+        elif collection == "reads":
+            expected = make_read_id(str(fields["user"]), str(fields["channel"]))
+        else:
+            return
+        if record_id != expected:
+            raise Rejected("invalid", f"{collection} ids are derived: expected {expected!r}")
+
+    def _check_channel_name(self, record_id: str, fields: Mapping[str, Value], existing: StoredRecord | None) -> None:
+        kind = fields.get("kind") or (existing.state.fields.get("kind") if existing else None)
+        name = fields["name"]
+        if kind not in ("public", "private") or not isinstance(name, str):
+            return
+        if not name.strip():
+            raise Rejected("invalid", "a channel needs a name")
+        if self.store.channel_name_taken(name, record_id):
+            raise Rejected("conflict", f"a channel named {name!r} already exists")
+
+    def _publish(
+        self, heads: dict[str, int], written: dict[str, list[Change]], members_changed: set[str]
+    ) -> None:
+        for person in members_changed:
+            self.fanout.resubscribe(person, self.visible_scopes(person))
+        for scope, changes in written.items():
+            self.fanout.publish_changes(scope, heads[scope], changes)

@@ -1,0 +1,89 @@
+"""Schema checks on a pushed batch, before anything is applied.
+
+A batch that breaks the schema is refused whole (400/409/413, naming the change and field), so
+a malformed push never leaves half its effects behind. Rights are checked later, per change, by
+access.py — a correct client can be refused a right (it was removed from a channel while
+offline), but it never sends a malformed change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from backend.errors import ApiError
+from backend.settings import Settings
+from sync_protocol import hlc
+from sync_protocol.collections import COLLECTIONS
+from sync_protocol.wire import Mutation
+
+RECORD_ID = re.compile(r"^[0-9A-Za-z:_-]{1,120}$")
+
+
+def _invalid(field: str, detail: str, error: str = "invalid_change") -> ApiError:
+    return ApiError(400, error, f"{field}: {detail}", field=field)
+
+
+def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, settings: Settings) -> None:
+    if len(mutations) > settings.max_changes_per_push:
+        raise ApiError(
+            413,
+            "too_large",
+            f"a push may carry at most {settings.max_changes_per_push} changes; this one has {len(mutations)}",
+            field="changes",
+        )
+    previous_mid = 0
+    for index, mutation in enumerate(mutations):
+        path = f"changes[{index}]"
+        if mutation.mid <= previous_mid:
+            raise _invalid(f"{path}.mid", "mutation counters must increase within a push")
+        previous_mid = mutation.mid
+        schema = COLLECTIONS.get(mutation.collection)
+        if schema is None:
+            known = ", ".join(sorted(COLLECTIONS))
+            raise _invalid(f"{path}.collection", f"unknown collection {mutation.collection!r} (known: {known})")
+        if not RECORD_ID.match(mutation.id):
+            raise _invalid(f"{path}.id", "ids are 1-120 characters of letters, digits, ':', '_' or '-'")
+        _validate_clock(mutation.hlc, f"{path}.hlc", device, now_ms, settings)
+        if not mutation.fields:
+            raise _invalid(f"{path}.fields", "a change must set at least one field")
+        for name, value in mutation.fields.items():
+            field_path = f"{path}.fields.{name}"
+            spec = schema.get(name)
+            if spec is None:
+                raise _invalid(field_path, f"{mutation.collection} have no field {name!r}")
+            if spec.server:
+                raise _invalid(field_path, "set by the server from the session; do not send it", "forged_field")
+            if value is None:
+                if spec.required:
+                    raise _invalid(field_path, "may not be null")
+                continue
+            # bool is an int in Python; the wire keeps them apart.
+            if type(value) is not spec.type:
+                raise _invalid(field_path, f"expected {spec.type.__name__}, got {type(value).__name__}")
+            if isinstance(value, str):
+                if spec.limit is not None and len(value) > spec.limit:
+                    raise _invalid(field_path, f"{len(value)} characters; the limit is {spec.limit}")
+                if spec.choices and value not in spec.choices:
+                    raise _invalid(field_path, f"must be one of {', '.join(spec.choices)}")
+            elif isinstance(value, int) and not isinstance(value, bool):
+                if value < 0 or (spec.limit is not None and value > spec.limit):
+                    raise _invalid(field_path, f"out of range 0..{spec.limit}")
+
+
+def _validate_clock(value: str, path: str, device: str, now_ms: int, settings: Settings) -> None:
+    try:
+        stamp = hlc.parse(value)
+    except ValueError as exc:
+        raise _invalid(path, str(exc)) from None
+    if stamp.device != device:
+        raise _invalid(path, f"the clock names device {stamp.device!r} but this session is device {device!r}")
+    if stamp.ms > now_ms + settings.max_clock_skew_ms:
+        ahead = (stamp.ms - now_ms) / 1000
+        raise ApiError(
+            409,
+            "clock_ahead",
+            f"{path} is {ahead:.0f} s ahead of the server; correct the clock offset, re-stamp and retry",
+            field=path,
+            server_time=now_ms,
+        )
