@@ -1,0 +1,88 @@
+// Build the PWA into dist/: the app bundle, the service worker (with the precache list and a
+// version = hash of everything it precaches), the shell files and the icons.
+//   node build.mjs          build once
+//   node build.mjs --watch  rebuild on change (development)
+
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { drawIcon } from './tools/icons.mjs';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const dist = join(root, 'dist');
+
+const ICONS = [
+  ['icons/icon-192.png', 192, false],
+  ['icons/icon-512.png', 512, false],
+  ['icons/maskable-192.png', 192, true],
+  ['icons/maskable-512.png', 512, true],
+];
+
+async function main() {
+  const started = Date.now();
+  await rm(dist, { recursive: true, force: true });
+  await mkdir(join(dist, 'icons'), { recursive: true });
+
+  // The bundle and the stylesheet carry content hashes in their names, so a new index.html
+  // can never be paired with an old script from the cache.
+  const app = await build({
+    entryPoints: [join(root, 'src/main.js')],
+    outdir: dist,
+    entryNames: 'app-[hash]',
+    metafile: true,
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    target: ['es2022'],
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+
+  const script = '/' + Object.keys(app.metafile.outputs).find((f) => /app-[^/]*\.js$/.test(f)).split('/').pop();
+  const cssBytes = await readFile(join(root, 'style.css'));
+  const stylesheet = `/style-${createHash('sha256').update(cssBytes).digest('hex').slice(0, 10)}.css`;
+  await writeFile(join(dist, stylesheet.slice(1)), cssBytes);
+  const index = (await readFile(join(root, 'index.html'), 'utf8'))
+    .replace('/app.js', script)
+    .replace('/style.css', stylesheet);
+  await writeFile(join(dist, 'index.html'), index);
+  await copyFile(join(root, 'manifest.webmanifest'), join(dist, 'manifest.webmanifest'));
+  for (const [path, size, maskable] of ICONS) await writeFile(join(dist, path), drawIcon(size, { maskable }));
+
+  // Everything the shell needs offline. The version is a hash of their bytes, so any change
+  // to any of them installs a new worker (and a new cache); nothing else does.
+  const precache = ['/', script, stylesheet, '/manifest.webmanifest', ...ICONS.map(([p]) => `/${p}`)];
+  const hash = createHash('sha256');
+  for (const url of precache) {
+    const file = url === '/' ? 'index.html' : url.slice(1);
+    hash.update(url).update(await readFile(join(dist, file)));
+  }
+  const version = hash.digest('hex').slice(0, 16);
+
+  await build({
+    entryPoints: [join(root, 'sw/sw.js')],
+    outfile: join(dist, 'sw.js'),
+    bundle: true,
+    format: 'iife',
+    minify: true,
+    sourcemap: true,
+    target: ['es2022'],
+    legalComments: 'linked',
+    logLevel: 'warning',
+    define: {
+      __VERSION__: JSON.stringify(version),
+      __PRECACHE__: JSON.stringify(precache),
+    },
+  });
+
+  const files = await readdir(dist, { recursive: true });
+  console.log(`built ${files.length} files into dist/ (version ${version}) in ${Date.now() - started} ms`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

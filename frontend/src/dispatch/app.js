@@ -1,0 +1,288 @@
+// The application's lifecycle: open the replica, find the session, elect the sync leader,
+// wire the engine's events into the store, and expose the signals the views read
+// (phase, workspace, notices). The composition root (main.js) creates one of these.
+
+import { signal } from '@preact/signals';
+import { Replica } from '../replica/replica.js';
+import { deleteReplicaDB } from '../replica/db.js';
+import { SyncEngine, Status } from '../sync/engine.js';
+import { Coordinator } from '../sync/coordinator.js';
+import { Store } from './store.js';
+import { Queries } from './queries.js';
+import { Actions } from './actions.js';
+
+export class App {
+  /** 'loading' | 'signed-out' | 'ready' | 'fatal' */
+  phase = signal('loading');
+  /** {name, needs_owner} from GET /api/workspace, or null while unknown / offline. */
+  workspace = signal(null);
+  /** Banners: each null or a reason. */
+  updateRequired = signal(false);
+  storageError = signal(null); // 'quota' | 'storage'
+  dbState = signal(null); // 'blocked' | 'versionchange' | 'terminated'
+  /** True when signed out and the server cannot be reached. */
+  offlineAtStart = signal(false);
+
+  store = new Store();
+  queries = new Queries(this.store);
+  replica = null;
+  actions = null;
+  engine = null;
+
+  #transport;
+  #coordinator = null;
+  #env;
+
+  /** env: {location, navigator, registerBackgroundSync()} (the page's; injected for tests). */
+  constructor({ transport, env = {} }) {
+    this.#transport = transport;
+    this.#env = env;
+  }
+
+  get transport() {
+    return this.#transport;
+  }
+
+  async boot() {
+    try {
+      this.replica = await Replica.open(undefined, {
+        onBlocked: () => (this.dbState.value = 'blocked'),
+        onVersionChange: () => {
+          this.dbState.value = 'versionchange';
+          this.engine?.stop();
+        },
+        onTerminated: () => (this.dbState.value = 'terminated'),
+      });
+      this.store.load(await this.replica.snapshot());
+    } catch (error) {
+      this.#storageFailed(error);
+      this.phase.value = 'fatal';
+      return;
+    }
+    this.actions = new Actions({
+      replica: this.replica,
+      queries: this.queries,
+      afterWrite: (mutations) => this.#afterWrite(mutations),
+    });
+
+    let session = null;
+    try {
+      session = await this.#transport.session();
+    } catch (error) {
+      if (error.status === 401) {
+        await this.#showSignedOut();
+        return;
+      }
+      // Offline (or the server is down): carry on with the session we had, if any.
+      session = this.store.meta.value.session ?? null;
+      if (!session) {
+        this.offlineAtStart.value = error.offline;
+        await this.#showSignedOut();
+        return;
+      }
+      this.store.status.value = Status.OFFLINE;
+      this.#start();
+      return;
+    }
+    await this.#adopt(session);
+  }
+
+  async #showSignedOut() {
+    this.phase.value = 'signed-out';
+    try {
+      this.workspace.value = await this.#transport.workspace();
+      this.offlineAtStart.value = false;
+    } catch (error) {
+      this.offlineAtStart.value = Boolean(error.offline);
+    }
+  }
+
+  async #adopt(session) {
+    try {
+      const wiped = await this.replica.setSession(session);
+      if (wiped) this.store.load(await this.replica.snapshot());
+      else this.store.meta.value = (await this.replica.snapshotPending()).meta;
+      // The CSRF token, for background sync from the service worker (which has no cookies API).
+      const token = this.#transport.csrfToken?.();
+      if (token) await this.replica.setMeta('csrf', token);
+    } catch (error) {
+      this.#storageFailed(error);
+    }
+    this.workspace.value = session.workspace ? { ...session.workspace, needs_owner: false } : this.workspace.value;
+    this.#env.navigator?.storage?.persist?.().catch(() => {});
+    this.#start();
+  }
+
+  #start() {
+    this.phase.value = 'ready';
+    if (this.#coordinator) return;
+    this.#coordinator = new Coordinator({ onMessage: (message) => this.#onTabMessage(message) });
+    this.#coordinator.post({ t: 'hello' });
+    this.#coordinator.elect(() => this.#lead());
+    this.#typingTimer = setInterval(() => this.store.expireTyping(), 1000);
+  }
+
+  #typingTimer = null;
+
+  #lead() {
+    this.engine = new SyncEngine({
+      replica: this.replica,
+      transport: this.#transport,
+      location: this.#env.location,
+      live: Boolean(this.#env.location),
+      events: {
+        onStatus: (status) => {
+          this.store.status.value = status;
+          this.#coordinator.post({ t: 'status', status });
+        },
+        onApplied: async (result) => {
+          await this.#refresh({ keys: result.keys, dropped: result.dropped });
+          this.#coordinator.post({ t: 'changed', keys: [...result.keys], full: result.dropped.length > 0 });
+        },
+        onSignedOut: () => this.#signedOutByServer(),
+        onUpdateRequired: () => (this.updateRequired.value = true),
+        onStorageError: (error) => this.#storageFailed(error),
+        onEphemeral: (frame) => {
+          this.#applyEphemeral(frame);
+          this.#coordinator.post({ t: 'ephemeral', frame });
+        },
+      },
+    });
+    if (this.#env.navigator && this.#env.navigator.onLine === false) this.store.status.value = Status.OFFLINE;
+    this.engine.start();
+  }
+
+  #applyEphemeral(frame) {
+    if (frame.t === 'typing') {
+      if (frame.user !== this.queries.me.value) this.store.setTyping(frame);
+    } else {
+      this.store.setPresence(frame);
+    }
+  }
+
+  async #onTabMessage(message) {
+    switch (message?.t) {
+      case 'wrote':
+        this.engine?.trigger();
+        break;
+      case 'changed':
+        await this.#refresh({ keys: message.keys ?? [], full: message.full });
+        break;
+      case 'status':
+        if (!this.#coordinator?.leader) this.store.status.value = message.status;
+        break;
+      case 'ephemeral':
+        this.#applyEphemeral(message.frame);
+        break;
+      case 'typing':
+        this.engine?.sendLive(message.frame);
+        break;
+      case 'hello':
+        if (this.#coordinator?.leader) this.#coordinator.post({ t: 'status', status: this.store.status.value });
+        break;
+      case 'signed-out':
+        this.#stopAll();
+        this.store.load({ records: [], outbox: [], failed: [], meta: {} });
+        await this.#showSignedOut();
+        break;
+      default:
+        break;
+    }
+  }
+
+  async #refresh(what) {
+    try {
+      await this.store.refresh(this.replica, what);
+    } catch (error) {
+      this.#storageFailed(error);
+    }
+  }
+
+  async #afterWrite(mutations) {
+    await this.#refresh({ keys: [] });
+    this.#coordinator?.post({ t: 'changed', keys: [] });
+    if (!mutations.length) return;
+    if (this.#coordinator?.leader) this.engine?.trigger();
+    else this.#coordinator?.post({ t: 'wrote' });
+    const nav = this.#env.navigator;
+    if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
+      this.#env.registerBackgroundSync?.();
+    }
+  }
+
+  /** Typing indicator: sent over the live channel by the leader tab. */
+  typing(scope) {
+    const frame = { t: 'typing', scope };
+    if (this.#coordinator?.leader) this.engine?.sendLive(frame);
+    else this.#coordinator?.post({ t: 'typing', frame });
+  }
+
+  online() {
+    this.engine?.online();
+  }
+
+  offline() {
+    this.engine?.offline();
+  }
+
+  visible() {
+    this.engine?.trigger(0);
+  }
+
+  #storageFailed(error) {
+    this.storageError.value = error?.kind === 'quota' ? 'quota' : 'storage';
+    console.error('storage', error);
+  }
+
+  #stopAll() {
+    this.engine?.stop();
+    this.engine = null;
+    this.#coordinator?.close();
+    this.#coordinator = null;
+    clearInterval(this.#typingTimer);
+  }
+
+  // --- accounts ----------------------------------------------------------------------------
+
+  async signUp(form) {
+    const session = await this.#transport.signUp(form);
+    await this.#adopt(session);
+    return session;
+  }
+
+  async signIn(form) {
+    const session = await this.#transport.signIn(form);
+    await this.#adopt(session);
+    return session;
+  }
+
+  /** Sign out: end the session on the server and forget this device's replica. */
+  async signOut() {
+    try {
+      await this.#transport.signOut();
+    } catch (error) {
+      if (error.status !== 401) throw error;
+    }
+    this.#coordinator?.post({ t: 'signed-out' });
+    this.#stopAll();
+    try {
+      await this.replica.clear();
+    } catch (error) {
+      this.#storageFailed(error);
+    }
+    this.store.load({ records: [], outbox: [], failed: [], meta: {} });
+    await this.#showSignedOut();
+  }
+
+  /** The server no longer knows our session (revoked elsewhere): keep the outbox, ask to sign in. */
+  async #signedOutByServer() {
+    this.#stopAll();
+    await this.#showSignedOut();
+  }
+
+  async resetLocalData() {
+    this.#stopAll();
+    this.replica?.close();
+    await deleteReplicaDB();
+  }
+}

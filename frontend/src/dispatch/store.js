@@ -1,0 +1,107 @@
+// The dispatch layer's state: an in-memory mirror of the replica as signals. One source of
+// truth: the replica in IndexedDB. The mirror is refreshed from it after every local write,
+// every applied sync, and every "changed" note from the leader tab; views never keep copies.
+
+import { signal, batch } from '@preact/signals';
+import { keyOf } from '../replica/replica.js';
+
+function splitKey(key) {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+export class Store {
+  /** Map<collection, Map<id, {collection, id, scope, fields, clocks}>>: confirmed state. */
+  confirmed = signal(new Map());
+  /** Pending mutations, by mid. */
+  outbox = signal([]);
+  /** Refused mutations with the server's code and reason. */
+  failed = signal([]);
+  /** device, user, session, cursors, scopes, ... */
+  meta = signal({});
+  /** 'Online' | 'Offline' | 'Syncing' */
+  status = signal('Syncing');
+  /** Users with a live connection (presence; memory only). */
+  online = signal(new Set());
+  /** Map<scope, Map<user, expiresAtMs>>: who is typing where (memory only). */
+  typing = signal(new Map());
+
+  load({ records, outbox, failed, meta }) {
+    const confirmed = new Map();
+    for (const record of records) {
+      if (!confirmed.has(record.collection)) confirmed.set(record.collection, new Map());
+      confirmed.get(record.collection).set(record.id, record);
+    }
+    batch(() => {
+      this.confirmed.value = confirmed;
+      this.outbox.value = outbox;
+      this.failed.value = failed;
+      this.meta.value = meta;
+    });
+  }
+
+  /** Replace some records: `entries` is [[key, record | null]]. */
+  patch(entries) {
+    if (!entries.length) return;
+    const next = new Map(this.confirmed.value);
+    const copied = new Set();
+    for (const [key, record] of entries) {
+      const [collection, id] = splitKey(key);
+      if (!copied.has(collection)) {
+        next.set(collection, new Map(next.get(collection) ?? []));
+        copied.add(collection);
+      }
+      if (record) next.get(collection).set(id, record);
+      else next.get(collection).delete(id);
+    }
+    this.confirmed.value = next;
+  }
+
+  /** Re-read what changed from the replica. `what`: {keys?, dropped?, full?} */
+  async refresh(replica, what = {}) {
+    if (what.full || (what.dropped && what.dropped.length)) {
+      this.load(await replica.snapshot());
+      return;
+    }
+    const keys = [...(what.keys ?? [])];
+    const [entries, snap] = await Promise.all([replica.getRecords(keys), replica.snapshotPending()]);
+    batch(() => {
+      this.patch(entries);
+      this.outbox.value = snap.outbox;
+      this.failed.value = snap.failed;
+      this.meta.value = snap.meta;
+    });
+  }
+
+  setPresence(frame) {
+    if (frame.t === 'hello') {
+      this.online.value = new Set(frame.online ?? []);
+      return;
+    }
+    const next = new Set(this.online.value);
+    if (frame.status === 'online') next.add(frame.user);
+    else next.delete(frame.user);
+    this.online.value = next;
+  }
+
+  setTyping(frame, now = Date.now()) {
+    const next = new Map(this.typing.value);
+    const people = new Map(next.get(frame.scope) ?? []);
+    people.set(frame.user, now + 4000);
+    next.set(frame.scope, people);
+    this.typing.value = next;
+  }
+
+  expireTyping(now = Date.now()) {
+    let changed = false;
+    const next = new Map();
+    for (const [scope, people] of this.typing.value) {
+      const alive = new Map([...people].filter(([, until]) => until > now));
+      if (alive.size !== people.size) changed = true;
+      if (alive.size) next.set(scope, alive);
+    }
+    if (changed) this.typing.value = next;
+  }
+}
+
+export { keyOf };

@@ -1,0 +1,38 @@
+// The composition root: build the layers and render. Nothing else creates singletons.
+
+import { render } from 'preact';
+import { html } from './views/html.js';
+import { Root } from './views/root.js';
+import { startRouter } from './views/router.js';
+import { App } from './dispatch/app.js';
+import { Transport } from './sync/transport.js';
+import { ServiceWorkerClient } from './platform/service-worker.js';
+import { readCookie } from './lib/cookies.js';
+import { negotiate, setLocale } from './lib/i18n.js';
+
+document.documentElement.lang = setLocale(negotiate(navigator.languages ?? [navigator.language]));
+
+const transport = new Transport({ csrf: () => readCookie(document.cookie, 'csrftoken') });
+let app;
+const sw = new ServiceWorkerClient({ onFlush: () => app?.online() });
+app = new App({
+  transport,
+  env: { location, navigator, registerBackgroundSync: () => sw.registerBackgroundSync() },
+});
+
+const invite = new URLSearchParams(location.search).get('invite');
+
+startRouter();
+render(html`<${Root} app=${app} sw=${sw} invite=${invite} />`, document.getElementById('app'));
+
+addEventListener('online', () => app.online());
+addEventListener('offline', () => app.offline());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') app.visible();
+});
+
+app.boot();
+sw.register();
+
+// For tests and the curious: the outbox length and the connection state.
+globalThis.teamtalk = { app };

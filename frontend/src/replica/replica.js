@@ -1,0 +1,380 @@
+// The device's replica in IndexedDB, following sync_protocol/replica.py:
+//
+// Rule 1. `records` holds confirmed state only (what the server accepted, merged with the
+//         merge rule). Pending mutations live in `outbox` and are laid over the confirmed
+//         state when read (dispatch/), so an ack or a rejection never needs rollback code.
+// Rule 2. A local write and its outbox entry (with the mid counter and the clock) are one
+//         IndexedDB transaction: a write is either fully recorded or not at all.
+// Rule 3. Every server reply is applied in one transaction: acks, rejections, changes,
+//         cursors, dropped scopes. A crash mid-way leaves the previous state.
+// Rule 4. The outbox is never evicted: dropping a lost scope removes confirmed records only;
+//         a pending change there is refused by the server and moves to `failed` with a reason.
+// Rule 5. Clocks: HLCs are stamped from corrected time (wall + offset). `hlcSeen` keeps the
+//         greatest clock received from the server, so a device whose clock ran ahead can
+//         restamp from corrected time without going below anything it has observed.
+
+import { Clock } from '../sync/hlc.js';
+import { apply } from '../sync/merge.js';
+import { openReplicaDB, storageError } from './db.js';
+
+const ALL = ['records', 'outbox', 'failed', 'meta'];
+
+export const keyOf = (collection, id) => `${collection}/${id}`;
+
+async function run(work) {
+  try {
+    return await work();
+  } catch (error) {
+    throw storageError(error);
+  }
+}
+
+function clockFor(device, last) {
+  return last ? new Clock(device, last) : new Clock(device);
+}
+
+export class Replica {
+  #db;
+
+  constructor(db) {
+    this.#db = db;
+  }
+
+  static async open(name, events) {
+    return new Replica(await openReplicaDB(name, events));
+  }
+
+  close() {
+    this.#db.close();
+  }
+
+  // --- meta --------------------------------------------------------------------------------
+
+  async meta() {
+    return run(async () => {
+      const tx = this.#db.transaction('meta');
+      const keys = await tx.store.getAllKeys();
+      const values = await tx.store.getAll();
+      return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    });
+  }
+
+  /**
+   * Remember who is signed in on this device. A different user than the stored one gets a
+   * clean replica (another person's records and outbox must not leak into their view).
+   * Returns true when the replica was wiped.
+   */
+  async setSession(session) {
+    return run(async () => {
+      const tx = this.#db.transaction(ALL, 'readwrite');
+      const meta = tx.objectStore('meta');
+      const user = await meta.get('user');
+      const wiped = Boolean(user && user !== session.user.id);
+      if (wiped) for (const name of ALL) tx.objectStore(name).clear();
+      meta.put(session.user.id, 'user');
+      meta.put(session.device, 'device');
+      meta.put(session, 'session');
+      await tx.done;
+      return wiped;
+    });
+  }
+
+  async setMeta(key, value) {
+    return run(() => this.#db.put('meta', value, key));
+  }
+
+  /** Forget everything (sign-out). */
+  async clear() {
+    return run(async () => {
+      const tx = this.#db.transaction(ALL, 'readwrite');
+      for (const name of ALL) tx.objectStore(name).clear();
+      await tx.done;
+    });
+  }
+
+  // --- reading -------------------------------------------------------------------------------
+
+  async snapshot() {
+    return run(async () => {
+      const tx = this.#db.transaction(ALL);
+      const [records, outbox, failed] = await Promise.all([
+        tx.objectStore('records').getAll(),
+        tx.objectStore('outbox').getAll(),
+        tx.objectStore('failed').getAll(),
+      ]);
+      const keys = await tx.objectStore('meta').getAllKeys();
+      const values = await tx.objectStore('meta').getAll();
+      return { records, outbox, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
+    });
+  }
+
+  /** Outbox, failed and meta: what changes on every write (records are re-read by key). */
+  async snapshotPending() {
+    return run(async () => {
+      const tx = this.#db.transaction(['outbox', 'failed', 'meta']);
+      const [outbox, failed, keys, values] = await Promise.all([
+        tx.objectStore('outbox').getAll(),
+        tx.objectStore('failed').getAll(),
+        tx.objectStore('meta').getAllKeys(),
+        tx.objectStore('meta').getAll(),
+      ]);
+      return { outbox, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
+    });
+  }
+
+  async pending(limit = 500) {
+    return run(async () => {
+      const out = [];
+      let cursor = await this.#db.transaction('outbox').store.openCursor();
+      while (cursor && out.length < limit) {
+        out.push(cursor.value);
+        cursor = await cursor.continue();
+      }
+      return out;
+    });
+  }
+
+  async pendingCount() {
+    return run(() => this.#db.count('outbox'));
+  }
+
+  // --- writing -------------------------------------------------------------------------------
+
+  /**
+   * Record local changes `[{collection, id, fields}]` as pending mutations, atomically.
+   * Returns the mutations (with their mids and clocks).
+   */
+  async write(changes, wallMs) {
+    return run(async () => {
+      const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+      const meta = tx.objectStore('meta');
+      const [device, last, offset, nextMid] = await Promise.all([
+        meta.get('device'),
+        meta.get('hlc'),
+        meta.get('offset'),
+        meta.get('nextMid'),
+      ]);
+      if (!device) throw new Error('no device: sign in first');
+      const clock = clockFor(device, last);
+      let mid = nextMid ?? 1;
+      const mutations = changes.map(({ collection, id, fields }) => ({
+        mid: mid++,
+        collection,
+        id,
+        fields,
+        hlc: clock.tick(wallMs + (offset ?? 0)),
+      }));
+      for (const mutation of mutations) tx.objectStore('outbox').put(mutation);
+      meta.put(mid, 'nextMid');
+      meta.put(clock.last, 'hlc');
+      await tx.done;
+      return mutations;
+    });
+  }
+
+  /** Move a mutation from the outbox to `failed` (a client-side refusal, e.g. invalid_change). */
+  async fail(mid, code, reason, wallMs) {
+    return run(async () => {
+      const tx = this.#db.transaction(['outbox', 'failed'], 'readwrite');
+      const mutation = await tx.objectStore('outbox').get(mid);
+      if (mutation) {
+        tx.objectStore('failed').put({ ...mutation, code, reason, failedAt: wallMs });
+        tx.objectStore('outbox').delete(mid);
+      }
+      await tx.done;
+    });
+  }
+
+  /** Write a failed mutation again, as a new mutation (new mid, new clock). */
+  async retry(mid, wallMs) {
+    return run(async () => {
+      const tx = this.#db.transaction(['outbox', 'failed', 'meta'], 'readwrite');
+      const failed = await tx.objectStore('failed').get(mid);
+      if (!failed) {
+        await tx.done;
+        return null;
+      }
+      const meta = tx.objectStore('meta');
+      const [device, last, offset, nextMid] = await Promise.all([
+        meta.get('device'),
+        meta.get('hlc'),
+        meta.get('offset'),
+        meta.get('nextMid'),
+      ]);
+      const clock = clockFor(device, last);
+      const mutation = {
+        mid: nextMid ?? 1,
+        collection: failed.collection,
+        id: failed.id,
+        fields: failed.fields,
+        hlc: clock.tick(wallMs + (offset ?? 0)),
+      };
+      tx.objectStore('outbox').put(mutation);
+      tx.objectStore('failed').delete(mid);
+      meta.put(mutation.mid + 1, 'nextMid');
+      meta.put(clock.last, 'hlc');
+      await tx.done;
+      return mutation;
+    });
+  }
+
+  async discard(mid) {
+    return run(() => this.#db.delete('failed', mid));
+  }
+
+  // --- receiving -----------------------------------------------------------------------------
+
+  /**
+   * Apply one /api/sync reply (PROTOCOL.md, rules 1-6) in one transaction.
+   * Returns what changed: `{keys, dropped, acked, rejected}`.
+   */
+  async applyResponse(response, wallMs) {
+    return run(async () => {
+      const tx = this.#db.transaction(ALL, 'readwrite');
+      const meta = tx.objectStore('meta');
+      const outbox = tx.objectStore('outbox');
+      const offset = response.server_time - wallMs;
+      meta.put(offset, 'offset');
+
+      for (const mid of response.acks ?? []) outbox.delete(mid);
+      for (const rejection of response.rejections ?? []) {
+        const mutation = await outbox.get(rejection.mid);
+        if (!mutation) continue;
+        tx.objectStore('failed').put({
+          ...mutation,
+          code: rejection.code,
+          reason: rejection.reason,
+          failedAt: wallMs,
+        });
+        outbox.delete(rejection.mid);
+      }
+
+      const keys = await this.#merge(tx, response.changes ?? [], wallMs + offset);
+
+      const cursors = { ...((await meta.get('cursors')) ?? {}) };
+      for (const [scope, seq] of Object.entries(response.cursors ?? {})) {
+        cursors[scope] = Math.max(seq, cursors[scope] ?? 0);
+      }
+      let dropped = [];
+      if (response.scopes?.length) {
+        const visible = new Set(response.scopes);
+        dropped = await this.#dropScopesExcept(tx, visible);
+        for (const scope of Object.keys(cursors)) if (!visible.has(scope)) delete cursors[scope];
+        meta.put([...visible], 'scopes');
+      }
+      meta.put(cursors, 'cursors');
+      await tx.done;
+      return {
+        keys,
+        dropped,
+        acked: response.acks ?? [],
+        rejected: (response.rejections ?? []).map((r) => r.mid),
+      };
+    });
+  }
+
+  /**
+   * Apply a live `changes` frame if it continues our cursor for its scope.
+   * Returns `{applied: true, keys}` or `{applied: false}` (a gap: the caller runs a sync).
+   */
+  async applyLive(frame, wallMs) {
+    return run(async () => {
+      const tx = this.#db.transaction(ALL, 'readwrite');
+      const meta = tx.objectStore('meta');
+      const cursors = { ...((await meta.get('cursors')) ?? {}) };
+      if ((cursors[frame.scope] ?? 0) !== frame.prev) {
+        await tx.done;
+        return { applied: false };
+      }
+      const offset = (await meta.get('offset')) ?? 0;
+      const keys = await this.#merge(tx, frame.changes, wallMs + offset);
+      const last = frame.changes.reduce((top, change) => Math.max(top, change.seq), frame.prev);
+      cursors[frame.scope] = last;
+      meta.put(cursors, 'cursors');
+      await tx.done;
+      return { applied: true, keys };
+    });
+  }
+
+  /**
+   * After 409 clock_ahead: adopt the server's time and stamp every pending mutation again,
+   * oldest first, from corrected time.
+   */
+  async restamp(serverTime, wallMs) {
+    return run(async () => {
+      const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+      const meta = tx.objectStore('meta');
+      const offset = serverTime - wallMs;
+      const [device, seen] = await Promise.all([meta.get('device'), meta.get('hlcSeen')]);
+      // Start from what the server has shown us, not from our own (too far ahead) stamps.
+      const clock = clockFor(device, seen);
+      const pending = await tx.objectStore('outbox').getAll();
+      for (const mutation of pending) {
+        tx.objectStore('outbox').put({ ...mutation, hlc: clock.tick(wallMs + offset) });
+      }
+      meta.put(offset, 'offset');
+      meta.put(clock.last, 'hlc');
+      await tx.done;
+    });
+  }
+
+  async #merge(tx, changes, correctedMs) {
+    if (!changes.length) return [];
+    const meta = tx.objectStore('meta');
+    const records = tx.objectStore('records');
+    const [device, last, seen] = await Promise.all([meta.get('device'), meta.get('hlc'), meta.get('hlcSeen')]);
+    const clock = device ? clockFor(device, last) : null;
+    let top = seen ?? '';
+    const keys = [];
+    for (const change of changes) {
+      const held = await records.get([change.collection, change.id]);
+      const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, change.fields, change.hlc);
+      records.put({
+        collection: change.collection,
+        id: change.id,
+        scope: change.scope,
+        fields: state.fields,
+        clocks: state.clocks,
+      });
+      clock?.observe(change.hlc, correctedMs);
+      if (change.hlc > top) top = change.hlc;
+      keys.push(keyOf(change.collection, change.id));
+    }
+    if (clock) meta.put(clock.last, 'hlc');
+    meta.put(top, 'hlcSeen');
+    return keys;
+  }
+
+  async #dropScopesExcept(tx, visible) {
+    const index = tx.objectStore('records').index('scope');
+    const dropped = [];
+    let cursor = await index.openKeyCursor(null, 'nextunique');
+    const lost = [];
+    while (cursor) {
+      if (!visible.has(cursor.key)) lost.push(cursor.key);
+      cursor = await cursor.continue();
+    }
+    for (const scope of lost) {
+      let row = await index.openCursor(IDBKeyRange.only(scope));
+      while (row) {
+        dropped.push(keyOf(row.value.collection, row.value.id));
+        row.delete();
+        row = await row.continue();
+      }
+    }
+    return dropped;
+  }
+
+  async getRecords(keys) {
+    return run(async () => {
+      const tx = this.#db.transaction('records');
+      return Promise.all(
+        keys.map(async (key) => {
+          const slash = key.indexOf('/');
+          const value = await tx.store.get([key.slice(0, slash), key.slice(slash + 1)]);
+          return [key, value ?? null];
+        }),
+      );
+    });
+  }
+}

@@ -1,0 +1,85 @@
+// One sync: push the outbox and pull changes with POST /api/sync until the server has nothing
+// more (PROTOCOL.md, "POST /api/sync"). Shared by the page's engine and the service worker's
+// background sync, so it touches no DOM and keeps no state of its own.
+//
+// Error paths, each handled here or passed up as an ApiError:
+// - 409 clock_ahead: adopt server_time, restamp pending, retry (at most 3 times);
+// - 400 invalid_change / forged_field: the mutation named by `field` (changes[i]) moves to
+//   `failed` with the server's reason; without an index, push one at a time to find it;
+// - 413 too_large: push fewer mutations per request; one alone that is too large fails;
+// - everything else (network, 401, 426, 429, 5xx) goes to the caller.
+
+import { ApiError } from './transport.js';
+
+export const MAX_PUSH = 500;
+const MAX_ROUNDS = 100;
+
+/** `changes[3].fields.text` -> 3 */
+export function changeIndex(field) {
+  const match = /^\$?\.?changes\[(\d+)\]/.exec(field ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, fields, hlc });
+
+/**
+ * @returns {Promise<{keys: Set<string>, dropped: string[], outbox: boolean, rounds: number}>}
+ */
+export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000 } = {}) {
+  const result = { keys: new Set(), dropped: [], outbox: false, rounds: 0 };
+  let size = MAX_PUSH;
+  let clockRetries = 0;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const pending = await replica.pending(size);
+    const { cursors = {} } = await replica.meta();
+    let response;
+    try {
+      response = await transport.sync({ changes: pending.map(wire), cursors, limit });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const handled = await recover(error, pending, replica, now, { clockRetries, size });
+      if (!handled) throw error;
+      if (handled.clock) clockRetries += 1;
+      if (handled.size) size = handled.size;
+      if (handled.failed) result.outbox = true;
+      continue;
+    }
+    result.rounds += 1;
+    size = MAX_PUSH;
+    const applied = await replica.applyResponse(response, now());
+    for (const key of applied.keys) result.keys.add(key);
+    result.dropped.push(...applied.dropped);
+    if (applied.acked.length || applied.rejected.length) result.outbox = true;
+    if (response.more) continue;
+    const progress = applied.acked.length + applied.rejected.length > 0;
+    const left = await replica.pendingCount();
+    // Written while we were away, or the rest of a push split by size: go again.
+    if (left > 0 && (progress || pending.length === 0)) continue;
+    break;
+  }
+  return result;
+}
+
+async function recover(error, pending, replica, now, { clockRetries, size }) {
+  const { status, code, body } = error;
+  if (status === 409 && code === 'clock_ahead' && typeof body.server_time === 'number' && clockRetries < 3) {
+    await replica.restamp(body.server_time, now());
+    return { clock: true };
+  }
+  if (status === 400 && pending.length && (code === 'invalid_change' || code === 'forged_field')) {
+    const index = changeIndex(body.field);
+    if (index !== null && pending[index]) {
+      await replica.fail(pending[index].mid, code, error.message, now());
+      return { failed: true };
+    }
+    if (pending.length > 1) return { size: 1 };
+    await replica.fail(pending[0].mid, code, error.message, now());
+    return { failed: true };
+  }
+  if (status === 413 && pending.length) {
+    if (pending.length > 1) return { size: Math.max(1, Math.floor(Math.min(size, pending.length) / 2)) };
+    await replica.fail(pending[0].mid, code, error.message, now());
+    return { failed: true };
+  }
+  return null;
+}

@@ -1,0 +1,96 @@
+// The data-source layer: bytes over HTTP. Knows the endpoints and encodings, not the rules.
+// Runs in pages and in the service worker (no DOM use beyond an injected cookie reader).
+
+import { encode, decode } from '@msgpack/msgpack';
+
+export const PROTOCOL_VERSION = 1;
+const MSGPACK = 'application/msgpack';
+
+/** Every failed request becomes one of these. `status` is 0 when the network failed. */
+export class ApiError extends Error {
+  constructor(status, body = {}) {
+    super(body.detail || body.error || (status ? `HTTP ${status}` : 'network error'));
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = body.error || (status ? 'http_error' : 'network');
+    this.body = body;
+  }
+
+  get offline() {
+    return this.status === 0;
+  }
+}
+
+export class Transport {
+  #base;
+  #csrf;
+  #fetch;
+
+  /**
+   * @param {object} o
+   * @param {string} [o.base] origin prefix ('' in the page)
+   * @param {() => (string|null|Promise<string|null>)} o.csrf reads the csrftoken cookie
+   * @param {typeof fetch} [o.fetch]
+   */
+  constructor({ base = '', csrf, fetch: fetchImpl = (...args) => fetch(...args) } = {}) {
+    this.#base = base;
+    this.#csrf = csrf ?? (() => null);
+    this.#fetch = fetchImpl;
+  }
+
+  async #request(method, path, { body, headers = {}, raw = false } = {}) {
+    const token = method === 'GET' ? null : await this.#csrf();
+    let response;
+    try {
+      response = await this.#fetch(this.#base + path, {
+        method,
+        headers: { ...(token ? { 'x-csrftoken': token } : {}), ...headers },
+        body,
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch (error) {
+      throw new ApiError(0, { error: 'network', detail: String(error?.message || error) });
+    }
+    if (raw) return response;
+    const type = response.headers.get('content-type') || '';
+    let data = null;
+    if (response.status !== 204) {
+      if (type.startsWith(MSGPACK)) data = decode(new Uint8Array(await response.arrayBuffer()));
+      else if (type.includes('json')) data = await response.json().catch(() => null);
+      else await response.text().catch(() => '');
+    }
+    if (!response.ok) throw new ApiError(response.status, data && typeof data === 'object' ? data : {});
+    return data;
+  }
+
+  #json(method, path, payload) {
+    return this.#request(method, path, {
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+    });
+  }
+
+  /** The current CSRF token (the service worker keeps a copy for background sync). */
+  csrfToken = () => this.#csrf();
+
+  // --- accounts (JSON) -------------------------------------------------------------------------
+  workspace = () => this.#json('GET', '/api/workspace');
+  session = () => this.#json('GET', '/api/session');
+  signUp = (form) => this.#json('POST', '/api/signup', form);
+  signIn = (form) => this.#json('POST', '/api/signin', form);
+  signOut = () => this.#json('POST', '/api/signout');
+  devices = () => this.#json('GET', '/api/devices');
+  revokeDevice = (id) => this.#json('DELETE', `/api/devices/${encodeURIComponent(id)}`);
+  createInvite = () => this.#json('POST', '/api/invites', {});
+
+  // --- sync (MessagePack) ----------------------------------------------------------------------
+  /** One push + pull round trip. */
+  sync({ changes, cursors, limit = 1000 }) {
+    const body = encode({ v: PROTOCOL_VERSION, changes, cursors, limit });
+    return this.#request('POST', '/api/sync', {
+      body,
+      headers: { 'content-type': MSGPACK, accept: MSGPACK },
+    });
+  }
+}

@@ -1,0 +1,80 @@
+// The composer: Enter sends, Shift+Enter makes a new line. The draft stays if saving fails.
+
+import { useRef, useState, useEffect } from 'preact/hooks';
+import { html } from './html.js';
+import { t } from '../lib/i18n.js';
+
+const MAX_TEXT = 10_000;
+const TYPING_EVERY = 3000;
+
+export function Composer({ app, channelId, placeholder, autofocus }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState(null);
+  const box = useRef(null);
+  const lastTyping = useRef(0);
+
+  useEffect(() => {
+    setText('');
+    setError(null);
+    if (autofocus && matchMedia('(min-width: 48rem)').matches) box.current?.focus();
+  }, [channelId]);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+  }, [text]);
+
+  async function send() {
+    const value = text.replace(/\s+$/, '');
+    if (!value.trim()) return;
+    if (value.length > MAX_TEXT) {
+      setError(t('composer.tooLong', { max: MAX_TEXT }));
+      return;
+    }
+    try {
+      await app.actions.sendMessage(channelId, value);
+      setText('');
+      setError(null);
+    } catch (err) {
+      setError(err?.kind === 'quota' ? t('storage.quota') : t('composer.failed'));
+    }
+    box.current?.focus();
+  }
+
+  function onKeyDown(event) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  }
+
+  function onInput(event) {
+    setText(event.currentTarget.value);
+    const now = Date.now();
+    if (now - lastTyping.current > TYPING_EVERY) {
+      lastTyping.current = now;
+      app.typing(`c:${channelId}`);
+    }
+  }
+
+  return html`<form class="composer" onSubmit=${(e) => (e.preventDefault(), send())}>
+    <label class="visually-hidden" for="composer-text">${t('composer.label')}</label>
+    <textarea
+      id="composer-text"
+      ref=${box}
+      rows="1"
+      placeholder=${placeholder}
+      value=${text}
+      onInput=${onInput}
+      onKeyDown=${onKeyDown}
+      aria-describedby="composer-hint"
+      aria-invalid=${error ? 'true' : undefined}
+    ></textarea>
+    <button type="submit" class="button button--primary composer__send">${t('composer.send')}</button>
+    <p id="composer-hint" class=${error ? 'composer__hint composer__hint--error' : 'composer__hint'} role=${error ? 'alert' : undefined}>
+      ${error || t('composer.hint')}
+    </p>
+  </form>`;
+}

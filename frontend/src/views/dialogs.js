@@ -1,0 +1,141 @@
+// The app's dialogs: new channel, new direct message, invite people.
+
+import { useState } from 'preact/hooks';
+import { html } from './html.js';
+import { t } from '../lib/i18n.js';
+import { Dialog } from './dialog.js';
+import { Avatar } from './avatar.js';
+import { navigate } from './router.js';
+
+export function NewChannelDialog({ app, onClose }) {
+  const [name, setName] = useState('');
+  const [topic, setTopic] = useState('');
+  const [kind, setKind] = useState('public');
+  const [error, setError] = useState(null);
+
+  async function submit(event) {
+    event.preventDefault();
+    const clean = name.trim().replace(/^#/, '');
+    if (!clean) return setError(t('channel.nameRequired'));
+    const taken = app.queries.channels.value.some((c) => c.kind === 'public' && c.name === clean);
+    if (taken) return setError(t('channel.nameTaken', { name: clean }));
+    try {
+      const id = await app.actions.createChannel({ name: clean, kind, topic: topic.trim() });
+      onClose();
+      navigate('channel', id);
+    } catch (err) {
+      setError(err?.kind === 'quota' ? t('storage.quota') : t('composer.failed'));
+    }
+  }
+
+  return html`<${Dialog} id="new-channel" title=${t('channel.new')} onClose=${onClose}>
+    <form class="dialog__form" onSubmit=${submit}>
+      <div class="field">
+        <label for="channel-name">${t('channel.name')}</label>
+        <input id="channel-name" required maxlength="80" autocomplete="off" value=${name}
+          onInput=${(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="channel-topic">${t('channel.topic')}</label>
+        <input id="channel-topic" maxlength="250" autocomplete="off" value=${topic}
+          onInput=${(e) => setTopic(e.currentTarget.value)} />
+      </div>
+      <fieldset class="choices">
+        <legend>${t('channel.visibility')}</legend>
+        <label class="choice">
+          <input type="radio" name="kind" value="public" checked=${kind === 'public'} onChange=${() => setKind('public')} />
+          <span><strong>${t('channel.public')}</strong><span class="choice__hint">${t('channel.publicHint')}</span></span>
+        </label>
+        <label class="choice">
+          <input type="radio" name="kind" value="private" checked=${kind === 'private'} onChange=${() => setKind('private')} />
+          <span><strong>${t('channel.private')}</strong><span class="choice__hint">${t('channel.privateHint')}</span></span>
+        </label>
+      </fieldset>
+      ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}
+      <div class="dialog__actions">
+        <button type="button" class="button button--ghost" onClick=${onClose}>${t('dialog.cancel')}</button>
+        <button type="submit" class="button button--primary">${t('channel.create')}</button>
+      </div>
+    </form>
+  <//>`;
+}
+
+export function NewMessageDialog({ app, onClose }) {
+  const [filter, setFilter] = useState('');
+  const me = app.queries.me.value;
+  const needle = filter.trim().toLowerCase();
+  const people = app.queries.people.value.filter(
+    (p) => p.id !== me && (!needle || p.name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle)),
+  );
+  const online = app.store.online.value;
+
+  async function open(person) {
+    const id = await app.actions.startDirectMessage(person.id);
+    onClose();
+    navigate('channel', id);
+  }
+
+  return html`<${Dialog} id="new-message" title=${t('dm.new')} onClose=${onClose}>
+    <div class="dialog__form">
+      <div class="field">
+        <label for="people-filter">${t('dm.find')}</label>
+        <input id="people-filter" type="search" autocomplete="off" value=${filter}
+          onInput=${(e) => setFilter(e.currentTarget.value)} />
+      </div>
+      ${people.length === 0
+        ? html`<p class="empty">${t('dm.nobody')}</p>`
+        : html`<ul class="people">
+            ${people.map(
+              (p) => html`<li key=${p.id}>
+                <button type="button" class="person" onClick=${() => open(p)}>
+                  <${Avatar} id=${p.id} name=${p.name} size="sm" online=${online.has(p.id)} />
+                  <span class="person__name">${p.name}</span>
+                  ${p.email ? html`<span class="person__email">${p.email}</span>` : null}
+                </button>
+              </li>`,
+            )}
+          </ul>`}
+    </div>
+  <//>`;
+}
+
+export function InviteDialog({ app, onClose }) {
+  const [invite, setInvite] = useState(null);
+  const [error, setError] = useState(null);
+  const [copied, setCopied] = useState(false);
+
+  async function create() {
+    setError(null);
+    try {
+      const made = await app.transport.createInvite();
+      setInvite({ ...made, url: new URL(made.url, location.origin).href });
+    } catch (err) {
+      setError(err.offline ? t('invite.offline') : err.message);
+    }
+  }
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(invite.url);
+      setCopied(true);
+    } catch {
+      document.getElementById('invite-url')?.select();
+    }
+  }
+
+  return html`<${Dialog} id="invite" title=${t('invite.title')} onClose=${onClose}>
+    <div class="dialog__form">
+      <p class="lead">${t('invite.lead')}</p>
+      ${invite
+        ? html`<div class="field">
+              <label for="invite-url">${t('invite.link')}</label>
+              <div class="copy-row">
+                <input id="invite-url" readonly value=${invite.url} onFocus=${(e) => e.currentTarget.select()} />
+                <button type="button" class="button" onClick=${copy}>${copied ? t('invite.copied') : t('invite.copy')}</button>
+              </div>
+            </div>`
+        : html`<button type="button" class="button button--primary" onClick=${create}>${t('invite.create')}</button>`}
+      ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}
+    </div>
+  <//>`;
+}

@@ -1,0 +1,74 @@
+// The root view: banners, then the screen for the app's phase (loading, signed out, ready).
+
+import { useState, useEffect } from 'preact/hooks';
+import { html } from './html.js';
+import { t } from '../lib/i18n.js';
+import { route } from './router.js';
+import { Banners } from './banners.js';
+import { AuthScreen } from './auth.js';
+import { Sidebar } from './sidebar.js';
+import { ChannelView } from './channel.js';
+import { BrowseView } from './browse.js';
+import { DevicesView } from './devices.js';
+import { NewChannelDialog, NewMessageDialog, InviteDialog } from './dialogs.js';
+import { Logo } from './logo.js';
+
+function Home({ app, onNewChannel }) {
+  const channels = app.queries.myChannels.value;
+  return html`<section class="main main--home" aria-labelledby="main-title">
+    <div class="welcome">
+      <${Logo} />
+      <h1 id="main-title" class="welcome__title">${t('home.title', { workspace: app.workspace.value?.name || 'TeamTalk' })}</h1>
+      <p class="welcome__lead">${channels.length ? t('home.pick') : t('home.empty')}</p>
+      <div class="welcome__actions">
+        <button type="button" class="button button--primary" onClick=${onNewChannel}>${t('channel.new')}</button>
+        <a class="button" href="#/browse">${t('nav.browse')}</a>
+      </div>
+    </div>
+  </section>`;
+}
+
+function Shell({ app }) {
+  const [dialog, setDialog] = useState(null);
+  const close = () => setDialog(null);
+  const r = route.value;
+  const openers = {
+    onNewChannel: () => setDialog('channel'),
+    onNewMessage: () => setDialog('message'),
+    onInvite: () => setDialog('invite'),
+  };
+  let main;
+  if (r.name === 'channel') main = html`<${ChannelView} app=${app} channelId=${r.id} />`;
+  else if (r.name === 'browse') main = html`<${BrowseView} app=${app} ...${openers} />`;
+  else if (r.name === 'devices') main = html`<${DevicesView} app=${app} />`;
+  else main = html`<${Home} app=${app} ...${openers} />`;
+
+  useEffect(() => {
+    const total = app.queries.totalUnread.value;
+    document.title = total ? `(${total}) TeamTalk` : 'TeamTalk';
+  });
+
+  return html`<div class=${`shell shell--${r.name}`}>
+    <a class="skip-link" href="#main">${t('nav.skip')}</a>
+    <${Sidebar} app=${app} ...${openers} />
+    <main class="shell__main" id="main" tabindex="-1">${main}</main>
+    ${dialog === 'channel' ? html`<${NewChannelDialog} app=${app} onClose=${close} />` : null}
+    ${dialog === 'message' ? html`<${NewMessageDialog} app=${app} onClose=${close} />` : null}
+    ${dialog === 'invite' ? html`<${InviteDialog} app=${app} onClose=${close} />` : null}
+  </div>`;
+}
+
+export function Root({ app, sw, invite }) {
+  const phase = app.phase.value;
+  let screen;
+  if (phase === 'ready') screen = html`<${Shell} app=${app} />`;
+  else if (phase === 'signed-out') screen = html`<${AuthScreen} app=${app} invite=${invite} />`;
+  else if (phase === 'fatal') {
+    screen = html`<main class="auth" id="main"><div class="auth__card">
+      <${Logo} /><h1 class="auth__title">${t('fatal.title')}</h1><p class="auth__lead">${t('fatal.lead')}</p>
+    </div></main>`;
+  } else {
+    screen = html`<main class="splash" id="main" aria-busy="true"><${Logo} /><p class="visually-hidden">${t('loading')}</p></main>`;
+  }
+  return html`<${Banners} app=${app} sw=${sw} />${screen}`;
+}

@@ -1,0 +1,34 @@
+// Hash routes, so any static host can serve the app from one index.html:
+//   #/            home (the channel list on phones)
+//   #/c/<id>      a channel or DM
+//   #/browse      public channels to join
+//   #/devices     my signed-in devices
+
+import { signal } from '@preact/signals';
+
+function parse(hash) {
+  const path = (hash || '').replace(/^#/, '') || '/';
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'c' && parts[1]) return { name: 'channel', id: decodeURIComponent(parts[1]) };
+  if (parts[0] === 'browse') return { name: 'browse' };
+  if (parts[0] === 'devices') return { name: 'devices' };
+  return { name: 'home' };
+}
+
+export const route = signal(parse(globalThis.location?.hash));
+
+export function startRouter() {
+  globalThis.addEventListener('hashchange', () => {
+    route.value = parse(location.hash);
+  });
+}
+
+export function href(name, id) {
+  if (name === 'channel') return `#/c/${encodeURIComponent(id)}`;
+  if (name === 'home') return '#/';
+  return `#/${name}`;
+}
+
+export function navigate(name, id) {
+  location.hash = href(name, id);
+}

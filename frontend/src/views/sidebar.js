@@ -1,0 +1,108 @@
+// The sidebar: workspace, connection state, my channels and DMs with unread badges, and the
+// doors to everything else (new channel, browse, new message, invite, devices, sign out).
+
+import { html } from './html.js';
+import { t } from '../lib/i18n.js';
+import { href, route } from './router.js';
+import { ConnectionStatus } from './status.js';
+import { Avatar } from './avatar.js';
+import { Logo } from './logo.js';
+
+function UnreadBadge({ count }) {
+  if (!count) return null;
+  return html`<span class="badge">${count}<span class="visually-hidden">${' '}${t('unread.suffix', { count })}</span></span>`;
+}
+
+function ChannelLink({ app, channel, current }) {
+  const unread = app.queries.unread(channel.id);
+  const isDm = channel.kind === 'dm' || channel.kind === 'group';
+  return html`<li>
+    <a
+      class=${`nav-link${current ? ' nav-link--current' : ''}${unread ? ' nav-link--unread' : ''}`}
+      href=${href('channel', channel.id)}
+      aria-current=${current ? 'page' : undefined}
+    >
+      ${isDm
+        ? html`<${Avatar} id=${channel.peer} name=${channel.name} size="xs" online=${app.store.online.value.has(channel.peer)} />`
+        : html`<span class="nav-link__icon" aria-hidden="true">${channel.kind === 'private' ? '🔒' : '#'}</span>`}
+      <span class="nav-link__name">${channel.name}</span>
+      <${UnreadBadge} count=${unread} />
+    </a>
+  </li>`;
+}
+
+export function Sidebar({ app, onNewChannel, onNewMessage, onInvite }) {
+  const q = app.queries;
+  const current = route.value.name === 'channel' ? route.value.id : null;
+  const me = q.me.value;
+  const session = q.session.value;
+  const myName = q.userName(me) || session?.user?.name || '';
+  const canInvite = ['owner', 'admin'].includes(session?.user?.role);
+  const workspaceName = app.workspace.value?.name || session?.workspace?.name || 'TeamTalk';
+
+  return html`<aside class="sidebar" aria-label=${t('sidebar.label')}>
+    <header class="sidebar__header">
+      <a class="workspace" href=${href('home')}>
+        <${Logo} small />
+        <span class="workspace__name">${workspaceName}</span>
+      </a>
+      <${ConnectionStatus} app=${app} />
+    </header>
+
+    <div class="sidebar__scroll">
+      <nav aria-label=${t('nav.channels')}>
+        <div class="nav-section">
+          <h2 class="nav-section__title" id="channels-heading">${t('nav.channels')}</h2>
+          <button type="button" class="icon-button" onClick=${onNewChannel} title=${t('channel.new')}>
+            <span aria-hidden="true">+</span><span class="visually-hidden">${t('channel.new')}</span>
+          </button>
+        </div>
+        <ul class="nav-list">
+          ${q.myChannels.value.map(
+            (c) => html`<${ChannelLink} key=${c.id} app=${app} channel=${c} current=${c.id === current} />`,
+          )}
+        </ul>
+        <a class=${`nav-link nav-link--muted${route.value.name === 'browse' ? ' nav-link--current' : ''}`} href=${href('browse')}>
+          <span class="nav-link__icon" aria-hidden="true">⌕</span>
+          <span class="nav-link__name">${t('nav.browse')}</span>
+        </a>
+      </nav>
+
+      <nav aria-label=${t('nav.directMessages')}>
+        <div class="nav-section">
+          <h2 class="nav-section__title">${t('nav.directMessages')}</h2>
+          <button type="button" class="icon-button" onClick=${onNewMessage} title=${t('dm.new')}>
+            <span aria-hidden="true">+</span><span class="visually-hidden">${t('dm.new')}</span>
+          </button>
+        </div>
+        <ul class="nav-list">
+          ${q.myDirectMessages.value.map(
+            (c) => html`<${ChannelLink} key=${c.id} app=${app} channel=${c} current=${c.id === current} />`,
+          )}
+        </ul>
+      </nav>
+    </div>
+
+    <footer class="sidebar__footer">
+      ${canInvite
+        ? html`<button type="button" class="button button--ghost button--block" onClick=${onInvite}>${t('invite.open')}</button>`
+        : null}
+      <div class="me">
+        <${Avatar} id=${me} name=${myName} size="sm" />
+        <div class="me__text">
+          <span class="me__name">${myName}</span>
+          <a class="me__link" href=${href('devices')}>${t('nav.devices')}</a>
+        </div>
+        <button type="button" class="button button--small button--ghost" onClick=${() => signOut(app)}>
+          ${t('auth.signOut')}
+        </button>
+      </div>
+    </footer>
+  </aside>`;
+}
+
+async function signOut(app) {
+  const pending = app.queries.pendingCount.value;
+  if (pending && !globalThis.confirm(t('auth.signOutPending', { count: pending }))) return;
+  await app.signOut();
+}

@@ -1,0 +1,137 @@
+// TeamTalk's service worker: a small event router, no app logic.
+//
+// - install:  precache the shell under a versioned cache name (the version is a hash of the
+//             shell's bytes, injected by build.mjs). No skipWaiting here: a new version waits
+//             until the page's "Reload" button sends SKIP_WAITING.
+// - activate: delete older shell caches, claim open pages.
+// - fetch:    navigations network-first with the cached shell as the offline fallback (never a
+//             stale shell after a deploy); static assets cache-first from this version's cache
+//             (their names carry content hashes); /api is never touched.
+// - sync:     tag `outbox`: tell open pages to flush; with none open, sync here.
+// - push / notificationclick: minimal stubs for now.
+
+import { Replica } from '../src/replica/replica.js';
+import { Transport } from '../src/sync/transport.js';
+import { syncUntilDone } from '../src/sync/round.js';
+
+/* global __VERSION__, __PRECACHE__ */
+const VERSION = __VERSION__;
+const PRECACHE = __PRECACHE__;
+const PREFIX = 'teamtalk-shell-';
+const CACHE = PREFIX + VERSION;
+const SHELL = '/';
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })))),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(navigation(request));
+    return;
+  }
+  event.respondWith(asset(request));
+});
+
+async function navigation(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const cached = await caches.open(CACHE).then((cache) => cache.match(SHELL));
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+async function asset(request) {
+  const cached = await caches.open(CACHE).then((cache) => cache.match(request, { ignoreSearch: true }));
+  return cached ?? fetch(request);
+}
+
+// --- background sync ---------------------------------------------------------------------------
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === 'outbox') event.waitUntil(flushOutbox());
+});
+
+async function flushOutbox() {
+  const pages = await self.clients.matchAll({ type: 'window' });
+  if (pages.length) {
+    for (const page of pages) page.postMessage({ type: 'FLUSH' });
+    return;
+  }
+  const locks = self.navigator?.locks;
+  const run = async () => {
+    const replica = await Replica.open();
+    try {
+      const meta = await replica.meta();
+      if (!meta.session) return;
+      const transport = new Transport({
+        csrf: async () => (await self.cookieStore?.get('csrftoken'))?.value ?? meta.csrf ?? null,
+      });
+      await syncUntilDone(replica, transport);
+    } finally {
+      replica.close();
+    }
+  };
+  // A page that opens meanwhile leads the sync; if one already holds the lock, it syncs.
+  if (locks) await locks.request('teamtalk-sync', { ifAvailable: true }, (lock) => (lock ? run() : null));
+  else await run();
+}
+
+// --- push (stub; a later issue fills it) ------------------------------------------------------
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data?.json() ?? {};
+  } catch {
+    data = { body: event.data?.text() };
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || 'TeamTalk', {
+      body: data.body || '',
+      tag: data.tag,
+      data: { url: data.url || '/' },
+      icon: '/icons/icon-192.png',
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.url || '/', self.location.origin).href;
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const open = pages.find((page) => page.url.startsWith(self.location.origin));
+      if (open) {
+        await open.focus();
+        if (open.url !== target) await open.navigate(target).catch(() => {});
+        return;
+      }
+      await self.clients.openWindow(target);
+    })(),
+  );
+});
