@@ -7,7 +7,10 @@ Rule 1. An HLC is ``(wall ms, counter, device)``. The encoding ``MMMMMMMMMMMMM-C
         the tuple sorts, so every language can compare clocks as plain strings.
 Rule 2. A clock never goes backwards: ``tick`` returns a value greater than every value this
         clock has issued or observed.
-Rule 3. Time is passed in. The caller gives the device's *corrected* wall time (device clock plus
+Rule 3. Only ASCII: digits are ``[0-9]`` and a device id is 1-32 of ``[0-9A-Za-z_]``, and the
+        whole string must match (no trailing newline), so the string order *is* the clock order
+        and JS (frontend/src/sync/hlc.js) accepts exactly the same clocks.
+Rule 4. Time is passed in. The caller gives the device's *corrected* wall time (device clock plus
         the offset learned from the server), so a phone whose clock is days off still stamps
         sensible times.
 """
@@ -18,7 +21,11 @@ import re
 from typing import NamedTuple
 
 MAX_COUNTER = 99_999
-_PATTERN = re.compile(r"^(\d{13})-(\d{5})-([0-9A-Za-z_]{1,32})$")
+_DEVICE = r"[0-9A-Za-z_]{1,32}"
+# fullmatch, not match + "$": "$" also matches before a trailing newline, and "\d" would accept
+# non-ASCII digits; either would let a string that is not a clock compare as one.
+_PATTERN = re.compile(rf"([0-9]{{13}})-([0-9]{{5}})-({_DEVICE})")
+_DEVICE_PATTERN = re.compile(_DEVICE)
 
 
 class Hlc(NamedTuple):
@@ -32,20 +39,22 @@ class Hlc(NamedTuple):
 
 def parse(value: str) -> Hlc:
     """Decode an encoded HLC; raises ValueError naming the problem."""
-    match = _PATTERN.match(value)
+    match = _PATTERN.fullmatch(value)
     if match is None:
         raise ValueError(f"not a hybrid logical clock: {value[:60]!r}")
     return Hlc(int(match[1]), int(match[2]), match[3])
 
 
 def is_valid(value: str) -> bool:
-    return _PATTERN.match(value) is not None
+    return _PATTERN.fullmatch(value) is not None
 
 
 class Clock:
     """One device's HLC. Sans-I/O: callers pass the wall time in milliseconds."""
 
     def __init__(self, device: str, last: str | None = None) -> None:
+        if _DEVICE_PATTERN.fullmatch(device) is None:
+            raise ValueError(f"a device id in a clock is 1-32 of [0-9A-Za-z_], not {device[:60]!r}")
         self.device = device
         self._ms, self._counter = 0, 0
         if last is not None:
@@ -81,7 +90,7 @@ class Clock:
 
     def _bump(self) -> None:
         if self._counter >= MAX_COUNTER:
-            # Ten thousand events in one millisecond: borrow the next millisecond instead of
+            # A hundred thousand events in one millisecond: borrow the next millisecond instead of
             # overflowing the fixed-width counter (order is still strictly increasing).
             self._ms, self._counter = self._ms + 1, 0
         else:
