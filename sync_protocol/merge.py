@@ -7,7 +7,9 @@ Law 1. Idempotent:   apply(apply(s, c), c) == apply(s, c).
 Law 2. Commutative:  applying a set of changes in any order gives the same state.
 Law 3. Deterministic tie-break: when two writes carry the same HLC (which honest devices never
        produce), the one whose value has the greater canonical JSON encoding wins, so even
-       forged duplicates converge.
+       forged duplicates converge. Text compares by Unicode code point (the order of its UTF-8
+       bytes, and Python's ``<`` on str); JS must not use its UTF-16 ``<``, which puts an emoji
+       below U+E000-U+FFFF.
 
 The module does not know whether it runs on the server, in a browser or in a test.
 A record is deleted by writing its tombstone field ``deleted = true``; like any field, the
