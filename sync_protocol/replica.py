@@ -29,6 +29,8 @@ class Replica:
         self.user = user
         self.clock = Clock(device)
         self.offset_ms = 0
+        #: The greatest clock the server has confirmed (a change received or a mutation acked).
+        self.confirmed_hlc: str | None = None
         self.records: dict[Key, merge.RecordState] = {}
         self.scope_of: dict[Key, str] = {}
         self.cursors: dict[str, int] = {}
@@ -57,10 +59,21 @@ class Replica:
         )
 
     def restamp(self, wall_ms: int) -> None:
-        """After a clock error: stamp every pending mutation again from corrected time."""
+        """After ``clock_ahead`` (and setting ``offset_ms`` from its ``server_time``): stamp every
+        pending mutation again from corrected time, keeping their order.
+
+        The clock restarts from the greatest clock the server confirmed, not from its own last
+        stamp: that stamp ran ahead and was refused, and ticking on from it would run ahead again.
+        Restamped mutations still order after everything this device has seen confirmed.
+        """
+        self.clock = Clock(self.device, self.confirmed_hlc)
         self.pending = [
             msgspec.structs.replace(m, hlc=self.clock.tick(wall_ms + self.offset_ms)) for m in self.pending
         ]
+
+    def _confirm_clock(self, hlc: str) -> None:
+        if self.confirmed_hlc is None or hlc > self.confirmed_hlc:
+            self.confirmed_hlc = hlc
 
     # --- receiving ---------------------------------------------------------------------------
 
@@ -72,7 +85,9 @@ class Replica:
         for mutation in self.pending:
             if mutation.mid in rejected:
                 self.failed[mutation.mid] = (mutation, rejected[mutation.mid])
-            elif mutation.mid not in acked:
+            elif mutation.mid in acked:
+                self._confirm_clock(mutation.hlc)
+            else:
                 still.append(mutation)
         self.pending = still
         self.apply_changes(response.changes, wall_ms)
@@ -87,6 +102,7 @@ class Replica:
             self.records[key] = merge.apply(self.records.get(key), change.fields, change.hlc)
             self.scope_of[key] = change.scope
             self.clock.observe(change.hlc, wall_ms + self.offset_ms)
+            self._confirm_clock(change.hlc)
 
     def drop_scopes_except(self, visible: set[str]) -> None:
         """Access lost: forget every record of a scope the user may no longer see."""
@@ -115,7 +131,10 @@ class Replica:
         order they were written. Each item is ``(id, fields, pending)``."""
         sent: list[tuple[int, str, dict[str, Value]]] = []
         unsent: list[tuple[str, dict[str, Value]]] = []
-        pending_ids = [m.id for m in self.pending if m.collection == "messages"]
+        written: dict[str, int] = {}  # message id -> position of its first pending write
+        for mutation in self.pending:
+            if mutation.collection == "messages":
+                written.setdefault(mutation.id, len(written))
         for rid, fields in self.collection("messages").items():
             if fields.get("channel") != channel_id:
                 continue
@@ -124,7 +143,7 @@ class Replica:
                 sent.append((n, rid, fields))
             else:
                 unsent.append((rid, fields))
-        unsent.sort(key=lambda item: pending_ids.index(item[0]) if item[0] in pending_ids else len(pending_ids))
+        unsent.sort(key=lambda item: written.get(item[0], len(written)))
         return [(rid, f, False) for _, rid, f in sorted(sent, key=lambda s: s[0])] + [
             (rid, f, True) for rid, f in unsent
         ]
@@ -141,8 +160,9 @@ class Replica:
         return max(0, max(numbers, default=0) - (cursor if isinstance(cursor, int) else 0))
 
     def scope_for_pending(self, mutation: Mutation) -> str | None:
+        fields = self.record(mutation.collection, mutation.id) or {}
         try:
-            return scope_of(mutation.collection, mutation.id, self.record(mutation.collection, mutation.id) or {})
+            return scope_of(mutation.collection, mutation.id, fields)
         except ScopeError:
             return None
 
