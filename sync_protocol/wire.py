@@ -106,10 +106,13 @@ class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class Live(msgspec.Struct, frozen=True, tag_field="t"):
-    """Base of every live-channel frame, in either direction."""
+    """Base of every live-channel frame, in either direction.
+
+    Subclasses restate ``frozen=True``: msgspec inherits it anyway, but mypy's dataclass
+    transform does not know that and would call them mutable."""
 
 
-class Hello(Live, tag="hello"):
+class Hello(Live, tag="hello", frozen=True):
     """Server → device on connect."""
 
     server_time: int
@@ -117,7 +120,7 @@ class Hello(Live, tag="hello"):
     online: list[str] = []
 
 
-class Changes(Live, tag="changes"):
+class Changes(Live, tag="changes", frozen=True):
     """Server → device: new changes in one scope. ``prev`` is the scope's last seq before them,
     so a device whose cursor equals ``prev`` may advance it; otherwise it pulls."""
 
@@ -126,25 +129,25 @@ class Changes(Live, tag="changes"):
     changes: list[Change]
 
 
-class Typing(Live, tag="typing"):
+class Typing(Live, tag="typing", frozen=True):
     """Device → server (``user`` ignored) and server → devices: someone is typing in a scope."""
 
     scope: str
     user: str = ""
 
 
-class Presence(Live, tag="presence"):
+class Presence(Live, tag="presence", frozen=True):
     """Server → devices: a user came online or went offline."""
 
     user: str
     status: Literal["online", "offline"]
 
 
-class Ping(Live, tag="ping"):
+class Ping(Live, tag="ping", frozen=True):
     """Either direction; answered with Pong. Keeps idle connections through proxies."""
 
 
-class Pong(Live, tag="pong"):
+class Pong(Live, tag="pong", frozen=True):
     server_time: int = 0
 
 
