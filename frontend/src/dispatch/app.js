@@ -115,6 +115,7 @@ export class App {
 
   #start() {
     this.phase.value = 'ready';
+    if (this.#browserOffline()) this.store.status.value = Status.OFFLINE;
     if (this.#coordinator) return;
     this.#coordinator = new Coordinator({ onMessage: (message) => this.#onTabMessage(message) });
     this.#coordinator.post({ t: 'hello' });
@@ -169,7 +170,7 @@ export class App {
         await this.#refresh({ keys: message.keys ?? [], full: message.full });
         break;
       case 'status':
-        if (!this.#coordinator?.leader) this.store.status.value = message.status;
+        if (!this.#coordinator?.leader) this.store.status.value = this.#browserOffline() ? Status.OFFLINE : message.status;
         break;
       case 'ephemeral':
         this.#applyEphemeral(message.frame);
@@ -222,7 +223,12 @@ export class App {
   }
 
   offline() {
+    this.store.status.value = Status.OFFLINE;
     this.engine?.offline();
+  }
+
+  #browserOffline() {
+    return this.#env.navigator?.onLine === false;
   }
 
   visible() {

@@ -1,0 +1,159 @@
+"""Two teammates chatting in real Chromium against the real server."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (
+    axe_violations,
+    channel_link,
+    connection_status,
+    go_offline,
+    go_online,
+    invite_link,
+    message_list,
+    message_texts,
+    open_channel,
+    send_message,
+    sign_up,
+    wait_until_synced,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def team(people):  # type: ignore[no-untyped-def]
+    """Ada owns the workspace; Bob joined through her invite link. Both see #general."""
+    ada = people("Ada")
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    token = invite_link(ada.page)
+    bob = people("Bob")
+    sign_up(bob.page, "Bob Babbage", bob.email, invite=token)
+    expect(channel_link(bob.page, "general")).to_be_visible()
+    return ada, bob
+
+
+def test_live_chat_both_ways(team) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = team
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+
+    send_message(ada.page, "Morning Bob, the build is green")
+    expect(message_list(bob.page).filter(has_text="Morning Bob, the build is green")).to_have_count(1)
+
+    send_message(bob.page, "Great, shipping it")
+    expect(message_list(ada.page).filter(has_text="Great, shipping it")).to_have_count(1)
+
+    wait_until_synced(ada.page)
+    wait_until_synced(bob.page)
+    assert message_texts(ada.page) == message_texts(bob.page) == [
+        "Morning Bob, the build is green",
+        "Great, shipping it",
+    ]
+    assert not ada.errors and not bob.errors
+
+
+def test_offline_messages_survive_a_reload_and_arrive_once_in_order(team) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = team
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+
+    go_offline(bob.context)
+    expect(connection_status(bob.page)).to_have_text("Offline")
+    for text in ("one", "two", "three"):
+        send_message(bob.page, text)
+    pending = bob.page.locator('[role="log"] li[aria-busy="true"]')
+    expect(pending).to_have_count(3)
+    expect(pending.first).to_contain_text("Sending…")
+
+    bob.page.reload()  # still offline: the shell comes from the service worker
+    expect(connection_status(bob.page)).to_have_text("Offline")
+    open_channel(bob.page, "general")
+    expect(pending).to_have_count(3)
+    assert message_texts(bob.page) == ["one", "two", "three"]
+    expect(message_list(ada.page)).to_have_count(0)
+
+    go_online(bob.context)
+    wait_until_synced(bob.page)
+    expect(pending).to_have_count(0)
+    expect(message_list(ada.page)).to_have_count(3)
+    wait_until_synced(ada.page)
+    assert message_texts(ada.page) == message_texts(bob.page) == ["one", "two", "three"]
+
+
+def test_app_shell_loads_offline_after_one_visit(team) -> None:  # type: ignore[no-untyped-def]
+    ada, _bob = team
+    open_channel(ada.page, "general")
+    send_message(ada.page, "written while online")
+    wait_until_synced(ada.page)
+    ada.page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    go_offline(ada.context)
+    page = ada.context.new_page()
+    page.goto("/")
+    expect(connection_status(page)).to_have_text("Offline")
+    open_channel(page, "general")
+    expect(message_list(page).filter(has_text="written while online")).to_have_count(1)
+
+    send_message(page, "written while offline")
+    expect(page.locator('[role="log"] li[aria-busy="true"]')).to_have_count(1)
+    go_online(ada.context)
+    wait_until_synced(page)
+    expect(message_list(page).filter(has_text="written while offline")).to_have_count(1)
+
+
+def test_unread_badge_counts_and_clears(team) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = team
+    open_channel(ada.page, "general")
+    for text in ("first", "second", "third"):
+        send_message(ada.page, text)
+    wait_until_synced(ada.page)
+
+    badge = channel_link(bob.page, "general").locator(".badge")
+    expect(badge).to_have_text("3 unread")
+    expect(channel_link(bob.page, "general 3 unread")).to_be_visible()
+
+    open_channel(bob.page, "general")
+    expect(message_list(bob.page)).to_have_count(3)
+    expect(badge).to_have_count(0)
+    wait_until_synced(bob.page)
+
+    # The read cursor is Bob's, on every device of his: a reload still shows nothing unread.
+    bob.page.reload()
+    wait_until_synced(bob.page)
+    expect(channel_link(bob.page, "general")).to_be_visible()
+    expect(badge).to_have_count(0)
+    # Ada's own messages are not unread for her.
+    expect(channel_link(ada.page, "general").locator(".badge")).to_have_count(0)
+
+
+def test_message_markup_is_shown_as_text(team) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = team
+    dialogs: list[str] = []
+    for person in (ada, bob):
+        person.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+    payload = "<img src=x onerror=alert(1)>"
+
+    send_message(ada.page, payload)
+    for person in (ada, bob):
+        expect(message_list(person.page).filter(has_text=payload)).to_have_count(1)
+        expect(person.page.get_by_role("log").locator("img")).to_have_count(0)
+    wait_until_synced(bob.page)
+    assert dialogs == []
+
+
+def test_sign_in_and_chat_views_have_no_axe_violations(team, people) -> None:  # type: ignore[no-untyped-def]
+    ada, _bob = team
+    open_channel(ada.page, "general")
+    send_message(ada.page, "Accessible to everyone")
+    wait_until_synced(ada.page)
+    assert axe_violations(ada.page) == []
+
+    visitor = people("Visitor")
+    visitor.page.goto("/")
+    expect(visitor.page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert axe_violations(visitor.page) == []
