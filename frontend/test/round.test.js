@@ -1,0 +1,121 @@
+// One sync against a scripted server: paging, pushes written meanwhile, and every error path.
+import 'fake-indexeddb/auto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Replica } from '../src/replica/replica.js';
+import { syncUntilDone, changeIndex } from '../src/sync/round.js';
+import { ApiError } from '../src/sync/transport.js';
+
+const T0 = 1_764_172_800_000;
+let n = 0;
+
+async function fresh() {
+  const r = await Replica.open(`round-${++n}`);
+  await r.setSession({ user: { id: 'U1' }, device: 'dev1' });
+  return r;
+}
+
+/** A transport that answers from a script: each entry is a reply object or an ApiError. */
+function scripted(...replies) {
+  const requests = [];
+  return {
+    requests,
+    async sync(body) {
+      requests.push(structuredClone(body));
+      const next = replies.shift();
+      if (typeof next === 'function') return next(body);
+      if (next instanceof Error) throw next;
+      return { v: 1, server_time: T0, acks: [], rejections: [], changes: [], cursors: {}, scopes: [], more: false, ...next };
+    },
+  };
+}
+
+const msg = (seq, id, n) => ({
+  seq, scope: 'c:C1', collection: 'messages', id, hlc: `${T0}-0000${seq % 10}-x`, author: 'U2',
+  fields: { channel: 'C1', text: id, n },
+});
+
+test('pulls page after page while the server says more', async () => {
+  const r = await fresh();
+  const t = scripted(
+    { changes: [msg(1, 'M1', 1)], cursors: { 'c:C1': 1 }, more: true },
+    { changes: [msg(2, 'M2', 2)], cursors: { 'c:C1': 2 }, more: false },
+  );
+  const result = await syncUntilDone(r, t, { now: () => T0 });
+  assert.equal(t.requests.length, 2);
+  assert.deepEqual(t.requests[1].cursors, { 'c:C1': 1 });
+  assert.deepEqual([...result.keys], ['messages/M1', 'messages/M2']);
+});
+
+test('pushes the outbox oldest first with wire fields only, and drops what was acked', async () => {
+  const r = await fresh();
+  await r.write([{ collection: 'messages', id: 'A', fields: { channel: 'C1', text: 'a' } }], T0);
+  await r.write([{ collection: 'messages', id: 'B', fields: { channel: 'C1', text: 'b' } }], T0);
+  const t = scripted((body) => ({ v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), cursors: {}, more: false }));
+  await syncUntilDone(r, t, { now: () => T0 });
+  assert.deepEqual(t.requests[0].changes.map((c) => c.id), ['A', 'B']);
+  assert.deepEqual(Object.keys(t.requests[0].changes[0]).sort(), ['collection', 'fields', 'hlc', 'id', 'mid']);
+  assert.equal(t.requests[0].v, undefined, 'the transport adds v');
+  assert.equal(await r.pendingCount(), 0);
+});
+
+test('409 clock_ahead: adopt server time, restamp, retry', async () => {
+  const r = await fresh();
+  const ahead = T0 + 600_000;
+  await r.write([{ collection: 'messages', id: 'A', fields: { channel: 'C1', text: 'a' } }], ahead);
+  const t = scripted(
+    new ApiError(409, { error: 'clock_ahead', detail: 'ahead', server_time: T0 }),
+    (body) => ({ v: 1, server_time: T0, acks: body.changes.map((c) => c.mid) }),
+  );
+  await syncUntilDone(r, t, { now: () => ahead });
+  assert.ok(t.requests[0].changes[0].hlc.startsWith(String(ahead)));
+  assert.ok(t.requests[1].changes[0].hlc.startsWith(String(T0)));
+  assert.equal(await r.pendingCount(), 0);
+});
+
+test('400 invalid_change names the change: it moves to failed and the rest goes through', async () => {
+  const r = await fresh();
+  await r.write([{ collection: 'messages', id: 'A', fields: { channel: 'C1', text: 'a' } }], T0);
+  await r.write([{ collection: 'messages', id: 'B', fields: { channel: 'C1', text: 'x' } }], T0);
+  const t = scripted(
+    new ApiError(400, { error: 'invalid_change', detail: 'text is too long', field: 'changes[1].fields.text' }),
+    (body) => ({ v: 1, server_time: T0, acks: body.changes.map((c) => c.mid) }),
+  );
+  const result = await syncUntilDone(r, t, { now: () => T0 });
+  assert.equal(result.outbox, true);
+  const snap = await r.snapshot();
+  assert.deepEqual(snap.failed.map((f) => [f.id, f.code, f.reason]), [['B', 'invalid_change', 'text is too long']]);
+  assert.deepEqual(t.requests[1].changes.map((c) => c.id), ['A']);
+});
+
+test('413 too_large: push fewer at a time', async () => {
+  const r = await fresh();
+  for (const id of ['A', 'B', 'C', 'D']) {
+    await r.write([{ collection: 'messages', id, fields: { channel: 'C1', text: id } }], T0);
+  }
+  const ack = (body) => ({ v: 1, server_time: T0, acks: body.changes.map((c) => c.mid) });
+  const t = scripted(new ApiError(413, { error: 'too_large', detail: 'big' }), ack, ack);
+  await syncUntilDone(r, t, { now: () => T0 });
+  assert.deepEqual(t.requests.map((q) => q.changes.length), [4, 2, 2]);
+  assert.equal(await r.pendingCount(), 0);
+});
+
+test('network failures, 401 and 426 go to the caller with nothing lost', async () => {
+  for (const error of [
+    new ApiError(0, { error: 'network' }),
+    new ApiError(401, { error: 'signed_out', detail: 'x' }),
+    new ApiError(426, { error: 'update_required', detail: 'x' }),
+  ]) {
+    const r = await fresh();
+    await r.write([{ collection: 'messages', id: 'A', fields: { channel: 'C1', text: 'a' } }], T0);
+    await assert.rejects(syncUntilDone(r, scripted(error), { now: () => T0 }), (e) => e.status === error.status);
+    assert.equal(await r.pendingCount(), 1);
+  }
+});
+
+test('changeIndex reads the index out of an error field path', () => {
+  assert.equal(changeIndex('changes[3].fields.text'), 3);
+  assert.equal(changeIndex('$.changes[12].fields'), 12);
+  assert.equal(changeIndex('cursors'), null);
+  assert.equal(changeIndex(undefined), null);
+});
