@@ -48,3 +48,14 @@ test('every zh-CN key exists in English, and the accessible names tests drive st
   assert.deepEqual([en['nav.channels'], en['composer.label'], en['composer.send']], ['Channels', 'Message', 'Send']);
   assert.deepEqual([en['status.online'], en['status.offline'], en['status.syncing']], ['Online', 'Offline', 'Syncing']);
 });
+
+import { deviceName } from '../src/lib/device-name.js';
+
+test('device names are short and human', () => {
+  assert.equal(
+    deviceName('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36'),
+    'Chrome on Linux',
+  );
+  assert.equal(deviceName('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1'), 'Safari on iOS');
+  assert.equal(deviceName(''), 'Browser');
+});

@@ -9,6 +9,7 @@ export class Actions {
   #queries;
   #afterWrite;
   #now;
+  #marking = new Map();
 
   /** afterWrite(mutations) refreshes the store and nudges the sync (see app.js). */
   constructor({ replica, queries, afterWrite, now = Date.now }) {
@@ -84,11 +85,18 @@ export class Actions {
   /** I have seen a channel up to message n: move my read cursor forward (never back). */
   async markRead(channel, n) {
     const me = this.#me();
-    if (!(n > this.#queries.readCursor(channel))) return false;
+    // Scrolling and rendering can ask several times before the first write shows: once is enough.
+    if (!(n > this.#queries.readCursor(channel)) || n <= (this.#marking.get(channel) ?? 0)) return false;
+    this.#marking.set(channel, n);
     const id = readId(me, channel);
     const held = this.#queries.record('reads', id);
     const fields = held ? { n } : { channel, user: me, n };
-    await this.#write([{ collection: 'reads', id, fields }]);
+    try {
+      await this.#write([{ collection: 'reads', id, fields }]);
+    } catch (error) {
+      this.#marking.delete(channel);
+      throw error;
+    }
     return true;
   }
 

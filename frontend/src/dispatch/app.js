@@ -10,6 +10,7 @@ import { Coordinator } from '../sync/coordinator.js';
 import { Store } from './store.js';
 import { Queries } from './queries.js';
 import { Actions } from './actions.js';
+import { deviceName } from '../lib/device-name.js';
 
 export class App {
   /** 'loading' | 'signed-out' | 'ready' | 'fatal' */
@@ -251,15 +252,19 @@ export class App {
   // --- accounts ----------------------------------------------------------------------------
 
   async signUp(form) {
-    const session = await this.#transport.signUp(form);
+    const session = await this.#transport.signUp({ ...form, device_name: this.#deviceName() });
     await this.#adopt(session);
     return session;
   }
 
   async signIn(form) {
-    const session = await this.#transport.signIn(form);
+    const session = await this.#transport.signIn({ ...form, device_name: this.#deviceName() });
     await this.#adopt(session);
     return session;
+  }
+
+  #deviceName() {
+    return deviceName(this.#env.navigator?.userAgent);
   }
 
   /** Sign out: end the session on the server and forget this device's replica. */

@@ -57,7 +57,7 @@ export function ChannelView({ app, channelId }) {
     <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} />
     <${Typing} app=${app} channelId=${channelId} />
     ${member
-      ? html`<${Composer} app=${app} channelId=${channelId} placeholder=${placeholder} autofocus=${true} />`
+      ? html`<${Composer} key=${channelId} app=${app} channelId=${channelId} placeholder=${placeholder} autofocus=${true} />`
       : html`<div class="join-bar">
           <p>${t('channel.previewing', { name: channel.name })}</p>
           <button type="button" class="button button--primary" onClick=${() => app.actions.joinChannel(channelId)}>

@@ -13,11 +13,11 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
   const box = useRef(null);
   const lastTyping = useRef(0);
 
+  // One composer per channel (the parent keys it by channel), so the draft starts empty on
+  // mount; nothing here may clear text typed after the first render.
   useEffect(() => {
-    setText('');
-    setError(null);
     if (autofocus && matchMedia('(min-width: 48rem)').matches) box.current?.focus();
-  }, [channelId]);
+  }, []);
 
   useEffect(() => {
     const el = box.current;
