@@ -1,0 +1,109 @@
+"""The installable shell: service worker updates, tabs sharing one replica, background sync."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import (
+    ROOT,
+    _free_port,
+    _wait_until_serving,
+    channel_link,
+    go_offline,
+    go_online,
+    message_list,
+    open_channel,
+    send_message,
+    sign_up,
+    wait_until_synced,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def deployable(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A server whose web app is a private copy of frontend/dist, so a test can 'deploy' a new version."""
+    dist = tmp_path / "dist"
+    shutil.copytree(ROOT / "frontend" / "dist", dist)
+    port = _free_port()
+    code = (
+        "import sys, uvicorn; from pathlib import Path; from backend.app import create_app; "
+        "from backend.settings import Settings; "
+        "uvicorn.run(create_app(Settings(data_dir=Path(sys.argv[1]), frontend_dir=Path(sys.argv[2]))), "
+        "host='127.0.0.1', port=int(sys.argv[3]), log_level='warning')"
+    )
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "data"), str(dist), str(port)],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, process)
+        yield url, dist
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_a_new_version_waits_for_the_user_then_reloads_into_it(browser: Browser, deployable) -> None:  # type: ignore[no-untyped-def]
+    url, dist = deployable
+    context = browser.new_context(base_url=url)
+    page = context.new_page()
+    sign_up(page, "Ada Lovelace", "ada@example.com")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    old_caches = page.evaluate("caches.keys()")
+
+    [old_cache] = old_caches
+    version = old_cache.removeprefix("teamtalk-shell-")
+    sw = dist / "sw.js"  # a deploy: same shell, new version
+    sw.write_text(sw.read_text(encoding="utf-8").replace(version, "deployed-again"), encoding="utf-8")
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+
+    banner = page.get_by_text("A new version of TeamTalk is available.")
+    expect(banner).to_be_visible()
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Reload").click()
+    wait_until_synced(page)
+    expect(banner).to_have_count(0)
+    new_caches = page.evaluate("caches.keys()")
+    assert new_caches == ["teamtalk-shell-deployed-again"], "the old version's cache is gone"
+    context.close()
+
+
+def test_tabs_share_one_replica_and_one_sync_leader(people) -> None:  # type: ignore[no-untyped-def]
+    ada = people("Ada")
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    second = ada.context.new_page()
+    second.goto("/")
+    wait_until_synced(second)
+    open_channel(second, "general")
+    open_channel(ada.page, "general")
+
+    send_message(second, "from the second tab")
+    wait_until_synced(second)
+    expect(message_list(ada.page).filter(has_text="from the second tab")).to_have_count(1)
+    leaders = [p.evaluate("teamtalk.app.engine !== null") for p in (ada.page, second)]
+    assert sorted(leaders) == [False, True]
+
+
+def test_writing_offline_asks_for_background_sync(people) -> None:  # type: ignore[no-untyped-def]
+    ada = people("Ada")
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    open_channel(ada.page, "general")
+    ada.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    go_offline(ada.context)
+    send_message(ada.page, "queued for background sync")
+    ada.page.wait_for_function(
+        "navigator.serviceWorker.ready.then(r => r.sync.getTags()).then(tags => tags.includes('outbox'))"
+    )
+    go_online(ada.context)
+    wait_until_synced(ada.page)
+    expect(channel_link(ada.page, "general")).to_be_visible()
