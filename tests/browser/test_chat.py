@@ -157,3 +157,32 @@ def test_sign_in_and_chat_views_have_no_axe_violations(team, people) -> None:  #
     visitor.page.goto("/")
     expect(visitor.page.get_by_role("button", name="Sign in")).to_be_visible()
     assert axe_violations(visitor.page) == []
+
+
+def test_a_refused_message_says_why_and_can_be_retried_or_discarded(team) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = team
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+    go_offline(bob.context)
+    send_message(bob.page, "posted while general was being archived")
+
+    # Meanwhile Ada archives #general (read-only): Bob's queued message will be refused.
+    ada.page.evaluate("""() => {
+        const q = teamtalk.app.queries;
+        return teamtalk.app.actions.setArchived(q.myChannels.value.find(c => c.name === 'general').id, true);
+    }""")
+    wait_until_synced(ada.page)
+
+    go_online(bob.context)
+    wait_until_synced(bob.page)
+    failed = bob.page.locator('[role="log"] li[data-state="failed"]')
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("Not sent: this channel is archived and read-only")
+
+    failed.get_by_role("button", name="Retry").click()
+    wait_until_synced(bob.page)
+    expect(failed).to_have_count(1)  # refused again, for the same reason
+
+    failed.get_by_role("button", name="Discard").click()
+    expect(failed).to_have_count(0)
+    expect(message_list(ada.page)).to_have_count(0)

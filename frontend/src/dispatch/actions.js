@@ -100,6 +100,11 @@ export class Actions {
     return true;
   }
 
+  /** Archive (read-only) or unarchive a channel; members may, the server checks. */
+  async setArchived(channel, archived) {
+    await this.#write([{ collection: 'channels', id: channel, fields: { archived } }]);
+  }
+
   async renameSelf(name) {
     const me = this.#me();
     await this.#write([{ collection: 'users', id: me, fields: { name } }]);

@@ -56,7 +56,9 @@ export function ChannelView({ app, channelId }) {
     </header>
     <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} />
     <${Typing} app=${app} channelId=${channelId} />
-    ${member
+    ${member && channel.archived
+      ? html`<div class="join-bar"><p>${t('channel.archived')}</p></div>`
+      : member
       ? html`<${Composer} key=${channelId} app=${app} channelId=${channelId} placeholder=${placeholder} autofocus=${true} />`
       : html`<div class="join-bar">
           <p>${t('channel.previewing', { name: channel.name })}</p>

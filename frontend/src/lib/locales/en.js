@@ -64,6 +64,7 @@ export default {
   'channel.nameRequired': 'Give the channel a name.',
   'channel.nameTaken': 'A channel named {name} already exists.',
   'channel.empty': 'No messages yet. Say hello!',
+  'channel.archived': 'This channel is archived: you can read it, but not post.',
   'channel.join': 'Join',
   'channel.leave': 'Leave',
   'channel.previewing': 'You are viewing #{name}.',

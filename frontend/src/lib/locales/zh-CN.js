@@ -58,6 +58,7 @@ export default {
   'channel.nameRequired': '请为频道起个名字。',
   'channel.nameTaken': '已经有名为 {name} 的频道。',
   'channel.empty': '还没有消息，打个招呼吧！',
+  'channel.archived': '此频道已归档：可以阅读，但不能发言。',
   'channel.join': '加入',
   'channel.leave': '离开',
   'channel.previewing': '你正在查看 #{name}。',
