@@ -6,6 +6,7 @@ import { t } from '../lib/i18n.js';
 import { href } from './router.js';
 import { MessageList } from './messages.js';
 import { Composer } from './composer.js';
+import { ConnectionStatus } from './status.js';
 
 function Typing({ app, channelId }) {
   const people = [...(app.store.typing.value.get(`c:${channelId}`)?.keys() ?? [])]
@@ -48,6 +49,7 @@ export function ChannelView({ app, channelId }) {
         </h1>
         ${channel.topic ? html`<p class="main__topic">${channel.topic}</p>` : null}
       </div>
+      <div class="main__status"><${ConnectionStatus} app=${app} /></div>
       ${member && !isDm
         ? html`<button type="button" class="button button--small button--ghost" onClick=${() => app.actions.leaveChannel(channelId)}>
             ${t('channel.leave')}
