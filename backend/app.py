@@ -54,6 +54,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         middleware=[security_headers],
         state={"services": found},  # type: ignore[dict-item]
-        on_shutdown=[lambda: found.store.close()],
         openapi_config=None,
     )

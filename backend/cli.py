@@ -23,8 +23,11 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings(data_dir=args.data, host=args.host, port=args.port)
     app = create_app(settings)
     print(f"TeamTalk on http://{args.host}:{args.port}  (data: {args.data.resolve()})", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=1 << 20,
-                ws_ping_interval=30, ws_ping_timeout=30)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=1 << 20,
+                    ws_ping_interval=30, ws_ping_timeout=30)
+    finally:
+        app.state["services"].store.close()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts import CurrentSession, DeviceOut, InviteOut, SessionOut, SignedIn
@@ -67,7 +68,7 @@ async def sign_in(request: Request[object, object, State], data: JSONBody[SignIn
 
 
 @post("/api/signout", status_code=204)
-async def sign_out(request: Request[object, object, State], current: CurrentSession) -> Response[None]:
+async def sign_out(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> Response[None]:
     found = services(request.app.state)
     found.accounts.sign_out(current)
     found.hub.disconnect_device(current.device_id)
@@ -75,18 +76,18 @@ async def sign_out(request: Request[object, object, State], current: CurrentSess
 
 
 @get("/api/session")
-async def session(request: Request[object, object, State], current: CurrentSession) -> SessionOut:
+async def session(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> SessionOut:
     return services(request.app.state).accounts.session_info(current)
 
 
 @get("/api/devices")
-async def devices(request: Request[object, object, State], current: CurrentSession) -> list[DeviceOut]:
+async def devices(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> list[DeviceOut]:
     return services(request.app.state).accounts.devices(current)
 
 
 @delete("/api/devices/{device_id:str}", status_code=204)
 async def revoke_device(
-    request: Request[object, object, State], current: CurrentSession, device_id: FromPath[str]
+    request: Request[object, object, State], current: NamedDependency[CurrentSession], device_id: FromPath[str]
 ) -> None:
     found = services(request.app.state)
     found.accounts.revoke_device(current, device_id)
@@ -94,7 +95,7 @@ async def revoke_device(
 
 
 @post("/api/invites", status_code=201)
-async def create_invite(request: Request[object, object, State], current: CurrentSession) -> InviteOut:
+async def create_invite(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> InviteOut:
     base = str(request.base_url)
     return services(request.app.state).accounts.create_invite(current, base, now_ms())
 

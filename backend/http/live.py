@@ -47,8 +47,9 @@ async def live(socket: WebSocket[object, object, State]) -> None:
         return
     fmt: Format = "msgpack" if socket.query_params.get("format") == "msgpack" else "json"
     conn = Connection(current.user_id, current.device_id, fmt)
+    online = sorted({*found.hub.online(), current.user_id})
+    conn.offer(encode_frame(Hello(server_time=now_ms(), user=current.user_id, online=online), fmt))
     found.hub.join(conn, found.sync.visible_scopes(current.user_id))
-    conn.offer(encode_frame(Hello(server_time=now_ms(), user=current.user_id, online=found.hub.online()), fmt))
     writer = asyncio.create_task(_write(socket, conn))
     try:
         await _read(socket, conn, found)

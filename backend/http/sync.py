@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from backend.accounts import CurrentSession
 from backend.errors import ApiError
@@ -43,7 +44,7 @@ def decode_sync_request(body: bytes, content_type: str) -> SyncRequest:
 
 
 @post("/api/sync", status_code=200)
-async def sync(request: Request[object, object, State], current: CurrentSession) -> Response[bytes]:
+async def sync(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> Response[bytes]:
     content_type = request.headers.get("content-type", JSON)
     body = await request.body()
     sync_request = decode_sync_request(body, content_type)
