@@ -23,7 +23,7 @@ export class Store {
   status = signal('Syncing');
   /** Users with a live connection (presence; memory only). */
   online = signal(new Set());
-  /** Map<scope, Map<user, expiresAtMs>>: who is typing where (memory only). */
+  /** Map<scope, Map<user, {until, since}>>: who is typing where (memory only). */
   typing = signal(new Map());
 
   load({ records, outbox, failed, meta }) {
@@ -84,10 +84,11 @@ export class Store {
     this.online.value = next;
   }
 
+  /** Someone typing: kept ~4 s. `since` is in server time, to compare with message `at`. */
   setTyping(frame, now = Date.now()) {
     const next = new Map(this.typing.value);
     const people = new Map(next.get(frame.scope) ?? []);
-    people.set(frame.user, now + 4000);
+    people.set(frame.user, { until: now + 4000, since: now + (this.meta.value.offset ?? 0) });
     next.set(frame.scope, people);
     this.typing.value = next;
   }
@@ -96,7 +97,7 @@ export class Store {
     let changed = false;
     const next = new Map();
     for (const [scope, people] of this.typing.value) {
-      const alive = new Map([...people].filter(([, until]) => until > now));
+      const alive = new Map([...people].filter(([, { until }]) => until > now));
       if (alive.size !== people.size) changed = true;
       if (alive.size) next.set(scope, alive);
     }

@@ -9,8 +9,12 @@ import { Composer } from './composer.js';
 import { ConnectionStatus } from './status.js';
 
 function Typing({ app, channelId }) {
-  const people = [...(app.store.typing.value.get(`c:${channelId}`)?.keys() ?? [])]
-    .map((id) => app.queries.userName(id))
+  const messages = app.queries.messages(channelId);
+  // Typing stops showing once that person's message arrives.
+  const spoke = (user, since) => messages.some((m) => m.author === user && typeof m.at === 'number' && m.at >= since);
+  const people = [...(app.store.typing.value.get(`c:${channelId}`) ?? [])]
+    .filter(([user, { since }]) => !spoke(user, since))
+    .map(([user]) => app.queries.userName(user))
     .filter(Boolean);
   return html`<p class="typing" aria-live="polite">
     ${people.length ? t('typing.people', { names: people.join(', '), count: people.length }) : ''}
