@@ -88,14 +88,15 @@ export class App {
     await this.#adopt(session);
   }
 
+  /** Learn whether the workspace needs an owner first, so the right form shows at once. */
   async #showSignedOut() {
-    this.phase.value = 'signed-out';
     try {
       this.workspace.value = await this.#transport.workspace();
       this.offlineAtStart.value = false;
     } catch (error) {
       this.offlineAtStart.value = Boolean(error.offline);
     }
+    this.phase.value = 'signed-out';
   }
 
   async #adopt(session) {
