@@ -15,7 +15,7 @@ from backend.errors import EXCEPTION_HANDLERS
 from backend.http import accounts as accounts_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
-from backend.http.static import frontend_routes, security_headers
+from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
 from backend.live import Hub
 from backend.settings import Settings
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=CSRFConfig(secret=_secret(found), cookie_secure=settings.secure_cookies),
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
         request_max_body_size=settings.max_body_bytes,
-        middleware=[security_headers],
+        before_send=[add_security_headers],
         state={"services": found},  # type: ignore[dict-item]
         openapi_config=None,
     )

@@ -56,7 +56,7 @@ class Hub:
         self._by_user.setdefault(conn.user_id, set()).add(conn)
         self._subscribe(conn, set(scopes))
         if first:
-            self.publish("ws", Presence(user=conn.user_id, status="online"))
+            self.publish("ws", Presence(user=conn.user_id, status="online"), skip=conn)
 
     def leave(self, conn: Connection) -> None:
         self._subscribe(conn, set())

@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import get
 from litestar.static_files import create_static_files_router
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -28,28 +28,17 @@ SECURITY_HEADERS = [
 NO_CACHE_PATHS = frozenset({"/", "/index.html", "/sw.js", "/manifest.webmanifest"})
 
 
-def security_headers(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: add the headers to every HTTP response (static files and errors too),
-    and keep the shell and the service worker out of HTTP caches so a deploy always reaches users."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        extra = list(SECURITY_HEADERS)
-        if scope["path"] in NO_CACHE_PATHS:
-            extra.append((b"cache-control", b"no-cache"))
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"cache-control" or not
-                           scope["path"] in NO_CACHE_PATHS]
-                message["headers"] = [*headers, *extra]
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """before_send hook: every HTTP answer (static files, errors and 404s too) carries the
+    security headers, and the shell and service worker stay out of HTTP caches so a deploy
+    always reaches users."""
+    if scope["type"] != "http" or message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    if scope["path"] in NO_CACHE_PATHS:
+        headers = [h for h in headers if h[0].lower() != b"cache-control"]
+        headers.append((b"cache-control", b"no-cache"))
+    message["headers"] = [*headers, *SECURITY_HEADERS]
 
 
 def frontend_routes(dist: Path) -> list[Any]:
