@@ -1,0 +1,108 @@
+"""The storage conformance suite: every Storage implementation must pass it.
+
+SQLite runs it now; the PostgreSQL store of the scale-out mode will be added to STORES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.storage.base import Account, DeviceSession, NewChange, Storage, StoredRecord, iter_pages
+from backend.storage.sqlite import SqliteStorage
+from sync_protocol.merge import RecordState
+
+STORES: dict[str, Callable[[Path], Storage]] = {"sqlite": lambda d: SqliteStorage(d / "t.db")}
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    made = STORES[request.param](tmp_path)
+    yield made
+    made.close()
+
+
+def _change(scope: str, record_id: str, text: str = "x") -> NewChange:
+    return NewChange(scope, "messages", record_id, "1764172800000-00000-dev", "u1", "dev", 1, 1, {"text": text})
+
+
+def test_the_change_log_is_gap_free_and_ordered_per_scope(store: Storage) -> None:
+    with store.transaction():
+        seqs = [store.append_change(_change("c:a" if i % 2 else "c:b", f"m{i}")) for i in range(6)]
+    assert seqs == [1, 2, 3, 4, 5, 6]
+    assert [c.seq for c in store.changes_after("c:a", 0, 10)] == [2, 4, 6]
+    assert [c.seq for c in store.changes_after("c:a", 2, 10)] == [4, 6]
+    assert [c.seq for c in store.changes_after("c:a", 0, 2)] == [2, 4]
+    assert store.scope_head("c:a") == 6 and store.scope_head("c:b") == 5 and store.scope_head("c:none") == 0
+
+
+def test_a_rolled_back_transaction_leaves_nothing_and_no_gap(store: Storage) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.append_change(_change("c:a", "m1"))
+        store.put_record("messages", "m1", StoredRecord("c:a", RecordState({"text": "x"}, {})))
+        raise RuntimeError("boom")
+    assert store.changes_after("c:a", 0, 10) == [] and store.get_record("messages", "m1") is None
+    with store.transaction():
+        assert store.append_change(_change("c:a", "m2")) == 1
+
+
+def test_after_commit_callbacks_run_only_after_a_commit(store: Storage) -> None:
+    ran: list[str] = []
+    with pytest.raises(RuntimeError), store.transaction():
+        store.after_commit(lambda: ran.append("rolled back"))
+        raise RuntimeError("boom")
+    with store.transaction():
+        with store.transaction():  # nested: joins the outer one
+            store.after_commit(lambda: ran.append("inner"))
+        assert ran == []
+    assert ran == ["inner"]
+
+
+def test_records_round_trip_with_their_clocks(store: Storage) -> None:
+    state = RecordState({"text": "héllo", "n": 3, "deleted": False, "topic": None}, {"text": "h1", "n": "h2"})
+    with store.transaction():
+        store.put_record("messages", "m1", StoredRecord("c:a", state))
+    got = store.get_record("messages", "m1")
+    assert got is not None and got.scope == "c:a" and got.state == state
+
+
+def test_message_numbers_count_per_channel(store: Storage) -> None:
+    with store.transaction():
+        numbers = [store.next_message_number(c) for c in ("a", "a", "b", "a")]
+    assert numbers == [1, 2, 1, 3]
+
+
+def test_memberships(store: Storage) -> None:
+    with store.transaction():
+        store.set_membership("c1", "u1", True)
+        store.set_membership("c2", "u1", True)
+        store.set_membership("c1", "u2", True)
+        store.set_membership("c2", "u1", False)
+    assert store.channels_of("u1") == ["c1"] and store.members_of("c1") == ["u1", "u2"]
+    assert store.is_member("c1", "u2") and not store.is_member("c2", "u1")
+
+
+def test_accounts_sessions_and_rejections(store: Storage) -> None:
+    with store.transaction():
+        store.add_account(Account("u1", "a@b.c", "Ada", "owner", "hash", 1))
+        store.add_session(DeviceSession("d1", "u1", "Firefox", 1, 1), "tokenhash")
+        store.save_rejection("d1", 4, "forbidden", "no")
+        store.set_last_mid("d1", 4)
+    assert store.account_by_email("a@b.c") == store.account("u1")
+    session = store.session_by_token("tokenhash")
+    assert session is not None and session.id == "d1" and session.last_mid == 4
+    assert store.rejection("d1", 4) == ("forbidden", "no") and store.rejection("d1", 3) is None
+    with store.transaction():
+        store.revoke_session("d1")
+    assert store.sessions_of("u1") == []
+
+
+def test_pages_cover_a_scope_exactly_once(store: Storage) -> None:
+    with store.transaction():
+        for i in range(25):
+            store.append_change(_change("c:a", f"m{i}"))
+    pages = list(iter_pages(store, "c:a", 0, 10))
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [c.id for p in pages for c in p] == [f"m{i}" for i in range(25)]
