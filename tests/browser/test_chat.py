@@ -186,3 +186,28 @@ def test_a_refused_message_says_why_and_can_be_retried_or_discarded(team) -> Non
     failed.get_by_role("button", name="Discard").click()
     expect(failed).to_have_count(0)
     expect(message_list(ada.page)).to_have_count(0)
+
+
+def test_a_private_channel_is_seen_only_by_the_people_added(team, people) -> None:  # type: ignore[no-untyped-def]
+    ada, bob = team
+    carol = people("Carol")
+    sign_up(carol.page, "Carol Shaw", carol.email, invite=invite_link(ada.page))
+
+    ada.page.get_by_role("button", name="New channel").first.click()
+    ada.page.get_by_label("Channel name").fill("leads")
+    ada.page.get_by_label("Private").check()
+    ada.page.get_by_role("button", name="Create channel").click()
+    send_message(ada.page, "Numbers for Q3 are in")
+    ada.page.get_by_role("button", name="Add people").click()
+    ada.page.get_by_role("dialog").get_by_role("button", name="Bob Babbage").click()
+    expect(ada.page.get_by_role("dialog").get_by_text("Added: Bob Babbage")).to_be_visible()
+    ada.page.keyboard.press("Escape")
+    wait_until_synced(ada.page)
+
+    expect(channel_link(bob.page, "leads")).to_be_visible()
+    open_channel(bob.page, "leads")
+    expect(message_list(bob.page).filter(has_text="Numbers for Q3 are in")).to_have_count(1)
+
+    wait_until_synced(carol.page)
+    expect(channel_link(carol.page, "general")).to_be_visible()
+    expect(channel_link(carol.page, "leads")).to_have_count(0)

@@ -58,6 +58,13 @@ export class Actions {
     await this.#write([{ collection: 'members', id, fields }]);
   }
 
+  /** Add someone to a private channel (its creator or a member may; the server checks). */
+  async addMember(channel, user) {
+    const id = memberId(channel, user);
+    const held = this.#queries.record('members', id);
+    await this.#write([{ collection: 'members', id, fields: held ? { left: false } : { channel, user } }]);
+  }
+
   async leaveChannel(channel) {
     const me = this.#me();
     await this.#write([{ collection: 'members', id: memberId(channel, me), fields: { left: true } }]);

@@ -132,6 +132,15 @@ export class Queries {
     return { last: entry?.lastN ?? 0, contiguous: entry?.contiguousN ?? 0 };
   }
 
+  /** People currently in a channel (user ids). */
+  membersOf(channelId) {
+    const ids = [];
+    for (const [, member] of this.collection('members').value) {
+      if (member.fields.channel === channelId && !member.fields.left) ids.push(member.fields.user);
+    }
+    return ids;
+  }
+
   readCursor(channelId) {
     const me = this.me.value;
     const read = me ? this.record('reads', readId(me, channelId)) : null;

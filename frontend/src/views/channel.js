@@ -7,6 +7,8 @@ import { href } from './router.js';
 import { MessageList } from './messages.js';
 import { Composer } from './composer.js';
 import { ConnectionStatus } from './status.js';
+import { AddPeopleDialog } from './dialogs.js';
+import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
   const messages = app.queries.messages(channelId);
@@ -29,6 +31,7 @@ export function BackLink() {
 
 export function ChannelView({ app, channelId }) {
   const q = app.queries;
+  const [adding, setAdding] = useState(false);
   const channel = q.channel(channelId);
   if (!channel) {
     return html`<section class="main main--empty" aria-labelledby="main-title">
@@ -54,6 +57,9 @@ export function ChannelView({ app, channelId }) {
         ${channel.topic ? html`<p class="main__topic">${channel.topic}</p>` : null}
       </div>
       <div class="main__status"><${ConnectionStatus} app=${app} /></div>
+      ${member && channel.kind === 'private'
+        ? html`<button type="button" class="button button--small" onClick=${() => setAdding(true)}>${t('members.add')}</button>`
+        : null}
       ${member && !isDm
         ? html`<button type="button" class="button button--small button--ghost" onClick=${() => app.actions.leaveChannel(channelId)}>
             ${t('channel.leave')}
@@ -72,5 +78,6 @@ export function ChannelView({ app, channelId }) {
             ${t('channel.join')}
           </button>
         </div>`}
+    ${adding ? html`<${AddPeopleDialog} app=${app} channelId=${channelId} onClose=${() => setAdding(false)} />` : null}
   </section>`;
 }

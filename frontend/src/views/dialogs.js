@@ -139,3 +139,42 @@ export function InviteDialog({ app, onClose }) {
     </div>
   <//>`;
 }
+
+export function AddPeopleDialog({ app, channelId, onClose }) {
+  const [filter, setFilter] = useState('');
+  const [added, setAdded] = useState([]);
+  const inChannel = new Set(app.queries.membersOf(channelId));
+  const needle = filter.trim().toLowerCase();
+  const people = app.queries.people.value.filter(
+    (p) => !inChannel.has(p.id) && (!needle || p.name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle)),
+  );
+  const channel = app.queries.channel(channelId);
+
+  async function add(person) {
+    await app.actions.addMember(channelId, person.id);
+    setAdded([...added, person.name]);
+  }
+
+  return html`<${Dialog} id="add-people" title=${t('members.addTitle', { name: channel?.name ?? '' })} onClose=${onClose}>
+    <div class="dialog__form">
+      <div class="field">
+        <label for="add-filter">${t('dm.find')}</label>
+        <input id="add-filter" type="search" autocomplete="off" value=${filter} onInput=${(e) => setFilter(e.currentTarget.value)} />
+      </div>
+      ${added.length ? html`<p class="notice" role="status">${t('members.added', { names: added.join(', ') })}</p>` : null}
+      ${people.length === 0
+        ? html`<p class="empty">${t('members.everyone')}</p>`
+        : html`<ul class="people">
+            ${people.map(
+              (p) => html`<li key=${p.id}>
+                <button type="button" class="person" onClick=${() => add(p)}>
+                  <${Avatar} id=${p.id} name=${p.name} size="sm" />
+                  <span class="person__name">${p.name}</span>
+                  ${p.email ? html`<span class="person__email">${p.email}</span>` : null}
+                </button>
+              </li>`,
+            )}
+          </ul>`}
+    </div>
+  <//>`;
+}

@@ -72,6 +72,11 @@ export default {
   'channel.notFoundLead': 'It may have been removed, or you no longer have access.',
   'channel.messagesLabel': 'Messages in {name}',
 
+  'members.add': 'Add people',
+  'members.addTitle': 'Add people to #{name}',
+  'members.added': 'Added: {names}',
+  'members.everyone': 'Everyone is already here.',
+
   'browse.title': 'Browse channels',
   'browse.search': 'Find a channel',
   'browse.none': 'There are no public channels yet.',

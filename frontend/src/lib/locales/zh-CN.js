@@ -66,6 +66,11 @@ export default {
   'channel.notFoundLead': '它可能已被删除，或者你已无权访问。',
   'channel.messagesLabel': '{name} 中的消息',
 
+  'members.add': '添加成员',
+  'members.addTitle': '添加成员到 #{name}',
+  'members.added': '已添加：{names}',
+  'members.everyone': '所有人都已在此频道中。',
+
   'browse.title': '浏览频道',
   'browse.search': '查找频道',
   'browse.none': '还没有公开频道。',
