@@ -25,12 +25,25 @@ export class SyncEngine {
   #live = null;
   #status = Status.SYNCING;
   #lastError = null;
+  #retryDelay;
+  #debounceMs;
 
   /**
    * events: onStatus(status, detail), onApplied({keys, dropped, outbox}), onSignedOut(),
    * onUpdateRequired(), onStorageError(error), onEphemeral(frame) for typing/presence.
    */
-  constructor({ replica, transport, events = {}, now = Date.now, live = true, location = globalThis.location }) {
+  constructor({
+    replica,
+    transport,
+    events = {},
+    now = Date.now,
+    live = true,
+    location = globalThis.location,
+    retryDelay = (attempt) => backoffDelay(attempt),
+    debounceMs = DEBOUNCE_MS,
+  }) {
+    this.#retryDelay = retryDelay;
+    this.#debounceMs = debounceMs;
     this.#replica = replica;
     this.#transport = transport;
     this.#events = events;
@@ -67,7 +80,7 @@ export class SyncEngine {
   }
 
   /** Ask for a sync soon; calls within the debounce window collapse into one. */
-  trigger(delay = DEBOUNCE_MS) {
+  trigger(delay = this.#debounceMs) {
     if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
@@ -146,7 +159,7 @@ export class SyncEngine {
       return;
     }
     this.#setStatus(Status.OFFLINE, error);
-    const delay = backoffDelay(this.#attempt++);
+    const delay = this.#retryDelay(this.#attempt++);
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#run(), delay);
   }
