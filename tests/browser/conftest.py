@@ -121,7 +121,9 @@ def people(browser: Browser, server: str) -> Iterator[callable]:  # type: ignore
     opened: list[BrowserContext] = []
 
     def open_device(name: str) -> Person:
-        context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 800}, locale="en-US")
+        context = browser.new_context(
+            base_url=server, viewport={"width": 1280, "height": 800}, locale="en-US"
+        )
         context.grant_permissions(["background-sync"], origin=server)
         opened.append(context)
         page = context.new_page()
@@ -198,6 +200,16 @@ def wait_until_synced(page: Page) -> None:
     expect(status).to_have_attribute("data-pending", "0")
 
 
+def until(page: Page, expression: str, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Wait until a JS expression is truthy in the page. (Playwright's wait_for_function polls with
+    eval(), which the app's CSP rightly refuses; page.evaluate goes through DevTools.)"""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(f"async () => Boolean(await ({expression}))"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(25)
+
+
 def invite_link(page: Page) -> str:
     """The owner makes an invite through the API, with their cookies and CSRF header."""
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
@@ -211,6 +223,8 @@ def axe_violations(page: Page) -> list[dict[str, object]]:
     # The strict CSP refuses <script> tags we would add; evaluating through DevTools is allowed.
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
-    result = page.evaluate("async () => (await axe.run(document)).violations.map(v => ({id: v.id, impact: v.impact,"
-                           " help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))")
+    result = page.evaluate(
+        "async () => (await axe.run(document)).violations.map(v => ({id: v.id, impact: v.impact,"
+        " help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
     return list(result)

@@ -22,6 +22,7 @@ from tests.browser.conftest import (
     open_channel,
     send_message,
     sign_up,
+    until,
     wait_until_synced,
 )
 
@@ -58,7 +59,7 @@ def test_a_new_version_waits_for_the_user_then_reloads_into_it(browser: Browser,
     context = browser.new_context(base_url=url)
     page = context.new_page()
     sign_up(page, "Ada Lovelace", "ada@example.com")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    until(page, "navigator.serviceWorker.controller !== null")
     old_caches = page.evaluate("caches.keys()")
 
     [old_cache] = old_caches
@@ -98,12 +99,11 @@ def test_writing_offline_asks_for_background_sync(people) -> None:  # type: igno
     ada = people("Ada")
     sign_up(ada.page, "Ada Lovelace", ada.email)
     open_channel(ada.page, "general")
-    ada.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    until(ada.page, "navigator.serviceWorker.controller !== null")
     go_offline(ada.context)
     send_message(ada.page, "queued for background sync")
-    ada.page.wait_for_function(
-        "navigator.serviceWorker.ready.then(r => r.sync.getTags()).then(tags => tags.includes('outbox'))"
-    )
+    tags = "navigator.serviceWorker.ready.then(r => r.sync.getTags())"
+    until(ada.page, f"{tags}.then(t => t.includes('outbox'))")
     go_online(ada.context)
     wait_until_synced(ada.page)
     expect(channel_link(ada.page, "general")).to_be_visible()

@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     open_channel,
     send_message,
     sign_up,
+    until,
     wait_until_synced,
 )
 
@@ -88,7 +89,7 @@ def test_app_shell_loads_offline_after_one_visit(team) -> None:  # type: ignore[
     open_channel(ada.page, "general")
     send_message(ada.page, "written while online")
     wait_until_synced(ada.page)
-    ada.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    until(ada.page, "navigator.serviceWorker.controller !== null")
 
     go_offline(ada.context)
     page = ada.context.new_page()
@@ -211,3 +212,20 @@ def test_a_private_channel_is_seen_only_by_the_people_added(team, people) -> Non
     wait_until_synced(carol.page)
     expect(channel_link(carol.page, "general")).to_be_visible()
     expect(channel_link(carol.page, "leads")).to_have_count(0)
+
+
+def test_a_half_typed_message_survives_closing_the_tab(team) -> None:  # type: ignore[no-untyped-def]
+    ada, _bob = team
+    open_channel(ada.page, "general")
+    ada.page.get_by_role("textbox", name="Message").fill("Half a thought about the")
+    until(ada.page, "Object.keys(teamtalk.app.store.meta.value).some(k => k.startsWith('draft:'))")
+    ada.page.close()
+
+    page = ada.context.new_page()
+    page.goto("/")
+    open_channel(page, "general")
+    expect(page.get_by_role("textbox", name="Message")).to_have_value("Half a thought about the")
+    send_message(page, "Half a thought about the roadmap")
+    page.reload()
+    open_channel(page, "general")
+    expect(page.get_by_role("textbox", name="Message")).to_have_value("")

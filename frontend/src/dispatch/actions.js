@@ -117,6 +117,16 @@ export class Actions {
     await this.#write([{ collection: 'users', id: me, fields: { name } }]);
   }
 
+  /** Keep what someone is typing, per channel, on this device (survives a closed tab). */
+  async saveDraft(channel, text) {
+    await this.#replica.setMeta(`draft:${channel}`, text || null);
+    await this.#afterWrite([]);
+  }
+
+  draft(channel) {
+    return this.#queries.draft(channel);
+  }
+
   async retry(mid) {
     const mutation = await this.#replica.retry(mid, this.#now());
     await this.#afterWrite(mutation ? [mutation] : []);

@@ -132,6 +132,11 @@ export class Queries {
     return { last: entry?.lastN ?? 0, contiguous: entry?.contiguousN ?? 0 };
   }
 
+  /** The unsent draft of a channel on this device, as last saved. */
+  draft(channelId) {
+    return this.#store.meta.peek()[`draft:${channelId}`] ?? '';
+  }
+
   /** People currently in a channel (user ids). */
   membersOf(channelId) {
     const ids = [];

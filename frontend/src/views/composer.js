@@ -6,17 +6,26 @@ import { t } from '../lib/i18n.js';
 
 const MAX_TEXT = 10_000;
 const TYPING_EVERY = 3000;
+const DRAFT_SAVE_MS = 300;
 
 export function Composer({ app, channelId, placeholder, autofocus }) {
-  const [text, setText] = useState('');
+  const [text, setText] = useState(() => app.actions.draft(channelId));
+  const draftTimer = useRef(null);
   const [error, setError] = useState(null);
   const box = useRef(null);
   const lastTyping = useRef(0);
 
-  // One composer per channel (the parent keys it by channel), so the draft starts empty on
-  // mount; nothing here may clear text typed after the first render.
+  // One composer per channel (the parent keys it by channel): it starts from the saved draft;
+  // nothing here may clear text typed after the first render. Leaving saves the draft now.
+  const latest = useRef(text);
+  latest.current = text;
   useEffect(() => {
     if (autofocus && matchMedia('(min-width: 48rem)').matches) box.current?.focus();
+    return () => {
+      if (draftTimer.current === null) return;
+      clearTimeout(draftTimer.current);
+      app.actions.saveDraft(channelId, latest.current).catch(() => {});
+    };
   }, []);
 
   useEffect(() => {
@@ -35,8 +44,11 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
     }
     try {
       await app.actions.sendMessage(channelId, value);
+      clearTimeout(draftTimer.current);
+      draftTimer.current = null;
       setText('');
       setError(null);
+      app.actions.saveDraft(channelId, '').catch(() => {});
     } catch (err) {
       setError(err?.kind === 'quota' ? t('storage.quota') : t('composer.failed'));
     }
@@ -51,7 +63,13 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
   }
 
   function onInput(event) {
-    setText(event.currentTarget.value);
+    const value = event.currentTarget.value;
+    setText(value);
+    clearTimeout(draftTimer.current);
+    draftTimer.current = setTimeout(() => {
+      draftTimer.current = null;
+      app.actions.saveDraft(channelId, value).catch(() => {});
+    }, DRAFT_SAVE_MS);
     const now = Date.now();
     if (now - lastTyping.current > TYPING_EVERY) {
       lastTyping.current = now;
