@@ -7,6 +7,7 @@ import logging
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 
 from backend import ids
@@ -53,6 +54,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
         request_max_body_size=settings.max_body_bytes,
         before_send=[add_security_headers],
-        state={"services": found},  # type: ignore[dict-item]
+        state=State({"services": found}),
         openapi_config=None,
     )

@@ -157,8 +157,8 @@ class TeamTalkClient:
         self.rep.write("members", member_id(channel_id, user_id), fields, wall_ms())
 
     def mark_read(self, channel_id: str) -> None:
-        last = max((f["n"] for _, f, pending in self.rep.messages(channel_id) if not pending
-                    and isinstance(f.get("n"), int)), default=0)
+        numbers = [f.get("n") for _, f, pending in self.rep.messages(channel_id) if not pending]
+        last = max((n for n in numbers if isinstance(n, int)), default=0)
         fields: dict[str, str | int | bool | None] = {"channel": channel_id, "user": self.user_id, "n": last}
         self.rep.write("reads", read_id(self.user_id, channel_id), fields, wall_ms())
 
@@ -172,7 +172,9 @@ class TeamTalkClient:
         headers = {"cookie": f"tt_session={self.session_token}"}
         async with websockets.connect(self.live_url(), additional_headers=headers, max_size=None) as socket:
             async for raw in socket:
-                frame = (live_msgpack_decoder if isinstance(raw, bytes) else live_json_decoder).decode(raw)
+                frame = (
+                    live_msgpack_decoder.decode(raw) if isinstance(raw, bytes) else live_json_decoder.decode(raw)
+                )
                 if isinstance(frame, Changes):
                     if self.rep.cursors.get(frame.scope, 0) == frame.prev:
                         self.rep.apply_changes(frame.changes, wall_ms())

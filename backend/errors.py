@@ -7,6 +7,7 @@ and says nothing about internals.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
@@ -48,11 +49,11 @@ def error_response(status: int, body: ErrorBody) -> Response[ErrorBody]:
     return Response(body, status_code=status, media_type="application/json")
 
 
-def handle_api_error(_: Request, exc: ApiError) -> Response[ErrorBody]:
+def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
     return error_response(exc.status, exc.body)
 
 
-def handle_http_exception(_: Request, exc: HTTPException) -> Response[ErrorBody]:
+def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     status = exc.status_code
     detail = str(exc.detail)
     code = _CODES_BY_STATUS.get(status, "error")
@@ -63,7 +64,7 @@ def handle_http_exception(_: Request, exc: HTTPException) -> Response[ErrorBody]
     return error_response(status, ErrorBody(error=code, detail=detail))
 
 
-def handle_unexpected(_: Request, exc: Exception) -> Response[ErrorBody]:
+def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, ErrorBody(error="internal", detail="the server failed; the error was logged"))
 

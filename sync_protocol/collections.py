@@ -65,7 +65,7 @@ COLLECTIONS: dict[str, dict[str, Field]] = {
     "reads": {
         "channel": Field(str, 80, immutable=True, required=True),
         "user": Field(str, 80, immutable=True, required=True),
-        "n": Field(int, 2**53, required=True),
+        "n": Field(int, 2**53 - 1, required=True),
     },
 }
 

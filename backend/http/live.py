@@ -77,7 +77,8 @@ async def _read(socket: WebSocket[object, object, State], conn: Connection, foun
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        raw = message.get("bytes") or (message.get("text") or "").encode()
+        data = message.get("bytes") or message.get("text") or b""
+        raw = data.encode() if isinstance(data, str) else data if isinstance(data, bytes) else b""
         try:
             frame = decoder.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from litestar import get
+from litestar.enums import ScopeType
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
@@ -32,7 +32,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     """before_send hook: every HTTP answer (static files, errors and 404s too) carries the
     security headers, and the shell and service worker stay out of HTTP caches so a deploy
     always reaches users."""
-    if scope["type"] != "http" or message["type"] != "http.response.start":
+    if scope["type"] != ScopeType.HTTP or message["type"] != "http.response.start":
         return
     headers = list(message.get("headers", []))
     if scope["path"] in NO_CACHE_PATHS:

@@ -161,7 +161,9 @@ class SqliteStorage:
             (scope, after, limit),
         ).fetchall()
         decode = _fields_decoder.decode
-        return [Change(seq, scope, col, rid, hlc, author, decode(fields)) for seq, col, rid, hlc, author, fields in rows]
+        return [
+            Change(seq, scope, col, rid, hlc, author, decode(fields)) for seq, col, rid, hlc, author, fields in rows
+        ]
 
     def next_message_number(self, channel_id: str) -> int:
         row = self._db.execute(

@@ -129,6 +129,7 @@ def test_every_error_has_the_one_json_shape(workspace: Workspace) -> None:
 def test_the_server_keeps_serving_after_bad_input(workspace: Workspace) -> None:
     ada = workspace.join("Ada")
     general = ada.channel_named("general")
-    ada.client.post("/api/sync", content=b"\xff\x00garbage", headers={**ada.csrf, "content-type": "application/msgpack"})
+    garbage_headers = {**ada.csrf, "content-type": "application/msgpack"}
+    assert ada.client.post("/api/sync", content=b"\xff\x00garbage", headers=garbage_headers).status_code == 400
     reply = ada.sync(ada.change("messages", "01AFTER", {"channel": general, "text": "still here"}))
     assert reply.status_code == 200 and reply.json()["acks"]
