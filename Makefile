@@ -7,51 +7,65 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ./data
 
-.PHONY: help install build run test test-unit test-js test-browser lint bench check clean chromium
+.PHONY: help install install-test build run test test-unit test-js test-browser lint bench check clean chromium lock
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+PIP := $(PY) -m pip install -q --disable-pip-version-check -c requirements.lock
+
+# The server's own dependencies (make run) ...
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "WARNING: Location" || true
+	$(PIP) -e . 2>&1 | grep -v "WARNING: Location" || true
 	$(PY) -c "import litestar, msgspec, argon2"  # fail loudly if the install did not take
+	touch $@
+
+# ... and what the tests, lint and benchmarks need on top (make test).
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) -e '.[test]' 2>&1 | grep -v "WARNING: Location" || true
+	$(PY) -c "import pytest, playwright, hypothesis"
 	touch $@
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed frontend/node_modules/.installed ## install Python and npm dependencies
+install: $(VENV)/.installed frontend/node_modules/.installed ## install the server's Python and npm dependencies
+
+install-test: install $(VENV)/.installed-test
 
 build: frontend/node_modules/.installed ## bundle the PWA into frontend/dist
 	cd frontend && node build.mjs
 
-run: install build ## install, build and serve on http://$(HOST):$(PORT) (data in $(DATA))
+run: install build ## install, build and serve on http://127.0.0.1:8000 (HOST, PORT, DATA=./data override)
 	$(VENV)/bin/teamtalk serve --host $(HOST) --port $(PORT) --data $(DATA)
 
 chromium: ## install Debian's Chromium for the browser tests (root, once per machine)
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test-unit: install ## Python unit and integration tests
+test-unit: install-test ## Python unit and integration tests
 	$(PY) -m pytest tests/unit tests/integration -q
 
 test-js: install ## JS unit tests (merge vectors, replica, outbox) under node --test
 	cd frontend && node --test
 
-test-browser: install build chromium ## Playwright tests in real Chromium
+test-browser: install-test build chromium ## Playwright tests in real Chromium
 	$(PY) -m pytest tests/browser -q
 
 test: test-unit test-js test-browser ## install what tests need and run them all
 
-lint: install ## ruff and mypy
+lint: install-test ## ruff and mypy
 	$(VENV)/bin/ruff check backend sync_protocol tests bench
 	$(VENV)/bin/mypy
 
-bench: install build ## run the benchmarks in bench/ and print their figures
+bench: install-test build ## run the benchmarks in bench/ and print their figures
 	$(PY) -m bench.run_all
 
 check: lint test ## everything CI checks
 
 clean: ## remove build output (keeps data/)
 	rm -rf frontend/dist
+
+lock: install-test ## re-pin every Python package (after changing pyproject.toml)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
