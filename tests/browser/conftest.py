@@ -15,12 +15,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -115,8 +115,13 @@ class Person:
     errors: list[str]
 
 
+#: Two teammates, and the factory that opens a device for one more.
+Team = tuple[Person, Person]
+OpenDevice = Callable[[str], Person]
+
+
 @pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[callable]:  # type: ignore[valid-type]
+def people(browser: Browser, server: str) -> Iterator[Callable[[str], Person]]:
     """Factory: `people("Ada")` opens a new device (context + page) for a teammate."""
     opened: list[BrowserContext] = []
 
@@ -156,7 +161,7 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     wait_until_synced(page)
 
 
-def channel_link(page: Page, name: str):  # type: ignore[no-untyped-def]
+def channel_link(page: Page, name: str) -> Locator:
     return page.get_by_role("navigation", name="Channels").get_by_role("link", name=name)
 
 
@@ -173,7 +178,7 @@ def send_message(page: Page, text: str) -> None:
     expect(box).to_have_value("")
 
 
-def message_list(page: Page):  # type: ignore[no-untyped-def]
+def message_list(page: Page) -> Locator:
     return page.get_by_role("log").get_by_role("listitem")
 
 
@@ -189,7 +194,7 @@ def go_online(context: BrowserContext) -> None:
     context.set_offline(False)
 
 
-def connection_status(page: Page):  # type: ignore[no-untyped-def]
+def connection_status(page: Page) -> Locator:
     return page.get_by_role("status")
 
 

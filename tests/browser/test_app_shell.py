@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import (
     ROOT,
+    OpenDevice,
     _free_port,
     _wait_until_serving,
     channel_link,
@@ -54,7 +55,7 @@ def deployable(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def test_a_new_version_waits_for_the_user_then_reloads_into_it(browser: Browser, deployable) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_version_waits_for_the_user_then_reloads_into_it(browser: Browser, deployable: tuple[str, Path]) -> None:
     url, dist = deployable
     context = browser.new_context(base_url=url)
     page = context.new_page()
@@ -79,7 +80,7 @@ def test_a_new_version_waits_for_the_user_then_reloads_into_it(browser: Browser,
     context.close()
 
 
-def test_tabs_share_one_replica_and_one_sync_leader(people) -> None:  # type: ignore[no-untyped-def]
+def test_tabs_share_one_replica_and_one_sync_leader(people: OpenDevice) -> None:
     ada = people("Ada")
     sign_up(ada.page, "Ada Lovelace", ada.email)
     second = ada.context.new_page()
@@ -95,7 +96,7 @@ def test_tabs_share_one_replica_and_one_sync_leader(people) -> None:  # type: ig
     assert sorted(leaders) == [False, True]
 
 
-def test_writing_offline_asks_for_background_sync(people) -> None:  # type: ignore[no-untyped-def]
+def test_writing_offline_asks_for_background_sync(people: OpenDevice) -> None:
     ada = people("Ada")
     sign_up(ada.page, "Ada Lovelace", ada.email)
     open_channel(ada.page, "general")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Dialog, expect
 
 from tests.browser.conftest import (
+    OpenDevice,
+    Team,
     axe_violations,
     channel_link,
     connection_status,
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def team(people):  # type: ignore[no-untyped-def]
+def team(people: OpenDevice) -> Team:
     """Ada owns the workspace; Bob joined through her invite link. Both see #general."""
     ada = people("Ada")
     sign_up(ada.page, "Ada Lovelace", ada.email)
@@ -36,7 +38,7 @@ def team(people):  # type: ignore[no-untyped-def]
     return ada, bob
 
 
-def test_live_chat_both_ways(team) -> None:  # type: ignore[no-untyped-def]
+def test_live_chat_both_ways(team: Team) -> None:
     ada, bob = team
     open_channel(ada.page, "general")
     open_channel(bob.page, "general")
@@ -56,7 +58,7 @@ def test_live_chat_both_ways(team) -> None:  # type: ignore[no-untyped-def]
     assert not ada.errors and not bob.errors
 
 
-def test_offline_messages_survive_a_reload_and_arrive_once_in_order(team) -> None:  # type: ignore[no-untyped-def]
+def test_offline_messages_survive_a_reload_and_arrive_once_in_order(team: Team) -> None:
     ada, bob = team
     open_channel(ada.page, "general")
     open_channel(bob.page, "general")
@@ -84,7 +86,7 @@ def test_offline_messages_survive_a_reload_and_arrive_once_in_order(team) -> Non
     assert message_texts(ada.page) == message_texts(bob.page) == ["one", "two", "three"]
 
 
-def test_app_shell_loads_offline_after_one_visit(team) -> None:  # type: ignore[no-untyped-def]
+def test_app_shell_loads_offline_after_one_visit(team: Team) -> None:
     ada, _bob = team
     open_channel(ada.page, "general")
     send_message(ada.page, "written while online")
@@ -105,7 +107,7 @@ def test_app_shell_loads_offline_after_one_visit(team) -> None:  # type: ignore[
     expect(message_list(page).filter(has_text="written while offline")).to_have_count(1)
 
 
-def test_unread_badge_counts_and_clears(team) -> None:  # type: ignore[no-untyped-def]
+def test_unread_badge_counts_and_clears(team: Team) -> None:
     ada, bob = team
     open_channel(ada.page, "general")
     for text in ("first", "second", "third"):
@@ -130,11 +132,16 @@ def test_unread_badge_counts_and_clears(team) -> None:  # type: ignore[no-untype
     expect(channel_link(ada.page, "general").locator(".badge")).to_have_count(0)
 
 
-def test_message_markup_is_shown_as_text(team) -> None:  # type: ignore[no-untyped-def]
+def test_message_markup_is_shown_as_text(team: Team) -> None:
     ada, bob = team
     dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
     for person in (ada, bob):
-        person.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        person.page.on("dialog", on_dialog)
     open_channel(ada.page, "general")
     open_channel(bob.page, "general")
     payload = "<img src=x onerror=alert(1)>"
@@ -147,7 +154,7 @@ def test_message_markup_is_shown_as_text(team) -> None:  # type: ignore[no-untyp
     assert dialogs == []
 
 
-def test_sign_in_and_chat_views_have_no_axe_violations(team, people) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_and_chat_views_have_no_axe_violations(team: Team, people: OpenDevice) -> None:
     ada, _bob = team
     open_channel(ada.page, "general")
     send_message(ada.page, "Accessible to everyone")
@@ -160,7 +167,7 @@ def test_sign_in_and_chat_views_have_no_axe_violations(team, people) -> None:  #
     assert axe_violations(visitor.page) == []
 
 
-def test_a_refused_message_says_why_and_can_be_retried_or_discarded(team) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_message_says_why_and_can_be_retried_or_discarded(team: Team) -> None:
     ada, bob = team
     open_channel(ada.page, "general")
     open_channel(bob.page, "general")
@@ -189,7 +196,7 @@ def test_a_refused_message_says_why_and_can_be_retried_or_discarded(team) -> Non
     expect(message_list(ada.page)).to_have_count(0)
 
 
-def test_a_private_channel_is_seen_only_by_the_people_added(team, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_private_channel_is_seen_only_by_the_people_added(team: Team, people: OpenDevice) -> None:
     ada, bob = team
     carol = people("Carol")
     sign_up(carol.page, "Carol Shaw", carol.email, invite=invite_link(ada.page))
@@ -214,7 +221,7 @@ def test_a_private_channel_is_seen_only_by_the_people_added(team, people) -> Non
     expect(channel_link(carol.page, "leads")).to_have_count(0)
 
 
-def test_a_half_typed_message_survives_closing_the_tab(team) -> None:  # type: ignore[no-untyped-def]
+def test_a_half_typed_message_survives_closing_the_tab(team: Team) -> None:
     ada, _bob = team
     open_channel(ada.page, "general")
     ada.page.get_by_role("textbox", name="Message").fill("Half a thought about the")
