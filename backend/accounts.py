@@ -8,6 +8,7 @@ revoking it signs that device out.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import deque
@@ -99,6 +100,7 @@ class AccountService:
         self.settings = settings
         self.hasher = PasswordHasher()
         self.limiter = RateLimiter()
+        self._decoy_account: Account | None = None
 
     # --- creating accounts -------------------------------------------------------------------
 
@@ -109,10 +111,13 @@ class AccountService:
         return self.store.get_setting("workspace_name") or self.settings.workspace_name
 
     def create_account(self, name: str, email: str, password: str, role: str | None, now_ms: int) -> Account:
-        """Add a person. On an empty server this creates the workspace and the person owns it."""
+        """Add a person (the CLI's path). On an empty server this creates the workspace and the
+        person owns it."""
         name, email = name.strip(), email.strip().lower()
         _check_new_account(name, email, password)
-        password_hash = self.hasher.hash(password)  # slow on purpose: outside the write lock
+        return self._insert_account(name, email, self.hasher.hash(password), role, now_ms)
+
+    def _insert_account(self, name: str, email: str, password_hash: str, role: str | None, now_ms: int) -> Account:
         with self.store.transaction():
             if self.store.account_by_email(email) is not None:
                 raise ApiError(409, "conflict", f"an account for {email} already exists", field="email")
@@ -140,7 +145,7 @@ class AccountService:
             self.sync.write_as_server(account.id, writes, now_ms)
         return account
 
-    def sign_up(
+    async def sign_up(
         self, name: str, email: str, password: str, invite: str | None, device_name: str, now_ms: int
     ) -> SignedIn:
         if not self.needs_owner():
@@ -148,21 +153,33 @@ class AccountService:
                 raise ApiError(403, "invite_required", "ask an admin of this workspace for an invite link")
             if not self.store.invite_valid(ids.token_hash(invite), now_ms):
                 raise ApiError(403, "invite_invalid", "this invite link is not valid or has expired")
-        account = self.create_account(name, email, password, None, now_ms)
+        name, email = name.strip(), email.strip().lower()
+        _check_new_account(name, email, password)
+        # argon2 is slow on purpose; hashing off the event loop keeps everyone else's sync fast.
+        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+        account = self._insert_account(name, email, password_hash, None, now_ms)
         return self._open_session(account, device_name, now_ms)
 
     # --- signing in and out ------------------------------------------------------------------
 
-    def sign_in(self, email: str, password: str, device_name: str, client: str, now_ms: int) -> SignedIn:
+    async def sign_in(self, email: str, password: str, device_name: str, client: str, now_ms: int) -> SignedIn:
         email = email.strip().lower()
         key = f"{client}|{email}"
         now = now_ms / 1000
         self.limiter.check(key, now)
         account = self.store.account_by_email(email)
-        if account is None or account.deactivated or not self._password_ok(account, password):
+        # Verify against a throwaway hash when there is no account, so timing does not reveal who has one.
+        checked = account if account is not None and not account.deactivated else self._decoy()
+        ok = await asyncio.to_thread(self._password_ok, checked, password)
+        if account is None or account.deactivated or not ok:
             self.limiter.failed(key, now)
             raise ApiError(401, "wrong_credentials", "that email and password do not match an account")
         return self._open_session(account, device_name, now_ms)
+
+    def _decoy(self) -> Account:
+        if self._decoy_account is None:
+            self._decoy_account = Account("", "", "", "member", self.hasher.hash(ids.token()), 0)
+        return self._decoy_account
 
     def _password_ok(self, account: Account, password: str) -> bool:
         try:

@@ -52,7 +52,7 @@ async def workspace(request: Request[object, object, State]) -> WorkspaceInfo:
 
 @post("/api/signup")
 async def sign_up(request: Request[object, object, State], data: JSONBody[SignUpIn]) -> Response[SessionOut]:
-    signed = services(request.app.state).accounts.sign_up(
+    signed = await services(request.app.state).accounts.sign_up(
         data.name, data.email, data.password, data.invite, _device_name(request, data.device_name), now_ms()
     )
     return _with_cookie(request, signed, 201)
@@ -61,7 +61,7 @@ async def sign_up(request: Request[object, object, State], data: JSONBody[SignUp
 @post("/api/signin", status_code=200)
 async def sign_in(request: Request[object, object, State], data: JSONBody[SignInIn]) -> Response[SessionOut]:
     client = request.client.host if request.client else ""
-    signed = services(request.app.state).accounts.sign_in(
+    signed = await services(request.app.state).accounts.sign_in(
         data.email, data.password, _device_name(request, data.device_name), client, now_ms()
     )
     return _with_cookie(request, signed, 200)
