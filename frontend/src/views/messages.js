@@ -16,10 +16,13 @@ function sameGroup(prev, item) {
   return typeof prev.at === 'number' && typeof item.at === 'number' && item.at - prev.at < GROUP_MS;
 }
 
-function Message({ app, item, grouped }) {
+function Message({ app, item, grouped, firstUnread }) {
   const name = app.queries.userName(item.author) || t('message.someone');
   const busy = item.state === 'pending';
-  return html`<li
+  if (firstUnread) grouped = false;
+  return html`${firstUnread
+      ? html`<li class="unread-divider" aria-hidden="true"><span>${t('message.new')}</span></li>`
+      : null}<li
     class=${`msg msg--${item.state}${grouped ? ' msg--grouped' : ''}`}
     data-state=${item.state}
     data-id=${item.id}
@@ -58,6 +61,14 @@ export function MessageList({ app, channelId, label }) {
   const items = app.queries.messages(channelId);
   const { contiguous } = app.queries.numbers(channelId);
   const scroller = useRef(null);
+  // Where "New" goes: the read cursor when the channel was opened (later reads do not move it).
+  const readAtOpen = useRef(null);
+  if (readAtOpen.current === null || readAtOpen.current.channel !== channelId) {
+    readAtOpen.current = { channel: channelId, n: app.queries.readCursor(channelId) };
+  }
+  const firstUnreadId = items.find(
+    (m) => m.state === 'sent' && m.n > readAtOpen.current.n && m.author !== app.queries.me.value,
+  )?.id;
   const atBottom = useRef(true);
   const lastCount = useRef(0);
 
@@ -96,7 +107,13 @@ export function MessageList({ app, channelId, label }) {
     <div role="log" aria-label=${label} aria-live="polite" aria-relevant="additions">
       <ol class="messages__list">
         ${items.map(
-          (item, i) => html`<${Message} key=${item.id} app=${app} item=${item} grouped=${sameGroup(items[i - 1], item)} />`,
+          (item, i) => html`<${Message}
+            key=${item.id}
+            app=${app}
+            item=${item}
+            grouped=${sameGroup(items[i - 1], item)}
+            firstUnread=${item.id === firstUnreadId && i > 0}
+          />`,
         )}
       </ol>
     </div>

@@ -3,7 +3,7 @@
 import { useState, useEffect } from 'preact/hooks';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
-import { route } from './router.js';
+import { route, navigate } from './router.js';
 import { Banners } from './banners.js';
 import { AuthScreen } from './auth.js';
 import { Sidebar } from './sidebar.js';
@@ -28,6 +28,13 @@ function Home({ app, onNewChannel }) {
   </section>`;
 }
 
+/** The skip link moves focus; it must not change the hash (that is the router's). */
+function skipToMain(event) {
+  event.preventDefault();
+  const target = document.getElementById('composer-text') ?? document.getElementById('main');
+  target?.focus();
+}
+
 function Shell({ app }) {
   const [dialog, setDialog] = useState(null);
   const close = () => setDialog(null);
@@ -43,13 +50,29 @@ function Shell({ app }) {
   else if (r.name === 'devices') main = html`<${DevicesView} app=${app} />`;
   else main = html`<${Home} app=${app} ...${openers} />`;
 
+  // Alt+ArrowUp / Alt+ArrowDown: previous / next conversation, as in other chat apps.
+  useEffect(() => {
+    const onKey = (event) => {
+      if (!event.altKey || (event.key !== 'ArrowUp' && event.key !== 'ArrowDown')) return;
+      const list = [...app.queries.myChannels.value, ...app.queries.myDirectMessages.value];
+      if (!list.length) return;
+      const current = list.findIndex((c) => route.value.name === 'channel' && c.id === route.value.id);
+      const step = event.key === 'ArrowUp' ? -1 : 1;
+      const next = list[(current + step + list.length) % list.length] ?? list[0];
+      event.preventDefault();
+      navigate('channel', next.id);
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+
   useEffect(() => {
     const total = app.queries.totalUnread.value;
     document.title = total ? `(${total}) TeamTalk` : 'TeamTalk';
   });
 
   return html`<div class=${`shell shell--${r.name}`}>
-    <a class="skip-link" href="#main">${t('nav.skip')}</a>
+    <a class="skip-link" href="#main" onClick=${skipToMain}>${t('nav.skip')}</a>
     <${Sidebar} app=${app} ...${openers} />
     <main class="shell__main" id="main" tabindex="-1">${main}</main>
     ${dialog === 'channel' ? html`<${NewChannelDialog} app=${app} onClose=${close} />` : null}

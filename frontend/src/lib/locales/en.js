@@ -96,6 +96,7 @@ export default {
   'composer.tooLong': 'Messages can be at most {max} characters.',
   'composer.failed': 'Could not save your message on this device. Your text is still here.',
 
+  'message.new': 'New',
   'message.sending': 'Sending…',
   'message.failed': 'Not sent: {reason}',
   'message.retry': 'Retry',

@@ -90,6 +90,7 @@ export default {
   'composer.tooLong': '消息最多 {max} 个字符。',
   'composer.failed': '无法在此设备上保存消息，你的文字仍然保留。',
 
+  'message.new': '新消息',
   'message.sending': '发送中…',
   'message.failed': '未发送：{reason}',
   'message.retry': '重试',
