@@ -236,3 +236,36 @@ def test_a_half_typed_message_survives_closing_the_tab(team: Team) -> None:
     page.reload()
     open_channel(page, "general")
     expect(page.get_by_role("textbox", name="Message")).to_have_value("")
+
+
+FULL_DISK = """
+(() => {
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (globalThis.__diskFull) throw new DOMException('The disk is full', 'QuotaExceededError');
+    return put.apply(this, args);
+  };
+})();
+"""
+
+
+def test_a_full_disk_is_told_to_the_user_and_the_text_is_kept(team: Team) -> None:
+    ada, _bob = team
+    ada.context.add_init_script(FULL_DISK)
+    ada.page.reload()
+    open_channel(ada.page, "general")
+    ada.page.evaluate("globalThis.__diskFull = true")
+
+    box = ada.page.get_by_role("textbox", name="Message")
+    box.fill("This must not vanish")
+    ada.page.get_by_role("button", name="Send").click()
+    expect(ada.page.get_by_role("alert").filter(has_text="out of storage").first).to_be_visible()
+    expect(box).to_have_value("This must not vanish")
+    expect(message_list(ada.page)).to_have_count(0)
+
+    ada.page.evaluate("globalThis.__diskFull = false")
+    ada.page.get_by_role("button", name="Send").click()
+    expect(box).to_have_value("")
+    wait_until_synced(ada.page)
+    expect(message_list(ada.page).filter(has_text="This must not vanish")).to_have_count(1)
+    expect(ada.page.get_by_role("alert").filter(has_text="out of storage")).to_have_count(0)

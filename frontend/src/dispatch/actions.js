@@ -10,9 +10,11 @@ export class Actions {
   #afterWrite;
   #now;
   #marking = new Map();
+  #onStorageError;
 
   /** afterWrite(mutations) refreshes the store and nudges the sync (see app.js). */
-  constructor({ replica, queries, afterWrite, now = Date.now }) {
+  constructor({ replica, queries, afterWrite, onStorageError = () => {}, now = Date.now }) {
+    this.#onStorageError = onStorageError;
     this.#replica = replica;
     this.#queries = queries;
     this.#afterWrite = afterWrite;
@@ -20,7 +22,14 @@ export class Actions {
   }
 
   async #write(changes) {
-    const mutations = await this.#replica.write(changes, this.#now());
+    let mutations;
+    try {
+      mutations = await this.#replica.write(changes, this.#now());
+    } catch (error) {
+      // Storage full or broken: the app shows a banner; the caller keeps the user's input.
+      if (error?.name === 'StorageError') this.#onStorageError(error);
+      throw error;
+    }
     await this.#afterWrite(mutations);
     return mutations;
   }

@@ -64,6 +64,7 @@ export class App {
       replica: this.replica,
       queries: this.queries,
       afterWrite: (mutations) => this.#afterWrite(mutations),
+      onStorageError: (error) => this.#storageFailed(error),
     });
 
     let session = null;
@@ -202,6 +203,7 @@ export class App {
   }
 
   async #afterWrite(mutations) {
+    if (this.storageError.value === 'quota') this.storageError.value = null; // space again
     await this.#refresh({ keys: [] });
     this.#coordinator?.post({ t: 'changed', keys: [] });
     if (!mutations.length) return;
