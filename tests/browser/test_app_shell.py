@@ -108,3 +108,13 @@ def test_writing_offline_asks_for_background_sync(people: OpenDevice) -> None:
     go_online(ada.context)
     wait_until_synced(ada.page)
     expect(channel_link(ada.page, "general")).to_be_visible()
+
+
+def test_an_upgrade_in_another_tab_closes_the_database_and_asks_to_reload(people: OpenDevice) -> None:
+    ada = people("Ada")
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    newer = ada.context.new_page()
+    newer.goto("/manifest.webmanifest")  # same origin, no app running
+    # A newer version of the app opens the database at a higher version: the old tab must let go.
+    until(newer, "new Promise(ok => { const r = indexedDB.open('teamtalk', 99); r.onsuccess = () => ok(true); })")
+    expect(ada.page.get_by_text("TeamTalk was updated in another tab. Reload to continue.")).to_be_visible()
