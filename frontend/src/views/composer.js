@@ -36,20 +36,25 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
   }, [text]);
 
   async function send() {
-    const value = text.replace(/\s+$/, '');
+    // Take the words and empty the box *before* the asynchronous write: whatever is typed while
+    // the write runs belongs to the next message and must never be cleared or merged into this one.
+    const value = (box.current?.value ?? text).replace(/\s+$/, '');
     if (!value.trim()) return;
     if (value.length > MAX_TEXT) {
       setError(t('composer.tooLong', { max: MAX_TEXT }));
       return;
     }
+    clearTimeout(draftTimer.current);
+    draftTimer.current = null;
+    latest.current = '';
+    setText('');
     try {
       await app.actions.sendMessage(channelId, value);
-      clearTimeout(draftTimer.current);
-      draftTimer.current = null;
-      setText('');
       setError(null);
-      app.actions.saveDraft(channelId, '').catch(() => {});
+      if (!latest.current) app.actions.saveDraft(channelId, '').catch(() => {});
     } catch (err) {
+      // Nothing was saved: give the words back (ahead of anything typed since) and say why.
+      setText((typed) => (typed ? `${value}\n${typed}` : value));
       setError(err?.kind === 'quota' ? t('storage.quota') : t('composer.failed'));
     }
     box.current?.focus();
