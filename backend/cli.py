@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import msgspec
+
 from backend.settings import Settings
 
 DEFAULT_DATA = Path("data")
@@ -21,6 +23,8 @@ def _serve(args: argparse.Namespace) -> int:
     from backend.app import create_app
 
     settings = Settings(data_dir=args.data, host=args.host, port=args.port)
+    if args.frontend_dir is not None:
+        settings = msgspec.structs.replace(settings, frontend_dir=args.frontend_dir)
     app = create_app(settings)
     print(f"TeamTalk on http://{args.host}:{args.port}  (data: {args.data.resolve()})", file=sys.stderr)
     try:
@@ -64,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
+    serve.add_argument("--frontend-dir", type=Path, default=None, help="serve the web app from here (default: frontend/dist)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
 
