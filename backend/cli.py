@@ -68,7 +68,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
-    serve.add_argument("--frontend-dir", type=Path, default=None, help="serve the web app from here (default: frontend/dist)")
+    serve.add_argument(
+        "--frontend-dir", type=Path, default=None, help="serve the web app from here (default: frontend/dist)"
+    )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
 
