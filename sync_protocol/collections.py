@@ -19,6 +19,7 @@ MAX_TEXT = 10_000
 MAX_NAME = 80
 MAX_TOPIC = 250
 CHANNEL_KINDS = ("public", "private", "dm", "group")
+NOTIFY_LEVELS = ("all", "mentions", "none")
 
 
 class Field(NamedTuple):
@@ -57,17 +58,55 @@ COLLECTIONS: dict[str, dict[str, Field]] = {
     "messages": {
         "channel": Field(str, 80, immutable=True, required=True),
         "text": Field(str, MAX_TEXT, required=True),
+        "thread": Field(str, 120, immutable=True),
+        "mentions": Field(str, 2000),
+        "pinned": Field(bool),
+        "deleted": Field(bool),
         "author": Field(str, server=True),
         "n": Field(int, server=True),
+        "tn": Field(int, server=True),
         "at": Field(int, server=True),
-        "deleted": Field(bool),
+        "edited": Field(int, server=True),
+        "replies": Field(int, server=True),
+        "repliers": Field(str, server=True),
+        "last_reply_at": Field(int, server=True),
+        "pinned_by": Field(str, server=True),
     },
     "reads": {
         "channel": Field(str, 80, immutable=True, required=True),
         "user": Field(str, 80, immutable=True, required=True),
         "n": Field(int, 2**53 - 1, required=True),
     },
+    "reactions": {
+        "message": Field(str, 120, immutable=True, required=True),
+        "channel": Field(str, 80, immutable=True, required=True),
+        "user": Field(str, 80, immutable=True, required=True),
+        "emoji": Field(str, 32, immutable=True, required=True),
+        "on": Field(bool, required=True),
+    },
+    "receipts": {
+        "channel": Field(str, 80, immutable=True, required=True),
+        "user": Field(str, 80, immutable=True, required=True),
+        "n": Field(int, 2**53 - 1, required=True),
+    },
+    "follows": {
+        "message": Field(str, 120, immutable=True, required=True),
+        "channel": Field(str, 80, immutable=True, required=True),
+        "user": Field(str, 80, immutable=True, required=True),
+        "on": Field(bool, required=True),
+    },
+    "prefs": {
+        "channel": Field(str, 80, immutable=True, required=True),
+        "user": Field(str, 80, immutable=True, required=True),
+        "notify": Field(str, choices=NOTIFY_LEVELS),
+        "muted": Field(bool),
+    },
 }
+
+
+#: Collections whose records live in their channel's scope, and in their user's private scope.
+CHANNEL_COLLECTIONS = frozenset({"members", "messages", "reactions", "receipts"})
+PRIVATE_COLLECTIONS = frozenset({"reads", "follows", "prefs"})
 
 
 class ScopeError(ValueError):
@@ -91,15 +130,15 @@ def scope_of(collection: str, record_id: str, fields: dict[str, Value]) -> str:
         if kind is None:
             raise ScopeError("channels need a kind")
         return WORKSPACE if kind == "public" else channel_scope(record_id)
-    if collection in ("members", "messages"):
+    if collection in CHANNEL_COLLECTIONS:
         channel = fields.get("channel")
         if not isinstance(channel, str):
             raise ScopeError(f"{collection} need a channel")
         return channel_scope(channel)
-    if collection == "reads":
+    if collection in PRIVATE_COLLECTIONS:
         user = fields.get("user")
         if not isinstance(user, str):
-            raise ScopeError("reads need a user")
+            raise ScopeError(f"{collection} need a user")
         return user_scope(user)
     raise ScopeError(f"unknown collection {collection!r}")
 
@@ -117,3 +156,20 @@ def dm_id(user_a: str, user_b: str) -> str:
     """A 1:1 DM's id is derived from both people, so both starting it offline meet in one DM."""
     low, high = sorted((user_a, user_b))
     return f"dm_{low}_{high}"
+
+
+def reaction_id(message_id: str, user_id: str, emoji: str) -> str:
+    """One record per person and emoji; the emoji's code points in lowercase hex, joined by '-'."""
+    return f"{message_id}:{user_id}:{'-'.join(f'{ord(c):x}' for c in emoji)}"
+
+
+def receipt_id(channel_id: str, user_id: str) -> str:
+    return f"{channel_id}:{user_id}"
+
+
+def follow_id(user_id: str, message_id: str) -> str:
+    return f"{user_id}:{message_id}"
+
+
+def pref_id(user_id: str, channel_id: str) -> str:
+    return f"{user_id}:{channel_id}"

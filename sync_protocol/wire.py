@@ -57,6 +57,9 @@ class SyncRequest(msgspec.Struct, frozen=True):
     cursors: dict[str, int] = {}
     #: Most changes the reply may carry (the server caps it at MAX_PAGE).
     limit: int = 1000
+    #: When > 0, a scope without a cursor is bootstrapped as a snapshot holding only this many
+    #: of the newest top-level messages (older ones via POST /api/history).
+    recent: int = 0
 
 
 class Change(msgspec.Struct, frozen=True):
@@ -69,6 +72,16 @@ class Change(msgspec.Struct, frozen=True):
     hlc: str
     author: str
     fields: dict[str, Value]
+
+
+class RecordSnapshot(msgspec.Struct, frozen=True):
+    """A record's current state with each field's clock (snapshots, history pages)."""
+
+    scope: str
+    collection: str
+    id: str
+    fields: dict[str, Value]
+    clocks: dict[str, str]
 
 
 class Rejection(msgspec.Struct, frozen=True):
@@ -91,6 +104,8 @@ class SyncResponse(msgspec.Struct, frozen=True):
     scopes: list[str] = []
     #: True when a page limit was hit: sync again with the new cursors.
     more: bool = False
+    #: Snapshot records of scopes bootstrapped with ``recent`` (merge them field by field).
+    records: list[RecordSnapshot] = []
 
 
 class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -137,10 +152,11 @@ class Typing(Live, tag="typing", frozen=True):
 
 
 class Presence(Live, tag="presence", frozen=True):
-    """Server → devices: a user came online or went offline."""
+    """Server → devices: a user is online, away or offline. Device → server: this device's
+    person is away (idle) or back online (``user`` ignored; the server takes it from the session)."""
 
-    user: str
-    status: Literal["online", "offline"]
+    status: Literal["online", "away", "offline"]
+    user: str = ""
 
 
 class Ping(Live, tag="ping", frozen=True):

@@ -29,9 +29,15 @@ CHANGE = wire.Change(
 #: One filled-in example of every Struct in wire.py (a new Struct must be added here).
 EXAMPLES: dict[type[msgspec.Struct], msgspec.Struct] = {
     wire.Mutation: MUTATION,
-    wire.SyncRequest: wire.SyncRequest(v=1, changes=[MUTATION], cursors={"ws": 12, "c:01JC": 40}, limit=50),
+    wire.SyncRequest: wire.SyncRequest(
+        v=1, changes=[MUTATION], cursors={"ws": 12, "c:01JC": 40}, limit=50, recent=50
+    ),
     wire.Change: CHANGE,
     wire.Rejection: wire.Rejection(mid=8, code="forbidden", reason="you are not a member of this channel"),
+    wire.RecordSnapshot: wire.RecordSnapshot(
+        scope="c:01JC", collection="messages", id="01JD", fields={"text": "hi", "n": 3},
+        clocks={"text": "1764172800000-00000-devA", "n": "1764172800000-00000-devA"},
+    ),
     wire.SyncResponse: wire.SyncResponse(
         v=1,
         server_time=1764172800123,
@@ -41,6 +47,8 @@ EXAMPLES: dict[type[msgspec.Struct], msgspec.Struct] = {
         cursors={"c:01JC": 41},
         scopes=["ws", "u:01JA", "c:01JC"],
         more=True,
+        records=[wire.RecordSnapshot(scope="c:01JC", collection="channels", id="01JC", fields={"name": "ops"},
+                                     clocks={"name": "1764172800000-00000-devA"})],
     ),
     wire.ErrorBody: wire.ErrorBody(
         error="clock_ahead", detail="your clock is ahead", field="changes[0].hlc", server_time=1764172800123
@@ -159,7 +167,7 @@ def test_a_wrong_type_in_msgpack_is_refused_naming_its_path() -> None:
 
 def test_a_wrong_presence_status_is_refused_naming_the_field() -> None:
     with pytest.raises(msgspec.ValidationError, match=r"at `\$\.status`"):
-        wire.live_json_decoder.decode(b'{"t": "presence", "user": "01JB", "status": "away"}')
+        wire.live_json_decoder.decode(b'{"t": "presence", "user": "01JB", "status": "asleep"}')
 
 
 def test_wire_structs_are_frozen() -> None:

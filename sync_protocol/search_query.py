@@ -1,0 +1,96 @@
+"""The search query syntax, shared by server search and offline search on a device.
+
+Rules (vectors: vectors/search_query.json; JS twin: frontend/src/lib/search-query.js):
+
+Rule 1. Whitespace separates tokens; a double-quoted run is one phrase token (an unclosed quote
+        runs to the end).
+Rule 2. ``in:`` names a channel (a leading ``#`` is dropped), ``from:`` a person (a leading ``@``
+        is dropped), ``before:``/``after:`` a UTC day ``YYYY-MM-DD``. A filter with an empty or
+        invalid value is an ordinary word.
+Rule 3. Text matches when every word and every phrase occurs in it, case-insensitively, as a
+        substring — so the same rule works for languages written without spaces (Chinese).
+Rule 4. ``before:D`` keeps messages sent before day D began; ``after:D`` keeps those sent after
+        day D ended (both in UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+import msgspec
+
+_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY_MS = 86_400_000
+
+
+class SearchQuery(msgspec.Struct, frozen=True):
+    words: list[str] = []
+    phrases: list[str] = []
+    channels: list[str] = []
+    people: list[str] = []
+    before: str | None = None
+    after: str | None = None
+
+    @property
+    def needles(self) -> list[str]:
+        """Everything that must occur in the text, lower-cased."""
+        return [n.lower() for n in (*self.words, *self.phrases)]
+
+
+def _valid_day(value: str) -> bool:
+    if not _DAY.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def parse(query: str) -> SearchQuery:
+    words: list[str] = []
+    phrases: list[str] = []
+    channels: list[str] = []
+    people: list[str] = []
+    before: str | None = None
+    after: str | None = None
+    for match in _TOKEN.finditer(query):
+        phrase, token = match.group(1), match.group(2)
+        if phrase is not None:
+            if phrase.strip():
+                phrases.append(phrase.strip())
+            continue
+        key, _, value = token.partition(":")
+        key = key.lower()
+        if key == "in" and value.lstrip("#"):
+            channels.append(value.lstrip("#"))
+        elif key == "from" and value.lstrip("@"):
+            people.append(value.lstrip("@"))
+        elif key == "before" and _valid_day(value):
+            before = value
+        elif key == "after" and _valid_day(value):
+            after = value
+        else:
+            words.append(token)
+    return SearchQuery(words, phrases, channels, people, before, after)
+
+
+def text_matches(query: SearchQuery, text: str) -> bool:
+    lowered = text.lower()
+    return all(needle in lowered for needle in query.needles)
+
+
+def day_start_ms(day: str) -> int:
+    start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=timezone.utc)
+    return int(start.timestamp() * 1000)
+
+
+def time_matches(query: SearchQuery, at_ms: int) -> bool:
+    if query.before is not None and at_ms >= day_start_ms(query.before):
+        return False
+    return not (query.after is not None and at_ms < day_start_ms(query.after) + DAY_MS)
+
+
+__all__ = ["SearchQuery", "day_start_ms", "parse", "text_matches", "time_matches"]
