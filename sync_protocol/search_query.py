@@ -16,7 +16,7 @@ Rule 4. ``before:D`` keeps messages sent before day D began; ``after:D`` keeps t
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import msgspec
 
@@ -83,7 +83,7 @@ def text_matches(query: SearchQuery, text: str) -> bool:
 
 
 def day_start_ms(day: str) -> int:
-    start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=timezone.utc)
+    start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
     return int(start.timestamp() * 1000)
 
 
