@@ -8,12 +8,13 @@ whole (single-threaded, asyncio) server; WAL lets the CLI and Datasette read alo
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
 
+from backend.storage import chain
 from backend.storage.base import Account, DeviceSession, NewChange, StoredRecord
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, Value
@@ -33,7 +34,9 @@ CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY,              -- gap-free: rowids, never deleted, inserted in transactions
     scope TEXT NOT NULL, collection TEXT NOT NULL, record_id TEXT NOT NULL,
     hlc TEXT NOT NULL, author TEXT NOT NULL, device TEXT NOT NULL, mid INTEGER NOT NULL,
-    received_at INTEGER NOT NULL, fields TEXT NOT NULL
+    received_at INTEGER NOT NULL, fields TEXT NOT NULL,
+    hash TEXT NOT NULL,                   -- chain.entry_hash over the previous entry's hash
+    redacted TEXT                         -- JSON {field: digest} of values removed by redaction
 );
 CREATE INDEX IF NOT EXISTS changes_by_scope ON changes (scope, seq);
 CREATE INDEX IF NOT EXISTS changes_by_record ON changes (collection, record_id, seq);
@@ -134,21 +137,50 @@ class SqliteStorage:
         )
 
     def append_change(self, change: NewChange) -> int:
-        cursor = self._db.execute(
-            "INSERT INTO changes (scope, collection, record_id, hlc, author, device, mid, received_at, fields) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        last = self._db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, chain.GENESIS)
+        digest = chain.entry_hash(
+            prev, seq=seq, scope=change.scope, collection=change.collection, record_id=change.id,
+            hlc=change.hlc, author=change.author, device=change.device, mid=change.mid,
+            received_at=change.received_at, digests=chain.field_digests(change.fields),
+        )
+        self._db.execute(
+            "INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields,"
+            " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                change.scope, change.collection, change.id, change.hlc, change.author, change.device,
-                change.mid, change.received_at, _encode(change.fields),
+                seq, change.scope, change.collection, change.id, change.hlc, change.author, change.device,
+                change.mid, change.received_at, _encode(change.fields), digest,
             ),
         )
-        seq = cursor.lastrowid
-        assert seq is not None
         self._db.execute(
             "INSERT INTO scope_heads (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
             (change.scope, seq),
         )
         return seq
+
+    def redact(self, collection: str, record_id: str, names: Sequence[str]) -> int:
+        """Remove these fields' values from every logged change of a record, keeping their digests
+        (chain.py, Rule 2). Returns how many entries changed."""
+        rows = self._db.execute(
+            "SELECT seq, fields, redacted FROM changes WHERE collection = ? AND record_id = ?", (collection, record_id)
+        ).fetchall()
+        changed = 0
+        for seq, fields_json, redacted_json in rows:
+            fields = _fields_decoder.decode(fields_json)
+            removed = {n: chain.value_digest(fields.pop(n)) for n in names if n in fields and fields[n] is not None}
+            if not removed:
+                continue
+            kept = {**(_clocks_decoder.decode(redacted_json) if redacted_json else {}), **removed}
+            self._db.execute(
+                "UPDATE changes SET fields = ?, redacted = ? WHERE seq = ?", (_encode(fields), _encode(kept), seq)
+            )
+            changed += 1
+        return changed
+
+    def head_hash(self) -> tuple[int, str]:
+        """The last entry's seq and hash: what an admin publishes or notes down."""
+        row = self._db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
 
     def scope_head(self, scope: str) -> int:
         row = self._db.execute("SELECT seq FROM scope_heads WHERE scope = ?", (scope,)).fetchone()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.storage import chain
 from backend.storage.base import Account, DeviceSession, NewChange, Storage, StoredRecord, iter_pages
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol.merge import RecordState
@@ -106,3 +107,40 @@ def test_pages_cover_a_scope_exactly_once(store: Storage) -> None:
     pages = list(iter_pages(store, "c:a", 0, 10))
     assert [len(p) for p in pages] == [10, 10, 5]
     assert [c.id for p in pages for c in p] == [f"m{i}" for i in range(25)]
+
+
+def _rows(store: Storage) -> list[chain.ChainRow]:
+    db = store._db  # type: ignore[attr-defined]
+    return [chain.row_from_sql(r) for r in db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq")]
+
+
+def test_the_change_log_is_hash_chained_and_verifies(store: Storage) -> None:
+    with store.transaction():
+        for i in range(5):
+            store.append_change(_change("c:a", f"m{i}", f"text {i}"))
+    rows = _rows(store)
+    assert chain.first_mismatch(rows) is None
+    assert store.head_hash() == (5, rows[-1].hash)
+    assert rows[0].hash != rows[1].hash
+
+
+def test_altering_one_value_breaks_the_chain_at_that_entry(store: Storage) -> None:
+    with store.transaction():
+        for i in range(5):
+            store.append_change(_change("c:a", f"m{i}", f"text {i}"))
+    rows = _rows(store)
+    rows[2] = rows[2]._replace(fields={"text": "text 2!"})
+    assert chain.first_mismatch(rows) == 3
+    assert chain.first_mismatch([r for r in _rows(store) if r.seq != 4]) == 4, "a missing entry is named"
+
+
+def test_redaction_removes_the_value_and_the_chain_still_verifies(store: Storage) -> None:
+    with store.transaction():
+        store.append_change(_change("c:a", "m1", "secret words"))
+        store.append_change(_change("c:a", "m2", "other"))
+        assert store.redact("messages", "m1", ["text"]) == 1
+    rows = _rows(store)
+    assert "secret words" not in str(rows)
+    assert rows[0].fields == {} and rows[0].redacted is not None and "text" in rows[0].redacted
+    assert chain.first_mismatch(rows) is None
+    assert [c.fields for c in store.changes_after("c:a", 0, 10)] == [{}, {"text": "other"}]

@@ -1,0 +1,104 @@
+"""The change log's hash chain: tamper evidence that survives redaction.
+
+Rules:
+
+Rule 1. Entry hash = SHA-256(previous entry's hash, "\\n", canonical JSON of the entry), where the
+        entry is ``{seq, scope, collection, id, hlc, author, device, mid, received_at, fields}`` and
+        ``fields`` maps each field name to the SHA-256 of its value's canonical JSON — not to the
+        value itself.
+Rule 2. Redacting a value (a deleted message's text, an expired body) removes the value and keeps
+        its digest, so the chain still verifies and every value still present is still checked.
+Rule 3. Canonical JSON: keys sorted, no spaces, UTF-8 (not ASCII-escaped).
+The first entry's previous hash is GENESIS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def value_digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def field_digests(fields: Mapping[str, Any], redacted: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Digests of present values, plus the kept digests of redacted ones."""
+    digests = {name: value_digest(value) for name, value in fields.items()}
+    if redacted:
+        digests.update(redacted)
+    return digests
+
+
+def entry_hash(
+    prev: str,
+    *,
+    seq: int,
+    scope: str,
+    collection: str,
+    record_id: str,
+    hlc: str,
+    author: str,
+    device: str,
+    mid: int,
+    received_at: int,
+    digests: Mapping[str, str],
+) -> str:
+    entry = {
+        "seq": seq, "scope": scope, "collection": collection, "id": record_id, "hlc": hlc, "author": author,
+        "device": device, "mid": mid, "received_at": received_at, "fields": dict(digests),
+    }
+    return hashlib.sha256(prev.encode() + b"\n" + canonical(entry)).hexdigest()
+
+
+class ChainRow(NamedTuple):
+    """One change-log row as stored (the archive keeps the same columns)."""
+
+    seq: int
+    scope: str
+    collection: str
+    record_id: str
+    hlc: str
+    author: str
+    device: str
+    mid: int
+    received_at: int
+    fields: dict[str, Any]
+    redacted: dict[str, str] | None
+    hash: str
+
+
+ROW_COLUMNS = "seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, redacted, hash"
+
+
+def row_from_sql(row: tuple[Any, ...]) -> ChainRow:
+    """A ChainRow from ``SELECT {ROW_COLUMNS}`` (fields and redacted as JSON text)."""
+    fields = json.loads(row[9])
+    redacted = json.loads(row[10]) if row[10] else None
+    seq, scope, collection, record_id, hlc, author, device, mid, received_at = row[:9]
+    return ChainRow(seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, redacted, row[11])
+
+
+def first_mismatch(rows: Iterable[ChainRow], prev: str = GENESIS, expect_seq: int = 1) -> int | None:
+    """Recompute the chain over rows in seq order; the seq of the first entry that does not match
+    (a changed byte, a missing or reordered entry), or None when every entry matches."""
+    for row in rows:
+        if row.seq != expect_seq:
+            return expect_seq
+        digest = entry_hash(
+            prev, seq=row.seq, scope=row.scope, collection=row.collection, record_id=row.record_id, hlc=row.hlc,
+            author=row.author, device=row.device, mid=row.mid, received_at=row.received_at,
+            digests=field_digests(row.fields, row.redacted),
+        )
+        if digest != row.hash:
+            return row.seq
+        prev, expect_seq = row.hash, expect_seq + 1
+    return None
