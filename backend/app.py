@@ -14,6 +14,7 @@ from backend import ids
 from backend.accounts import AccountService
 from backend.errors import EXCEPTION_HANDLERS
 from backend.http import accounts as accounts_routes
+from backend.http import admin as admin_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
 from backend.http.static import add_security_headers, frontend_routes
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     found = build_services(settings)
     return Litestar(
-        route_handlers=[sync, live, *accounts_routes.ROUTES, *frontend_routes(settings.frontend_dir)],
+        route_handlers=[sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         csrf_config=CSRFConfig(secret=_secret(found), cookie_secure=settings.secure_cookies),

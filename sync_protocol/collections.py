@@ -48,6 +48,8 @@ COLLECTIONS: dict[str, dict[str, Field]] = {
         "kind": Field(str, immutable=True, required=True, choices=CHANNEL_KINDS),
         "created_by": Field(str, server=True),
         "archived": Field(bool),
+        #: Days after which message bodies expire (0 or absent: kept forever). Admins only.
+        "retention_days": Field(int, 36_500),
         "deleted": Field(bool),
     },
     "members": {

@@ -1,0 +1,30 @@
+"""Admin endpoints: the change log's head hash (publish it or note it down)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from backend.accounts import CurrentSession
+from backend.errors import ApiError
+from backend.http.context import services
+
+ADMIN_ROLES = frozenset({"owner", "admin", "auditor"})
+
+
+class ChainHead(msgspec.Struct):
+    seq: int
+    hash: str
+
+
+@get("/api/admin/chain")
+async def chain_head(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> ChainHead:
+    if current.role not in ADMIN_ROLES:
+        raise ApiError(403, "forbidden", "only admins and auditors see the change log's head hash")
+    seq, digest = services(request.app.state).store.head_hash()
+    return ChainHead(seq, digest)
+
+
+ROUTES = [chain_head]
