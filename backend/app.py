@@ -26,6 +26,8 @@ from backend.sync_service import SyncService
 
 log = logging.getLogger("teamtalk")
 
+API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES]
+
 
 def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     found = build_services(settings)
     return Litestar(
-        route_handlers=[sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *frontend_routes(settings.frontend_dir)],
+        route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         csrf_config=CSRFConfig(secret=_secret(found), cookie_secure=settings.secure_cookies),
