@@ -62,7 +62,7 @@ test('unread = last n - my read cursor, never below zero, and it follows pending
 test('the contiguous number stops at the first gap (nothing is read past a hole)', () => {
   const messages = [1, 2, 4].map((n) => rec('messages', `M${n}`, { channel: 'C1', text: 't', n }, 'c:C1'));
   const { q } = setup({ records: [...base, ...messages] });
-  assert.deepEqual(q.numbers('C1'), { last: 4, contiguous: 2 });
+  assert.deepEqual(q.numbers('C1'), { last: 4, low: 1, contiguous: 2, gaps: [{ after: 2, before: 4 }] });
 });
 
 test('my channels are the ones I am a member of (and did not leave); DMs are named after the other person', () => {

@@ -51,6 +51,10 @@ const SCOPE_FUNCTIONS = {
   read_id: scopes.readId,
   channel_scope: scopes.channelScope,
   user_scope: scopes.userScope,
+  reaction_id: scopes.reactionId,
+  receipt_id: scopes.receiptId,
+  follow_id: scopes.followId,
+  pref_id: scopes.prefId,
 };
 
 describe('scopes.json', () => {

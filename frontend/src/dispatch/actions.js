@@ -2,7 +2,8 @@
 // transaction (optimistic: it shows at once as pending), then the sync is told.
 
 import { ulid } from '../lib/ulid.js';
-import { memberId, readId, dmId } from '../sync/scopes.js';
+import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from '../sync/scopes.js';
+import { findMentions } from '../lib/mentions.js';
 
 export class Actions {
   #replica;
@@ -40,10 +41,93 @@ export class Actions {
     return me;
   }
 
-  async sendMessage(channel, text) {
+  #mentions(channel, text) {
+    const people = this.#queries.membersOf(channel).map((id) => ({ id, ...(this.#queries.user(id) ?? {}) }));
+    return findMentions(text, people);
+  }
+
+  /** Post a message; with `thread` a reply, which also makes me follow the thread. */
+  async sendMessage(channel, text, { thread = null } = {}) {
     const id = ulid(this.#now());
-    await this.#write([{ collection: 'messages', id, fields: { channel, text } }]);
+    const fields = { channel, text };
+    if (thread) fields.thread = thread;
+    const mentions = this.#mentions(channel, text);
+    if (mentions) fields.mentions = mentions;
+    const changes = [{ collection: 'messages', id, fields }];
+    if (thread) changes.push(this.#follow(channel, thread, true));
+    await this.#write(changes);
     return id;
+  }
+
+  /** Change the text of my message (the server marks it edited and keeps every version). */
+  async editMessage(id, text) {
+    const held = this.#queries.record('messages', id);
+    if (!held || held.fields.deleted) return;
+    const fields = { text, mentions: this.#mentions(held.fields.channel, text) };
+    await this.#write([{ collection: 'messages', id, fields }]);
+  }
+
+  async deleteMessage(id) {
+    await this.#write([{ collection: 'messages', id, fields: { deleted: true } }]);
+  }
+
+  async setPinned(id, pinned) {
+    await this.#write([{ collection: 'messages', id, fields: { pinned } }]);
+  }
+
+  /** Add my reaction, or take it back: one record per person and emoji. */
+  async toggleReaction(messageId, emoji) {
+    const me = this.#me();
+    const message = this.#queries.record('messages', messageId);
+    if (!message) return;
+    const id = reactionId(messageId, me, emoji);
+    const held = this.#queries.record('reactions', id);
+    const fields = held
+      ? { on: !held.fields.on }
+      : { message: messageId, channel: message.fields.channel, user: me, emoji, on: true };
+    await this.#write([{ collection: 'reactions', id, fields }]);
+  }
+
+  #follow(channel, parent, on) {
+    const me = this.#me();
+    const id = followId(me, parent);
+    const held = this.#queries.record('follows', id);
+    return { collection: 'follows', id, fields: held ? { on } : { message: parent, channel, user: me, on } };
+  }
+
+  /** Follow or leave a thread. */
+  async setFollowing(channel, parent, on) {
+    await this.#write([this.#follow(channel, parent, on)]);
+  }
+
+  /** Per-channel notification level and mute, stored for push. */
+  async setPrefs(channel, prefs) {
+    const me = this.#me();
+    const id = prefId(me, channel);
+    const held = this.#queries.record('prefs', id);
+    await this.#write([{ collection: 'prefs', id, fields: held ? { ...prefs } : { channel, user: me, ...prefs } }]);
+  }
+
+  /** Mark a channel unread from a message: my cursor goes back to just before it. */
+  async markUnread(channel, n) {
+    const me = this.#me();
+    this.holdRead(channel);
+    this.#marking.delete(channel);
+    const id = readId(me, channel);
+    const held = this.#queries.record('reads', id);
+    const value = Math.max(0, n - 1);
+    await this.#write([{ collection: 'reads', id, fields: held ? { n: value } : { channel, user: me, n: value } }]);
+  }
+
+  #held = new Set();
+
+  /** After "mark as unread", reading stops moving the cursor until the channel is opened again. */
+  holdRead(channel) {
+    this.#held.add(channel);
+  }
+
+  releaseRead(channel) {
+    this.#held.delete(channel);
   }
 
   /** A new channel and my membership, in one write. Returns the channel id. */
@@ -102,13 +186,23 @@ export class Actions {
   async markRead(channel, n) {
     const me = this.#me();
     // Scrolling and rendering can ask several times before the first write shows: once is enough.
+    if (this.#held.has(channel)) return false;
     if (!(n > this.#queries.readCursor(channel)) || n <= (this.#marking.get(channel) ?? 0)) return false;
     this.#marking.set(channel, n);
     const id = readId(me, channel);
     const held = this.#queries.record('reads', id);
-    const fields = held ? { n } : { channel, user: me, n };
+    const changes = [{ collection: 'reads', id, fields: held ? { n } : { channel, user: me, n } }];
+    // In DMs and group DMs the others see how far I have read ("seen by").
+    const kind = this.#queries.record('channels', channel)?.fields.kind;
+    if (kind === 'dm' || kind === 'group') {
+      const rid = receiptId(channel, me);
+      const receipt = this.#queries.record('receipts', rid);
+      if (!(receipt?.fields.n >= n)) {
+        changes.push({ collection: 'receipts', id: rid, fields: receipt ? { n } : { channel, user: me, n } });
+      }
+    }
     try {
-      await this.#write([{ collection: 'reads', id, fields }]);
+      await this.#write(changes);
     } catch (error) {
       this.#marking.delete(channel);
       throw error;

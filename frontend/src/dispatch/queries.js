@@ -2,15 +2,25 @@
 // from the replica mirror, so a view re-renders exactly when its data changes.
 //
 // What a device shows = confirmed state with pending mutations laid on top (merge rule).
-// Display order of a channel: sent messages by the server's number n, then unsent ones
-// (pending and failed) in the order they were written. Unread = last n - my read cursor n,
-// derived here and never stored.
+// Display order of a channel: sent top-level messages by the server's number n, then unsent
+// ones (pending and failed) in the order they were written. Thread replies are listed under
+// their parent by their thread number tn. Unread = last n - my read cursor n, derived here and
+// never stored.
+//
+// Long histories: a device may hold only the newest part of a channel (a snapshot), so "held"
+// starts at the lowest n it has. A hole between two held numbers is a gap: it is shown, filled
+// (dispatch/history.js), and nothing past it counts as read until it is.
 
 import { computed } from '@preact/signals';
 import { apply } from '../sync/merge.js';
-import { memberId, readId } from '../sync/scopes.js';
+import { memberId, readId, receiptId, followId, prefId } from '../sync/scopes.js';
+import { parseQuery, timeMatches } from '../lib/search-query.js';
 
 const EMPTY = new Map();
+const NO_ITEMS = [];
+
+/** Space-separated ids (mentions, repliers) as a list. */
+export const words = (value) => (typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : []);
 
 export class Queries {
   #store;
@@ -35,7 +45,32 @@ export class Queries {
       return ids;
     });
 
+    this.membersByChannel = computed(() => {
+      const by = new Map();
+      for (const [, member] of this.collection('members').value) {
+        const { channel, user, left } = member.fields;
+        if (left || typeof channel !== 'string') continue;
+        if (!by.has(channel)) by.set(channel, []);
+        by.get(channel).push(user);
+      }
+      return by;
+    });
+
     this.messagesByChannel = computed(() => this.#groupMessages());
+
+    /** Map<message id, Map<emoji, user ids>>: reactions that are on. */
+    this.reactionsByMessage = computed(() => {
+      const by = new Map();
+      for (const [, r] of this.collection('reactions').value) {
+        const { message, emoji, user, on } = r.fields;
+        if (!on || typeof message !== 'string') continue;
+        if (!by.has(message)) by.set(message, new Map());
+        const perEmoji = by.get(message);
+        if (!perEmoji.has(emoji)) perEmoji.set(emoji, []);
+        perEmoji.get(emoji).push(user);
+      }
+      return by;
+    });
 
     this.channels = computed(() => {
       const all = [];
@@ -78,8 +113,35 @@ export class Queries {
     });
 
     this.totalUnread = computed(() =>
-      [...this.myChannels.value, ...this.myDirectMessages.value].reduce((sum, c) => sum + this.unread(c.id), 0),
+      [...this.myChannels.value, ...this.myDirectMessages.value].reduce(
+        (sum, c) => sum + (this.muted(c.id) ? 0 : this.unread(c.id)),
+        0,
+      ),
     );
+
+    /** Messages that mention me (or @channel) in channels I am in, newest first. */
+    this.mentions = computed(() => {
+      const me = this.me.value;
+      const mine = this.myChannelIds.value;
+      const found = [];
+      for (const [channel, entry] of this.messagesByChannel.value) {
+        if (!mine.has(channel)) continue;
+        const read = this.readCursor(channel);
+        const consider = (m, isReply) => {
+          if (m.deleted || m.author === me || m.state !== 'sent') return;
+          const named = words(m.mentions);
+          if (!named.includes(me) && !named.includes('channel')) return;
+          // A reply has no channel number: it counts as read with the channel.
+          const unread = !isReply && m.n > read;
+          found.push({ ...m, channel, unread });
+        };
+        for (const m of entry.items) consider(m, false);
+        for (const [, replies] of entry.replies) for (const r of replies) consider(r, true);
+      }
+      return found.sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
+    });
+
+    this.unreadMentions = computed(() => this.mentions.value.filter((m) => m.unread).length);
   }
 
   /** A collection's records as shown: confirmed, with pending mutations on top. Cached. */
@@ -89,10 +151,9 @@ export class Queries {
       query = computed(() => {
         const confirmed = this.#store.confirmed.value.get(name) ?? EMPTY;
         const pending = this.#store.outbox.value.filter((m) => m.collection === name);
-        const shown = new Map();
-        for (const [id, record] of confirmed) {
-          shown.set(id, { id, fields: record.fields, clocks: record.clocks, pending: false });
-        }
+        // Nothing pending: the confirmed records are what is shown (no copy of a big channel).
+        if (!pending.length) return confirmed;
+        const shown = new Map(confirmed);
         for (const mutation of pending) {
           const held = shown.get(mutation.id);
           const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, mutation.fields, mutation.hlc);
@@ -113,6 +174,10 @@ export class Queries {
     return this.users.value.get(id)?.fields.name ?? '';
   }
 
+  user(id) {
+    return this.users.value.get(id)?.fields ?? null;
+  }
+
   channel(id) {
     return this.channels.value.find((c) => c.id === id) ?? null;
   }
@@ -121,15 +186,41 @@ export class Queries {
     return this.myChannelIds.value.has(channelId);
   }
 
-  /** Messages of a channel in display order. */
+  /** Top-level messages of a channel in display order (deleted ones included, marked). */
   messages(channelId) {
-    return this.messagesByChannel.value.get(channelId)?.items ?? [];
+    return this.messagesByChannel.value.get(channelId)?.items ?? NO_ITEMS;
   }
 
-  /** The greatest n of a channel, and the greatest n up to which nothing is missing. */
+  /** One message as shown (top-level or reply), or null. */
+  message(id) {
+    const record = this.record('messages', id);
+    return record ? this.#describeMessage(id, record) : null;
+  }
+
+  /** Replies of a thread in order: sent by tn, then unsent. */
+  replies(channelId, parentId) {
+    return this.messagesByChannel.value.get(channelId)?.replies.get(parentId) ?? NO_ITEMS;
+  }
+
+  /**
+   * The numbers of a channel: `last` (greatest n), `low` (lowest n held), `contiguous` (greatest
+   * n reached from `low` with nothing missing) and `gaps` ([{after, before}], holes to fill).
+   */
   numbers(channelId) {
     const entry = this.messagesByChannel.value.get(channelId);
-    return { last: entry?.lastN ?? 0, contiguous: entry?.contiguousN ?? 0 };
+    return {
+      last: entry?.lastN ?? 0,
+      low: entry?.lowN ?? 0,
+      contiguous: entry?.contiguousN ?? 0,
+      gaps: entry?.gaps ?? [],
+    };
+  }
+
+  /** Channels I can see that have holes in what this device holds. */
+  channelsWithGaps() {
+    const out = [];
+    for (const [channel, entry] of this.messagesByChannel.value) if (entry.gaps.length) out.push(channel);
+    return out;
   }
 
   /** The unsent draft of a channel on this device, as last saved. */
@@ -139,11 +230,7 @@ export class Queries {
 
   /** People currently in a channel (user ids). */
   membersOf(channelId) {
-    const ids = [];
-    for (const [, member] of this.collection('members').value) {
-      if (member.fields.channel === channelId && !member.fields.left) ids.push(member.fields.user);
-    }
-    return ids;
+    return this.membersByChannel.value.get(channelId) ?? [];
   }
 
   readCursor(channelId) {
@@ -156,18 +243,116 @@ export class Queries {
     return Math.max(0, this.numbers(channelId).last - this.readCursor(channelId));
   }
 
+  /** Others who have read a DM / group DM up to message n ("seen by"). */
+  seenBy(channelId, n) {
+    const me = this.me.value;
+    const who = [];
+    for (const user of this.membersOf(channelId)) {
+      if (user === me) continue;
+      const receipt = this.record('receipts', receiptId(channelId, user));
+      if (typeof receipt?.fields.n === 'number' && receipt.fields.n >= n) who.push(user);
+    }
+    return who;
+  }
+
+  reactions(messageId) {
+    return this.reactionsByMessage.value.get(messageId) ?? EMPTY;
+  }
+
+  /**
+   * Do I follow a thread? My follows record says so; without one, I follow threads I started
+   * or replied to (the auto-follow the app also writes when replying).
+   */
+  following(parentId) {
+    const me = this.me.value;
+    const record = this.record('follows', followId(me, parentId));
+    if (record) return Boolean(record.fields.on);
+    const parent = this.record('messages', parentId);
+    return parent?.fields.author === me;
+  }
+
+  prefs(channelId) {
+    const record = this.record('prefs', prefId(this.me.value, channelId));
+    return { notify: record?.fields.notify ?? 'all', muted: Boolean(record?.fields.muted) };
+  }
+
+  muted(channelId) {
+    return this.prefs(channelId).muted;
+  }
+
+  /** 'online' | 'away' | 'offline' for anyone; my own follows this device's connection. */
+  presence(userId) {
+    if (userId === this.me.value) {
+      return this.#store.status.value === 'Offline' ? 'offline' : this.#store.localPresence.value;
+    }
+    return this.#store.presence.value.get(userId) ?? 'offline';
+  }
+
+  pinned(channelId) {
+    return this.messages(channelId).filter((m) => m.pinned && !m.deleted);
+  }
+
+  /** Can I archive this channel? Its creator or an admin/owner. */
+  canArchive(channelId) {
+    const record = this.record('channels', channelId);
+    const role = this.session.value?.user?.role;
+    return record?.fields.created_by === this.me.value || role === 'owner' || role === 'admin';
+  }
+
+  /**
+   * Search what this device holds, with the shared query syntax. Newest first.
+   * Returns {results, total} (results capped at `limit`).
+   */
+  searchLocal(query, { limit = 50 } = {}) {
+    const parsed = typeof query === 'string' ? parseQuery(query) : query;
+    const channelNames = parsed.channels.map((c) => c.toLowerCase());
+    const people = parsed.people.map((p) => p.toLowerCase());
+    const allowedChannels = new Set();
+    for (const c of this.channels.value) {
+      if (!channelNames.length || channelNames.includes(c.name.toLowerCase()) || channelNames.includes(c.id.toLowerCase())) {
+        allowedChannels.add(c.id);
+      }
+    }
+    const authorOk = new Map();
+    const personMatches = (author) => {
+      if (!people.length) return true;
+      if (authorOk.has(author)) return authorOk.get(author);
+      const u = this.user(author) ?? {};
+      const name = (u.name ?? '').toLowerCase();
+      const email = (u.email ?? '').toLowerCase();
+      const ok = people.some(
+        (p) => p === author?.toLowerCase() || p === email || p === email.split('@')[0] || p === name || p === name.split(/\s+/)[0] || p === name.replace(/\s+/g, ''),
+      );
+      authorOk.set(author, ok);
+      return ok;
+    };
+    const needles = [...parsed.words, ...parsed.phrases].map((n) => n.toLowerCase());
+    const results = [];
+    for (const [, record] of this.collection('messages').value) {
+      const f = record.fields;
+      if (f.deleted || typeof f.text !== 'string' || !allowedChannels.has(f.channel)) continue;
+      if (needles.length) {
+        const lowered = f.text.toLowerCase();
+        let all = true;
+        for (const needle of needles) if (!lowered.includes(needle)) { all = false; break; }
+        if (!all) continue;
+      }
+      const author = f.author ?? this.me.value;
+      if (!personMatches(author)) continue;
+      if ((parsed.before || parsed.after) && !(typeof f.at === 'number' && timeMatches(parsed, f.at))) continue;
+      results.push({ id: record.id ?? f.id, channel: f.channel, thread: f.thread ?? null, author, n: f.n ?? null, tn: f.tn ?? null, at: f.at ?? null, text: f.text });
+    }
+    results.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
+    return { results: results.slice(0, limit), total: results.length };
+  }
+
   #describeChannel(id, record) {
     const f = record.fields;
     let name = f.name ?? '';
     let peer = null;
     if (f.kind === 'dm' || f.kind === 'group') {
       const me = this.me.value;
-      const others = [];
-      for (const [, member] of this.collection('members').value) {
-        if (member.fields.channel === id && member.fields.user !== me && !member.fields.left) {
-          others.push(member.fields.user);
-        }
-      }
+      const others = this.membersOf(id).filter((u) => u !== me);
       peer = others[0] ?? me;
       const names = others.map((u) => this.userName(u)).filter(Boolean);
       name = names.length ? names.join(', ') : f.name || this.userName(me);
@@ -178,65 +363,130 @@ export class Queries {
       kind: f.kind,
       topic: f.topic ?? '',
       archived: Boolean(f.archived),
+      createdBy: f.created_by ?? null,
       pending: record.pending,
       peer,
+    };
+  }
+
+  #describeMessage(id, record) {
+    const f = record.fields;
+    const sent = typeof f.n === 'number' || typeof f.tn === 'number';
+    return {
+      id,
+      channel: f.channel,
+      n: f.n,
+      tn: f.tn,
+      thread: f.thread ?? null,
+      text: f.deleted ? '' : (f.text ?? ''),
+      deleted: Boolean(f.deleted),
+      author: f.author ?? (sent ? null : this.me.value),
+      at: f.at,
+      edited: f.edited ?? null,
+      mentions: f.mentions ?? '',
+      pinned: Boolean(f.pinned),
+      pinnedBy: f.pinned_by ?? null,
+      replies: f.replies ?? 0,
+      repliers: words(f.repliers),
+      lastReplyAt: f.last_reply_at ?? null,
+      state: sent ? 'sent' : 'pending',
+      changing: Boolean(record.pending) && sent,
+      mid: record.mid ?? 0,
     };
   }
 
   #groupMessages() {
     const byChannel = new Map();
     const entry = (channel) => {
-      if (!byChannel.has(channel)) byChannel.set(channel, { sent: [], unsent: [], lastN: 0, contiguousN: 0 });
-      return byChannel.get(channel);
+      let e = byChannel.get(channel);
+      if (!e) {
+        e = { sent: [], unsent: [], replies: new Map(), lastN: 0 };
+        byChannel.set(channel, e);
+      }
+      return e;
     };
     const failedByMid = new Map();
+    const failedEdits = new Map();
+    const confirmedMessages = this.#store.confirmed.value.get('messages') ?? EMPTY;
     for (const failed of this.#store.failed.value) {
-      if (failed.collection === 'messages') failedByMid.set(failed.mid, failed);
+      if (failed.collection !== 'messages') continue;
+      const held = confirmedMessages.get(failed.id);
+      if (held && (typeof held.fields.n === 'number' || typeof held.fields.tn === 'number')) {
+        failedEdits.set(failed.id, failed);
+      } else {
+        failedByMid.set(failed.mid, failed);
+      }
     }
     for (const [id, record] of this.collection('messages').value) {
       const f = record.fields;
       if (typeof f.channel !== 'string') continue;
       const e = entry(f.channel);
+      const item = this.#describeMessage(id, record);
+      const failedEdit = failedEdits.get(id);
+      if (failedEdit) item.failedEdit = { mid: failedEdit.mid, code: failedEdit.code, reason: failedEdit.reason };
+      if (item.thread) {
+        if (item.deleted && item.state !== 'sent') continue;
+        if (!e.replies.has(item.thread)) e.replies.set(item.thread, []);
+        e.replies.get(item.thread).push(item);
+        continue;
+      }
       if (typeof f.n === 'number') {
         if (f.n > e.lastN) e.lastN = f.n;
-        if (f.deleted) {
-          e.sent.push({ id, n: f.n, deleted: true });
-          continue;
-        }
-        e.sent.push({ id, n: f.n, text: f.text ?? '', author: f.author, at: f.at, state: 'sent' });
+        e.sent.push(item);
       } else if (!f.deleted) {
-        e.unsent.push({ id, mid: record.mid ?? 0, text: f.text ?? '', author: this.me.value, state: 'pending' });
+        e.unsent.push(item);
       }
     }
     // Refused messages that were never accepted show where they were written, with the reason.
     for (const failed of failedByMid.values()) {
       const f = failed.fields;
       if (typeof f.channel !== 'string') continue;
-      const confirmed = this.#store.confirmed.value.get('messages')?.get(failed.id);
-      if (confirmed && typeof confirmed.fields.n === 'number') continue;
-      entry(f.channel).unsent.push({
+      const item = {
         id: failed.id,
+        channel: f.channel,
         mid: failed.mid,
+        thread: f.thread ?? null,
         text: f.text ?? '',
         author: this.me.value,
         state: 'failed',
         code: failed.code,
         reason: failed.reason,
-      });
+        repliers: [],
+      };
+      const e = entry(f.channel);
+      if (item.thread) {
+        if (!e.replies.has(item.thread)) e.replies.set(item.thread, []);
+        e.replies.get(item.thread).push(item);
+      } else {
+        e.unsent.push(item);
+      }
     }
     const result = new Map();
+    const byWrite = (a, b) => a.mid - b.mid;
     for (const [channel, e] of byChannel) {
       e.sent.sort((a, b) => a.n - b.n);
-      e.unsent.sort((a, b) => a.mid - b.mid);
-      let contiguous = 0;
+      e.unsent.sort(byWrite);
+      const low = e.sent.length ? e.sent[0].n : 0;
+      let contiguous = low ? low - 1 : 0;
+      const gaps = [];
+      let prev = null;
       for (const m of e.sent) {
-        if (m.n === contiguous + 1) contiguous = m.n;
-        else if (m.n > contiguous + 1) break;
+        if (prev !== null && m.n > prev + 1) gaps.push({ after: prev, before: m.n });
+        if (!gaps.length) contiguous = m.n;
+        prev = m.n;
+      }
+      for (const [parent, list] of e.replies) {
+        const sent = list.filter((r) => r.state === 'sent').sort((a, b) => (a.tn ?? 0) - (b.tn ?? 0));
+        const unsent = list.filter((r) => r.state !== 'sent').sort(byWrite);
+        e.replies.set(parent, [...sent, ...unsent]);
       }
       result.set(channel, {
-        items: [...e.sent.filter((m) => !m.deleted), ...e.unsent],
+        items: e.sent.length || e.unsent.length ? [...e.sent, ...e.unsent] : NO_ITEMS,
+        replies: e.replies,
         lastN: e.lastN,
+        lowN: low,
         contiguousN: contiguous,
+        gaps,
       });
     }
     return result;

@@ -21,8 +21,10 @@ export class Store {
   meta = signal({});
   /** 'Online' | 'Offline' | 'Syncing' */
   status = signal('Syncing');
-  /** Users with a live connection (presence; memory only). */
-  online = signal(new Set());
+  /** Map<user, 'online' | 'away'>: people with a live connection (presence; memory only). */
+  presence = signal(new Map());
+  /** What this device says about me: 'online' or 'away' (idle or hidden). */
+  localPresence = signal('online');
   /** Map<scope, Map<user, {until, since}>>: who is typing where (memory only). */
   typing = signal(new Map());
 
@@ -75,13 +77,13 @@ export class Store {
 
   setPresence(frame) {
     if (frame.t === 'hello') {
-      this.online.value = new Set(frame.online ?? []);
+      this.presence.value = new Map((frame.online ?? []).map((user) => [user, 'online']));
       return;
     }
-    const next = new Set(this.online.value);
-    if (frame.status === 'online') next.add(frame.user);
+    const next = new Map(this.presence.value);
+    if (frame.status === 'online' || frame.status === 'away') next.set(frame.user, frame.status);
     else next.delete(frame.user);
-    this.online.value = next;
+    this.presence.value = next;
   }
 
   /** Someone typing: kept ~4 s. `since` is in server time, to compare with message `at`. */

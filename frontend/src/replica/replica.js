@@ -250,6 +250,7 @@ export class Replica {
       }
 
       const keys = await this.#merge(tx, response.changes ?? [], wallMs + offset);
+      keys.push(...(await this.#mergeRecords(tx, response.records ?? [], wallMs + offset)));
 
       const cursors = { ...((await meta.get('cursors')) ?? {}) };
       for (const [scope, seq] of Object.entries(response.cursors ?? {})) {
@@ -318,6 +319,37 @@ export class Replica {
     });
   }
 
+  /**
+   * Merge snapshot records (`{scope, collection, id, fields, clocks}`: a sync reply's
+   * `records`, a history page) field by field, each field with its own clock. Returns keys.
+   */
+  async applyRecords(records, wallMs) {
+    if (!records.length) return [];
+    return run(async () => {
+      const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
+      const offset = (await tx.objectStore('meta').get('offset')) ?? 0;
+      const keys = await this.#mergeRecords(tx, records, wallMs + offset);
+      await tx.done;
+      return keys;
+    });
+  }
+
+  async #mergeRecords(tx, snapshots, correctedMs) {
+    const changes = [];
+    for (const record of snapshots) {
+      const byClock = new Map();
+      for (const [name, value] of Object.entries(record.fields ?? {})) {
+        const hlc = record.clocks?.[name] ?? '';
+        if (!byClock.has(hlc)) byClock.set(hlc, {});
+        Object.defineProperty(byClock.get(hlc), name, { value, enumerable: true, writable: true, configurable: true });
+      }
+      for (const [hlc, fields] of byClock) {
+        changes.push({ collection: record.collection, id: record.id, scope: record.scope, fields, hlc });
+      }
+    }
+    return [...new Set(await this.#merge(tx, changes, correctedMs))];
+  }
+
   async #merge(tx, changes, correctedMs) {
     if (!changes.length) return [];
     const meta = tx.objectStore('meta');
@@ -336,8 +368,10 @@ export class Replica {
         fields: state.fields,
         clocks: state.clocks,
       });
-      clock?.observe(change.hlc, correctedMs);
-      if (change.hlc > top) top = change.hlc;
+      if (change.hlc) {
+        clock?.observe(change.hlc, correctedMs);
+        if (change.hlc > top) top = change.hlc;
+      }
       keys.push(keyOf(change.collection, change.id));
     }
     if (clock) meta.put(clock.last, 'hlc');

@@ -12,6 +12,8 @@
 import { ApiError } from './transport.js';
 
 export const MAX_PUSH = 500;
+/** A new device (or a newly visible channel) starts from a snapshot with this many messages. */
+export const RECENT = 50;
 const MAX_ROUNDS = 100;
 
 /** `changes[3].fields.text` -> 3 */
@@ -25,7 +27,7 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
 /**
  * @returns {Promise<{keys: Set<string>, dropped: string[], outbox: boolean, rounds: number}>}
  */
-export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000 } = {}) {
+export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT } = {}) {
   const result = { keys: new Set(), dropped: [], outbox: false, rounds: 0 };
   let size = MAX_PUSH;
   let clockRetries = 0;
@@ -34,7 +36,7 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     const { cursors = {} } = await replica.meta();
     let response;
     try {
-      response = await transport.sync({ changes: pending.map(wire), cursors, limit });
+      response = await transport.sync({ changes: pending.map(wire), cursors, limit, recent });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       const handled = await recover(error, pending, replica, now, { clockRetries, size });

@@ -19,6 +19,10 @@ import { compareCodePoints } from './merge.js';
 
 export const WORKSPACE = 'ws';
 
+/** Collections whose records live in their channel's scope, and in their user's private scope. */
+export const CHANNEL_COLLECTIONS = new Set(['members', 'messages', 'reactions', 'receipts']);
+export const PRIVATE_COLLECTIONS = new Set(['reads', 'follows', 'prefs']);
+
 /** The record's fields do not determine a scope (a required field is missing). */
 export class ScopeError extends Error {
   name = 'ScopeError';
@@ -47,14 +51,14 @@ export function scopeOf(collection, recordId, fields) {
     if (kind === null) throw new ScopeError('channels need a kind');
     return kind === 'public' ? WORKSPACE : channelScope(recordId);
   }
-  if (collection === 'members' || collection === 'messages') {
+  if (CHANNEL_COLLECTIONS.has(collection)) {
     const channel = field(fields, 'channel');
     if (typeof channel !== 'string') throw new ScopeError(`${collection} need a channel`);
     return channelScope(channel);
   }
-  if (collection === 'reads') {
+  if (PRIVATE_COLLECTIONS.has(collection)) {
     const user = field(fields, 'user');
-    if (typeof user !== 'string') throw new ScopeError('reads need a user');
+    if (typeof user !== 'string') throw new ScopeError(`${collection} need a user`);
     return userScope(user);
   }
   throw new ScopeError(`unknown collection ${JSON.stringify(collection)}`);
@@ -73,6 +77,23 @@ export function readId(userId, channelId) {
 export function dmId(userA, userB) {
   const [low, high] = compareCodePoints(userA, userB) <= 0 ? [userA, userB] : [userB, userA];
   return `dm_${low}_${high}`;
+}
+
+/** One record per person and emoji: the emoji's code points in lowercase hex, joined by '-'. */
+export function reactionId(messageId, userId, emoji) {
+  return `${messageId}:${userId}:${[...emoji].map((c) => c.codePointAt(0).toString(16)).join('-')}`;
+}
+
+export function receiptId(channelId, userId) {
+  return `${channelId}:${userId}`;
+}
+
+export function followId(userId, messageId) {
+  return `${userId}:${messageId}`;
+}
+
+export function prefId(userId, channelId) {
+  return `${userId}:${channelId}`;
 }
 
 /** An own field's value, or null when absent (Python's dict.get). */

@@ -84,10 +84,16 @@ export class Transport {
   revokeDevice = (id) => this.#json('DELETE', `/api/devices/${encodeURIComponent(id)}`);
   createInvite = () => this.#json('POST', '/api/invites', {});
 
+  // --- long histories, search, versions (JSON) ---------------------------------------------------
+  /** `{channel, before, limit}` (older top-level messages) or `{channel, thread}` (a thread). */
+  history = (request) => this.#json('POST', '/api/history', request);
+  search = (q, limit = 50) => this.#json('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+  versions = (id) => this.#json('GET', `/api/messages/${encodeURIComponent(id)}/versions`);
+
   // --- sync (MessagePack) ----------------------------------------------------------------------
   /** One push + pull round trip. */
-  sync({ changes, cursors, limit = 1000 }) {
-    const body = encode({ v: PROTOCOL_VERSION, changes, cursors, limit });
+  sync({ changes, cursors, limit = 1000, recent = 0 }) {
+    const body = encode({ v: PROTOCOL_VERSION, changes, cursors, limit, ...(recent ? { recent } : {}) });
     return this.#request('POST', '/api/sync', {
       body,
       headers: { 'content-type': MSGPACK, accept: MSGPACK },
