@@ -54,26 +54,72 @@ class Access:
         if collection == "users":
             self._users(record_id, existing)
         elif collection == "channels":
-            self._channels(record_id, existing, merged)
+            self._channels(record_id, existing, merged, fields)
         elif collection == "members":
             self._members(merged, current, fields)
         elif collection == "messages":
             self._messages(existing, merged, fields)
-        elif collection == "reads":
+        elif collection == "reactions":
+            self._reactions(merged)
+        elif collection == "receipts":
+            self._receipts(merged)
+        elif collection in ("reads", "follows", "prefs"):
             if merged.get("user") != self.user:
-                raise _forbid("read cursors are private to their owner")
+                raise _forbid(f"{collection} are private to their owner")
+
+    def _channel(self, channel_id: str) -> Mapping[str, Value]:
+        channel = self.store.get_record("channels", channel_id)
+        if channel is None:
+            raise Rejected("not_found", f"there is no channel {channel_id}")
+        return channel.state.fields
+
+    def _writable_channel(self, channel_id: str) -> Mapping[str, Value]:
+        """A channel this user belongs to and that is not archived (archived ones are read-only)."""
+        if not self.store.is_member(channel_id, self.user):
+            raise _forbid("you are not a member of this channel")
+        channel = self._channel(channel_id)
+        if channel.get("archived") is True:
+            raise Rejected("archived", "this channel is archived and read-only")
+        return channel
+
+    def _reactions(self, merged: Mapping[str, Value]) -> None:
+        if merged.get("user") != self.user:
+            raise _forbid("you may add or remove only your own reactions")
+        self._writable_channel(str(merged["channel"]))
+        message = self.store.get_record("messages", str(merged["message"]))
+        if message is None or message.state.fields.get("channel") != merged["channel"]:
+            raise Rejected("not_found", "there is no such message in this channel")
+        if message.state.fields.get("deleted") is True:
+            raise Rejected("deleted", "this message was deleted")
+
+    def _receipts(self, merged: Mapping[str, Value]) -> None:
+        if merged.get("user") != self.user:
+            raise _forbid("you may write only your own read receipt")
+        if not self.store.is_member(str(merged["channel"]), self.user):
+            raise _forbid("you are not a member of this channel")
+        if self._channel(str(merged["channel"])).get("kind") not in ("dm", "group"):
+            raise _forbid("read receipts exist only in direct messages and group DMs")
 
     def _users(self, record_id: str, existing: StoredRecord | None) -> None:
         if existing is None or record_id != self.user:
             raise _forbid("you may change only your own profile")
 
-    def _channels(self, record_id: str, existing: StoredRecord | None, merged: Mapping[str, Value]) -> None:
+    def _channels(
+        self, record_id: str, existing: StoredRecord | None, merged: Mapping[str, Value], changed: Mapping[str, Value]
+    ) -> None:
         if existing is None:
             if merged.get("kind") == "dm" and self.user not in dm_people(record_id):
                 raise _forbid("a direct message's id must be dm_<you>_<them>, ids sorted")
+            if "retention_days" in changed and not self.admin:
+                raise _forbid("only admins set how long messages are kept")
             return
         if not (self.store.is_member(record_id, self.user) or self.admin):
             raise _forbid("only members of a channel may change it")
+        current = existing.state.fields
+        if "archived" in changed and not (self.admin or current.get("created_by") == self.user):
+            raise _forbid("only the channel's creator or an admin may archive it")
+        if "retention_days" in changed and not self.admin:
+            raise _forbid("only admins set how long messages are kept")
 
     def _members(self, merged: Mapping[str, Value], current: Mapping[str, Value], fields: Mapping[str, Value]) -> None:
         channel_id, target = str(merged["channel"]), str(merged["user"])
@@ -104,17 +150,18 @@ class Access:
     def _messages(
         self, existing: StoredRecord | None, merged: Mapping[str, Value], fields: Mapping[str, Value]
     ) -> None:
+        if existing is not None and existing.state.fields.get("deleted") is True:
+            raise Rejected("deleted", "this message was deleted")
         channel_id = str(merged["channel"])
-        is_member = self.store.is_member(channel_id, self.user)
         if existing is None:
-            if not is_member:
-                raise _forbid("you are not a member of this channel")
-            channel = self.store.get_record("channels", channel_id)
-            if channel is not None and channel.state.fields.get("archived") is True:
-                raise Rejected("archived", "this channel is archived and read-only")
+            self._writable_channel(channel_id)
             return
         author = existing.state.fields.get("author")
-        if "text" in fields and author != self.user:
+        is_member = self.store.is_member(channel_id, self.user)
+        if fields.get("deleted") is True:
+            if author != self.user and not (self.admin and is_member):
+                raise _forbid("only the author or an admin may delete a message")
+            return
+        if ("text" in fields or "mentions" in fields) and author != self.user:
             raise _forbid("only the author may edit a message")
-        if "deleted" in fields and author != self.user and not (self.admin and is_member):
-            raise _forbid("only the author or an admin may delete a message")
+        self._writable_channel(channel_id)

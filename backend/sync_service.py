@@ -15,21 +15,30 @@ Rule 4. Fan-out happens only after COMMIT: nobody hears of a change that could s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from backend import message_rules
 from backend.access import Access, Rejected
 from backend.settings import Settings
 from backend.storage.base import NewChange, Storage, StoredRecord
 from backend.validation import validate_push
+from sync_protocol import collections as ids
 from sync_protocol import merge
 from sync_protocol.collections import COLLECTIONS, WORKSPACE, ScopeError, channel_scope, scope_of, user_scope
-from sync_protocol.collections import member_id as make_member_id
-from sync_protocol.collections import read_id as make_read_id
 from sync_protocol.hlc import Clock
 from sync_protocol.wire import PROTOCOL_VERSION, Change, Rejection, SyncRequest, SyncResponse, Value
 
 SERVER_DEVICE = "server"
+
+DERIVED_IDS: dict[str, Callable[[Mapping[str, Value]], str]] = {
+    "members": lambda f: ids.member_id(str(f["channel"]), str(f["user"])),
+    "reads": lambda f: ids.read_id(str(f["user"]), str(f["channel"])),
+    "reactions": lambda f: ids.reaction_id(str(f["message"]), str(f["user"]), str(f["emoji"])),
+    "receipts": lambda f: ids.receipt_id(str(f["channel"]), str(f["user"])),
+    "follows": lambda f: ids.follow_id(str(f["user"]), str(f["message"])),
+    "prefs": lambda f: ids.pref_id(str(f["user"]), str(f["channel"])),
+}
 
 
 class Fanout(Protocol):
@@ -100,7 +109,7 @@ class SyncService:
                         acks.append(mutation.mid)
                     continue
                 try:
-                    change = self._apply(
+                    changes = self._apply(
                         access, actor.user_id, actor.device_id, mutation.mid, mutation.collection,
                         mutation.id, mutation.fields, mutation.hlc, now_ms, heads, members_changed,
                     )
@@ -109,7 +118,8 @@ class SyncService:
                     rejections.append(Rejection(mutation.mid, exc.code, exc.reason))
                 else:
                     acks.append(mutation.mid)
-                    written.setdefault(change.scope, []).append(change)
+                    for change in changes:
+                        written.setdefault(change.scope, []).append(change)
                 self.clock.observe(mutation.hlc, now_ms)
                 last_mid = mutation.mid
             self.store.set_last_mid(actor.device_id, last_mid)
@@ -124,11 +134,11 @@ class SyncService:
         members_changed: set[str] = set()
         with self.store.transaction():
             for collection, record_id, fields in writes:
-                change = self._apply(
+                for change in self._apply(
                     None, author, SERVER_DEVICE, 0, collection, record_id, fields,
                     self.clock.tick(now_ms), now_ms, heads, members_changed,
-                )
-                written.setdefault(change.scope, []).append(change)
+                ):
+                    written.setdefault(change.scope, []).append(change)
             self.store.after_commit(lambda: self._publish(heads, written, members_changed))
 
     def pull(
@@ -173,7 +183,7 @@ class SyncService:
         now_ms: int,
         heads: dict[str, int],
         members_changed: set[str],
-    ) -> Change:
+    ) -> list[Change]:
         existing = self.store.get_record(collection, record_id)
         schema = COLLECTIONS[collection]
         if existing is None:
@@ -200,12 +210,29 @@ class SyncService:
         applied = dict(fields)
         if existing is None:
             applied.update(self._server_fields(collection, author, applied, now_ms))
+        elif collection == "messages":
+            applied.update(message_rules.on_update(fields, author, now_ms))
+        written = [
+            self._write(scope, collection, record_id, existing, applied, stamp, author, device, mid, now_ms, heads,
+                        members_changed)
+        ]
+        if collection == "messages":
+            written += self._message_follow_ups(record_id, existing, applied, author, now_ms, heads, members_changed)
+        return written
+
+    def _write(
+        self, scope: str, collection: str, record_id: str, existing: StoredRecord | None, applied: dict[str, Value],
+        stamp: str, author: str, device: str, mid: int, now_ms: int, heads: dict[str, int], members_changed: set[str],
+    ) -> Change:
+        """Merge one change into the record, keep derived tables in step, and log it."""
         state = merge.apply(existing.state if existing else None, applied, stamp)
         self.store.put_record(collection, record_id, StoredRecord(scope, state))
         if collection == "members":
             person = str(state.fields["user"])
             self.store.set_membership(str(state.fields["channel"]), person, state.fields.get("left") is not True)
             members_changed.add(person)
+        elif collection == "messages":
+            self.store.index_message(record_id, state.fields)
         if scope not in heads:
             heads[scope] = self.store.scope_head(scope)
         seq = self.store.append_change(
@@ -213,21 +240,52 @@ class SyncService:
         )
         return Change(seq, scope, collection, record_id, stamp, author, applied)
 
+    def _server_stamp(self, state: merge.RecordState, now_ms: int) -> str:
+        """A clock later than every clock this record holds (and any the server has seen)."""
+        if state.clocks:
+            self.clock.observe(max(state.clocks.values()), now_ms)
+        return self.clock.tick(now_ms)
+
+    def _message_follow_ups(
+        self, record_id: str, existing: StoredRecord | None, applied: dict[str, Value], author: str, now_ms: int,
+        heads: dict[str, int], members_changed: set[str],
+    ) -> list[Change]:
+        """A reply updates its parent's counters; a delete wipes the text everywhere (deletes win)."""
+        stored = self.store.get_record("messages", record_id)
+        assert stored is not None
+        follow_ups: list[Change] = []
+        thread, tn = stored.state.fields.get("thread"), applied.get("tn")
+        if existing is None and isinstance(thread, str) and isinstance(tn, int):
+            parent = self.store.get_record("messages", thread)
+            assert parent is not None
+            counters = message_rules.parent_after_reply(parent.state.fields, author, tn, now_ms)
+            follow_ups.append(self._write(
+                parent.scope, "messages", thread, parent, counters, self._server_stamp(parent.state, now_ms),
+                author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
+            ))
+        if applied.get("deleted") is True and stored.state.fields.get("text") is not None:
+            wipe: dict[str, Value] = {"text": None}
+            follow_ups.append(self._write(
+                stored.scope, "messages", record_id, stored, wipe, self._server_stamp(stored.state, now_ms),
+                author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
+            ))
+            self.store.redact("messages", record_id, ["text"])
+        return follow_ups
+
     def _server_fields(self, collection: str, author: str, fields: dict[str, Value], now_ms: int) -> dict[str, Value]:
         if collection == "messages":
-            return {"author": author, "n": self.store.next_message_number(str(fields["channel"])), "at": now_ms}
+            return message_rules.on_create(self.store, fields, author, now_ms)
         if collection == "channels":
             return {"created_by": author}
         return {}
 
     @staticmethod
     def _check_derived_id(collection: str, record_id: str, fields: Mapping[str, Value]) -> None:
-        if collection == "members":
-            expected = make_member_id(str(fields["channel"]), str(fields["user"]))
-        elif collection == "reads":
-            expected = make_read_id(str(fields["user"]), str(fields["channel"]))
-        else:
+        """Ids some collections derive from their fields, so concurrent creators meet in one record."""
+        derive = DERIVED_IDS.get(collection)
+        if derive is None:
             return
+        expected = derive(fields)
         if record_id != expected:
             raise Rejected("invalid", f"{collection} ids are derived: expected {expected!r}")
 

@@ -17,7 +17,7 @@ import msgspec
 from backend.storage import chain
 from backend.storage.base import Account, DeviceSession, NewChange, StoredRecord
 from sync_protocol.merge import RecordState
-from sync_protocol.wire import Change, Value
+from sync_protocol.wire import Change, RecordSnapshot, Value
 
 SCHEMA_VERSION = 1
 
@@ -30,6 +30,20 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_channel_name ON records (json_extract(fields, '$.name'))
     WHERE collection = 'channels';
+CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope, collection);
+CREATE INDEX IF NOT EXISTS records_reaction_message ON records (json_extract(fields, '$.message'))
+    WHERE collection = 'reactions';
+-- Messages by position, and their lower-cased text for search (derived from records).
+CREATE TABLE IF NOT EXISTS message_index (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, thread TEXT,
+    author TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER, tn INTEGER, folded TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS message_index_by_n ON message_index (channel, n) WHERE n IS NOT NULL;
+CREATE INDEX IF NOT EXISTS message_index_by_thread ON message_index (thread, tn) WHERE thread IS NOT NULL;
+CREATE INDEX IF NOT EXISTS message_index_by_at ON message_index (at);
+CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(
+    folded, content = 'message_index', content_rowid = 'rowid', tokenize = 'trigram'
+);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY,              -- gap-free: rowids, never deleted, inserted in transactions
     scope TEXT NOT NULL, collection TEXT NOT NULL, record_id TEXT NOT NULL,
@@ -120,6 +134,129 @@ class SqliteStorage:
             callback()
 
     # --- records and the change log --------------------------------------------------------
+
+    def records_in_scope(self, scope: str, skip: Sequence[str] = ()) -> list[RecordSnapshot]:
+        rows = self._db.execute(
+            "SELECT collection, id, fields, clocks FROM records WHERE scope = ?", (scope,)
+        ).fetchall()
+        return [self._snapshot(scope, *row) for row in rows if row[0] not in skip]
+
+    def _snapshot(self, scope: str, collection: str, record_id: str, fields: str, clocks: str) -> RecordSnapshot:
+        decoded = _fields_decoder.decode(fields)
+        return RecordSnapshot(scope, collection, record_id, decoded, _clocks_decoder.decode(clocks))
+
+    def snapshots(self, collection: str, ids: Sequence[str]) -> list[RecordSnapshot]:
+        found: list[RecordSnapshot] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT scope, collection, id, fields, clocks FROM records WHERE collection = ? AND id IN ({marks})",
+                (collection, *chunk),
+            ).fetchall()
+            found.extend(self._snapshot(*row) for row in rows)
+        return found
+
+    def reactions_to(self, message_ids: Sequence[str]) -> list[RecordSnapshot]:
+        found: list[RecordSnapshot] = []
+        for start in range(0, len(message_ids), 500):
+            chunk = list(message_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT scope, collection, id, fields, clocks FROM records WHERE collection = 'reactions' "
+                f"AND json_extract(fields, '$.message') IN ({marks})",
+                chunk,
+            ).fetchall()
+            found.extend(self._snapshot(*row) for row in rows)
+        return found
+
+    # --- the message index: positions and search ----------------------------------------------
+
+    def index_message(self, record_id: str, fields: dict[str, Value]) -> None:
+        """Keep message_index and the search index in step with a message record."""
+        old = self._db.execute("SELECT rowid, folded FROM message_index WHERE id = ?", (record_id,)).fetchone()
+        if old is not None and old[1]:
+            # External-content FTS: remove exactly what was indexed (empty text was never indexed).
+            self._db.execute(
+                "INSERT INTO message_search (message_search, rowid, folded) VALUES ('delete', ?, ?)", old
+            )
+        text = fields.get("text")
+        folded = text.lower() if isinstance(text, str) and fields.get("deleted") is not True else ""
+        row = (
+            record_id, fields.get("channel"), fields.get("thread"), fields.get("author"), fields.get("at") or 0,
+            fields.get("n"), fields.get("tn"), folded,
+        )
+        if old is None:
+            rowid = self._db.execute(
+                "INSERT INTO message_index (id, channel, thread, author, at, n, tn, folded)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            ).lastrowid
+        else:
+            rowid = old[0]
+            self._db.execute(
+                "UPDATE message_index SET id = ?, channel = ?, thread = ?, author = ?, at = ?, n = ?, tn = ?,"
+                " folded = ? WHERE rowid = ?",
+                (*row, rowid),
+            )
+        if folded:
+            self._db.execute("INSERT INTO message_search (rowid, folded) VALUES (?, ?)", (rowid, folded))
+
+    def message_ids_before(self, channel_id: str, before_n: int | None, limit: int) -> list[str]:
+        """Top-level messages of a channel with n < before_n (all when None), newest first."""
+        rows = self._db.execute(
+            "SELECT id FROM message_index WHERE channel = ? AND n IS NOT NULL AND n < ? ORDER BY n DESC LIMIT ?",
+            (channel_id, before_n if before_n is not None else 2**62, limit),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def reply_ids(self, parent_id: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM message_index WHERE thread = ? ORDER BY tn", (parent_id,))
+        return [r[0] for r in rows]
+
+    def search_messages(
+        self, needles: Sequence[str], channels: Sequence[str], authors: Sequence[str],
+        after_ms: int | None, before_ms: int | None, limit: int,
+    ) -> list[tuple[str, str]]:
+        """(id, folded text) of matching messages, newest first. Needles are lower-cased substrings;
+        three characters or more use the trigram index, shorter ones a scan of the candidates."""
+        if not channels:
+            return []
+        where = [f"i.channel IN ({','.join('?' * len(channels))})"]
+        args: list[object] = list(channels)
+        indexed = [n for n in needles if len(n) >= 3]
+        for needle in needles:
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            if needle in indexed:
+                where.append("s.folded LIKE ? ESCAPE '\\'")
+                args.append(f"%{escaped}%")
+            else:
+                where.append("instr(i.folded, ?) > 0")
+                args.append(needle)
+        if authors:
+            where.append(f"i.author IN ({','.join('?' * len(authors))})")
+            args.extend(authors)
+        if after_ms is not None:
+            where.append("i.at >= ?")
+            args.append(after_ms)
+        if before_ms is not None:
+            where.append("i.at < ?")
+            args.append(before_ms)
+        source = "message_search s JOIN message_index i ON i.rowid = s.rowid" if indexed else "message_index i"
+        if not indexed:
+            where.append("i.folded != ''")
+        sql = f"SELECT i.id, i.folded FROM {source} WHERE {' AND '.join(where)} ORDER BY i.at DESC LIMIT ?"
+        return [(r[0], r[1]) for r in self._db.execute(sql, (*args, limit))]
+
+    def record_history(self, collection: str, record_id: str) -> list[Change]:
+        """Every logged change of one record, oldest first (redacted values absent)."""
+        rows = self._db.execute(
+            "SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
+            "WHERE collection = ? AND record_id = ? ORDER BY seq",
+            (collection, record_id),
+        ).fetchall()
+        decode = _fields_decoder.decode
+        return [Change(seq, scope, col, rid, hlc, author, decode(f)) for seq, scope, col, rid, hlc, author, f in rows]
 
     def get_record(self, collection: str, record_id: str) -> StoredRecord | None:
         row = self._db.execute(
