@@ -9,6 +9,7 @@ import { Transport } from './sync/transport.js';
 import { ServiceWorkerClient } from './platform/service-worker.js';
 import { readCookie } from './lib/cookies.js';
 import { negotiate, setLocale } from './lib/i18n.js';
+import { IdleWatcher } from './platform/presence.js';
 
 document.documentElement.lang = setLocale(negotiate(navigator.languages ?? [navigator.language]));
 
@@ -33,6 +34,7 @@ document.addEventListener('visibilitychange', () => {
 
 app.boot();
 sw.register();
+new IdleWatcher({ onChange: (status) => app.setPresence(status) }).start();
 
 // For tests and the curious: the outbox length and the connection state.
 globalThis.teamtalk = { app };

@@ -10,6 +10,7 @@ import { Coordinator } from '../sync/coordinator.js';
 import { Store } from './store.js';
 import { Queries } from './queries.js';
 import { Actions } from './actions.js';
+import { History } from './history.js';
 import { deviceName } from '../lib/device-name.js';
 
 export class App {
@@ -28,6 +29,7 @@ export class App {
   queries = new Queries(this.store);
   replica = null;
   actions = null;
+  history = null;
   engine = null;
 
   #transport;
@@ -65,6 +67,15 @@ export class App {
       queries: this.queries,
       afterWrite: (mutations) => this.#afterWrite(mutations),
       onStorageError: (error) => this.#storageFailed(error),
+    });
+    this.history = new History({
+      replica: this.replica,
+      transport: this.#transport,
+      queries: this.queries,
+      onApplied: async (keys) => {
+        await this.#refresh({ keys });
+        this.#coordinator?.post({ t: 'changed', keys });
+      },
     });
 
     let session = null;
@@ -142,6 +153,8 @@ export class App {
         onApplied: async (result) => {
           await this.#refresh({ keys: result.keys, dropped: result.dropped });
           this.#coordinator.post({ t: 'changed', keys: [...result.keys], full: result.dropped.length > 0 });
+          // A hole between what we hold and what arrived is fetched before it counts as read.
+          this.history.fillAllGaps();
         },
         onSignedOut: () => this.#signedOutByServer(),
         onUpdateRequired: () => (this.updateRequired.value = true),
@@ -157,6 +170,9 @@ export class App {
   }
 
   #applyEphemeral(frame) {
+    if (frame.t === 'hello' && this.store.localPresence.value === 'away' && this.#coordinator?.leader) {
+      this.engine?.sendLive({ t: 'presence', status: 'away' }); // a new connection starts online
+    }
     if (frame.t === 'typing') {
       if (frame.user !== this.queries.me.value) this.store.setTyping(frame);
     } else {
@@ -179,6 +195,7 @@ export class App {
         this.#applyEphemeral(message.frame);
         break;
       case 'typing':
+      case 'live':
         this.engine?.sendLive(message.frame);
         break;
       case 'hello':
@@ -220,6 +237,36 @@ export class App {
     const frame = { t: 'typing', scope };
     if (this.#coordinator?.leader) this.engine?.sendLive(frame);
     else this.#coordinator?.post({ t: 'typing', frame });
+  }
+
+  /** My presence from this device: 'away' after a while idle or hidden, 'online' when back. */
+  setPresence(status) {
+    if (this.store.localPresence.value === status) return;
+    this.store.localPresence.value = status;
+    const frame = { t: 'presence', status };
+    if (this.#coordinator?.leader) this.engine?.sendLive(frame);
+    else this.#coordinator?.post({ t: 'live', frame });
+  }
+
+  /**
+   * Search messages: on the server (every channel I may see) when online, else what this
+   * device holds, with the same syntax. `where` says which: 'server' | 'device'.
+   */
+  async search(query, { limit = 50 } = {}) {
+    if (this.store.status.value !== 'Offline') {
+      try {
+        const answer = await this.#transport.search(query, limit);
+        return { where: 'server', results: answer.results ?? [] };
+      } catch (error) {
+        if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
+      }
+    }
+    return { where: 'device', results: this.queries.searchLocal(query, { limit }).results };
+  }
+
+  /** Every version of a message (needs a connection). */
+  versions(id) {
+    return this.#transport.versions(id);
   }
 
   online() {

@@ -15,8 +15,9 @@ function hue(id) {
 }
 
 /** A decorative avatar (the name is always said next to it). */
-export function Avatar({ id, name, size = 'md', online = null }) {
+/** presence: null (no dot), or 'online' | 'away' | 'offline'. */
+export function Avatar({ id, name, size = 'md', presence = null }) {
   return html`<span class=${`avatar avatar--${size} hue-${hue(id)}`} aria-hidden="true">
-    ${initials(name)}${online === null ? null : html`<span class=${online ? 'presence presence--on' : 'presence'}></span>`}
+    ${initials(name)}${presence === null ? null : html`<span class=${`presence presence--${presence}`}></span>`}
   </span>`;
 }

@@ -1,19 +1,28 @@
-// One channel or DM: header, messages, who is typing, and the composer (or a Join bar when
-// previewing a public channel I am not in).
+// One channel or DM: header (pins, notifications, archive), messages, who is typing, the
+// composer (or a Join bar when previewing a public channel I am not in, or a read-only note
+// when archived), and a thread beside it when one is open.
 
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { href } from './router.js';
 import { MessageList } from './messages.js';
+import { MessageBody } from './message.js';
 import { Composer } from './composer.js';
 import { ConnectionStatus } from './status.js';
 import { AddPeopleDialog } from './dialogs.js';
+import { ThreadPane } from './thread.js';
 import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
   const messages = app.queries.messages(channelId);
   // Typing stops showing once that person's message arrives.
-  const spoke = (user, since) => messages.some((m) => m.author === user && typeof m.at === 'number' && m.at >= since);
+  const spoke = (user, since) => {
+    for (let i = messages.length - 1; i >= 0 && i >= messages.length - 20; i--) {
+      const m = messages[i];
+      if (m.author === user && typeof m.at === 'number' && m.at >= since) return true;
+    }
+    return false;
+  };
   const people = [...(app.store.typing.value.get(`c:${channelId}`) ?? [])]
     .filter(([user, { since }]) => !spoke(user, since))
     .map(([user]) => app.queries.userName(user))
@@ -29,9 +38,50 @@ export function BackLink() {
   </a>`;
 }
 
-export function ChannelView({ app, channelId }) {
+function PinnedPanel({ app, channelId, onClose }) {
+  const pinned = app.queries.pinned(channelId);
+  return html`<section class="panel" aria-labelledby="pinned-title">
+    <header class="panel__header">
+      <h2 id="pinned-title" class="panel__title">${t('pins.title')}</h2>
+      <button type="button" class="icon-button" onClick=${onClose}>
+        <span aria-hidden="true">×</span><span class="visually-hidden">${t('dialog.close')}</span>
+      </button>
+    </header>
+    ${pinned.length
+      ? html`<ul class="panel__list" aria-label=${t('pins.title')}>
+          ${pinned.map((item) => html`<li key=${item.id}><${MessageBody} app=${app} item=${{ ...item, readOnly: true }} inThread=${true} /></li>`)}
+        </ul>`
+      : html`<p class="empty">${t('pins.none')}</p>`}
+  </section>`;
+}
+
+function NotifySettings({ app, channelId }) {
+  const prefs = app.queries.prefs(channelId);
+  return html`<details class="notify">
+    <summary class="button button--small button--ghost">${t('prefs.title')}${prefs.muted ? ` · ${t('prefs.mutedShort')}` : ''}</summary>
+    <div class="notify__box">
+      <fieldset class="choices">
+        <legend>${t('prefs.notify')}</legend>
+        ${['all', 'mentions', 'none'].map(
+          (level) => html`<label class="choice">
+            <input type="radio" name=${`notify-${channelId}`} value=${level} checked=${prefs.notify === level}
+              onChange=${() => app.actions.setPrefs(channelId, { notify: level })} />
+            <span>${t(`prefs.${level}`)}</span>
+          </label>`,
+        )}
+      </fieldset>
+      <label class="choice">
+        <input type="checkbox" checked=${prefs.muted} onChange=${(e) => app.actions.setPrefs(channelId, { muted: e.currentTarget.checked })} />
+        <span>${t('prefs.mute')}</span>
+      </label>
+    </div>
+  </details>`;
+}
+
+export function ChannelView({ app, channelId, threadId = null }) {
   const q = app.queries;
   const [adding, setAdding] = useState(false);
+  const [showPins, setShowPins] = useState(false);
   const channel = q.channel(channelId);
   if (!channel) {
     return html`<section class="main main--empty" aria-labelledby="main-title">
@@ -41,43 +91,59 @@ export function ChannelView({ app, channelId }) {
   }
   const member = q.isMember(channelId);
   const isDm = channel.kind === 'dm' || channel.kind === 'group';
-  const title = isDm ? channel.name : channel.name;
+  const title = channel.name;
   const placeholder = isDm
     ? t('composer.placeholderDm', { name: channel.name })
     : t('composer.placeholder', { name: channel.name });
+  const pinCount = q.pinned(channelId).length;
+  const canPost = member && !channel.archived;
 
-  return html`<section class="main" aria-labelledby="main-title">
-    <header class="main__header">
-      <${BackLink} />
-      <div class="main__heading">
-        <h1 id="main-title" class="main__title">
-          ${isDm ? null : html`<span class="main__icon" aria-hidden="true">${channel.kind === 'private' ? '🔒' : '#'}</span>`}
-          ${title}
-        </h1>
-        ${channel.topic ? html`<p class="main__topic">${channel.topic}</p>` : null}
-      </div>
-      <div class="main__status"><${ConnectionStatus} app=${app} /></div>
-      ${member && channel.kind === 'private'
-        ? html`<button type="button" class="button button--small" onClick=${() => setAdding(true)}>${t('members.add')}</button>`
-        : null}
-      ${member && !isDm
-        ? html`<button type="button" class="button button--small button--ghost" onClick=${() => app.actions.leaveChannel(channelId)}>
-            ${t('channel.leave')}
-          </button>`
-        : null}
-    </header>
-    <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} />
-    <${Typing} app=${app} channelId=${channelId} />
-    ${member && channel.archived
-      ? html`<div class="join-bar"><p>${t('channel.archived')}</p></div>`
-      : member
-      ? html`<${Composer} key=${channelId} app=${app} channelId=${channelId} placeholder=${placeholder} autofocus=${true} />`
-      : html`<div class="join-bar">
-          <p>${t('channel.previewing', { name: channel.name })}</p>
-          <button type="button" class="button button--primary" onClick=${() => app.actions.joinChannel(channelId)}>
-            ${t('channel.join')}
-          </button>
-        </div>`}
-    ${adding ? html`<${AddPeopleDialog} app=${app} channelId=${channelId} onClose=${() => setAdding(false)} />` : null}
-  </section>`;
+  return html`<div class=${`channel-layout${threadId ? ' channel-layout--thread' : ''}`}>
+    <section class="main" aria-labelledby="main-title">
+      <header class="main__header">
+        <${BackLink} />
+        <div class="main__heading">
+          <h1 id="main-title" class="main__title">
+            ${isDm ? null : html`<span class="main__icon" aria-hidden="true">${channel.kind === 'private' ? '🔒' : '#'}</span>`}
+            ${title}
+            ${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
+          </h1>
+          ${channel.topic ? html`<p class="main__topic">${channel.topic}</p>` : null}
+        </div>
+        <div class="main__status"><${ConnectionStatus} app=${app} /></div>
+        <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
+          onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
+        ${member ? html`<${NotifySettings} app=${app} channelId=${channelId} />` : null}
+        ${member && !isDm && q.canArchive(channelId)
+          ? html`<button type="button" class="button button--small button--ghost"
+              onClick=${() => app.actions.setArchived(channelId, !channel.archived)}>
+              ${channel.archived ? t('channel.unarchive') : t('channel.archive')}
+            </button>`
+          : null}
+        ${member && channel.kind === 'private'
+          ? html`<button type="button" class="button button--small" onClick=${() => setAdding(true)}>${t('members.add')}</button>`
+          : null}
+        ${member && !isDm
+          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => app.actions.leaveChannel(channelId)}>
+              ${t('channel.leave')}
+            </button>`
+          : null}
+      </header>
+      ${showPins ? html`<${PinnedPanel} app=${app} channelId=${channelId} onClose=${() => setShowPins(false)} />` : null}
+      <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost} />
+      <${Typing} app=${app} channelId=${channelId} />
+      ${member && channel.archived
+        ? html`<div class="join-bar"><p>${t('channel.archived')}</p></div>`
+        : member
+        ? html`<${Composer} key=${channelId} app=${app} channelId=${channelId} placeholder=${placeholder} autofocus=${true} />`
+        : html`<div class="join-bar">
+            <p>${t('channel.previewing', { name: channel.name })}</p>
+            <button type="button" class="button button--primary" onClick=${() => app.actions.joinChannel(channelId)}>
+              ${t('channel.join')}
+            </button>
+          </div>`}
+      ${adding ? html`<${AddPeopleDialog} app=${app} channelId=${channelId} onClose=${() => setAdding(false)} />` : null}
+    </section>
+    ${threadId ? html`<${ThreadPane} key=${threadId} app=${app} channelId=${channelId} parentId=${threadId} canPost=${canPost} />` : null}
+  </div>`;
 }

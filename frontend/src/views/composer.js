@@ -3,13 +3,31 @@
 import { useRef, useState, useEffect } from 'preact/hooks';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
+import { mentionAt } from '../lib/mentions.js';
 
 const MAX_TEXT = 10_000;
 const TYPING_EVERY = 3000;
 const DRAFT_SAVE_MS = 300;
 
-export function Composer({ app, channelId, placeholder, autofocus }) {
-  const [text, setText] = useState(() => app.actions.draft(channelId));
+/** People (and @channel) matching the `@partial` being typed. */
+function suggestions(app, channelId, query) {
+  const lower = query.toLowerCase();
+  const me = app.queries.me.value;
+  const people = app.queries
+    .membersOf(channelId)
+    .filter((id) => id !== me)
+    .map((id) => ({ id, name: app.queries.userName(id) }))
+    .filter((p) => p.name && p.name.toLowerCase().startsWith(lower) || p.name.toLowerCase().split(/\s+/).some((w) => w.startsWith(lower)));
+  const list = people.slice(0, 6).map((p) => ({ key: p.id, insert: p.name, label: p.name }));
+  if ('channel'.startsWith(lower)) list.push({ key: 'channel', insert: 'channel', label: t('mentions.channel') });
+  return list;
+}
+
+export function Composer({ app, channelId, placeholder, autofocus, thread = null }) {
+  const draftKey = thread ? `${channelId}:t:${thread}` : channelId;
+  const inputId = thread ? 'thread-composer-text' : 'composer-text';
+  const [text, setText] = useState(() => app.actions.draft(draftKey));
+  const [mention, setMention] = useState(null); // {start, query, active}
   const draftTimer = useRef(null);
   const [error, setError] = useState(null);
   const box = useRef(null);
@@ -24,7 +42,7 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
     return () => {
       if (draftTimer.current === null) return;
       clearTimeout(draftTimer.current);
-      app.actions.saveDraft(channelId, latest.current).catch(() => {});
+      app.actions.saveDraft(draftKey, latest.current).catch(() => {});
     };
   }, []);
 
@@ -49,9 +67,9 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
     latest.current = '';
     setText('');
     try {
-      await app.actions.sendMessage(channelId, value);
+      await app.actions.sendMessage(channelId, value, { thread });
       setError(null);
-      if (!latest.current) app.actions.saveDraft(channelId, '').catch(() => {});
+      if (!latest.current) app.actions.saveDraft(draftKey, '').catch(() => {});
     } catch (err) {
       // Nothing was saved: give the words back (ahead of anything typed since) and say why.
       setText((typed) => (typed ? `${value}\n${typed}` : value));
@@ -60,7 +78,43 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
     box.current?.focus();
   }
 
+  const options = mention ? suggestions(app, channelId, mention.query) : [];
+
+  function pick(option) {
+    const el = box.current;
+    const value = el?.value ?? text;
+    const caret = el?.selectionStart ?? value.length;
+    const next = `${value.slice(0, mention.start)}@${option.insert} ${value.slice(caret)}`;
+    setText(next);
+    latest.current = next;
+    setMention(null);
+    requestAnimationFrame(() => {
+      const at = mention.start + option.insert.length + 2;
+      el?.focus();
+      el?.setSelectionRange(at, at);
+    });
+  }
+
   function onKeyDown(event) {
+    if (options.length && !event.isComposing) {
+      const active = mention.active ?? 0;
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const step = event.key === 'ArrowDown' ? 1 : -1;
+        setMention({ ...mention, active: (active + step + options.length) % options.length });
+        return;
+      }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        event.preventDefault();
+        pick(options[active] ?? options[0]);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        setMention(null);
+        return;
+      }
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       send();
@@ -70,10 +124,12 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
   function onInput(event) {
     const value = event.currentTarget.value;
     setText(value);
+    const at = mentionAt(value, event.currentTarget.selectionStart ?? value.length);
+    setMention(at ? { ...at, active: 0 } : null);
     clearTimeout(draftTimer.current);
     draftTimer.current = setTimeout(() => {
       draftTimer.current = null;
-      app.actions.saveDraft(channelId, value).catch(() => {});
+      app.actions.saveDraft(draftKey, value).catch(() => {});
     }, DRAFT_SAVE_MS);
     const now = Date.now();
     if (now - lastTyping.current > TYPING_EVERY) {
@@ -82,21 +138,33 @@ export function Composer({ app, channelId, placeholder, autofocus }) {
     }
   }
 
-  return html`<form class="composer" onSubmit=${(e) => (e.preventDefault(), send())}>
-    <label class="visually-hidden" for="composer-text">${t('composer.label')}</label>
+  const listId = `${inputId}-mentions`;
+  return html`<form class=${`composer${thread ? ' composer--thread' : ''}`} onSubmit=${(e) => (e.preventDefault(), send())}>
+    ${options.length
+      ? html`<ul class="mentions-popup" id=${listId} role="listbox" aria-label=${t('mentions.suggestions')}>
+          ${options.map(
+            (option, i) => html`<li key=${option.key} id=${`${listId}-${i}`} role="option"
+              aria-selected=${i === (mention.active ?? 0) ? 'true' : 'false'}
+              class=${i === (mention.active ?? 0) ? 'mentions-popup__item mentions-popup__item--active' : 'mentions-popup__item'}
+              onMouseDown=${(e) => (e.preventDefault(), pick(option))}>@${option.label}</li>`,
+          )}
+        </ul>`
+      : null}
+    <label class="visually-hidden" for=${inputId}>${thread ? t('thread.composerLabel') : t('composer.label')}</label>
     <textarea
-      id="composer-text"
+      id=${inputId}
+      aria-activedescendant=${options.length ? `${listId}-${mention.active ?? 0}` : undefined}
       ref=${box}
       rows="1"
       placeholder=${placeholder}
       value=${text}
       onInput=${onInput}
       onKeyDown=${onKeyDown}
-      aria-describedby="composer-hint"
+      aria-describedby=${`${inputId}-hint`}
       aria-invalid=${error ? 'true' : undefined}
     ></textarea>
-    <button type="submit" class="button button--primary composer__send">${t('composer.send')}</button>
-    <p id="composer-hint" class=${error ? 'composer__hint composer__hint--error' : 'composer__hint'} role=${error ? 'alert' : undefined}>
+    <button type="submit" class="button button--primary composer__send">${thread ? t('thread.send') : t('composer.send')}</button>
+    <p id=${`${inputId}-hint`} class=${error ? 'composer__hint composer__hint--error' : 'composer__hint'} role=${error ? 'alert' : undefined}>
       ${error || t('composer.hint')}
     </p>
   </form>`;

@@ -67,7 +67,6 @@ export function NewMessageDialog({ app, onClose }) {
   const people = app.queries.people.value.filter(
     (p) => p.id !== me && (!needle || p.name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle)),
   );
-  const online = app.store.online.value;
 
   async function open(person) {
     const id = await app.actions.startDirectMessage(person.id);
@@ -88,7 +87,7 @@ export function NewMessageDialog({ app, onClose }) {
             ${people.map(
               (p) => html`<li key=${p.id}>
                 <button type="button" class="person" onClick=${() => open(p)}>
-                  <${Avatar} id=${p.id} name=${p.name} size="sm" online=${online.has(p.id)} />
+                  <${Avatar} id=${p.id} name=${p.name} size="sm" presence=${app.queries.presence(p.id)} />
                   <span class="person__name">${p.name}</span>
                   ${p.email ? html`<span class="person__email">${p.email}</span>` : null}
                 </button>

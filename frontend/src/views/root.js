@@ -10,6 +10,7 @@ import { Sidebar } from './sidebar.js';
 import { ChannelView } from './channel.js';
 import { BrowseView } from './browse.js';
 import { DevicesView } from './devices.js';
+import { SearchView, MentionsView } from './search.js';
 import { NewChannelDialog, NewMessageDialog, InviteDialog } from './dialogs.js';
 import { Logo } from './logo.js';
 
@@ -45,7 +46,9 @@ function Shell({ app }) {
     onInvite: () => setDialog('invite'),
   };
   let main;
-  if (r.name === 'channel') main = html`<${ChannelView} app=${app} channelId=${r.id} />`;
+  if (r.name === 'channel') main = html`<${ChannelView} app=${app} channelId=${r.id} threadId=${r.thread ?? null} />`;
+  else if (r.name === 'search') main = html`<${SearchView} app=${app} />`;
+  else if (r.name === 'mentions') main = html`<${MentionsView} app=${app} />`;
   else if (r.name === 'browse') main = html`<${BrowseView} app=${app} ...${openers} />`;
   else if (r.name === 'devices') main = html`<${DevicesView} app=${app} />`;
   else main = html`<${Home} app=${app} ...${openers} />`;

@@ -8,25 +8,28 @@ import { ConnectionStatus } from './status.js';
 import { Avatar } from './avatar.js';
 import { Logo } from './logo.js';
 
-function UnreadBadge({ count }) {
+function UnreadBadge({ count, muted = false }) {
   if (!count) return null;
-  return html`<span class="badge">${count}<span class="visually-hidden">${' '}${t('unread.suffix', { count })}</span></span>`;
+  return html`<span class=${muted ? 'badge badge--muted' : 'badge'}>${count}<span class="visually-hidden">${' '}${t('unread.suffix', { count })}</span></span>`;
 }
 
 function ChannelLink({ app, channel, current }) {
   const unread = app.queries.unread(channel.id);
+  const muted = app.queries.muted(channel.id);
   const isDm = channel.kind === 'dm' || channel.kind === 'group';
+  const presence = isDm && channel.kind === 'dm' ? app.queries.presence(channel.peer) : null;
   return html`<li>
     <a
-      class=${`nav-link${current ? ' nav-link--current' : ''}${unread ? ' nav-link--unread' : ''}`}
+      class=${`nav-link${current ? ' nav-link--current' : ''}${unread && !muted ? ' nav-link--unread' : ''}${muted ? ' nav-link--muted-channel' : ''}${channel.archived ? ' nav-link--archived' : ''}`}
       href=${href('channel', channel.id)}
       aria-current=${current ? 'page' : undefined}
     >
       ${isDm
-        ? html`<${Avatar} id=${channel.peer} name=${channel.name} size="xs" online=${app.store.online.value.has(channel.peer)} />`
+        ? html`<${Avatar} id=${channel.peer} name=${channel.name} size="xs" presence=${presence} />`
         : html`<span class="nav-link__icon" aria-hidden="true">${channel.kind === 'private' ? '🔒' : '#'}</span>`}
       <span class="nav-link__name">${channel.name}</span>
-      <${UnreadBadge} count=${unread} />
+      ${presence ? html`<span class="visually-hidden">${' '}${t(`presence.${presence}`)}</span>` : null}
+      <${UnreadBadge} count=${unread} muted=${muted} />
     </a>
   </li>`;
 }
@@ -50,6 +53,23 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite }) {
     </header>
 
     <div class="sidebar__scroll">
+      <nav aria-label=${t('nav.shortcuts')}>
+        <ul class="nav-list">
+          <li>
+            <a class=${`nav-link${route.value.name === 'mentions' ? ' nav-link--current' : ''}`} href=${href('mentions')}>
+              <span class="nav-link__icon" aria-hidden="true">@</span>
+              <span class="nav-link__name">${t('mentions.title')}</span>
+              <${UnreadBadge} count=${q.unreadMentions.value} />
+            </a>
+          </li>
+          <li>
+            <a class=${`nav-link${route.value.name === 'search' ? ' nav-link--current' : ''}`} href=${href('search')}>
+              <span class="nav-link__icon" aria-hidden="true">⌕</span>
+              <span class="nav-link__name">${t('search.title')}</span>
+            </a>
+          </li>
+        </ul>
+      </nav>
       <nav aria-label=${t('nav.channels')}>
         <div class="nav-section">
           <h2 class="nav-section__title" id="channels-heading">${t('nav.channels')}</h2>
@@ -88,7 +108,7 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite }) {
         ? html`<button type="button" class="button button--ghost button--block" onClick=${onInvite}>${t('invite.open')}</button>`
         : null}
       <div class="me">
-        <${Avatar} id=${me} name=${myName} size="sm" />
+        <${Avatar} id=${me} name=${myName} size="sm" presence=${q.presence(me)} />
         <div class="me__text">
           <span class="me__name">${myName}</span>
           <a class="me__link" href=${href('devices')}>${t('nav.devices')}</a>

@@ -1,0 +1,52 @@
+// A thread beside its channel: the parent message, its replies by thread number (pending ones
+// after them), follow / unfollow, and a composer for replies. Opening a thread fetches its
+// replies (a snapshot does not carry them); replies written offline show at once as pending.
+
+import { useEffect } from 'preact/hooks';
+import { html } from './html.js';
+import { t } from '../lib/i18n.js';
+import { href } from './router.js';
+import { MessageBody } from './message.js';
+import { Composer } from './composer.js';
+
+export function ThreadPane({ app, channelId, parentId, canPost }) {
+  const q = app.queries;
+  const parent = q.message(parentId);
+  const replies = q.replies(channelId, parentId);
+  const following = q.following(parentId) || replies.some((r) => r.author === q.me.value);
+  const explicit = q.record('follows', `${q.me.value}:${parentId}`);
+  const isFollowing = explicit ? Boolean(explicit.fields.on) : following;
+
+  useEffect(() => {
+    if (app.store.status.value !== 'Offline') app.history?.loadThread(channelId, parentId).catch(() => {});
+  }, [parentId]);
+
+  return html`<aside class="thread" aria-labelledby="thread-title">
+    <header class="thread__header">
+      <h2 id="thread-title" class="thread__title">${t('thread.title')}</h2>
+      <button type="button" class="button button--small button--ghost" aria-pressed=${isFollowing ? 'true' : 'false'}
+        onClick=${() => app.actions.setFollowing(channelId, parentId, !isFollowing)}>
+        ${isFollowing ? t('thread.unfollow') : t('thread.follow')}
+      </button>
+      <a class="icon-button" href=${href('channel', channelId)} title=${t('thread.close')}>
+        <span aria-hidden="true">×</span><span class="visually-hidden">${t('thread.close')}</span>
+      </a>
+    </header>
+    <div class="thread__scroll">
+      ${parent ? html`<div class="thread__parent"><${MessageBody} app=${app} item=${parent} inThread=${true} /></div>` : html`<p class="empty">${t('thread.missing')}</p>`}
+      <p class="thread__count">${t('thread.replies', { count: replies.length })}</p>
+      <ol class="thread__replies" aria-label=${t('thread.repliesLabel')}>
+        ${replies.map(
+          (item) => html`<li key=${item.id} class="row" data-state=${item.state} data-id=${item.id}
+            aria-busy=${item.state === 'pending' ? 'true' : undefined}>
+            <${MessageBody} app=${app} item=${canPost ? item : { ...item, readOnly: true }} inThread=${true} />
+          </li>`,
+        )}
+      </ol>
+    </div>
+    ${canPost && parent && !parent.deleted
+      ? html`<${Composer} key=${`t:${parentId}`} app=${app} channelId=${channelId} thread=${parentId}
+          placeholder=${t('thread.placeholder')} />`
+      : null}
+  </aside>`;
+}
