@@ -10,11 +10,13 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from backend import ids
+from backend import ids, retention
 from backend.accounts import AccountService
+from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
+from backend.http import chat as chat_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
 from backend.http.static import add_security_headers, frontend_routes
@@ -26,7 +28,7 @@ from backend.sync_service import SyncService
 
 log = logging.getLogger("teamtalk")
 
-API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES]
+API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_routes.ROUTES]
 
 
 def build_services(settings: Settings) -> Services:
@@ -34,7 +36,8 @@ def build_services(settings: Settings) -> Services:
     store = SqliteStorage(settings.database)
     hub = Hub()
     sync_service = SyncService(store, settings, hub)
-    return Services(settings, store, sync_service, AccountService(store, sync_service, settings), hub)
+    accounts = AccountService(store, sync_service, settings)
+    return Services(settings, store, sync_service, accounts, hub, ChatService(store))
 
 
 def _secret(found: Services) -> str:
@@ -58,5 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         before_send=[add_security_headers],
         state=State({"services": found}),
+        on_startup=[retention.start_hourly],
+        on_shutdown=[retention.stop_hourly],
         openapi_config=None,
     )

@@ -27,6 +27,7 @@ class Connection:
         self.format: Format = fmt
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
         self.scopes: set[str] = set()
+        self.away = False
 
     def offer(self, data: bytes) -> None:
         try:
@@ -69,6 +70,15 @@ class Hub:
 
     def online(self) -> list[str]:
         return sorted(self._by_user)
+
+    def set_away(self, conn: Connection, away: bool) -> None:
+        """A device went idle or came back. A person is away only when every device of theirs is."""
+        mine = self._by_user.get(conn.user_id, set())
+        before = all(c.away for c in mine)
+        conn.away = away
+        after = all(c.away for c in mine)
+        if before != after:
+            self.publish("ws", Presence(user=conn.user_id, status="away" if after else "online"))
 
     def connections(self) -> int:
         return sum(len(c) for c in self._by_user.values())

@@ -27,9 +27,10 @@ from sync_protocol import collections as ids
 from sync_protocol import merge
 from sync_protocol.collections import COLLECTIONS, WORKSPACE, ScopeError, channel_scope, scope_of, user_scope
 from sync_protocol.hlc import Clock
-from sync_protocol.wire import PROTOCOL_VERSION, Change, Rejection, SyncRequest, SyncResponse, Value
+from sync_protocol.wire import PROTOCOL_VERSION, Change, RecordSnapshot, Rejection, SyncRequest, SyncResponse, Value
 
 SERVER_DEVICE = "server"
+MAX_RECENT = 500
 
 DERIVED_IDS: dict[str, Callable[[Mapping[str, Value]], str]] = {
     "members": lambda f: ids.member_id(str(f["channel"]), str(f["user"])),
@@ -77,7 +78,9 @@ class SyncService:
     def sync(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
         acks, rejections = self.push(actor, request, now_ms) if request.changes else ([], [])
         limit = max(1, min(request.limit, self.settings.max_page))
-        changes, cursors, scopes, more = self.pull(actor.user_id, request.cursors, limit)
+        records, snapshot_cursors = self.snapshot_new_scopes(actor.user_id, request.cursors, request.recent)
+        cursors_in = {**request.cursors, **snapshot_cursors}
+        changes, cursors, scopes, more = self.pull(actor.user_id, cursors_in, limit)
         return SyncResponse(
             v=PROTOCOL_VERSION,
             server_time=now_ms,
@@ -87,6 +90,7 @@ class SyncService:
             cursors=cursors,
             scopes=scopes,
             more=more,
+            records=records,
         )
 
     def push(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
@@ -162,6 +166,28 @@ class SyncService:
             if remaining == 0 and batch:
                 more = more or self.store.scope_head(scope) > batch[-1].seq
         return changes, new_cursors, scopes, more
+
+    def snapshot_new_scopes(
+        self, user_id: str, cursors: Mapping[str, int], recent: int
+    ) -> tuple[list[RecordSnapshot], dict[str, int]]:
+        """Bootstrap channels the device has no cursor for from their current records, with only the
+        ``recent`` newest top-level messages, and move their cursors to the head (PROTOCOL.md,
+        "Recent first"). Older messages come through POST /api/history."""
+        if recent <= 0:
+            return [], {}
+        recent = min(recent, MAX_RECENT)
+        records: list[RecordSnapshot] = []
+        new_cursors: dict[str, int] = {}
+        for channel in self.store.channels_of(user_id):
+            scope = channel_scope(channel)
+            if scope in cursors:
+                continue
+            new_cursors[scope] = self.store.scope_head(scope)
+            records += self.store.records_in_scope(scope, skip=("messages", "reactions"))
+            newest = self.store.message_ids_before(channel, None, recent)
+            records += self.store.snapshots("messages", newest)
+            records += self.store.reactions_to(newest)
+        return records, new_cursors
 
     def visible_scopes(self, user_id: str) -> list[str]:
         """Workspace first, then the user's own space, then channels: a new device can draw its

@@ -57,6 +57,17 @@ def apply(state: RecordState | None, fields: Mapping[str, Value], hlc: str) -> R
     return merged
 
 
+def apply_snapshot(state: RecordState | None, fields: Mapping[str, Value], clocks: Mapping[str, str]) -> RecordState:
+    """Merge a record snapshot (each field with its own clock) — the same rule, field by field."""
+    merged = RecordState(dict(state.fields), dict(state.clocks)) if state else RecordState()
+    for name, value in fields.items():
+        clock = clocks.get(name)
+        if clock is not None and wins(clock, value, merged.clocks.get(name), merged.fields.get(name)):
+            merged.fields[name] = value
+            merged.clocks[name] = clock
+    return merged
+
+
 def changed_fields(state: RecordState | None, fields: Mapping[str, Value], hlc: str) -> dict[str, Value]:
     """The subset of ``fields`` that would win against ``state`` (what a change really alters)."""
     if state is None:

@@ -53,9 +53,10 @@ class Replica:
         self.pending.append(mutation)
         return mutation
 
-    def sync_request(self, limit: int = 1000, max_changes: int = 500) -> SyncRequest:
+    def sync_request(self, limit: int = 1000, max_changes: int = 500, recent: int = 0) -> SyncRequest:
         return SyncRequest(
-            v=PROTOCOL_VERSION, changes=self.pending[:max_changes], cursors=dict(self.cursors), limit=limit
+            v=PROTOCOL_VERSION, changes=self.pending[:max_changes], cursors=dict(self.cursors), limit=limit,
+            recent=recent,
         )
 
     def restamp(self, wall_ms: int) -> None:
@@ -91,6 +92,10 @@ class Replica:
                 still.append(mutation)
         self.pending = still
         self.apply_changes(response.changes, wall_ms)
+        for snapshot in response.records:
+            key = (snapshot.collection, snapshot.id)
+            self.records[key] = merge.apply_snapshot(self.records.get(key), snapshot.fields, snapshot.clocks)
+            self.scope_of[key] = snapshot.scope
         for scope, seq in response.cursors.items():
             self.cursors[scope] = max(seq, self.cursors.get(scope, 0))
         if response.scopes:

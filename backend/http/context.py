@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from backend.accounts import AccountService, CurrentSession
+from backend.chat_service import ChatService
 from backend.live import Hub
 from backend.settings import Settings
 from backend.storage.base import Storage
@@ -24,6 +25,7 @@ class Services:
     sync: SyncService
     accounts: AccountService
     hub: Hub
+    chat: ChatService
 
 
 def services(state: State) -> Services:

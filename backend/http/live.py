@@ -19,7 +19,7 @@ from litestar.exceptions import WebSocketDisconnect
 from backend.errors import ApiError
 from backend.http.context import SESSION_COOKIE, Services, now_ms, services
 from backend.live import Connection, Format, encode_frame
-from sync_protocol.wire import Hello, Ping, Pong, Typing, live_json_decoder, live_msgpack_decoder
+from sync_protocol.wire import Hello, Ping, Pong, Presence, Typing, live_json_decoder, live_msgpack_decoder
 
 CLOSE_SIGNED_OUT = 4401
 CLOSE_FOREIGN_ORIGIN = 4403
@@ -86,5 +86,7 @@ async def _read(socket: WebSocket[object, object, State], conn: Connection, foun
         if isinstance(frame, Typing):
             if frame.scope in conn.scopes and frame.scope.startswith("c:"):
                 found.hub.publish(frame.scope, Typing(scope=frame.scope, user=conn.user_id), skip=conn)
+        elif isinstance(frame, Presence) and frame.status in ("away", "online"):
+            found.hub.set_away(conn, frame.status == "away")
         elif isinstance(frame, Ping):
             conn.offer(encode_frame(Pong(server_time=now_ms()), conn.format))

@@ -155,7 +155,8 @@ class SqliteStorage:
                 (collection, *chunk),
             ).fetchall()
             found.extend(self._snapshot(*row) for row in rows)
-        return found
+        position = {record_id: i for i, record_id in enumerate(ids)}
+        return sorted(found, key=lambda snapshot: position[snapshot.id])
 
     def reactions_to(self, message_ids: Sequence[str]) -> list[RecordSnapshot]:
         found: list[RecordSnapshot] = []

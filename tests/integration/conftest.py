@@ -111,6 +111,17 @@ class Workspace:
             self.owner = person
         return person
 
+    def another_device(self, person: Person) -> Person:
+        """The same person signed in on a second device (its own session, mutation counter and clock)."""
+        client = self.client()
+        reply = client.post(
+            "/api/signin", json={"email": f"{person.client.get('/api/session').json()['user']['email']}",
+                                 "password": PASSWORD},
+            headers={"x-csrftoken": client.cookies["csrftoken"]},
+        )
+        assert reply.status_code == 200, reply.text
+        return Person(client, reply.json())
+
     def store(self) -> SqliteStorage:
         """A second connection to the same database, to check what really got stored."""
         return SqliteStorage(self.data_dir / "teamtalk.db")

@@ -140,3 +140,17 @@ def test_revoking_a_device_closes_its_socket(workspace: Workspace) -> None:
             for _ in range(10):
                 socket.receive_json()
     assert closed.value.code == 4401
+
+
+def test_a_person_is_away_only_when_every_device_is(workspace: Workspace) -> None:
+    ada, bob = workspace.join("Ada"), workspace.join("Bob")
+    ada_phone = workspace.another_device(ada)
+    with _connect(bob) as bob_socket, _connect(ada) as laptop, _connect(ada_phone) as phone:
+        for socket in (bob_socket, laptop, phone):
+            _next(socket, "hello")
+        laptop.send_json({"t": "presence", "status": "away", "user": "01FORGED"})
+        phone.send_json({"t": "presence", "status": "away"})
+        assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}
+        assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "away"}
+        phone.send_json({"t": "presence", "status": "online"})
+        assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}

@@ -1,0 +1,175 @@
+"""Reading chat beyond the sync feed: search, older history pages, and a message's versions.
+
+Every answer is limited to channels the user is a member of *now* (the same rule as pulls).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from backend.access import Rejected
+from backend.errors import ApiError
+from backend.storage.base import Storage
+from sync_protocol import search_query
+from sync_protocol.collections import WORKSPACE
+from sync_protocol.hlc import parse as parse_hlc
+from sync_protocol.wire import RecordSnapshot, Value
+
+MAX_HISTORY = 500
+MAX_RESULTS = 200
+SNIPPET_CONTEXT = 60
+
+
+class SearchResult(msgspec.Struct):
+    id: str
+    channel: str
+    thread: str | None
+    author: str
+    n: int | None
+    tn: int | None
+    at: int
+    text: str
+    snippet: str
+
+
+class SearchResults(msgspec.Struct):
+    results: list[SearchResult]
+
+
+class HistoryPage(msgspec.Struct):
+    records: list[RecordSnapshot]
+    complete: bool
+
+
+class Version(msgspec.Struct):
+    hlc: str
+    author: str
+    at: int
+    text: str | None
+    deleted: bool
+
+
+class Versions(msgspec.Struct):
+    versions: list[Version]
+
+
+def snippet(text: str, needles: list[str]) -> str:
+    """A short plain-text excerpt around the first hit, hits marked with [ and ]."""
+    lowered = text.lower()
+    hits = sorted((lowered.find(n), len(n)) for n in needles if n and lowered.find(n) >= 0)
+    if not hits:
+        return text[: 2 * SNIPPET_CONTEXT]
+    start = max(0, hits[0][0] - SNIPPET_CONTEXT)
+    end = min(len(text), hits[0][0] + hits[0][1] + SNIPPET_CONTEXT)
+    out, cursor = [], start
+    for position, length in hits:
+        if position < cursor or position + length > end:
+            continue
+        out += [text[cursor:position], "[", text[position:position + length], "]"]
+        cursor = position + length
+    out.append(text[cursor:end])
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+class ChatService:
+    def __init__(self, store: Storage) -> None:
+        self.store = store
+
+    def _member_channel(self, user_id: str, channel_id: str) -> None:
+        if not self.store.is_member(channel_id, user_id):
+            raise ApiError(403, "forbidden", "you are not a member of this channel", field="channel")
+
+    # --- search ------------------------------------------------------------------------------
+
+    def search(self, user_id: str, text: str, limit: int) -> SearchResults:
+        query = search_query.parse(text)
+        if not (query.needles or query.channels or query.people or query.before or query.after):
+            raise ApiError(400, "bad_request", "say what to search for", field="q")
+        channels = self._channels_named(user_id, query.channels)
+        authors = self._people_named(query.people)
+        if (query.channels and not channels) or (query.people and not authors):
+            return SearchResults([])
+        before = search_query.day_start_ms(query.before) if query.before else None
+        after = search_query.day_start_ms(query.after) + search_query.DAY_MS if query.after else None
+        hits = self.store.search_messages(
+            query.needles, channels, authors, after, before, max(1, min(limit, MAX_RESULTS))
+        )
+        by_id = {s.id: s.fields for s in self.store.snapshots("messages", [h[0] for h in hits])}
+        results = []
+        for message_id, _ in hits:
+            f = by_id[message_id]
+            body = str(f.get("text") or "")
+            results.append(SearchResult(
+                id=message_id, channel=str(f["channel"]), thread=_str(f.get("thread")), author=str(f.get("author")),
+                n=_int(f.get("n")), tn=_int(f.get("tn")), at=_int(f.get("at")) or 0, text=body,
+                snippet=snippet(body, query.needles),
+            ))
+        return SearchResults(results)
+
+    def _channels_named(self, user_id: str, names: list[str]) -> list[str]:
+        mine = self.store.channels_of(user_id)
+        if not names:
+            return mine
+        wanted = {n.lower() for n in names}
+        records = {s.id: s.fields for s in self.store.snapshots("channels", mine)}
+        return [c for c in mine if c.lower() in wanted or str(records.get(c, {}).get("name", "")).lower() in wanted]
+
+    def _people_named(self, names: list[str]) -> list[str]:
+        if not names:
+            return []
+        wanted = {n.lower() for n in names}
+        people = self.store.records_in_scope(WORKSPACE)
+        return [
+            p.id for p in people if p.collection == "users" and (
+                p.id.lower() in wanted or str(p.fields.get("email", "")).lower() in wanted
+                or str(p.fields.get("name", "")).lower() in wanted
+            )
+        ]
+
+    # --- history -----------------------------------------------------------------------------
+
+    def history(self, user_id: str, channel_id: str, before: int | None, limit: int, thread: str | None) -> HistoryPage:
+        self._member_channel(user_id, channel_id)
+        if thread is not None:
+            parent = self.store.get_record("messages", thread)
+            if parent is None or parent.state.fields.get("channel") != channel_id:
+                raise ApiError(404, "not_found", "there is no such thread in this channel", field="thread")
+            ids = self.store.reply_ids(thread)
+            return HistoryPage(self.store.snapshots("messages", ids) + self.store.reactions_to(ids), True)
+        limit = max(1, min(limit, MAX_HISTORY))
+        ids = self.store.message_ids_before(channel_id, before, limit)
+        messages = self.store.snapshots("messages", ids)
+        numbers = [n for m in messages if isinstance(n := m.fields.get("n"), int)]
+        complete = len(ids) < limit or min(numbers, default=1) <= 1
+        return HistoryPage(messages + self.store.reactions_to(ids), complete)
+
+    # --- versions ----------------------------------------------------------------------------
+
+    def versions(self, user_id: str, message_id: str) -> Versions:
+        record = self.store.get_record("messages", message_id)
+        if record is None or not self.store.is_member(str(record.state.fields.get("channel")), user_id):
+            raise ApiError(404, "not_found", f"there is no message {message_id} you can see")
+        deleted = record.state.fields.get("deleted") is True
+        versions = []
+        for change in self.store.record_history("messages", message_id):
+            if not ({"text", "deleted", "channel", "edited"} & set(change.fields)):
+                continue
+            if change.fields == {"text": None}:
+                continue  # the server wiping a deleted or expired body: not a version anyone wrote
+            text = None if deleted else _str(change.fields.get("text"))
+            versions.append(Version(
+                hlc=change.hlc, author=change.author, at=parse_hlc(change.hlc).ms, text=text,
+                deleted=change.fields.get("deleted") is True,
+            ))
+        return Versions(versions)
+
+
+def _int(value: Value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+__all__ = ["ChatService", "Rejected"]
