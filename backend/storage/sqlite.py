@@ -95,6 +95,10 @@ class SqliteStorage:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._depth = 0
         self._on_commit: list[Callable[[], None]] = []
+        # Within one write transaction nobody else writes, so the log's head and the message
+        # counters can be kept in memory; they are forgotten at every transaction's end.
+        self._head: tuple[int, str] | None = None
+        self._numbers: dict[str, int] = {}
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -115,16 +119,28 @@ class SqliteStorage:
         self._depth = 1
         try:
             yield
+            self._flush_numbers()
         except BaseException:
-            self._depth = 0
+            self._end_transaction()
             self._on_commit.clear()
             self._db.execute("ROLLBACK")
             raise
-        self._depth = 0
+        self._end_transaction()
         self._db.execute("COMMIT")
         callbacks, self._on_commit = self._on_commit, []
         for callback in callbacks:
             callback()
+
+    def _end_transaction(self) -> None:
+        self._depth = 0
+        self._head = None
+        self._numbers = {}
+
+    def _flush_numbers(self) -> None:
+        self._db.executemany(
+            "INSERT INTO channel_numbers (channel, n) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET n = excluded.n",
+            list(self._numbers.items()),
+        )
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the outermost transaction has committed (dropped on rollback)."""
@@ -275,8 +291,9 @@ class SqliteStorage:
         )
 
     def append_change(self, change: NewChange) -> int:
-        last = self._db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, chain.GENESIS)
+        if self._head is None:
+            self._head = self.head_hash()
+        seq, prev = self._head[0] + 1, self._head[1]
         digest = chain.entry_hash(
             prev, seq=seq, scope=change.scope, collection=change.collection, record_id=change.id,
             hlc=change.hlc, author=change.author, device=change.device, mid=change.mid,
@@ -290,6 +307,7 @@ class SqliteStorage:
                 change.mid, change.received_at, _encode(change.fields), digest,
             ),
         )
+        self._head = (seq, digest)
         self._db.execute(
             "INSERT INTO scope_heads (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
             (change.scope, seq),
@@ -336,12 +354,13 @@ class SqliteStorage:
         ]
 
     def next_message_number(self, channel_id: str) -> int:
-        row = self._db.execute(
-            "INSERT INTO channel_numbers (channel, n) VALUES (?, 1) "
-            "ON CONFLICT (channel) DO UPDATE SET n = n + 1 RETURNING n",
-            (channel_id,),
-        ).fetchone()
-        return int(row[0])
+        """The next number of a sequence (a channel's ``n``, a thread's ``tn``); written at COMMIT."""
+        n = self._numbers.get(channel_id)
+        if n is None:
+            row = self._db.execute("SELECT n FROM channel_numbers WHERE channel = ?", (channel_id,)).fetchone()
+            n = int(row[0]) if row else 0
+        self._numbers[channel_id] = n + 1
+        return n + 1
 
     def channel_name_taken(self, name: str, except_id: str) -> bool:
         row = self._db.execute(
