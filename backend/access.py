@@ -3,7 +3,8 @@
 The author is the session's user, never a field of the payload. Rules, by collection:
 
 - users     — you may rename yourself; nothing else.
-- channels  — anyone creates one (a 1:1 DM's id must name you); members edit it; kind is fixed.
+- channels  — anyone creates one (a 1:1 DM's id must name you); members edit it; kind is fixed;
+              only owners and admins set ``retention_days``.
 - members   — you may join a public channel, or add yourself to a channel you created; the
               creator and the members of a private or group channel add others; you may leave;
               only the creator or an admin removes someone else. A DM holds exactly its two people.

@@ -1,4 +1,4 @@
-"""The `teamtalk` command: serve the app, add people.
+"""The `teamtalk` command: serve the app, add people, archives for auditors (backend/archive/commands.py).
 
 Errors a person can fix are printed as one line on stderr with exit status 2 (usage) or 1
 (the request failed); tracebacks are for bugs only.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 
+from backend.archive import commands as archive_commands
 from backend.settings import Settings
 
 DEFAULT_DATA = Path("data")
@@ -82,6 +83,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true", help="make them an admin")
     add.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
     add.set_defaults(run=_user_add)
+
+    archive_commands.register(commands)
     return root
 
 

@@ -1,0 +1,485 @@
+"""Archives for auditors: consistent immutable exports, chain verification, Datasette for auditors
+only, compliance shapes (CSV, Slack), retention."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from backend import retention
+from backend.app import create_app
+from backend.archive import formats
+from backend.archive.snapshot import Progress
+from backend.cli import main
+from backend.settings import Settings
+from backend.storage.sqlite import SqliteStorage
+from backend.sync_service import SyncService
+from sync_protocol.collections import member_id
+from tests.integration.conftest import PASSWORD, Person, Workspace, wall_ms
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY_MS = 86_400_000
+SECRET_WORDS = "the launch code is swordfish"
+
+
+@dataclass
+class Scene:
+    ws: Workspace
+    ada: Person  # owner
+    bob: Person  # member
+    auditor_token: str
+    general: str
+    secret: str
+
+    @property
+    def data(self) -> Path:
+        return self.ws.data_dir
+
+
+def sign_in(ws: Workspace, email: str) -> str:
+    client = ws.client()
+    reply = client.post("/api/signin", json={"email": email, "password": PASSWORD},
+                        headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert reply.status_code == 200, reply.text
+    return str(client.cookies["tt_session"])
+
+
+def _play(workspace: Workspace) -> Scene:
+    """Ada edits a message, Bob replies, reacts, posts a secret and deletes it, joins and leaves #secret."""
+    ada, bob = workspace.join("Ada"), workspace.join("Bob")
+    services = workspace.app.state["services"]
+    services.accounts.create_account("Ivy", "ivy@example.com", PASSWORD, "auditor", wall_ms())
+    general, secret = ada.channel_named("general"), "01CHSECRET"
+    acks = [
+        ada.sync(ada.change("messages", "01M1", {"channel": general, "text": "Standup at nine"})),
+        ada.sync(ada.change("messages", "01M1", {"text": "Standup at ten"})),
+        bob.sync(bob.change("messages", "01M2", {"channel": general, "text": SECRET_WORDS})),
+        bob.sync(bob.change("messages", "01M2", {"deleted": True})),
+        bob.sync(bob.change("messages", "01M3", {"channel": general, "text": "ok, see you", "thread": "01M1"})),
+        bob.sync(bob.change("reactions", "01M1:" + bob.user + ":1f44d",
+                            {"message": "01M1", "channel": general, "user": bob.user, "emoji": "👍", "on": True})),
+        ada.sync(
+            ada.change("channels", secret, {"name": "secret", "kind": "private"}),
+            ada.change("members", member_id(secret, ada.user), {"channel": secret, "user": ada.user}),
+            ada.change("members", member_id(secret, bob.user), {"channel": secret, "user": bob.user}),
+            ada.change("messages", "01S1", {"channel": secret, "text": "private plans"}),
+        ),
+        bob.sync(bob.change("members", member_id(secret, bob.user), {"left": True})),
+    ]
+    for reply in acks:
+        assert reply.status_code == 200 and not reply.json()["rejections"], reply.text
+    return Scene(workspace, ada, bob, sign_in(workspace, "ivy@example.com"), general, secret)
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Scene]]:
+    """The scene is played once (sign-ups hash passwords, on purpose slowly); each test gets a copy."""
+    data = tmp_path_factory.mktemp("scene")
+    ws = Workspace(create_app(Settings(data_dir=data, frontend_dir=data / "none")), data)
+    scene = _play(ws)
+    ws.close()  # checkpoints the WAL into teamtalk.db
+    yield data, scene
+
+
+def _same_device(ws: Workspace, person: Person) -> Person:
+    client = ws.client()
+    client.cookies.set("tt_session", person.client.cookies["tt_session"])
+    twin = Person(client, {"user": {"id": person.user, "role": person.role}, "device": person.device})
+    twin.mid = itertools.count(next(copy.copy(person.mid)))
+    return twin
+
+
+@pytest.fixture
+def scene(played: tuple[Path, Scene], tmp_path: Path) -> Iterator[Scene]:
+    source, first = played
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copyfile(source / "teamtalk.db", data / "teamtalk.db")
+    ws = Workspace(create_app(Settings(data_dir=data, frontend_dir=data / "none")), data)
+    yield Scene(ws, _same_device(ws, first.ada), _same_device(ws, first.bob), first.auditor_token, first.general,
+                first.secret)
+    ws.close()
+
+
+def teamtalk(*args: str | Path) -> int:
+    return main([str(a) for a in args])
+
+
+def export(scene: Scene, out: Path, *args: str) -> Path:
+    assert teamtalk("archive", "export", out, "--data", scene.data, *args) == 0
+    return out
+
+
+def rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute(sql, params)]
+    finally:
+        db.close()
+
+
+# --- the SQLite archive ----------------------------------------------------------------------
+
+def test_the_archive_holds_people_channels_history_and_a_verifiable_log(scene: Scene, tmp_path: Path) -> None:
+    out = export(scene, tmp_path / "archive.db")
+
+    people = {p["email"]: p for p in rows(out, "SELECT * FROM people")}
+    assert {"ada@example.com", "bob@example.com", "ivy@example.com"} <= set(people)
+    assert people["ada@example.com"]["role"] == "owner" and people["ivy@example.com"]["role"] == "auditor"
+    assert not rows(out, "SELECT name FROM pragma_table_info('people') WHERE name LIKE '%password%'")
+    tables = {r["name"] for r in rows(out, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    assert {"people", "channels", "memberships", "messages", "message_versions", "reactions", "files", "changes",
+            "archive_info", "messages_fts", "message_timeline", "edits_and_deletions"} <= tables
+    assert not tables & {"sessions", "accounts", "invites", "settings", "tasks", "events"}
+
+    m1 = rows(out, "SELECT * FROM messages WHERE id = '01M1'")[0]
+    assert m1["text"] == "Standup at ten" and m1["edits"] == 1 and m1["author"] == scene.ada.user
+    versions = rows(out, "SELECT kind, text, replaces, seq FROM message_versions WHERE message = '01M1' ORDER BY hlc")
+    assert [(v["kind"], v["text"]) for v in versions] == [("created", "Standup at nine"), ("edited", "Standup at ten")]
+    assert versions[1]["replaces"] == versions[0]["seq"]
+    assert rows(out, "SELECT thread FROM messages WHERE id = '01M3'") == [{"thread": "01M1"}]
+    assert rows(out, "SELECT emoji, active FROM reactions") == [{"emoji": "👍", "active": 1}]
+
+    periods = rows(out, "SELECT user, left_at, left_by FROM memberships WHERE channel = ? ORDER BY user", scene.secret)
+    assert {(p["user"], p["left_by"]) for p in periods} == {(scene.ada.user, None), (scene.bob.user, scene.bob.user)}
+
+    hits = rows(out, "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'standup'")
+    assert len(hits) == 1
+    assert rows(out, "PRAGMA foreign_key_check") == []
+    assert rows(out, "SELECT count(*) AS n FROM pragma_foreign_key_list('messages')")[0]["n"] >= 2
+    assert os.stat(out).st_mode & 0o222 == 0, "the archive file is read-only"
+
+    info = {r["key"]: r["value"] for r in rows(out, "SELECT key, value FROM archive_info")}
+    head = scene.ada.client.get("/api/admin/chain")
+    assert head.status_code == 200
+    assert (info["head_seq"], info["head_hash"]) == (str(head.json()["seq"]), head.json()["hash"])
+    assert teamtalk("archive", "verify", out) == 0
+
+
+def test_a_deleted_message_leaves_its_deletion_but_not_its_text(scene: Scene, tmp_path: Path) -> None:
+    out = export(scene, tmp_path / "archive.db")
+
+    assert SECRET_WORDS.encode() not in out.read_bytes()
+    assert b"swordfish" not in out.read_bytes()
+    m2 = rows(out, "SELECT * FROM messages WHERE id = '01M2'")[0]
+    assert m2["deleted"] == 1 and m2["text"] is None and m2["author"] == scene.bob.user
+    assert m2["deleted_by"] == scene.bob.user and m2["deleted_utc"].endswith("Z")
+    kinds = rows(out, "SELECT kind, text, text_removed FROM message_versions WHERE message = '01M2' ORDER BY hlc")
+    assert kinds[0] == {"kind": "created", "text": None, "text_removed": 1}
+    assert "deleted" in [k["kind"] for k in kinds]
+    logged = rows(out, "SELECT fields, redacted FROM changes WHERE record_id = '01M2' ORDER BY seq")
+    assert "text" in json.loads(logged[0]["redacted"]) and "text" not in json.loads(logged[0]["fields"])
+    assert teamtalk("archive", "verify", out) == 0
+
+
+def test_one_altered_byte_fails_verify_naming_that_entry(
+    scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = export(scene, tmp_path / "archive.db")
+    target = rows(out, "SELECT seq FROM changes WHERE fields LIKE '%Standup at ten%'")[0]["seq"]
+    for column, before, after in (("fields", "ten", "tan"), ("author", scene.ada.user[-1], "#")):
+        copy = tmp_path / f"tampered-{column}.db"
+        shutil.copyfile(out, copy)
+        os.chmod(copy, 0o644)
+        db = sqlite3.connect(copy)
+        old = db.execute(f"SELECT {column} FROM changes WHERE seq = ?", (target,)).fetchone()[0]
+        new = old[: old.rindex(before)] + after + old[old.rindex(before) + len(before):]
+        assert len(new.encode()) == len(old.encode()) and new != old  # one byte
+        db.execute(f"UPDATE changes SET {column} = ? WHERE seq = ?", (new, target))
+        db.commit()
+        db.close()
+        capsys.readouterr()
+
+        assert teamtalk("archive", "verify", copy) == 1
+        assert f"seq {target} does not match" in capsys.readouterr().err
+
+    broken = tmp_path / "not-json.db"
+    shutil.copyfile(out, broken)
+    os.chmod(broken, 0o644)
+    with sqlite3.connect(broken) as db:
+        db.execute("UPDATE changes SET fields = substr(fields, 2) WHERE seq = 3")
+    assert teamtalk("archive", "verify", broken) == 1
+    assert "seq 3 does not match" in capsys.readouterr().err
+
+
+def test_verify_live_checks_the_servers_own_store(scene: Scene, capsys: pytest.CaptureFixture[str]) -> None:
+    assert teamtalk("archive", "verify", "--live", "--data", scene.data) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+    with sqlite3.connect(scene.data / "teamtalk.db") as db:
+        db.execute("UPDATE changes SET received_at = received_at + 1 WHERE seq = 5")
+    assert teamtalk("archive", "verify", "--live", "--data", scene.data) == 1
+    assert "seq 5 does not match" in capsys.readouterr().err
+
+
+def test_filters_select_messages_and_keep_the_whole_chain(scene: Scene, tmp_path: Path) -> None:
+    out = export(scene, tmp_path / "secret.db", "--channel", "secret")
+
+    assert [m["id"] for m in rows(out, "SELECT id FROM messages")] == ["01S1"]
+    assert [c["name"] for c in rows(out, "SELECT name FROM channels")] == ["secret"]
+    assert b"Standup" not in out.read_bytes(), "other channels' values are digests only"
+    head = rows(out, "SELECT max(seq) AS seq, count(*) AS n FROM changes")[0]
+    assert head["seq"] == head["n"]
+    assert teamtalk("archive", "verify", out) == 0
+
+    future = export(scene, tmp_path / "future.db", "--since", "2999-01-01")
+    assert rows(future, "SELECT count(*) AS n FROM messages") == [{"n": 0}]
+    assert teamtalk("archive", "verify", future) == 0
+
+
+def test_export_mistakes_are_one_line_errors(scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = export(scene, tmp_path / "a.db")
+    assert teamtalk("archive", "export", out, "--data", scene.data) == 1
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert teamtalk("archive", "export", tmp_path / "b.db", "--data", scene.data, "--channel", "nope") == 1
+    assert "no channel named 'nope'" in capsys.readouterr().err
+    assert teamtalk("archive", "export", tmp_path / "c.db", "--data", tmp_path / "empty") == 1
+    with pytest.raises(SystemExit) as usage:
+        teamtalk("archive", "export", tmp_path / "d.db", "--since", "yesterday")
+    assert usage.value.code == 2
+    assert teamtalk("archive", "export", out, "--data", scene.data, "--force", "--progress") == 0
+    assert "exporting" in capsys.readouterr().err
+
+
+def test_export_while_writes_continue_is_one_consistent_snapshot(workspace: Workspace, tmp_path: Path) -> None:
+    ada = workspace.join("Ada")
+    general = ada.channel_named("general")
+    database = workspace.data_dir / "teamtalk.db"
+    seed = SqliteStorage(database)
+    seed_sync = SyncService(seed, Settings(data_dir=workspace.data_dir))
+    seed_sync.write_as_server(
+        ada.user, [("messages", f"01SEED{i:05d}", {"channel": general, "text": f"seed {i}"}) for i in range(2000)],
+        wall_ms(),
+    )
+    seed.close()
+    stop = threading.Event()
+    written = [0]
+
+    def keep_writing() -> None:
+        store = SqliteStorage(database)
+        sync = SyncService(store, Settings(data_dir=workspace.data_dir))
+        while not stop.is_set():
+            sync.write_as_server(ada.user, [("messages", f"01LIVE{written[0]:05d}", {"channel": general,
+                                                                                   "text": "during"})], wall_ms())
+            written[0] += 1
+        store.close()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    from backend.archive import export as archive_export
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "reading records" and done == 0:  # between reading the log and the records
+            before = written[0]
+            deadline = time.monotonic() + 5
+            while written[0] < before + 20 and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+    hook: Progress = progress
+    try:
+        archive_export.export_sqlite(database, tmp_path / "live.db", progress=hook)
+    finally:
+        stop.set()
+        writer.join()
+    out = tmp_path / "live.db"
+
+    assert written[0] > 20, "the server kept writing during the export"
+    logged = {r["record_id"] for r in rows(out, "SELECT DISTINCT record_id FROM changes WHERE collection = 'messages'")}
+    exported = {r["id"] for r in rows(out, "SELECT id FROM messages")}
+    assert logged == exported and len(exported) >= 2000
+    assert len(exported) < 2000 + written[0], "writes after the snapshot are not in it"
+    info = {r["key"]: r["value"] for r in rows(out, "SELECT key, value FROM archive_info")}
+    assert int(info["head_seq"]) == rows(out, "SELECT max(seq) AS s FROM changes")[0]["s"]
+    assert teamtalk("archive", "verify", out) == 0
+    assert teamtalk("archive", "verify", "--live", "--data", workspace.data_dir) == 0
+
+
+# --- compliance shapes -----------------------------------------------------------------------
+
+def test_csv_has_one_row_per_message_event(scene: Scene, tmp_path: Path) -> None:
+    out = export(scene, tmp_path / "events.csv", "--format", "csv")
+    with out.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == formats.CSV_COLUMNS
+        events = list(reader)
+
+    assert {e["event"] for e in events} >= {"created", "edited", "deleted", "joined", "left"}
+    m1 = [e for e in events if e["message_id"] == "01M1"]
+    assert [e["event"] for e in m1] == ["created", "edited"]
+    assert m1[1]["replaces_event_id"] == m1[0]["event_id"] and m1[1]["text"] == "Standup at ten"
+    assert m1[0]["author_email"] == "ada@example.com" and m1[0]["author_type"] == "user"
+    assert m1[0]["channel_name"] == "general" and m1[0]["at_utc"].endswith("Z")
+    assert [e["thread_parent_id"] for e in events if e["message_id"] == "01M3"] == ["01M1"]
+    deleted = [e for e in events if e["message_id"] == "01M2"]
+    assert [e["event"] for e in deleted] == ["created", "deleted"] and all(not e["text"] for e in deleted)
+    left = [e for e in events if e["event"] == "left"]
+    assert [(e["author_id"], e["channel_name"]) for e in left] == [(scene.bob.user, "secret")]
+    assert "swordfish" not in out.read_text(encoding="utf-8")
+    assert all(e["attachments"] == "" for e in events)  # until files exist
+
+
+def test_slack_layout_has_users_channels_and_daily_files(scene: Scene, tmp_path: Path) -> None:
+    out = export(scene, tmp_path / "slack", "--format", "slack")
+
+    users = json.loads((out / "users.json").read_text())
+    assert {u["profile"]["email"] for u in users} >= {"ada@example.com", "bob@example.com"}
+    assert [c["name"] for c in json.loads((out / "channels.json").read_text())] == ["general"]
+    assert [c["name"] for c in json.loads((out / "groups.json").read_text())] == ["secret"]
+    days = sorted((out / "general").glob("*.json"))
+    assert days and all(len(d.stem) == 10 and d.stem[4] == "-" for d in days)
+    messages = [m for d in days for m in json.loads(d.read_text())]
+    by_id = {m.get("client_msg_id"): m for m in messages}
+    assert by_id["01M1"]["text"] == "Standup at ten" and by_id["01M1"]["user"] == scene.ada.user
+    assert by_id["01M1"]["reactions"] == [{"name": "👍", "users": [scene.bob.user], "count": 1}]
+    assert by_id["01M3"]["thread_ts"] == by_id["01M1"]["ts"]
+    assert by_id["01M2"]["subtype"] == "tombstone"
+    assert any(m.get("subtype") == "channel_join" for m in messages)
+    assert all(float(m["ts"]) > 0 for m in messages)
+    assert not any("swordfish" in p.read_text() for p in out.rglob("*.json"))
+
+    zipped = export(scene, tmp_path / "slack.zip", "--format", "slack")
+    import zipfile
+
+    with zipfile.ZipFile(zipped) as archive:
+        assert {"users.json", "channels.json"} <= set(archive.namelist())
+
+
+# --- retention -------------------------------------------------------------------------------
+
+def test_retention_expires_bodies_everywhere_and_the_chain_still_verifies(scene: Scene, tmp_path: Path) -> None:
+    ada, bob = scene.ada, scene.bob
+    refused = bob.sync(bob.change("channels", scene.general, {"retention_days": 1})).json()
+    assert refused["rejections"][0]["code"] == "forbidden"
+    assert ada.sync(ada.change("channels", scene.general, {"retention_days": 1})).json()["rejections"] == []
+    bob.pull()
+    services = scene.ws.app.state["services"]
+
+    assert retention.expire(services.store, services.sync, wall_ms()) == 0, "nothing is a day old yet"
+    expired = retention.expire(services.store, services.sync, wall_ms() + 2 * DAY_MS)
+
+    assert expired in (2, 3)  # 01M1, 01M3 (and 01M2 if its deletion left its text); #secret keeps its messages
+    replica = [c for c in bob.pull()["changes"] if c["collection"] == "messages"]
+    assert {"01M1", "01M3"} <= {c["id"] for c in replica}, replica
+    assert all("text" in c["fields"] and c["fields"]["text"] is None for c in replica), replica
+    store = scene.ws.store()
+    try:
+        logged = store._db.execute("SELECT fields FROM changes WHERE record_id IN ('01M1', '01M3')").fetchall()
+        assert not any(b"Standup" in bytes(f) or b"see you" in bytes(f) for (f,) in logged)
+        assert store.get_record("messages", "01S1").state.fields["text"] == "private plans"  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert teamtalk("archive", "verify", "--live", "--data", scene.data) == 0
+    assert retention.expire(services.store, services.sync, wall_ms() + 2 * DAY_MS) == 0
+
+    out = export(scene, tmp_path / "after.db")
+    m1 = rows(out, "SELECT text, expired FROM messages WHERE id = '01M1'")[0]
+    assert m1 == {"text": None, "expired": 1}
+    assert "expired" in {v["kind"] for v in rows(out, "SELECT kind FROM message_versions WHERE message = '01M1'")}
+    assert teamtalk("archive", "verify", out) == 0
+
+
+def test_the_retention_command_runs_once(scene: Scene, capsys: pytest.CaptureFixture[str]) -> None:
+    assert teamtalk("archive", "retention", "--data", scene.data) == 0
+    assert capsys.readouterr().out.strip() == "expired 0 message bodies"
+
+
+# --- Datasette -------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def datasette(scene: Scene, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    out = export(scene, tmp_path / "archive.db")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "archive", "serve", str(out), "--port", str(port),
+         "--data", str(scene.data)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{base}/", timeout=1)
+                break
+            except httpx.TransportError as exc:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    said = process.stderr.read()[-2000:] if process.stderr else b""
+                    raise AssertionError(f"datasette did not start: {said!r}") from exc
+                time.sleep(0.1)
+        yield base, out
+    finally:
+        process.kill()
+        process.wait()
+        if process.stderr:
+            process.stderr.close()
+
+
+def get(url: str, token: str | None = None) -> httpx.Response:
+    return httpx.get(url, headers={"Cookie": f"tt_session={token}"} if token else {}, timeout=10)
+
+
+def test_datasette_answers_auditors_and_refuses_everyone_else(
+    datasette: tuple[str, Path], scene: Scene
+) -> None:
+    base, _ = datasette
+    auditor = scene.auditor_token
+    search = get(f"{base}/archive/messages.json?_search=standup&_shape=array", auditor)
+    assert search.status_code == 200, search.text
+    assert [(m["id"], m["text"]) for m in search.json()] == [("01M1", "Standup at ten")]
+
+    canned = get(f"{base}/archive/person_messages.json?person=ada@example.com&since=2000-01-01&until=2999-12-31"
+                 "&_shape=array", auditor)
+    assert canned.status_code == 200, canned.text
+    assert [r["text"] for r in canned.json()] == ["Standup at nine", "Standup at ten", "private plans"]
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    audience = get(f"{base}/archive/channel_audience.json?channel=secret&date={today}&_shape=array", auditor)
+    assert {r["name"] for r in audience.json()} == {"Ada", "Bob"}
+
+    owner = sign_in(scene.ws, "ada@example.com")
+    assert get(f"{base}/archive/messages.json", owner).status_code == 200
+    member = sign_in(scene.ws, "bob@example.com")
+    for token in (member, None, "not-a-session"):
+        assert get(f"{base}/archive/messages.json?_search=standup", token).status_code == 403
+        assert get(f"{base}/archive/person_messages.json?person=x&since=2000-01-01&until=2999-12-31",
+                   token).status_code == 403
+        assert get(f"{base}/archive.db", token).status_code == 403
+
+
+def test_nothing_can_be_written_through_datasette(datasette: tuple[str, Path], scene: Scene) -> None:
+    base, out = datasette
+    before = hashlib.sha256(out.read_bytes()).hexdigest()
+    auditor = scene.auditor_token
+    for sql in ("delete from messages", "insert into people (id) values ('x')", "update messages set text = 'x'",
+                "drop table changes", "pragma writable_schema = 1"):
+        reply = get(f"{base}/archive.json?sql={sql}", auditor)
+        assert reply.status_code == 400, (sql, reply.status_code, reply.text[-1500:])
+    posted = httpx.post(f"{base}/archive/messages", json={"row": {"id": "x"}},
+                        headers={"Cookie": f"tt_session={auditor}"}, timeout=10)
+    assert posted.status_code >= 400
+    count = get(f"{base}/archive/messages.json?_shape=array&_size=max", auditor)
+    assert len(count.json()) == 4
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == before
