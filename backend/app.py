@@ -63,7 +63,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"services": found}),
         on_startup=[retention.start_hourly],
         on_shutdown=[retention.stop_hourly],
-        on_startup=[retention.start_hourly],
-        on_shutdown=[retention.stop_hourly],
         openapi_config=None,
     )
