@@ -99,6 +99,7 @@ class SqliteStorage:
         # counters can be kept in memory; they are forgotten at every transaction's end.
         self._head: tuple[int, str] | None = None
         self._numbers: dict[str, int] = {}
+        self._scope_heads: dict[str, int] = {}
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -135,11 +136,16 @@ class SqliteStorage:
         self._depth = 0
         self._head = None
         self._numbers = {}
+        self._scope_heads = {}
 
     def _flush_numbers(self) -> None:
         self._db.executemany(
             "INSERT INTO channel_numbers (channel, n) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET n = excluded.n",
             list(self._numbers.items()),
+        )
+        self._db.executemany(
+            "INSERT INTO scope_heads (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
+            list(self._scope_heads.items()),
         )
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -308,10 +314,7 @@ class SqliteStorage:
             ),
         )
         self._head = (seq, digest)
-        self._db.execute(
-            "INSERT INTO scope_heads (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
-            (change.scope, seq),
-        )
+        self._scope_heads[change.scope] = seq
         return seq
 
     def redact(self, collection: str, record_id: str, names: Sequence[str]) -> int:
@@ -339,6 +342,8 @@ class SqliteStorage:
         return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
 
     def scope_head(self, scope: str) -> int:
+        if scope in self._scope_heads:
+            return self._scope_heads[scope]
         row = self._db.execute("SELECT seq FROM scope_heads WHERE scope = ?", (scope,)).fetchone()
         return int(row[0]) if row else 0
 
