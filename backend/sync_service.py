@@ -31,6 +31,7 @@ from sync_protocol.wire import PROTOCOL_VERSION, Change, RecordSnapshot, Rejecti
 
 SERVER_DEVICE = "server"
 MAX_RECENT = 500
+SNAPSHOT_CHANNELS = 20
 
 DERIVED_IDS: dict[str, Callable[[Mapping[str, Value]], str]] = {
     "members": lambda f: ids.member_id(str(f["channel"]), str(f["user"])),
@@ -78,9 +79,11 @@ class SyncService:
     def sync(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
         acks, rejections = self.push(actor, request, now_ms) if request.changes else ([], [])
         limit = max(1, min(request.limit, self.settings.max_page))
-        records, snapshot_cursors = self.snapshot_new_scopes(actor.user_id, request.cursors, request.recent)
+        records, snapshot_cursors, unsnapshotted = self.snapshot_new_scopes(
+            actor.user_id, request.cursors, request.recent
+        )
         cursors_in = {**request.cursors, **snapshot_cursors}
-        changes, cursors, scopes, more = self.pull(actor.user_id, cursors_in, limit)
+        changes, cursors, scopes, more = self.pull(actor.user_id, cursors_in, limit, skip=unsnapshotted)
         return SyncResponse(
             v=PROTOCOL_VERSION,
             server_time=now_ms,
@@ -89,7 +92,7 @@ class SyncService:
             changes=changes,
             cursors=cursors,
             scopes=scopes,
-            more=more,
+            more=more or bool(unsnapshotted),
             records=records,
         )
 
@@ -146,14 +149,17 @@ class SyncService:
             self.store.after_commit(lambda: self._publish(heads, written, members_changed))
 
     def pull(
-        self, user_id: str, cursors: Mapping[str, int], limit: int
+        self, user_id: str, cursors: Mapping[str, int], limit: int, skip: set[str] | frozenset[str] = frozenset()
     ) -> tuple[list[Change], dict[str, int], list[str], bool]:
+        """Changes after the cursors, scope by scope; ``skip`` names scopes left for a later reply."""
         scopes = self.visible_scopes(user_id)
         changes: list[Change] = []
         new_cursors: dict[str, int] = {}
         remaining = limit
         more = False
         for scope in scopes:
+            if scope in skip:
+                continue
             after = max(0, cursors.get(scope, 0))
             if remaining == 0:
                 new_cursors[scope] = after
@@ -169,25 +175,31 @@ class SyncService:
 
     def snapshot_new_scopes(
         self, user_id: str, cursors: Mapping[str, int], recent: int
-    ) -> tuple[list[RecordSnapshot], dict[str, int]]:
+    ) -> tuple[list[RecordSnapshot], dict[str, int], set[str]]:
         """Bootstrap channels the device has no cursor for from their current records, with only the
         ``recent`` newest top-level messages, and move their cursors to the head (PROTOCOL.md,
-        "Recent first"). Older messages come through POST /api/history."""
+        "Recent first"). Older messages come through POST /api/history. At most
+        SNAPSHOT_CHANNELS channels per reply, so the first reply (which also carries the channel
+        list) stays small; the scopes left for later are returned so the pull skips them."""
         if recent <= 0:
-            return [], {}
+            return [], {}, set()
         recent = min(recent, MAX_RECENT)
         records: list[RecordSnapshot] = []
         new_cursors: dict[str, int] = {}
+        later: set[str] = set()
         for channel in self.store.channels_of(user_id):
             scope = channel_scope(channel)
             if scope in cursors:
+                continue
+            if len(new_cursors) == SNAPSHOT_CHANNELS:
+                later.add(scope)
                 continue
             new_cursors[scope] = self.store.scope_head(scope)
             records += self.store.records_in_scope(scope, skip=("messages", "reactions"))
             newest = self.store.message_ids_before(channel, None, recent)
             records += self.store.snapshots("messages", newest)
             records += self.store.reactions_to(newest)
-        return records, new_cursors
+        return records, new_cursors, later
 
     def visible_scopes(self, user_id: str) -> list[str]:
         """Workspace first, then the user's own space, then channels: a new device can draw its

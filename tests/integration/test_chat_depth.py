@@ -252,3 +252,23 @@ def test_an_archived_channel_is_read_only_and_only_its_creator_or_an_admin_archi
     assert cat.client.get("/api/search", params={"q": "last words"}).json()["results"][0]["id"] == "01LAST"
     assert owner.sync(owner.change("channels", "01ARCH", {"retention_days": 30})).json()["acks"]
     assert bob.sync(bob.change("channels", "01ARCH", {"retention_days": 1})).json()["rejections"]
+
+
+def test_a_snapshot_bootstrap_comes_twenty_channels_at_a_time(workspace: Workspace) -> None:
+    ada = workspace.join("Ada")
+    for i in range(24):  # plus #general: 25 channels
+        channel = f"01CH{i:02d}"
+        ada.sync(
+            ada.change("channels", channel, {"name": f"team-{i}", "kind": "public"}),
+            ada.change("members", member_id(channel, ada.user), {"channel": channel, "user": ada.user}),
+            ada.change("messages", f"01M{i:02d}", {"channel": channel, "text": f"hello {i}"}),
+        )
+    phone = workspace.another_device(ada)
+    first = phone.sync(cursors={}, recent=10).json()
+    assert first["more"] is True
+    names = [r["fields"]["name"] for r in first["changes"] if r["collection"] == "channels"]
+    assert len(names) == 25, "the whole channel list arrives in the first reply"
+    snapshotted = {r["scope"] for r in first["records"]}
+    assert len(snapshotted) == 20
+    second = phone.sync(cursors=first["cursors"], recent=10).json()
+    assert len({r["scope"] for r in second["records"]} - snapshotted) == 5 and second["more"] is False
