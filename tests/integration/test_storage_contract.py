@@ -144,3 +144,15 @@ def test_redaction_removes_the_value_and_the_chain_still_verifies(store: Storage
     assert rows[0].fields == {} and rows[0].redacted is not None and "text" in rows[0].redacted
     assert chain.first_mismatch(rows) is None
     assert [c.fields for c in store.changes_after("c:a", 0, 10)] == [{}, {"text": "other"}]
+
+
+def test_records_keep_per_field_clocks_when_most_fields_share_one(store: Storage) -> None:
+    state = RecordState(
+        {"text": "b", "channel": "c", "n": 1, "deleted": None},
+        {"text": "h2", "channel": "h1", "n": "h1", "deleted": "h3"},
+    )
+    with store.transaction():
+        store.put_record("messages", "m1", StoredRecord("c:c", state))
+    got = store.get_record("messages", "m1")
+    assert got is not None and got.state == state
+    assert store.records_in_scope("c:c")[0].clocks == state.clocks
