@@ -180,7 +180,18 @@ def _changes(db: sqlite_utils.Database, rows: list[chain.ChainRow], progress: Pr
 def _insert(
     db: sqlite_utils.Database, name: str, rows: list[dict[str, Any]], progress: Progress, alter: bool = False
 ) -> None:
+    """Rows of the fixed tables go in with one executemany per batch (sqlite-utils' insert_all
+    costs ~10x more per row, for type checks these rows do not need); free-form tables (tasks,
+    events) through insert_all, which adds columns as it meets them."""
     total = len(rows)
+    columns = list(SCHEMAS[name][0]) if name in SCHEMAS and not alter else []
+    sql = (f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in columns)}) "
+           f"VALUES ({', '.join('?' for _ in columns)})")
     for start in range(0, max(total, 1), 5000):
-        db[name].insert_all(rows[start:start + 5000], alter=alter)  # type: ignore[union-attr]
+        batch = rows[start:start + 5000]
+        if columns:
+            db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in batch])
+        else:
+            db[name].insert_all(batch, alter=alter)  # type: ignore[union-attr]
         progress(f"writing {name}", min(start + 5000, total), total)
+    db.conn.commit()

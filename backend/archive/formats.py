@@ -148,11 +148,15 @@ def slack_files(data: ArchiveData) -> dict[str, Any]:
 def _days(data: ArchiveData, folders: dict[str, str], people: dict[str, Row]) -> dict[str, list[dict[str, Any]]]:
     used: dict[str, set[str]] = defaultdict(set)
 
+    next_free: dict[tuple[str, int], int] = {}
+
     def stamp(channel: str, ms: int) -> str:
-        micro = ms * 1000
+        """A ts unique in its channel: the time in µs, moved up by 1 µs past any taken."""
+        micro = next_free.get((channel, ms), ms * 1000)
         while (ts := f"{micro // 1_000_000}.{micro % 1_000_000:06d}") in used[channel]:
             micro += 1
         used[channel].add(ts)
+        next_free[(channel, ms)] = micro + 1
         return ts
 
     reactions: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))

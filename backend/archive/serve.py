@@ -43,7 +43,7 @@ def build(archive: Path, live_database: Path) -> Any:
     # Gotcha: with `rich` installed (Litestar needs it) Datasette prints tracebacks with rich
     # outside an except block, which turns some 404s into 500s and dumps locals to the log.
     # (Imported only after datasette.plugins: importing it first breaks its own registration.)
-    importlib.import_module("datasette.handle_exception").rich = None
+    vars(importlib.import_module("datasette.handle_exception"))["rich"] = None
     if not pm.is_registered(datasette_auth):
         pm.register(datasette_auth, name=datasette_auth.PLUGIN)
     return Datasette(

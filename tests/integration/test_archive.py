@@ -483,3 +483,37 @@ def test_nothing_can_be_written_through_datasette(datasette: tuple[str, Path], s
     count = get(f"{base}/archive/messages.json?_shape=array&_size=max", auditor)
     assert len(count.json()) == 4
     assert hashlib.sha256(out.read_bytes()).hexdigest() == before
+
+
+# --- the metadata and the server hook ---------------------------------------------------------
+
+def test_every_canned_query_runs_and_every_table_is_described(scene: Scene, tmp_path: Path) -> None:
+    import yaml
+
+    out = export(scene, tmp_path / "archive.db")
+    metadata = yaml.safe_load((ROOT / "datasette_metadata.yml").read_text())
+    block = metadata["databases"]["archive"]
+    params = {"person": "ada@example.com", "since": "2000-01-01", "until": "2999-12-31", "message": "01M1",
+              "id": "01M1", "channel": "general", "date": time.strftime("%Y-%m-%d", time.gmtime())}
+    db = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
+    try:
+        for name, query in block["queries"].items():
+            assert query.get("title") and not query.get("write"), name
+            db.execute(query["sql"], params).fetchall()
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        db.close()
+    described = {t for t, v in block["tables"].items() if v.get("description")}
+    assert {t for t in tables if not t.startswith("messages_fts")} <= described
+    assert metadata["allow"] == {"role": ["auditor", "admin", "owner"]}
+
+
+def test_the_server_runs_retention_in_the_background(tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    app = create_app(Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none"))
+    with TestClient(app):
+        task = app.state["retention_task"]
+        assert not task.done()
+    assert task.cancelled()
+    app.state["services"].store.close()
