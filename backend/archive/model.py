@@ -28,6 +28,7 @@ from typing import Any
 from backend.archive.snapshot import Snapshot
 from backend.storage import chain
 from sync_protocol import merge
+from sync_protocol.collections import COLLECTIONS
 
 Row = dict[str, Any]
 
@@ -100,6 +101,8 @@ def build(snapshot: Snapshot, flt: Filter | None = None, exported_at: int | None
         first_seen.setdefault(key, row)
         last_seen[key] = row
 
+    authors = {key: row.author for key, row in first_seen.items()}
+
     def created(collection: str, record_id: str) -> int | None:
         found = first_seen.get((collection, record_id))
         return found.received_at if found else None
@@ -118,11 +121,11 @@ def build(snapshot: Snapshot, flt: Filter | None = None, exported_at: int | None
     _fold_versions(messages, versions)
     memberships = _memberships(snapshot.changes, channel_ids, flt)
     reactions = _reactions(snapshot, message_ids, last_seen)
-    files = _generic(snapshot, "files", channel_ids, flt, created, last_seen)
+    files = _generic(snapshot, "files", channel_ids, flt, created, last_seen, authors)
     extra = {
-        name: _generic(snapshot, name, channel_ids, flt, created, last_seen)
+        name: _generic(snapshot, name, channel_ids, flt, created, last_seen, authors)
         for name in EXTRA_COLLECTIONS
-        if name in snapshot.records
+        if name in snapshot.records or name in COLLECTIONS
     }
     selected = {("users", rid) for rid in snapshot.collection("users")}
     selected |= {("channels", c["id"]) for c in channels}
@@ -288,7 +291,7 @@ def _memberships(changes: list[chain.ChainRow], channel_ids: set[str], flt: Filt
 
 def _generic(
     snapshot: Snapshot, collection: str, channel_ids: set[str], flt: Filter, created: Any,
-    last_seen: dict[tuple[str, str], chain.ChainRow],
+    last_seen: dict[tuple[str, str], chain.ChainRow], created_by: dict[tuple[str, str], str],
 ) -> list[Row]:
     """Files, tasks, events: their fields as columns (secrets dropped), with creation and update times."""
     rows = []
@@ -302,6 +305,9 @@ def _generic(
         last = last_seen.get((collection, rid))
         row: Row = {name: None for name in FILE_COLUMNS} if collection == "files" else {}
         row.update({k: v for k, v in rec.fields.items() if k not in SECRET_FIELDS and k != "id"})
+        first = created_by.get((collection, rid))
+        if row.get("author") is None and first is not None:
+            row["author"] = first
         row.update(id=rid, channel=channel, created_at=at, created_utc=utc(at),
                    updated_at=last.received_at if last else None, updated_utc=utc(last.received_at if last else None))
         rows.append(row)

@@ -72,8 +72,7 @@ def verify_archive(path: Path) -> Verdict:
             info = dict(db.execute("SELECT key, value FROM archive_info").fetchall())
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"{path} is not a TeamTalk archive ({exc})") from None
-        prev = info.get("chain_prev_hash") or chain.GENESIS
-        verdict = verify_db(db, prev, int(info.get("chain_first_seq") or 1))
+        verdict = verify_db(db)  # an archive always holds the whole chain (model.py, Rule 2)
         verdict.where = _describe(db, verdict.first_bad)
         if verdict.ok and (str(verdict.head_seq), verdict.head_hash) != (info.get("head_seq"), info.get("head_hash")):
             verdict.problem = (

@@ -32,7 +32,7 @@ from backend.cli import main
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService
-from sync_protocol.collections import member_id
+from sync_protocol.collections import COLLECTIONS, member_id
 from tests.integration.conftest import PASSWORD, Person, Workspace, wall_ms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,7 +149,8 @@ def test_the_archive_holds_people_channels_history_and_a_verifiable_log(scene: S
     tables = {r["name"] for r in rows(out, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     assert {"people", "channels", "memberships", "messages", "message_versions", "reactions", "files", "changes",
             "archive_info", "messages_fts", "message_timeline", "edits_and_deletions"} <= tables
-    assert not tables & {"sessions", "accounts", "invites", "settings", "tasks", "events"}
+    assert not tables & {"sessions", "accounts", "invites", "settings"}
+    assert {t for t in ("tasks", "events") if t in tables} == {t for t in ("tasks", "events") if t in COLLECTIONS}
 
     m1 = rows(out, "SELECT * FROM messages WHERE id = '01M1'")[0]
     assert m1["text"] == "Standup at ten" and m1["edits"] == 1 and m1["author"] == scene.ada.user
@@ -211,6 +212,14 @@ def test_one_altered_byte_fails_verify_naming_that_entry(
 
         assert teamtalk("archive", "verify", copy) == 1
         assert f"seq {target} does not match" in capsys.readouterr().err
+
+    cut = tmp_path / "cut.db"
+    shutil.copyfile(out, cut)
+    os.chmod(cut, 0o644)
+    with sqlite3.connect(cut) as db:
+        db.execute("DELETE FROM changes WHERE seq = (SELECT max(seq) FROM changes)")
+    assert teamtalk("archive", "verify", cut) == 1
+    assert "but the export recorded head seq" in capsys.readouterr().err
 
     broken = tmp_path / "not-json.db"
     shutil.copyfile(out, broken)
