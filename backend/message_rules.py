@@ -43,7 +43,7 @@ def on_create(store: Storage, fields: Mapping[str, Value], author: str, now_ms: 
 
 def on_update(fields: Mapping[str, Value], author: str, now_ms: int) -> dict[str, Value]:
     added: dict[str, Value] = {}
-    if "text" in fields:
+    if isinstance(fields.get("text"), str):  # a wipe (delete, retention) is not an edit
         added["edited"] = now_ms
     if "pinned" in fields:
         added["pinned_by"] = author if fields["pinned"] is True else None
