@@ -176,10 +176,12 @@ class SqliteStorage:
     # --- records and the change log --------------------------------------------------------
 
     def records_in_scope(self, scope: str, skip: Sequence[str] = ()) -> list[RecordSnapshot]:
+        marks = ",".join("?" * len(skip))
         rows = self._db.execute(
-            "SELECT collection, id, fields, clocks FROM records WHERE scope = ?", (scope,)
+            f"SELECT collection, id, fields, clocks FROM records WHERE scope = ? AND collection NOT IN ({marks})",
+            (scope, *skip),
         ).fetchall()
-        return [self._snapshot(scope, *row) for row in rows if row[0] not in skip]
+        return [self._snapshot(scope, *row) for row in rows]
 
     def _snapshot(self, scope: str, collection: str, record_id: str, fields: str, clocks: str) -> RecordSnapshot:
         decoded = _fields_decoder.decode(fields)
