@@ -1,0 +1,121 @@
+"""Benchmark 2: accepted message changes per second, pushed in batches of 100.
+
+Each push is one POST /api/sync carrying 100 new messages for #general plus the device's cursors
+and `limit: 100`, so the reply carries at most 100 changes back (for a lone writer: exactly its
+own 100, with seq and n, as a real device gets them). Figures: accepted changes / wall time,
+from one device pushing one batch after another, and from 50 devices (50 users, each its own
+session and keep-alive connection) pushing concurrently. Target: ≥ 20,000 changes/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bench.common import (
+    Device,
+    Failed,
+    Server,
+    TextMaker,
+    cpu_meter,
+    header,
+    info,
+    percentile,
+    verdict,
+    workspace,
+)
+from sync_protocol.wire import Mutation
+
+BATCH = 100
+SINGLE_PUSHES = 100  # 10,000 changes
+CLIENTS = 50
+PUSHES_EACH = 10  # 50 × 10 × 100 = 50,000 changes
+TMPFS_CLIENTS = 10  # the control: fewer sign-ups, same pushes in flight pattern
+TARGET = 20_000.0
+
+
+async def pusher(device: Device, batches: list[list[Mutation]], latencies: list[float]) -> int:
+    accepted = 0
+    for batch in batches:
+        body = device.body(batch, limit=BATCH)
+        start = time.perf_counter()
+        status, content = await device.post_sync(body)
+        latencies.append(time.perf_counter() - start)
+        reply = device.check(status, content)
+        accepted += len(reply.acks)
+    return accepted
+
+
+def prepare(device: Device, channel: str, pushes: int, make_text: TextMaker) -> list[list[Mutation]]:
+    """Mutations made before the clock starts, so client work stays out of the timed loop."""
+    return [[device.message(channel, make_text()) for _ in range(BATCH)] for _ in range(pushes)]
+
+
+async def measure(server: Server, clients: int, single_pushes: int, pushes_each: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    devices = await workspace(server.base_url, clients)
+    setup = time.perf_counter() - start
+    general = await devices[0].channel_id("general")
+    make_text = TextMaker(2)
+    for device in devices:
+        await device.pull_all()
+    owner = devices[0]
+    await pusher(owner, prepare(owner, general, 5, make_text), [])  # warm-up
+
+    # one device
+    batches = prepare(owner, general, single_pushes, make_text)
+    single_lat: list[float] = []
+    with cpu_meter(server) as single:
+        accepted = await pusher(owner, batches, single_lat)
+    if accepted != single_pushes * BATCH:
+        raise Failed(f"only {accepted} of {single_pushes * BATCH} accepted")
+    single["accepted"] = accepted
+
+    # all devices at once
+    plans = [prepare(d, general, pushes_each, make_text) for d in devices]
+    per_client: list[list[float]] = [[] for _ in devices]
+    with cpu_meter(server) as many:
+        counts = await asyncio.gather(*(pusher(d, plan, lat) for d, plan, lat in zip(devices, plans, per_client,
+                                                                                 strict=True)))
+    if sum(counts) != clients * pushes_each * BATCH:
+        raise Failed(f"only {sum(counts)} of {clients * pushes_each * BATCH} accepted")
+    many["accepted"] = sum(counts)
+    for device in devices:
+        await device.close()
+    return {"setup": setup, "single": single, "single_lat": single_lat, "many": many,
+            "many_lat": [x for lat in per_client for x in lat]}
+
+
+def _rate(used: dict[str, float]) -> float:
+    return used["accepted"] / used["wall"]
+
+
+def _cpu(used: dict[str, float]) -> str:
+    return (f"server CPU {used['server_cpu'] / used['accepted'] * 1e6:.0f} µs per change "
+            f"({used['server_cpu'] / used['wall'] * 100:.0f}% of one core)")
+
+
+async def run(single_pushes: int = SINGLE_PUSHES, clients: int = CLIENTS, pushes_each: int = PUSHES_EACH) -> None:
+    header(f"2. accepted changes/s, pushes of {BATCH} messages into #general (+ cursors, limit {BATCH})")
+    with Server("throughput") as server:
+        result = await measure(server, clients, single_pushes, pushes_each)
+    info(f"(setup: {clients} accounts signed up in {result['setup']:.1f} s)")
+    single, many = result["single"], result["many"]
+    verdict("2a changes/s, one device", _rate(single), TARGET, "changes/s", higher_is_better=True)
+    lat = result["single_lat"]
+    info(f"{single['accepted']:,} changes in {single_pushes} pushes in {single['wall']:.2f} s; push round trip "
+         f"p50 {percentile(lat, 50) * 1e3:.1f} ms, p99 {percentile(lat, 99) * 1e3:.1f} ms; " + _cpu(single))
+    verdict(f"2b changes/s, {clients} devices at once", _rate(many), TARGET, "changes/s", higher_is_better=True)
+    info(f"{many['accepted']:,} changes in {clients * pushes_each} pushes in {many['wall']:.2f} s; push round trip "
+         f"p50 {percentile(result['many_lat'], 50) * 1e3:.0f} ms, p99 {percentile(result['many_lat'], 99) * 1e3:.0f} ms"
+         " (they queue: the server handles one request at a time); " + _cpu(many))
+    with Server("throughput-tmpfs", tmpfs=True) as server:
+        control = await measure(server, TMPFS_CLIENTS, single_pushes // 2, pushes_each * 2)
+    info(f"control with the data on tmpfs (fsync free): one device {_rate(control['single']):,.0f} changes/s "
+         f"({_cpu(control['single'])}); {TMPFS_CLIENTS} devices at once {_rate(control['many']):,.0f} changes/s "
+         f"({_cpu(control['many'])})")
+
+
+if __name__ == "__main__":
+    asyncio.run(run())
