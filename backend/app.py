@@ -22,6 +22,7 @@ from backend.http.live import live
 from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
 from backend.live import Hub
+from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService
@@ -35,9 +36,10 @@ def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqliteStorage(settings.database)
     hub = Hub()
-    sync_service = SyncService(store, settings, hub)
+    search = SearchIndex(settings.database, settings.data_dir / "search.db")
+    sync_service = SyncService(store, settings, hub, on_messages=search.poke)
     accounts = AccountService(store, sync_service, settings)
-    return Services(settings, store, sync_service, accounts, hub, ChatService(store))
+    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search)
 
 
 def _secret(found: Services) -> str:

@@ -9,6 +9,7 @@ import msgspec
 
 from backend.access import Rejected
 from backend.errors import ApiError
+from backend.search_index import SearchIndex
 from backend.storage.base import Storage
 from sync_protocol import search_query
 from sync_protocol.collections import WORKSPACE
@@ -72,8 +73,9 @@ def snippet(text: str, needles: list[str]) -> str:
 
 
 class ChatService:
-    def __init__(self, store: Storage) -> None:
+    def __init__(self, store: Storage, index: SearchIndex) -> None:
         self.store = store
+        self.index = index
 
     def _member_channel(self, user_id: str, channel_id: str) -> None:
         if not self.store.is_member(channel_id, user_id):
@@ -81,7 +83,7 @@ class ChatService:
 
     # --- search ------------------------------------------------------------------------------
 
-    def search(self, user_id: str, text: str, limit: int) -> SearchResults:
+    async def search(self, user_id: str, text: str, limit: int) -> SearchResults:
         query = search_query.parse(text)
         if not (query.needles or query.channels or query.people or query.before or query.after):
             raise ApiError(400, "bad_request", "say what to search for", field="q")
@@ -91,13 +93,14 @@ class ChatService:
             return SearchResults([])
         before = search_query.day_start_ms(query.before) if query.before else None
         after = search_query.day_start_ms(query.after) + search_query.DAY_MS if query.after else None
-        hits = self.store.search_messages(
-            query.needles, channels, authors, after, before, max(1, min(limit, MAX_RESULTS))
-        )
-        by_id = {s.id: s.fields for s in self.store.snapshots("messages", [h[0] for h in hits])}
+        await self.index.caught_up(self.store.head_hash()[0])
+        hits = self.index.search(query.needles, channels, authors, after, before, max(1, min(limit, MAX_RESULTS)))
+        by_id = {s.id: s.fields for s in self.store.snapshots("messages", hits)}
         results = []
-        for message_id, _ in hits:
-            f = by_id[message_id]
+        for message_id in hits:
+            f = by_id.get(message_id)
+            if f is None or f.get("deleted") is True or not isinstance(f.get("text"), str):
+                continue  # deleted since it was indexed
             body = str(f.get("text") or "")
             results.append(SearchResult(
                 id=message_id, channel=str(f["channel"]), thread=_str(f.get("thread")), author=str(f.get("author")),

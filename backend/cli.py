@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=1 << 20,
                     ws_ping_interval=30, ws_ping_timeout=30)
     finally:
-        app.state["services"].store.close()
+        app.state["services"].close()
     return 0
 
 
@@ -55,7 +55,7 @@ def _user_add(args: argparse.Namespace) -> int:
         print(f"teamtalk: {exc.body.detail}", file=sys.stderr)
         return 1
     finally:
-        found.store.close()
+        found.close()
     what = "created the workspace; owner" if first else account.role
     print(f"added {account.name} <{account.email}> ({what}), id {account.id}")
     return 0

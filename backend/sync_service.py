@@ -68,8 +68,13 @@ class Actor(Protocol):
 
 
 class SyncService:
-    def __init__(self, store: Storage, settings: Settings, fanout: Fanout | None = None) -> None:
+    def __init__(
+        self, store: Storage, settings: Settings, fanout: Fanout | None = None,
+        on_messages: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
+        #: Told after a commit that wrote messages (the search index follows the log).
+        self.on_messages = on_messages
         self.settings = settings
         self.fanout: Fanout = fanout or NoFanout()
         self.clock = Clock(SERVER_DEVICE)
@@ -340,6 +345,10 @@ class SyncService:
     def _publish(
         self, heads: dict[str, int], written: dict[str, list[Change]], members_changed: set[str]
     ) -> None:
+        if self.on_messages is not None and any(
+            c.collection == "messages" for changes in written.values() for c in changes
+        ):
+            self.on_messages()
         for person in members_changed:
             self.fanout.resubscribe(person, self.visible_scopes(person))
         for scope, changes in written.items():

@@ -81,7 +81,7 @@ def seed(server: Server) -> tuple[str, float]:
         sent += size
         if sent % 100_000 == 0:
             info(f"seeded {sent:,} messages ({sent / (time.perf_counter() - start):,.0f}/s in-process)")
-    services.store.close()
+    services.close()
     return "owner@example.com", time.perf_counter() - start
 
 

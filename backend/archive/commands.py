@@ -145,7 +145,7 @@ def _retention(args: argparse.Namespace) -> int:
     try:
         count = retention.expire(found.store, found.sync, int(time.time() * 1000))
     finally:
-        found.store.close()
+        found.close()
     print(f"expired {count} message bodies")
     return 0
 

@@ -25,7 +25,7 @@ async def search(
     request: Request[object, object, State], current: NamedDependency[CurrentSession], q: FromQuery[str],
     limit: FromQuery[int] = 50,
 ) -> SearchResults:
-    return services(request.app.state).chat.search(current.user_id, q, limit)
+    return await services(request.app.state).chat.search(current.user_id, q, limit)
 
 
 @post("/api/history", status_code=200)

@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from backend.accounts import AccountService, CurrentSession
 from backend.chat_service import ChatService
 from backend.live import Hub
+from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.base import Storage
 from backend.sync_service import SyncService
@@ -26,6 +27,11 @@ class Services:
     accounts: AccountService
     hub: Hub
     chat: ChatService
+    search: SearchIndex
+
+    def close(self) -> None:
+        self.search.close()
+        self.store.close()
 
 
 def services(state: State) -> Services:

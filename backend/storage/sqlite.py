@@ -19,7 +19,7 @@ from backend.storage.base import Account, DeviceSession, NewChange, StoredRecord
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, RecordSnapshot, Value
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,17 +33,14 @@ CREATE INDEX IF NOT EXISTS records_channel_name ON records (json_extract(fields,
 CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope, collection);
 CREATE INDEX IF NOT EXISTS records_reaction_message ON records (json_extract(fields, '$.message'))
     WHERE collection = 'reactions';
--- Messages by position, and their lower-cased text for search (derived from records).
+-- Messages by position (derived from records); full-text search lives in search.db (search_index.py).
 CREATE TABLE IF NOT EXISTS message_index (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, thread TEXT,
-    author TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER, tn INTEGER, folded TEXT NOT NULL
+    author TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER, tn INTEGER
 );
 CREATE INDEX IF NOT EXISTS message_index_by_n ON message_index (channel, n) WHERE n IS NOT NULL;
 CREATE INDEX IF NOT EXISTS message_index_by_thread ON message_index (thread, tn) WHERE thread IS NOT NULL;
 CREATE INDEX IF NOT EXISTS message_index_by_at ON message_index (at);
-CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(
-    folded, content = 'message_index', content_rowid = 'rowid', tokenize = 'trigram'
-);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY,              -- gap-free: rowids, never deleted, inserted in transactions
     scope TEXT NOT NULL, collection TEXT NOT NULL, record_id TEXT NOT NULL,
@@ -118,8 +115,15 @@ class SqliteStorage:
         self._head: tuple[int, str] | None = None
         self._numbers: dict[str, int] = {}
         self._scope_heads: dict[str, int] = {}
+        self._migrate()
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version == 1:  # search moved to its own file (search_index.py)
+            self._db.execute("DROP TABLE IF EXISTS message_search")
+            self._db.execute("ALTER TABLE message_index DROP COLUMN folded")
 
     def close(self) -> None:
         self._db.close()
@@ -216,34 +220,13 @@ class SqliteStorage:
     # --- the message index: positions and search ----------------------------------------------
 
     def index_message(self, record_id: str, fields: dict[str, Value]) -> None:
-        """Keep message_index and the search index in step with a message record."""
-        old = self._db.execute("SELECT rowid, folded FROM message_index WHERE id = ?", (record_id,)).fetchone()
-        if old is not None and old[1]:
-            # External-content FTS: remove exactly what was indexed (empty text was never indexed).
-            self._db.execute(
-                "INSERT INTO message_search (message_search, rowid, folded) VALUES ('delete', ?, ?)", old
-            )
-        text = fields.get("text")
-        folded = text.lower() if isinstance(text, str) and fields.get("deleted") is not True else ""
-        row = (
-            record_id, fields.get("channel"), fields.get("thread"), fields.get("author"), fields.get("at") or 0,
-            fields.get("n"), fields.get("tn"), folded,
+        """Keep message_index (positions by n and tn) in step with a message record."""
+        self._db.execute(
+            "INSERT INTO message_index (id, channel, thread, author, at, n, tn) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
+            (record_id, fields.get("channel"), fields.get("thread"), fields.get("author"), fields.get("at") or 0,
+             fields.get("n"), fields.get("tn")),
         )
-        if old is None:
-            rowid = self._db.execute(
-                "INSERT INTO message_index (id, channel, thread, author, at, n, tn, folded)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            ).lastrowid
-        else:
-            rowid = old[0]
-            self._db.execute(
-                "UPDATE message_index SET id = ?, channel = ?, thread = ?, author = ?, at = ?, n = ?, tn = ?,"
-                " folded = ? WHERE rowid = ?",
-                (*row, rowid),
-            )
-        if folded:
-            self._db.execute("INSERT INTO message_search (rowid, folded) VALUES (?, ?)", (rowid, folded))
 
     def message_ids_before(self, channel_id: str, before_n: int | None, limit: int) -> list[str]:
         """Top-level messages of a channel with n < before_n (all when None), newest first."""
@@ -256,43 +239,6 @@ class SqliteStorage:
     def reply_ids(self, parent_id: str) -> list[str]:
         rows = self._db.execute("SELECT id FROM message_index WHERE thread = ? ORDER BY tn", (parent_id,))
         return [r[0] for r in rows]
-
-    def search_messages(
-        self, needles: Sequence[str], channels: Sequence[str], authors: Sequence[str],
-        after_ms: int | None, before_ms: int | None, limit: int,
-    ) -> list[tuple[str, str]]:
-        """(id, folded text) of matching messages, newest first. Needles are lower-cased substrings;
-        three characters or more use the trigram index, shorter ones a scan of the candidates."""
-        if not channels:
-            return []
-        where = [f"i.channel IN ({','.join('?' * len(channels))})"]
-        args: list[object] = list(channels)
-        indexed = [n for n in needles if len(n) >= 3]
-        for needle in needles:
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            if needle in indexed:
-                where.append("s.folded LIKE ? ESCAPE '\\'")
-                args.append(f"%{escaped}%")
-            else:
-                where.append("instr(i.folded, ?) > 0")
-                args.append(needle)
-        if authors:
-            where.append(f"i.author IN ({','.join('?' * len(authors))})")
-            args.extend(authors)
-        if after_ms is not None:
-            where.append("i.at >= ?")
-            args.append(after_ms)
-        if before_ms is not None:
-            where.append("i.at < ?")
-            args.append(before_ms)
-        source = "message_search s JOIN message_index i ON i.rowid = s.rowid" if indexed else "message_index i"
-        if not indexed:
-            where.append("i.folded != ''")
-        # Newest first by rowid (= acceptance order): FTS5 then streams its matches backwards and the
-        # LIMIT stops it early, instead of collecting and sorting every match (300x on common words).
-        order = "s.rowid" if indexed else "i.rowid"
-        sql = f"SELECT i.id, i.folded FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT ?"
-        return [(r[0], r[1]) for r in self._db.execute(sql, (*args, limit))]
 
     def record_history(self, collection: str, record_id: str) -> list[Change]:
         """Every logged change of one record, oldest first (redacted values absent)."""

@@ -127,7 +127,7 @@ class Workspace:
         return SqliteStorage(self.data_dir / "teamtalk.db")
 
     def close(self) -> None:
-        self.app.state["services"].store.close()
+        self.app.state["services"].close()
 
 
 @pytest.fixture

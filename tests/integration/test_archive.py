@@ -525,4 +525,4 @@ def test_the_server_runs_retention_in_the_background(tmp_path: Path) -> None:
         task = app.state["retention_task"]
         assert not task.done()
     assert task.cancelled()
-    app.state["services"].store.close()
+    app.state["services"].close()
