@@ -233,6 +233,7 @@ def test_a_half_typed_message_survives_closing_the_tab(team: Team) -> None:
     open_channel(page, "general")
     expect(page.get_by_role("textbox", name="Message")).to_have_value("Half a thought about the")
     send_message(page, "Half a thought about the roadmap")
+    expect(page.get_by_role("log")).to_contain_text("Half a thought about the roadmap")  # queued
     page.reload()
     open_channel(page, "general")
     expect(page.get_by_role("textbox", name="Message")).to_have_value("")

@@ -22,10 +22,10 @@ export class Actions {
     this.#now = now;
   }
 
-  async #write(changes) {
+  async #write(changes, metaEntries = {}) {
     let mutations;
     try {
-      mutations = await this.#replica.write(changes, this.#now());
+      mutations = await this.#replica.write(changes, this.#now(), metaEntries);
     } catch (error) {
       // Storage full or broken: the app shows a banner; the caller keeps the user's input.
       if (error?.name === 'StorageError') this.#onStorageError(error);
@@ -46,8 +46,9 @@ export class Actions {
     return findMentions(text, people);
   }
 
-  /** Post a message; with `thread` a reply, which also makes me follow the thread. */
-  async sendMessage(channel, text, { thread = null } = {}) {
+  /** Post a message; with `thread` a reply, which also makes me follow the thread. The draft kept
+   * under `draftKey` is cleared in the same transaction that queues the message. */
+  async sendMessage(channel, text, { thread = null, draftKey = null } = {}) {
     const id = ulid(this.#now());
     const fields = { channel, text };
     if (thread) fields.thread = thread;
@@ -55,7 +56,7 @@ export class Actions {
     if (mentions) fields.mentions = mentions;
     const changes = [{ collection: 'messages', id, fields }];
     if (thread) changes.push(this.#follow(channel, thread, true));
-    await this.#write(changes);
+    await this.#write(changes, draftKey ? { [`draft:${draftKey}`]: null } : {});
     return id;
   }
 

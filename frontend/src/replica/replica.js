@@ -141,10 +141,12 @@ export class Replica {
   // --- writing -------------------------------------------------------------------------------
 
   /**
-   * Record local changes `[{collection, id, fields}]` as pending mutations, atomically.
+   * Record local changes `[{collection, id, fields}]` as pending mutations, atomically, together
+   * with `meta` entries (e.g. `{'draft:<channel>': null}`: the draft goes when its message is queued,
+   * in the same transaction, so a reload at any moment shows either the draft or the message).
    * Returns the mutations (with their mids and clocks).
    */
-  async write(changes, wallMs) {
+  async write(changes, wallMs, metaEntries = {}) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
       const meta = tx.objectStore('meta');
@@ -167,6 +169,7 @@ export class Replica {
       for (const mutation of mutations) tx.objectStore('outbox').put(mutation);
       meta.put(mid, 'nextMid');
       meta.put(clock.last, 'hlc');
+      for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
       await tx.done;
       return mutations;
     });

@@ -67,9 +67,8 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
     latest.current = '';
     setText('');
     try {
-      await app.actions.sendMessage(channelId, value, { thread });
+      await app.actions.sendMessage(channelId, value, { thread, draftKey });
       setError(null);
-      if (!latest.current) app.actions.saveDraft(draftKey, '').catch(() => {});
     } catch (err) {
       // Nothing was saved: give the words back (ahead of anything typed since) and say why.
       setText((typed) => (typed ? `${value}\n${typed}` : value));
