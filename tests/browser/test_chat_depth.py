@@ -48,8 +48,16 @@ def message(page: Page, text: str) -> Locator:
     return message_list(page).filter(has_text=text)
 
 
+def act(page: Page, text: str, action: str) -> None:
+    """Use one of a message's actions (the bar shows when the pointer reaches the message)."""
+    row = message(page, text)
+    row.hover()
+    row.get_by_role("button", name=action).click()
+
+
 def react(page: Page, text: str, emoji: str) -> None:
     row = message(page, text)
+    row.hover()
     row.get_by_role("button", name="Add reaction").click()
     row.get_by_role("button", name=f"React with {emoji}").click()
 
@@ -57,6 +65,7 @@ def react(page: Page, text: str, emoji: str) -> None:
 def edit(page: Page, text: str, new_text: str) -> None:
     # While editing, the text lives in a textbox: hold on to the row by its id.
     row = page.locator(f'[role="log"] li[data-id="{message(page, text).get_attribute("data-id")}"]')
+    row.hover()
     row.get_by_role("button", name="Edit message").click()
     box = row.get_by_role("textbox", name="Edit text")
     box.fill(new_text)
@@ -84,7 +93,7 @@ def test_reading_on_one_device_clears_the_badge_on_the_other(trio: tuple[Person,
     expect(channel_link(bob_phone.page, "general").locator(".badge")).to_have_count(0, timeout=LIVE_MS)
 
     # "Mark unread" from the first message puts both devices back to 2 unread.
-    message(bob.page, "standup moved to 10").get_by_role("button", name="Mark unread from here").click()
+    act(bob.page, "standup moved to 10", "Mark unread from here")
     for person in (bob, bob_phone):
         expect(channel_link(person.page, "general").locator(".badge")).to_have_text("2 unread")
     assert not ada.errors and not bob.errors and not bob_phone.errors
@@ -133,6 +142,7 @@ def test_a_thread_reply_written_offline_reaches_every_device(trio: tuple[Person,
     expect(parent).to_have_count(1)
 
     go_offline(bob.context)
+    parent.hover()
     parent.get_by_role("link", name="Reply in thread").click()
     thread = bob.page.get_by_role("complementary", name="Thread")
     expect(thread).to_be_visible()
@@ -222,7 +232,7 @@ def test_a_deleted_message_says_so_everywhere(trio: tuple[Person, Person, Person
     wait_until_synced(ada.page)
     expect(message(bob.page, "wrong channel, sorry")).to_have_count(1)
     ada.page.once("dialog", lambda dialog: dialog.accept())
-    message(ada.page, "wrong channel, sorry").get_by_role("button", name="Delete message").click()
+    act(ada.page, "wrong channel, sorry", "Delete message")
     for person in (ada, bob):
         expect(message(person.page, "message deleted")).to_have_count(1)
         expect(message(person.page, "wrong channel, sorry")).to_have_count(0)

@@ -156,8 +156,14 @@ function Actions({ app, item, onEdit, inThread }) {
 export function MessageBody({ app, item, grouped = false, inThread = false, seenBy = null }) {
   const [editing, setEditing] = useState(false);
   const [versions, setVersions] = useState(false);
+  // The action bar is built when the pointer or the keyboard reaches the message, so a long
+  // list holds one small button per message instead of a whole toolbar.
+  const [active, setActive] = useState(false);
   const name = app.queries.userName(item.author) || t('message.someone');
-  return html`<div class=${`msg msg--${item.state}${grouped ? ' msg--grouped' : ''}${item.deleted ? ' msg--deleted' : ''}`}>
+  const canAct = item.state === 'sent' && !item.deleted && !item.readOnly;
+  return html`<div class=${`msg msg--${item.state}${grouped ? ' msg--grouped' : ''}${item.deleted ? ' msg--deleted' : ''}`}
+    onMouseEnter=${canAct && !active ? () => setActive(true) : undefined}
+    onFocusIn=${canAct && !active ? () => setActive(true) : undefined}>
     ${grouped ? html`<span class="msg__gutter" aria-hidden="true"></span>` : html`<${Avatar} id=${item.author} name=${name} />`}
     <div class="msg__body">
       ${grouped
@@ -196,7 +202,12 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
         ? html`<p class="msg__seen">${t('receipts.seenBy', { names: seenBy.map((u) => app.queries.userName(u)).join(', ') })}</p>`
         : null}
     </div>
-    ${editing ? null : html`<${Actions} app=${app} item=${item} inThread=${inThread} onEdit=${() => setEditing(true)} />`}
+    ${editing || !canAct
+      ? null
+      : active
+      ? html`<${Actions} app=${app} item=${item} inThread=${inThread} onEdit=${() => setEditing(true)} />`
+      : html`<div class="msg__actions"><button type="button" class="icon-button icon-button--small" onFocus=${() => setActive(true)}
+          onClick=${() => setActive(true)}><span aria-hidden="true">⋯</span><span class="visually-hidden">${t('message.actions')}</span></button></div>`}
     ${versions ? html`<${VersionsDialog} app=${app} id=${item.id} onClose=${() => setVersions(false)} />` : null}
   </div>`;
 }

@@ -9,6 +9,7 @@
 // gap marker until they are filled, and nothing past a hole counts as read.
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { memo } from 'preact/compat';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { MessageBody } from './message.js';
@@ -16,7 +17,7 @@ import { MessageBody } from './message.js';
 const GROUP_MS = 5 * 60_000;
 const BOTTOM_SLACK = 48;
 const ESTIMATE = 60;
-const OVERSCAN = 800;
+const OVERSCAN = 400;
 const LOAD_OLDER_PX = 1200;
 
 function sameGroup(prev, item) {
@@ -38,7 +39,8 @@ function indexAt(offsets, y) {
   return lo;
 }
 
-function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy }) {
+// Rows re-render only when their own props change (items are stable objects from the store).
+const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy }) {
   return html`<li
     class="row"
     data-state=${item.state}
@@ -52,7 +54,8 @@ function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy }) {
     ${firstUnread ? html`<div class="unread-divider" aria-hidden="true"><span>${t('message.new')}</span></div>` : null}
     <${MessageBody} app=${app} item=${item} grouped=${grouped && !firstUnread && !gap} seenBy=${seenBy} />
   </li>`;
-}
+}, (a, b) => a.item === b.item && a.index === b.index && a.size === b.size && a.grouped === b.grouped
+  && a.firstUnread === b.firstUnread && a.gap === b.gap && a.seenBy === b.seenBy);
 
 export function MessageList({ app, channelId, label, readOnly = false }) {
   const q = app.queries;

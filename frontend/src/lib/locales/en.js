@@ -149,6 +149,7 @@ export default {
   "presence.online": "online",
   "presence.away": "away",
   "presence.offline": "offline",
+  "message.actions": "Message actions",
   "message.deleted": "message deleted",
   "message.edited": "(edited)",
   "message.edit": "Edit message",

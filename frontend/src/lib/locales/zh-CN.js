@@ -141,6 +141,7 @@ export default {
   "presence.online": "在线",
   "presence.away": "离开",
   "presence.offline": "离线",
+  "message.actions": "消息操作",
   "message.deleted": "消息已删除",
   "message.edited": "（已编辑）",
   "message.edit": "编辑消息",
