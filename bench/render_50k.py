@@ -18,6 +18,7 @@ confirmed records, the way a long-lived device holds them). It then measures:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import statistics
@@ -229,7 +230,8 @@ def main() -> int:
             synced(page)
 
             # 2. switch away and back
-            page.evaluate(SWITCH, {"hash": f"#/c/{ids['other']}", "selector": f'[role=log] li[data-id="A{PER_CHANNEL:08d}"]'})
+            other_last = f'[role=log] li[data-id="A{PER_CHANNEL:08d}"]'
+            page.evaluate(SWITCH, {"hash": f"#/c/{ids['other']}", "selector": other_last})
             switch_ms = page.evaluate(SWITCH, {"hash": f"#/c/{ids['general']}", "selector": last})
 
             step(f"switch {switch_ms:.0f} ms")
@@ -271,3 +273,11 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+async def run() -> None:
+    """For bench.run_all: the sync Playwright API runs in its own process (it cannot share an
+    asyncio loop)."""
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.render_50k", cwd=ROOT)
+    if await process.wait() != 0:
+        raise RuntimeError("bench.render_50k failed")
