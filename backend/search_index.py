@@ -169,6 +169,16 @@ class SearchIndex:
             await asyncio.sleep(0.005)
         return True
 
+    def wait(self, seq: int, timeout_s: float) -> bool:
+        """Block until everything up to ``seq`` is indexed (tools and benchmarks; not for the loop)."""
+        self.poke()
+        deadline = time.monotonic() + timeout_s
+        while self._indexed < seq:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def search(
         self, needles: Sequence[str], channels: Sequence[str], authors: Sequence[str],
         after_ms: int | None, before_ms: int | None, limit: int,

@@ -81,8 +81,13 @@ def seed(server: Server) -> tuple[str, float]:
         sent += size
         if sent % 100_000 == 0:
             info(f"seeded {sent:,} messages ({sent / (time.perf_counter() - start):,.0f}/s in-process)")
+    seeded = time.perf_counter() - start
+    head = services.store.head_hash()[0]
+    if not services.search.wait(head, timeout_s=1800):
+        raise RuntimeError("the search index did not catch up within 30 minutes")
+    info(f"search index caught up {time.perf_counter() - start - seeded:.1f} s after the last push")
     services.close()
-    return "owner@example.com", time.perf_counter() - start
+    return "owner@example.com", seeded
 
 
 async def first_channel_list(base_url: str, email: str) -> tuple[float, float, int, int]:
