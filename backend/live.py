@@ -71,6 +71,9 @@ class Hub:
     def online(self) -> list[str]:
         return sorted(self._by_user)
 
+    def away(self) -> list[str]:
+        return sorted(user for user, conns in self._by_user.items() if all(c.away for c in conns))
+
     def set_away(self, conn: Connection, away: bool) -> None:
         """A device went idle or came back. A person is away only when every device of theirs is."""
         mine = self._by_user.get(conn.user_id, set())

@@ -133,6 +133,8 @@ class Hello(Live, tag="hello", frozen=True):
     server_time: int
     user: str
     online: list[str] = []
+    #: Of those online, the ones whose every device is idle.
+    away: list[str] = []
 
 
 class Changes(Live, tag="changes", frozen=True):

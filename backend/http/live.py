@@ -48,7 +48,8 @@ async def live(socket: WebSocket[object, object, State]) -> None:
     fmt: Format = "msgpack" if socket.query_params.get("format") == "msgpack" else "json"
     conn = Connection(current.user_id, current.device_id, fmt)
     online = sorted({*found.hub.online(), current.user_id})
-    conn.offer(encode_frame(Hello(server_time=now_ms(), user=current.user_id, online=online), fmt))
+    hello = Hello(server_time=now_ms(), user=current.user_id, online=online, away=found.hub.away())
+    conn.offer(encode_frame(hello, fmt))
     found.hub.join(conn, found.sync.visible_scopes(current.user_id))
     writer = asyncio.create_task(_write(socket, conn))
     try:

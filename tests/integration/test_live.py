@@ -152,5 +152,7 @@ def test_a_person_is_away_only_when_every_device_is(workspace: Workspace) -> Non
         phone.send_json({"t": "presence", "status": "away"})
         assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}
         assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "away"}
+        with _connect(bob) as late:
+            assert _next(late, "hello")["away"] == [ada.user]
         phone.send_json({"t": "presence", "status": "online"})
         assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}

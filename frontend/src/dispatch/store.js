@@ -77,7 +77,8 @@ export class Store {
 
   setPresence(frame) {
     if (frame.t === 'hello') {
-      this.presence.value = new Map((frame.online ?? []).map((user) => [user, 'online']));
+      const away = new Set(frame.away ?? []);
+      this.presence.value = new Map((frame.online ?? []).map((user) => [user, away.has(user) ? 'away' : 'online']));
       return;
     }
     const next = new Map(this.presence.value);
