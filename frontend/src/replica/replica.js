@@ -33,6 +33,34 @@ function clockFor(device, last) {
   return last ? new Clock(device, last) : new Clock(device);
 }
 
+/**
+ * Stamp changes as the device's next mutations (mid counter, HLC from corrected time) and put
+ * them in the outbox, inside the caller's readwrite transaction over `outbox` and `meta`.
+ */
+async function queue(tx, changes, wallMs) {
+  const meta = tx.objectStore('meta');
+  const [device, last, offset, nextMid] = await Promise.all([
+    meta.get('device'),
+    meta.get('hlc'),
+    meta.get('offset'),
+    meta.get('nextMid'),
+  ]);
+  if (!device) throw new Error('no device: sign in first');
+  const clock = clockFor(device, last);
+  let mid = nextMid ?? 1;
+  const mutations = changes.map(({ collection, id, fields }) => ({
+    mid: mid++,
+    collection,
+    id,
+    fields,
+    hlc: clock.tick(wallMs + (offset ?? 0)),
+  }));
+  for (const mutation of mutations) tx.objectStore('outbox').put(mutation);
+  meta.put(mid, 'nextMid');
+  meta.put(clock.last, 'hlc');
+  return mutations;
+}
+
 export class Replica {
   #db;
 
@@ -149,26 +177,8 @@ export class Replica {
   async write(changes, wallMs, metaEntries = {}) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+      const mutations = await queue(tx, changes, wallMs);
       const meta = tx.objectStore('meta');
-      const [device, last, offset, nextMid] = await Promise.all([
-        meta.get('device'),
-        meta.get('hlc'),
-        meta.get('offset'),
-        meta.get('nextMid'),
-      ]);
-      if (!device) throw new Error('no device: sign in first');
-      const clock = clockFor(device, last);
-      let mid = nextMid ?? 1;
-      const mutations = changes.map(({ collection, id, fields }) => ({
-        mid: mid++,
-        collection,
-        id,
-        fields,
-        hlc: clock.tick(wallMs + (offset ?? 0)),
-      }));
-      for (const mutation of mutations) tx.objectStore('outbox').put(mutation);
-      meta.put(mid, 'nextMid');
-      meta.put(clock.last, 'hlc');
       for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
       await tx.done;
       return mutations;
@@ -197,25 +207,8 @@ export class Replica {
         await tx.done;
         return null;
       }
-      const meta = tx.objectStore('meta');
-      const [device, last, offset, nextMid] = await Promise.all([
-        meta.get('device'),
-        meta.get('hlc'),
-        meta.get('offset'),
-        meta.get('nextMid'),
-      ]);
-      const clock = clockFor(device, last);
-      const mutation = {
-        mid: nextMid ?? 1,
-        collection: failed.collection,
-        id: failed.id,
-        fields: failed.fields,
-        hlc: clock.tick(wallMs + (offset ?? 0)),
-      };
-      tx.objectStore('outbox').put(mutation);
+      const [mutation] = await queue(tx, [failed], wallMs);
       tx.objectStore('failed').delete(mid);
-      meta.put(mutation.mid + 1, 'nextMid');
-      meta.put(clock.last, 'hlc');
       await tx.done;
       return mutation;
     });
