@@ -35,6 +35,12 @@ class Field(NamedTuple):
     choices: tuple[str, ...] = ()
 
 
+#: References fixed at creation, and a read position (JS's largest exact integer at most).
+CHANNEL_REF = Field(str, 80, immutable=True, required=True)
+USER_REF = Field(str, 80, immutable=True, required=True)
+MESSAGE_REF = Field(str, 120, immutable=True, required=True)
+POSITION = Field(int, 2**53 - 1, required=True)
+
 COLLECTIONS: dict[str, dict[str, Field]] = {
     "users": {
         "name": Field(str, MAX_NAME, required=True),
@@ -53,12 +59,12 @@ COLLECTIONS: dict[str, dict[str, Field]] = {
         "deleted": Field(bool),
     },
     "members": {
-        "channel": Field(str, 80, immutable=True, required=True),
-        "user": Field(str, 80, immutable=True, required=True),
+        "channel": CHANNEL_REF,
+        "user": USER_REF,
         "left": Field(bool),
     },
     "messages": {
-        "channel": Field(str, 80, immutable=True, required=True),
+        "channel": CHANNEL_REF,
         "text": Field(str, MAX_TEXT, required=True),
         "thread": Field(str, 120, immutable=True),
         "mentions": Field(str, 2000),
@@ -75,31 +81,31 @@ COLLECTIONS: dict[str, dict[str, Field]] = {
         "pinned_by": Field(str, server=True),
     },
     "reads": {
-        "channel": Field(str, 80, immutable=True, required=True),
-        "user": Field(str, 80, immutable=True, required=True),
-        "n": Field(int, 2**53 - 1, required=True),
+        "channel": CHANNEL_REF,
+        "user": USER_REF,
+        "n": POSITION,
     },
     "reactions": {
-        "message": Field(str, 120, immutable=True, required=True),
-        "channel": Field(str, 80, immutable=True, required=True),
-        "user": Field(str, 80, immutable=True, required=True),
+        "message": MESSAGE_REF,
+        "channel": CHANNEL_REF,
+        "user": USER_REF,
         "emoji": Field(str, 32, immutable=True, required=True),
         "on": Field(bool, required=True),
     },
     "receipts": {
-        "channel": Field(str, 80, immutable=True, required=True),
-        "user": Field(str, 80, immutable=True, required=True),
-        "n": Field(int, 2**53 - 1, required=True),
+        "channel": CHANNEL_REF,
+        "user": USER_REF,
+        "n": POSITION,
     },
     "follows": {
-        "message": Field(str, 120, immutable=True, required=True),
-        "channel": Field(str, 80, immutable=True, required=True),
-        "user": Field(str, 80, immutable=True, required=True),
+        "message": MESSAGE_REF,
+        "channel": CHANNEL_REF,
+        "user": USER_REF,
         "on": Field(bool, required=True),
     },
     "prefs": {
-        "channel": Field(str, 80, immutable=True, required=True),
-        "user": Field(str, 80, immutable=True, required=True),
+        "channel": CHANNEL_REF,
+        "user": USER_REF,
         "notify": Field(str, choices=NOTIFY_LEVELS),
         "muted": Field(bool),
     },
