@@ -80,16 +80,14 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
   const firstUnreadId = items.find((m) => m.state === 'sent' && m.n > readAtOpen.current.n && m.author !== me)?.id;
   const gapBefore = new Map(gaps.map((g) => [g.before, g.before - g.after - 1]));
 
-  // Row offsets from measured (or estimated) heights.
-  const { offsets, index } = useMemo(() => {
+  // Row positions depend on the items only; offsets also on measured heights, which change with
+  // every newly shown row — so only the cheap array is rebuilt then, not the 50,000-entry map.
+  const index = useMemo(() => new Map(items.map((item, i) => [item.id, i])), [items]);
+  const offsets = useMemo(() => {
     const offsets = new Float64Array(items.length + 1);
-    const index = new Map();
     const h = heights.current;
-    for (let i = 0; i < items.length; i++) {
-      index.set(items[i].id, i);
-      offsets[i + 1] = offsets[i] + (h.get(items[i].id) ?? ESTIMATE);
-    }
-    return { offsets, index };
+    for (let i = 0; i < items.length; i++) offsets[i + 1] = offsets[i] + (h.get(items[i].id) ?? ESTIMATE);
+    return offsets;
   }, [items, version]);
   const total = offsets[items.length] ?? 0;
 
