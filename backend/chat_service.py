@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import msgspec
 
-from backend.access import Rejected
 from backend.errors import ApiError
 from backend.search_index import SearchIndex
 from backend.storage.base import Storage
@@ -175,4 +174,4 @@ def _str(value: Value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-__all__ = ["ChatService", "Rejected"]
+__all__ = ["ChatService"]

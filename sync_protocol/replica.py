@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import msgspec
 
 from sync_protocol import merge
-from sync_protocol.collections import ScopeError, channel_scope, read_id, scope_of
+from sync_protocol.collections import ScopeError, read_id, scope_of
 from sync_protocol.hlc import Clock
 from sync_protocol.wire import PROTOCOL_VERSION, Change, Mutation, Rejection, SyncRequest, SyncResponse, Value
 
@@ -172,4 +172,4 @@ class Replica:
             return None
 
 
-__all__ = ["Replica", "channel_scope"]
+__all__ = ["Replica"]
