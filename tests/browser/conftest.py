@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -233,3 +233,16 @@ def axe_violations(page: Page) -> list[dict[str, object]]:
         " help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))"
     )
     return list(result)
+
+
+def record_dialogs(*pages: Page) -> list[str]:
+    """Every alert/confirm/prompt these pages open (dismissed at once): user content must open none."""
+    opened: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    for page in pages:
+        page.on("dialog", on_dialog)
+    return opened

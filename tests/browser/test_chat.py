@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Dialog, expect
+from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     OpenDevice,
@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     message_list,
     message_texts,
     open_channel,
+    record_dialogs,
     send_message,
     sign_up,
     until,
@@ -134,14 +135,7 @@ def test_unread_badge_counts_and_clears(team: Team) -> None:
 
 def test_message_markup_is_shown_as_text(team: Team) -> None:
     ada, bob = team
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    for person in (ada, bob):
-        person.page.on("dialog", on_dialog)
+    dialogs = record_dialogs(ada.page, bob.page)
     open_channel(ada.page, "general")
     open_channel(bob.page, "general")
     payload = "<img src=x onerror=alert(1)>"

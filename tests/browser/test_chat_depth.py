@@ -5,7 +5,7 @@ text that can never run."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import (
     OpenDevice,
@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     invite_link,
     message_list,
     open_channel,
+    record_dialogs,
     send_message,
     sign_in,
     sign_up,
@@ -195,14 +196,8 @@ def test_markup_and_script_links_render_as_text_and_never_run(people: OpenDevice
     token = invite_link(ada.page)
     bob = people("Bob")
     sign_up(bob.page, "Bob Babbage", bob.email, invite=token)
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
+    dialogs = record_dialogs(ada.page, bob.page)
     for person in (ada, bob):
-        person.page.on("dialog", on_dialog)
         open_channel(person.page, "general")
     payload = "<img src=x onerror=alert(1)> and [x](javascript:alert(1)) but **bold** [docs](https://example.com/docs)"
     send_message(ada.page, payload)
