@@ -45,6 +45,24 @@ class Access:
         self.store = store
         self.user = user_id
         self.admin = role in ADMIN_ROLES
+        # One push checks the same channel for every message in it: look each up once.
+        # SyncService calls forget() when the push itself changes a channel or a membership.
+        self._channel_memo: dict[str, StoredRecord | None] = {}
+        self._member_of: dict[str, bool] = {}
+
+    def forget(self, channel_id: str) -> None:
+        self._channel_memo.pop(channel_id, None)
+        self._member_of.pop(channel_id, None)
+
+    def _is_member(self, channel_id: str) -> bool:
+        if channel_id not in self._member_of:
+            self._member_of[channel_id] = self.store.is_member(channel_id, self.user)
+        return self._member_of[channel_id]
+
+    def _channel_record(self, channel_id: str) -> StoredRecord | None:
+        if channel_id not in self._channel_memo:
+            self._channel_memo[channel_id] = self.store.get_record("channels", channel_id)
+        return self._channel_memo[channel_id]
 
     def check(
         self, collection: str, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
@@ -69,14 +87,14 @@ class Access:
                 raise _forbid(f"{collection} are private to their owner")
 
     def _channel(self, channel_id: str) -> Mapping[str, Value]:
-        channel = self.store.get_record("channels", channel_id)
+        channel = self._channel_record(channel_id)
         if channel is None:
             raise Rejected("not_found", f"there is no channel {channel_id}")
         return channel.state.fields
 
     def _writable_channel(self, channel_id: str) -> Mapping[str, Value]:
         """A channel this user belongs to and that is not archived (archived ones are read-only)."""
-        if not self.store.is_member(channel_id, self.user):
+        if not self._is_member(channel_id):
             raise _forbid("you are not a member of this channel")
         channel = self._channel(channel_id)
         if channel.get("archived") is True:
@@ -96,7 +114,7 @@ class Access:
     def _receipts(self, merged: Mapping[str, Value]) -> None:
         if merged.get("user") != self.user:
             raise _forbid("you may write only your own read receipt")
-        if not self.store.is_member(str(merged["channel"]), self.user):
+        if not self._is_member(str(merged["channel"])):
             raise _forbid("you are not a member of this channel")
         if self._channel(str(merged["channel"])).get("kind") not in ("dm", "group"):
             raise _forbid("read receipts exist only in direct messages and group DMs")
@@ -114,7 +132,7 @@ class Access:
             if "retention_days" in changed and not self.admin:
                 raise _forbid("only admins set how long messages are kept")
             return
-        if not (self.store.is_member(record_id, self.user) or self.admin):
+        if not (self._is_member(record_id) or self.admin):
             raise _forbid("only members of a channel may change it")
         current = existing.state.fields
         if "archived" in changed and not (self.admin or current.get("created_by") == self.user):
@@ -124,7 +142,7 @@ class Access:
 
     def _members(self, merged: Mapping[str, Value], current: Mapping[str, Value], fields: Mapping[str, Value]) -> None:
         channel_id, target = str(merged["channel"]), str(merged["user"])
-        channel = self.store.get_record("channels", channel_id)
+        channel = self._channel_record(channel_id)
         if channel is None or channel.state.fields.get("deleted") is True:
             raise Rejected("not_found", f"there is no channel {channel_id}")
         if self.store.account(target) is None:
@@ -132,7 +150,7 @@ class Access:
         info = channel.state.fields
         kind, creator = info.get("kind"), info.get("created_by")
         is_creator = creator == self.user
-        is_member = self.store.is_member(channel_id, self.user)
+        is_member = self._is_member(channel_id)
         leaving = fields.get("left") is True
         if kind == "dm" and target not in dm_people(channel_id):
             raise _forbid("a direct message holds exactly its two people")
@@ -158,7 +176,7 @@ class Access:
             self._writable_channel(channel_id)
             return
         author = existing.state.fields.get("author")
-        is_member = self.store.is_member(channel_id, self.user)
+        is_member = self._is_member(channel_id)
         if fields.get("deleted") is True:
             if author != self.user and not (self.admin and is_member):
                 raise _forbid("only the author or an admin may delete a message")

@@ -166,7 +166,7 @@ class SearchIndex:
 
     # --- searching ---------------------------------------------------------------------------
 
-    async def caught_up(self, seq: int, timeout_s: float = 2.0) -> bool:
+    async def caught_up(self, seq: int, timeout_s: float = 10.0) -> bool:
         """Wait until everything up to ``seq`` is indexed (Rule 2); False when it took too long."""
         if seq <= 0:
             return True

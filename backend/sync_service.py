@@ -255,18 +255,22 @@ class SyncService:
             applied.update(self._server_fields(collection, author, applied, now_ms))
         elif collection == "messages":
             applied.update(message_rules.on_update(fields, author, now_ms))
-        written = [
-            self._write(scope, collection, record_id, existing, applied, stamp, author, device, mid, now_ms, heads,
-                        members_changed)
-        ]
+        change, state = self._write(
+            scope, collection, record_id, existing, applied, stamp, author, device, mid, now_ms, heads, members_changed
+        )
+        if access is not None and collection in ("channels", "members"):
+            access.forget(record_id if collection == "channels" else str(state.fields["channel"]))
         if collection == "messages":
-            written += self._message_follow_ups(record_id, existing, applied, author, now_ms, heads, members_changed)
-        return written
+            stored = StoredRecord(scope, state)
+            return [change, *self._message_follow_ups(
+                record_id, stored, existing, applied, author, now_ms, heads, members_changed
+            )]
+        return [change]
 
     def _write(
         self, scope: str, collection: str, record_id: str, existing: StoredRecord | None, applied: dict[str, Value],
         stamp: str, author: str, device: str, mid: int, now_ms: int, heads: dict[str, int], members_changed: set[str],
-    ) -> Change:
+    ) -> tuple[Change, merge.RecordState]:
         """Merge one change into the record, keep derived tables in step, and log it."""
         state = merge.apply(existing.state if existing else None, applied, stamp)
         self.store.put_record(collection, record_id, StoredRecord(scope, state))
@@ -281,7 +285,7 @@ class SyncService:
         seq = self.store.append_change(
             NewChange(scope, collection, record_id, stamp, author, device, mid, now_ms, applied)
         )
-        return Change(seq, scope, collection, record_id, stamp, author, applied)
+        return Change(seq, scope, collection, record_id, stamp, author, applied), state
 
     def _server_stamp(self, state: merge.RecordState, now_ms: int) -> str:
         """A clock later than every clock this record holds (and any the server has seen)."""
@@ -290,12 +294,11 @@ class SyncService:
         return self.clock.tick(now_ms)
 
     def _message_follow_ups(
-        self, record_id: str, existing: StoredRecord | None, applied: dict[str, Value], author: str, now_ms: int,
-        heads: dict[str, int], members_changed: set[str],
+        self, record_id: str, stored: StoredRecord, existing: StoredRecord | None, applied: dict[str, Value],
+        author: str, now_ms: int, heads: dict[str, int], members_changed: set[str],
     ) -> list[Change]:
-        """A reply updates its parent's counters; a delete wipes the text everywhere (deletes win)."""
-        stored = self.store.get_record("messages", record_id)
-        assert stored is not None
+        """A reply updates its parent's counters; a delete wipes the text everywhere (deletes win).
+        ``stored`` is the message as just written."""
         follow_ups: list[Change] = []
         thread, tn = stored.state.fields.get("thread"), applied.get("tn")
         if existing is None and isinstance(thread, str) and isinstance(tn, int):
@@ -305,13 +308,13 @@ class SyncService:
             follow_ups.append(self._write(
                 parent.scope, "messages", thread, parent, counters, self._server_stamp(parent.state, now_ms),
                 author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
-            ))
+            )[0])
         if applied.get("deleted") is True and stored.state.fields.get("text") is not None:
             wipe: dict[str, Value] = {"text": None}
             follow_ups.append(self._write(
                 stored.scope, "messages", record_id, stored, wipe, self._server_stamp(stored.state, now_ms),
                 author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
-            ))
+            )[0])
             self.store.redact("messages", record_id, ["text"])
         return follow_ups
 

@@ -145,14 +145,18 @@ def test_revoking_a_device_closes_its_socket(workspace: Workspace) -> None:
 def test_a_person_is_away_only_when_every_device_is(workspace: Workspace) -> None:
     ada, bob = workspace.join("Ada"), workspace.join("Bob")
     ada_phone = workspace.another_device(ada)
-    with _connect(bob) as bob_socket, _connect(ada) as laptop, _connect(ada_phone) as phone:
-        for socket in (bob_socket, laptop, phone):
-            _next(socket, "hello")
-        laptop.send_json({"t": "presence", "status": "away", "user": "01FORGED"})
-        phone.send_json({"t": "presence", "status": "away"})
-        assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}
-        assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "away"}
-        with _connect(bob) as late:
-            assert _next(late, "hello")["away"] == [ada.user]
-        phone.send_json({"t": "presence", "status": "online"})
-        assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}
+    with _connect(bob) as bob_socket:
+        # The hello is queued in the same step that subscribes the socket: once it has arrived, Bob
+        # hears Ada come online (opening every socket at once would race the server's handlers).
+        _next(bob_socket, "hello")
+        with _connect(ada) as laptop, _connect(ada_phone) as phone:
+            _next(laptop, "hello")
+            _next(phone, "hello")
+            laptop.send_json({"t": "presence", "status": "away", "user": "01FORGED"})
+            phone.send_json({"t": "presence", "status": "away"})
+            assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}
+            assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "away"}
+            with _connect(bob) as late:
+                assert _next(late, "hello")["away"] == [ada.user]
+            phone.send_json({"t": "presence", "status": "online"})
+            assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}
