@@ -28,6 +28,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 ROLES = ("owner", "admin", "member", "auditor")
 DAY_MS = 86_400_000
 GENERAL_SETTING = "general_channel"
+AUTH_CACHE_MS = 5_000
 
 
 class UserOut(msgspec.Struct):
@@ -101,6 +102,10 @@ class AccountService:
         self.hasher = PasswordHasher()
         self.limiter = RateLimiter()
         self._decoy_account: Account | None = None
+        #: Sessions checked in the last AUTH_CACHE_MS, by token hash: most requests skip two
+        #: lookups. Signing out or revoking here clears it; elsewhere (another process) it lasts
+        #: at most AUTH_CACHE_MS.
+        self._recent: dict[str, tuple[CurrentSession, int]] = {}
 
     # --- creating accounts -------------------------------------------------------------------
 
@@ -207,7 +212,18 @@ class AccountService:
     def authenticate(self, token: str | None, now_ms: int) -> CurrentSession:
         if not token:
             raise ApiError(401, "signed_out", "sign in first")
-        device = self.store.session_by_token(ids.token_hash(token))
+        token_hash = ids.token_hash(token)
+        known = self._recent.get(token_hash)
+        if known is not None and known[1] > now_ms:
+            return known[0]
+        current = self._authenticate(token_hash, now_ms)
+        if len(self._recent) > 10_000:
+            self._recent.clear()
+        self._recent[token_hash] = (current, now_ms + AUTH_CACHE_MS)
+        return current
+
+    def _authenticate(self, token_hash: str, now_ms: int) -> CurrentSession:
+        device = self.store.session_by_token(token_hash)
         expired = device is not None and now_ms - device.last_seen > self.settings.session_days * DAY_MS
         if device is None or device.revoked or expired:
             raise ApiError(401, "signed_out", "this device was signed out; sign in again")
@@ -226,6 +242,7 @@ class AccountService:
         return self.describe(account, current.device_id)
 
     def sign_out(self, current: CurrentSession) -> None:
+        self._recent.clear()
         with self.store.transaction():
             self.store.revoke_session(current.device_id)
 
@@ -241,6 +258,7 @@ class AccountService:
         device = self.store.session(device_id)
         if device is None or device.user_id != current.user_id or device.revoked:
             raise ApiError(404, "not_found", f"you have no device {device_id}")
+        self._recent.clear()
         with self.store.transaction():
             self.store.revoke_session(device_id)
 

@@ -86,6 +86,7 @@ def test_a_user_sees_their_devices_and_revokes_one(workspace: Workspace) -> None
     ada = workspace.join("Ada")
     phone = workspace.client()
     phone.post("/api/signin", json={"email": "ada@example.com", "password": PASSWORD}, headers=_csrf(phone))
+    assert phone.get("/api/session").status_code == 200  # the server now remembers this session briefly
 
     devices = ada.client.get("/api/devices").json()
     assert len(devices) == 2 and [d["current"] for d in devices].count(True) == 1
