@@ -59,6 +59,26 @@ class Replica:
             recent=recent,
         )
 
+    def retry(self, mid: int, wall_ms: int) -> Mutation | None:
+        """Write a refused mutation again as a new one (new counter, new clock); None if unknown."""
+        refused = self.failed.pop(mid, None)
+        if refused is None:
+            return None
+        mutation = refused[0]
+        return self.write(mutation.collection, mutation.id, dict(mutation.fields), wall_ms)
+
+    def discard(self, mid: int) -> None:
+        """Give up a refused mutation: it leaves the replica for good."""
+        self.failed.pop(mid, None)
+
+    def failed_messages(self, channel_id: str) -> list[tuple[Mutation, Rejection]]:
+        """Messages of a channel the server refused, oldest first, each with the reason (invariant 5:
+        a failed one says why and can be retried or discarded)."""
+        return [
+            (m, r) for mid, (m, r) in sorted(self.failed.items())
+            if m.collection == "messages" and m.fields.get("channel") == channel_id
+        ]
+
     def restamp(self, wall_ms: int) -> None:
         """After ``clock_ahead`` (and setting ``offset_ms`` from its ``server_time``): stamp every
         pending mutation again from corrected time, keeping their order.

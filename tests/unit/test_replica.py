@@ -369,3 +369,21 @@ def test_the_scope_of_a_pending_write_follows_from_its_fields() -> None:
     assert phone.scope_for_pending(cursor) == "u:ada"
     assert phone.scope_for_pending(edit) == f"c:{GENERAL}"
     assert phone.scope_for_pending(poll) is None
+
+
+def test_a_refused_message_says_why_and_can_be_retried_or_discarded() -> None:
+    replica = Replica("devA", "01ADA")
+    first = replica.write("messages", "01M1", {"channel": "01GEN", "text": "to an archived channel"}, 1_000)
+    second = replica.write("messages", "01M2", {"channel": "01GEN", "text": "also refused"}, 1_001)
+    refusals = [Rejection(m.mid, "archived", "this channel is archived and read-only") for m in (first, second)]
+    replica.apply_response(SyncResponse(v=1, server_time=1_002, rejections=refusals), 1_002)
+
+    failed = replica.failed_messages("01GEN")
+    assert [(m.id, r.reason) for m, r in failed] == [
+        ("01M1", "this channel is archived and read-only"), ("01M2", "this channel is archived and read-only")
+    ]
+    again = replica.retry(first.mid, 2_000)
+    assert again is not None and again.mid > second.mid and again.fields == first.fields
+    assert [m.id for m in replica.pending] == ["01M1"]
+    replica.discard(second.mid)
+    assert replica.failed_messages("01GEN") == [] and replica.retry(second.mid, 2_001) is None
