@@ -141,6 +141,18 @@ def people(browser: Browser, server: str) -> Iterator[Callable[[str], Person]]:
         context.close()
 
 
+@pytest.fixture
+def team(people: OpenDevice) -> Team:
+    """Ada owns the workspace; Bob joined through her invite link. Both see #general."""
+    ada = people("Ada")
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    token = invite_link(ada.page)
+    bob = people("Bob")
+    sign_up(bob.page, "Bob Babbage", bob.email, invite=token)
+    expect(channel_link(bob.page, "general")).to_be_visible()
+    return ada, bob
+
+
 # --- helpers in the product's language ---------------------------------------------------------
 
 

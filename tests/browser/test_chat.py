@@ -27,17 +27,6 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def team(people: OpenDevice) -> Team:
-    """Ada owns the workspace; Bob joined through her invite link. Both see #general."""
-    ada = people("Ada")
-    sign_up(ada.page, "Ada Lovelace", ada.email)
-    token = invite_link(ada.page)
-    bob = people("Bob")
-    sign_up(bob.page, "Bob Babbage", bob.email, invite=token)
-    expect(channel_link(bob.page, "general")).to_be_visible()
-    return ada, bob
-
 
 def test_live_chat_both_ways(team: Team) -> None:
     ada, bob = team

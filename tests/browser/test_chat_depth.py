@@ -10,11 +10,11 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import (
     OpenDevice,
     Person,
+    Team,
     channel_link,
     connection_status,
     go_offline,
     go_online,
-    invite_link,
     message_list,
     open_channel,
     record_dialogs,
@@ -31,13 +31,9 @@ LIVE_MS = 3_000
 
 
 @pytest.fixture
-def trio(people: OpenDevice) -> tuple[Person, Person, Person]:
-    """Ada owns the workspace; Bob joined by invite and is signed in on two devices."""
-    ada = people("Ada")
-    sign_up(ada.page, "Ada Lovelace", ada.email)
-    token = invite_link(ada.page)
-    bob = people("Bob")
-    sign_up(bob.page, "Bob Babbage", bob.email, invite=token)
+def trio(team: Team, people: OpenDevice) -> tuple[Person, Person, Person]:
+    """The team, with Bob signed in on a second device too."""
+    ada, bob = team
     bob_phone = people("Bob")
     sign_in(bob_phone.page, bob.email)
     for person in (bob, bob_phone):
@@ -190,12 +186,8 @@ def test_offline_search_finds_what_the_device_holds_and_says_so(people: OpenDevi
     assert not ada.errors
 
 
-def test_markup_and_script_links_render_as_text_and_never_run(people: OpenDevice) -> None:
-    ada = people("Ada")
-    sign_up(ada.page, "Ada Lovelace", ada.email)
-    token = invite_link(ada.page)
-    bob = people("Bob")
-    sign_up(bob.page, "Bob Babbage", bob.email, invite=token)
+def test_markup_and_script_links_render_as_text_and_never_run(team: Team) -> None:
+    ada, bob = team
     dialogs = record_dialogs(ada.page, bob.page)
     for person in (ada, bob):
         open_channel(person.page, "general")
