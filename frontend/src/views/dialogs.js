@@ -60,13 +60,34 @@ export function NewChannelDialog({ app, onClose }) {
   <//>`;
 }
 
+/** People who pass `keep` and whose name or email contains the filter text. */
+function matchingPeople(app, filter, keep) {
+  const needle = filter.trim().toLowerCase();
+  return app.queries.people.value.filter(
+    (p) => keep(p) && (!needle || p.name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle)),
+  );
+}
+
+/** A list of people to pick from, with presence dots. */
+function PeopleList({ app, people, empty, onPick }) {
+  if (people.length === 0) return html`<p class="empty">${empty}</p>`;
+  return html`<ul class="people">
+    ${people.map(
+      (p) => html`<li key=${p.id}>
+        <button type="button" class="person" onClick=${() => onPick(p)}>
+          <${Avatar} id=${p.id} name=${p.name} size="sm" presence=${app.queries.presence(p.id)} />
+          <span class="person__name">${p.name}</span>
+          ${p.email ? html`<span class="person__email">${p.email}</span>` : null}
+        </button>
+      </li>`,
+    )}
+  </ul>`;
+}
+
 export function NewMessageDialog({ app, onClose }) {
   const [filter, setFilter] = useState('');
   const me = app.queries.me.value;
-  const needle = filter.trim().toLowerCase();
-  const people = app.queries.people.value.filter(
-    (p) => p.id !== me && (!needle || p.name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle)),
-  );
+  const people = matchingPeople(app, filter, (p) => p.id !== me);
 
   async function open(person) {
     const id = await app.actions.startDirectMessage(person.id);
@@ -81,19 +102,7 @@ export function NewMessageDialog({ app, onClose }) {
         <input id="people-filter" type="search" autocomplete="off" value=${filter}
           onInput=${(e) => setFilter(e.currentTarget.value)} />
       </div>
-      ${people.length === 0
-        ? html`<p class="empty">${t('dm.nobody')}</p>`
-        : html`<ul class="people">
-            ${people.map(
-              (p) => html`<li key=${p.id}>
-                <button type="button" class="person" onClick=${() => open(p)}>
-                  <${Avatar} id=${p.id} name=${p.name} size="sm" presence=${app.queries.presence(p.id)} />
-                  <span class="person__name">${p.name}</span>
-                  ${p.email ? html`<span class="person__email">${p.email}</span>` : null}
-                </button>
-              </li>`,
-            )}
-          </ul>`}
+      <${PeopleList} app=${app} people=${people} empty=${t('dm.nobody')} onPick=${open} />
     </div>
   <//>`;
 }
@@ -143,10 +152,7 @@ export function AddPeopleDialog({ app, channelId, onClose }) {
   const [filter, setFilter] = useState('');
   const [added, setAdded] = useState([]);
   const inChannel = new Set(app.queries.membersOf(channelId));
-  const needle = filter.trim().toLowerCase();
-  const people = app.queries.people.value.filter(
-    (p) => !inChannel.has(p.id) && (!needle || p.name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle)),
-  );
+  const people = matchingPeople(app, filter, (p) => !inChannel.has(p.id));
   const channel = app.queries.channel(channelId);
 
   async function add(person) {
@@ -161,19 +167,7 @@ export function AddPeopleDialog({ app, channelId, onClose }) {
         <input id="add-filter" type="search" autocomplete="off" value=${filter} onInput=${(e) => setFilter(e.currentTarget.value)} />
       </div>
       ${added.length ? html`<p class="notice" role="status">${t('members.added', { names: added.join(', ') })}</p>` : null}
-      ${people.length === 0
-        ? html`<p class="empty">${t('members.everyone')}</p>`
-        : html`<ul class="people">
-            ${people.map(
-              (p) => html`<li key=${p.id}>
-                <button type="button" class="person" onClick=${() => add(p)}>
-                  <${Avatar} id=${p.id} name=${p.name} size="sm" />
-                  <span class="person__name">${p.name}</span>
-                  ${p.email ? html`<span class="person__email">${p.email}</span>` : null}
-                </button>
-              </li>`,
-            )}
-          </ul>`}
+      <${PeopleList} app=${app} people=${people} empty=${t('members.everyone')} onPick=${add} />
     </div>
   <//>`;
 }
