@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from bench.common import Server
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
 PER_CHANNEL = int(os.environ.get("BENCH_MESSAGES", "50000"))
 PASSWORD = "correct horse battery"
 
@@ -142,27 +143,6 @@ def step(text: str) -> None:
     print(f"  .. {text}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited before serving")
-        try:
-            with urllib.request.urlopen(f"{url}/api/workspace", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("the server did not answer within 30 s")
-
-
 def until(page: Page, expression: str, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while not page.evaluate(f"async () => Boolean(await ({expression}))"):
@@ -185,18 +165,12 @@ def main() -> int:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         print("frontend/dist is missing: run `make build` first", file=sys.stderr)
         return 2
-    data = tempfile.mkdtemp(prefix="tt-bench-render-")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", data],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    server = Server("render")
+    server.start()
+    url = server.base_url
     try:
-        wait_serving(url, server)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
             context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 800}, locale="en-US")
             page = context.new_page()
             page.goto("/")
@@ -250,11 +224,7 @@ def main() -> int:
                                               "from:@ada after:2000-01-01 latency", "nothing-matches-this"])
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
 
     print(f"seeded {2 * PER_CHANNEL:,} messages into IndexedDB in {seeded_s:.1f} s")
     print(f"cold start (reload -> #general with {PER_CHANNEL:,} messages on screen): "
