@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,3 +145,10 @@ def count_changes(ws: Workspace) -> int:
         return int(store._db.execute("SELECT count(*) FROM changes").fetchone()[0])
     finally:
         store.close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -3,139 +3,35 @@ only, compliance shapes (CSV, Slack), retention."""
 
 from __future__ import annotations
 
-import copy
 import csv
-import hashlib
-import itertools
 import json
 import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from backend import retention
 from backend.app import create_app
 from backend.archive import formats
 from backend.archive.snapshot import Progress
-from backend.cli import main
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService
-from sync_protocol.collections import COLLECTIONS, member_id
-from tests.integration.conftest import PASSWORD, Person, Workspace, wall_ms
-
-ROOT = Path(__file__).resolve().parents[2]
-DAY_MS = 86_400_000
-SECRET_WORDS = "the launch code is swordfish"
-
-
-@dataclass
-class Scene:
-    ws: Workspace
-    ada: Person  # owner
-    bob: Person  # member
-    auditor_token: str
-    general: str
-    secret: str
-
-    @property
-    def data(self) -> Path:
-        return self.ws.data_dir
-
-
-def sign_in(ws: Workspace, email: str) -> str:
-    client = ws.client()
-    reply = client.post("/api/signin", json={"email": email, "password": PASSWORD},
-                        headers={"x-csrftoken": client.cookies["csrftoken"]})
-    assert reply.status_code == 200, reply.text
-    return str(client.cookies["tt_session"])
-
-
-def _play(workspace: Workspace) -> Scene:
-    """Ada edits a message, Bob replies, reacts, posts a secret and deletes it, joins and leaves #secret."""
-    ada, bob = workspace.join("Ada"), workspace.join("Bob")
-    services = workspace.app.state["services"]
-    services.accounts.create_account("Ivy", "ivy@example.com", PASSWORD, "auditor", wall_ms())
-    general, secret = ada.channel_named("general"), "01CHSECRET"
-    acks = [
-        ada.sync(ada.change("messages", "01M1", {"channel": general, "text": "Standup at nine"})),
-        ada.sync(ada.change("messages", "01M1", {"text": "Standup at ten"})),
-        bob.sync(bob.change("messages", "01M2", {"channel": general, "text": SECRET_WORDS})),
-        bob.sync(bob.change("messages", "01M2", {"deleted": True})),
-        bob.sync(bob.change("messages", "01M3", {"channel": general, "text": "ok, see you", "thread": "01M1"})),
-        bob.sync(bob.change("reactions", "01M1:" + bob.user + ":1f44d",
-                            {"message": "01M1", "channel": general, "user": bob.user, "emoji": "👍", "on": True})),
-        ada.sync(
-            ada.change("channels", secret, {"name": "secret", "kind": "private"}),
-            ada.change("members", member_id(secret, ada.user), {"channel": secret, "user": ada.user}),
-            ada.change("members", member_id(secret, bob.user), {"channel": secret, "user": bob.user}),
-            ada.change("messages", "01S1", {"channel": secret, "text": "private plans"}),
-        ),
-        bob.sync(bob.change("members", member_id(secret, bob.user), {"left": True})),
-    ]
-    for reply in acks:
-        assert reply.status_code == 200 and not reply.json()["rejections"], reply.text
-    return Scene(workspace, ada, bob, sign_in(workspace, "ivy@example.com"), general, secret)
-
-
-@pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Scene]]:
-    """The scene is played once (sign-ups hash passwords, on purpose slowly); each test gets a copy."""
-    data = tmp_path_factory.mktemp("scene")
-    ws = Workspace(create_app(Settings(data_dir=data, frontend_dir=data / "none")), data)
-    scene = _play(ws)
-    ws.close()  # checkpoints the WAL into teamtalk.db
-    yield data, scene
-
-
-def _same_device(ws: Workspace, person: Person) -> Person:
-    client = ws.client()
-    client.cookies.set("tt_session", person.client.cookies["tt_session"])
-    twin = Person(client, {"user": {"id": person.user, "role": person.role}, "device": person.device})
-    twin.mid = itertools.count(next(copy.copy(person.mid)))
-    return twin
-
-
-@pytest.fixture
-def scene(played: tuple[Path, Scene], tmp_path: Path) -> Iterator[Scene]:
-    source, first = played
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copyfile(source / "teamtalk.db", data / "teamtalk.db")
-    ws = Workspace(create_app(Settings(data_dir=data, frontend_dir=data / "none")), data)
-    yield Scene(ws, _same_device(ws, first.ada), _same_device(ws, first.bob), first.auditor_token, first.general,
-                first.secret)
-    ws.close()
-
-
-def teamtalk(*args: str | Path) -> int:
-    return main([str(a) for a in args])
-
-
-def export(scene: Scene, out: Path, *args: str) -> Path:
-    assert teamtalk("archive", "export", out, "--data", scene.data, *args) == 0
-    return out
-
-
-def rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in db.execute(sql, params)]
-    finally:
-        db.close()
-
+from sync_protocol.collections import COLLECTIONS
+from tests.integration.archive.conftest import (
+    DAY_MS,
+    ROOT,
+    SECRET_WORDS,
+    Scene,
+    export,
+    rows,
+    teamtalk,
+)
+from tests.integration.conftest import Workspace, wall_ms
 
 # --- the SQLite archive ----------------------------------------------------------------------
 
@@ -408,90 +304,6 @@ def test_retention_expires_bodies_everywhere_and_the_chain_still_verifies(scene:
 def test_the_retention_command_runs_once(scene: Scene, capsys: pytest.CaptureFixture[str]) -> None:
     assert teamtalk("archive", "retention", "--data", scene.data) == 0
     assert capsys.readouterr().out.strip() == "expired 0 message bodies"
-
-
-# --- Datasette -------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def datasette(scene: Scene, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    out = export(scene, tmp_path / "archive.db")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "archive", "serve", str(out), "--port", str(port),
-         "--data", str(scene.data)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/", timeout=1)
-                break
-            except httpx.TransportError as exc:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    said = process.stderr.read()[-2000:] if process.stderr else b""
-                    raise AssertionError(f"datasette did not start: {said!r}") from exc
-                time.sleep(0.1)
-        yield base, out
-    finally:
-        process.kill()
-        process.wait()
-        if process.stderr:
-            process.stderr.close()
-
-
-def get(url: str, token: str | None = None) -> httpx.Response:
-    return httpx.get(url, headers={"Cookie": f"tt_session={token}"} if token else {}, timeout=10)
-
-
-def test_datasette_answers_auditors_and_refuses_everyone_else(
-    datasette: tuple[str, Path], scene: Scene
-) -> None:
-    base, _ = datasette
-    auditor = scene.auditor_token
-    search = get(f"{base}/archive/messages.json?_search=standup&_shape=array", auditor)
-    assert search.status_code == 200, search.text
-    assert [(m["id"], m["text"]) for m in search.json()] == [("01M1", "Standup at ten")]
-
-    canned = get(f"{base}/archive/person_messages.json?person=ada@example.com&since=2000-01-01&until=2999-12-31"
-                 "&_shape=array", auditor)
-    assert canned.status_code == 200, canned.text
-    assert [r["text"] for r in canned.json()] == ["Standup at nine", "Standup at ten", "private plans"]
-    today = time.strftime("%Y-%m-%d", time.gmtime())
-    audience = get(f"{base}/archive/channel_audience.json?channel=secret&date={today}&_shape=array", auditor)
-    assert {r["name"] for r in audience.json()} == {"Ada", "Bob"}
-
-    owner = sign_in(scene.ws, "ada@example.com")
-    assert get(f"{base}/archive/messages.json", owner).status_code == 200
-    member = sign_in(scene.ws, "bob@example.com")
-    for token in (member, None, "not-a-session"):
-        assert get(f"{base}/archive/messages.json?_search=standup", token).status_code == 403
-        assert get(f"{base}/archive/person_messages.json?person=x&since=2000-01-01&until=2999-12-31",
-                   token).status_code == 403
-        assert get(f"{base}/archive.db", token).status_code == 403
-
-
-def test_nothing_can_be_written_through_datasette(datasette: tuple[str, Path], scene: Scene) -> None:
-    base, out = datasette
-    before = hashlib.sha256(out.read_bytes()).hexdigest()
-    auditor = scene.auditor_token
-    for sql in ("delete from messages", "insert into people (id) values ('x')", "update messages set text = 'x'",
-                "drop table changes", "pragma writable_schema = 1"):
-        reply = get(f"{base}/archive.json?sql={sql}", auditor)
-        assert reply.status_code == 400, (sql, reply.status_code, reply.text[-1500:])
-    posted = httpx.post(f"{base}/archive/messages", json={"row": {"id": "x"}},
-                        headers={"Cookie": f"tt_session={auditor}"}, timeout=10)
-    assert posted.status_code >= 400
-    count = get(f"{base}/archive/messages.json?_shape=array&_size=max", auditor)
-    assert len(count.json()) == 4
-    assert hashlib.sha256(out.read_bytes()).hexdigest() == before
 
 
 # --- the metadata and the server hook ---------------------------------------------------------
