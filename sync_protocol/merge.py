@@ -57,15 +57,24 @@ def apply(state: RecordState | None, fields: Mapping[str, Value], hlc: str) -> R
     return merged
 
 
-def apply_snapshot(state: RecordState | None, fields: Mapping[str, Value], clocks: Mapping[str, str]) -> RecordState:
-    """Merge a record snapshot (each field with its own clock) — the same rule, field by field."""
-    merged = RecordState(dict(state.fields), dict(state.clocks)) if state else RecordState()
+def snapshot_changes(fields: Mapping[str, Value], clocks: Mapping[str, str]) -> list[tuple[dict[str, Value], str]]:
+    """A record snapshot (each field with its own clock) as the changes that wrote it: fields grouped
+    by clock, in order of first appearance. A field without a clock is not part of any change.
+    Shared vectors: vectors/snapshot.json."""
+    grouped: dict[str, dict[str, Value]] = {}
     for name, value in fields.items():
         clock = clocks.get(name)
-        if clock is not None and wins(clock, value, merged.clocks.get(name), merged.fields.get(name)):
-            merged.fields[name] = value
-            merged.clocks[name] = clock
-    return merged
+        if clock is not None:
+            grouped.setdefault(clock, {})[name] = value
+    return [(group, clock) for clock, group in grouped.items()]
+
+
+def apply_snapshot(state: RecordState | None, fields: Mapping[str, Value], clocks: Mapping[str, str]) -> RecordState:
+    """Merge a record snapshot: the same rule, applied to the changes the snapshot stands for."""
+    merged = state
+    for group, clock in snapshot_changes(fields, clocks):
+        merged = apply(merged, group, clock)
+    return merged if merged is not None else RecordState()
 
 
 def changed_fields(state: RecordState | None, fields: Mapping[str, Value], hlc: str) -> dict[str, Value]:

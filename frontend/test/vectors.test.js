@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { Clock, encode, parse } from '../src/sync/hlc.js';
-import { apply, changedFields } from '../src/sync/merge.js';
+import { apply, changedFields, snapshotChanges } from '../src/sync/merge.js';
 import * as scopes from '../src/sync/scopes.js';
 
 const load = (name) =>
@@ -98,6 +98,17 @@ describe('hlc.json', () => {
         assert.fail(`unknown op ${vector.op}`);
       }
       assert.equal(clock.last, vector.expected);
+    });
+  }
+});
+
+describe('snapshot.json', () => {
+  for (const { comment, given, snapshot, changes, expected } of load('snapshot')) {
+    test(comment, () => {
+      deepFreeze(given);
+      deepFreeze(snapshot);
+      assert.deepEqual(snapshotChanges(snapshot.fields, snapshot.clocks), changes);
+      assert.deepEqual(mergeAll(given, changes), expected);
     });
   }
 });

@@ -30,7 +30,7 @@ def by_comment(name: str) -> pytest.MarkDecorator:
 
 
 def test_every_vector_is_named_once() -> None:
-    for name in ("merge", "scopes", "hlc"):
+    for name in ("merge", "scopes", "hlc", "snapshot"):
         comments = [case["comment"] for case in load(name)]
         assert len(comments) == len(set(comments)), f"{name}.json repeats a comment"
 
@@ -112,3 +112,15 @@ def test_hlc(case: dict[str, Any]) -> None:
     else:
         pytest.fail(f"unknown op {case['op']!r}")
     assert clock.last == case["expected"]
+
+
+# --- snapshot.json -----------------------------------------------------------------------------
+
+
+@by_comment("snapshot")
+def test_snapshot(case: dict[str, Any]) -> None:
+    snapshot = case["snapshot"]
+    changes = merge.snapshot_changes(snapshot["fields"], snapshot["clocks"])
+    assert [{"hlc": clock, "fields": fields} for fields, clock in changes] == case["changes"]
+    merged = merge.apply_snapshot(state_of(case["given"]), snapshot["fields"], snapshot["clocks"])
+    assert merged == state_of(case["expected"])

@@ -14,7 +14,7 @@
 //         restamp from corrected time without going below anything it has observed.
 
 import { Clock } from '../sync/hlc.js';
-import { apply } from '../sync/merge.js';
+import { apply, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta'];
@@ -333,13 +333,7 @@ export class Replica {
   async #mergeRecords(tx, snapshots, correctedMs) {
     const changes = [];
     for (const record of snapshots) {
-      const byClock = new Map();
-      for (const [name, value] of Object.entries(record.fields ?? {})) {
-        const hlc = record.clocks?.[name] ?? '';
-        if (!byClock.has(hlc)) byClock.set(hlc, {});
-        Object.defineProperty(byClock.get(hlc), name, { value, enumerable: true, writable: true, configurable: true });
-      }
-      for (const [hlc, fields] of byClock) {
+      for (const { fields, hlc } of snapshotChanges(record.fields, record.clocks)) {
         changes.push({ collection: record.collection, id: record.id, scope: record.scope, fields, hlc });
       }
     }

@@ -80,6 +80,25 @@ export function apply(state, fields, hlc) {
 }
 
 /**
+ * A record snapshot (each field with its own clock) as the changes that wrote it: fields grouped by
+ * clock, in order of first appearance. A field without a clock is not part of any change.
+ * Shared vectors: sync_protocol/vectors/snapshot.json.
+ * @param {Record<string, Value>} fields
+ * @param {Record<string, string>} clocks
+ * @returns {{fields: Record<string, Value>, hlc: string}[]}
+ */
+export function snapshotChanges(fields, clocks) {
+  const grouped = new Map();
+  for (const [name, value] of Object.entries(fields ?? {})) {
+    const hlc = own(clocks ?? {}, name);
+    if (hlc === null) continue;
+    if (!grouped.has(hlc)) grouped.set(hlc, {});
+    setOwn(grouped.get(hlc), name, value);
+  }
+  return [...grouped].map(([hlc, group]) => ({ fields: group, hlc }));
+}
+
+/**
  * The subset of `fields` that would win against `state` (what a change really alters).
  * @param {RecordState | null | undefined} state
  * @param {Record<string, Value>} fields
