@@ -25,7 +25,6 @@ from bench.common import (
     Device,
     Failed,
     Server,
-    TextMaker,
     cpu_meter,
     header,
     info,
@@ -33,6 +32,7 @@ from bench.common import (
     verdict,
     workspace,
 )
+from bench.text import TextMaker
 from sync_protocol.replica import Replica
 from sync_protocol.wire import SyncResponse
 

@@ -26,7 +26,6 @@ from bench.common import (
     Device,
     Failed,
     Server,
-    TextMaker,
     cpu_meter,
     header,
     info,
@@ -35,6 +34,7 @@ from bench.common import (
     workspace,
 )
 from bench.memory import MemoryLog
+from bench.text import TextMaker
 
 LISTENERS = 50
 SOCKETS = 1000

@@ -22,7 +22,6 @@ from bench.common import (
     Device,
     Failed,
     Server,
-    TextMaker,
     commit_probe,
     cpu_meter,
     header,
@@ -31,6 +30,7 @@ from bench.common import (
     percentile,
     verdict,
 )
+from bench.text import TextMaker
 
 SENDS = 3000
 ROUNDS = 3

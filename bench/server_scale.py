@@ -9,7 +9,6 @@ subprocess answers over HTTP. TT_BENCH_MESSAGES scales the message count (defaul
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import random
 import time
@@ -21,7 +20,8 @@ from backend.app import build_services
 from backend.ids import ulid
 from backend.settings import Settings
 from backend.storage.base import DeviceSession
-from bench.common import _WORDS, PASSWORD, Device, Server, TextMaker, header, info, median, percentile, verdict
+from bench.common import PASSWORD, Device, Server, header, info, median, percentile, verdict
+from bench.text import FastText
 from sync_protocol.collections import member_id
 from sync_protocol.hlc import Clock
 from sync_protocol.wire import Mutation, SyncRequest
@@ -30,22 +30,6 @@ CHANNELS = 200
 MESSAGES = int(os.environ.get("TT_BENCH_MESSAGES", "1000000"))
 BATCH = 500
 QUERIES = 200
-
-
-class FastText(TextMaker):
-    """TextMaker's vocabulary and Zipf weights, drawing all words of a message in one call
-    (seeding a million messages must not be bound by the text generator)."""
-
-    def __init__(self, seed: int = 7) -> None:
-        super().__init__(seed)
-        self.words = list(_WORDS)
-        self.cumulative = list(itertools.accumulate(self.weights))
-
-    def __call__(self) -> str:
-        r = self.random
-        words = r.choices(self.words, cum_weights=self.cumulative, k=r.randint(11, 17))
-        text = " ".join(words)
-        return (text[0].upper() + text[1:] + r.choice(".!?"))[:100]
 
 
 def seed(server: Server) -> tuple[str, float]:

@@ -17,7 +17,6 @@ from bench.common import (
     Device,
     Failed,
     Server,
-    TextMaker,
     cpu_meter,
     header,
     info,
@@ -25,6 +24,7 @@ from bench.common import (
     verdict,
     workspace,
 )
+from bench.text import TextMaker
 from sync_protocol.wire import Mutation
 
 BATCH = 100
