@@ -12,10 +12,13 @@ export class Actions {
   #now;
   #marking = new Map();
   #onStorageError;
+  #writing;
 
-  /** afterWrite(mutations) refreshes the store and nudges the sync (see app.js). */
-  constructor({ replica, queries, afterWrite, onStorageError = () => {}, now = Date.now }) {
+  /** afterWrite(mutations) refreshes the store and nudges the sync (see app.js). `writing` is the
+   * store's count of writes in flight: from the call until the outbox shows the write. */
+  constructor({ replica, queries, afterWrite, writing = null, onStorageError = () => {}, now = Date.now }) {
     this.#onStorageError = onStorageError;
+    this.#writing = writing;
     this.#replica = replica;
     this.#queries = queries;
     this.#afterWrite = afterWrite;
@@ -23,16 +26,21 @@ export class Actions {
   }
 
   async #write(changes, metaEntries = {}) {
-    let mutations;
+    if (this.#writing) this.#writing.value += 1;
     try {
-      mutations = await this.#replica.write(changes, this.#now(), metaEntries);
-    } catch (error) {
-      // Storage full or broken: the app shows a banner; the caller keeps the user's input.
-      if (error?.name === 'StorageError') this.#onStorageError(error);
-      throw error;
+      let mutations;
+      try {
+        mutations = await this.#replica.write(changes, this.#now(), metaEntries);
+      } catch (error) {
+        // Storage full or broken: the app shows a banner; the caller keeps the user's input.
+        if (error?.name === 'StorageError') this.#onStorageError(error);
+        throw error;
+      }
+      await this.#afterWrite(mutations);
+      return mutations;
+    } finally {
+      if (this.#writing) this.#writing.value -= 1;
     }
-    await this.#afterWrite(mutations);
-    return mutations;
   }
 
   #me() {

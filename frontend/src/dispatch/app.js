@@ -66,6 +66,7 @@ export class App {
       replica: this.replica,
       queries: this.queries,
       afterWrite: (mutations) => this.#afterWrite(mutations),
+      writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
     this.history = new History({

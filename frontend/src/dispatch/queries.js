@@ -32,7 +32,7 @@ export class Queries {
 
     this.me = computed(() => s.meta.value.user ?? null);
     this.session = computed(() => s.meta.value.session ?? null);
-    this.pendingCount = computed(() => s.outbox.value.length);
+    this.pendingCount = computed(() => s.outbox.value.length + s.writing.value);
 
     this.users = this.collection('users');
 

@@ -15,6 +15,9 @@ export class Store {
   confirmed = signal(new Map());
   /** Pending mutations, by mid. */
   outbox = signal([]);
+  /** Local writes begun but not yet in `outbox` (the IndexedDB transaction is still running).
+   * Counted as pending, so "nothing pending" never shows while a sent message is on its way. */
+  writing = signal(0);
   /** Refused mutations with the server's code and reason. */
   failed = signal([]);
   /** device, user, session, cursors, scopes, ... */

@@ -1,0 +1,47 @@
+// Actions: a write counts as pending from the moment it is asked for, not only once IndexedDB
+// has committed it — so "nothing pending" can never show while a sent message is on its way.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Store } from '../src/dispatch/store.js';
+import { Queries } from '../src/dispatch/queries.js';
+import { Actions } from '../src/dispatch/actions.js';
+
+function deferred() {
+  let resolve;
+  let reject;
+  const promise = new Promise((ok, fail) => { resolve = ok; reject = fail; });
+  return { promise, resolve, reject };
+}
+
+function setup() {
+  const store = new Store();
+  store.load({ records: [], outbox: [], failed: [], meta: { user: 'U1', device: 'd1' } });
+  const queries = new Queries(store);
+  const commit = deferred();
+  const replica = {
+    async write(changes) {
+      await commit.promise;
+      return changes.map((c, i) => ({ mid: i + 1, hlc: `1-00000-d1`, ...c }));
+    },
+  };
+  const afterWrite = async (mutations) => { store.outbox.value = mutations; };
+  const actions = new Actions({ replica, queries, afterWrite, writing: store.writing });
+  return { store, queries, actions, commit };
+}
+
+test('a message being written counts as pending until the outbox holds it', async () => {
+  const { queries, actions, commit } = setup();
+  const sending = actions.sendMessage('C1', 'hello');
+  assert.equal(queries.pendingCount.value, 1, 'pending while the transaction runs');
+  commit.resolve();
+  await sending;
+  assert.equal(queries.pendingCount.value, 1, 'now counted once, from the outbox');
+});
+
+test('a failed write stops counting as pending', async () => {
+  const { queries, actions, commit } = setup();
+  const sending = actions.sendMessage('C1', 'hello');
+  commit.reject(Object.assign(new Error('full'), { name: 'StorageError' }));
+  await assert.rejects(sending, /full/);
+  assert.equal(queries.pendingCount.value, 0);
+});
