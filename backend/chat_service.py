@@ -10,6 +10,7 @@ import msgspec
 from backend.errors import ApiError
 from backend.search_index import SearchIndex
 from backend.storage.base import Storage
+from backend.sync_service import RECENT_REPLIES
 from sync_protocol import search_query
 from sync_protocol.collections import WORKSPACE
 from sync_protocol.hlc import parse as parse_hlc
@@ -143,7 +144,9 @@ class ChatService:
         messages = self.store.snapshots("messages", ids)
         numbers = [n for m in messages if isinstance(n := m.fields.get("n"), int)]
         complete = len(ids) < limit or min(numbers, default=1) <= 1
-        return HistoryPage(messages + self.store.reactions_to(ids), complete)
+        replies = self.store.latest_reply_ids(ids, RECENT_REPLIES)
+        messages += self.store.snapshots("messages", replies)
+        return HistoryPage(messages + self.store.reactions_to(ids + replies), complete)
 
     # --- versions ----------------------------------------------------------------------------
 

@@ -31,6 +31,9 @@ from sync_protocol.wire import PROTOCOL_VERSION, Change, RecordSnapshot, Rejecti
 
 SERVER_DEVICE = "server"
 MAX_RECENT = 500
+#: Replies carried with a snapshot or a history page: the newest ones in its threads. Enough for
+#: Mentions and thread badges on a new device; a whole long thread loads when it is opened.
+RECENT_REPLIES = 200
 SNAPSHOT_CHANNELS = 20
 
 DERIVED_IDS: dict[str, Callable[[Mapping[str, Value]], str]] = {
@@ -182,8 +185,9 @@ class SyncService:
         self, user_id: str, cursors: Mapping[str, int], recent: int
     ) -> tuple[list[RecordSnapshot], dict[str, int], set[str]]:
         """Bootstrap channels the device has no cursor for from their current records, with only the
-        ``recent`` newest top-level messages, and move their cursors to the head (PROTOCOL.md,
-        "Recent first"). Older messages come through POST /api/history. At most
+        ``recent`` newest top-level messages and the newest replies in their threads, and move their
+        cursors to the head (PROTOCOL.md, "Recent first"). Older messages come through
+        POST /api/history. At most
         SNAPSHOT_CHANNELS channels per reply, so the first reply (which also carries the channel
         list) stays small; the scopes left for later are returned so the pull skips them."""
         if recent <= 0:
@@ -202,6 +206,7 @@ class SyncService:
             new_cursors[scope] = self.store.scope_head(scope)
             records += self.store.records_in_scope(scope, skip=("messages", "reactions"))
             newest = self.store.message_ids_before(channel, None, recent)
+            newest += self.store.latest_reply_ids(newest, RECENT_REPLIES)
             records += self.store.snapshots("messages", newest)
             records += self.store.reactions_to(newest)
         return records, new_cursors, later

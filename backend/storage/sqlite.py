@@ -240,6 +240,17 @@ class SqliteStorage:
         rows = self._db.execute("SELECT id FROM message_index WHERE thread = ? ORDER BY tn", (parent_id,))
         return [r[0] for r in rows]
 
+    def latest_reply_ids(self, parent_ids: Sequence[str], limit: int) -> list[str]:
+        """The newest ``limit`` replies in any of these threads (uses the by-thread index per parent)."""
+        if not parent_ids:
+            return []
+        marks = ",".join("?" * len(parent_ids))
+        rows = self._db.execute(
+            f"SELECT id FROM message_index WHERE thread IN ({marks}) ORDER BY at DESC, id DESC LIMIT ?",
+            (*parent_ids, limit),
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def record_history(self, collection: str, record_id: str) -> list[Change]:
         """Every logged change of one record, oldest first (redacted values absent)."""
         rows = self._db.execute(

@@ -175,6 +175,24 @@ def test_a_new_device_bootstraps_recent_messages_first(workspace: Workspace) -> 
     assert later["cursors"][f"c:{general}"] > head and later["records"] == []
 
 
+def test_snapshots_and_history_pages_carry_the_replies_in_their_threads(workspace: Workspace) -> None:
+    """So a new device's Mentions and thread counts see replies without opening every thread."""
+    ada, bob = workspace.join("Ada"), workspace.join("Bob")
+    general = ada.channel_named("general")
+    ada.sync(*[ada.change("messages", f"01T{i:03d}", {"channel": general, "text": f"m{i}"}) for i in range(30)])
+    _post(bob, general, "@Ada look", "01TREPLYNEW", thread="01T029", mentions=ada.user)
+    _post(bob, general, "old thread", "01TREPLYOLD", thread="01T002")
+
+    def texts(records: list[dict[str, Any]]) -> set[str]:
+        return {r["fields"]["text"] for r in records if r["collection"] == "messages"}
+
+    phone = workspace.another_device(ada)
+    snapshot = texts(phone.sync(cursors={}, recent=10).json()["records"])
+    assert "@Ada look" in snapshot and "old thread" not in snapshot  # its parent is outside the window
+    page = ada.client.post("/api/history", json={"channel": general, "before": 5}, headers=ada.csrf).json()
+    assert texts(page["records"]) == {"m0", "m1", "m2", "m3", "old thread"} and page["complete"] is True
+
+
 def test_search_sees_only_channels_the_searcher_belongs_to(workspace: Workspace) -> None:
     ada, bob = workspace.join("Ada"), workspace.join("Bob")
     general = ada.channel_named("general")
