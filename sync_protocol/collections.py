@@ -102,6 +102,8 @@ COLLECTIONS: dict[str, dict[str, Field]] = {
         "channel": CHANNEL_REF,
         "user": USER_REF,
         "on": Field(bool, required=True),
+        # The highest reply number (tn) I have read in the thread: mentions in replies above it are unread.
+        "read": Field(int, 2**53 - 1),
     },
     "prefs": {
         "channel": CHANNEL_REF,

@@ -45,3 +45,15 @@ test('a failed write stops counting as pending', async () => {
   await assert.rejects(sending, /full/);
   assert.equal(queries.pendingCount.value, 0);
 });
+
+test('reading a thread records how far on my follows record, keeping whether I follow it', async () => {
+  const { store, queries } = setup();
+  const written = [];
+  store.confirmed.value = new Map([['messages', new Map([['M1', { collection: 'messages', id: 'M1', fields: { channel: 'C1', author: 'U1', n: 1 }, clocks: {} }]])]]);
+  const replica = { write: async (changes) => { written.push(...changes); return []; } };
+  const reader = new Actions({ replica, queries, afterWrite: async () => {}, writing: store.writing });
+  assert.equal(await reader.markThreadRead('C1', 'M1', 3), true);
+  assert.deepEqual(written, [{ collection: 'follows', id: 'U1:M1', fields: { message: 'M1', channel: 'C1', user: 'U1', on: true, read: 3 } }]);
+  assert.equal(await reader.markThreadRead('C1', 'M1', 2), false, 'never moves back, never asks twice');
+  assert.equal(written.length, 1);
+});

@@ -80,3 +80,24 @@ test('my channels are the ones I am a member of (and did not leave); DMs are nam
   store.outbox.value = [{ mid: 1, collection: 'members', id: 'C1:U1', fields: { left: true }, hlc: `${T0 + 1}-00000-d1` }];
   assert.deepEqual(q.myChannels.value.map((c) => c.name), []);
 });
+
+test('a mention in a thread reply is unread until the thread is read past it', () => {
+  const { store, q } = setup({
+    records: [
+      ...base,
+      rec('messages', 'M1', { channel: 'C1', text: 'plan', n: 1, author: 'U1', at: T0 }, 'c:C1'),
+      rec('messages', 'R1', { channel: 'C1', thread: 'M1', text: 'ok', tn: 1, author: 'U2', at: T0 + 1 }, 'c:C1'),
+      rec('messages', 'R2', { channel: 'C1', thread: 'M1', text: '@Ada?', tn: 2, author: 'U2', at: T0 + 2, mentions: 'U1' }, 'c:C1'),
+      rec('reads', 'U1:C1', { channel: 'C1', user: 'U1', n: 1 }, 'u:U1'),
+    ],
+  });
+  assert.deepEqual(q.mentions.value.map((m) => [m.id, m.unread]), [['R2', true]]);
+  assert.equal(q.unreadMentions.value, 1);
+  // Read up to reply 1 only: still unread. Up to 2: read.
+  const follow = (read) => [{ mid: 1, collection: 'follows', id: 'U1:M1', fields: { message: 'M1', channel: 'C1', user: 'U1', on: true, read }, hlc: `${T0 + 3}-00000-d1` }];
+  store.outbox.value = follow(1);
+  assert.equal(q.unreadMentions.value, 1);
+  store.outbox.value = follow(2);
+  assert.equal(q.threadRead('M1'), 2);
+  assert.deepEqual(q.mentions.value.map((m) => [m.id, m.unread]), [['R2', false]]);
+});

@@ -4,6 +4,8 @@ text that can never run."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -223,3 +225,40 @@ def test_a_deleted_message_says_so_everywhere(trio: tuple[Person, Person, Person
     for person in (ada, bob):
         expect(message(person.page, "message deleted")).to_have_count(1)
         expect(message(person.page, "wrong channel, sorry")).to_have_count(0)
+
+
+def test_a_mention_in_a_thread_reply_is_unread_until_the_thread_is_read(team: Team, people: OpenDevice) -> None:
+    ada, bob = team
+    for person in (ada, bob):
+        open_channel(person.page, "general")
+    send_message(ada.page, "Release checklist is ready")
+    parent = message(bob.page, "Release checklist is ready")
+    expect(parent).to_have_count(1)
+    parent.hover()
+    parent.get_by_role("link", name="Reply in thread").click()
+    thread = bob.page.get_by_role("complementary", name="Thread")
+    box = thread.get_by_role("textbox", name="Reply to thread")
+    box.fill("@Ada Lovelace can you sign it off?")
+    thread.get_by_role("button", name="Reply", exact=True).click()
+    wait_until_synced(bob.page)
+
+    # Ada's laptop hears it live; a device she signs in on now gets it in its first snapshot.
+    ada_phone = people("Ada")
+    sign_in(ada_phone.page, ada.email)
+    for page in (ada.page, ada_phone.page):
+        expect(mentions_link(page).locator(".badge")).to_have_text("1 unread", timeout=LIVE_MS * 3)
+
+    ada.page.goto("/#/mentions")
+    expect(ada.page.get_by_text("can you sign it off?")).to_be_visible()
+    ada.page.goto("/#/")
+    open_channel(ada.page, "general")
+    message(ada.page, "Release checklist is ready").get_by_role("link", name="1 reply").click()
+    pane = ada.page.get_by_role("complementary", name="Thread")
+    expect(pane.locator("li").filter(has_text="can you sign it off?")).to_have_count(1)
+    for page in (ada.page, ada_phone.page):
+        expect(mentions_link(page).locator(".badge")).to_have_count(0, timeout=LIVE_MS * 3)
+    assert not ada.errors and not bob.errors and not ada_phone.errors
+
+
+def mentions_link(page: Page) -> Locator:
+    return page.get_by_role("link", name=re.compile(r"^Mentions"))

@@ -104,6 +104,26 @@ export class Actions {
     return { collection: 'follows', id, fields: held ? { on } : { message: parent, channel, user: me, on } };
   }
 
+  /** I have read a thread up to reply `tn`: kept on my follows record (following stays as it was). */
+  async markThreadRead(channel, parent, tn) {
+    const key = `t:${parent}`;
+    if (!(tn > this.#queries.threadRead(parent)) || tn <= (this.#marking.get(key) ?? 0)) return false;
+    this.#marking.set(key, tn);
+    const me = this.#me();
+    const id = followId(me, parent);
+    const held = this.#queries.record('follows', id);
+    const fields = held
+      ? { read: tn }
+      : { message: parent, channel, user: me, on: this.#queries.following(parent), read: tn };
+    try {
+      await this.#write([{ collection: 'follows', id, fields }]);
+    } catch (error) {
+      this.#marking.delete(key);
+      throw error;
+    }
+    return true;
+  }
+
   /** Follow or leave a thread. */
   async setFollowing(channel, parent, on) {
     await this.#write([this.#follow(channel, parent, on)]);

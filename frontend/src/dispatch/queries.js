@@ -131,8 +131,8 @@ export class Queries {
           if (m.deleted || m.author === me || m.state !== 'sent') return;
           const named = words(m.mentions);
           if (!named.includes(me) && !named.includes('channel')) return;
-          // A reply has no channel number: it counts as read with the channel.
-          const unread = !isReply && m.n > read;
+          // A reply has no channel number: it is read once its thread has been read past it.
+          const unread = isReply ? m.tn > this.threadRead(m.thread) : m.n > read;
           found.push({ ...m, channel, unread });
         };
         for (const m of entry.items) consider(m, false);
@@ -237,6 +237,13 @@ export class Queries {
     const me = this.me.value;
     const read = me ? this.record('reads', readId(me, channelId)) : null;
     return typeof read?.fields.n === 'number' ? read.fields.n : 0;
+  }
+
+  /** The highest reply number (tn) I have read in a thread (my follows record keeps it). */
+  threadRead(parentId) {
+    const me = this.me.value;
+    const record = me ? this.record('follows', followId(me, parentId)) : null;
+    return typeof record?.fields.read === 'number' ? record.fields.read : 0;
   }
 
   unread(channelId) {

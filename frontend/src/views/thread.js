@@ -1,6 +1,7 @@
 // A thread beside its channel: the parent message, its replies by thread number (pending ones
 // after them), follow / unfollow, and a composer for replies. Opening a thread fetches its
-// replies (a snapshot does not carry them); replies written offline show at once as pending.
+// replies (a snapshot carries only the newest); replies written offline show at once as pending.
+// Reading it moves my read mark for the thread.
 
 import { useEffect } from 'preact/hooks';
 import { html } from './html.js';
@@ -20,6 +21,19 @@ export function ThreadPane({ app, channelId, parentId, canPost }) {
   useEffect(() => {
     if (app.store.status.value !== 'Offline') app.history?.loadThread(channelId, parentId).catch(() => {});
   }, [parentId]);
+
+  // An open thread is read up to its newest sent reply (mentions in it stop counting as unread).
+  const lastTn = replies.reduce((top, r) => (r.state === 'sent' && r.tn > top ? r.tn : top), 0);
+  useEffect(() => {
+    const markRead = () => {
+      if (lastTn > 0 && document.visibilityState === 'visible') {
+        app.actions.markThreadRead(channelId, parentId, lastTn).catch(() => {});
+      }
+    };
+    markRead();
+    document.addEventListener('visibilitychange', markRead);
+    return () => document.removeEventListener('visibilitychange', markRead);
+  }, [parentId, lastTn]);
 
   return html`<aside class="thread" aria-labelledby="thread-title">
     <header class="thread__header">
