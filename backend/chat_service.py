@@ -110,24 +110,36 @@ class ChatService:
         return SearchResults(results)
 
     def _channels_named(self, user_id: str, names: list[str]) -> list[str]:
+        """Rule 2: ``#name`` (or id) picks a channel; ``@person`` the direct and group messages with them."""
         mine = self.store.channels_of(user_id)
         if not names:
             return mine
-        wanted = {n.lower() for n in names}
         records = {s.id: s.fields for s in self.store.snapshots("channels", mine)}
-        return [c for c in mine if c.lower() in wanted or str(records.get(c, {}).get("name", "")).lower() in wanted]
+        people = self._people()
+        found = []
+        for channel in mine:
+            fields = records.get(channel, {})
+            conversation = fields.get("kind") in ("dm", "group")
+            for name in names:
+                if name.startswith("@"):
+                    hit = conversation and any(
+                        other != user_id and other in people and _names(name[1:], other, people[other])
+                        for other in self.store.members_of(channel)
+                    )
+                else:
+                    hit = not conversation and name.lower() in (channel.lower(), str(fields.get("name", "")).lower())
+                if hit:
+                    found.append(channel)
+                    break
+        return found
 
     def _people_named(self, names: list[str]) -> list[str]:
         if not names:
             return []
-        wanted = {n.lower() for n in names}
-        people = self.store.records_in_scope(WORKSPACE)
-        return [
-            p.id for p in people if p.collection == "users" and (
-                p.id.lower() in wanted or str(p.fields.get("email", "")).lower() in wanted
-                or str(p.fields.get("name", "")).lower() in wanted
-            )
-        ]
+        return [pid for pid, fields in self._people().items() if any(_names(n, pid, fields) for n in names)]
+
+    def _people(self) -> dict[str, dict[str, Value]]:
+        return {p.id: p.fields for p in self.store.records_in_scope(WORKSPACE) if p.collection == "users"}
 
     # --- history -----------------------------------------------------------------------------
 
@@ -167,6 +179,10 @@ class ChatService:
                 deleted=change.fields.get("deleted") is True,
             ))
         return Versions(versions)
+
+
+def _names(value: str, person_id: str, fields: dict[str, Value]) -> bool:
+    return search_query.person_named(value, person_id, str(fields.get("name") or ""), str(fields.get("email") or ""))
 
 
 def _int(value: Value) -> int | None:

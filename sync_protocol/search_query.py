@@ -4,13 +4,16 @@ Rules (vectors: vectors/search_query.json; JS twin: frontend/src/lib/search-quer
 
 Rule 1. Whitespace separates tokens; a double-quoted run is one phrase token (an unclosed quote
         runs to the end).
-Rule 2. ``in:`` names a channel (a leading ``#`` is dropped), ``from:`` a person (a leading ``@``
-        is dropped), ``before:``/``after:`` a UTC day ``YYYY-MM-DD``. A filter with an empty or
-        invalid value is an ordinary word.
+Rule 2. ``in:`` names a channel (a leading ``#`` is dropped) or, as ``in:@person``, the direct and
+        group messages with that person (the ``@`` is kept); ``from:`` names a person (a leading
+        ``@`` is dropped); ``before:``/``after:`` a UTC day ``YYYY-MM-DD``. A filter with an empty
+        or invalid value is an ordinary word.
 Rule 3. Text matches when every word and every phrase occurs in it, case-insensitively, as a
         substring — so the same rule works for languages written without spaces (Chinese).
 Rule 4. ``before:D`` keeps messages sent before day D began; ``after:D`` keeps those sent after
         day D ended (both in UTC).
+Rule 5. A person is named, case-insensitively, by their id, email, the email's part before ``@``,
+        full name, first name, or name without spaces.
 """
 
 from __future__ import annotations
@@ -82,6 +85,15 @@ def text_matches(query: SearchQuery, text: str) -> bool:
     return all(needle in lowered for needle in query.needles)
 
 
+def person_named(value: str, user_id: str, name: str, email: str) -> bool:
+    """Rule 5: does ``value`` (from ``from:`` or ``in:@``) name this person?"""
+    wanted = value.lower()
+    name, email = name.lower(), email.lower()
+    parts = name.split()
+    names = {user_id.lower(), email, email.split("@")[0], name, parts[0] if parts else "", "".join(parts)}
+    return bool(wanted) and wanted in names
+
+
 def day_start_ms(day: str) -> int:
     start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
     return int(start.timestamp() * 1000)
@@ -93,4 +105,4 @@ def time_matches(query: SearchQuery, at_ms: int) -> bool:
     return not (query.after is not None and at_ms < day_start_ms(query.after) + DAY_MS)
 
 
-__all__ = ["SearchQuery", "day_start_ms", "parse", "text_matches", "time_matches"]
+__all__ = ["SearchQuery", "day_start_ms", "parse", "person_named", "text_matches", "time_matches"]

@@ -101,3 +101,24 @@ test('a mention in a thread reply is unread until the thread is read past it', (
   assert.equal(q.threadRead('M1'), 2);
   assert.deepEqual(q.mentions.value.map((m) => [m.id, m.unread]), [['R2', false]]);
 });
+
+test('offline search: in:@person is the conversations with them, from: names people like the server does', () => {
+  const { q } = setup({
+    records: [
+      ...base,
+      rec('users', 'U2', { name: 'Bob Babbage', email: 'bob@example.com' }),
+      rec('channels', 'dm_U1_U2', { name: '', kind: 'dm' }, 'c:dm_U1_U2'),
+      rec('members', 'dm_U1_U2:U1', { channel: 'dm_U1_U2', user: 'U1' }, 'c:dm_U1_U2'),
+      rec('members', 'dm_U1_U2:U2', { channel: 'dm_U1_U2', user: 'U2' }, 'c:dm_U1_U2'),
+      rec('messages', 'M1', { channel: 'dm_U1_U2', text: 'budget, between us', n: 1, author: 'U2', at: T0 + 2 }, 'c:dm_U1_U2'),
+      rec('messages', 'M2', { channel: 'C1', text: 'budget for all', n: 1, author: 'U2', at: T0 + 1 }, 'c:C1'),
+    ],
+  });
+  const ids = (query) => q.searchLocal(query).results.map((r) => r.id);
+  assert.deepEqual(ids('budget in:@bob'), ['M1']);
+  assert.deepEqual(ids('budget in:@BobBabbage'), ['M1']);
+  assert.deepEqual(ids('budget in:#general'), ['M2']);
+  assert.deepEqual(ids('budget in:bob'), []);
+  assert.deepEqual(ids('budget from:bob'), ['M1', 'M2']);
+  assert.deepEqual(ids('budget from:babbage'), []);
+});

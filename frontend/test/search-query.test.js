@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { parseQuery, textMatches, timeMatches, composeQuery } from '../src/lib/search-query.js';
+import { parseQuery, textMatches, timeMatches, composeQuery, personNamed } from '../src/lib/search-query.js';
 
 const vectors = JSON.parse(
   readFileSync(new URL('../../sync_protocol/vectors/search_query.json', import.meta.url), 'utf8'),
@@ -11,6 +11,11 @@ const vectors = JSON.parse(
 describe('search_query.json', () => {
   for (const vector of vectors) {
     test(vector.comment, () => {
+      if ('person' in vector) {
+        const { id, name, email } = vector.person;
+        assert.equal(personNamed(vector.name, id, name, email), vector.names_person);
+        return;
+      }
       const parsed = parseQuery(vector.query);
       if ('parsed' in vector) assert.deepEqual(parsed, vector.parsed);
       if ('matches' in vector) assert.equal(textMatches(parsed, vector.text), vector.matches);

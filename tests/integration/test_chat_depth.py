@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync_protocol.collections import member_id, reaction_id, receipt_id
+from sync_protocol.collections import dm_id, member_id, reaction_id, receipt_id
 from tests.integration.conftest import Person, Workspace, wall_ms
 
 
@@ -229,6 +229,28 @@ def test_versions_list_every_edit_until_deleted(workspace: Workspace) -> None:
     ada.sync(ada.change("messages", "01V", {"deleted": True}))
     after = ada.client.get("/api/messages/01V/versions").json()["versions"]
     assert [(v["text"], v["deleted"]) for v in after] == [(None, False), (None, False), (None, True)]
+
+
+def test_search_in_a_person_finds_the_direct_messages_with_them(workspace: Workspace) -> None:
+    ada, bob, cat = workspace.join("Ada"), workspace.join("Bob"), workspace.join("Cat")
+    general = ada.channel_named("general")
+    dm = dm_id(ada.user, bob.user)
+    ada.sync(
+        ada.change("channels", dm, {"name": "", "kind": "dm"}),
+        ada.change("members", member_id(dm, ada.user), {"channel": dm, "user": ada.user}),
+        ada.change("members", member_id(dm, bob.user), {"channel": dm, "user": bob.user}),
+    )
+    _post(ada, dm, "the budget draft, between us", "01DM1")
+    _post(ada, general, "the budget for everyone", "01DM2")
+
+    def found(person: Person, q: str) -> list[str]:
+        return [r["id"] for r in person.client.get("/api/search", params={"q": q}).json()["results"]]
+
+    assert found(ada, "budget in:@bob") == ["01DM1"]
+    assert found(ada, "budget in:@bob@example.com") == ["01DM1"]
+    assert found(bob, "budget in:@ada") == ["01DM1"]
+    assert found(ada, "budget in:@cat") == [] and found(ada, "budget in:bob") == []
+    assert found(cat, "budget in:@ada") == [] and found(cat, "budget") == ["01DM2"]
 
 
 def test_receipts_exist_only_in_direct_messages(workspace: Workspace) -> None:

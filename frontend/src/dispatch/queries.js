@@ -14,7 +14,7 @@
 import { computed } from '@preact/signals';
 import { apply } from '../sync/merge.js';
 import { memberId, readId, receiptId, followId, prefId } from '../sync/scopes.js';
-import { parseQuery, timeMatches } from '../lib/search-query.js';
+import { parseQuery, personNamed, timeMatches } from '../lib/search-query.js';
 
 const EMPTY = new Map();
 const NO_ITEMS = [];
@@ -312,26 +312,25 @@ export class Queries {
    */
   searchLocal(query, { limit = 50 } = {}) {
     const parsed = typeof query === 'string' ? parseQuery(query) : query;
-    const channelNames = parsed.channels.map((c) => c.toLowerCase());
-    const people = parsed.people.map((p) => p.toLowerCase());
+    const me = this.me.value;
+    const names = (id, value) => {
+      const u = this.user(id) ?? {};
+      return personNamed(value, id, u.name, u.email);
+    };
+    const named = (c) => parsed.channels.some((value) => {
+      const conversation = c.kind === 'dm' || c.kind === 'group';
+      if (value.startsWith('@')) return conversation && this.membersOf(c.id).some((u) => u !== me && names(u, value.slice(1)));
+      return !conversation && (c.name.toLowerCase() === value.toLowerCase() || c.id.toLowerCase() === value.toLowerCase());
+    });
     const allowedChannels = new Set();
     for (const c of this.channels.value) {
-      if (!channelNames.length || channelNames.includes(c.name.toLowerCase()) || channelNames.includes(c.id.toLowerCase())) {
-        allowedChannels.add(c.id);
-      }
+      if (!parsed.channels.length || named(c)) allowedChannels.add(c.id);
     }
     const authorOk = new Map();
     const personMatches = (author) => {
-      if (!people.length) return true;
-      if (authorOk.has(author)) return authorOk.get(author);
-      const u = this.user(author) ?? {};
-      const name = (u.name ?? '').toLowerCase();
-      const email = (u.email ?? '').toLowerCase();
-      const ok = people.some(
-        (p) => p === author?.toLowerCase() || p === email || p === email.split('@')[0] || p === name || p === name.split(/\s+/)[0] || p === name.replace(/\s+/g, ''),
-      );
-      authorOk.set(author, ok);
-      return ok;
+      if (!parsed.people.length) return true;
+      if (!authorOk.has(author)) authorOk.set(author, parsed.people.some((value) => names(author, value)));
+      return authorOk.get(author);
     };
     const needles = [...parsed.words, ...parsed.phrases].map((n) => n.toLowerCase());
     const results = [];

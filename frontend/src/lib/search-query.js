@@ -4,13 +4,16 @@
  *
  * Rule 1. Whitespace separates tokens; a double-quoted run is one phrase token (an unclosed
  *         quote runs to the end).
- * Rule 2. `in:` names a channel (a leading `#` is dropped), `from:` a person (a leading `@` is
- *         dropped), `before:`/`after:` a UTC day `YYYY-MM-DD`. A filter with an empty or
+ * Rule 2. `in:` names a channel (a leading `#` is dropped) or, as `in:@person`, the direct and
+ *         group messages with that person (the `@` is kept); `from:` names a person (a leading
+ *         `@` is dropped); `before:`/`after:` a UTC day `YYYY-MM-DD`. A filter with an empty or
  *         invalid value is an ordinary word.
  * Rule 3. Text matches when every word and every phrase occurs in it, case-insensitively, as a
  *         substring — so the same rule works for languages written without spaces (Chinese).
  * Rule 4. `before:D` keeps messages sent before day D began; `after:D` keeps those sent after
  *         day D ended (both in UTC).
+ * Rule 5. A person is named, case-insensitively, by their id, email, the email's part before `@`,
+ *         full name, first name, or name without spaces.
  *
  * Pure functions: no DOM, no I/O.
  */
@@ -63,6 +66,16 @@ export function needles(parsed) {
 export function textMatches(parsed, text) {
   const lowered = String(text ?? '').toLowerCase();
   return needles(parsed).every((needle) => lowered.includes(needle));
+}
+
+/** Rule 5: does `value` (from `from:` or `in:@`) name this person? */
+export function personNamed(value, id, name, email) {
+  const wanted = String(value ?? '').toLowerCase();
+  const lowName = String(name ?? '').toLowerCase();
+  const lowEmail = String(email ?? '').toLowerCase();
+  const parts = lowName.split(/\s+/).filter(Boolean);
+  const names = [String(id ?? '').toLowerCase(), lowEmail, lowEmail.split('@')[0], lowName, parts[0] ?? '', parts.join('')];
+  return wanted !== '' && names.includes(wanted);
 }
 
 export function dayStartMs(day) {
