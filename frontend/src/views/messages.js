@@ -2,22 +2,30 @@
 // ("Sending…", aria-busy) and failed ones (the reason, Retry, Discard) after the last sent one.
 //
 // Windowed: only the rows on screen (plus a margin) are in the DOM, so a channel of 50,000
-// messages scrolls smoothly. Row heights are measured once shown and estimated until then;
-// the list keeps its place by an anchor (the first visible row and its distance from the top),
-// so measuring, new pages of older history and new messages never make it jump. Near the top
-// it asks for the next older page (POST /api/history); holes in what the device holds show a
-// gap marker until they are filled, and nothing past a hole counts as read.
+// messages scrolls smoothly. Row heights are measured once shown and estimated until then
+// (lib/row-heights.js); the list keeps its place by an anchor (a row and its distance from the
+// top of the view), so measuring, new pages of older history and new messages never make it
+// jump. Near the top it asks for the next older page (POST /api/history); holes in what the
+// device holds show a gap marker until they are filled, and nothing past a hole counts as read.
+//
+// Per frame of a fast scroll the work is: one render of the rows that came into view, one
+// layout (read every row's height in one pass, then write the scroll position), and a second,
+// cheap render only if the measured heights moved the window.
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { memo } from 'preact/compat';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
+import { RowHeights } from '../lib/row-heights.js';
 import { MessageBody } from './message.js';
 
 const GROUP_MS = 5 * 60_000;
 const BOTTOM_SLACK = 48;
-const ESTIMATE = 60;
-const OVERSCAN = 400;
+const ESTIMATE = 40;
+// Rows kept beyond each edge of the view. A fast fling outruns any margin (every frame brings a
+// new screen of rows), so a wide one only adds rows to mount and lay out; this one covers a
+// wheel notch or an arrow key, so slow scrolling mounts nothing most frames.
+const OVERSCAN = 240;
 const LOAD_OLDER_PX = 1200;
 
 function sameGroup(prev, item) {
@@ -26,21 +34,34 @@ function sameGroup(prev, item) {
   return typeof prev.at === 'number' && typeof item.at === 'number' && item.at - prev.at < GROUP_MS;
 }
 
-/** The first index whose row ends below `y` (binary search over the row offsets). */
-function indexAt(offsets, y) {
-  let lo = 0;
-  let hi = offsets.length - 2;
-  if (hi < 0) return 0;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (offsets[mid + 1] <= y) lo = mid + 1;
-    else hi = mid;
+/** Where "New" goes: the first sent message past the read cursor that someone else wrote. */
+function firstUnread(items, readN, me) {
+  let found;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const m = items[i];
+    if (m.state !== 'sent') continue;
+    if (m.n <= readN) break;
+    if (m.author !== me) found = m.id;
   }
-  return lo;
+  return found;
+}
+
+/** My latest sent message (where "Seen by" goes in a DM). */
+function latestMine(items, me) {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const m = items[i];
+    if (m.state === 'sent' && m.author === me && !m.deleted) return m;
+  }
+  return null;
+}
+
+/** The index of a row by id: its last index if the row is still there, else a search. */
+function locate(items, id, hint) {
+  return items[hint]?.id === id ? hint : items.findIndex((m) => m.id === id);
 }
 
 // Rows re-render only when their own props change (items are stable objects from the store).
-const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy }) {
+const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy, readOnly }) {
   return html`<li
     class="row"
     data-state=${item.state}
@@ -52,10 +73,11 @@ const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, ga
   >
     ${gap ? html`<div class="gap-marker" aria-hidden="true"><span>${t('history.gap', { count: gap })}</span></div>` : null}
     ${firstUnread ? html`<div class="unread-divider" aria-hidden="true"><span>${t('message.new')}</span></div>` : null}
-    <${MessageBody} app=${app} item=${item} grouped=${grouped && !firstUnread && !gap} seenBy=${seenBy} />
+    <${MessageBody} app=${app} item=${readOnly ? { ...item, readOnly } : item} grouped=${grouped && !firstUnread && !gap}
+      seenBy=${seenBy} />
   </li>`;
 }, (a, b) => a.item === b.item && a.index === b.index && a.size === b.size && a.grouped === b.grouped
-  && a.firstUnread === b.firstUnread && a.gap === b.gap && a.seenBy === b.seenBy);
+  && a.firstUnread === b.firstUnread && a.gap === b.gap && a.seenBy === b.seenBy && a.readOnly === b.readOnly);
 
 export function MessageList({ app, channelId, label, readOnly = false }) {
   const q = app.queries;
@@ -65,9 +87,10 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
   const isDm = channel?.kind === 'dm' || channel?.kind === 'group';
   const scroller = useRef(null);
   const list = useRef(null);
-  const heights = useRef(new Map());
-  const [version, setVersion] = useState(0);
+  const sizes = useRef(null);
+  sizes.current ??= new RowHeights(ESTIMATE);
   const [, setTick] = useState(0);
+  const rerender = () => setTick((x) => x + 1);
   const view = useRef({ top: 0, height: 800, atBottom: true, anchor: null, rendered: [0, 0] });
   const lastCount = useRef(0);
 
@@ -77,37 +100,33 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
     readAtOpen.current = { channel: channelId, n: q.readCursor(channelId) };
   }
   const me = q.me.value;
-  const firstUnreadId = items.find((m) => m.state === 'sent' && m.n > readAtOpen.current.n && m.author !== me)?.id;
+  const firstUnreadId = useMemo(() => firstUnread(items, readAtOpen.current.n, me), [items, readAtOpen.current, me]);
   const gapBefore = new Map(gaps.map((g) => [g.before, g.before - g.after - 1]));
 
-  // Row positions depend on the items only; offsets also on measured heights, which change with
-  // every newly shown row — so only the cheap array is rebuilt then, not the 50,000-entry map.
-  const index = useMemo(() => new Map(items.map((item, i) => [item.id, i])), [items]);
-  const offsets = useMemo(() => {
-    const offsets = new Float64Array(items.length + 1);
-    const h = heights.current;
-    for (let i = 0; i < items.length; i++) offsets[i + 1] = offsets[i] + (h.get(items[i].id) ?? ESTIMATE);
-    return offsets;
-  }, [items, version]);
-  const total = offsets[items.length] ?? 0;
+  const rows = sizes.current;
+  rows.setRows(items);
+  const offsets = rows.offsets;
+  const total = rows.total;
 
   // Where the view is, in list coordinates: bottom, or the anchor row where it was.
   const v = view.current;
-  let top;
+  let top = v.top;
   if (v.atBottom) top = Math.max(0, total - v.height);
-  else if (v.anchor && index.has(v.anchor.id)) top = offsets[index.get(v.anchor.id)] - v.anchor.delta;
-  else top = v.top;
-  const start = Math.max(0, indexAt(offsets, top - OVERSCAN));
-  const end = Math.min(items.length, indexAt(offsets, top + v.height + OVERSCAN) + 1);
+  else if (v.anchor) {
+    const i = locate(items, v.anchor.id, v.anchor.index);
+    if (i >= 0) {
+      v.anchor.index = i;
+      top = offsets[i] - v.anchor.delta;
+    }
+  }
+  const start = rows.indexAt(top - OVERSCAN);
+  const end = Math.min(items.length, rows.indexAt(top + v.height + OVERSCAN) + 1);
   v.rendered = [start, end];
   v.wantTop = top;
 
   // "Seen by" goes under my latest sent message in a DM.
-  let seen = null;
-  if (isDm) {
-    const mine = [...items].reverse().find((m) => m.state === 'sent' && m.author === me && !m.deleted);
-    if (mine) seen = { id: mine.id, who: q.seenBy(channelId, mine.n) };
-  }
+  const mine = useMemo(() => (isDm ? latestMine(items, me) : null), [items, me, isDm]);
+  const seen = mine ? { id: mine.id, who: q.seenBy(channelId, mine.n) } : null;
 
   const listTop = () => list.current?.offsetTop ?? 0;
 
@@ -123,12 +142,12 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
     v.height = el.clientHeight || v.height;
     v.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
     v.top = el.scrollTop - listTop();
-    const i = indexAt(offsets, v.top);
-    v.anchor = items[i] ? { id: items[i].id, delta: offsets[i] - v.top } : null;
+    const i = rows.indexAt(v.top);
+    v.anchor = items[i] ? { id: items[i].id, index: i, delta: offsets[i] - v.top } : null;
     const [s, e] = v.rendered;
-    const needStart = indexAt(offsets, v.top - OVERSCAN / 2);
-    const needEnd = Math.min(items.length, indexAt(offsets, v.top + v.height + OVERSCAN / 2) + 1);
-    if (needStart < s || needEnd > e) setTick((x) => x + 1);
+    const needStart = rows.indexAt(v.top - OVERSCAN / 2);
+    const needEnd = Math.min(items.length, rows.indexAt(v.top + v.height + OVERSCAN / 2) + 1);
+    if (needStart < s || needEnd > e) rerender();
     if (el.scrollTop < LOAD_OLDER_PX && app.history?.hasOlder(channelId)) {
       app.history.loadOlder(channelId).catch(() => {});
     }
@@ -150,35 +169,30 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
     const observer = new ResizeObserver(() => {
       if (el.clientHeight && el.clientHeight !== v.height) {
         v.height = el.clientHeight;
-        setTick((x) => x + 1);
+        rerender();
       }
     });
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
 
-  // After each render: measure the rows shown, then put the view where it belongs.
+  // After each render: read every shown row's height (one layout), then write the scroll
+  // position — reads before writes, so the browser lays out once here and not again at paint.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
     let changed = false;
     for (const row of list.current?.children ?? []) {
-      const id = row.dataset.id;
-      const h = row.offsetHeight;
-      if (id && h && heights.current.get(id) !== h) {
-        heights.current.set(id, h);
-        changed = true;
-      }
+      if (rows.measure(Number(row.dataset.index), row.offsetHeight)) changed = true;
     }
+    const height = el.scrollHeight;
+    const want = Math.round(listTop() + v.wantTop);
     const mineJustSent = items.length > lastCount.current && items[items.length - 1]?.state !== 'sent';
     lastCount.current = items.length;
     if (mineJustSent) v.atBottom = true;
-    if (v.atBottom) el.scrollTop = el.scrollHeight;
-    else {
-      const want = Math.round(listTop() + v.wantTop);
-      if (Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
-    }
-    if (changed) setVersion((x) => x + 1);
+    if (v.atBottom) el.scrollTop = height;
+    else if (Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
+    if (changed) rerender();
     else markReadIfSeen();
   });
 
@@ -188,13 +202,14 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
     return () => document.removeEventListener('visibilitychange', onVisible);
   });
 
-  const rows = [];
+  const shown = [];
   for (let i = start; i < end; i++) {
     const item = items[i];
-    rows.push(html`<${Row}
+    shown.push(html`<${Row}
       key=${item.id}
       app=${app}
-      item=${readOnly ? { ...item, readOnly } : item}
+      item=${item}
+      readOnly=${readOnly}
       index=${i}
       size=${items.length}
       grouped=${sameGroup(items[i - 1], item)}
@@ -213,7 +228,7 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
       : null}
     <div role="log" aria-label=${label} aria-live="polite" aria-relevant="additions">
       <ol class="messages__list" ref=${list} style=${{ paddingTop: `${offsets[start]}px`, paddingBottom: `${total - offsets[end]}px` }}>
-        ${rows}
+        ${shown}
       </ol>
     </div>
   </div>`;
