@@ -164,7 +164,7 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
   return html`<div class=${`msg msg--${item.state}${grouped ? ' msg--grouped' : ''}${item.deleted ? ' msg--deleted' : ''}`}
     onMouseEnter=${canAct && !active ? () => setActive(true) : undefined}
     onFocusIn=${canAct && !active ? () => setActive(true) : undefined}>
-    ${grouped ? html`<span class="msg__gutter" aria-hidden="true"></span>` : html`<${Avatar} id=${item.author} name=${name} />`}
+    ${grouped ? null : html`<${Avatar} id=${item.author} name=${name} />`}
     <div class="msg__body">
       ${grouped
         ? null
@@ -206,8 +206,8 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
       ? null
       : active
       ? html`<${Actions} app=${app} item=${item} inThread=${inThread} onEdit=${() => setEditing(true)} />`
-      : html`<div class="msg__actions"><button type="button" class="icon-button icon-button--small" onFocus=${() => setActive(true)}
-          onClick=${() => setActive(true)}><span aria-hidden="true">⋯</span><span class="visually-hidden">${t('message.actions')}</span></button></div>`}
+      : html`<div class="msg__actions"><button type="button" class="icon-button icon-button--small" aria-label=${t('message.actions')}
+          onFocus=${() => setActive(true)} onClick=${() => setActive(true)}>⋯</button></div>`}
     ${versions ? html`<${VersionsDialog} app=${app} id=${item.id} onClose=${() => setVersions(false)} />` : null}
   </div>`;
 }
