@@ -11,7 +11,8 @@ confirmed records, the way a long-lived device holds them). It then measures:
 2. switching into #general from another channel until its last message is on screen;
 3. scrolling #general from the bottom to the top (step = 3 screens per frame), timing every
    frame with requestAnimationFrame: frames, frames over 50 ms, p50 / p95 / max frame time,
-   and rows in the DOM (windowing keeps it small);
+   and rows in the DOM (windowing keeps it small); then again after a reload at 1 screen per
+   frame (a fast trackpad fling: every frame still brings a screen of rows never shown);
 4. offline search (the browser offline, the app's own search path) over the 100,000 messages
    with the shared query syntax: several queries, median of 5 runs each.
 """
@@ -95,7 +96,7 @@ async ({hash, selector}) => {
 """
 
 SCROLL = r"""
-async () => {
+async (screens) => {
   const el = document.querySelector('.messages');
   const frames = [];
   let rows = 0;
@@ -108,7 +109,7 @@ async () => {
       last = now;
       rows = Math.max(rows, el.querySelectorAll('li.row').length);
       if (el.scrollTop <= 0 || now - t0 > 120_000) return resolve();
-      el.scrollTop = Math.max(0, el.scrollTop - el.clientHeight * 3);
+      el.scrollTop = Math.max(0, el.scrollTop - el.clientHeight * screens);
       requestAnimationFrame(step);
     };
     requestAnimationFrame(step);
@@ -209,13 +210,16 @@ def main() -> int:
             switch_ms = page.evaluate(SWITCH, {"hash": f"#/c/{ids['general']}", "selector": last})
 
             step(f"switch {switch_ms:.0f} ms")
-            # 3. scroll bottom -> top
+            # 3. scroll bottom -> top, 3 screens per frame, then (fresh: reloaded) 1 screen per frame
             page.wait_for_timeout(300)
-            scroll = page.evaluate(SCROLL)
-            frames = scroll["frames"]
-            slow = [f for f in frames if f > 50]
-
-            step(f"scrolled {len(frames)} frames")
+            scrolls = {3: page.evaluate(SCROLL, 3)}
+            step(f"scrolled {len(scrolls[3]['frames'])} frames")
+            page.reload()
+            page.evaluate(RENDERED, last)
+            synced(page)
+            page.wait_for_timeout(300)
+            scrolls[1] = page.evaluate(SCROLL, 1)
+            step(f"scrolled {len(scrolls[1]['frames'])} frames")
             # 4. offline search over 100,000 messages
             context.set_offline(True)
             until(page, "document.querySelector('[role=status]')?.textContent === 'Offline'")
@@ -230,10 +234,14 @@ def main() -> int:
     print(f"cold start (reload -> #general with {PER_CHANNEL:,} messages on screen): "
           f"{cold_ms:.0f} ms after the script started, page at {nav_ms:.0f} ms since navigation")
     print(f"switch into #general ({PER_CHANNEL:,} messages): {switch_ms:.0f} ms")
-    print(f"scroll bottom -> top: {len(frames)} frames in {scroll['total'] / 1000:.1f} s, "
-          f"{len(slow)} over 50 ms ({100 * len(slow) / max(1, len(frames)):.1f}%), "
-          f"p50 {statistics.median(frames):.1f} ms, p95 {pct(frames, 0.95):.1f} ms, max {max(frames):.1f} ms; "
-          f"at most {scroll['rows']} rows in the DOM; reached row index {scroll['first']}")
+    for screens, scroll in scrolls.items():
+        frames = scroll["frames"]
+        slow = [f for f in frames if f > 50]
+        print(f"scroll bottom -> top, {screens} screen{'s' if screens > 1 else ''} per frame: "
+              f"{len(frames)} frames in {scroll['total'] / 1000:.1f} s, "
+              f"{len(slow)} over 50 ms ({100 * len(slow) / max(1, len(frames)):.1f}%), "
+              f"p50 {statistics.median(frames):.1f} ms, p95 {pct(frames, 0.95):.1f} ms, max {max(frames):.1f} ms; "
+              f"at most {scroll['rows']} rows in the DOM; reached row index {scroll['first']}")
     print(f"offline search over {held:,} local messages (median of 5, app.search while offline):")
     for query, figures in searches.items():
         print(f"  {query!r:42} {figures['ms']:7.1f} ms  {figures['total']:>6,} matches  "
