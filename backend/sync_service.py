@@ -27,7 +27,16 @@ from sync_protocol import collections as ids
 from sync_protocol import merge
 from sync_protocol.collections import COLLECTIONS, WORKSPACE, ScopeError, channel_scope, scope_of, user_scope
 from sync_protocol.hlc import Clock
-from sync_protocol.wire import PROTOCOL_VERSION, Change, RecordSnapshot, Rejection, SyncRequest, SyncResponse, Value
+from sync_protocol.wire import (
+    PROTOCOL_VERSION,
+    Change,
+    Mutation,
+    RecordSnapshot,
+    Rejection,
+    SyncRequest,
+    SyncResponse,
+    Value,
+)
 
 SERVER_DEVICE = "server"
 MAX_RECENT = 500
@@ -35,6 +44,8 @@ MAX_RECENT = 500
 #: Mentions and thread badges on a new device; a whole long thread loads when it is opened.
 RECENT_REPLIES = 200
 SNAPSHOT_CHANNELS = 20
+#: The fields a new record of each collection must carry.
+REQUIRED = {name: tuple(f for f, spec in schema.items() if spec.required) for name, schema in COLLECTIONS.items()}
 
 DERIVED_IDS: dict[str, Callable[[Mapping[str, Value]], str]] = {
     "members": lambda f: ids.member_id(str(f["channel"]), str(f["user"])),
@@ -105,7 +116,7 @@ class SyncService:
         )
 
     def push(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
-        validate_push(request.changes, actor.device_id, now_ms, self.settings)
+        stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings)
         acks: list[int] = []
         rejections: list[Rejection] = []
         heads: dict[str, int] = {}
@@ -115,7 +126,8 @@ class SyncService:
         with self.store.transaction():
             device = self.store.session(actor.device_id)
             last_mid = device.last_mid if device else 0
-            for mutation in request.changes:
+            self._preload(request.changes, last_mid)
+            for mutation, stamp in zip(request.changes, stamps, strict=True):
                 if mutation.mid <= last_mid:
                     earlier = self.store.rejection(actor.device_id, mutation.mid)
                     if earlier:
@@ -135,11 +147,20 @@ class SyncService:
                     acks.append(mutation.mid)
                     for change in changes:
                         written.setdefault(change.scope, []).append(change)
-                self.clock.observe(mutation.hlc, now_ms)
+                self.clock.observe_hlc(stamp, now_ms)
                 last_mid = mutation.mid
             self.store.set_last_mid(actor.device_id, last_mid)
             self.store.after_commit(lambda: self._publish(heads, written, members_changed))
         return acks, rejections
+
+    def _preload(self, mutations: list[Mutation], last_mid: int) -> None:
+        """Read the records a push is about to change, one query per collection."""
+        wanted: dict[str, list[str]] = {}
+        for mutation in mutations:
+            if mutation.mid > last_mid:
+                wanted.setdefault(mutation.collection, []).append(mutation.id)
+        for collection, record_ids in wanted.items():
+            self.store.preload(collection, record_ids)
 
     def write_as_server(self, author: str, writes: list[tuple[str, str, dict[str, Value]]], now_ms: int) -> None:
         """Changes the server makes itself (a new account's profile, joining #general, ...).
@@ -235,7 +256,7 @@ class SyncService:
         existing = self.store.get_record(collection, record_id)
         schema = COLLECTIONS[collection]
         if existing is None:
-            missing = [name for name, spec in schema.items() if spec.required and name not in fields]
+            missing = [name for name in REQUIRED[collection] if name not in fields]
             if missing:
                 raise Rejected(
                     "not_found",

@@ -24,7 +24,8 @@ def _invalid(field: str, detail: str, error: str = "invalid_change") -> ApiError
     return ApiError(400, error, f"{field}: {detail}", field=field)
 
 
-def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, settings: Settings) -> None:
+def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, settings: Settings) -> list[hlc.Hlc]:
+    """Raise ApiError naming the first problem; otherwise the mutations' clocks, parsed."""
     if len(mutations) > settings.max_changes_per_push:
         raise ApiError(
             413,
@@ -33,6 +34,7 @@ def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, setti
             field="changes",
         )
     previous_mid = 0
+    stamps: list[hlc.Hlc] = []
     for index, mutation in enumerate(mutations):
         path = f"changes[{index}]"
         if mutation.mid <= previous_mid:
@@ -44,7 +46,7 @@ def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, setti
             raise _invalid(f"{path}.collection", f"unknown collection {mutation.collection!r} (known: {known})")
         if not RECORD_ID.match(mutation.id):
             raise _invalid(f"{path}.id", "ids are 1-120 characters of letters, digits, ':', '_' or '-'")
-        _validate_clock(mutation.hlc, f"{path}.hlc", device, now_ms, settings)
+        stamps.append(_validate_clock(mutation.hlc, f"{path}.hlc", device, now_ms, settings))
         if not mutation.fields:
             raise _invalid(f"{path}.fields", "a change must set at least one field")
         for name, value in mutation.fields.items():
@@ -69,9 +71,10 @@ def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, setti
             elif isinstance(value, int) and not isinstance(value, bool):
                 if value < 0 or (spec.limit is not None and value > spec.limit):
                     raise _invalid(field_path, f"out of range 0..{spec.limit}")
+    return stamps
 
 
-def _validate_clock(value: str, path: str, device: str, now_ms: int, settings: Settings) -> None:
+def _validate_clock(value: str, path: str, device: str, now_ms: int, settings: Settings) -> hlc.Hlc:
     try:
         stamp = hlc.parse(value)
     except ValueError as exc:
@@ -87,3 +90,4 @@ def _validate_clock(value: str, path: str, device: str, now_ms: int, settings: S
             field=path,
             server_time=now_ms,
         )
+    return stamp

@@ -75,7 +75,10 @@ class Clock:
 
     def observe(self, remote: str, wall_ms: int) -> None:
         """Fold in a clock seen on a received change, so later ticks order after it."""
-        other = parse(remote)
+        self.observe_hlc(parse(remote), wall_ms)
+
+    def observe_hlc(self, other: Hlc, wall_ms: int) -> None:
+        """``observe`` for a clock already parsed."""
         top = max(self._ms, other.ms, wall_ms)
         if top == self._ms and top == other.ms:
             self._counter = max(self._counter, other.counter)

@@ -24,18 +24,28 @@ import msgspec
 GENESIS = "0" * 64
 
 
+_encode = msgspec.json.encode
+_sha256 = hashlib.sha256
+#: Values whose JSON has no keys to sort: their canonical form is their plain encoding.
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
 def canonical(value: Any) -> bytes:
     # Same bytes as json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), ~5x faster.
-    return msgspec.json.encode(value, order="sorted")
+    return _encode(value, order="sorted")
 
 
 def value_digest(value: Any) -> str:
-    return hashlib.sha256(canonical(value)).hexdigest()
+    return _sha256(_encode(value) if type(value) in _SCALARS else canonical(value)).hexdigest()
 
 
 def field_digests(fields: Mapping[str, Any], redacted: Mapping[str, str] | None = None) -> dict[str, str]:
     """Digests of present values, plus the kept digests of redacted ones."""
-    digests = {name: value_digest(value) for name, value in fields.items()}
+    scalars = _SCALARS
+    digests = {
+        name: _sha256(_encode(value) if type(value) in scalars else canonical(value)).hexdigest()
+        for name, value in fields.items()
+    }
     if redacted:
         digests.update(redacted)
     return digests
@@ -55,11 +65,12 @@ def entry_hash(
     received_at: int,
     digests: Mapping[str, str],
 ) -> str:
+    # The keys in sorted order, so only the digests need sorting (same bytes as canonical(entry)).
     entry = {
-        "seq": seq, "scope": scope, "collection": collection, "id": record_id, "hlc": hlc, "author": author,
-        "device": device, "mid": mid, "received_at": received_at, "fields": dict(digests),
+        "author": author, "collection": collection, "device": device, "fields": dict(sorted(digests.items())),
+        "hlc": hlc, "id": record_id, "mid": mid, "received_at": received_at, "scope": scope, "seq": seq,
     }
-    return hashlib.sha256(prev.encode() + b"\n" + canonical(entry)).hexdigest()
+    return _sha256(prev.encode() + b"\n" + _encode(entry)).hexdigest()
 
 
 class ChainRow(NamedTuple):

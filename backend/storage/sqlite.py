@@ -3,6 +3,11 @@
 Durability: ``synchronous=FULL`` makes every COMMIT reach the disk before ``transaction()``
 returns, so an acked push survives ``kill -9`` and power loss alike. One connection serves the
 whole (single-threaded, asyncio) server; WAL lets the CLI and Datasette read alongside it.
+
+Write-behind: inside a transaction, records, log entries and message positions are kept in
+memory and written with one ``executemany`` per table when the transaction commits, or earlier,
+before any query that could see them. ``get_record`` answers from what the transaction has already
+read or written, so a push reads each record at most once.
 """
 
 from __future__ import annotations
@@ -87,7 +92,10 @@ def pack_clocks(clocks: dict[str, str], fields: dict[str, Value]) -> bytes:
     every field has a clock, as merged records do; otherwise the clocks are stored as they are."""
     if not clocks or clocks.keys() != fields.keys():
         return _encode(clocks)
-    common = max(set(clocks.values()), key=list(clocks.values()).count)
+    distinct = set(clocks.values())
+    if len(distinct) == 1:  # a record written by one change: the common case
+        return _encode({"*": distinct.pop()})
+    common = max(distinct, key=list(clocks.values()).count)
     return _encode({"*": common, **{name: clock for name, clock in clocks.items() if clock != common}})
 
 
@@ -97,7 +105,26 @@ def unpack_clocks(packed: str | bytes, fields: dict[str, Value]) -> dict[str, st
     if common is None:
         return stored
     return {name: stored.get(name, common) for name in fields}
+
+
 _encode = msgspec.json.encode
+_UPSERT_RECORD = (
+    "INSERT INTO records (collection, id, scope, fields, clocks) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks"
+)
+_UPSERT_POSITION = (
+    "INSERT INTO message_index (id, channel, thread, author, at, n, tn) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn"
+)
+_INSERT_CHANGE = (
+    "INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> StoredRecord:
+    fields = _fields_decoder.decode(fields_json)
+    return StoredRecord(scope, RecordState(fields, unpack_clocks(clocks_json, fields)))
 
 
 class SqliteStorage:
@@ -115,6 +142,12 @@ class SqliteStorage:
         self._head: tuple[int, str] | None = None
         self._numbers: dict[str, int] = {}
         self._scope_heads: dict[str, int] = {}
+        # Write-behind (see the module doc): records read or written in this transaction, and
+        # the rows not yet written.
+        self._known: dict[tuple[str, str], StoredRecord | None] = {}
+        self._unwritten: dict[tuple[str, str], StoredRecord] = {}
+        self._positions: list[tuple[str, Value, Value, Value, Value, Value, Value]] = []
+        self._log: list[tuple[int, str, str, str, str, str, str, int, int, bytes, str]] = []
         self._migrate()
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -142,14 +175,16 @@ class SqliteStorage:
         self._depth = 1
         try:
             yield
+            self._flush()
             self._flush_numbers()
+            self._db.execute("COMMIT")
         except BaseException:
             self._end_transaction()
             self._on_commit.clear()
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # also when COMMIT itself failed
+                self._db.execute("ROLLBACK")
             raise
         self._end_transaction()
-        self._db.execute("COMMIT")
         callbacks, self._on_commit = self._on_commit, []
         for callback in callbacks:
             callback()
@@ -159,6 +194,26 @@ class SqliteStorage:
         self._head = None
         self._numbers = {}
         self._scope_heads = {}
+        self._known = {}
+        self._unwritten = {}
+        self._positions = []
+        self._log = []
+
+    def _flush(self) -> None:
+        """Write the rows kept back so far (write-behind), one executemany per table."""
+        if self._unwritten:
+            self._db.executemany(_UPSERT_RECORD, [
+                (collection, record_id, record.scope, _encode(record.state.fields),
+                 pack_clocks(record.state.clocks, record.state.fields))
+                for (collection, record_id), record in self._unwritten.items()
+            ])
+            self._unwritten = {}
+        if self._positions:
+            self._db.executemany(_UPSERT_POSITION, self._positions)
+            self._positions = []
+        if self._log:
+            self._db.executemany(_INSERT_CHANGE, self._log)
+            self._log = []
 
     def _flush_numbers(self) -> None:
         self._db.executemany(
@@ -180,6 +235,7 @@ class SqliteStorage:
     # --- records and the change log --------------------------------------------------------
 
     def records_in_scope(self, scope: str, skip: Sequence[str] = ()) -> list[RecordSnapshot]:
+        self._flush()
         marks = ",".join("?" * len(skip))
         rows = self._db.execute(
             f"SELECT collection, id, fields, clocks FROM records WHERE scope = ? AND collection NOT IN ({marks})",
@@ -192,6 +248,7 @@ class SqliteStorage:
         return RecordSnapshot(scope, collection, record_id, decoded, unpack_clocks(clocks, decoded))
 
     def snapshots(self, collection: str, ids: Sequence[str]) -> list[RecordSnapshot]:
+        self._flush()
         found: list[RecordSnapshot] = []
         for start in range(0, len(ids), 500):
             chunk = list(ids[start:start + 500])
@@ -205,6 +262,7 @@ class SqliteStorage:
         return sorted(found, key=lambda snapshot: position[snapshot.id])
 
     def reactions_to(self, message_ids: Sequence[str]) -> list[RecordSnapshot]:
+        self._flush()
         found: list[RecordSnapshot] = []
         for start in range(0, len(message_ids), 500):
             chunk = list(message_ids[start:start + 500])
@@ -221,15 +279,14 @@ class SqliteStorage:
 
     def index_message(self, record_id: str, fields: dict[str, Value]) -> None:
         """Keep message_index (positions by n and tn) in step with a message record."""
-        self._db.execute(
-            "INSERT INTO message_index (id, channel, thread, author, at, n, tn) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
-            (record_id, fields.get("channel"), fields.get("thread"), fields.get("author"), fields.get("at") or 0,
-             fields.get("n"), fields.get("tn")),
-        )
+        self._positions.append((record_id, fields.get("channel"), fields.get("thread"), fields.get("author"),
+                                fields.get("at") or 0, fields.get("n"), fields.get("tn")))
+        if not self._depth:
+            self._flush()
 
     def message_ids_before(self, channel_id: str, before_n: int | None, limit: int) -> list[str]:
         """Top-level messages of a channel with n < before_n (all when None), newest first."""
+        self._flush()
         rows = self._db.execute(
             "SELECT id FROM message_index WHERE channel = ? AND n IS NOT NULL AND n < ? ORDER BY n DESC LIMIT ?",
             (channel_id, before_n if before_n is not None else 2**62, limit),
@@ -237,11 +294,13 @@ class SqliteStorage:
         return [r[0] for r in rows]
 
     def reply_ids(self, parent_id: str) -> list[str]:
+        self._flush()
         rows = self._db.execute("SELECT id FROM message_index WHERE thread = ? ORDER BY tn", (parent_id,))
         return [r[0] for r in rows]
 
     def latest_reply_ids(self, parent_ids: Sequence[str], limit: int) -> list[str]:
         """The newest ``limit`` replies in any of these threads (uses the by-thread index per parent)."""
+        self._flush()
         if not parent_ids:
             return []
         marks = ",".join("?" * len(parent_ids))
@@ -253,6 +312,7 @@ class SqliteStorage:
 
     def record_history(self, collection: str, record_id: str) -> list[Change]:
         """Every logged change of one record, oldest first (redacted values absent)."""
+        self._flush()
         rows = self._db.execute(
             "SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
             "WHERE collection = ? AND record_id = ? ORDER BY seq",
@@ -262,23 +322,44 @@ class SqliteStorage:
         return [Change(seq, scope, col, rid, hlc, author, decode(f)) for seq, scope, col, rid, hlc, author, f in rows]
 
     def get_record(self, collection: str, record_id: str) -> StoredRecord | None:
+        """The record as this transaction sees it. Callers must not change what they get: within a
+        transaction it is the object the store keeps (put a new one instead)."""
+        if self._depth:
+            key = (collection, record_id)
+            if key in self._known:
+                return self._known[key]
         row = self._db.execute(
             "SELECT scope, fields, clocks FROM records WHERE collection = ? AND id = ?", (collection, record_id)
         ).fetchone()
-        if row is None:
-            return None
-        fields = _fields_decoder.decode(row[1])
-        return StoredRecord(row[0], RecordState(fields, unpack_clocks(row[2], fields)))
+        found = None if row is None else _stored(row[0], row[1], row[2])
+        if self._depth:
+            self._known[(collection, record_id)] = found
+        return found
+
+    def preload(self, collection: str, record_ids: Sequence[str]) -> None:
+        """Read these records in one query for the ``get_record`` calls that follow in this
+        transaction (a push of a hundred messages: one query instead of a hundred)."""
+        if not self._depth:
+            return
+        wanted = list(dict.fromkeys(i for i in record_ids if (collection, i) not in self._known))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for record_id in chunk:
+                self._known[(collection, record_id)] = None
+            marks = ",".join("?" * len(chunk))
+            for record_id, scope, fields, clocks in self._db.execute(
+                f"SELECT id, scope, fields, clocks FROM records WHERE collection = ? AND id IN ({marks})",
+                (collection, *chunk),
+            ):
+                self._known[(collection, record_id)] = _stored(scope, fields, clocks)
 
     def put_record(self, collection: str, record_id: str, record: StoredRecord) -> None:
-        self._db.execute(
-            "INSERT INTO records (collection, id, scope, fields, clocks) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks",
-            (
-                collection, record_id, record.scope, _encode(record.state.fields),
-                pack_clocks(record.state.clocks, record.state.fields),
-            ),
-        )
+        key = (collection, record_id)
+        self._unwritten[key] = record
+        if self._depth:
+            self._known[key] = record
+        else:
+            self._flush()
 
     def append_change(self, change: NewChange) -> int:
         if self._head is None:
@@ -289,21 +370,20 @@ class SqliteStorage:
             hlc=change.hlc, author=change.author, device=change.device, mid=change.mid,
             received_at=change.received_at, digests=chain.field_digests(change.fields),
         )
-        self._db.execute(
-            "INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields,"
-            " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                seq, change.scope, change.collection, change.id, change.hlc, change.author, change.device,
-                change.mid, change.received_at, _encode(change.fields), digest,
-            ),
-        )
+        self._log.append((
+            seq, change.scope, change.collection, change.id, change.hlc, change.author, change.device,
+            change.mid, change.received_at, _encode(change.fields), digest,
+        ))
         self._head = (seq, digest)
         self._scope_heads[change.scope] = seq
+        if not self._depth:
+            self._flush()
         return seq
 
     def redact(self, collection: str, record_id: str, names: Sequence[str]) -> int:
         """Remove these fields' values from every logged change of a record, keeping their digests
         (chain.py, Rule 2). Returns how many entries changed."""
+        self._flush()
         rows = self._db.execute(
             "SELECT seq, fields, redacted FROM changes WHERE collection = ? AND record_id = ?", (collection, record_id)
         ).fetchall()
@@ -322,6 +402,7 @@ class SqliteStorage:
 
     def head_hash(self) -> tuple[int, str]:
         """The last entry's seq and hash: what an admin publishes or notes down."""
+        self._flush()
         row = self._db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
 
@@ -332,6 +413,7 @@ class SqliteStorage:
         return int(row[0]) if row else 0
 
     def changes_after(self, scope: str, after: int, limit: int) -> list[Change]:
+        self._flush()
         rows = self._db.execute(
             "SELECT seq, collection, record_id, hlc, author, fields FROM changes "
             "WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -352,6 +434,7 @@ class SqliteStorage:
         return n + 1
 
     def channel_name_taken(self, name: str, except_id: str) -> bool:
+        self._flush()
         row = self._db.execute(
             "SELECT 1 FROM records WHERE collection = 'channels' AND json_extract(fields, '$.name') = ? "
             "AND id != ? AND json_extract(fields, '$.kind') IN ('public', 'private') "
