@@ -6,6 +6,8 @@
 // Rule 2. A gap (held ... a, b ... with b > a + 1) is fetched exactly: {before: b, limit: b - a - 1},
 //         in pages of at most 500 from the top of the hole down.
 // Rule 3. One request per channel at a time; a failed fill is retried at the next sync, not in a loop.
+// Rule 4. A jump to an old message n (a search result) fetches the page around it:
+//         {before: n + PAGE/2, limit: PAGE}. What lies between it and what is held is then a gap (Rule 2).
 
 import { signal } from '@preact/signals';
 
@@ -73,6 +75,15 @@ export class History {
       } finally {
         this.#setLoading(channel, false);
       }
+    });
+  }
+
+  /** Fetch the page of top-level messages around message n (Rule 4). */
+  loadAround(channel, n) {
+    return this.#once(`around:${channel}:${n}`, async () => {
+      const page = await this.#transport.history({ channel, before: n + PAGE / 2, limit: PAGE });
+      await this.#apply(page.records);
+      if (page.complete) this.complete.value = new Set([...this.complete.value, channel]);
     });
   }
 

@@ -78,7 +78,9 @@ function NotifySettings({ app, channelId }) {
   </details>`;
 }
 
-export function ChannelView({ app, channelId, threadId = null }) {
+/** `at`: the number to scroll to and highlight — a message n, or with a thread its reply tn.
+ * Focus then goes to that message, not to the composer. */
+export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const q = app.queries;
   const [adding, setAdding] = useState(false);
   const [showPins, setShowPins] = useState(false);
@@ -130,12 +132,13 @@ export function ChannelView({ app, channelId, threadId = null }) {
           : null}
       </header>
       ${showPins ? html`<${PinnedPanel} app=${app} channelId=${channelId} onClose=${() => setShowPins(false)} />` : null}
-      <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost} />
+      <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost}
+        at=${threadId ? null : at} />
       <${Typing} app=${app} channelId=${channelId} />
       ${member && channel.archived
         ? html`<div class="join-bar"><p>${t('channel.archived')}</p></div>`
         : member
-        ? html`<${Composer} key=${channelId} app=${app} channelId=${channelId} placeholder=${placeholder} autofocus=${true} />`
+        ? html`<${Composer} key=${channelId} app=${app} channelId=${channelId} placeholder=${placeholder} autofocus=${at === null} />`
         : html`<div class="join-bar">
             <p>${t('channel.previewing', { name: channel.name })}</p>
             <button type="button" class="button button--primary" onClick=${() => app.actions.joinChannel(channelId)}>
@@ -144,6 +147,6 @@ export function ChannelView({ app, channelId, threadId = null }) {
           </div>`}
       ${adding ? html`<${AddPeopleDialog} app=${app} channelId=${channelId} onClose=${() => setAdding(false)} />` : null}
     </section>
-    ${threadId ? html`<${ThreadPane} key=${threadId} app=${app} channelId=${channelId} parentId=${threadId} canPost=${canPost} />` : null}
+    ${threadId ? html`<${ThreadPane} key=${threadId} app=${app} channelId=${channelId} parentId=${threadId} canPost=${canPost} at=${at} />` : null}
   </div>`;
 }

@@ -8,9 +8,13 @@
 // jump. Near the top it asks for the next older page (POST /api/history); holes in what the
 // device holds show a gap marker until they are filled, and nothing past a hole counts as read.
 //
-// A frame of a fast scroll: a render that mounts the rows come into view, one read of every
-// shown row's height (one layout) before any write, and a cheap re-render that moves the
+// A frame of a fast scroll: a render that mounts the rows that came into view, one read of
+// every shown row's height (one layout) before any write, and a cheap re-render that moves the
 // padding to the measured heights. Nothing in it walks all 50,000 rows but a typed-array sum.
+//
+// Opened at a message (`at`, its n: a search result or a mention), the list centres that row
+// once its height is known, highlights it and moves focus to it, so a screen reader reads it.
+// A message older than the device holds is fetched first, with the page around it.
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { memo } from 'preact/compat';
@@ -55,15 +59,30 @@ function latestMine(items, me) {
   return null;
 }
 
+/** The index of the sent message numbered n, or -1 (sent messages come first, by n). */
+function indexOfN(items, n) {
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = items[mid].n ?? Infinity;
+    if (m === n) return mid;
+    if (m < n) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 /** The index of a row by id: its last index if the row is still there, else a search. */
 function locate(items, id, hint) {
   return items[hint]?.id === id ? hint : items.findIndex((m) => m.id === id);
 }
 
 // Rows re-render only when their own props change (items are stable objects from the store).
-const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy, readOnly }) {
+const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy, readOnly, target }) {
   return html`<li
-    class="row"
+    class=${target ? 'row row--target' : 'row'}
+    tabindex=${target ? '-1' : undefined}
     data-state=${item.state}
     data-id=${item.id}
     data-index=${index}
@@ -77,9 +96,10 @@ const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, ga
       seenBy=${seenBy} />
   </li>`;
 }, (a, b) => a.item === b.item && a.index === b.index && a.size === b.size && a.grouped === b.grouped
-  && a.firstUnread === b.firstUnread && a.gap === b.gap && a.seenBy === b.seenBy && a.readOnly === b.readOnly);
+  && a.firstUnread === b.firstUnread && a.gap === b.gap && a.seenBy === b.seenBy && a.readOnly === b.readOnly
+  && a.target === b.target);
 
-export function MessageList({ app, channelId, label, readOnly = false }) {
+export function MessageList({ app, channelId, label, readOnly = false, at = null }) {
   const q = app.queries;
   const items = q.messages(channelId);
   const { contiguous, gaps } = q.numbers(channelId);
@@ -91,8 +111,24 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
   sizes.current ??= new RowHeights(ESTIMATE);
   const [, setTick] = useState(0);
   const rerender = () => setTick((x) => x + 1);
-  const view = useRef({ top: 0, height: 800, atBottom: true, anchor: null, rendered: [0, 0] });
+  const view = useRef({ top: 0, height: 800, atBottom: true, anchor: null, rendered: [0, 0], jump: null });
   const lastCount = useRef(0);
+  // The message jumped to, highlighted and focusable while it stays in the DOM.
+  const [target, setTarget] = useState(null);
+  const v = view.current;
+
+  // What the list was opened at: a new channel starts at the bottom (also while a message asked
+  // for is on its way), then goes to that message.
+  const opened = useRef(null);
+  if (opened.current?.channel !== channelId || opened.current.at !== at) {
+    if (opened.current?.channel !== channelId) {
+      v.atBottom = true;
+      v.anchor = null;
+      lastCount.current = 0;
+    }
+    opened.current = { channel: channelId, at };
+    v.jump = at === null ? null : { n: at, focus: false };
+  }
 
   // Where "New" goes: the read cursor when the channel was opened (later reads do not move it).
   const readAtOpen = useRef(null);
@@ -108,8 +144,18 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
   const offsets = rows.offsets;
   const total = rows.total;
 
+  // A jump whose message is held: anchor it centred (again on every render until it settles, as
+  // its measured height replaces the estimate).
+  if (v.jump) {
+    const i = indexOfN(items, v.jump.n);
+    if (i >= 0) {
+      v.jump.id = items[i].id;
+      v.atBottom = false;
+      v.anchor = { id: v.jump.id, index: i, delta: Math.max(0, (v.height - (offsets[i + 1] - offsets[i])) / 2) };
+    }
+  }
+
   // Where the view is, in list coordinates: bottom, or the anchor row where it was.
-  const v = view.current;
   let top = v.top;
   if (v.atBottom) top = Math.max(0, total - v.height);
   else if (v.anchor) {
@@ -157,14 +203,29 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
     markReadIfSeen();
   };
 
-  // A new channel starts at the bottom; leaving it lets "mark as unread" go.
+  // Opening a channel fills its holes; leaving it lets "mark as unread" go.
   useEffect(() => {
-    v.atBottom = true;
-    v.anchor = null;
-    lastCount.current = 0;
     if (gaps.length) app.history?.fillGaps(channelId).catch(() => {});
     return () => app.actions.releaseRead(channelId);
   }, [channelId]);
+
+  // A jump to a message older than the device holds fetches the page around it (then the hole
+  // between that page and the rest is a gap like any other). One newer than what is held, or
+  // in a hole, arrives with the next sync or gap fill.
+  useEffect(() => {
+    if (at === null || indexOfN(items, at) >= 0) return;
+    const { low } = q.numbers(channelId);
+    if (low && at > low) return;
+    app.history?.loadAround(channelId, at)
+      .then(() => app.history.fillGaps(channelId))
+      .catch(() => {});
+  }, [channelId, at]);
+
+  // The highlight goes with the row: once scrolled out of the DOM it is forgotten.
+  if (target !== null) v.targetIndex = locate(items, target, v.targetIndex);
+  useEffect(() => {
+    if (target !== null && (v.targetIndex < start || v.targetIndex >= end)) setTarget(null);
+  });
 
   useEffect(() => {
     const el = scroller.current;
@@ -191,14 +252,27 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
     const height = el.scrollHeight;
     const offset = listTop();
     const want = Math.round(offset + v.wantTop);
-    const mineJustSent = items.length > lastCount.current && items[items.length - 1]?.state !== 'sent';
+    // (Not on the first render of a channel: a message of mine still pending there is not news.)
+    const mineJustSent = lastCount.current > 0 && items.length > lastCount.current && items[items.length - 1]?.state !== 'sent';
     lastCount.current = items.length;
-    if (mineJustSent) v.atBottom = true;
+    if (mineJustSent) {
+      v.jump = null;
+      v.atBottom = true;
+    }
     if (v.atBottom) el.scrollTop = height;
     else if (Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
     v.top = el.scrollTop - offset;
     if (changed) rerender();
-    else markReadIfSeen();
+    else if (v.jump?.id) {
+      // The jump has settled: highlight the row (a render), then focus it (below, once it is
+      // focusable). From here on the anchor is whatever the reader scrolls to.
+      v.jump.focus = true;
+      setTarget(v.jump.id);
+    } else markReadIfSeen();
+    if (v.jump?.focus && target === v.jump.id) {
+      v.jump = null;
+      for (const row of list.current?.children ?? []) if (row.dataset.id === target) row.focus({ preventScroll: true });
+    }
   });
 
   useEffect(() => {
@@ -221,6 +295,7 @@ export function MessageList({ app, channelId, label, readOnly = false }) {
       firstUnread=${item.id === firstUnreadId && i > 0}
       gap=${gapBefore.get(item.n) ?? 0}
       seenBy=${seen?.id === item.id ? seen.who : null}
+      target=${item.id === target}
     />`);
   }
   const loading = app.history?.loading.value.has(channelId);

@@ -46,7 +46,7 @@ function Shell({ app }) {
     onInvite: () => setDialog('invite'),
   };
   let main;
-  if (r.name === 'channel') main = html`<${ChannelView} app=${app} channelId=${r.id} threadId=${r.thread ?? null} />`;
+  if (r.name === 'channel') main = html`<${ChannelView} app=${app} channelId=${r.id} threadId=${r.thread ?? null} at=${r.at ?? null} />`;
   else if (r.name === 'search') main = html`<${SearchView} app=${app} />`;
   else if (r.name === 'mentions') main = html`<${MentionsView} app=${app} />`;
   else if (r.name === 'browse') main = html`<${BrowseView} app=${app} ...${openers} />`;

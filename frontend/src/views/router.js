@@ -2,6 +2,8 @@
 //   #/            home (the channel list on phones)
 //   #/c/<id>      a channel or DM
 //   #/c/<id>/t/<message>   a thread, beside its channel
+//   #/c/<id>/n/<n>         a channel scrolled to its message n, highlighted (a search result, a mention)
+//   #/c/<id>/t/<message>/n/<tn>   a thread with its reply tn highlighted
 //   #/mentions    messages that mention me
 //   #/search      search messages
 //   #/browse      public channels to join
@@ -13,9 +15,14 @@ function parse(hash) {
   const path = (hash || '').replace(/^#/, '') || '/';
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'c' && parts[1]) {
-    const id = decodeURIComponent(parts[1]);
-    if (parts[2] === 't' && parts[3]) return { name: 'channel', id, thread: decodeURIComponent(parts[3]) };
-    return { name: 'channel', id };
+    const route = { name: 'channel', id: decodeURIComponent(parts[1]) };
+    let rest = parts.slice(2);
+    if (rest[0] === 't' && rest[1]) {
+      route.thread = decodeURIComponent(rest[1]);
+      rest = rest.slice(2);
+    }
+    if (rest[0] === 'n' && /^\d+$/.test(rest[1] ?? '')) route.at = Number(rest[1]);
+    return route;
   }
   if (parts[0] === 'mentions') return { name: 'mentions' };
   if (parts[0] === 'search') return { name: 'search' };
@@ -37,6 +44,12 @@ export function href(name, id, thread) {
   if (name === 'thread') return `#/c/${encodeURIComponent(id)}/t/${encodeURIComponent(thread)}`;
   if (name === 'home') return '#/';
   return `#/${name}`;
+}
+
+/** Where a message is: its channel at its number, or its thread at its reply number. */
+export function messageHref({ channel, thread, n, tn }) {
+  if (thread) return href('thread', channel, thread) + (typeof tn === 'number' ? `/n/${tn}` : '');
+  return href('channel', channel) + (typeof n === 'number' ? `/n/${n}` : '');
 }
 
 export function navigate(name, id, thread) {

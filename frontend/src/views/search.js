@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { t, formatDateTime } from '../lib/i18n.js';
 import { composeQuery } from '../lib/search-query.js';
-import { href } from './router.js';
+import { messageHref } from './router.js';
 import { BackLink } from './channel.js';
 import { ConnectionStatus } from './status.js';
 
@@ -25,10 +25,11 @@ function Snippet({ text }) {
   return html`<p class="result__text">${parts}</p>`;
 }
 
+/** A search hit or a mention. Opening it goes to the message itself, scrolled into view. */
 export function ResultItem({ app, item, unread = false }) {
   const q = app.queries;
   const channel = q.channel(item.channel);
-  const to = item.thread ? href('thread', item.channel, item.thread) : href('channel', item.channel);
+  const to = messageHref(item);
   return html`<li class=${`result${unread ? ' result--unread' : ''}`} data-id=${item.id}>
     <div class="result__meta">
       <span class="result__channel">${channel ? (channel.kind === 'dm' || channel.kind === 'group' ? channel.name : `#${channel.name}`) : ''}</span>
