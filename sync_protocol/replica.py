@@ -174,15 +174,15 @@ class Replica:
         ]
 
     def unread(self, channel_id: str) -> int:
-        """Unread count = the channel's last message number - my read cursor. Never stored."""
-        numbers = [
-            n
+        """Derived from the messages held and my read cursor (``unread_count``). Never stored."""
+        held = [
+            (n, author if isinstance(author := fields.get("author"), str) else None)
             for fields in self.collection("messages").values()
             if fields.get("channel") == channel_id and isinstance(n := fields.get("n"), int)
         ]
         read = self.record("reads", read_id(self.user, channel_id)) or {}
         cursor = read.get("n")
-        return max(0, max(numbers, default=0) - (cursor if isinstance(cursor, int) else 0))
+        return unread_count(held, cursor if isinstance(cursor, int) else 0, self.user)
 
     def scope_for_pending(self, mutation: Mutation) -> str | None:
         fields = self.record(mutation.collection, mutation.id) or {}
@@ -192,4 +192,15 @@ class Replica:
             return None
 
 
-__all__ = ["Replica"]
+def unread_count(held: Iterable[tuple[int, str | None]], read: int, me: str) -> int:
+    """A channel's unread count: the numbers past my read cursor up to the last one held, less my
+    own messages among them (what I wrote, on any device, is never news to me). A number the
+    device does not hold yet counts, since its author is unknown. Vectors: vectors/unread.json."""
+    past = [(n, author) for n, author in held if n > read]
+    if not past:
+        return 0
+    last = max(n for n, _ in past)
+    return last - read - sum(1 for _, author in past if author == me)
+
+
+__all__ = ["Replica", "unread_count"]

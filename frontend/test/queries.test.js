@@ -59,6 +59,16 @@ test('unread = last n - my read cursor, never below zero, and it follows pending
   assert.equal(q.unread('C1'), 0);
 });
 
+test('my own messages are never unread to me, wherever I wrote them; numbers not held yet are', () => {
+  const by = (n, author) => rec('messages', `M${n}`, { channel: 'C1', text: 't', n, author }, 'c:C1');
+  const read = rec('reads', 'U1:C1', { channel: 'C1', user: 'U1', n: 1 }, 'u:U1');
+  const { q } = setup({ records: [...base, by(1, 'U2'), by(2, 'U1'), by(3, 'U2'), by(4, 'U1'), by(6, 'U1'), read] });
+  // Past the cursor: 2..6. Mine held: 2, 4, 6. Number 5 is not held: it counts.
+  assert.equal(q.unread('C1'), 2);
+  const { q: all } = setup({ records: [...base, by(1, 'U2'), by(2, 'U1'), read] });
+  assert.equal(all.unread('C1'), 0);
+});
+
 test('the contiguous number stops at the first gap (nothing is read past a hole)', () => {
   const messages = [1, 2, 4].map((n) => rec('messages', `M${n}`, { channel: 'C1', text: 't', n }, 'c:C1'));
   const { q } = setup({ records: [...base, ...messages] });

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { Clock, encode, parse } from '../src/sync/hlc.js';
 import { apply, changedFields, snapshotChanges } from '../src/sync/merge.js';
 import * as scopes from '../src/sync/scopes.js';
+import { unreadCount } from '../src/sync/unread.js';
 
 const load = (name) =>
   JSON.parse(readFileSync(new URL(`../../sync_protocol/vectors/${name}.json`, import.meta.url), 'utf8'));
@@ -109,6 +110,14 @@ describe('snapshot.json', () => {
       deepFreeze(snapshot);
       assert.deepEqual(snapshotChanges(snapshot.fields, snapshot.clocks), changes);
       assert.deepEqual(mergeAll(given, changes), expected);
+    });
+  }
+});
+
+describe('unread.json', () => {
+  for (const { comment, me, read, messages, unread } of load('unread')) {
+    test(comment, () => {
+      assert.equal(unreadCount(messages.map(([n, author]) => ({ n, author })), read, me), unread);
     });
   }
 });

@@ -84,7 +84,7 @@ def sync(replica: Replica, server: Server, *, reject: dict[int, str] | None = No
     reject = reject or {}
     accepted = [m for m in replica.pending if m.mid not in reject]
     for mutation in accepted:
-        server.accept(mutation)
+        server.accept(mutation, replica.user)
     refused = [Rejection(mid=mid, code="forbidden", reason=reason) for mid, reason in reject.items()]
     replica.apply_response(server.reply(replica, acks=accepted, rejections=refused), wall_ms=NOW)
 
@@ -248,11 +248,12 @@ def test_messages_show_sent_ones_by_number_then_pending_ones_in_write_order() ->
     assert [n for _, fields, _ in phone.messages(GENERAL) if (n := fields.get("n"))] == [1, 2, 3]
 
 
-def test_unread_is_the_last_message_number_minus_the_read_cursor() -> None:
-    phone, server = device(), Server()
+def test_unread_is_the_last_message_number_minus_the_read_cursor_less_my_own() -> None:
+    phone, laptop, bob, server = device(), device(name="laptop"), device("bob", "bobsphone"), Server()
     for i in range(5):
-        post(phone, GENERAL, f"message {i}", f"m{i}")
-    post(phone, RANDOM, "other channel", "r1")
+        post(bob, GENERAL, f"message {i}", f"m{i}")
+    post(bob, RANDOM, "other channel", "r1")
+    sync(bob, server)
     sync(phone, server)
     assert phone.unread(GENERAL) == 5, "no read cursor yet: everything is unread"
     assert phone.unread(RANDOM) == 1
@@ -266,6 +267,10 @@ def test_unread_is_the_last_message_number_minus_the_read_cursor() -> None:
 
     post(phone, GENERAL, "not sent yet", "m5")
     assert phone.unread(GENERAL) == 2, "my own unsent message has no number and is not unread"
+    post(laptop, GENERAL, "from my laptop", "m6")
+    sync(laptop, server)
+    sync(phone, server)
+    assert phone.unread(GENERAL) == 2, "what I wrote on another device is not news to me"
     assert phone.unread("01JCEMPTY") == 0
 
 

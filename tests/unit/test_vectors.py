@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sync_protocol import collections, hlc, merge
+from sync_protocol.replica import unread_count
 
 VECTORS = Path(__file__).resolve().parents[2] / "sync_protocol" / "vectors"
 
@@ -30,7 +31,7 @@ def by_comment(name: str) -> pytest.MarkDecorator:
 
 
 def test_every_vector_is_named_once() -> None:
-    for name in ("merge", "scopes", "hlc", "snapshot"):
+    for name in ("merge", "scopes", "hlc", "snapshot", "unread"):
         comments = [case["comment"] for case in load(name)]
         assert len(comments) == len(set(comments)), f"{name}.json repeats a comment"
 
@@ -124,3 +125,12 @@ def test_snapshot(case: dict[str, Any]) -> None:
     assert [{"hlc": clock, "fields": fields} for fields, clock in changes] == case["changes"]
     merged = merge.apply_snapshot(state_of(case["given"]), snapshot["fields"], snapshot["clocks"])
     assert merged == state_of(case["expected"])
+
+
+# --- unread.json -------------------------------------------------------------------------------
+
+
+@by_comment("unread")
+def test_unread_vector(case: dict[str, Any]) -> None:
+    held = [(n, author) for n, author in case["messages"]]
+    assert unread_count(held, case["read"], case["me"]) == case["unread"]

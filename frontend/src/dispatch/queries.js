@@ -15,6 +15,7 @@ import { computed } from '@preact/signals';
 import { apply } from '../sync/merge.js';
 import { memberId, readId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { parseQuery, personNamed, timeMatches } from '../lib/search-query.js';
+import { unreadCount } from '../sync/unread.js';
 
 const EMPTY = new Map();
 const NO_ITEMS = [];
@@ -246,8 +247,9 @@ export class Queries {
     return typeof record?.fields.read === 'number' ? record.fields.read : 0;
   }
 
+  /** Unread messages in a channel (rule and vectors: sync/unread.js). */
   unread(channelId) {
-    return Math.max(0, this.numbers(channelId).last - this.readCursor(channelId));
+    return unreadCount(this.messages(channelId), this.readCursor(channelId), this.me.value);
   }
 
   /** Others who have read a DM / group DM up to message n ("seen by"). */
