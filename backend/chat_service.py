@@ -149,7 +149,8 @@ class ChatService:
             parent = self.store.get_record("messages", thread)
             if parent is None or parent.state.fields.get("channel") != channel_id:
                 raise ApiError(404, "not_found", "there is no such thread in this channel", field="thread")
-            ids = self.store.reply_ids(thread)
+            # The parent comes too: a device opening a thread from a search result may not hold it.
+            ids = [thread, *self.store.reply_ids(thread)]
             return HistoryPage(self.store.snapshots("messages", ids) + self.store.reactions_to(ids), True)
         limit = max(1, min(limit, MAX_HISTORY))
         ids = self.store.message_ids_before(channel_id, before, limit)

@@ -139,8 +139,9 @@ def test_thread_replies_are_numbered_in_their_thread_and_counted_on_the_parent(w
     nested = ada.sync(ada.change("messages", "01NEST", {"channel": general, "text": "x", "thread": "01R1"})).json()
     assert [r["code"] for r in nested["rejections"]] == ["invalid"]
     thread = ada.client.post("/api/history", json={"channel": general, "thread": "01PARENT"}, headers=ada.csrf).json()
-    replies = [r["fields"]["text"] for r in thread["records"] if r["collection"] == "messages"]
-    assert replies == ["yes", "no", "ok, Monday"]
+    messages = [r["fields"]["text"] for r in thread["records"] if r["collection"] == "messages"]
+    assert messages[1:] == ["yes", "no", "ok, Monday"], "the parent first, then its replies in order"
+    assert thread["records"][0]["id"] == "01PARENT"
 
 
 def test_history_pages_give_exactly_the_missing_range(workspace: Workspace) -> None:
