@@ -205,7 +205,7 @@ export default {
   "mentions.suggestions": "People to mention",
   "search.title": "Search",
   "search.words": "Search words",
-  "search.hint": "Words, \"exact phrases\", in:#channel, from:@person, after:2026-01-31, before:2026-02-01",
+  "search.hint": "Words, \"exact phrases\", in:#channel, in:@person, from:@person, after:2026-01-31, before:2026-02-01",
   "search.inChannel": "In channel",
   "search.anyChannel": "Any channel",
   "search.fromPerson": "From",

@@ -197,7 +197,7 @@ export default {
   "mentions.suggestions": "可提及的人",
   "search.title": "搜索",
   "search.words": "搜索词",
-  "search.hint": "词语、\"精确短语\"、in:#频道、from:@某人、after:2026-01-31、before:2026-02-01",
+  "search.hint": "词语、\"精确短语\"、in:#频道、in:@某人（私信）、from:@某人、after:2026-01-31、before:2026-02-01",
   "search.inChannel": "频道",
   "search.anyChannel": "任意频道",
   "search.fromPerson": "发送者",
