@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import history, live_fanout, render_50k, send_latency, server_scale, throughput
+from bench import archive_export, history, live_fanout, render_50k, send_latency, server_scale, throughput
 from bench.common import RESULTS, ROOT
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "live": live_fanout.run,
     "render": render_50k.run,
     "scale": server_scale.run,
+    "archive": archive_export.run,
 }
 
 
