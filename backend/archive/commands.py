@@ -71,7 +71,6 @@ def _database(data: Path) -> Path | None:
 
 def _export(args: argparse.Namespace) -> int:
     from backend.archive import export, formats, model
-    from backend.archive.snapshot import read_snapshot
 
     database = _database(args.data)
     if database is None:
@@ -85,22 +84,20 @@ def _export(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         if args.format == "sqlite":
-            data = export.export_sqlite(database, args.out, flt, bar, force=args.force)
-            what = f"{len(data.messages)} messages, {len(data.changes)} change log entries"
+            summary = export.export_sqlite(database, args.out, flt, bar, force=args.force)
+            what = f"{summary.counts['messages']} messages, {summary.counts['changes']} change log entries"
         else:
             if args.out.exists() and not args.force:
                 raise export.ArchiveExists(f"{args.out} exists; pass --force to replace it")
-            data = model.build(read_snapshot(database, bar), flt, exported_at=int(time.time() * 1000))
-            if args.format == "csv":
-                what = f"{formats.write_csv(data, args.out)} message events"
-            else:
-                what = f"{formats.write_slack(data, args.out)} files, {len(data.messages)} messages"
+            summary, written = formats.export_format(args.format, database, args.out, flt, bar)
+            what = (f"{written} message events" if args.format == "csv"
+                    else f"{written} files, {summary.counts['messages']} messages")
     except (export.ArchiveExists, model.UnknownChannel, FileNotFoundError) as exc:
         return _fail(str(exc))
     finally:
         bar.close()
-    print(f"wrote {args.out} ({args.format}): {what}; head seq {data.info['head_seq']} hash {data.info['head_hash']}"
-          f" in {time.monotonic() - started:.1f}s")
+    print(f"wrote {args.out} ({args.format}): {what}; head seq {summary.info['head_seq']} "
+          f"hash {summary.info['head_hash']} in {time.monotonic() - started:.1f}s")
     return 0
 
 

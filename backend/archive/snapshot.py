@@ -1,25 +1,36 @@
-"""One consistent read of the live store: the change log, the merged records and the accounts.
+"""One consistent read of the live store, streamed: the change log, the merged records, the accounts.
 
 Rule 1. Everything is read inside ONE read transaction on a separate, read-only connection. In
         WAL mode the first SELECT pins a snapshot: the server keeps committing, and we keep
-        seeing the database as it was, so the log, the records and the accounts agree.
+        seeing the database as it was, so the log, the records and the accounts agree however
+        long the export takes.
 Rule 2. Secrets are never read: no password hashes, no session tokens, no invites, no settings.
+Rule 3. Nothing is read whole: every method is a cursor the caller consumes as it writes, in the
+        order the archive needs (SQLite sorts, spilling to temporary files, when that is not
+        the order of an index), so memory does not grow with the store.
+
+While an export holds its snapshot the server's WAL cannot be checkpointed past it, so the WAL
+file grows by what the server writes meanwhile; it shrinks back at the next checkpoint after.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
+
+from backend.archive.model import Account, Filter, Timing
 from backend.storage import chain
 
 #: Called between the phases of a long read or write: (phase, done, total).
 Progress = Callable[[str, int, int], None]
+
+Entries = list[chain.ChainRow]
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 def no_progress(phase: str, done: int, total: int) -> None:
@@ -37,57 +48,124 @@ def connect_readonly(path: Path | str) -> sqlite3.Connection:
     return db
 
 
-@dataclass
-class Record:
-    scope: str
-    fields: dict[str, Any]
+_COLUMNS = ", ".join(f"c.{name.strip()}" for name in chain.ROW_COLUMNS.split(","))
+_WIDTH = len(chain.ROW_COLUMNS.split(","))
+
+#: A record's first and last log entries (the live store's index on (collection, record_id, seq)).
+_TIMING = """
+    (SELECT received_at FROM changes c WHERE c.collection = r.collection AND c.record_id = r.id
+     ORDER BY c.seq LIMIT 1) AS created,
+    (SELECT author FROM changes c WHERE c.collection = r.collection AND c.record_id = r.id
+     ORDER BY c.seq LIMIT 1) AS first_author,
+    (SELECT received_at FROM changes c WHERE c.collection = r.collection AND c.record_id = r.id
+     ORDER BY c.seq DESC LIMIT 1) AS updated
+"""
+#: A message's time as the archive sorts by it: its ``at`` when that is an integer, else 0.
+_AT = "CASE json_type(r.fields, '$.at') WHEN 'integer' THEN json_extract(r.fields, '$.at') ELSE 0 END"
 
 
-@dataclass
-class AccountInfo:
-    id: str
-    email: str
-    name: str
-    role: str
-    created: int
-    deactivated: bool
+def _entry(row: tuple[Any, ...]) -> chain.ChainRow:
+    seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, redacted, digest = row
+    return chain.ChainRow(seq, scope, collection, record_id, hlc, author, device, mid, received_at, _decode(fields),
+                          _decode(redacted) if redacted else None, digest)
 
 
-@dataclass
 class Snapshot:
-    head_seq: int
-    head_hash: str
-    changes: list[chain.ChainRow]
-    #: Merged current records by collection, then id.
-    records: dict[str, dict[str, Record]] = field(default_factory=dict)
-    accounts: dict[str, AccountInfo] = field(default_factory=dict)
+    """The live store as it was when the snapshot began (Rule 1). Use as a context manager."""
 
-    def collection(self, name: str) -> dict[str, Record]:
-        return self.records.get(name, {})
+    def __init__(self, path: Path | str) -> None:
+        self.db = connect_readonly(path)
+        try:
+            self.db.execute("BEGIN")
+            head = self.db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()  # pins it
+        except sqlite3.Error:
+            self.db.close()
+            raise
+        self.head_seq, self.head_hash = (int(head[0]), str(head[1])) if head else (0, chain.GENESIS)
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()  # ends the read transaction
+
+    def count(self, collection: str) -> int:
+        return int(self.db.execute("SELECT count(*) FROM records WHERE collection = ?", (collection,)).fetchone()[0])
+
+    def records(self, collection: str, by_creation: bool = False) -> Iterator[tuple[str, str, dict[str, Any], Timing]]:
+        """(id, scope, fields, timing) of a collection's records, by id or oldest first."""
+        order = "coalesce(created, 0), r.id" if by_creation else "r.id"
+        sql = f"SELECT r.id, r.scope, r.fields, {_TIMING} FROM records r WHERE r.collection = ? ORDER BY {order}"
+        for rid, scope, fields, created, author, updated in self.db.execute(sql, (collection,)):
+            yield rid, scope, _decode(fields), Timing(created, author, updated)
+
+    def accounts(self) -> list[Account]:
+        """Accounts without their password hashes (Rule 2)."""
+        return [Account(r[0], r[1], r[2], r[3], int(r[4]), bool(r[5]))
+                for r in self.db.execute("SELECT id, email, name, role, created, deactivated FROM accounts")]
+
+    def server_wrote(self, author: str) -> bool:
+        return self.db.execute("SELECT 1 FROM changes WHERE author = ? LIMIT 1", (author,)).fetchone() is not None
+
+    def messages(self, flt: Filter, channel_ids: list[str]) -> Iterator[tuple[str, dict[str, Any], Entries]]:
+        """Each message that may be selected, oldest first (its ``at``, then id), with its log
+        entries in merge order (HLC, then seq). The SQL only narrows what model.py then decides."""
+        where = ["r.collection = 'messages'"]
+        params: dict[str, str | int] = {}
+        if flt.channel is not None:
+            where.append("json_extract(r.fields, '$.channel') IN (SELECT value FROM json_each(:channels))")
+            params["channels"] = msgspec.json.encode(channel_ids).decode()
+        if flt.since_ms is not None:
+            where.append(f"{_AT} >= :since")
+            params["since"] = flt.since_ms
+        if flt.until_ms is not None:
+            where.append(f"{_AT} < :until")
+            params["until"] = flt.until_ms
+        sql = (f"SELECT r.id, r.fields, {_COLUMNS} FROM records r "
+               "LEFT JOIN changes c ON c.collection = 'messages' AND c.record_id = r.id "
+               f"WHERE {' AND '.join(where)} ORDER BY {_AT}, r.id, c.hlc, c.seq")
+        current: str | None = None
+        fields: dict[str, Any] = {}
+        entries: list[chain.ChainRow] = []
+        for row in self.db.execute(sql, params):
+            if row[0] != current:
+                if current is not None:
+                    yield current, fields, entries
+                current, fields, entries = row[0], _decode(row[1]), []
+            if row[2] is not None:
+                entries.append(_entry(row[2:]))
+        if current is not None:
+            yield current, fields, entries
+
+    def entries_by_record(self, collection: str) -> Iterator[tuple[str, list[chain.ChainRow]]]:
+        """A collection's log entries, record by record (ids in order), each record's in log order."""
+        sql = f"SELECT {_COLUMNS} FROM changes c WHERE c.collection = ? ORDER BY c.record_id, c.seq"
+        current: str | None = None
+        entries: list[chain.ChainRow] = []
+        for row in self.db.execute(sql, (collection,)):
+            if row[3] != current:
+                if current is not None:
+                    yield current, entries
+                current, entries = row[3], []
+            entries.append(_entry(row))
+        if current is not None:
+            yield current, entries
+
+    def log(self) -> Iterator[tuple[chain.ChainRow, Any]]:
+        """The whole change log in seq order, each entry with what the export needs to know of
+        its record: for a message whether its merged record is deleted (1), for a membership its
+        channel, for a person whether their profile exists (1)."""
+        for row in self.db.execute(f"SELECT {_COLUMNS}, {_ABOUT} FROM changes c ORDER BY c.seq"):
+            yield _entry(row[:_WIDTH]), row[_WIDTH]
 
 
-def read_snapshot(path: Path | str, progress: Progress = no_progress) -> Snapshot:
-    db = connect_readonly(path)
-    try:
-        db.execute("BEGIN")
-        head = db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-        head_seq, head_hash = (int(head[0]), str(head[1])) if head else (0, chain.GENESIS)
-        changes: list[chain.ChainRow] = []
-        for row in db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq"):
-            changes.append(chain.row_from_sql(row))
-            if len(changes) % 5000 == 0:
-                progress("reading the change log", len(changes), head_seq)
-        progress("reading the change log", len(changes), head_seq)
-        progress("reading records", 0, 1)
-        records: dict[str, dict[str, Record]] = {}
-        for collection, record_id, scope, fields in db.execute("SELECT collection, id, scope, fields FROM records"):
-            records.setdefault(collection, {})[record_id] = Record(scope, json.loads(fields))
-        accounts = {
-            r[0]: AccountInfo(r[0], r[1], r[2], r[3], int(r[4]), bool(r[5]))
-            for r in db.execute("SELECT id, email, name, role, created, deactivated FROM accounts")
-        }
-        progress("reading records", 1, 1)
-        db.execute("COMMIT")
-    finally:
-        db.close()
-    return Snapshot(head_seq, head_hash, changes, records, accounts)
+_ABOUT = """CASE c.collection
+    WHEN 'messages' THEN (SELECT json_type(r.fields, '$.deleted') = 'true' FROM records r
+                          WHERE r.collection = 'messages' AND r.id = c.record_id)
+    WHEN 'members' THEN (SELECT json_extract(r.fields, '$.channel') FROM records r
+                         WHERE r.collection = 'members' AND r.id = c.record_id)
+    WHEN 'users' THEN EXISTS (SELECT 1 FROM records r WHERE r.collection = 'users' AND r.id = c.record_id)
+END"""

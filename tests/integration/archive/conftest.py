@@ -120,3 +120,18 @@ def rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in db.execute(sql, params)]
     finally:
         db.close()
+
+
+def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table and view of an archive, rows in stored order (what the archive holds, whoever wrote it)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                                          "AND name NOT LIKE 'messages_fts_%' ORDER BY name")]
+        found = {"sqlite_master": db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()}
+        for name in names:
+            found[name] = db.execute(f"SELECT * FROM [{name}]").fetchall()
+        found["archive_info"] = [r for r in found["archive_info"] if r[0] != "exported_at"]
+        return found
+    finally:
+        db.close()

@@ -16,6 +16,7 @@ import pytest
 
 from backend import retention
 from backend.app import create_app
+from backend.archive import export as archive_export
 from backend.archive import formats
 from backend.archive.snapshot import Progress
 from backend.settings import Settings
@@ -27,6 +28,7 @@ from tests.integration.archive.conftest import (
     ROOT,
     SECRET_WORDS,
     Scene,
+    dump,
     export,
     rows,
     teamtalk,
@@ -189,10 +191,13 @@ def test_export_while_writes_continue_is_one_consistent_snapshot(workspace: Work
 
     writer = threading.Thread(target=keep_writing)
     writer.start()
-    from backend.archive import export as archive_export
+    paused: list[str] = []
 
     def progress(phase: str, done: int, total: int) -> None:
-        if phase == "reading records" and done == 0:  # between reading the log and the records
+        # Right after the snapshot began, and again between the tables and the change log: the
+        # server writes meanwhile, and none of it may reach the archive.
+        if phase in ("reading channels and people", "writing files") and phase not in paused:
+            paused.append(phase)
             before = written[0]
             deadline = time.monotonic() + 5
             while written[0] < before + 20 and time.monotonic() < deadline:
@@ -206,7 +211,8 @@ def test_export_while_writes_continue_is_one_consistent_snapshot(workspace: Work
         writer.join()
     out = tmp_path / "live.db"
 
-    assert written[0] > 20, "the server kept writing during the export"
+    assert paused == ["reading channels and people", "writing files"]
+    assert written[0] > 40, "the server kept writing during the export"
     logged = {r["record_id"] for r in rows(out, "SELECT DISTINCT record_id FROM changes WHERE collection = 'messages'")}
     exported = {r["id"] for r in rows(out, "SELECT id FROM messages")}
     assert logged == exported and len(exported) >= 2000
@@ -215,6 +221,38 @@ def test_export_while_writes_continue_is_one_consistent_snapshot(workspace: Work
     assert int(info["head_seq"]) == rows(out, "SELECT max(seq) AS s FROM changes")[0]["s"]
     assert teamtalk("archive", "verify", out) == 0
     assert teamtalk("archive", "verify", "--live", "--data", workspace.data_dir) == 0
+
+
+def test_an_export_holds_the_same_whatever_its_batch_size(
+    scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exports stream through batches; with batches of two rows every table and the log cross
+    many batch boundaries, and nothing may change."""
+    ada, bob = scene.ada, scene.bob
+    for i in range(3):
+        mid = f"01B{i}"
+        assert ada.sync(ada.change("messages", mid, {"channel": scene.general, "text": f"batch {i}"})).json()["acks"]
+        rid = f"{mid}:{bob.user}:1f389"
+        assert bob.sync(bob.change("reactions", rid, {"message": mid, "channel": scene.general, "user": bob.user,
+                                                      "emoji": "🎉", "on": True})).json()["acks"]
+    assert bob.sync(bob.change("reactions", f"01B0:{bob.user}:1f389", {"on": False})).json()["acks"]
+    assert ada.sync(ada.change("members", f"{scene.secret}:{bob.user}", {"left": False})).json()["acks"]
+
+    def everything(where: Path) -> list[object]:
+        where.mkdir()
+        slack = export(scene, where / "slack", "--format", "slack")
+        return [
+            dump(export(scene, where / "all.db")),
+            dump(export(scene, where / "secret.db", "--channel", "secret")),
+            dump(export(scene, where / "period.db", "--since", "2000-01-01", "--until", "2999-12-31")),
+            export(scene, where / "events.csv", "--format", "csv").read_bytes(),
+            {str(f.relative_to(slack)): f.read_bytes() for f in sorted(slack.rglob("*.json"))},
+        ]
+
+    whole = everything(tmp_path / "default")
+    monkeypatch.setattr(archive_export, "BATCH", 2)
+    assert everything(tmp_path / "two") == whole
+    assert not list(tmp_path.rglob(".*")), "no partial or scratch files are left behind"
 
 
 # --- compliance shapes -----------------------------------------------------------------------
