@@ -6,6 +6,8 @@ injected Fanout after each commit. Rules (PROTOCOL.md, "Rules the server keeps")
 Rule 1. A push is schema-checked whole first (validation.py); then, in ONE transaction, each
         mutation is applied or rejected in order and the device's last mutation counter is
         written with the effects, so an acked push survives a crash and a retry applies nothing twice.
+        Over HTTP that transaction may hold other devices' pushes too, each in its own savepoint
+        (storage/group_commit.py): one push's failure never touches another's changes.
 Rule 2. Server-only fields (``author``, ``n``, ``at``, ``created_by``) come from the session and
         the server, stamped with the mutation's own clock.
 Rule 3. A membership change updates the derived memberships table in the same transaction and
@@ -22,11 +24,12 @@ from backend import message_rules
 from backend.access import Access, Rejected
 from backend.settings import Settings
 from backend.storage.base import NewChange, Storage, StoredRecord
+from backend.storage.group_commit import GroupCommit
 from backend.validation import validate_push
 from sync_protocol import collections as ids
 from sync_protocol import merge
 from sync_protocol.collections import COLLECTIONS, WORKSPACE, ScopeError, channel_scope, scope_of, user_scope
-from sync_protocol.hlc import Clock
+from sync_protocol.hlc import Clock, Hlc
 from sync_protocol.wire import (
     PROTOCOL_VERSION,
     Change,
@@ -92,11 +95,25 @@ class SyncService:
         self.settings = settings
         self.fanout: Fanout = fanout or NoFanout()
         self.clock = Clock(SERVER_DEVICE)
+        #: Where HTTP pushes are written: pushes queued together share a transaction and a COMMIT.
+        self.writes = GroupCommit(store)
 
     # --- the round trip ----------------------------------------------------------------------
 
     def sync(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
+        """The round trip on the calling thread (tools, tests, in-process seeding)."""
         acks, rejections = self.push(actor, request, now_ms) if request.changes else ([], [])
+        return self._reply(actor, request, now_ms, acks, rejections)
+
+    async def sync_async(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
+        """The round trip for the HTTP shell: the push joins a group commit on the writer thread;
+        the pull runs here once the push is durable."""
+        acks, rejections = await self.push_async(actor, request, now_ms) if request.changes else ([], [])
+        return self._reply(actor, request, now_ms, acks, rejections)
+
+    def _reply(
+        self, actor: Actor, request: SyncRequest, now_ms: int, acks: list[int], rejections: list[Rejection]
+    ) -> SyncResponse:
         limit = max(1, min(request.limit, self.settings.max_page))
         records, snapshot_cursors, unsnapshotted = self.snapshot_new_scopes(
             actor.user_id, request.cursors, request.recent
@@ -117,41 +134,57 @@ class SyncService:
 
     def push(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
         stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings)
+        with self.store.transaction():
+            outcome, publish = self._push_in_transaction(actor, request.changes, stamps, now_ms)
+            self.store.after_commit(publish)
+        return outcome
+
+    async def push_async(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
+        # The schema check runs here, before the push joins a group: a malformed batch is refused
+        # whole without ever reaching the writer.
+        stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings)
+        return await self.writes.run(
+            lambda: self._push_in_transaction(actor, request.changes, stamps, now_ms), weight=len(request.changes)
+        )
+
+    def _push_in_transaction(
+        self, actor: Actor, mutations: list[Mutation], stamps: list[Hlc], now_ms: int
+    ) -> tuple[tuple[list[int], list[Rejection]], Callable[[], None]]:
+        """Rule 1, inside the caller's transaction. Returns (acks, rejections) and the fan-out to
+        run once committed (Rule 4)."""
         acks: list[int] = []
         rejections: list[Rejection] = []
         heads: dict[str, int] = {}
         written: dict[str, list[Change]] = {}
         members_changed: set[str] = set()
         access = Access(self.store, actor.user_id, actor.role)
-        with self.store.transaction():
-            device = self.store.session(actor.device_id)
-            last_mid = device.last_mid if device else 0
-            self._preload(request.changes, last_mid)
-            for mutation, stamp in zip(request.changes, stamps, strict=True):
-                if mutation.mid <= last_mid:
-                    earlier = self.store.rejection(actor.device_id, mutation.mid)
-                    if earlier:
-                        rejections.append(Rejection(mutation.mid, *earlier))
-                    else:
-                        acks.append(mutation.mid)
-                    continue
-                try:
-                    changes = self._apply(
-                        access, actor.user_id, actor.device_id, mutation.mid, mutation.collection,
-                        mutation.id, mutation.fields, mutation.hlc, now_ms, heads, members_changed,
-                    )
-                except Rejected as exc:
-                    self.store.save_rejection(actor.device_id, mutation.mid, exc.code, exc.reason)
-                    rejections.append(Rejection(mutation.mid, exc.code, exc.reason))
+        device = self.store.session(actor.device_id)
+        last_mid = device.last_mid if device else 0
+        self._preload(mutations, last_mid)
+        for mutation, stamp in zip(mutations, stamps, strict=True):
+            if mutation.mid <= last_mid:
+                earlier = self.store.rejection(actor.device_id, mutation.mid)
+                if earlier:
+                    rejections.append(Rejection(mutation.mid, *earlier))
                 else:
                     acks.append(mutation.mid)
-                    for change in changes:
-                        written.setdefault(change.scope, []).append(change)
-                self.clock.observe_hlc(stamp, now_ms)
-                last_mid = mutation.mid
-            self.store.set_last_mid(actor.device_id, last_mid)
-            self.store.after_commit(lambda: self._publish(heads, written, members_changed))
-        return acks, rejections
+                continue
+            try:
+                changes = self._apply(
+                    access, actor.user_id, actor.device_id, mutation.mid, mutation.collection,
+                    mutation.id, mutation.fields, mutation.hlc, now_ms, heads, members_changed,
+                )
+            except Rejected as exc:
+                self.store.save_rejection(actor.device_id, mutation.mid, exc.code, exc.reason)
+                rejections.append(Rejection(mutation.mid, exc.code, exc.reason))
+            else:
+                acks.append(mutation.mid)
+                for change in changes:
+                    written.setdefault(change.scope, []).append(change)
+            self.clock.observe_hlc(stamp, now_ms)
+            last_mid = mutation.mid
+        self.store.set_last_mid(actor.device_id, last_mid)
+        return (acks, rejections), lambda: self._publish(heads, written, members_changed)
 
     def _preload(self, mutations: list[Mutation], last_mid: int) -> None:
         """Read the records a push is about to change, one query per collection."""

@@ -109,7 +109,7 @@ async def run(single_pushes: int = SINGLE_PUSHES, clients: int = CLIENTS, pushes
     verdict(f"2b changes/s, {clients} devices at once", _rate(many), TARGET, "changes/s", higher_is_better=True)
     info(f"{many['accepted']:,} changes in {clients * pushes_each} pushes in {many['wall']:.2f} s; push round trip "
          f"p50 {percentile(result['many_lat'], 50) * 1e3:.0f} ms, p99 {percentile(result['many_lat'], 99) * 1e3:.0f} ms"
-         " (they queue: the server handles one request at a time); " + _cpu(many))
+         " (they queue; pushes that arrive together share one transaction and COMMIT); " + _cpu(many))
     with Server("throughput-tmpfs", tmpfs=True) as server:
         control = await measure(server, TMPFS_CLIENTS, single_pushes // 2, pushes_each * 2)
     info(f"control with the data on tmpfs (fsync free): one device {_rate(control['single']):,.0f} changes/s "

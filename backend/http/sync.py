@@ -48,6 +48,6 @@ async def sync(request: Request[object, object, State], current: NamedDependency
     content_type = request.headers.get("content-type", JSON)
     body = await request.body()
     sync_request = decode_sync_request(body, content_type)
-    reply = services(request.app.state).sync.sync(current, sync_request, now_ms())
+    reply = await services(request.app.state).sync.sync_async(current, sync_request, now_ms())
     media = _reply_type(request, MSGPACK if content_type.startswith(MSGPACK) else JSON)
     return Response(encode(reply, media), media_type=media)

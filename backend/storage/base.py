@@ -2,8 +2,10 @@
 
 The services call only these methods. Every write happens inside ``transaction()``; a store
 must make a committed transaction durable before ``transaction()`` returns, because the
-server acks pushes right after it (invariant 3). tests/integration/test_storage_contract.py is
-the conformance suite every implementation runs.
+server acks pushes right after it (invariant 3). A transaction belongs to the thread that opened
+it; another thread's transaction waits for it to end. ``savepoint()``, inside a transaction, is a
+part that rolls back alone when it raises.
+tests/integration/test_storage_contract.py is the conformance suite every implementation runs.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class NewChange(msgspec.Struct):
 
 class Storage(Protocol):
     def transaction(self) -> AbstractContextManager[None]: ...
+    def savepoint(self) -> AbstractContextManager[None]: ...
     def after_commit(self, callback: Callable[[], None]) -> None: ...
     def close(self) -> None: ...
 

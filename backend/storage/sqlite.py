@@ -13,6 +13,7 @@ read or written, so a push reads each record at most once.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,6 +123,19 @@ _INSERT_CHANGE = (
 )
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+def _last_entry(db: sqlite3.Connection) -> tuple[int, str]:
+    row = db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
+
+
 def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> StoredRecord:
     fields = _fields_decoder.decode(fields_json)
     return StoredRecord(scope, RecordState(fields, unpack_clocks(clocks_json, fields)))
@@ -130,12 +144,12 @@ def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> S
 class SqliteStorage:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = _connect(self.path)
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        self._lock = threading.Lock()
+        self._owner: int | None = None
         self._depth = 0
+        self._savepoints = 0
         self._on_commit: list[Callable[[], None]] = []
         # Within one write transaction nobody else writes, so the log's head and the message
         # counters can be kept in memory; they are forgotten at every transaction's end.
@@ -159,38 +173,85 @@ class SqliteStorage:
             self._db.execute("ALTER TABLE message_index DROP COLUMN folded")
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:  # let a transaction running on another thread finish first
+            self._db.close()
+
+    # --- transactions ----------------------------------------------------------------------
+
+    def _mine(self) -> bool:
+        """Is the calling thread inside a transaction of this store?"""
+        return self._owner == threading.get_ident()
+
+    def _reading(self) -> sqlite3.Connection:
+        """The connection for a query of records, the log or message positions: inside a
+        transaction the rows kept back are written first, so the query sees them."""
+        if self._owner == threading.get_ident():
+            self._flush()
+        return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction; nested uses join the outer one. Commits durably or rolls back."""
-        if self._depth:
+        """One write transaction; nested uses join the outer one. Commits durably or rolls back.
+        Another thread's transaction waits for this one to end."""
+        if self._mine():
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield
-            self._flush()
-            self._flush_numbers()
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._end_transaction()
-            self._on_commit.clear()
-            if self._db.in_transaction:  # also when COMMIT itself failed
-                self._db.execute("ROLLBACK")
-            raise
-        self._end_transaction()
-        callbacks, self._on_commit = self._on_commit, []
+        with self._lock:
+            self._owner = threading.get_ident()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                    self._flush()
+                    self._flush_numbers()
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._on_commit.clear()
+                    if self._db.in_transaction:  # also when COMMIT itself failed
+                        self._db.execute("ROLLBACK")
+                    raise
+                callbacks, self._on_commit = self._on_commit, []
+            finally:
+                self._end_transaction()
+                self._owner = None
         for callback in callbacks:
             callback()
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: a part that, when it raises, rolls back alone (the database and
+        this store's memory of the transaction) while the rest of the transaction goes on."""
+        if not self._mine():
+            raise RuntimeError("a savepoint lives inside a transaction")
+        self._flush()
+        self._savepoints += 1
+        name = f"part{self._savepoints}"
+        kept = (self._head, dict(self._numbers), dict(self._scope_heads), len(self._on_commit))
+        self._db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+            self._flush()
+        except BaseException:
+            self._db.execute(f"ROLLBACK TO {name}")
+            self._db.execute(f"RELEASE {name}")
+            self._head, self._numbers, self._scope_heads = kept[0], kept[1], kept[2]
+            del self._on_commit[kept[3]:]
+            # What this part read or kept back may be gone: forget it all, re-read what is needed.
+            self._known, self._unwritten, self._positions, self._log = {}, {}, [], []
+            raise
+        else:
+            self._db.execute(f"RELEASE {name}")
+        finally:
+            self._savepoints -= 1
+
     def _end_transaction(self) -> None:
         self._depth = 0
+        self._savepoints = 0
         self._head = None
         self._numbers = {}
         self._scope_heads = {}
@@ -225,9 +286,16 @@ class SqliteStorage:
             list(self._scope_heads.items()),
         )
 
+    def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
+        """One statement of a transaction (a statement made outside one is its own transaction)."""
+        if self._mine():
+            return self._db.execute(sql, params)
+        with self.transaction():
+            return self._db.execute(sql, params)
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the outermost transaction has committed (dropped on rollback)."""
-        if self._depth:
+        if self._mine():
             self._on_commit.append(callback)
         else:
             callback()
@@ -235,9 +303,9 @@ class SqliteStorage:
     # --- records and the change log --------------------------------------------------------
 
     def records_in_scope(self, scope: str, skip: Sequence[str] = ()) -> list[RecordSnapshot]:
-        self._flush()
+        db = self._reading()
         marks = ",".join("?" * len(skip))
-        rows = self._db.execute(
+        rows = db.execute(
             f"SELECT collection, id, fields, clocks FROM records WHERE scope = ? AND collection NOT IN ({marks})",
             (scope, *skip),
         ).fetchall()
@@ -248,12 +316,12 @@ class SqliteStorage:
         return RecordSnapshot(scope, collection, record_id, decoded, unpack_clocks(clocks, decoded))
 
     def snapshots(self, collection: str, ids: Sequence[str]) -> list[RecordSnapshot]:
-        self._flush()
+        db = self._reading()
         found: list[RecordSnapshot] = []
         for start in range(0, len(ids), 500):
             chunk = list(ids[start:start + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
+            rows = db.execute(
                 f"SELECT scope, collection, id, fields, clocks FROM records WHERE collection = ? AND id IN ({marks})",
                 (collection, *chunk),
             ).fetchall()
@@ -262,12 +330,12 @@ class SqliteStorage:
         return sorted(found, key=lambda snapshot: position[snapshot.id])
 
     def reactions_to(self, message_ids: Sequence[str]) -> list[RecordSnapshot]:
-        self._flush()
+        db = self._reading()
         found: list[RecordSnapshot] = []
         for start in range(0, len(message_ids), 500):
             chunk = list(message_ids[start:start + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
+            rows = db.execute(
                 "SELECT scope, collection, id, fields, clocks FROM records WHERE collection = 'reactions' "
                 f"AND json_extract(fields, '$.message') IN ({marks})",
                 chunk,
@@ -279,32 +347,33 @@ class SqliteStorage:
 
     def index_message(self, record_id: str, fields: dict[str, Value]) -> None:
         """Keep message_index (positions by n and tn) in step with a message record."""
+        if not self._mine():
+            with self.transaction():
+                return self.index_message(record_id, fields)
         self._positions.append((record_id, fields.get("channel"), fields.get("thread"), fields.get("author"),
                                 fields.get("at") or 0, fields.get("n"), fields.get("tn")))
-        if not self._depth:
-            self._flush()
 
     def message_ids_before(self, channel_id: str, before_n: int | None, limit: int) -> list[str]:
         """Top-level messages of a channel with n < before_n (all when None), newest first."""
-        self._flush()
-        rows = self._db.execute(
+        db = self._reading()
+        rows = db.execute(
             "SELECT id FROM message_index WHERE channel = ? AND n IS NOT NULL AND n < ? ORDER BY n DESC LIMIT ?",
             (channel_id, before_n if before_n is not None else 2**62, limit),
         ).fetchall()
         return [r[0] for r in rows]
 
     def reply_ids(self, parent_id: str) -> list[str]:
-        self._flush()
-        rows = self._db.execute("SELECT id FROM message_index WHERE thread = ? ORDER BY tn", (parent_id,))
+        db = self._reading()
+        rows = db.execute("SELECT id FROM message_index WHERE thread = ? ORDER BY tn", (parent_id,))
         return [r[0] for r in rows]
 
     def latest_reply_ids(self, parent_ids: Sequence[str], limit: int) -> list[str]:
         """The newest ``limit`` replies in any of these threads (uses the by-thread index per parent)."""
-        self._flush()
+        db = self._reading()
         if not parent_ids:
             return []
         marks = ",".join("?" * len(parent_ids))
-        rows = self._db.execute(
+        rows = db.execute(
             f"SELECT id FROM message_index WHERE thread IN ({marks}) ORDER BY at DESC, id DESC LIMIT ?",
             (*parent_ids, limit),
         ).fetchall()
@@ -312,8 +381,8 @@ class SqliteStorage:
 
     def record_history(self, collection: str, record_id: str) -> list[Change]:
         """Every logged change of one record, oldest first (redacted values absent)."""
-        self._flush()
-        rows = self._db.execute(
+        db = self._reading()
+        rows = db.execute(
             "SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
             "WHERE collection = ? AND record_id = ? ORDER BY seq",
             (collection, record_id),
@@ -324,7 +393,8 @@ class SqliteStorage:
     def get_record(self, collection: str, record_id: str) -> StoredRecord | None:
         """The record as this transaction sees it. Callers must not change what they get: within a
         transaction it is the object the store keeps (put a new one instead)."""
-        if self._depth:
+        mine = self._mine()
+        if mine:
             key = (collection, record_id)
             if key in self._known:
                 return self._known[key]
@@ -332,14 +402,14 @@ class SqliteStorage:
             "SELECT scope, fields, clocks FROM records WHERE collection = ? AND id = ?", (collection, record_id)
         ).fetchone()
         found = None if row is None else _stored(row[0], row[1], row[2])
-        if self._depth:
+        if mine:
             self._known[(collection, record_id)] = found
         return found
 
     def preload(self, collection: str, record_ids: Sequence[str]) -> None:
         """Read these records in one query for the ``get_record`` calls that follow in this
         transaction (a push of a hundred messages: one query instead of a hundred)."""
-        if not self._depth:
+        if not self._mine():
             return
         wanted = list(dict.fromkeys(i for i in record_ids if (collection, i) not in self._known))
         for start in range(0, len(wanted), 500):
@@ -354,16 +424,19 @@ class SqliteStorage:
                 self._known[(collection, record_id)] = _stored(scope, fields, clocks)
 
     def put_record(self, collection: str, record_id: str, record: StoredRecord) -> None:
+        if not self._mine():
+            with self.transaction():
+                return self.put_record(collection, record_id, record)
         key = (collection, record_id)
         self._unwritten[key] = record
-        if self._depth:
-            self._known[key] = record
-        else:
-            self._flush()
+        self._known[key] = record
 
     def append_change(self, change: NewChange) -> int:
-        if self._head is None:
-            self._head = self.head_hash()
+        if not self._mine():
+            with self.transaction():
+                return self.append_change(change)
+        if self._head is None:  # nothing logged yet in this transaction: nothing kept back
+            self._head = _last_entry(self._db)
         seq, prev = self._head[0] + 1, self._head[1]
         digest = chain.entry_hash(
             prev, seq=seq, scope=change.scope, collection=change.collection, record_id=change.id,
@@ -376,15 +449,13 @@ class SqliteStorage:
         ))
         self._head = (seq, digest)
         self._scope_heads[change.scope] = seq
-        if not self._depth:
-            self._flush()
         return seq
 
     def redact(self, collection: str, record_id: str, names: Sequence[str]) -> int:
         """Remove these fields' values from every logged change of a record, keeping their digests
         (chain.py, Rule 2). Returns how many entries changed."""
-        self._flush()
-        rows = self._db.execute(
+        db = self._reading()
+        rows = db.execute(
             "SELECT seq, fields, redacted FROM changes WHERE collection = ? AND record_id = ?", (collection, record_id)
         ).fetchall()
         changed = 0
@@ -394,7 +465,7 @@ class SqliteStorage:
             if not removed:
                 continue
             kept = {**(_clocks_decoder.decode(redacted_json) if redacted_json else {}), **removed}
-            self._db.execute(
+            self._write(
                 "UPDATE changes SET fields = ?, redacted = ? WHERE seq = ?", (_encode(fields), _encode(kept), seq)
             )
             changed += 1
@@ -402,19 +473,17 @@ class SqliteStorage:
 
     def head_hash(self) -> tuple[int, str]:
         """The last entry's seq and hash: what an admin publishes or notes down."""
-        self._flush()
-        row = self._db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-        return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
+        return _last_entry(self._reading())
 
     def scope_head(self, scope: str) -> int:
-        if scope in self._scope_heads:
+        if scope in self._scope_heads and self._mine():
             return self._scope_heads[scope]
         row = self._db.execute("SELECT seq FROM scope_heads WHERE scope = ?", (scope,)).fetchone()
         return int(row[0]) if row else 0
 
     def changes_after(self, scope: str, after: int, limit: int) -> list[Change]:
-        self._flush()
-        rows = self._db.execute(
+        db = self._reading()
+        rows = db.execute(
             "SELECT seq, collection, record_id, hlc, author, fields FROM changes "
             "WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
             (scope, after, limit),
@@ -426,6 +495,8 @@ class SqliteStorage:
 
     def next_message_number(self, channel_id: str) -> int:
         """The next number of a sequence (a channel's ``n``, a thread's ``tn``); written at COMMIT."""
+        if not self._mine():
+            raise RuntimeError("message numbers are taken inside a transaction")
         n = self._numbers.get(channel_id)
         if n is None:
             row = self._db.execute("SELECT n FROM channel_numbers WHERE channel = ?", (channel_id,)).fetchone()
@@ -434,8 +505,8 @@ class SqliteStorage:
         return n + 1
 
     def channel_name_taken(self, name: str, except_id: str) -> bool:
-        self._flush()
-        row = self._db.execute(
+        db = self._reading()
+        row = db.execute(
             "SELECT 1 FROM records WHERE collection = 'channels' AND json_extract(fields, '$.name') = ? "
             "AND id != ? AND json_extract(fields, '$.kind') IN ('public', 'private') "
             "AND coalesce(json_extract(fields, '$.deleted'), 0) = 0 LIMIT 1",
@@ -447,9 +518,9 @@ class SqliteStorage:
 
     def set_membership(self, channel_id: str, user_id: str, active: bool) -> None:
         if active:
-            self._db.execute("INSERT OR IGNORE INTO memberships (channel, user) VALUES (?, ?)", (channel_id, user_id))
+            self._write("INSERT OR IGNORE INTO memberships (channel, user) VALUES (?, ?)", (channel_id, user_id))
         else:
-            self._db.execute("DELETE FROM memberships WHERE channel = ? AND user = ?", (channel_id, user_id))
+            self._write("DELETE FROM memberships WHERE channel = ? AND user = ?", (channel_id, user_id))
 
     def is_member(self, channel_id: str, user_id: str) -> bool:
         row = self._db.execute(
@@ -474,13 +545,13 @@ class SqliteStorage:
         return (row[0], row[1]) if row else None
 
     def save_rejection(self, device_id: str, mid: int, code: str, reason: str) -> None:
-        self._db.execute(
+        self._write(
             "INSERT OR REPLACE INTO rejections (device, mid, code, reason) VALUES (?, ?, ?, ?)",
             (device_id, mid, code, reason),
         )
 
     def set_last_mid(self, device_id: str, mid: int) -> None:
-        self._db.execute("UPDATE sessions SET last_mid = ? WHERE id = ?", (mid, device_id))
+        self._write("UPDATE sessions SET last_mid = ? WHERE id = ?", (mid, device_id))
 
     # --- accounts, sessions, invites, settings -------------------------------------------
 
@@ -488,7 +559,7 @@ class SqliteStorage:
         return int(self._db.execute("SELECT count(*) FROM accounts").fetchone()[0])
 
     def add_account(self, account: Account) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO accounts (id, email, name, role, password_hash, created, deactivated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (account.id, account.email, account.name, account.role, account.password_hash, account.created,
@@ -509,7 +580,7 @@ class SqliteStorage:
         return self._account("id", user_id)
 
     def add_session(self, session: DeviceSession, token_hash: str) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO sessions (id, token_hash, user_id, name, created, last_seen, last_mid, revoked) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (session.id, token_hash, session.user_id, session.name, session.created, session.last_seen,
@@ -519,7 +590,9 @@ class SqliteStorage:
     _SESSION_COLUMNS = "id, user_id, name, created, last_seen, last_mid, revoked"
 
     def _session(self, where: str, value: str) -> DeviceSession | None:
-        row = self._db.execute(f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE {where} = ?", (value,)).fetchone()
+        row = self._db.execute(
+            f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE {where} = ?", (value,)
+        ).fetchone()
         return DeviceSession(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) if row else None
 
     def session_by_token(self, token_hash: str) -> DeviceSession | None:
@@ -536,13 +609,13 @@ class SqliteStorage:
         return [DeviceSession(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
 
     def touch_session(self, device_id: str, now: int) -> None:
-        self._db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, device_id))
+        self._write("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, device_id))
 
     def revoke_session(self, device_id: str) -> None:
-        self._db.execute("UPDATE sessions SET revoked = 1 WHERE id = ?", (device_id,))
+        self._write("UPDATE sessions SET revoked = 1 WHERE id = ?", (device_id,))
 
     def add_invite(self, token_hash: str, created_by: str, created: int, expires: int) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO invites (token_hash, created_by, created, expires) VALUES (?, ?, ?, ?)",
             (token_hash, created_by, created, expires),
         )
@@ -558,7 +631,7 @@ class SqliteStorage:
         return str(row[0]) if row else None
 
     def set_setting(self, key: str, value: str) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )

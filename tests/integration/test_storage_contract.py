@@ -5,6 +5,8 @@ SQLite runs it now; the PostgreSQL store of the scale-out mode will be added to 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -156,3 +158,63 @@ def test_records_keep_per_field_clocks_when_most_fields_share_one(store: Storage
     got = store.get_record("messages", "m1")
     assert got is not None and got.state == state
     assert store.records_in_scope("c:c")[0].clocks == state.clocks
+
+
+def test_a_savepoint_that_raises_rolls_back_alone(store: Storage) -> None:
+    kept = StoredRecord("c:a", RecordState({"text": "kept"}, {"text": "h1"}))
+    with store.transaction():
+        assert store.append_change(_change("c:a", "m1")) == 1
+        store.put_record("messages", "m1", kept)
+        assert store.next_message_number("a") == 1
+        with pytest.raises(RuntimeError), store.savepoint():
+            assert store.append_change(_change("c:a", "m2")) == 2
+            store.put_record("messages", "m1", StoredRecord("c:a", RecordState({"text": "lost"}, {"text": "h2"})))
+            store.put_record("messages", "m2", kept)
+            assert store.next_message_number("a") == 2
+            store.set_membership("a", "u1", True)
+            store.after_commit(lambda: pytest.fail("a rolled-back part's callback ran"))
+            raise RuntimeError("boom")
+        with store.savepoint():  # a part that succeeds stays
+            assert store.append_change(_change("c:b", "m3")) == 2, "no gap after a rolled-back part"
+        assert store.get_record("messages", "m2") is None and store.get_record("messages", "m1") == kept
+        assert store.next_message_number("a") == 2 and not store.is_member("a", "u1")
+    assert [c.id for c in store.changes_after("c:a", 0, 10)] == ["m1"]
+    assert [(c.seq, c.id) for c in store.changes_after("c:b", 0, 10)] == [(2, "m3")]
+    assert store.scope_head("c:a") == 1 and store.scope_head("c:b") == 2
+    assert chain.first_mismatch(_rows(store)) is None
+
+
+def test_queries_inside_a_transaction_see_its_own_writes(store: Storage) -> None:
+    state = RecordState({"channel": "a", "text": "hi", "n": 1, "at": 5, "author": "u1"}, {})
+    with store.transaction():
+        store.put_record("messages", "m1", StoredRecord("c:a", state))
+        store.index_message("m1", state.fields)
+        store.append_change(_change("c:a", "m1", "hi"))
+        assert [r.id for r in store.records_in_scope("c:a")] == ["m1"]
+        assert [r.id for r in store.snapshots("messages", ["m1"])] == ["m1"]
+        assert store.message_ids_before("a", None, 10) == ["m1"]
+        assert [c.id for c in store.changes_after("c:a", 0, 10)] == ["m1"]
+        assert [c.id for c in store.record_history("messages", "m1")] == ["m1"]
+        assert store.head_hash()[0] == 1 and store.scope_head("c:a") == 1
+
+
+def test_a_transaction_on_another_thread_waits_for_the_open_one(store: Storage) -> None:
+    order: list[str] = []
+    started = threading.Event()
+
+    def other() -> None:
+        started.set()
+        with store.transaction():
+            order.append("other")
+            store.append_change(_change("c:a", "m2"))
+
+    with store.transaction():
+        store.append_change(_change("c:a", "m1"))
+        thread = threading.Thread(target=other)
+        thread.start()
+        started.wait(5)
+        time.sleep(0.05)
+        order.append("first")
+    thread.join(5)
+    assert order == ["first", "other"]
+    assert [c.id for c in store.changes_after("c:a", 0, 10)] == ["m1", "m2"]
