@@ -12,6 +12,8 @@ read or written, so a push reads each record at most once.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +27,7 @@ from backend.storage.base import Account, DeviceSession, NewChange, StoredRecord
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, RecordSnapshot, Value
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,7 +48,6 @@ CREATE TABLE IF NOT EXISTS message_index (
 );
 CREATE INDEX IF NOT EXISTS message_index_by_n ON message_index (channel, n) WHERE n IS NOT NULL;
 CREATE INDEX IF NOT EXISTS message_index_by_thread ON message_index (thread, tn) WHERE thread IS NOT NULL;
-CREATE INDEX IF NOT EXISTS message_index_by_at ON message_index (at);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY,              -- gap-free: rowids, never deleted, inserted in transactions
     scope TEXT NOT NULL, collection TEXT NOT NULL, record_id TEXT NOT NULL,
@@ -109,18 +110,23 @@ def unpack_clocks(packed: str | bytes, fields: dict[str, Value]) -> dict[str, st
 
 
 _encode = msgspec.json.encode
-_UPSERT_RECORD = (
-    "INSERT INTO records (collection, id, scope, fields, clocks) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks"
+#: The write-behind tables, as (INSERT head, columns per row, tail): see _insert_rows.
+_RECORDS = (
+    "INSERT INTO records (collection, id, scope, fields, clocks)", 5,
+    " ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks",
 )
-_UPSERT_POSITION = (
-    "INSERT INTO message_index (id, channel, thread, author, at, n, tn) VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn"
+_POSITIONS = (
+    "INSERT INTO message_index (id, channel, thread, author, at, n, tn)", 7,
+    " ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
 )
-_INSERT_CHANGE = (
-    "INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, hash)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_LOG = ("INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, hash)",
+        11, "")
+#: Most rows in one INSERT statement (and the statement shapes: 64, 32, 16 ... 1 rows).
+ROWS_PER_STATEMENT = 64
+@functools.cache
+def _values_sql(head: str, width: int, tail: str, rows: int) -> str:
+    one = "(" + ", ".join("?" * width) + ")"
+    return f"{head} VALUES {', '.join([one] * rows)}{tail}"
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -171,6 +177,8 @@ class SqliteStorage:
         if version == 1:  # search moved to its own file (search_index.py)
             self._db.execute("DROP TABLE IF EXISTS message_search")
             self._db.execute("ALTER TABLE message_index DROP COLUMN folded")
+        if version in (1, 2):  # its only reader, search by date, moved with it; every insert paid for it
+            self._db.execute("DROP INDEX IF EXISTS message_index_by_at")
 
     def close(self) -> None:
         with self._lock:  # let a transaction running on another thread finish first
@@ -261,20 +269,34 @@ class SqliteStorage:
         self._log = []
 
     def _flush(self) -> None:
-        """Write the rows kept back so far (write-behind), one executemany per table."""
+        """Write the rows kept back so far (write-behind), a few statements per table."""
         if self._unwritten:
-            self._db.executemany(_UPSERT_RECORD, [
+            self._insert_rows(_RECORDS, [
                 (collection, record_id, record.scope, _encode(record.state.fields),
                  pack_clocks(record.state.clocks, record.state.fields))
                 for (collection, record_id), record in self._unwritten.items()
             ])
             self._unwritten = {}
         if self._positions:
-            self._db.executemany(_UPSERT_POSITION, self._positions)
+            self._insert_rows(_POSITIONS, self._positions)
             self._positions = []
         if self._log:
-            self._db.executemany(_INSERT_CHANGE, self._log)
+            self._insert_rows(_LOG, self._log)
             self._log = []
+
+    def _insert_rows(self, table: tuple[str, int, str], rows: Sequence[Sequence[object]]) -> None:
+        """Insert rows with multi-row VALUES statements of 64, 32, 16 ... rows (few shapes, each
+        prepared once). Not executemany: sqlite3 gives the GIL up and takes it back around every
+        row it steps, and while the search indexer's thread wants the GIL every row can hand it
+        over. Measured on bench 2 against executemany: one device 1.25x, 50 devices 1.15x, server
+        CPU 94 -> 76 us per change; alone, a statement of 64 rows also binds ~30% faster."""
+        head, width, tail = table
+        start, left = 0, len(rows)
+        while left:
+            count = ROWS_PER_STATEMENT if left >= ROWS_PER_STATEMENT else 1 << (left.bit_length() - 1)
+            params = list(itertools.chain.from_iterable(rows[start:start + count]))
+            self._db.execute(_values_sql(head, width, tail, count), params)
+            start, left = start + count, left - count
 
     def _flush_numbers(self) -> None:
         self._db.executemany(
@@ -482,8 +504,7 @@ class SqliteStorage:
         return int(row[0]) if row else 0
 
     def changes_after(self, scope: str, after: int, limit: int) -> list[Change]:
-        db = self._reading()
-        rows = db.execute(
+        rows = self._reading().execute(
             "SELECT seq, collection, record_id, hlc, author, fields FROM changes "
             "WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
             (scope, after, limit),

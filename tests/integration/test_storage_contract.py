@@ -218,3 +218,20 @@ def test_a_transaction_on_another_thread_waits_for_the_open_one(store: Storage) 
     thread.join(5)
     assert order == ["first", "other"]
     assert [c.id for c in store.changes_after("c:a", 0, 10)] == ["m1", "m2"]
+
+
+def test_a_large_transaction_writes_every_row_once_in_order(store: Storage) -> None:
+    count = 64 + 64 + 16 + 4 + 2 + 1  # every statement shape the SQLite store uses for a flush
+    with store.transaction():
+        seqs = [store.append_change(_change("c:a", f"m{i:03d}", f"text {i}")) for i in range(count)]
+        for i in range(count):
+            state = RecordState({"channel": "a", "text": f"t{i}", "n": i + 1}, {"text": "h1"})
+            store.put_record("messages", f"m{i:03d}", StoredRecord("c:a", state))
+            store.index_message(f"m{i:03d}", {**state.fields, "author": "u1", "at": 1})
+        store.index_message("m000", {"channel": "a", "author": "u1", "n": 500, "at": 1})  # the second write wins
+    assert seqs == list(range(1, count + 1))
+    assert [c.id for c in store.changes_after("c:a", 0, 1000)] == [f"m{i:03d}" for i in range(count)]
+    assert chain.first_mismatch(_rows(store)) is None
+    assert store.get_record("messages", f"m{count - 1:03d}") is not None
+    newest = store.message_ids_before("a", None, 3)
+    assert newest == ["m000", f"m{count - 1:03d}", f"m{count - 2:03d}"]
