@@ -49,7 +49,9 @@ def wins(new_hlc: str, new_value: Value, old_hlc: str | None, old_value: Value) 
 
 def apply(state: RecordState | None, fields: Mapping[str, Value], hlc: str) -> RecordState:
     """Merge one change into a record's state and return the new state (the input is untouched)."""
-    merged = RecordState(dict(state.fields), dict(state.clocks)) if state else RecordState()
+    if state is None:  # every write wins over nothing (the loop below, without the comparisons)
+        return RecordState(dict(fields), dict.fromkeys(fields, hlc))
+    merged = RecordState(dict(state.fields), dict(state.clocks))
     for name, value in fields.items():
         if wins(hlc, value, merged.clocks.get(name), merged.fields.get(name)):
             merged.fields[name] = value

@@ -28,19 +28,28 @@ def _reply_type(request: Request[object, object, State], request_type: str) -> s
 
 def decode_sync_request(body: bytes, content_type: str) -> SyncRequest:
     """Decode, telling an outdated client to update before anything else is judged."""
+    problem: str | None = None
     try:
-        version = decode(body, _Versioned, content_type).v
+        request = decode(body, SyncRequest, content_type)
+        version = request.v  # the common case: one decode
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise ApiError(400, "bad_request", f"the body is not a sync request: {exc}") from None
+        problem = str(exc)
+        version = _version(body, content_type)  # an old client's body may not fit today's shape
     if version not in SUPPORTED_VERSIONS:
         raise ApiError(
             426, "update_required",
             f"this server speaks sync protocol {max(SUPPORTED_VERSIONS)}; the app is on {version}; reload to update",
         )
+    if problem is not None:
+        raise ApiError(400, "bad_request", problem)
+    return request
+
+
+def _version(body: bytes, content_type: str) -> int:
     try:
-        return decode(body, SyncRequest, content_type)
+        return decode(body, _Versioned, content_type).v
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
+        raise ApiError(400, "bad_request", f"the body is not a sync request: {exc}") from None
 
 
 @post("/api/sync", status_code=200)

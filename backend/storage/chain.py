@@ -28,6 +28,10 @@ _encode = msgspec.json.encode
 _sha256 = hashlib.sha256
 #: Values whose JSON has no keys to sort: their canonical form is their plain encoding.
 _SCALARS = frozenset({str, int, bool, float, type(None)})
+#: Digests of short strings (record ids, user ids, channel ids) already computed.
+_memo: dict[str, str] = {}
+_MEMO_MAX_LEN = 64
+_MEMO_SIZE = 4096
 
 
 def canonical(value: Any) -> bytes:
@@ -41,11 +45,18 @@ def value_digest(value: Any) -> str:
 
 def field_digests(fields: Mapping[str, Any], redacted: Mapping[str, str] | None = None) -> dict[str, str]:
     """Digests of present values, plus the kept digests of redacted ones."""
-    scalars = _SCALARS
-    digests = {
-        name: _sha256(_encode(value) if type(value) in scalars else canonical(value)).hexdigest()
-        for name, value in fields.items()
-    }
+    digests = {}
+    for name, value in fields.items():
+        kind = type(value)
+        if kind is str and len(value) <= _MEMO_MAX_LEN:  # ids and scopes: the same few, over and over
+            digest = _memo.get(value)
+            if digest is None:
+                if len(_memo) >= _MEMO_SIZE:
+                    _memo.clear()
+                digest = _memo[value] = _sha256(_encode(value)).hexdigest()
+        else:
+            digest = _sha256(_encode(value) if kind in _SCALARS else canonical(value)).hexdigest()
+        digests[name] = digest
     if redacted:
         digests.update(redacted)
     return digests
@@ -65,12 +76,14 @@ def entry_hash(
     received_at: int,
     digests: Mapping[str, str],
 ) -> str:
-    # The keys in sorted order, so only the digests need sorting (same bytes as canonical(entry)).
     entry = {
-        "author": author, "collection": collection, "device": device, "fields": dict(sorted(digests.items())),
-        "hlc": hlc, "id": record_id, "mid": mid, "received_at": received_at, "scope": scope, "seq": seq,
+        "seq": seq, "scope": scope, "collection": collection, "id": record_id, "hlc": hlc, "author": author,
+        "device": device, "mid": mid, "received_at": received_at, "fields": dict(digests),
     }
-    return _sha256(prev.encode() + b"\n" + _encode(entry)).hexdigest()
+    digest = _sha256(prev.encode())
+    digest.update(b"\n")
+    digest.update(canonical(entry))
+    return digest.hexdigest()
 
 
 class ChainRow(NamedTuple):
