@@ -24,6 +24,34 @@ def _invalid(field: str, detail: str, error: str = "invalid_change") -> ApiError
     return ApiError(400, error, f"{field}: {detail}", field=field)
 
 
+class _Problem(Exception):
+    """What is wrong with one change; the path to it is prefixed only when there is a problem
+    (building a path string for every valid field was a tenth of the check)."""
+
+    def __init__(self, where: str, detail: str, error: str = "invalid_change") -> None:
+        super().__init__(detail)
+        self.where, self.detail, self.error = where, detail, error
+
+    def at(self, path: str) -> ApiError:
+        return _invalid(path + self.where, self.detail, self.error)
+
+
+class _ClockAhead(_Problem):
+    def __init__(self, ahead_s: float, now_ms: int) -> None:
+        super().__init__(".hlc", "")
+        self.ahead_s, self.now_ms = ahead_s, now_ms
+
+    def at(self, path: str) -> ApiError:
+        field = path + self.where
+        return ApiError(
+            409,
+            "clock_ahead",
+            f"{field} is {self.ahead_s:.0f} s ahead of the server; correct the clock offset, re-stamp and retry",
+            field=field,
+            server_time=self.now_ms,
+        )
+
+
 def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, settings: Settings) -> list[hlc.Hlc]:
     """Raise ApiError naming the first problem; otherwise the mutations' clocks, parsed."""
     if len(mutations) > settings.max_changes_per_push:
@@ -36,58 +64,57 @@ def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, setti
     previous_mid = 0
     stamps: list[hlc.Hlc] = []
     for index, mutation in enumerate(mutations):
-        path = f"changes[{index}]"
-        if mutation.mid <= previous_mid:
-            raise _invalid(f"{path}.mid", "mutation counters must increase within a push")
+        try:
+            stamps.append(_check(mutation, previous_mid, device, now_ms, settings))
+        except _Problem as problem:
+            raise problem.at(f"changes[{index}]") from None
         previous_mid = mutation.mid
-        schema = COLLECTIONS.get(mutation.collection)
-        if schema is None:
-            known = ", ".join(sorted(COLLECTIONS))
-            raise _invalid(f"{path}.collection", f"unknown collection {mutation.collection!r} (known: {known})")
-        if not RECORD_ID.match(mutation.id):
-            raise _invalid(f"{path}.id", "ids are 1-120 characters of letters, digits, ':', '_' or '-'")
-        stamps.append(_validate_clock(mutation.hlc, f"{path}.hlc", device, now_ms, settings))
-        if not mutation.fields:
-            raise _invalid(f"{path}.fields", "a change must set at least one field")
-        for name, value in mutation.fields.items():
-            field_path = f"{path}.fields.{name}"
-            spec = schema.get(name)
-            if spec is None:
-                raise _invalid(field_path, f"{mutation.collection} have no field {name!r}")
-            if spec.server:
-                raise _invalid(field_path, "set by the server from the session; do not send it", "forged_field")
-            if value is None:
-                if spec.required:
-                    raise _invalid(field_path, "may not be null")
-                continue
-            # bool is an int in Python; the wire keeps them apart.
-            if type(value) is not spec.type:
-                raise _invalid(field_path, f"expected {spec.type.__name__}, got {type(value).__name__}")
-            if isinstance(value, str):
-                if spec.limit is not None and len(value) > spec.limit:
-                    raise _invalid(field_path, f"{len(value)} characters; the limit is {spec.limit}")
-                if spec.choices and value not in spec.choices:
-                    raise _invalid(field_path, f"must be one of {', '.join(spec.choices)}")
-            elif isinstance(value, int) and not isinstance(value, bool):
-                if value < 0 or (spec.limit is not None and value > spec.limit):
-                    raise _invalid(field_path, f"out of range 0..{spec.limit}")
     return stamps
 
 
-def _validate_clock(value: str, path: str, device: str, now_ms: int, settings: Settings) -> hlc.Hlc:
+def _check(mutation: Mutation, previous_mid: int, device: str, now_ms: int, settings: Settings) -> hlc.Hlc:
+    if mutation.mid <= previous_mid:
+        raise _Problem(".mid", "mutation counters must increase within a push")
+    schema = COLLECTIONS.get(mutation.collection)
+    if schema is None:
+        known = ", ".join(sorted(COLLECTIONS))
+        raise _Problem(".collection", f"unknown collection {mutation.collection!r} (known: {known})")
+    if not RECORD_ID.match(mutation.id):
+        raise _Problem(".id", "ids are 1-120 characters of letters, digits, ':', '_' or '-'")
+    stamp = _check_clock(mutation.hlc, device, now_ms, settings)
+    if not mutation.fields:
+        raise _Problem(".fields", "a change must set at least one field")
+    for name, value in mutation.fields.items():
+        spec = schema.get(name)
+        if spec is None:
+            raise _Problem(f".fields.{name}", f"{mutation.collection} have no field {name!r}")
+        if spec.server:
+            raise _Problem(f".fields.{name}", "set by the server from the session; do not send it", "forged_field")
+        if value is None:
+            if spec.required:
+                raise _Problem(f".fields.{name}", "may not be null")
+            continue
+        # bool is an int in Python; the wire keeps them apart.
+        if type(value) is not spec.type:
+            raise _Problem(f".fields.{name}", f"expected {spec.type.__name__}, got {type(value).__name__}")
+        if isinstance(value, str):
+            if spec.limit is not None and len(value) > spec.limit:
+                raise _Problem(f".fields.{name}", f"{len(value)} characters; the limit is {spec.limit}")
+            if spec.choices and value not in spec.choices:
+                raise _Problem(f".fields.{name}", f"must be one of {', '.join(spec.choices)}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if value < 0 or (spec.limit is not None and value > spec.limit):
+                raise _Problem(f".fields.{name}", f"out of range 0..{spec.limit}")
+    return stamp
+
+
+def _check_clock(value: str, device: str, now_ms: int, settings: Settings) -> hlc.Hlc:
     try:
         stamp = hlc.parse(value)
     except ValueError as exc:
-        raise _invalid(path, str(exc)) from None
+        raise _Problem(".hlc", str(exc)) from None
     if stamp.device != device:
-        raise _invalid(path, f"the clock names device {stamp.device!r} but this session is device {device!r}")
+        raise _Problem(".hlc", f"the clock names device {stamp.device!r} but this session is device {device!r}")
     if stamp.ms > now_ms + settings.max_clock_skew_ms:
-        ahead = (stamp.ms - now_ms) / 1000
-        raise ApiError(
-            409,
-            "clock_ahead",
-            f"{path} is {ahead:.0f} s ahead of the server; correct the clock offset, re-stamp and retry",
-            field=path,
-            server_time=now_ms,
-        )
+        raise _ClockAhead((stamp.ms - now_ms) / 1000, now_ms)
     return stamp

@@ -152,6 +152,9 @@ class SqliteStorage:
         self.path = str(path)
         self._db = _connect(self.path)
         self._db.execute("PRAGMA foreign_keys=ON")
+        # A push's savepoint (group_commit.py) keeps the pages it changes in a sub-journal: in
+        # memory, not a temporary file (~1.7 us per change on disk, bench 2 with 50 devices 1.07x).
+        self._db.execute("PRAGMA temp_store=MEMORY")
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
