@@ -9,7 +9,8 @@ Rule 1. A push queues its work; the first one queued schedules a drain on the ev
         least one job). Jobs run in queue order; what is left waits for the loop's next turn.
 Rule 2. Each job runs in its own savepoint: when it raises, its part of the transaction (and the
         store's memory of it) rolls back, only its caller gets the error, and the other jobs of
-        the group commit as if it had never run.
+        the group commit as if it had never run. A group of one needs no savepoint: the whole
+        transaction rolls back (single sends skip two statements and the sub-journal).
 Rule 3. A caller hears of its job's result only after the COMMIT holding it has returned (durable:
         synchronous=FULL). When BEGIN or COMMIT fails, every job of the group gets that error and
         nothing of the group is stored.
@@ -90,16 +91,21 @@ class GroupCommit:
         outcomes: list[tuple[_Job[Any], BaseException | None, Any, AfterCommit | None]] = []
         try:
             with self.store.transaction():
-                for job in group:
-                    try:
-                        with self.store.savepoint():
-                            result, after = job.work()
-                    except Exception as exc:  # Rule 2: this job only
-                        outcomes.append((job, exc, None, None))
-                    else:
-                        outcomes.append((job, None, result, after))
-        except BaseException as exc:  # Rule 3: BEGIN or COMMIT failed, nothing of the group is stored
-            log.exception("a group of %d writes failed", len(group))
+                if len(group) == 1:  # Rule 2 for a group of one: the transaction is its savepoint
+                    result, after = group[0].work()
+                    outcomes.append((group[0], None, result, after))
+                else:
+                    for job in group:
+                        try:
+                            with self.store.savepoint():
+                                result, after = job.work()
+                        except Exception as exc:  # Rule 2: this job only
+                            outcomes.append((job, exc, None, None))
+                        else:
+                            outcomes.append((job, None, result, after))
+        except BaseException as exc:  # Rule 3 (or a lone job raised): nothing of the group is stored
+            if len(group) > 1:
+                log.exception("a group of %d writes failed", len(group))
             outcomes = [(job, exc, None, None) for job in group]
         running = asyncio.get_running_loop()
         for job, error, result, then in outcomes:

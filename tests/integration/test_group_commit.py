@@ -101,6 +101,18 @@ async def test_a_failing_job_rolls_back_alone(tmp_path: Path, store: CountingSto
     assert _chain_verifies(tmp_path / "t.db")
 
 
+async def test_a_lone_job_that_raises_stores_nothing(store: CountingStore) -> None:
+    writes = GroupCommit(store)
+
+    def boom() -> tuple[int, AfterCommit]:
+        _entry(store, "lost")()
+        raise RuntimeError("a bug in the only push")
+
+    with pytest.raises(RuntimeError):
+        await writes.run(boom)
+    assert _logged(store) == [] and await writes.run(_entry(store, "m1")) == 1
+
+
 async def test_a_failed_commit_fails_every_job_of_its_group(store: CountingStore) -> None:
     writes = GroupCommit(store)
     ran: list[str] = []
