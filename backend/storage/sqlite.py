@@ -5,9 +5,9 @@ returns, so an acked push survives ``kill -9`` and power loss alike. One connect
 whole (single-threaded, asyncio) server; WAL lets the CLI and Datasette read alongside it.
 
 Write-behind: inside a transaction, records, log entries and message positions are kept in
-memory and written with one ``executemany`` per table when the transaction commits, or earlier,
-before any query that could see them. ``get_record`` answers from what the transaction has already
-read or written, so a push reads each record at most once.
+memory and written with a few multi-row INSERTs per table (``_insert_rows``) when the transaction
+or a savepoint ends, or earlier, before any query that could see them. ``get_record`` answers
+from what the transaction has already read or written, so a push reads each record at most once.
 """
 
 from __future__ import annotations
