@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in turn, then a summary of the targets.
 
-    .venv/bin/python -m bench.run_all                 # all of them (~4-6 minutes)
+    .venv/bin/python -m bench.run_all                 # all of them (~6-8 minutes)
     .venv/bin/python -m bench.run_all live history    # some of them, by name
 
 Each benchmark starts its own server (a subprocess on 127.0.0.1 with a fresh data directory)
