@@ -88,6 +88,13 @@ _fields_decoder = msgspec.json.Decoder(dict[str, Value])
 _clocks_decoder = msgspec.json.Decoder(dict[str, str])
 
 
+def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """``ids`` in chunks small enough for one ``IN (...)``, each with its placeholders."""
+    for start in range(0, len(ids), size):
+        chunk = list(ids[start:start + size])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def pack_clocks(clocks: dict[str, str], fields: dict[str, Value]) -> bytes:
     """Most fields of a record share the clock of the change that created it: store that clock once
     under "*" and only the fields whose clock differs (a third off the records table). Only when
@@ -343,9 +350,7 @@ class SqliteStorage:
     def snapshots(self, collection: str, ids: Sequence[str]) -> list[RecordSnapshot]:
         db = self._reading()
         found: list[RecordSnapshot] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             rows = db.execute(
                 f"SELECT scope, collection, id, fields, clocks FROM records WHERE collection = ? AND id IN ({marks})",
                 (collection, *chunk),
@@ -357,9 +362,7 @@ class SqliteStorage:
     def reactions_to(self, message_ids: Sequence[str]) -> list[RecordSnapshot]:
         db = self._reading()
         found: list[RecordSnapshot] = []
-        for start in range(0, len(message_ids), 500):
-            chunk = list(message_ids[start:start + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(message_ids):
             rows = db.execute(
                 "SELECT scope, collection, id, fields, clocks FROM records WHERE collection = 'reactions' "
                 f"AND json_extract(fields, '$.message') IN ({marks})",
