@@ -1,26 +1,39 @@
-"""Who may write what: every pushed change is checked here against its author's rights.
+"""Who may do what. Every rights rule of the server lives here, once.
 
-The author is the session's user, never a field of the payload. Rules, by collection:
+Rules:
 
-- users     — you may rename yourself; nothing else.
-- channels  — anyone creates one (a 1:1 DM's id must name you); members edit it; kind is fixed;
-              only owners and admins set ``retention_days``.
-- members   — you may join a public channel, or add yourself to a channel you created; the
-              creator and the members of a private or group channel add others; you may leave;
-              only the creator or an admin removes someone else. A DM holds exactly its two people.
-- messages  — members post in channels that are not archived; only the author edits the text;
-              the author or an admin deletes.
-- reads     — only your own read cursors.
+Rule 1. The author of a change is the session's user, never a field of the payload.
+Rule 2. Deny by default. A collection whose registry entry has no rights, or a field with no rule,
+        is refused for everyone (``sync_protocol/registry.py``, Rule 2).
+Rule 3. A change is checked by the rules its registry entry names: the ``create`` rule when it
+        creates the record, the ``delete`` rule for the tombstone, and each field's rule. A change
+        to an existing record that only restates the fields that fix what it is about (``fixed``)
+        is checked by the ``create`` rule, as if it created the record again.
+Rule 4. Named rules are the functions in ``RULES``; each is written once and read by the table
+        test (tests/integration/test_rights_matrix.py) over every role and membership state.
+Rule 5. Roles: owners and admins administer; auditors read archives and the change log's head;
+        members and bots write only through the rules below.
+Rule 6. A session is usable while it is not revoked, its account is active, and it was seen within
+        ``session_days``; the same rule serves the app, the live socket and the archive's sign-in.
+Rule 7. The live socket checks the Origin and the session like any other request, and carries
+        ephemeral signals only to scopes the connection already hears.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from backend.storage.base import Storage, StoredRecord
+from backend.storage.base import Account, DeviceSession, Storage, StoredRecord
+from sync_protocol.collections import dm_people
+from sync_protocol.registry import CollectionSpec
 from sync_protocol.wire import Value
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
+AUDIT_ROLES = frozenset({"owner", "admin", "auditor"})
+ROLES = ("owner", "admin", "member", "auditor", "bot")
+DAY_MS = 86_400_000
 
 
 class Rejected(Exception):
@@ -34,25 +47,119 @@ def _forbid(reason: str) -> Rejected:
     return Rejected("forbidden", reason)
 
 
-def dm_people(channel_id: str) -> tuple[str, ...]:
-    """The two user ids a 1:1 DM id is made of (``dm_<a>_<b>``)."""
-    parts = channel_id.split("_")
-    return tuple(parts[1:]) if len(parts) == 3 and parts[0] == "dm" else ()
+# --- roles, sessions and the live socket (Rules 5-7) -------------------------------------------
+
+
+def is_admin(role: str) -> bool:
+    return role in ADMIN_ROLES
+
+
+def may_invite(role: str) -> bool:
+    return role in ADMIN_ROLES
+
+
+def may_audit(role: str) -> bool:
+    """Who reads archives (Datasette) and the change log's head hash."""
+    return role in AUDIT_ROLES
+
+
+def session_usable(device: DeviceSession | None, account: Account | None, now_ms: int, session_days: int) -> bool:
+    if device is None or device.revoked or now_ms - device.last_seen > session_days * DAY_MS:
+        return False
+    return account is not None and not account.deactivated
+
+
+def origin_allowed(origin: str | None, host: str, extra_origins: tuple[str, ...] | list[str]) -> bool:
+    """A browser always sends Origin on a WebSocket; a tool that sends none is not a browser page."""
+    if origin is None or origin in extra_origins:
+        return True
+    return urlsplit(origin).netloc == host
+
+
+def may_read_channel(store: Storage, user_id: str, channel_id: str) -> bool:
+    """History pages, versions and search results: members of the channel now (as pulls)."""
+    return store.is_member(channel_id, user_id)
+
+
+def may_signal(scope: str, heard: set[str]) -> bool:
+    """Typing and call signals go to a channel the connection already hears, nowhere else."""
+    return scope in heard and scope.startswith("c:")
+
+
+# --- changes to records (Rules 1-4) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One change being checked: the record before it, and the fields after it."""
+
+    collection: str
+    record_id: str
+    existing: StoredRecord | None
+    changed: Mapping[str, Value]
+    merged: Mapping[str, Value]
+
+    @property
+    def creating(self) -> bool:
+        return self.existing is None
+
+    @property
+    def current(self) -> Mapping[str, Value]:
+        return self.existing.state.fields if self.existing else {}
+
+    @property
+    def channel_id(self) -> str:
+        return str(self.merged["channel"])
+
+
+Rule = Callable[["Access", Attempt], None]
+FIXED = "fixed"
 
 
 class Access:
     def __init__(self, store: Storage, user_id: str, role: str) -> None:
         self.store = store
         self.user = user_id
-        self.admin = role in ADMIN_ROLES
+        self.role = role
+        self.admin = is_admin(role)
         # One push checks the same channel for every message in it: look each up once.
-        # SyncService calls forget() when the push itself changes a channel or a membership.
         self._channel_memo: dict[str, StoredRecord | None] = {}
         self._member_of: dict[str, bool] = {}
 
-    def forget(self, channel_id: str) -> None:
-        self._channel_memo.pop(channel_id, None)
-        self._member_of.pop(channel_id, None)
+    def check(
+        self, spec: CollectionSpec, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
+    ) -> None:
+        """Raise Rejected unless this user may apply ``fields`` to the record (Rules 2 and 3)."""
+        if spec.rights is None:
+            raise _forbid(f"nobody may write {spec.name}: the collection has no rights rule")
+        names: list[str] = []
+        if existing is None:
+            if spec.rights.create is None:
+                raise _forbid(f"{spec.name} are created by the server, not by clients")
+            names.append(spec.rights.create)
+        for name in fields:
+            rule = spec.rule_for(name)
+            if rule is None:
+                raise _forbid(f"nobody may write {spec.name}.{name}: the field has no rights rule")
+            if rule not in names:
+                names.append(rule)
+        if existing is not None and all(name == FIXED for name in names):
+            if spec.rights.create is None:
+                raise _forbid(f"nothing to change in {spec.name}/{record_id}")
+            names = [spec.rights.create]
+        current = existing.state.fields if existing else {}
+        attempt = Attempt(spec.name, record_id, existing, fields, {**current, **fields})
+        for name in names:
+            RULES[name](self, attempt)
+
+    def saw(self, collection: str, record_id: str, fields: Mapping[str, Value]) -> None:
+        """A change was applied: forget what it may have made stale (channels and memberships)."""
+        if collection == "channels":
+            self._channel_memo.pop(record_id, None)
+        elif collection == "members":
+            self._member_of.pop(str(fields.get("channel")), None)
+
+    # --- what the rules ask ------------------------------------------------------------------
 
     def _is_member(self, channel_id: str) -> bool:
         if channel_id not in self._member_of:
@@ -63,28 +170,6 @@ class Access:
         if channel_id not in self._channel_memo:
             self._channel_memo[channel_id] = self.store.get_record("channels", channel_id)
         return self._channel_memo[channel_id]
-
-    def check(
-        self, collection: str, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
-    ) -> None:
-        """Raise Rejected unless this user may apply ``fields`` to the record."""
-        current = existing.state.fields if existing else {}
-        merged = {**current, **fields}
-        if collection == "users":
-            self._users(record_id, existing)
-        elif collection == "channels":
-            self._channels(record_id, existing, merged, fields)
-        elif collection == "members":
-            self._members(merged, current, fields)
-        elif collection == "messages":
-            self._messages(existing, merged, fields)
-        elif collection == "reactions":
-            self._reactions(merged)
-        elif collection == "receipts":
-            self._receipts(merged)
-        elif collection in ("reads", "follows", "prefs"):
-            if merged.get("user") != self.user:
-                raise _forbid(f"{collection} are private to their owner")
 
     def _channel(self, channel_id: str) -> Mapping[str, Value]:
         channel = self._channel_record(channel_id)
@@ -101,86 +186,125 @@ class Access:
             raise Rejected("archived", "this channel is archived and read-only")
         return channel
 
-    def _reactions(self, merged: Mapping[str, Value]) -> None:
-        if merged.get("user") != self.user:
-            raise _forbid("you may add or remove only your own reactions")
-        self._writable_channel(str(merged["channel"]))
-        message = self.store.get_record("messages", str(merged["message"]))
-        if message is None or message.state.fields.get("channel") != merged["channel"]:
-            raise Rejected("not_found", "there is no such message in this channel")
-        if message.state.fields.get("deleted") is True:
-            raise Rejected("deleted", "this message was deleted")
 
-    def _receipts(self, merged: Mapping[str, Value]) -> None:
-        if merged.get("user") != self.user:
-            raise _forbid("you may write only your own read receipt")
-        if not self._is_member(str(merged["channel"])):
-            raise _forbid("you are not a member of this channel")
-        if self._channel(str(merged["channel"])).get("kind") not in ("dm", "group"):
-            raise _forbid("read receipts exist only in direct messages and group DMs")
+# --- the named rules: registry entries refer to these names ------------------------------------
 
-    def _users(self, record_id: str, existing: StoredRecord | None) -> None:
-        if existing is None or record_id != self.user:
-            raise _forbid("you may change only your own profile")
 
-    def _channels(
-        self, record_id: str, existing: StoredRecord | None, merged: Mapping[str, Value], changed: Mapping[str, Value]
-    ) -> None:
-        if existing is None:
-            if merged.get("kind") == "dm" and self.user not in dm_people(record_id):
-                raise _forbid("a direct message's id must be dm_<you>_<them>, ids sorted")
-            if "retention_days" in changed and not self.admin:
-                raise _forbid("only admins set how long messages are kept")
+def _fixed(access: Access, attempt: Attempt) -> None:
+    """Fields that say what a record is about: the create rule and immutability guard them."""
+
+
+def _self(access: Access, attempt: Attempt) -> None:
+    if attempt.creating or attempt.record_id != access.user:
+        raise _forbid("you may change only your own profile")
+
+
+def _own(access: Access, attempt: Attempt) -> None:
+    if attempt.merged.get("user") != access.user:
+        raise _forbid(f"{attempt.collection} are private to their owner")
+
+
+def _admin(access: Access, attempt: Attempt) -> None:
+    if not access.admin:
+        raise _forbid(f"only admins set {attempt.collection}' {', '.join(sorted(attempt.changed))}")
+
+
+def _channel_creator(access: Access, attempt: Attempt) -> None:
+    """Anyone creates a channel; a 1:1 DM's id must name its creator."""
+    if attempt.merged.get("kind") == "dm" and access.user not in dm_people(attempt.record_id):
+        raise _forbid("a direct message's id must be dm_<you>_<them>, ids sorted")
+
+
+def _channel_editor(access: Access, attempt: Attempt) -> None:
+    if not (attempt.creating or access._is_member(attempt.record_id) or access.admin):
+        raise _forbid("only members of a channel may change it")
+
+
+def _channel_owner(access: Access, attempt: Attempt) -> None:
+    """Archiving or deleting: the channel's creator or an admin (creating it, you are its creator)."""
+    if not (attempt.creating or access.admin or attempt.current.get("created_by") == access.user):
+        raise _forbid("only the channel's creator or an admin may archive or delete it")
+
+
+def _membership(access: Access, attempt: Attempt) -> None:
+    """Join a public channel yourself; the creator or a member of a private or group channel adds
+    others; you may leave; only the creator or an admin removes someone else. A DM holds exactly
+    its two people; admins may do all but join other people's DMs."""
+    channel_id, target = attempt.channel_id, str(attempt.merged["user"])
+    channel = access._channel_record(channel_id)
+    if channel is None or channel.state.fields.get("deleted") is True:
+        raise Rejected("not_found", f"there is no channel {channel_id}")
+    if access.store.account(target) is None:
+        raise Rejected("not_found", f"there is no user {target}")
+    info = channel.state.fields
+    kind, is_creator = info.get("kind"), info.get("created_by") == access.user
+    is_member = access._is_member(channel_id)
+    admin = access.admin and kind != "dm"
+    leaving = attempt.changed.get("left") is True
+    if kind == "dm" and target not in dm_people(channel_id):
+        raise _forbid("a direct message holds exactly its two people")
+    if target == access.user:
+        if leaving or is_member or is_creator or kind == "public" or admin:
             return
-        if not (self._is_member(record_id) or self.admin):
-            raise _forbid("only members of a channel may change it")
-        current = existing.state.fields
-        if "archived" in changed and not (self.admin or current.get("created_by") == self.user):
-            raise _forbid("only the channel's creator or an admin may archive it")
-        if "retention_days" in changed and not self.admin:
-            raise _forbid("only admins set how long messages are kept")
+        raise _forbid("this channel is private: a member must add you")
+    if leaving and attempt.current.get("left") is not True:
+        if is_creator or admin:
+            return
+        raise _forbid("only the channel's creator or an admin may remove someone")
+    if is_creator or (is_member and kind in ("public", "private", "group")) or admin:
+        return
+    raise _forbid("only members of this channel may add people to it")
 
-    def _members(self, merged: Mapping[str, Value], current: Mapping[str, Value], fields: Mapping[str, Value]) -> None:
-        channel_id, target = str(merged["channel"]), str(merged["user"])
-        channel = self._channel_record(channel_id)
-        if channel is None or channel.state.fields.get("deleted") is True:
-            raise Rejected("not_found", f"there is no channel {channel_id}")
-        if self.store.account(target) is None:
-            raise Rejected("not_found", f"there is no user {target}")
-        info = channel.state.fields
-        kind, creator = info.get("kind"), info.get("created_by")
-        is_creator = creator == self.user
-        is_member = self._is_member(channel_id)
-        leaving = fields.get("left") is True
-        if kind == "dm" and target not in dm_people(channel_id):
-            raise _forbid("a direct message holds exactly its two people")
-        if target == self.user:
-            if leaving or is_member or is_creator or kind == "public" or (self.admin and kind != "dm"):
-                return
-            raise _forbid("this channel is private: a member must add you")
-        if leaving and current.get("left") is not True:
-            if is_creator or (self.admin and kind != "dm"):
-                return
-            raise _forbid("only the channel's creator or an admin may remove someone")
-        if is_creator or (is_member and kind in ("public", "private", "group")) or (self.admin and kind != "dm"):
-            return
-        raise _forbid("only members of this channel may add people to it")
 
-    def _messages(
-        self, existing: StoredRecord | None, merged: Mapping[str, Value], fields: Mapping[str, Value]
-    ) -> None:
-        if existing is not None and existing.state.fields.get("deleted") is True:
-            raise Rejected("deleted", "this message was deleted")
-        channel_id = str(merged["channel"])
-        if existing is None:
-            self._writable_channel(channel_id)
-            return
-        author = existing.state.fields.get("author")
-        is_member = self._is_member(channel_id)
-        if fields.get("deleted") is True:
-            if author != self.user and not (self.admin and is_member):
-                raise _forbid("only the author or an admin may delete a message")
-            return
-        if ("text" in fields or "mentions" in fields) and author != self.user:
-            raise _forbid("only the author may edit a message")
-        self._writable_channel(channel_id)
+def _channel_poster(access: Access, attempt: Attempt) -> None:
+    access._writable_channel(attempt.channel_id)
+
+
+def _message_author(access: Access, attempt: Attempt) -> None:
+    if not attempt.creating and attempt.current.get("author") != access.user:
+        raise _forbid("only the author may edit a message")
+    access._writable_channel(attempt.channel_id)
+
+
+def _message_deleter(access: Access, attempt: Attempt) -> None:
+    """The author deletes (even after leaving, or in an archived channel); so do admins who are members."""
+    author = attempt.current.get("author")
+    if author != access.user and not (access.admin and access._is_member(attempt.channel_id)):
+        raise _forbid("only the author or an admin may delete a message")
+
+
+def _reactor(access: Access, attempt: Attempt) -> None:
+    if attempt.merged.get("user") != access.user:
+        raise _forbid("you may add or remove only your own reactions")
+    access._writable_channel(attempt.channel_id)
+    message = access.store.get_record("messages", str(attempt.merged["message"]))
+    if message is None or message.state.fields.get("channel") != attempt.merged["channel"]:
+        raise Rejected("not_found", "there is no such message in this channel")
+    if message.state.fields.get("deleted") is True:
+        raise Rejected("deleted", "this message was deleted")
+
+
+def _receipt(access: Access, attempt: Attempt) -> None:
+    if attempt.merged.get("user") != access.user:
+        raise _forbid("you may write only your own read receipt")
+    if not access._is_member(attempt.channel_id):
+        raise _forbid("you are not a member of this channel")
+    if access._channel(attempt.channel_id).get("kind") not in ("dm", "group"):
+        raise _forbid("read receipts exist only in direct messages and group DMs")
+
+
+RULES: dict[str, Rule] = {
+    FIXED: _fixed,
+    "self": _self,
+    "own": _own,
+    "admin": _admin,
+    "channel_creator": _channel_creator,
+    "channel_editor": _channel_editor,
+    "channel_owner": _channel_owner,
+    "membership": _membership,
+    "channel_poster": _channel_poster,
+    "message_author": _message_author,
+    "message_deleter": _message_deleter,
+    "reactor": _reactor,
+    "receipt": _receipt,
+}

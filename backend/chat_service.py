@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
+from backend.access import may_read_channel
 from backend.errors import ApiError
 from backend.search_index import SearchIndex
 from backend.storage.base import Storage
@@ -78,7 +79,7 @@ class ChatService:
         self.index = index
 
     def _member_channel(self, user_id: str, channel_id: str) -> None:
-        if not self.store.is_member(channel_id, user_id):
+        if not may_read_channel(self.store, user_id, channel_id):
             raise ApiError(403, "forbidden", "you are not a member of this channel", field="channel")
 
     # --- search ------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class ChatService:
 
     def versions(self, user_id: str, message_id: str) -> Versions:
         record = self.store.get_record("messages", message_id)
-        if record is None or not self.store.is_member(str(record.state.fields.get("channel")), user_id):
+        if record is None or not may_read_channel(self.store, user_id, str(record.state.fields.get("channel"))):
             raise ApiError(404, "not_found", f"there is no message {message_id} you can see")
         deleted = record.state.fields.get("deleted") is True
         versions = []

@@ -13,6 +13,10 @@ Rule 2. Server-only fields (``author``, ``n``, ``at``, ``created_by``) come from
 Rule 3. A membership change updates the derived memberships table in the same transaction and
         re-subscribes the person's live connections after the commit.
 Rule 4. Fan-out happens only after COMMIT: nobody hears of a change that could still roll back.
+Rule 5. Every collection is applied alike, as its registry entry (sync_protocol/collections.py)
+        says: required fields, scope and derived id for a new record; deletes are final and
+        immutable fields fixed; rights (access.py); checks, server fields, derived tables and
+        follow-ups by name (hooks.py). There is no per-collection branch in this module.
 """
 
 from __future__ import annotations
@@ -20,16 +24,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from backend import message_rules
+import msgspec
+
+from backend import hooks
 from backend.access import Access, Rejected
 from backend.settings import Settings
 from backend.storage.base import NewChange, Storage, StoredRecord
 from backend.storage.group_commit import GroupCommit
 from backend.validation import validate_push
-from sync_protocol import collections as ids
 from sync_protocol import merge
-from sync_protocol.collections import COLLECTIONS, WORKSPACE, ScopeError, channel_scope, scope_of, user_scope
+from sync_protocol.collections import REGISTRY, WORKSPACE, channel_scope, user_scope
 from sync_protocol.hlc import Clock, Hlc
+from sync_protocol.registry import CollectionSpec, Registry, ScopeError
 from sync_protocol.wire import (
     PROTOCOL_VERSION,
     Change,
@@ -47,19 +53,6 @@ MAX_RECENT = 500
 #: Mentions and thread badges on a new device; a whole long thread loads when it is opened.
 RECENT_REPLIES = 200
 SNAPSHOT_CHANNELS = 20
-#: The fields a new record of each collection must carry.
-REQUIRED = {name: tuple(f for f, spec in schema.items() if spec.required) for name, schema in COLLECTIONS.items()}
-
-DERIVED_IDS: dict[str, Callable[[Mapping[str, Value]], str]] = {
-    "members": lambda f: ids.member_id(str(f["channel"]), str(f["user"])),
-    "reads": lambda f: ids.read_id(str(f["user"]), str(f["channel"])),
-    "reactions": lambda f: ids.reaction_id(str(f["message"]), str(f["user"]), str(f["emoji"])),
-    "receipts": lambda f: ids.receipt_id(str(f["channel"]), str(f["user"])),
-    "follows": lambda f: ids.follow_id(str(f["user"]), str(f["message"])),
-    "prefs": lambda f: ids.pref_id(str(f["user"]), str(f["channel"])),
-}
-
-
 class Fanout(Protocol):
     """Where committed changes go live (backend/live.py; a message bus in scale-out mode)."""
 
@@ -87,9 +80,13 @@ class Actor(Protocol):
 class SyncService:
     def __init__(
         self, store: Storage, settings: Settings, fanout: Fanout | None = None,
-        on_messages: Callable[[], None] | None = None,
+        on_messages: Callable[[], None] | None = None, registry: Registry = REGISTRY,
     ) -> None:
         self.store = store
+        #: The collections this server accepts (sync_protocol/collections.py); tests add toys.
+        self.registry = registry
+        #: Collections a snapshot pages newest first rather than sending whole.
+        self._paged = tuple(spec.name for spec in registry if spec.paged)
         #: Told after a commit that wrote messages (the search index follows the log).
         self.on_messages = on_messages
         self.settings = settings
@@ -133,7 +130,7 @@ class SyncService:
         )
 
     def push(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
-        stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings)
+        stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings, self.registry)
         with self.store.transaction():
             outcome, publish = self._push_in_transaction(actor, request.changes, stamps, now_ms)
             self.store.after_commit(publish)
@@ -142,7 +139,7 @@ class SyncService:
     async def push_async(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
         # The schema check runs here, before the push joins a group: a malformed batch is refused
         # whole without ever reaching the writer.
-        stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings)
+        stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings, self.registry)
         return await self.writes.run(
             lambda: self._push_in_transaction(actor, request.changes, stamps, now_ms), weight=len(request.changes)
         )
@@ -258,7 +255,7 @@ class SyncService:
                 later.add(scope)
                 continue
             new_cursors[scope] = self.store.scope_head(scope)
-            records += self.store.records_in_scope(scope, skip=("messages", "reactions"))
+            records += self.store.records_in_scope(scope, skip=self._paged)
             newest = self.store.message_ids_before(channel, None, recent)
             newest += self.store.latest_reply_ids(newest, RECENT_REPLIES)
             records += self.store.snapshots("messages", newest)
@@ -286,123 +283,124 @@ class SyncService:
         heads: dict[str, int],
         members_changed: set[str],
     ) -> list[Change]:
+        """Rule 5: one change, for every collection alike, as its registry entry says."""
+        spec = self.registry[collection]
         existing = self.store.get_record(collection, record_id)
-        schema = COLLECTIONS[collection]
         if existing is None:
-            missing = [name for name in REQUIRED[collection] if name not in fields]
-            if missing:
-                raise Rejected(
-                    "not_found",
-                    f"{collection}/{record_id} does not exist; creating it needs {', '.join(missing)}",
-                )
-            try:
-                scope = scope_of(collection, record_id, fields)
-            except ScopeError as exc:
-                raise Rejected("not_found", str(exc)) from None
-            self._check_derived_id(collection, record_id, fields)
+            scope = self._new_record_scope(spec, record_id, fields)
         else:
             scope = existing.scope
-            for name, value in fields.items():
-                if schema[name].immutable and existing.state.fields.get(name, value) != value:
-                    raise Rejected("immutable", f"{collection}.{name} cannot change after creation")
+            self._check_still_allowed(spec, record_id, existing, fields)
         if access is not None:
-            access.check(collection, record_id, existing, fields)
-        if collection == "channels" and "name" in fields:
-            self._check_channel_name(record_id, fields, existing)
+            access.check(spec, record_id, existing, fields)
+        change = hooks.Applied(self.store, collection, record_id, author, now_ms, existing, fields)
+        for name in spec.checks:
+            hooks.CHECKS[name](change)
         applied = dict(fields)
-        if existing is None:
-            applied.update(self._server_fields(collection, author, applied, now_ms))
-        elif collection == "messages":
-            applied.update(message_rules.on_update(fields, author, now_ms))
-        change, state = self._write(
-            scope, collection, record_id, existing, applied, stamp, author, device, mid, now_ms, heads, members_changed
+        server_hook = spec.on_create if existing is None else spec.on_update
+        if server_hook is not None:
+            applied.update(hooks.SERVER_FIELDS[server_hook](change))
+        logged, state = self._write(
+            spec, scope, record_id, existing, applied, stamp, author, device, mid, now_ms, heads, members_changed
         )
-        if access is not None and collection in ("channels", "members"):
-            access.forget(record_id if collection == "channels" else str(state.fields["channel"]))
-        if collection == "messages":
-            stored = StoredRecord(scope, state)
-            return [change, *self._message_follow_ups(
-                record_id, stored, existing, applied, author, now_ms, heads, members_changed
-            )]
-        return [change]
+        if access is not None:
+            access.saw(collection, record_id, state.fields)
+        written = [logged]
+        for name in spec.follow_ups:
+            for target_collection, target_id, target_fields in hooks.FOLLOW_UPS[name](change, applied, state.fields):
+                written.append(self._write_as_server(
+                    target_collection, target_id, target_fields, author, now_ms, heads, members_changed
+                ))
+        if applied.get("deleted") is True and spec.wipe_on_delete:
+            written += self._wipe(spec, record_id, StoredRecord(scope, state), written, author, now_ms, heads,
+                                  members_changed)
+        return written
+
+    def _new_record_scope(self, spec: CollectionSpec, record_id: str, fields: Mapping[str, Value]) -> str:
+        """A new record: its required fields, its scope and, where the registry derives it, its id."""
+        missing = [name for name in spec.required if name not in fields]
+        if missing:
+            raise Rejected(
+                "not_found", f"{spec.name}/{record_id} does not exist; creating it needs {', '.join(missing)}"
+            )
+        try:
+            scope = spec.scope_of(record_id, fields)
+        except ScopeError as exc:
+            raise Rejected("not_found", str(exc)) from None
+        if spec.derived_id is not None:
+            expected = spec.derived_id.derive(fields)
+            if record_id != expected:
+                raise Rejected("invalid", f"{spec.name} ids are derived: expected {expected!r}")
+        return scope
+
+    @staticmethod
+    def _check_still_allowed(
+        spec: CollectionSpec, record_id: str, existing: StoredRecord, fields: Mapping[str, Value]
+    ) -> None:
+        """Deletes are final; immutable fields are fixed at creation, present or absent."""
+        current = existing.state.fields
+        if spec.tombstone and current.get("deleted") is True:
+            raise Rejected("deleted", f"this {spec.name.removesuffix('s')} was deleted")
+        for name, value in fields.items():
+            if spec.fields[name].immutable and (name not in current or current[name] != value):
+                raise Rejected("immutable", f"{spec.name}.{name} cannot change after creation")
 
     def _write(
-        self, scope: str, collection: str, record_id: str, existing: StoredRecord | None, applied: dict[str, Value],
-        stamp: str, author: str, device: str, mid: int, now_ms: int, heads: dict[str, int], members_changed: set[str],
+        self, spec: CollectionSpec, scope: str, record_id: str, existing: StoredRecord | None,
+        applied: dict[str, Value], stamp: str, author: str, device: str, mid: int, now_ms: int,
+        heads: dict[str, int], members_changed: set[str],
     ) -> tuple[Change, merge.RecordState]:
         """Merge one change into the record, keep derived tables in step, and log it."""
         state = merge.apply(existing.state if existing else None, applied, stamp)
-        self.store.put_record(collection, record_id, StoredRecord(scope, state))
-        if collection == "members":
-            person = str(state.fields["user"])
-            self.store.set_membership(str(state.fields["channel"]), person, state.fields.get("left") is not True)
-            members_changed.add(person)
-        elif collection == "messages":
-            self.store.index_message(record_id, state.fields)
+        self.store.put_record(spec.name, record_id, StoredRecord(scope, state))
+        for table in spec.derived_tables:
+            members_changed.update(hooks.DERIVED_TABLES[table](self.store, record_id, state.fields))
         if scope not in heads:
             heads[scope] = self.store.scope_head(scope)
         seq = self.store.append_change(
-            NewChange(scope, collection, record_id, stamp, author, device, mid, now_ms, applied)
+            NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied)
         )
-        return Change(seq, scope, collection, record_id, stamp, author, applied), state
+        return Change(seq, scope, spec.name, record_id, stamp, author, applied), state
+
+    def _write_as_server(
+        self, collection: str, record_id: str, fields: dict[str, Value], author: str, now_ms: int,
+        heads: dict[str, int], members_changed: set[str],
+    ) -> Change:
+        """A follow-up change to an existing record, stamped later than every clock it holds."""
+        record = self.store.get_record(collection, record_id)
+        assert record is not None
+        return self._write(
+            self.registry[collection], record.scope, record_id, record, fields,
+            self._server_stamp(record.state, now_ms), author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
+        )[0]
+
+    def _wipe(
+        self, spec: CollectionSpec, record_id: str, stored: StoredRecord, written: list[Change], author: str,
+        now_ms: int, heads: dict[str, int], members_changed: set[str],
+    ) -> list[Change]:
+        """Deletes win: the wiped fields become null with the server's latest clock, are redacted from
+        every logged change of the record, and from the changes about to be published (live equals pull)."""
+        names = [name for name in spec.wipe_on_delete if stored.state.fields.get(name) is not None]
+        if not names:
+            return []
+        wipe: dict[str, Value] = dict.fromkeys(names)
+        change = self._write(
+            spec, stored.scope, record_id, stored, wipe, self._server_stamp(stored.state, now_ms),
+            author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
+        )[0]
+        self.store.redact(spec.name, record_id, names)
+        for index, earlier in enumerate(written):
+            if earlier.collection == spec.name and earlier.id == record_id and earlier.seq != change.seq:
+                kept = {k: v for k, v in earlier.fields.items() if k not in names or v is None}
+                if len(kept) != len(earlier.fields):
+                    written[index] = msgspec.structs.replace(earlier, fields=kept)
+        return [change]
 
     def _server_stamp(self, state: merge.RecordState, now_ms: int) -> str:
         """A clock later than every clock this record holds (and any the server has seen)."""
         if state.clocks:
             self.clock.observe(max(state.clocks.values()), now_ms)
         return self.clock.tick(now_ms)
-
-    def _message_follow_ups(
-        self, record_id: str, stored: StoredRecord, existing: StoredRecord | None, applied: dict[str, Value],
-        author: str, now_ms: int, heads: dict[str, int], members_changed: set[str],
-    ) -> list[Change]:
-        """A reply updates its parent's counters; a delete wipes the text everywhere (deletes win).
-        ``stored`` is the message as just written."""
-        follow_ups: list[Change] = []
-        thread, tn = stored.state.fields.get("thread"), applied.get("tn")
-        if existing is None and isinstance(thread, str) and isinstance(tn, int):
-            parent = self.store.get_record("messages", thread)
-            assert parent is not None
-            counters = message_rules.parent_after_reply(parent.state.fields, author, tn, now_ms)
-            follow_ups.append(self._write(
-                parent.scope, "messages", thread, parent, counters, self._server_stamp(parent.state, now_ms),
-                author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
-            )[0])
-        if applied.get("deleted") is True and stored.state.fields.get("text") is not None:
-            wipe: dict[str, Value] = {"text": None}
-            follow_ups.append(self._write(
-                stored.scope, "messages", record_id, stored, wipe, self._server_stamp(stored.state, now_ms),
-                author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
-            )[0])
-            self.store.redact("messages", record_id, ["text"])
-        return follow_ups
-
-    def _server_fields(self, collection: str, author: str, fields: dict[str, Value], now_ms: int) -> dict[str, Value]:
-        if collection == "messages":
-            return message_rules.on_create(self.store, fields, author, now_ms)
-        if collection == "channels":
-            return {"created_by": author}
-        return {}
-
-    @staticmethod
-    def _check_derived_id(collection: str, record_id: str, fields: Mapping[str, Value]) -> None:
-        """Ids some collections derive from their fields, so concurrent creators meet in one record."""
-        derive = DERIVED_IDS.get(collection)
-        if derive is None:
-            return
-        expected = derive(fields)
-        if record_id != expected:
-            raise Rejected("invalid", f"{collection} ids are derived: expected {expected!r}")
-
-    def _check_channel_name(self, record_id: str, fields: Mapping[str, Value], existing: StoredRecord | None) -> None:
-        kind = fields.get("kind") or (existing.state.fields.get("kind") if existing else None)
-        name = fields["name"]
-        if kind not in ("public", "private") or not isinstance(name, str):
-            return
-        if not name.strip():
-            raise Rejected("invalid", "a channel needs a name")
-        if self.store.channel_name_taken(name, record_id):
-            raise Rejected("conflict", f"a channel named {name!r} already exists")
 
     def _publish(
         self, heads: dict[str, int], written: dict[str, list[Change]], members_changed: set[str]

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import msgspec
+
 from backend.errors import ApiError
 from backend.settings import Settings
 from sync_protocol import hlc
-from sync_protocol.collections import COLLECTIONS
+from sync_protocol.collections import REGISTRY
+from sync_protocol.registry import Registry
 from sync_protocol.wire import Mutation
 
 RECORD_ID = re.compile(r"^[0-9A-Za-z:_-]{1,120}$")
@@ -52,7 +55,9 @@ class _ClockAhead(_Problem):
         )
 
 
-def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, settings: Settings) -> list[hlc.Hlc]:
+def validate_push(
+    mutations: Sequence[Mutation], device: str, now_ms: int, settings: Settings, registry: Registry = REGISTRY
+) -> list[hlc.Hlc]:
     """Raise ApiError naming the first problem; otherwise the mutations' clocks, parsed."""
     if len(mutations) > settings.max_changes_per_push:
         raise ApiError(
@@ -65,19 +70,21 @@ def validate_push(mutations: Sequence[Mutation], device: str, now_ms: int, setti
     stamps: list[hlc.Hlc] = []
     for index, mutation in enumerate(mutations):
         try:
-            stamps.append(_check(mutation, previous_mid, device, now_ms, settings))
+            stamps.append(_check(mutation, previous_mid, device, now_ms, settings, registry))
         except _Problem as problem:
             raise problem.at(f"changes[{index}]") from None
         previous_mid = mutation.mid
     return stamps
 
 
-def _check(mutation: Mutation, previous_mid: int, device: str, now_ms: int, settings: Settings) -> hlc.Hlc:
+def _check(
+    mutation: Mutation, previous_mid: int, device: str, now_ms: int, settings: Settings, registry: Registry
+) -> hlc.Hlc:
     if mutation.mid <= previous_mid:
         raise _Problem(".mid", "mutation counters must increase within a push")
-    schema = COLLECTIONS.get(mutation.collection)
-    if schema is None:
-        known = ", ".join(sorted(COLLECTIONS))
+    spec = registry.get(mutation.collection)
+    if spec is None:
+        known = ", ".join(registry.names())
         raise _Problem(".collection", f"unknown collection {mutation.collection!r} (known: {known})")
     if not RECORD_ID.match(mutation.id):
         raise _Problem(".id", "ids are 1-120 characters of letters, digits, ':', '_' or '-'")
@@ -85,26 +92,29 @@ def _check(mutation: Mutation, previous_mid: int, device: str, now_ms: int, sett
     if not mutation.fields:
         raise _Problem(".fields", "a change must set at least one field")
     for name, value in mutation.fields.items():
-        spec = schema.get(name)
-        if spec is None:
+        field = spec.fields.get(name)
+        if field is None:
             raise _Problem(f".fields.{name}", f"{mutation.collection} have no field {name!r}")
-        if spec.server:
+        if field.server:
             raise _Problem(f".fields.{name}", "set by the server from the session; do not send it", "forged_field")
         if value is None:
-            if spec.required:
+            if field.required or field.only:
                 raise _Problem(f".fields.{name}", "may not be null")
             continue
         # bool is an int in Python; the wire keeps them apart.
-        if type(value) is not spec.type:
-            raise _Problem(f".fields.{name}", f"expected {spec.type.__name__}, got {type(value).__name__}")
+        if type(value) is not field.type:
+            raise _Problem(f".fields.{name}", f"expected {field.type.__name__}, got {type(value).__name__}")
+        if field.only and value not in field.only:
+            allowed = ", ".join(msgspec.json.encode(v).decode() for v in field.only)
+            raise _Problem(f".fields.{name}", f"may only be {allowed} (deleting is final)")
         if isinstance(value, str):
-            if spec.limit is not None and len(value) > spec.limit:
-                raise _Problem(f".fields.{name}", f"{len(value)} characters; the limit is {spec.limit}")
-            if spec.choices and value not in spec.choices:
-                raise _Problem(f".fields.{name}", f"must be one of {', '.join(spec.choices)}")
+            if field.limit is not None and len(value) > field.limit:
+                raise _Problem(f".fields.{name}", f"{len(value)} characters; the limit is {field.limit}")
+            if field.choices and value not in field.choices:
+                raise _Problem(f".fields.{name}", f"must be one of {', '.join(field.choices)}")
         elif isinstance(value, int) and not isinstance(value, bool):
-            if value < 0 or (spec.limit is not None and value > spec.limit):
-                raise _Problem(f".fields.{name}", f"out of range 0..{spec.limit}")
+            if value < 0 or (field.limit is not None and value > field.limit):
+                raise _Problem(f".fields.{name}", f"out of range 0..{field.limit}")
     return stamp
 
 

@@ -1,0 +1,107 @@
+"""What the server adds to a change on acceptance, by name: the hooks a registry entry names.
+
+Rules:
+
+Rule 1. A hook is named in the collection's registry entry (``on_create``, ``on_update``,
+        ``checks``, ``follow_ups``, ``derived_tables``) and written here once; the sync service
+        runs them in that order for every collection alike, inside the push's transaction.
+Rule 2. ``on_create``/``on_update`` return server fields to merge into the change, stamped with the
+        change's own clock. ``checks`` raise ``Rejected`` before anything is written.
+Rule 3. ``follow_ups`` return further changes (collection, id, fields) that the service writes as
+        the server, with a clock later than every clock on their record.
+Rule 4. ``derived_tables`` keep a table in step with the record just written and return the
+        users whose visible scopes changed (the live hub re-subscribes them after the commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from backend import message_rules
+from backend.access import Rejected
+from backend.storage.base import Storage, StoredRecord
+from sync_protocol.wire import Value
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One change as the service applies it: the record before, the fields sent, and the result."""
+
+    store: Storage
+    collection: str
+    record_id: str
+    author: str
+    now_ms: int
+    existing: StoredRecord | None
+    fields: Mapping[str, Value]
+
+
+ServerFields = Callable[[Applied], dict[str, Value]]
+Check = Callable[[Applied], None]
+FollowUp = Callable[[Applied, Mapping[str, Value], Mapping[str, Value]], list[tuple[str, str, dict[str, Value]]]]
+DerivedTable = Callable[[Storage, str, Mapping[str, Value]], Iterable[str]]
+
+
+def _created_by(change: Applied) -> dict[str, Value]:
+    return {"created_by": change.author}
+
+
+def _message_numbers(change: Applied) -> dict[str, Value]:
+    return message_rules.on_create(change.store, change.fields, change.author, change.now_ms)
+
+
+def _message_marks(change: Applied) -> dict[str, Value]:
+    return message_rules.on_update(change.fields, change.author, change.now_ms)
+
+
+def _unique_channel_name(change: Applied) -> None:
+    if "name" not in change.fields:
+        return
+    current = change.existing.state.fields if change.existing else {}
+    kind = change.fields.get("kind") or current.get("kind")
+    name = change.fields["name"]
+    if kind not in ("public", "private") or not isinstance(name, str):
+        return
+    if not name.strip():
+        raise Rejected("invalid", "a channel needs a name")
+    if change.store.channel_name_taken(name, change.record_id):
+        raise Rejected("conflict", f"a channel named {name!r} already exists")
+
+
+def _thread_parent_counters(
+    change: Applied, applied: Mapping[str, Value], state: Mapping[str, Value]
+) -> list[tuple[str, str, dict[str, Value]]]:
+    """A new reply updates its parent's reply count and last repliers."""
+    thread, tn = state.get("thread"), applied.get("tn")
+    if change.existing is not None or not isinstance(thread, str) or not isinstance(tn, int):
+        return []
+    parent = change.store.get_record("messages", thread)
+    assert parent is not None  # message_numbers refused a reply without one
+    counters = message_rules.parent_after_reply(parent.state.fields, change.author, tn, change.now_ms)
+    return [("messages", thread, counters)]
+
+
+def _memberships(store: Storage, record_id: str, fields: Mapping[str, Value]) -> Iterable[str]:
+    person = str(fields["user"])
+    store.set_membership(str(fields["channel"]), person, fields.get("left") is not True)
+    return (person,)
+
+
+def _message_index(store: Storage, record_id: str, fields: Mapping[str, Value]) -> Iterable[str]:
+    store.index_message(record_id, dict(fields))
+    return ()
+
+
+SERVER_FIELDS: dict[str, ServerFields] = {
+    "created_by": _created_by,
+    "message_numbers": _message_numbers,
+    "message_marks": _message_marks,
+}
+CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name}
+FOLLOW_UPS: dict[str, FollowUp] = {"thread_parent_counters": _thread_parent_counters}
+DERIVED_TABLES: dict[str, DerivedTable] = {"memberships": _memberships, "message_index": _message_index}
+
+
+def known() -> set[str]:
+    return {*SERVER_FIELDS, *CHECKS, *FOLLOW_UPS, *DERIVED_TABLES}

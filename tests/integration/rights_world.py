@@ -1,0 +1,117 @@
+"""A small workspace for rights tests: six people in six roles and membership states, a private
+channel with messages, an archived channel, a public channel and a DM, on a real SQLite store,
+driven through the sync service as devices are (validation, rights, hooks, log)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backend.settings import Settings
+from backend.storage.base import Account
+from backend.storage.sqlite import SqliteStorage
+from backend.sync_service import SyncService
+from sync_protocol.collections import REGISTRY, dm_id, member_id
+from sync_protocol.registry import Registry
+from sync_protocol.wire import Mutation, SyncRequest, Value
+
+NOW = 1_780_000_000_000
+
+#: persona -> (role, membership of the private channel)
+PERSONAS = {
+    "owner": ("owner", "member"),  # also the channel's creator
+    "admin": ("admin", "member"),
+    "member": ("member", "member"),
+    "non_member": ("member", None),
+    "removed": ("member", "left"),
+    "auditor": ("auditor", None),
+}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:24]
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    device_id: str
+    role: str
+
+
+@dataclass
+class World:
+    """Ids of what one case may touch; fresh for every case, so cases never see each other."""
+
+    people: dict[str, str]
+    channel: str = ""
+    archived: str = ""
+    public: str = ""
+    dm: str = ""
+    msg_member: str = ""
+    msg_removed: str = ""
+    msg_deleted: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class RightsLab:
+    def __init__(self, data_dir: Path, registry: Registry | None = None) -> None:
+        self.store = SqliteStorage(data_dir / "teamtalk.db")
+        settings = Settings(data_dir=data_dir)
+        self.sync = SyncService(self.store, settings, registry=registry or REGISTRY)
+        self.mids = itertools.count(1)
+        self.ticks = itertools.count()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def world(self) -> World:
+        """Six new people and their channels: no case sees another's records or ids."""
+        p: dict[str, str] = {}
+        with self.store.transaction():
+            for persona, (role, _) in PERSONAS.items():
+                p[persona] = new_id()
+                self.store.add_account(Account(p[persona], f"{p[persona]}@example.com", persona, role, "-", NOW))
+        self.sync.write_as_server(p["owner"], [("users", u, {"name": name}) for name, u in p.items()], NOW)
+        w = World(dict(p), channel=new_id(), archived=new_id(), public=new_id(), dm=dm_id(p["owner"], p["member"]))
+        w.msg_member, w.msg_removed, w.msg_deleted = new_id(), new_id(), new_id()
+        writes: list[tuple[str, str, dict[str, Value]]] = [
+            ("channels", w.channel, {"name": f"c-{w.channel}", "kind": "private"}),
+            ("channels", w.archived, {"name": f"a-{w.archived}", "kind": "private"}),
+            ("channels", w.public, {"name": f"p-{w.public}", "kind": "public"}),
+        ]
+        for persona, (_, membership) in PERSONAS.items():
+            if membership:
+                for channel in (w.channel, w.archived):
+                    writes.append(("members", member_id(channel, p[persona]), {"channel": channel, "user": p[persona]}))
+        self.sync.write_as_server(p["owner"], writes, NOW)
+        self.sync.write_as_server(p["member"], [
+            ("messages", w.msg_member, {"channel": w.channel, "text": "member's words"}),
+            ("messages", w.msg_deleted, {"channel": w.channel, "text": "gone soon"}),
+            ("messages", w.msg_deleted, {"deleted": True}),
+        ], NOW)
+        self.sync.write_as_server(p["removed"], [
+            ("messages", w.msg_removed, {"channel": w.channel, "text": "said before leaving"}),
+            ("members", member_id(w.channel, p["removed"]), {"left": True}),
+            ("members", member_id(w.archived, p["removed"]), {"left": True}),
+        ], NOW)
+        self.sync.write_as_server(p["owner"], [
+            ("channels", w.archived, {"archived": True}),
+            ("channels", w.dm, {"name": "", "kind": "dm"}),
+            ("members", member_id(w.dm, p["owner"]), {"channel": w.dm, "user": p["owner"]}),
+            ("members", member_id(w.dm, p["member"]), {"channel": w.dm, "user": p["member"]}),
+        ], NOW)
+        return w
+
+    def push(self, world: World, persona: str, collection: str, record_id: str, fields: dict[str, Value]) -> str:
+        """Push one change as ``persona``; "ok" or the rejection's code."""
+        user = world.people[persona]
+        device = f"d{user[:8]}"
+        hlc = f"{NOW + 1000:013d}-{next(self.ticks) % 99999:05d}-{device}"
+        mutation = Mutation(mid=next(self.mids), collection=collection, id=record_id, hlc=hlc, fields=fields)
+        reply = self.sync.sync(
+            Actor(user, device, PERSONAS[persona][0]), SyncRequest(v=1, changes=[mutation], cursors={}, limit=1), NOW
+        )
+        return reply.rejections[0].code if reply.rejections else "ok"
