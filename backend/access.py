@@ -308,3 +308,12 @@ RULES: dict[str, Rule] = {
     "reactor": _reactor,
     "receipt": _receipt,
 }
+
+
+def export_rights() -> dict[str, object]:
+    """What the browser needs to offer only what the server allows: the roles and the rule names
+    (sync_protocol/vectors/rights.json; a test keeps the file equal to this)."""
+    return {
+        "roles": {"admin": sorted(ADMIN_ROLES), "audit": sorted(AUDIT_ROLES), "all": list(ROLES)},
+        "rules": sorted(RULES),
+    }

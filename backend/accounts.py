@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from backend import ids
+from backend.access import may_invite, session_usable
 from backend.errors import ApiError
 from backend.settings import Settings
 from backend.storage.base import Account, DeviceSession, Storage
@@ -224,12 +225,12 @@ class AccountService:
 
     def _authenticate(self, token_hash: str, now_ms: int) -> CurrentSession:
         device = self.store.session_by_token(token_hash)
-        expired = device is not None and now_ms - device.last_seen > self.settings.session_days * DAY_MS
-        if device is None or device.revoked or expired:
-            raise ApiError(401, "signed_out", "this device was signed out; sign in again")
-        account = self.store.account(device.user_id)
-        if account is None or account.deactivated:
-            raise ApiError(401, "signed_out", "this account is no longer active")
+        account = self.store.account(device.user_id) if device is not None else None
+        if not session_usable(device, account, now_ms, self.settings.session_days):
+            inactive = device is not None and not device.revoked and (account is None or account.deactivated)
+            reason = "this account is no longer active" if inactive else "this device was signed out; sign in again"
+            raise ApiError(401, "signed_out", reason)
+        assert device is not None and account is not None
         if now_ms - device.last_seen > 60_000:  # keep writes off the hot path: once a minute is enough
             with self.store.transaction():
                 self.store.touch_session(device.id, now_ms)
@@ -263,7 +264,7 @@ class AccountService:
             self.store.revoke_session(device_id)
 
     def create_invite(self, current: CurrentSession, base_url: str, now_ms: int) -> InviteOut:
-        if current.role not in ("owner", "admin"):
+        if not may_invite(current.role):
             raise ApiError(403, "forbidden", "only admins may invite people")
         token = ids.token()
         expires = now_ms + self.settings.invite_days * DAY_MS

@@ -7,11 +7,10 @@ from litestar import Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from backend.access import may_audit
 from backend.accounts import CurrentSession
 from backend.errors import ApiError
 from backend.http.context import services
-
-ADMIN_ROLES = frozenset({"owner", "admin", "auditor"})
 
 
 class ChainHead(msgspec.Struct):
@@ -21,7 +20,7 @@ class ChainHead(msgspec.Struct):
 
 @get("/api/admin/chain")
 async def chain_head(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> ChainHead:
-    if current.role not in ADMIN_ROLES:
+    if not may_audit(current.role):
         raise ApiError(403, "forbidden", "only admins and auditors see the change log's head hash")
     seq, digest = services(request.app.state).store.head_hash()
     return ChainHead(seq, digest)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from backend import access, hooks
 from sync_protocol.collections import IN_CHANNEL, REGISTRY, TOMBSTONE, export_json
@@ -96,3 +97,15 @@ def test_a_toy_collection_works_from_its_registry_entry_alone(lab_with: RightsLa
     outsider_pull, _, _, _ = lab_with.sync.pull(world.people["non_member"], {}, 1000)
     assert [c.id for c in member_pull if c.collection == "notes"] == [note, note, note]
     assert not [c for c in outsider_pull if c.collection == "notes"]
+
+
+def test_the_browser_reads_the_same_roles_and_rule_names() -> None:
+    """frontend/src/sync/rights.js imports this vector; it is written from backend/access.py."""
+    path = VECTOR.with_name("rights.json")
+    assert json.loads(path.read_text()) == access.export_rights()
+
+
+def test_archives_admit_exactly_the_audit_roles() -> None:
+    """datasette_metadata.yml repeats access.py's audit roles (Datasette reads only YAML): keep them one rule."""
+    metadata = yaml.safe_load((VECTOR.parents[2] / "datasette_metadata.yml").read_text())
+    assert set(metadata["allow"]["role"]) == access.AUDIT_ROLES

@@ -13,6 +13,7 @@
 
 import { computed } from '@preact/signals';
 import { apply } from '../sync/merge.js';
+import { may, mayInvite } from '../sync/rights.js';
 import { memberId, readId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { parseQuery, personNamed, timeMatches } from '../lib/search-query.js';
 import { unreadCount } from '../sync/unread.js';
@@ -301,11 +302,35 @@ export class Queries {
     return this.messages(channelId).filter((m) => m.pinned && !m.deleted);
   }
 
-  /** Can I archive this channel? Its creator or an admin/owner. */
+  /** May I invite people to the workspace? (backend/access.py `may_invite`) */
+  mayInvite() {
+    return mayInvite(this.session.value?.user?.role);
+  }
+
+  /** Can I archive this channel? The registry's rule for `archived` (its creator or an admin). */
   canArchive(channelId) {
-    const record = this.record('channels', channelId);
-    const role = this.session.value?.user?.role;
-    return record?.fields.created_by === this.me.value || role === 'owner' || role === 'admin';
+    return this.may('channels', channelId, 'archived');
+  }
+
+  /**
+   * May I do `operation` ('delete' or a field's name) to this record? Judged by the registry's rule
+   * from what the device holds (sync/rights.js); the server has the last word.
+   * @param {string} collection
+   * @param {string} id
+   * @param {string} operation
+   */
+  may(collection, id, operation) {
+    const fields = this.record(collection, id)?.fields ?? {};
+    const channelId = collection === 'channels' ? id : fields.channel;
+    const channel = channelId ? this.record('channels', channelId)?.fields : undefined;
+    return may(collection, operation, {
+      me: this.me.value,
+      role: this.session.value?.user?.role,
+      fields: { ...fields, id },
+      member: channelId ? this.isMember(channelId) : false,
+      archived: channel?.archived === true,
+      creating: false,
+    });
   }
 
   /**

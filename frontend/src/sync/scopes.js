@@ -1,7 +1,7 @@
 /**
  * Which scope a record belongs to, and the ids derived from other ids.
- * A port of the scope half of sync_protocol/collections.py; both pass
- * sync_protocol/vectors/scopes.json.
+ * The rules are the registry's (./registry.js, exported from sync_protocol/collections.py);
+ * these are named helpers over them. Both languages pass sync_protocol/vectors/scopes.json.
  *
  * Rule 1. A scope is the unit of access control and of replication:
  *         `ws` the workspace (user profiles, public channels' records);
@@ -16,17 +16,9 @@
  */
 
 import { compareCodePoints } from './merge.js';
+import { WORKSPACE, ScopeError, derivedId, scopeOf } from './registry.js';
 
-export const WORKSPACE = 'ws';
-
-/** Collections whose records live in their channel's scope, and in their user's private scope. */
-export const CHANNEL_COLLECTIONS = new Set(['members', 'messages', 'reactions', 'receipts']);
-export const PRIVATE_COLLECTIONS = new Set(['reads', 'follows', 'prefs']);
-
-/** The record's fields do not determine a scope (a required field is missing). */
-export class ScopeError extends Error {
-  name = 'ScopeError';
-}
+export { WORKSPACE, ScopeError, scopeOf };
 
 /** @param {string} channelId */
 export function channelScope(channelId) {
@@ -38,39 +30,13 @@ export function userScope(userId) {
   return `u:${userId}`;
 }
 
-/**
- * The scope of a record, from its (immutable) fields; throws ScopeError when they do not say.
- * @param {string} collection
- * @param {string} recordId
- * @param {Record<string, unknown>} fields
- */
-export function scopeOf(collection, recordId, fields) {
-  if (collection === 'users') return WORKSPACE;
-  if (collection === 'channels') {
-    const kind = field(fields, 'kind');
-    if (kind === null) throw new ScopeError('channels need a kind');
-    return kind === 'public' ? WORKSPACE : channelScope(recordId);
-  }
-  if (CHANNEL_COLLECTIONS.has(collection)) {
-    const channel = field(fields, 'channel');
-    if (typeof channel !== 'string') throw new ScopeError(`${collection} need a channel`);
-    return channelScope(channel);
-  }
-  if (PRIVATE_COLLECTIONS.has(collection)) {
-    const user = field(fields, 'user');
-    if (typeof user !== 'string') throw new ScopeError(`${collection} need a user`);
-    return userScope(user);
-  }
-  throw new ScopeError(`unknown collection ${JSON.stringify(collection)}`);
-}
-
 /** Membership ids are derived, so two devices adding the same person converge on one record. */
 export function memberId(channelId, userId) {
-  return `${channelId}:${userId}`;
+  return derivedId('members', { channel: channelId, user: userId });
 }
 
 export function readId(userId, channelId) {
-  return `${userId}:${channelId}`;
+  return derivedId('reads', { user: userId, channel: channelId });
 }
 
 /** A 1:1 DM's id is derived from both people, so both starting it offline meet in one DM. */
@@ -81,22 +47,17 @@ export function dmId(userA, userB) {
 
 /** One record per person and emoji: the emoji's code points in lowercase hex, joined by '-'. */
 export function reactionId(messageId, userId, emoji) {
-  return `${messageId}:${userId}:${[...emoji].map((c) => c.codePointAt(0).toString(16)).join('-')}`;
+  return derivedId('reactions', { message: messageId, user: userId, emoji });
 }
 
 export function receiptId(channelId, userId) {
-  return `${channelId}:${userId}`;
+  return derivedId('receipts', { channel: channelId, user: userId });
 }
 
 export function followId(userId, messageId) {
-  return `${userId}:${messageId}`;
+  return derivedId('follows', { user: userId, message: messageId });
 }
 
 export function prefId(userId, channelId) {
-  return `${userId}:${channelId}`;
-}
-
-/** An own field's value, or null when absent (Python's dict.get). */
-function field(fields, name) {
-  return Object.hasOwn(fields, name) ? (fields[name] ?? null) : null;
+  return derivedId('prefs', { user: userId, channel: channelId });
 }

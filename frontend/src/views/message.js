@@ -110,9 +110,7 @@ function EditForm({ app, item, onDone }) {
 
 function Actions({ app, item, onEdit, inThread }) {
   const [picking, setPicking] = useState(false);
-  const me = app.queries.me.value;
-  const role = app.queries.session.value?.user?.role;
-  const mine = item.author === me;
+  const q = app.queries;
   const sent = item.state === 'sent';
   if (!sent || item.deleted || item.readOnly) return null;
   return html`<div class="msg__actions">
@@ -125,12 +123,12 @@ function Actions({ app, item, onEdit, inThread }) {
           <span aria-hidden="true">↩</span><span class="visually-hidden">${t('thread.reply')}</span>
         </a>`
       : null}
-    ${mine
+    ${q.may('messages', item.id, 'text')
       ? html`<button type="button" class="icon-button icon-button--small" title=${t('message.edit')} onClick=${onEdit}>
           <span aria-hidden="true">✎</span><span class="visually-hidden">${t('message.edit')}</span>
         </button>`
       : null}
-    ${mine || role === 'admin' || role === 'owner'
+    ${q.may('messages', item.id, 'delete')
       ? html`<button type="button" class="icon-button icon-button--small" title=${t('message.delete')}
           onClick=${() => globalThis.confirm(t('message.deleteConfirm')) && app.actions.deleteMessage(item.id)}>
           <span aria-hidden="true">🗑</span><span class="visually-hidden">${t('message.delete')}</span>

@@ -40,7 +40,7 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite }) {
   const me = q.me.value;
   const session = q.session.value;
   const myName = q.userName(me) || session?.user?.name || '';
-  const canInvite = ['owner', 'admin'].includes(session?.user?.role);
+  const canInvite = q.mayInvite();
   const workspaceName = app.workspace.value?.name || session?.workspace?.name || 'TeamTalk';
 
   return html`<aside class="sidebar" aria-label=${t('sidebar.label')}>
