@@ -11,7 +11,7 @@ client, bots, the benchmarks and the property tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -98,7 +98,12 @@ class Replica:
 
     # --- receiving ---------------------------------------------------------------------------
 
-    def apply_response(self, response: SyncResponse, wall_ms: int) -> None:
+    def apply_response(self, response: SyncResponse, wall_ms: int, sent: Mapping[str, int] | None = None) -> None:
+        """Apply a reply. ``sent`` is the cursors its request carried: a scope's part of a late reply
+        is applied only while this device still holds that scope at least as far as the request
+        said (``holds_since``); otherwise it could fill a scope dropped since, or cover a hole."""
+        if sent is not None:
+            response = self._still_held(response, sent)
         self.offset_ms = response.server_time - wall_ms
         acked = set(response.acks)
         rejected = {r.mid: r for r in response.rejections}
@@ -120,6 +125,24 @@ class Replica:
             self.cursors[scope] = max(seq, self.cursors.get(scope, 0))
         if response.scopes:
             self.drop_scopes_except(set(response.scopes))
+
+    def _still_held(self, response: SyncResponse, sent: Mapping[str, int]) -> SyncResponse:
+        named = {*response.cursors, *(c.scope for c in response.changes), *(r.scope for r in response.records)}
+        keep = {scope for scope in named if holds_since(self.cursors, sent, scope)}
+        return msgspec.structs.replace(
+            response,
+            changes=[c for c in response.changes if c.scope in keep],
+            records=[r for r in response.records if r.scope in keep],
+            cursors={s: seq for s, seq in response.cursors.items() if s in keep},
+        )
+
+    def apply_live(self, scope: str, prev: int, changes: list[Change], wall_ms: int) -> bool:
+        """A live frame applies only if it continues this device's cursor; otherwise pull (a gap)."""
+        if self.cursors.get(scope, 0) != prev:
+            return False
+        self.apply_changes(changes, wall_ms)
+        self.cursors[scope] = max([prev, *(c.seq for c in changes)])
+        return True
 
     def apply_changes(self, changes: Iterable[Change], wall_ms: int) -> None:
         for change in changes:
@@ -192,6 +215,13 @@ class Replica:
             return None
 
 
+def holds_since(held: Mapping[str, int], sent: Mapping[str, int], scope: str) -> bool:
+    """May a reply's part for ``scope`` be applied? Yes when its request pulled the scope from the
+    start, or when this device still holds the scope at least as far as the request's cursor.
+    Vectors: vectors/replica.json."""
+    return scope not in sent or (scope in held and held[scope] >= sent[scope])
+
+
 def unread_count(held: Iterable[tuple[int, str | None]], read: int, me: str) -> int:
     """A channel's unread count: the numbers past my read cursor up to the last one held, less my
     own messages among them (what I wrote, on any device, is never news to me). A number the
@@ -203,4 +233,4 @@ def unread_count(held: Iterable[tuple[int, str | None]], read: int, me: str) -> 
     return last - read - sum(1 for _, author in past if author == me)
 
 
-__all__ = ["Replica", "unread_count"]
+__all__ = ["Replica", "holds_since", "unread_count"]

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from sync_protocol import collections, hlc, merge
-from sync_protocol.replica import unread_count
+from sync_protocol.replica import Replica, unread_count
+from sync_protocol.wire import Change, SyncResponse
 
 VECTORS = Path(__file__).resolve().parents[2] / "sync_protocol" / "vectors"
 
@@ -31,7 +33,7 @@ def by_comment(name: str) -> pytest.MarkDecorator:
 
 
 def test_every_vector_is_named_once() -> None:
-    for name in ("merge", "scopes", "hlc", "snapshot", "unread"):
+    for name in ("merge", "scopes", "hlc", "snapshot", "unread", "replica"):
         comments = [case["comment"] for case in load(name)]
         assert len(comments) == len(set(comments)), f"{name}.json repeats a comment"
 
@@ -134,3 +136,29 @@ def test_snapshot(case: dict[str, Any]) -> None:
 def test_unread_vector(case: dict[str, Any]) -> None:
     held = [(n, author) for n, author in case["messages"]]
     assert unread_count(held, case["read"], case["me"]) == case["unread"]
+
+
+# --- replica.json ------------------------------------------------------------------------------
+
+T0 = 1_764_172_800_000
+
+
+@by_comment("replica")
+def test_replica_vector(case: dict[str, Any]) -> None:
+    replica = Replica("dev1", "U1")
+    for step in case["steps"]:
+        if "write" in step:
+            replica.write(step["write"]["collection"], step["write"]["id"], step["write"]["fields"], T0)
+        elif "reply" in step:
+            body = {k: v for k, v in step["reply"].items() if k != "sent"}
+            response = msgspec.convert({"v": 1, "server_time": T0, **body}, SyncResponse)
+            replica.apply_response(response, T0, step["reply"].get("sent"))
+        else:
+            frame = step["live"]
+            changes = msgspec.convert(frame["changes"], list[Change])
+            assert replica.apply_live(frame["scope"], frame["prev"], changes, T0) is step["applied"]
+    expected = case["expected"]
+    assert {f"{c}/{i}": dict(state.fields) for (c, i), state in replica.records.items()} == expected["records"]
+    assert [m.mid for m in replica.pending] == expected["pending"]
+    assert {str(mid): rejection.code for mid, (_, rejection) in replica.failed.items()} == expected["failed"]
+    assert replica.cursors == expected["cursors"]

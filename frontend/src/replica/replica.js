@@ -61,6 +61,25 @@ async function queue(tx, changes, wallMs) {
   return mutations;
 }
 
+/**
+ * May a reply's part for `scope` be applied? Yes when its request pulled the scope from the start,
+ * or when the device still holds the scope at least as far as the request's cursor said.
+ * The same rule as sync_protocol/replica.py `holds_since`; both pass vectors/replica.json.
+ */
+export function holdsSince(held, sent, scope) {
+  return !Object.hasOwn(sent, scope) || (Object.hasOwn(held, scope) && held[scope] >= sent[scope]);
+}
+
+function stillHeld(response, held, sent) {
+  const keep = (scope) => holdsSince(held, sent, scope);
+  return {
+    ...response,
+    changes: (response.changes ?? []).filter((c) => keep(c.scope)),
+    records: (response.records ?? []).filter((r) => keep(r.scope)),
+    cursors: Object.fromEntries(Object.entries(response.cursors ?? {}).filter(([scope]) => keep(scope))),
+  };
+}
+
 export class Replica {
   #db;
 
@@ -221,13 +240,16 @@ export class Replica {
   // --- receiving -----------------------------------------------------------------------------
 
   /**
-   * Apply one /api/sync reply (PROTOCOL.md, rules 1-6) in one transaction.
+   * Apply one /api/sync reply (PROTOCOL.md, rules 1-7) in one transaction. `sent` is the cursors
+   * its request carried: a scope's part is applied only while this device still holds the scope
+   * at least that far (`holdsSince`), so a late reply never refills a dropped scope or hides a hole.
    * Returns what changed: `{keys, dropped, acked, rejected}`.
    */
-  async applyResponse(response, wallMs) {
+  async applyResponse(response, wallMs, sent = null) {
     return run(async () => {
       const tx = this.#db.transaction(ALL, 'readwrite');
       const meta = tx.objectStore('meta');
+      if (sent) response = stillHeld(response, (await meta.get('cursors')) ?? {}, sent);
       const outbox = tx.objectStore('outbox');
       const offset = response.server_time - wallMs;
       meta.put(offset, 'offset');

@@ -48,7 +48,7 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     }
     result.rounds += 1;
     size = MAX_PUSH;
-    const applied = await replica.applyResponse(response, now());
+    const applied = await replica.applyResponse(response, now(), cursors);
     for (const key of applied.keys) result.keys.add(key);
     result.dropped.push(...applied.dropped);
     if (applied.acked.length || applied.rejected.length) result.outbox = true;
