@@ -20,7 +20,7 @@ from typing import Any
 from datasette import hookimpl
 
 from backend.archive.snapshot import connect_readonly
-from backend.ids import token_hash
+from backend.tokens import token_hash
 
 PLUGIN = "teamtalk-auth"
 SESSION_COOKIE = "tt_session"
