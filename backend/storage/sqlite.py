@@ -1,4 +1,4 @@
-"""The embedded default store: one SQLite file in WAL mode.
+"""The embedded default store: one SQLite file in WAL mode (its tables: sqlite_schema.py).
 
 Durability: ``synchronous=FULL`` makes every COMMIT reach the disk before ``transaction()``
 returns, so an acked push survives ``kill -9`` and power loss alike. One connection serves the
@@ -24,48 +24,11 @@ import msgspec
 
 from backend.storage import chain
 from backend.storage.base import NewChange, ReadOnlyStore, Snapshot, StoredRecord
-from backend.storage.sqlite_accounts import ACCOUNT_SCHEMA, AccountTables
+from backend.storage.sqlite_accounts import AccountTables
+from backend.storage.sqlite_schema import open_database, pack_clocks, unpack_clocks
 from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, RecordSnapshot, Value
-
-SCHEMA_VERSION = 3
-
-_SCHEMA = ACCOUNT_SCHEMA + """
-CREATE TABLE IF NOT EXISTS records (
-    collection TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL,
-    fields TEXT NOT NULL, clocks TEXT NOT NULL,
-    PRIMARY KEY (collection, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_channel_name ON records (json_extract(fields, '$.name'))
-    WHERE collection = 'channels';
-CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope, collection);
-CREATE INDEX IF NOT EXISTS records_reaction_message ON records (json_extract(fields, '$.message'))
-    WHERE collection = 'reactions';
--- Messages by position (derived from records); full-text search lives in search.db (search_index.py).
-CREATE TABLE IF NOT EXISTS message_index (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, thread TEXT,
-    author TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER, tn INTEGER
-);
-CREATE INDEX IF NOT EXISTS message_index_by_n ON message_index (channel, n) WHERE n IS NOT NULL;
-CREATE INDEX IF NOT EXISTS message_index_by_thread ON message_index (thread, tn) WHERE thread IS NOT NULL;
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY,              -- gap-free: rowids, never deleted, inserted in transactions
-    scope TEXT NOT NULL, collection TEXT NOT NULL, record_id TEXT NOT NULL,
-    hlc TEXT NOT NULL, author TEXT NOT NULL, device TEXT NOT NULL, mid INTEGER NOT NULL,
-    received_at INTEGER NOT NULL, fields TEXT NOT NULL,
-    hash TEXT NOT NULL,                   -- chain.entry_hash over the previous entry's hash
-    redacted TEXT                         -- JSON {field: digest} of values removed by redaction
-);
-CREATE INDEX IF NOT EXISTS changes_by_scope ON changes (scope, seq);
-CREATE INDEX IF NOT EXISTS changes_by_record ON changes (collection, record_id, seq);
-CREATE TABLE IF NOT EXISTS scope_heads (scope TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS channel_numbers (channel TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS memberships (
-    channel TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (channel, user)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user, channel);
-"""
 
 #: Messages past their channel's retention_days, by the time the server accepted them.
 _EXPIRED = """
@@ -80,7 +43,7 @@ LIMIT :limit
 """
 
 _fields_decoder = msgspec.json.Decoder(dict[str, Value])
-_clocks_decoder = msgspec.json.Decoder(dict[str, str])
+_digests_decoder = msgspec.json.Decoder(dict[str, str])  # a log entry's redacted values
 
 
 def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
@@ -88,27 +51,6 @@ def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str],
     for start in range(0, len(ids), size):
         chunk = list(ids[start:start + size])
         yield chunk, ",".join("?" * len(chunk))
-
-
-def pack_clocks(clocks: dict[str, str], fields: dict[str, Value]) -> bytes:
-    """Most fields of a record share the clock of the change that created it: store that clock once
-    under "*" and only the fields whose clock differs (a third off the records table). Only when
-    every field has a clock, as merged records do; otherwise the clocks are stored as they are."""
-    if not clocks or clocks.keys() != fields.keys():
-        return _encode(clocks)
-    distinct = set(clocks.values())
-    if len(distinct) == 1:  # a record written by one change: the common case
-        return _encode({"*": distinct.pop()})
-    common = max(distinct, key=list(clocks.values()).count)
-    return _encode({"*": common, **{name: clock for name, clock in clocks.items() if clock != common}})
-
-
-def unpack_clocks(packed: str | bytes, fields: dict[str, Value]) -> dict[str, str]:
-    stored = _clocks_decoder.decode(packed)
-    common = stored.pop("*", None)
-    if common is None:
-        return stored
-    return {name: stored.get(name, common) for name in fields}
 
 
 _encode = msgspec.json.encode
@@ -131,14 +73,6 @@ def _values_sql(head: str, width: int, tail: str, rows: int) -> str:
     return f"{head} VALUES {', '.join([one] * rows)}{tail}"
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=5000")
-    return db
-
-
 def _last_entry(db: sqlite3.Connection) -> tuple[int, str]:
     row = db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
     return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
@@ -155,7 +89,7 @@ class SqliteStorage(AccountTables):
         one on a connection that cannot write (FileNotFoundError when there is none)."""
         self.path = str(path)
         self._readonly = readonly
-        self._db = connect_readonly(self.path) if readonly else _connect(self.path)
+        self._db = connect_readonly(self.path) if readonly else open_database(self.path)
         # A push's savepoint (group_commit.py) keeps the pages it changes in a sub-journal: in
         # memory, not a temporary file (~1.7 us per change on disk, bench 2 with 50 devices 1.07x).
         self._db.execute("PRAGMA temp_store=MEMORY")
@@ -175,20 +109,6 @@ class SqliteStorage(AccountTables):
         self._unwritten: dict[tuple[str, str], StoredRecord] = {}
         self._positions: list[tuple[str, Value, Value, Value, Value, Value, Value]] = []
         self._log: list[tuple[int, str, str, str, str, str, str, int, int, bytes, str]] = []
-        if readonly:
-            return
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-    def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version == 1:  # search moved to its own file (search_index.py)
-            self._db.execute("DROP TABLE IF EXISTS message_search")
-            self._db.execute("ALTER TABLE message_index DROP COLUMN folded")
-        if version in (1, 2):  # its only reader, search by date, moved with it; every insert paid for it
-            self._db.execute("DROP INDEX IF EXISTS message_index_by_at")
 
     def close(self) -> None:
         with self._lock:  # let a transaction running on another thread finish first
@@ -494,7 +414,7 @@ class SqliteStorage(AccountTables):
             removed = {n: chain.value_digest(fields.pop(n)) for n in names if n in fields and fields[n] is not None}
             if not removed:
                 continue
-            kept = {**(_clocks_decoder.decode(redacted_json) if redacted_json else {}), **removed}
+            kept = {**(_digests_decoder.decode(redacted_json) if redacted_json else {}), **removed}
             self._write(
                 "UPDATE changes SET fields = ?, redacted = ? WHERE seq = ?", (_encode(fields), _encode(kept), seq)
             )
