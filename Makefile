@@ -56,7 +56,7 @@ test-browser: install-test build chromium ## Playwright tests in real Chromium
 test: test-unit test-js test-browser ## install what tests need and run them all
 
 lint: install-test ## ruff and mypy
-	$(VENV)/bin/ruff check backend sync_protocol tests bench
+	$(VENV)/bin/ruff check backend sync_protocol teamtalk_client tests bench
 	$(VENV)/bin/mypy
 
 bench: install-test build ## run the benchmarks in bench/ and print their figures

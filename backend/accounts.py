@@ -17,7 +17,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from backend import ids
+from backend import tokens
 from backend.access import may_invite, session_usable
 from backend.errors import ApiError
 from backend.settings import Settings
@@ -129,7 +129,7 @@ class AccountService:
                 raise ApiError(409, "conflict", f"an account for {email} already exists", field="email")
             first = self.store.count_accounts() == 0
             account = Account(
-                id=ids.ulid(now_ms),
+                id=tokens.ulid(now_ms),
                 email=email,
                 name=name,
                 role="owner" if first else (role or "member"),
@@ -142,7 +142,7 @@ class AccountService:
             ]
             general = self.store.get_setting(GENERAL_SETTING)
             if general is None:
-                general = ids.ulid(now_ms)
+                general = tokens.ulid(now_ms)
                 self.store.set_setting(GENERAL_SETTING, general)
                 writes.append(
                     ("channels", general, {"name": "general", "kind": "public", "topic": "Everyone, everything"})
@@ -157,7 +157,7 @@ class AccountService:
         if not self.needs_owner():
             if not invite:
                 raise ApiError(403, "invite_required", "ask an admin of this workspace for an invite link")
-            if not self.store.invite_valid(ids.token_hash(invite), now_ms):
+            if not self.store.invite_valid(tokens.token_hash(invite), now_ms):
                 raise ApiError(403, "invite_invalid", "this invite link is not valid or has expired")
         name, email = name.strip(), email.strip().lower()
         _check_new_account(name, email, password)
@@ -184,7 +184,7 @@ class AccountService:
 
     def _decoy(self) -> Account:
         if self._decoy_account is None:
-            self._decoy_account = Account("", "", "", "member", self.hasher.hash(ids.token()), 0)
+            self._decoy_account = Account("", "", "", "member", self.hasher.hash(tokens.token()), 0)
         return self._decoy_account
 
     def _password_ok(self, account: Account, password: str) -> bool:
@@ -194,13 +194,13 @@ class AccountService:
             return False
 
     def _open_session(self, account: Account, device_name: str, now_ms: int) -> SignedIn:
-        token = ids.token()
+        token = tokens.token()
         device = DeviceSession(
-            id=ids.device_id(), user_id=account.id, name=device_name[:120] or "Browser",
+            id=tokens.device_id(), user_id=account.id, name=device_name[:120] or "Browser",
             created=now_ms, last_seen=now_ms,
         )
         with self.store.transaction():
-            self.store.add_session(device, ids.token_hash(token))
+            self.store.add_session(device, tokens.token_hash(token))
         return SignedIn(self.describe(account, device.id), token)
 
     def describe(self, account: Account, device_id: str) -> SessionOut:
@@ -213,7 +213,7 @@ class AccountService:
     def authenticate(self, token: str | None, now_ms: int) -> CurrentSession:
         if not token:
             raise ApiError(401, "signed_out", "sign in first")
-        token_hash = ids.token_hash(token)
+        token_hash = tokens.token_hash(token)
         known = self._recent.get(token_hash)
         if known is not None and known[1] > now_ms:
             return known[0]
@@ -266,10 +266,10 @@ class AccountService:
     def create_invite(self, current: CurrentSession, base_url: str, now_ms: int) -> InviteOut:
         if not may_invite(current.role):
             raise ApiError(403, "forbidden", "only admins may invite people")
-        token = ids.token()
+        token = tokens.token()
         expires = now_ms + self.settings.invite_days * DAY_MS
         with self.store.transaction():
-            self.store.add_invite(ids.token_hash(token), current.user_id, now_ms, expires)
+            self.store.add_invite(tokens.token_hash(token), current.user_id, now_ms, expires)
         return InviteOut(token, f"{base_url.rstrip('/')}/?invite={token}", expires)
 
 

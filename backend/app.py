@@ -10,7 +10,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from backend import ids, retention
+from backend import retention, tokens
 from backend.accounts import AccountService
 from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
@@ -45,7 +45,7 @@ def build_services(settings: Settings) -> Services:
 def _secret(found: Services) -> str:
     secret = found.store.get_setting("csrf_secret")
     if secret is None:
-        secret = ids.token()
+        secret = tokens.token()
         with found.store.transaction():
             found.store.set_setting("csrf_secret", secret)
     return secret

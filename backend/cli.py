@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -61,6 +62,23 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention(args: argparse.Namespace) -> int:
+    from backend import retention
+    from backend.app import build_services
+
+    settings = Settings(data_dir=args.data)
+    if not settings.database.is_file():
+        print(f"teamtalk: no TeamTalk data in {args.data} (pass --data DIR)", file=sys.stderr)
+        return 1
+    found = build_services(settings)
+    try:
+        count = retention.expire(found.store, found.sync, int(time.time() * 1000))
+    finally:
+        found.close()
+    print(f"expired {count} message bodies")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="teamtalk", description="TeamTalk: an offline-first team workspace.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -84,7 +102,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
     add.set_defaults(run=_user_add)
 
-    archive_commands.register(commands)
+    archive = archive_commands.register(commands)
+    # Listed with the archive's commands (auditors run it before an export), but retention is no
+    # part of the archive: the two meet only through Storage.
+    expire = archive.add_parser("retention", help="remove expired message bodies now (the server does it hourly)")
+    expire.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
+    expire.set_defaults(run=_retention)
     return root
 
 

@@ -23,11 +23,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from pathlib import Path
 
 from litestar import Litestar
 
-from backend.archive.snapshot import connect_readonly
 from backend.storage.base import Storage
 from backend.sync_service import SERVER_DEVICE, SyncService
 
@@ -37,38 +35,12 @@ DAY_MS = 86_400_000
 INTERVAL_S = 3600.0
 BATCH = 500
 
-_EXPIRED = """
-SELECT m.id FROM records m
-JOIN records c ON c.collection = 'channels' AND c.id = json_extract(m.fields, '$.channel')
-WHERE m.collection = 'messages'
-  AND json_extract(c.fields, '$.retention_days') > 0
-  AND json_extract(m.fields, '$.text') IS NOT NULL
-  AND json_extract(m.fields, '$.at') < :now - json_extract(c.fields, '$.retention_days') * 86400000
-ORDER BY json_extract(m.fields, '$.at')
-LIMIT :limit
-"""
-
-
-def _database(store: Storage, sync: SyncService) -> Path:
-    path = getattr(store, "path", None)
-    return Path(path) if isinstance(path, str) else sync.settings.database
-
-
-def expired_messages(database: Path, now_ms: int, limit: int) -> list[str]:
-    """Ids of messages whose bodies have expired, oldest first (read on a read-only connection)."""
-    db = connect_readonly(database)
-    try:
-        return [row[0] for row in db.execute(_EXPIRED, {"now": now_ms, "limit": limit})]
-    finally:
-        db.close()
-
 
 def expire(store: Storage, sync: SyncService, now_ms: int, limit: int | None = None) -> int:
     """Expire message bodies (at most ``limit``, default all); returns how many were expired."""
-    database = _database(store, sync)
     done = 0
     while limit is None or done < limit:
-        batch = expired_messages(database, now_ms, BATCH if limit is None else min(BATCH, limit - done))
+        batch = store.expired_message_ids(now_ms, BATCH if limit is None else min(BATCH, limit - done))
         if not batch:
             break
         with store.transaction():

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.accounts import AccountService, CurrentSession
-from backend.ids import ulid
 from backend.settings import Settings
 from backend.storage.base import DeviceSession
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService
+from backend.tokens import ulid
 from bench.common import PASSWORD, ROOT, header, info, verdict
 from bench.text import FastText
 from sync_protocol.collections import member_id, reaction_id

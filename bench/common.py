@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from backend.ids import ulid
+from backend.tokens import ulid
 from sync_protocol.hlc import Clock
 from sync_protocol.wire import MSGPACK, PROTOCOL_VERSION, ErrorBody, Mutation, SyncRequest, SyncResponse
 
@@ -257,7 +257,7 @@ class RawHttp:
 
 class Device:
     """One signed-in session (a device) speaking MessagePack to /api/sync over one keep-alive
-    connection. Lighter than backend.client.TeamTalkClient on purpose: it keeps cursors but no
+    connection. Lighter than teamtalk_client.TeamTalkClient on purpose: it keeps cursors but no
     replica, so the client's own merge work does not weigh on the server's figures."""
 
     def __init__(self, base_url: str, gzip: bool = False) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from backend.ids import ulid
+from backend.tokens import ulid
 from bench.common import (
     Device,
     Failed,

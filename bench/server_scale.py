@@ -17,9 +17,9 @@ import msgspec
 
 from backend.accounts import CurrentSession
 from backend.app import build_services
-from backend.ids import ulid
 from backend.settings import Settings
 from backend.storage.base import DeviceSession
+from backend.tokens import ulid
 from bench.common import PASSWORD, Device, Server, header, info, median, percentile, verdict
 from bench.text import FastText
 from sync_protocol.collections import member_id

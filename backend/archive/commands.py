@@ -1,4 +1,4 @@
-"""`teamtalk archive …`: export, verify, serve, retention (registered by backend/cli.py).
+"""`teamtalk archive …`: export, verify, serve (registered by backend/cli.py, which adds retention).
 
 Exit status: 0 done (verify: everything matches), 1 the request failed (verify: a mismatch),
 2 usage. Messages a person can act on are one line on stderr.
@@ -131,24 +131,9 @@ def _serve(args: argparse.Namespace) -> int:
     return serve.serve(args.archive, database, args.host, args.port)
 
 
-def _retention(args: argparse.Namespace) -> int:
-    from backend import retention
-    from backend.app import build_services
-    from backend.settings import Settings
-
-    if _database(args.data) is None:
-        return _fail(f"no TeamTalk data in {args.data} (pass --data DIR)")
-    found = build_services(Settings(data_dir=args.data))
-    try:
-        count = retention.expire(found.store, found.sync, int(time.time() * 1000))
-    finally:
-        found.close()
-    print(f"expired {count} message bodies")
-    return 0
-
-
-def register(commands: Any) -> None:
-    """Add `archive` and its subcommands to the `teamtalk` parser's subcommands."""
+def register(commands: Any) -> Any:
+    """Add `archive` and its subcommands to the `teamtalk` parser's subcommands; returns them, for
+    `archive retention`, which backend/cli.py adds (retention is no part of the archive)."""
     archive = commands.add_parser("archive", help="auditor archives: export, verify, serve; retention")
     actions = archive.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -179,7 +164,4 @@ def register(commands: Any) -> None:
     serve.add_argument("--port", type=int, default=8001, help="port (default 8001)")
     data(serve)
     serve.set_defaults(run=_serve)
-
-    expire = actions.add_parser("retention", help="remove expired message bodies now (the server does it hourly)")
-    data(expire)
-    expire.set_defaults(run=_retention)
+    return actions

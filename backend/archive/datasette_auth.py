@@ -2,10 +2,11 @@
 
 ``actor_from_request`` reads the TeamTalk session cookie (``tt_session``; cookies are not
 port-scoped, so the one the TeamTalk app set reaches Datasette on another port of the same
-host), hashes it like the server does and looks the session up in the live TeamTalk database
-on a read-only connection. A valid, unrevoked, unexpired session of an active account becomes
-the actor ``{"id", "name", "role"}``; ``datasette_metadata.yml`` lets in only the roles
-auditor, admin and owner, so everyone else gets 403.
+host), hashes it like the server does and looks the session and its account up in the live
+TeamTalk store, opened read-only (backend.storage.open_readonly). A valid, unrevoked,
+unexpired session of an active account becomes the actor ``{"id", "name", "role"}``;
+``datasette_metadata.yml`` lets in only the roles auditor, admin and owner, so everyone else
+gets 403. (The validity rule is the one backend/accounts.py applies to every request.)
 
 Configuration (set by ``teamtalk archive serve``): metadata ``plugins: teamtalk-auth:
 {database: <path to teamtalk.db>, session_days: 90}``.
@@ -13,39 +14,44 @@ Configuration (set by ``teamtalk archive serve``): metadata ``plugins: teamtalk-
 
 from __future__ import annotations
 
-import sqlite3
+import logging
 import time
 from typing import Any
 
 from datasette import hookimpl
 
-from backend.archive.snapshot import connect_readonly
-from backend.ids import token_hash
+from backend.access import session_usable
+from backend.storage import open_readonly
+from backend.tokens import token_hash
+
+log = logging.getLogger("teamtalk.archive")
 
 PLUGIN = "teamtalk-auth"
 SESSION_COOKIE = "tt_session"
-DAY_MS = 86_400_000
 
-_LOOKUP = """
-SELECT a.id, a.name, a.role, s.last_seen FROM sessions s JOIN accounts a ON a.id = s.user_id
-WHERE s.token_hash = ? AND s.revoked = 0 AND a.deactivated = 0
-"""
 
 
 def actor_for_token(database: str, token: str, session_days: int, now_ms: int) -> dict[str, str] | None:
+    """The actor a session token stands for, or None: a sign-in that cannot be checked (no
+    database, a broken one) lets nobody in."""
     try:
-        db = connect_readonly(database)
-    except (FileNotFoundError, sqlite3.Error):
+        store = open_readonly(database)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a Datasette hook must not fail the request: deny, and say why in the log
+        log.exception("cannot open %s to check a session", database)
         return None
     try:
-        row = db.execute(_LOOKUP, (token_hash(token),)).fetchone()
-    except sqlite3.Error:
+        session = store.session_by_token(token_hash(token))
+        account = store.account(session.user_id) if session is not None else None
+    except Exception:
+        log.exception("cannot check a session in %s", database)
         return None
     finally:
-        db.close()
-    if row is None or now_ms - int(row[3]) > session_days * DAY_MS:
+        store.close()
+    if not session_usable(session, account, now_ms, session_days) or account is None:
         return None
-    return {"id": str(row[0]), "name": str(row[1]), "role": str(row[2])}
+    return {"id": account.id, "name": account.name, "role": account.role}
 
 
 @hookimpl  # type: ignore[untyped-decorator]

@@ -6,7 +6,7 @@ people, channels, memberships, messages (+ messages_fts), message_versions, reac
 tasks and events when those collections exist, changes (the hash-chained log, the live table's
 columns) and archive_info (the export's head hash and filters).
 
-Memory does not grow with the store: rows go from the snapshot's cursors (snapshot.py, Rule 3)
+Memory does not grow with the store: rows go from the snapshot's cursors (storage.Snapshot)
 through model.py into the archive in batches of BATCH, and what needs a whole table — which
 reactions belong to exported messages, which log entries are of selected records, who is named
 but has no account — is asked of the archive being written, with SQL. Only channels and people
@@ -27,9 +27,8 @@ import msgspec
 import sqlite_utils
 
 from backend.archive import model
-from backend.archive.model import Filter, Row
-from backend.archive.snapshot import Progress, Snapshot, no_progress
-from backend.storage import chain
+from backend.archive.model import Filter, Progress, Row, no_progress
+from backend.storage import Snapshot, chain, open_readonly
 from sync_protocol.collections import COLLECTIONS
 
 #: Rows per INSERT batch (and between progress reports).
@@ -162,8 +161,12 @@ def write_archive(data_db: Path, path: Path, flt: Filter, progress: Progress = n
         db.conn.execute(_CHANGES)
         for name, (columns, pk, fks) in SCHEMAS.items():
             db[name].create(columns, pk=pk, foreign_keys=fks, not_null=[pk])  # type: ignore[union-attr]
-        with Snapshot(data_db) as snapshot:
-            summary = _Writer(db, snapshot, flt, progress).write(log)
+        store = open_readonly(data_db)
+        try:
+            with store.snapshot() as snapshot:
+                summary = _Writer(db, snapshot, flt, progress).write(log)
+        finally:
+            store.close()
         if log:
             _finish(db, summary, progress)
         return summary
@@ -226,7 +229,7 @@ class _Writer:
         channels = model.channels(((rid, f, t) for rid, _, f, t in s.records("channels")), self.flt)
         self.channel_ids = {c["id"] for c in channels}
         users = [(rid, f, t) for rid, _, f, t in s.records("users")]
-        accounts = s.accounts()
+        accounts = list(s.accounts())
         self.progress("reading channels and people", 1, 1)
         self._insert("channels", channels, len(channels))
         self._messages()
@@ -236,7 +239,7 @@ class _Writer:
         for name in model.EXTRA_COLLECTIONS:
             if name in COLLECTIONS or s.count(name):
                 self._extra(name)
-        server_wrote = self._log() if log else s.server_wrote(model.SERVER_AUTHOR)
+        server_wrote = self._log() if log else s.wrote(model.SERVER_AUTHOR)
         people = model.people(users, accounts, server_wrote)
         people += self._missing_people(people)
         self._insert("people", people, len(people))
@@ -276,7 +279,8 @@ class _Writer:
 
         def selected() -> Iterator[Row]:
             nonlocal seen
-            for rid, f, entries in self.snapshot.messages(self.flt, sorted(self.channel_ids)):
+            channels = sorted(self.channel_ids) if self.flt.channel is not None else None
+            for rid, f, entries in self.snapshot.messages(channels, self.flt.since_ms, self.flt.until_ms):
                 seen += 1
                 if model.message_selected(f, self.channel_ids, self.flt):
                     row, found = model.message(rid, f, entries)

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from backend.archive import export
-from backend.archive.model import Filter, utc
-from backend.archive.snapshot import Progress, no_progress
+from backend.archive.model import Filter, Progress, no_progress, utc
 
 CSV_COLUMNS = (
     "event_id", "event", "at_utc", "at_ms", "message_id", "replaces_event_id", "thread_parent_id",

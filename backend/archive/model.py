@@ -26,15 +26,23 @@ Rule 5. --since/--until select messages by the time the server accepted them (``
 from __future__ import annotations
 
 import functools
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from backend.storage import chain
+from backend.storage.base import PublicAccount, Timing
 from sync_protocol import merge
 
 Row = dict[str, Any]
+
+#: Called between the phases of a long read or write: (phase, done, total).
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(phase: str, done: int, total: int) -> None:
+    pass
 
 #: The server's own changes (retention, joining #general) carry this author.
 SERVER_AUTHOR = "server"
@@ -90,15 +98,6 @@ class UnknownChannel(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Timing:
-    """What the log says about one record: its first entry's time and author, its last entry's time."""
-
-    created: int | None = None
-    author: str | None = None
-    updated: int | None = None
-
-
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -142,17 +141,7 @@ def channels(found: Iterable[tuple[str, dict[str, Any], Timing]], flt: Filter) -
     return rows
 
 
-@dataclass(frozen=True)
-class Account:
-    id: str
-    email: str
-    name: str
-    role: str
-    created: int
-    deactivated: bool
-
-
-def people(users: Iterable[tuple[str, dict[str, Any], Timing]], accounts: Iterable[Account],
+def people(users: Iterable[tuple[str, dict[str, Any], Timing]], accounts: Iterable[PublicAccount],
            server_wrote: bool) -> list[Row]:
     """Every person: users' profiles merged with their accounts (no password hashes), oldest first."""
     rows: dict[str, Row] = {}

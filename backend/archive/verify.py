@@ -9,13 +9,14 @@ published (GET /api/admin/chain) to know nothing was cut off the end.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backend.archive.model import utc
-from backend.archive.snapshot import connect_readonly
-from backend.storage import chain
+from backend.storage import chain, open_readonly
+from backend.storage.sqlite_snapshot import connect_readonly
 
 
 @dataclass
@@ -34,16 +35,17 @@ class Verdict:
 
 
 class _Rows:
-    """ChainRows from a cursor, remembering the last one seen; an undecodable row is a mismatch."""
+    """ChainRows from stored rows (chain.ROW_COLUMNS, JSON undecoded), remembering the last one
+    seen; an undecodable row is a mismatch."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, stored: Iterable[tuple[Any, ...]]) -> None:
+        self.stored = stored
         self.count = 0
         self.last: chain.ChainRow | None = None
         self.broken: int | None = None
 
     def __iter__(self) -> Iterator[chain.ChainRow]:
-        for raw in self.db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq"):
+        for raw in self.stored:
             try:
                 row = chain.row_from_sql(raw)
                 if not isinstance(row.fields, dict) or not (row.redacted is None or isinstance(row.redacted, dict)):
@@ -56,8 +58,8 @@ class _Rows:
             yield row
 
 
-def verify_db(db: sqlite3.Connection, prev: str = chain.GENESIS, first_seq: int = 1) -> Verdict:
-    rows = _Rows(db)
+def verify_rows(stored: Iterable[tuple[Any, ...]], prev: str = chain.GENESIS, first_seq: int = 1) -> Verdict:
+    rows = _Rows(stored)
     bad = chain.first_mismatch(rows, prev, first_seq)
     if bad is None and rows.broken is not None:
         bad = rows.broken
@@ -66,14 +68,18 @@ def verify_db(db: sqlite3.Connection, prev: str = chain.GENESIS, first_seq: int 
 
 
 def verify_archive(path: Path) -> Verdict:
+    """An archive file (its own schema, written by export.py; not the live store)."""
     db = connect_readonly(path)
     try:
         try:
             info = dict(db.execute("SELECT key, value FROM archive_info").fetchall())
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"{path} is not a TeamTalk archive ({exc})") from None
-        verdict = verify_db(db)  # an archive always holds the whole chain (model.py, Rule 2)
-        verdict.where = _describe(db, verdict.first_bad)
+        # an archive always holds the whole chain (model.py, Rule 2)
+        verdict = verify_rows(db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq"))
+        if verdict.first_bad is not None:
+            verdict.where = _describe(db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes WHERE seq = ?",
+                                                 (verdict.first_bad,)).fetchone())
         if verdict.ok and (str(verdict.head_seq), verdict.head_hash) != (info.get("head_seq"), info.get("head_hash")):
             verdict.problem = (
                 f"the log ends at seq {verdict.head_seq} but the export recorded head seq {info.get('head_seq')} "
@@ -85,28 +91,28 @@ def verify_archive(path: Path) -> Verdict:
 
 
 def verify_live(database: Path) -> Verdict:
-    db = connect_readonly(database)
+    """The server's own store, read in one snapshot while the server keeps writing."""
+    store = open_readonly(database)
     try:
-        db.execute("BEGIN")  # one snapshot, while the server keeps writing
-        verdict = verify_db(db)
-        verdict.where = _describe(db, verdict.first_bad)
-        db.execute("COMMIT")
-        return verdict
+        with store.snapshot() as snapshot:
+            verdict = verify_rows(snapshot.stored_log())
+            if verdict.first_bad is not None:
+                verdict.where = _describe(snapshot.stored_entry(verdict.first_bad))
+            return verdict
     finally:
-        db.close()
+        store.close()
 
 
-def _describe(db: sqlite3.Connection, seq: int | None) -> str:
-    if seq is None:
-        return ""
-    row = db.execute("SELECT collection, record_id, author, received_at FROM changes WHERE seq = ?", (seq,)).fetchone()
+def _describe(row: tuple[Any, ...] | None) -> str:
+    """Where a bad entry is, from its stored columns (chain.ROW_COLUMNS)."""
     if row is None:
         return "(missing)"
+    collection, record_id, author, received_at = row[2], row[3], row[5], row[8]
     try:
-        when = utc(int(row[3]))
+        when = utc(int(received_at))
     except (TypeError, ValueError):
-        when = str(row[3])
-    return f"({row[0]}/{row[1]} by {row[2]} at {when})"
+        when = str(received_at)
+    return f"({collection}/{record_id} by {author} at {when})"
 
 
 def report(verdict: Verdict) -> str:

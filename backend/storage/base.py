@@ -5,6 +5,9 @@ must make a committed transaction durable before ``transaction()`` returns, beca
 server acks pushes right after it (invariant 3). A transaction belongs to the thread that opened
 it; another thread's transaction waits for it to end. ``savepoint()``, inside a transaction, is a
 part that rolls back alone when it raises.
+A store opened read-only (``backend.storage.open_readonly``: the CLI's exports and checks, the
+Datasette sign-in) answers every read and refuses every transaction with ReadOnlyStore.
+``snapshot()`` is one consistent, streamed read of the whole store for exports (Snapshot).
 tests/integration/test_storage_contract.py is the conformance suite every implementation runs.
 """
 
@@ -12,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
+from backend.storage.chain import ChainRow
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, RecordSnapshot, Value
 
@@ -57,6 +62,93 @@ class NewChange(msgspec.Struct):
     mid: int
     received_at: int
     fields: dict[str, Value]
+
+
+class ReadOnlyStore(RuntimeError):
+    """A write (a transaction) on a store opened read-only."""
+
+
+# --- what a snapshot yields ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What the log says about one record: its first entry's time and author, its last entry's time."""
+
+    created: int | None = None
+    author: str | None = None
+    updated: int | None = None
+
+
+@dataclass(frozen=True)
+class PublicAccount:
+    """An account without its password hash: what leaves the store for an export."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+    created: int
+    deactivated: bool
+
+
+class SnapshotRecord(NamedTuple):
+    id: str
+    scope: str
+    fields: dict[str, Any]
+    timing: Timing
+
+
+class SnapshotMessage(NamedTuple):
+    """A message record with its log entries in merge order (HLC, then seq)."""
+
+    id: str
+    fields: dict[str, Any]
+    entries: list[ChainRow]
+
+
+#: What Snapshot.log() says of an entry's record: for a message whether its merged record is
+#: deleted (1 or 0), for a membership its channel, for a person whether their profile exists (1 or 0).
+LogEntryAbout = int | str | None
+
+
+class Snapshot(Protocol):
+    """The live store as it was when the snapshot began, however long the reader takes and
+    whatever the server commits meanwhile. Every method streams (memory does not grow with the
+    store), and nothing secret is readable: no password hashes, tokens, invites or settings."""
+
+    head_seq: int
+    head_hash: str
+
+    def __enter__(self) -> Snapshot: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def close(self) -> None: ...
+    def count(self, collection: str) -> int: ...
+    def records(self, collection: str, by_creation: bool = False) -> Iterator[SnapshotRecord]:
+        """A collection's records with their timing, by id, or oldest first (then id)."""
+        ...
+    def accounts(self) -> Iterator[PublicAccount]: ...
+    def wrote(self, author: str) -> bool:
+        """Is ``author`` the author of any log entry?"""
+        ...
+    def messages(self, channels: Sequence[str] | None = None, since_ms: int | None = None,
+                 until_ms: int | None = None) -> Iterator[SnapshotMessage]:
+        """Messages oldest first (their integer ``at``, else 0; then id), with their entries.
+        Narrowed to these channels and to ``since_ms <= at < until_ms`` when given."""
+        ...
+    def entries_by_record(self, collection: str) -> Iterator[tuple[str, list[ChainRow]]]:
+        """A collection's log entries, record by record (ids in order), each record's in log order."""
+        ...
+    def log(self) -> Iterator[tuple[ChainRow, LogEntryAbout]]:
+        """The whole change log in seq order, each entry with LogEntryAbout its record."""
+        ...
+    def stored_log(self) -> Iterator[tuple[Any, ...]]:
+        """The whole log as stored, in seq order, columns as chain.ROW_COLUMNS and ``fields`` and
+        ``redacted`` as JSON text: undecoded, so a verifier can name a damaged entry."""
+        ...
+    def stored_entry(self, seq: int) -> tuple[Any, ...] | None:
+        """One entry as stored_log() gives it, or None."""
+        ...
 
 
 class Storage(Protocol):
@@ -113,6 +205,14 @@ class Storage(Protocol):
     def invite_valid(self, token_hash: str, now: int) -> bool: ...
     def get_setting(self, key: str) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...
+
+    # reads for the server's own jobs and the tools around it
+    def expired_message_ids(self, now_ms: int, limit: int) -> list[str]:
+        """Messages whose bodies have expired (retention.py, Rule 1), oldest ``at`` first."""
+        ...
+    def snapshot(self) -> AbstractContextManager[Snapshot]:
+        """A consistent read of the committed store that does not hold up writers (exports)."""
+        ...
 
 
 def iter_pages(store: Storage, scope: str, after: int, page: int) -> Iterator[list[Change]]:

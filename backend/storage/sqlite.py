@@ -1,4 +1,4 @@
-"""The embedded default store: one SQLite file in WAL mode.
+"""The embedded default store: one SQLite file in WAL mode (its tables: sqlite_schema.py).
 
 Durability: ``synchronous=FULL`` makes every COMMIT reach the disk before ``transaction()``
 returns, so an acked push survives ``kill -9`` and power loss alike. One connection serves the
@@ -23,69 +23,27 @@ from pathlib import Path
 import msgspec
 
 from backend.storage import chain
-from backend.storage.base import Account, DeviceSession, NewChange, StoredRecord
+from backend.storage.base import NewChange, ReadOnlyStore, Snapshot, StoredRecord
+from backend.storage.sqlite_accounts import AccountTables
+from backend.storage.sqlite_schema import open_database, pack_clocks, unpack_clocks
+from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, RecordSnapshot, Value
 
-SCHEMA_VERSION = 3
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
-    collection TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL,
-    fields TEXT NOT NULL, clocks TEXT NOT NULL,
-    PRIMARY KEY (collection, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_channel_name ON records (json_extract(fields, '$.name'))
-    WHERE collection = 'channels';
-CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope, collection);
-CREATE INDEX IF NOT EXISTS records_reaction_message ON records (json_extract(fields, '$.message'))
-    WHERE collection = 'reactions';
--- Messages by position (derived from records); full-text search lives in search.db (search_index.py).
-CREATE TABLE IF NOT EXISTS message_index (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, thread TEXT,
-    author TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER, tn INTEGER
-);
-CREATE INDEX IF NOT EXISTS message_index_by_n ON message_index (channel, n) WHERE n IS NOT NULL;
-CREATE INDEX IF NOT EXISTS message_index_by_thread ON message_index (thread, tn) WHERE thread IS NOT NULL;
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY,              -- gap-free: rowids, never deleted, inserted in transactions
-    scope TEXT NOT NULL, collection TEXT NOT NULL, record_id TEXT NOT NULL,
-    hlc TEXT NOT NULL, author TEXT NOT NULL, device TEXT NOT NULL, mid INTEGER NOT NULL,
-    received_at INTEGER NOT NULL, fields TEXT NOT NULL,
-    hash TEXT NOT NULL,                   -- chain.entry_hash over the previous entry's hash
-    redacted TEXT                         -- JSON {field: digest} of values removed by redaction
-);
-CREATE INDEX IF NOT EXISTS changes_by_scope ON changes (scope, seq);
-CREATE INDEX IF NOT EXISTS changes_by_record ON changes (collection, record_id, seq);
-CREATE TABLE IF NOT EXISTS scope_heads (scope TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS channel_numbers (channel TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS memberships (
-    channel TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (channel, user)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user, channel);
-CREATE TABLE IF NOT EXISTS accounts (
-    id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
-    password_hash TEXT NOT NULL, created INTEGER NOT NULL, deactivated INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL REFERENCES accounts(id),
-    name TEXT NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-    last_mid INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
-CREATE TABLE IF NOT EXISTS rejections (
-    device TEXT NOT NULL, mid INTEGER NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL,
-    PRIMARY KEY (device, mid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS invites (
-    token_hash TEXT PRIMARY KEY, created_by TEXT NOT NULL, created INTEGER NOT NULL,
-    expires INTEGER NOT NULL
-);
+#: Messages past their channel's retention_days, by the time the server accepted them.
+_EXPIRED = """
+SELECT m.id FROM records m
+JOIN records c ON c.collection = 'channels' AND c.id = json_extract(m.fields, '$.channel')
+WHERE m.collection = 'messages'
+  AND json_extract(c.fields, '$.retention_days') > 0
+  AND json_extract(m.fields, '$.text') IS NOT NULL
+  AND json_extract(m.fields, '$.at') < :now - json_extract(c.fields, '$.retention_days') * 86400000
+ORDER BY json_extract(m.fields, '$.at')
+LIMIT :limit
 """
 
 _fields_decoder = msgspec.json.Decoder(dict[str, Value])
-_clocks_decoder = msgspec.json.Decoder(dict[str, str])
+_digests_decoder = msgspec.json.Decoder(dict[str, str])  # a log entry's redacted values
 
 
 def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
@@ -93,27 +51,6 @@ def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str],
     for start in range(0, len(ids), size):
         chunk = list(ids[start:start + size])
         yield chunk, ",".join("?" * len(chunk))
-
-
-def pack_clocks(clocks: dict[str, str], fields: dict[str, Value]) -> bytes:
-    """Most fields of a record share the clock of the change that created it: store that clock once
-    under "*" and only the fields whose clock differs (a third off the records table). Only when
-    every field has a clock, as merged records do; otherwise the clocks are stored as they are."""
-    if not clocks or clocks.keys() != fields.keys():
-        return _encode(clocks)
-    distinct = set(clocks.values())
-    if len(distinct) == 1:  # a record written by one change: the common case
-        return _encode({"*": distinct.pop()})
-    common = max(distinct, key=list(clocks.values()).count)
-    return _encode({"*": common, **{name: clock for name, clock in clocks.items() if clock != common}})
-
-
-def unpack_clocks(packed: str | bytes, fields: dict[str, Value]) -> dict[str, str]:
-    stored = _clocks_decoder.decode(packed)
-    common = stored.pop("*", None)
-    if common is None:
-        return stored
-    return {name: stored.get(name, common) for name in fields}
 
 
 _encode = msgspec.json.encode
@@ -136,14 +73,6 @@ def _values_sql(head: str, width: int, tail: str, rows: int) -> str:
     return f"{head} VALUES {', '.join([one] * rows)}{tail}"
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=5000")
-    return db
-
-
 def _last_entry(db: sqlite3.Connection) -> tuple[int, str]:
     row = db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
     return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
@@ -154,11 +83,13 @@ def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> S
     return StoredRecord(scope, RecordState(fields, unpack_clocks(clocks_json, fields)))
 
 
-class SqliteStorage:
-    def __init__(self, path: Path | str) -> None:
+class SqliteStorage(AccountTables):
+    def __init__(self, path: Path | str, readonly: bool = False) -> None:
+        """Open (creating or migrating) the store at ``path``; with ``readonly`` open an existing
+        one on a connection that cannot write (FileNotFoundError when there is none)."""
         self.path = str(path)
-        self._db = _connect(self.path)
-        self._db.execute("PRAGMA foreign_keys=ON")
+        self._readonly = readonly
+        self._db = connect_readonly(self.path) if readonly else open_database(self.path)
         # A push's savepoint (group_commit.py) keeps the pages it changes in a sub-journal: in
         # memory, not a temporary file (~1.7 us per change on disk, bench 2 with 50 devices 1.07x).
         self._db.execute("PRAGMA temp_store=MEMORY")
@@ -178,17 +109,6 @@ class SqliteStorage:
         self._unwritten: dict[tuple[str, str], StoredRecord] = {}
         self._positions: list[tuple[str, Value, Value, Value, Value, Value, Value]] = []
         self._log: list[tuple[int, str, str, str, str, str, str, int, int, bytes, str]] = []
-        self._migrate()
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-    def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version == 1:  # search moved to its own file (search_index.py)
-            self._db.execute("DROP TABLE IF EXISTS message_search")
-            self._db.execute("ALTER TABLE message_index DROP COLUMN folded")
-        if version in (1, 2):  # its only reader, search by date, moved with it; every insert paid for it
-            self._db.execute("DROP INDEX IF EXISTS message_index_by_at")
 
     def close(self) -> None:
         with self._lock:  # let a transaction running on another thread finish first
@@ -218,6 +138,8 @@ class SqliteStorage:
             finally:
                 self._depth -= 1
             return
+        if self._readonly:
+            raise ReadOnlyStore(f"{self.path} was opened read-only")
         with self._lock:
             self._owner = threading.get_ident()
             try:
@@ -492,7 +414,7 @@ class SqliteStorage:
             removed = {n: chain.value_digest(fields.pop(n)) for n in names if n in fields and fields[n] is not None}
             if not removed:
                 continue
-            kept = {**(_clocks_decoder.decode(redacted_json) if redacted_json else {}), **removed}
+            kept = {**(_digests_decoder.decode(redacted_json) if redacted_json else {}), **removed}
             self._write(
                 "UPDATE changes SET fields = ?, redacted = ? WHERE seq = ?", (_encode(fields), _encode(kept), seq)
             )
@@ -541,6 +463,15 @@ class SqliteStorage:
         ).fetchone()
         return row is not None
 
+    def expired_message_ids(self, now_ms: int, limit: int) -> list[str]:
+        """Messages whose bodies have expired (backend/retention.py, Rule 1), oldest first."""
+        return [row[0] for row in self._reading().execute(_EXPIRED, {"now": now_ms, "limit": limit})]
+
+    def snapshot(self) -> Snapshot:
+        """A read transaction on a connection of its own (sqlite_snapshot.py): WAL lets the
+        server go on committing while it is read, and it sees none of that."""
+        return SqliteSnapshot(self.path)
+
     # --- memberships -------------------------------------------------------------------------
 
     def set_membership(self, channel_id: str, user_id: str, active: bool) -> None:
@@ -562,103 +493,3 @@ class SqliteStorage:
     def members_of(self, channel_id: str) -> list[str]:
         rows = self._db.execute("SELECT user FROM memberships WHERE channel = ? ORDER BY user", (channel_id,))
         return [r[0] for r in rows]
-
-    # --- devices -----------------------------------------------------------------------------
-
-    def rejection(self, device_id: str, mid: int) -> tuple[str, str] | None:
-        row = self._db.execute(
-            "SELECT code, reason FROM rejections WHERE device = ? AND mid = ?", (device_id, mid)
-        ).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def save_rejection(self, device_id: str, mid: int, code: str, reason: str) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO rejections (device, mid, code, reason) VALUES (?, ?, ?, ?)",
-            (device_id, mid, code, reason),
-        )
-
-    def set_last_mid(self, device_id: str, mid: int) -> None:
-        self._write("UPDATE sessions SET last_mid = ? WHERE id = ?", (mid, device_id))
-
-    # --- accounts, sessions, invites, settings -------------------------------------------
-
-    def count_accounts(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM accounts").fetchone()[0])
-
-    def add_account(self, account: Account) -> None:
-        self._write(
-            "INSERT INTO accounts (id, email, name, role, password_hash, created, deactivated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account.id, account.email, account.name, account.role, account.password_hash, account.created,
-             int(account.deactivated)),
-        )
-
-    def _account(self, where: str, value: str) -> Account | None:
-        row = self._db.execute(
-            f"SELECT id, email, name, role, password_hash, created, deactivated FROM accounts WHERE {where} = ?",
-            (value,),
-        ).fetchone()
-        return Account(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) if row else None
-
-    def account_by_email(self, email: str) -> Account | None:
-        return self._account("email", email)
-
-    def account(self, user_id: str) -> Account | None:
-        return self._account("id", user_id)
-
-    def add_session(self, session: DeviceSession, token_hash: str) -> None:
-        self._write(
-            "INSERT INTO sessions (id, token_hash, user_id, name, created, last_seen, last_mid, revoked) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (session.id, token_hash, session.user_id, session.name, session.created, session.last_seen,
-             session.last_mid, int(session.revoked)),
-        )
-
-    _SESSION_COLUMNS = "id, user_id, name, created, last_seen, last_mid, revoked"
-
-    def _session(self, where: str, value: str) -> DeviceSession | None:
-        row = self._db.execute(
-            f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE {where} = ?", (value,)
-        ).fetchone()
-        return DeviceSession(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) if row else None
-
-    def session_by_token(self, token_hash: str) -> DeviceSession | None:
-        return self._session("token_hash", token_hash)
-
-    def session(self, device_id: str) -> DeviceSession | None:
-        return self._session("id", device_id)
-
-    def sessions_of(self, user_id: str) -> list[DeviceSession]:
-        rows = self._db.execute(
-            f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE user_id = ? AND revoked = 0 ORDER BY created",
-            (user_id,),
-        ).fetchall()
-        return [DeviceSession(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
-
-    def touch_session(self, device_id: str, now: int) -> None:
-        self._write("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, device_id))
-
-    def revoke_session(self, device_id: str) -> None:
-        self._write("UPDATE sessions SET revoked = 1 WHERE id = ?", (device_id,))
-
-    def add_invite(self, token_hash: str, created_by: str, created: int, expires: int) -> None:
-        self._write(
-            "INSERT INTO invites (token_hash, created_by, created, expires) VALUES (?, ?, ?, ?)",
-            (token_hash, created_by, created, expires),
-        )
-
-    def invite_valid(self, token_hash: str, now: int) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM invites WHERE token_hash = ? AND expires > ?", (token_hash, now)
-        ).fetchone()
-        return row is not None
-
-    def get_setting(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return str(row[0]) if row else None
-
-    def set_setting(self, key: str, value: str) -> None:
-        self._write(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )

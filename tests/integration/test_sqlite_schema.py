@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from backend.storage.sqlite import SCHEMA_VERSION, SqliteStorage
+from backend.storage.sqlite import SqliteStorage
+from backend.storage.sqlite_schema import SCHEMA_VERSION
 
 
 def _indexes(path: Path) -> set[str]:

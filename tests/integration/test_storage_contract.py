@@ -1,28 +1,61 @@
 """The storage conformance suite: every Storage implementation must pass it.
 
-SQLite runs it now; the PostgreSQL store of the scale-out mode will be added to STORES.
+SQLite runs it now; the PostgreSQL store of the scale-out mode will be added to STORES, with
+how to open it for writing and read-only (the same data: what the first writes, the second reads).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-from backend.storage import chain
-from backend.storage.base import Account, DeviceSession, NewChange, Storage, StoredRecord, iter_pages
+from backend.storage import chain, open_readonly
+from backend.storage.base import (
+    Account,
+    DeviceSession,
+    NewChange,
+    ReadOnlyStore,
+    Storage,
+    StoredRecord,
+    iter_pages,
+)
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol.merge import RecordState
+from sync_protocol.wire import Value
 
-STORES: dict[str, Callable[[Path], Storage]] = {"sqlite": lambda d: SqliteStorage(d / "t.db")}
+
+class Backend(NamedTuple):
+    open: Callable[[Path], Storage]
+    open_readonly: Callable[[Path], Storage]
+
+
+STORES: dict[str, Backend] = {
+    "sqlite": Backend(lambda d: SqliteStorage(d / "t.db"), lambda d: open_readonly(d / "t.db")),
+}
 
 
 @pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    made = STORES[request.param](tmp_path)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return STORES[request.param]
+
+
+@pytest.fixture
+def store(backend: Backend, tmp_path: Path) -> Iterator[Storage]:
+    made = backend.open(tmp_path)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def reader(store: Storage, backend: Backend, tmp_path: Path) -> Iterator[Storage]:
+    """The same store, opened read-only (as the CLI and the Datasette sign-in open it)."""
+    made = backend.open_readonly(tmp_path)
     yield made
     made.close()
 
@@ -112,8 +145,8 @@ def test_pages_cover_a_scope_exactly_once(store: Storage) -> None:
 
 
 def _rows(store: Storage) -> list[chain.ChainRow]:
-    db = store._db  # type: ignore[attr-defined]
-    return [chain.row_from_sql(r) for r in db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq")]
+    with store.snapshot() as snapshot:
+        return [chain.row_from_sql(r) for r in snapshot.stored_log()]
 
 
 def test_the_change_log_is_hash_chained_and_verifies(store: Storage) -> None:
@@ -198,13 +231,23 @@ def test_queries_inside_a_transaction_see_its_own_writes(store: Storage) -> None
         assert store.head_hash()[0] == 1 and store.scope_head("c:a") == 1
 
 
+def _inside(thread: threading.Thread, function: str) -> bool:
+    """Is ``thread`` running ``function`` (somewhere on its stack) right now?"""
+    frame = sys._current_frames().get(thread.ident or -1)
+    while frame is not None:
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def test_a_transaction_on_another_thread_waits_for_the_open_one(store: Storage) -> None:
     order: list[str] = []
-    started = threading.Event()
+    entered = threading.Event()
 
     def other() -> None:
-        started.set()
         with store.transaction():
+            entered.set()
             order.append("other")
             store.append_change(_change("c:a", "m2"))
 
@@ -212,10 +255,14 @@ def test_a_transaction_on_another_thread_waits_for_the_open_one(store: Storage) 
         store.append_change(_change("c:a", "m1"))
         thread = threading.Thread(target=other)
         thread.start()
-        started.wait(5)
-        time.sleep(0.05)
+        # Wait until the other thread is inside transaction() (waiting, if the store is right) or
+        # got in anyway (then the order below is wrong and the test fails).
+        deadline = time.monotonic() + 10
+        while not (entered.is_set() or _inside(thread, "transaction")) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert time.monotonic() < deadline, "the other thread never reached transaction()"
         order.append("first")
-    thread.join(5)
+    thread.join(10)
     assert order == ["first", "other"]
     assert [c.id for c in store.changes_after("c:a", 0, 10)] == ["m1", "m2"]
 
@@ -235,3 +282,153 @@ def test_a_large_transaction_writes_every_row_once_in_order(store: Storage) -> N
     assert store.get_record("messages", f"m{count - 1:03d}") is not None
     newest = store.message_ids_before("a", None, 3)
     assert newest == ["m000", f"m{count - 1:03d}", f"m{count - 2:03d}"]
+
+
+# --- reads for retention, exports and sign-in checks ------------------------------------------
+
+DAY = 86_400_000
+
+
+def _put(store: Storage, collection: str, record_id: str, fields: dict[str, Value], scope: str = "c:a") -> None:
+    store.put_record(collection, record_id, StoredRecord(scope, RecordState(dict(fields), {})))
+
+
+def _log(store: Storage, collection: str, record_id: str, hlc: str, author: str, at: int,
+         fields: dict[str, Value] | None = None) -> int:
+    return store.append_change(NewChange("c:a", collection, record_id, hlc, author, "dev", 1, at, fields or {"x": 1}))
+
+
+def test_expired_messages_are_those_past_their_channels_retention_oldest_first(store: Storage) -> None:
+    now = 100 * DAY
+    with store.transaction():
+        _put(store, "channels", "short", {"retention_days": 2})
+        _put(store, "channels", "keep", {"retention_days": 0})
+        _put(store, "channels", "plain", {})
+        for rid, channel, age, text in [
+            ("m3", "short", 5, "old"), ("m1", "short", 9, "older"), ("m2", "short", 1, "new"),
+            ("m4", "short", 7, None), ("m5", "keep", 50, "kept"), ("m6", "plain", 50, "kept"),
+        ]:
+            _put(store, "messages", rid, {"channel": channel, "at": now - age * DAY, "text": text})
+    assert store.expired_message_ids(now, 10) == ["m1", "m3"]
+    assert store.expired_message_ids(now, 1) == ["m1"]
+    assert store.expired_message_ids(now - 4 * DAY, 10) == ["m1"]
+
+
+def test_a_snapshot_sees_the_store_as_it_was_when_it_began(store: Storage) -> None:
+    with store.transaction():
+        _put(store, "messages", "m1", {"channel": "a", "at": 1})
+        _log(store, "messages", "m1", "h1", "u1", 10)
+        store.add_account(Account("u1", "a@b.c", "Ada", "owner", "secret hash", 1))
+    with store.snapshot() as snapshot:
+        with store.transaction():  # the server keeps writing while a snapshot is read
+            _put(store, "messages", "m2", {"channel": "a", "at": 2})
+            _log(store, "messages", "m2", "h2", "u2", 20)
+            store.add_account(Account("u2", "b@b.c", "Bo", "member", "hash", 2))
+        assert (snapshot.head_seq, snapshot.head_hash) == (1, _rows(store)[0].hash)
+        assert snapshot.count("messages") == 1
+        assert [r.id for r in snapshot.records("messages")] == ["m1"]
+        assert [a.id for a in snapshot.accounts()] == ["u1"]
+        assert [row.seq for row, _ in snapshot.log()] == [1]
+        assert not snapshot.wrote("u2") and snapshot.wrote("u1")
+    with store.snapshot() as later:
+        assert later.head_seq == 2 and later.count("messages") == 2
+
+
+def test_snapshot_records_carry_their_timing_and_accounts_no_password(store: Storage) -> None:
+    with store.transaction():
+        for rid, created in (("b", 5), ("a", 30), ("c", None)):
+            _put(store, "tasks", rid, {"title": rid}, scope=f"c:{rid}")
+            if created is not None:
+                _log(store, "tasks", rid, "h1", f"first-{rid}", created)
+                _log(store, "tasks", rid, "h2", "later", created + 100)
+        store.add_account(Account("u1", "a@b.c", "Ada", "auditor", "secret hash", 7, deactivated=True))
+    with store.snapshot() as snapshot:
+        by_id = list(snapshot.records("tasks"))
+        assert [r.id for r in by_id] == ["a", "b", "c"]
+        assert by_id[1].scope == "c:b" and by_id[1].fields == {"title": "b"}
+        assert (by_id[1].timing.created, by_id[1].timing.author, by_id[1].timing.updated) == (5, "first-b", 105)
+        assert by_id[2].timing.created is None and by_id[2].timing.updated is None
+        assert [r.id for r in snapshot.records("tasks", by_creation=True)] == ["c", "b", "a"]
+        (account,) = snapshot.accounts()
+        assert (account.id, account.email, account.role, account.created, account.deactivated) == (
+            "u1", "a@b.c", "auditor", 7, True)
+        assert "secret hash" not in repr(account)
+
+
+def test_snapshot_messages_come_oldest_first_with_their_entries_in_merge_order(store: Storage) -> None:
+    with store.transaction():
+        _put(store, "messages", "m1", {"channel": "a", "at": 300})
+        _put(store, "messages", "m2", {"channel": "b", "at": 100})
+        _put(store, "messages", "m3", {"channel": "a", "at": "not a number"})  # sorts as 0
+        _put(store, "messages", "m4", {"channel": "a", "at": 200})  # no entries
+        _log(store, "messages", "m1", "h9", "u1", 1)  # seq 1, but the later clock
+        _log(store, "messages", "m1", "h1", "u2", 2)  # seq 2
+        _log(store, "messages", "m2", "h5", "u1", 3)
+    with store.snapshot() as snapshot:
+        found = list(snapshot.messages())
+        assert [m.id for m in found] == ["m3", "m2", "m4", "m1"]
+        assert [(e.seq, e.hlc) for e in found[3].entries] == [(2, "h1"), (1, "h9")]
+        assert found[2].entries == [] and found[3].fields == {"channel": "a", "at": 300}
+        assert [m.id for m in snapshot.messages(channels=["a"])] == ["m3", "m4", "m1"]
+        assert [m.id for m in snapshot.messages(since_ms=100, until_ms=300)] == ["m2", "m4"]
+        assert [m.id for m in snapshot.messages(channels=[], since_ms=0)] == []
+
+
+def test_snapshot_entries_by_record_and_the_log_with_what_it_says_of_each_record(store: Storage) -> None:
+    with store.transaction():
+        _put(store, "messages", "gone", {"deleted": True})
+        _put(store, "messages", "here", {"deleted": False})
+        _put(store, "members", "mb", {"channel": "ch1"})
+        _put(store, "users", "u1", {"name": "Ada"})
+        _log(store, "members", "mb", "h1", "u1", 1)
+        _log(store, "messages", "gone", "h1", "u1", 2)
+        _log(store, "messages", "here", "h1", "u1", 3)
+        _log(store, "users", "u1", "h1", "u1", 4)
+        _log(store, "users", "nobody", "h1", "u1", 5)
+        _log(store, "members", "ma", "h1", "u1", 6)
+        _log(store, "tasks", "t1", "h1", "u1", 7)
+        _log(store, "members", "mb", "h2", "u1", 8)
+    with store.snapshot() as snapshot:
+        assert [(rid, [e.seq for e in entries]) for rid, entries in snapshot.entries_by_record("members")] == [
+            ("ma", [6]), ("mb", [1, 8])]
+        log = list(snapshot.log())
+        assert [row.seq for row, _ in log] == list(range(1, 9))
+        assert log == [(row, about) for row, about in zip(_rows(store), [
+            "ch1", 1, 0, 1, 0, None, None, "ch1"], strict=True)]
+
+
+def test_snapshot_gives_the_log_as_stored_for_verifying(store: Storage) -> None:
+    with store.transaction():
+        for i in range(3):
+            _log(store, "messages", f"m{i}", "h1", "u1", i, {"text": f"t{i}"})
+        store.redact("messages", "m1", ["text"])
+    with store.snapshot() as snapshot:
+        stored = list(snapshot.stored_log())
+        assert [chain.row_from_sql(r) for r in stored] == _rows(store)
+        assert isinstance(stored[1][9], str | bytes), "fields come undecoded"
+        assert snapshot.stored_entry(2) == stored[1] and snapshot.stored_entry(9) is None
+    assert chain.first_mismatch(chain.row_from_sql(r) for r in stored) is None
+
+
+def test_a_read_only_store_reads_everything_and_writes_nothing(store: Storage, reader: Storage) -> None:
+    with store.transaction():
+        store.add_account(Account("u1", "a@b.c", "Ada", "owner", "hash", 1))
+        store.add_session(DeviceSession("d1", "u1", "Firefox", 1, 1), "tokenhash")
+        store.append_change(_change("c:a", "m1"))
+    session = reader.session_by_token("tokenhash")
+    assert session is not None and session.user_id == "u1" and reader.account("u1") == store.account("u1")
+    assert [c.id for c in reader.changes_after("c:a", 0, 10)] == ["m1"]
+    with reader.snapshot() as snapshot:
+        assert snapshot.head_seq == 1
+    for write in (lambda: reader.revoke_session("d1"), lambda: reader.append_change(_change("c:a", "m2"))):
+        with pytest.raises(ReadOnlyStore):
+            write()
+    with pytest.raises(ReadOnlyStore), reader.transaction():
+        pass
+    assert [c.id for c in store.changes_after("c:a", 0, 10)] == ["m1"]
+
+
+def test_a_read_only_store_is_never_created(backend: Backend, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        backend.open_readonly(tmp_path / "nothing here")
+    assert list(tmp_path.iterdir()) == []

@@ -18,7 +18,7 @@ from backend import retention
 from backend.app import create_app
 from backend.archive import export as archive_export
 from backend.archive import formats
-from backend.archive.snapshot import Progress
+from backend.archive.model import Progress
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService

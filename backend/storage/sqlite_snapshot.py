@@ -1,40 +1,32 @@
-"""One consistent read of the live store, streamed: the change log, the merged records, the accounts.
+"""SqliteSnapshot: one consistent read of the live SQLite store, streamed (base.Snapshot).
 
 Rule 1. Everything is read inside ONE read transaction on a separate, read-only connection. In
         WAL mode the first SELECT pins a snapshot: the server keeps committing, and we keep
         seeing the database as it was, so the log, the records and the accounts agree however
-        long the export takes.
+        long the reader takes.
 Rule 2. Secrets are never read: no password hashes, no session tokens, no invites, no settings.
-Rule 3. Nothing is read whole: every method is a cursor the caller consumes as it writes, in the
-        order the archive needs (SQLite sorts, spilling to temporary files, when that is not
-        the order of an index), so memory does not grow with the store.
+Rule 3. Nothing is read whole: every method is a cursor the caller consumes as it goes, in the
+        order the caller needs (SQLite sorts, spilling to temporary files, when that is not the
+        order of an index), so memory does not grow with the store.
 
-While an export holds its snapshot the server's WAL cannot be checkpointed past it, so the WAL
-file grows by what the server writes meanwhile; it shrinks back at the next checkpoint after.
+While a snapshot is open the server's WAL cannot be checkpointed past it, so the WAL file grows
+by what the server writes meanwhile; it shrinks back at the next checkpoint after.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
 
-from backend.archive.model import Account, Filter, Timing
 from backend.storage import chain
+from backend.storage.base import LogEntryAbout, PublicAccount, SnapshotMessage, SnapshotRecord, Timing
 
-#: Called between the phases of a long read or write: (phase, done, total).
-Progress = Callable[[str, int, int], None]
-
-Entries = list[chain.ChainRow]
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
-
-
-def no_progress(phase: str, done: int, total: int) -> None:
-    pass
 
 
 def connect_readonly(path: Path | str) -> sqlite3.Connection:
@@ -60,92 +52,97 @@ _TIMING = """
     (SELECT received_at FROM changes c WHERE c.collection = r.collection AND c.record_id = r.id
      ORDER BY c.seq DESC LIMIT 1) AS updated
 """
-#: A message's time as the archive sorts by it: its ``at`` when that is an integer, else 0.
+#: A message's time as exports sort by it: its ``at`` when that is an integer, else 0.
 _AT = "CASE json_type(r.fields, '$.at') WHEN 'integer' THEN json_extract(r.fields, '$.at') ELSE 0 END"
 
+#: What log() tells of each entry's record (base.LogEntryAbout).
+_ABOUT = """CASE c.collection
+    WHEN 'messages' THEN (SELECT json_type(r.fields, '$.deleted') = 'true' FROM records r
+                          WHERE r.collection = 'messages' AND r.id = c.record_id)
+    WHEN 'members' THEN (SELECT json_extract(r.fields, '$.channel') FROM records r
+                         WHERE r.collection = 'members' AND r.id = c.record_id)
+    WHEN 'users' THEN EXISTS (SELECT 1 FROM records r WHERE r.collection = 'users' AND r.id = c.record_id)
+END"""
 
-def _entry(row: tuple[Any, ...]) -> chain.ChainRow:
+
+def _entry(row: Sequence[Any]) -> chain.ChainRow:
     seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, redacted, digest = row
     return chain.ChainRow(seq, scope, collection, record_id, hlc, author, device, mid, received_at, _decode(fields),
                           _decode(redacted) if redacted else None, digest)
 
 
-class Snapshot:
+class SqliteSnapshot:
     """The live store as it was when the snapshot began (Rule 1). Use as a context manager."""
 
     def __init__(self, path: Path | str) -> None:
-        self.db = connect_readonly(path)
+        self._db = connect_readonly(path)
         try:
-            self.db.execute("BEGIN")
-            head = self.db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()  # pins it
+            self._db.execute("BEGIN")
+            head = self._db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()  # pins it
         except sqlite3.Error:
-            self.db.close()
+            self._db.close()
             raise
         self.head_seq, self.head_hash = (int(head[0]), str(head[1])) if head else (0, chain.GENESIS)
 
-    def __enter__(self) -> Snapshot:
+    def __enter__(self) -> SqliteSnapshot:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        self.db.close()  # ends the read transaction
+        self._db.close()  # ends the read transaction
 
     def count(self, collection: str) -> int:
-        return int(self.db.execute("SELECT count(*) FROM records WHERE collection = ?", (collection,)).fetchone()[0])
+        return int(self._db.execute("SELECT count(*) FROM records WHERE collection = ?", (collection,)).fetchone()[0])
 
-    def records(self, collection: str, by_creation: bool = False) -> Iterator[tuple[str, str, dict[str, Any], Timing]]:
-        """(id, scope, fields, timing) of a collection's records, by id or oldest first."""
+    def records(self, collection: str, by_creation: bool = False) -> Iterator[SnapshotRecord]:
         order = "coalesce(created, 0), r.id" if by_creation else "r.id"
         sql = f"SELECT r.id, r.scope, r.fields, {_TIMING} FROM records r WHERE r.collection = ? ORDER BY {order}"
-        for rid, scope, fields, created, author, updated in self.db.execute(sql, (collection,)):
-            yield rid, scope, _decode(fields), Timing(created, author, updated)
+        for rid, scope, fields, created, author, updated in self._db.execute(sql, (collection,)):
+            yield SnapshotRecord(rid, scope, _decode(fields), Timing(created, author, updated))
 
-    def accounts(self) -> list[Account]:
-        """Accounts without their password hashes (Rule 2)."""
-        return [Account(r[0], r[1], r[2], r[3], int(r[4]), bool(r[5]))
-                for r in self.db.execute("SELECT id, email, name, role, created, deactivated FROM accounts")]
+    def accounts(self) -> Iterator[PublicAccount]:
+        for r in self._db.execute("SELECT id, email, name, role, created, deactivated FROM accounts"):
+            yield PublicAccount(r[0], r[1], r[2], r[3], int(r[4]), bool(r[5]))
 
-    def server_wrote(self, author: str) -> bool:
-        return self.db.execute("SELECT 1 FROM changes WHERE author = ? LIMIT 1", (author,)).fetchone() is not None
+    def wrote(self, author: str) -> bool:
+        return self._db.execute("SELECT 1 FROM changes WHERE author = ? LIMIT 1", (author,)).fetchone() is not None
 
-    def messages(self, flt: Filter, channel_ids: list[str]) -> Iterator[tuple[str, dict[str, Any], Entries]]:
-        """Each message that may be selected, oldest first (its ``at``, then id), with its log
-        entries in merge order (HLC, then seq). The SQL only narrows what model.py then decides."""
+    def messages(self, channels: Sequence[str] | None = None, since_ms: int | None = None,
+                 until_ms: int | None = None) -> Iterator[SnapshotMessage]:
         where = ["r.collection = 'messages'"]
         params: dict[str, str | int] = {}
-        if flt.channel is not None:
+        if channels is not None:
             where.append("json_extract(r.fields, '$.channel') IN (SELECT value FROM json_each(:channels))")
-            params["channels"] = msgspec.json.encode(channel_ids).decode()
-        if flt.since_ms is not None:
+            params["channels"] = msgspec.json.encode(list(channels)).decode()
+        if since_ms is not None:
             where.append(f"{_AT} >= :since")
-            params["since"] = flt.since_ms
-        if flt.until_ms is not None:
+            params["since"] = since_ms
+        if until_ms is not None:
             where.append(f"{_AT} < :until")
-            params["until"] = flt.until_ms
+            params["until"] = until_ms
         sql = (f"SELECT r.id, r.fields, {_COLUMNS} FROM records r "
                "LEFT JOIN changes c ON c.collection = 'messages' AND c.record_id = r.id "
                f"WHERE {' AND '.join(where)} ORDER BY {_AT}, r.id, c.hlc, c.seq")
         current: str | None = None
         fields: dict[str, Any] = {}
         entries: list[chain.ChainRow] = []
-        for row in self.db.execute(sql, params):
+        for row in self._db.execute(sql, params):
             if row[0] != current:
                 if current is not None:
-                    yield current, fields, entries
+                    yield SnapshotMessage(current, fields, entries)
                 current, fields, entries = row[0], _decode(row[1]), []
             if row[2] is not None:
                 entries.append(_entry(row[2:]))
         if current is not None:
-            yield current, fields, entries
+            yield SnapshotMessage(current, fields, entries)
 
     def entries_by_record(self, collection: str) -> Iterator[tuple[str, list[chain.ChainRow]]]:
-        """A collection's log entries, record by record (ids in order), each record's in log order."""
         sql = f"SELECT {_COLUMNS} FROM changes c WHERE c.collection = ? ORDER BY c.record_id, c.seq"
         current: str | None = None
         entries: list[chain.ChainRow] = []
-        for row in self.db.execute(sql, (collection,)):
+        for row in self._db.execute(sql, (collection,)):
             if row[3] != current:
                 if current is not None:
                     yield current, entries
@@ -154,18 +151,15 @@ class Snapshot:
         if current is not None:
             yield current, entries
 
-    def log(self) -> Iterator[tuple[chain.ChainRow, Any]]:
-        """The whole change log in seq order, each entry with what the export needs to know of
-        its record: for a message whether its merged record is deleted (1), for a membership its
-        channel, for a person whether their profile exists (1)."""
-        for row in self.db.execute(f"SELECT {_COLUMNS}, {_ABOUT} FROM changes c ORDER BY c.seq"):
+    def log(self) -> Iterator[tuple[chain.ChainRow, LogEntryAbout]]:
+        for row in self._db.execute(f"SELECT {_COLUMNS}, {_ABOUT} FROM changes c ORDER BY c.seq"):
             yield _entry(row[:_WIDTH]), row[_WIDTH]
 
+    def stored_log(self) -> Iterator[tuple[Any, ...]]:
+        yield from self._db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq")
 
-_ABOUT = """CASE c.collection
-    WHEN 'messages' THEN (SELECT json_type(r.fields, '$.deleted') = 'true' FROM records r
-                          WHERE r.collection = 'messages' AND r.id = c.record_id)
-    WHEN 'members' THEN (SELECT json_extract(r.fields, '$.channel') FROM records r
-                         WHERE r.collection = 'members' AND r.id = c.record_id)
-    WHEN 'users' THEN EXISTS (SELECT 1 FROM records r WHERE r.collection = 'users' AND r.id = c.record_id)
-END"""
+    def stored_entry(self, seq: int) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._db.execute(
+            f"SELECT {chain.ROW_COLUMNS} FROM changes WHERE seq = ?", (seq,)
+        ).fetchone()
+        return row

@@ -1,4 +1,7 @@
-"""Ids and secrets minted by the server."""
+"""Tokens and ids the server mints: ulids, device ids, secrets and their stored hashes.
+
+Record-id rules shared with clients live in sync_protocol.collections, not here.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import httpx
 import msgspec
 import websockets
 
-from backend.ids import ulid
+from backend.tokens import ulid
 from sync_protocol.collections import member_id, read_id
 from sync_protocol.replica import Replica
 from sync_protocol.wire import (
