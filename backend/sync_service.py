@@ -91,7 +91,9 @@ class SyncService:
         self.on_messages = on_messages
         self.settings = settings
         self.fanout: Fanout = fanout or NoFanout()
-        self.clock = Clock(SERVER_DEVICE)
+        # The server's own clock resumes past every clock in the log, so a server write after a
+        # restart (a wipe, a counter) never loses to a change it accepted before (up to 60 s ahead).
+        self.clock = Clock(SERVER_DEVICE, store.greatest_clock())
         #: Where HTTP pushes are written: pushes queued together share a transaction and a COMMIT.
         self.writes = GroupCommit(store)
 
@@ -160,11 +162,11 @@ class SyncService:
         self._preload(mutations, last_mid)
         for mutation, stamp in zip(mutations, stamps, strict=True):
             if mutation.mid <= last_mid:
-                earlier = self.store.rejection(actor.device_id, mutation.mid)
-                if earlier:
-                    rejections.append(Rejection(mutation.mid, *earlier))
-                else:
+                rejection = self._retried(actor.device_id, mutation, last_mid)
+                if rejection is None:
                     acks.append(mutation.mid)
+                else:
+                    rejections.append(rejection)
                 continue
             try:
                 changes = self._apply(
@@ -183,6 +185,21 @@ class SyncService:
         self.store.set_last_mid(actor.device_id, last_mid)
         return (acks, rejections), lambda: self._publish(heads, written, members_changed)
 
+    def _retried(self, device: str, mutation: Mutation, last_mid: int) -> Rejection | None:
+        """A mutation at or below the device's last applied one: a true retry is acked (or refused)
+        again; one that never applied arrived out of order and is refused, never silently acked."""
+        earlier = self.store.rejection(device, mutation.mid)
+        if earlier:
+            return Rejection(mutation.mid, *earlier)
+        if self.store.mutation_applied(device, mutation.mid, mutation.collection, mutation.id):
+            return None
+        reason = (
+            f"mutation {mutation.mid} is not above this device's last applied mutation {last_mid} and was never"
+            " applied: send pending mutations oldest first, each with a greater mid"
+        )
+        self.store.save_rejection(device, mutation.mid, "stale_mid", reason)
+        return Rejection(mutation.mid, "stale_mid", reason)
+
     def _preload(self, mutations: list[Mutation], last_mid: int) -> None:
         """Read the records a push is about to change, one query per collection."""
         wanted: dict[str, list[str]] = {}
@@ -200,9 +217,11 @@ class SyncService:
         members_changed: set[str] = set()
         with self.store.transaction():
             for collection, record_id, fields in writes:
+                existing = self.store.get_record(collection, record_id)
+                stamp = self._server_stamp(existing.state, now_ms) if existing else self.clock.tick(now_ms)
                 for change in self._apply(
                     None, author, SERVER_DEVICE, 0, collection, record_id, fields,
-                    self.clock.tick(now_ms), now_ms, heads, members_changed,
+                    stamp, now_ms, heads, members_changed,
                 ):
                     written.setdefault(change.scope, []).append(change)
             self.store.after_commit(lambda: self._publish(heads, written, members_changed))
@@ -290,7 +309,7 @@ class SyncService:
             scope = self._new_record_scope(spec, record_id, fields)
         else:
             scope = existing.scope
-            self._check_still_allowed(spec, record_id, existing, fields)
+            self._check_still_allowed(spec, record_id, existing, fields, by_client=access is not None)
         if access is not None:
             access.check(spec, record_id, existing, fields)
         change = hooks.Applied(self.store, collection, record_id, author, now_ms, existing, fields)
@@ -335,11 +354,12 @@ class SyncService:
 
     @staticmethod
     def _check_still_allowed(
-        spec: CollectionSpec, record_id: str, existing: StoredRecord, fields: Mapping[str, Value]
+        spec: CollectionSpec, record_id: str, existing: StoredRecord, fields: Mapping[str, Value], by_client: bool
     ) -> None:
-        """Deletes are final; immutable fields are fixed at creation, present or absent."""
+        """Deletes are final for clients (the server's own writes, such as retention's, may still
+        clear a deleted record); immutable fields are fixed at creation, present or absent."""
         current = existing.state.fields
-        if spec.tombstone and current.get("deleted") is True:
+        if by_client and spec.tombstone and current.get("deleted") is True:
             raise Rejected("deleted", f"this {spec.name.removesuffix('s')} was deleted")
         for name, value in fields.items():
             if spec.fields[name].immutable and (name not in current or current[name] != value):

@@ -425,6 +425,21 @@ class SqliteStorage(AccountTables):
         """The last entry's seq and hash: what an admin publishes or notes down."""
         return _last_entry(self._reading())
 
+    def greatest_clock(self) -> str | None:
+        """The greatest clock in the log (encoded clocks compare as strings): where the server's own
+        clock resumes after a restart, so its writes never lose to a change it has already accepted."""
+        row = self._reading().execute("SELECT max(hlc) FROM changes").fetchone()
+        return str(row[0]) if row and row[0] is not None else None
+
+    def mutation_applied(self, device_id: str, mid: int, collection: str, record_id: str) -> bool:
+        """Did this device's mutation ``mid`` change its record? (A retry is acked again; a stale
+        mutation that never applied is refused.) The record's index keeps this cheap."""
+        row = self._reading().execute(
+            "SELECT 1 FROM changes WHERE collection = ? AND record_id = ? AND device = ? AND mid = ? LIMIT 1",
+            (collection, record_id, device_id, mid),
+        ).fetchone()
+        return row is not None
+
     def scope_head(self, scope: str) -> int:
         if scope in self._scope_heads and self._mine():
             return self._scope_heads[scope]

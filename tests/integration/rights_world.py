@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.settings import Settings
-from backend.storage.base import Account
+from backend.storage.base import Account, DeviceSession
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService
 from sync_protocol.collections import REGISTRY, dm_id, member_id
@@ -32,6 +32,10 @@ PERSONAS = {
 
 def new_id() -> str:
     return uuid.uuid4().hex[:24]
+
+
+def device_of(user: str) -> str:
+    return f"d{user[:8]}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ class RightsLab:
             for persona, (role, _) in PERSONAS.items():
                 p[persona] = new_id()
                 self.store.add_account(Account(p[persona], f"{p[persona]}@example.com", persona, role, "-", NOW))
+                # Each person's device has a session, so its last mutation counter is kept.
+                device = DeviceSession(device_of(p[persona]), p[persona], "phone", NOW, NOW)
+                self.store.add_session(device, f"token-{device.id}")
         self.sync.write_as_server(p["owner"], [("users", u, {"name": name}) for name, u in p.items()], NOW)
         w = World(dict(p), channel=new_id(), archived=new_id(), public=new_id(), dm=dm_id(p["owner"], p["member"]))
         w.msg_member, w.msg_removed, w.msg_deleted = new_id(), new_id(), new_id()
@@ -108,7 +115,7 @@ class RightsLab:
     def push(self, world: World, persona: str, collection: str, record_id: str, fields: dict[str, Value]) -> str:
         """Push one change as ``persona``; "ok" or the rejection's code."""
         user = world.people[persona]
-        device = f"d{user[:8]}"
+        device = device_of(user)
         hlc = f"{NOW + 1000:013d}-{next(self.ticks) % 99999:05d}-{device}"
         mutation = Mutation(mid=next(self.mids), collection=collection, id=record_id, hlc=hlc, fields=fields)
         reply = self.sync.sync(

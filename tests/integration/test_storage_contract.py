@@ -74,6 +74,19 @@ def test_the_change_log_is_gap_free_and_ordered_per_scope(store: Storage) -> Non
     assert store.scope_head("c:a") == 6 and store.scope_head("c:b") == 5 and store.scope_head("c:none") == 0
 
 
+def test_the_greatest_clock_and_which_mutations_changed_a_record(store: Storage) -> None:
+    assert store.greatest_clock() is None
+    late = NewChange("c:a", "messages", "m2", "1764172899999-00003-dev", "u1", "dev", 2, 1, {"text": "y"})
+    with store.transaction():
+        store.append_change(late)
+        store.append_change(_change("c:a", "m1"))  # later in the log, earlier by its clock
+    assert store.greatest_clock() == "1764172899999-00003-dev"
+    assert store.mutation_applied("dev", 1, "messages", "m1")
+    assert store.mutation_applied("dev", 2, "messages", "m2")
+    assert not store.mutation_applied("dev", 2, "messages", "m1")
+    assert not store.mutation_applied("other", 1, "messages", "m1")
+
+
 def test_a_rolled_back_transaction_leaves_nothing_and_no_gap(store: Storage) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         store.append_change(_change("c:a", "m1"))
