@@ -14,7 +14,7 @@
 //         restamp from corrected time without going below anything it has observed.
 
 import { Clock } from '../sync/hlc.js';
-import { apply, snapshotChanges } from '../sync/merge.js';
+import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta'];
@@ -346,7 +346,7 @@ export class Replica {
     const records = tx.objectStore('records');
     const [device, last, seen] = await Promise.all([meta.get('device'), meta.get('hlc'), meta.get('hlcSeen')]);
     const clock = device ? clockFor(device, last) : null;
-    let top = seen ?? '';
+    let top = seen || null;
     const keys = [];
     for (const change of changes) {
       const held = await records.get([change.collection, change.id]);
@@ -360,12 +360,12 @@ export class Replica {
       });
       if (change.hlc) {
         clock?.observe(change.hlc, correctedMs);
-        if (change.hlc > top) top = change.hlc;
+        top = laterClock(top, change.hlc);
       }
       keys.push(keyOf(change.collection, change.id));
     }
     if (clock) meta.put(clock.last, 'hlc');
-    meta.put(top, 'hlcSeen');
+    meta.put(top ?? '', 'hlcSeen');
     return keys;
   }
 
