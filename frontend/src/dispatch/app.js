@@ -43,10 +43,6 @@ export class App {
     this.#env = env;
   }
 
-  get transport() {
-    return this.#transport;
-  }
-
   async boot() {
     try {
       this.replica = await Replica.open(undefined, {
@@ -66,6 +62,7 @@ export class App {
     this.actions = new Actions({
       replica: this.replica,
       queries: this.queries,
+      transport: this.#transport,
       afterWrite: (mutations) => this.#afterWrite(mutations),
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
