@@ -19,6 +19,16 @@ export class Actions {
 
   /** afterWrite(mutations) refreshes the store and nudges the sync (see app.js). `writing` is the
    * store's count of writes in flight: from the call until the outbox shows the write. */
+  /**
+   * @param {object} o
+   * @param {import('../replica/replica.js').Replica} o.replica
+   * @param {import('./queries.js').Queries} o.queries
+   * @param {(mutations: object[]) => Promise<void>} o.afterWrite
+   * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>} | null} [o.transport]
+   * @param {{value: number} | null} [o.writing]
+   * @param {(error: Error) => void} [o.onStorageError]
+   * @param {() => number} [o.now]
+   */
   constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now }) {
     this.#transport = transport;
     this.#onStorageError = onStorageError;
@@ -62,10 +72,12 @@ export class Actions {
    * under `draftKey` is cleared in the same transaction that queues the message. */
   async sendMessage(channel, text, { thread = null, draftKey = null } = {}) {
     const id = ulid(this.#now());
+    /** @type {Record<string, unknown>} */
     const fields = { channel, text };
     if (thread) fields.thread = thread;
     const mentions = this.#mentions(channel, text);
     if (mentions) fields.mentions = mentions;
+    /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
     const changes = [{ collection: 'messages', id, fields }];
     if (thread) changes.push(this.#follow(channel, thread, true));
     await this.#write(changes, draftKey ? { [`draft:${draftKey}`]: null } : {});

@@ -19,7 +19,7 @@ export class Coordinator {
   /** @type {(message: TabMessage) => void} */
   #onMessage;
   #leader = false;
-  /** @type {(() => void) | null} */
+  /** @type {((value?: unknown) => void) | null} */
   #release = null;
 
   /** @param {{onMessage: (message: TabMessage) => void}} options */

@@ -12,6 +12,17 @@ export const DEBOUNCE_MS = 50;
 /** Connection states the UI shows. */
 export const Status = Object.freeze({ ONLINE: 'Online', OFFLINE: 'Offline', SYNCING: 'Syncing' });
 
+/** @typedef {Awaited<ReturnType<typeof syncUntilDone>>} SyncResult */
+/**
+ * @typedef {object} EngineEvents
+ * @property {(status: string, detail?: unknown) => void} [onStatus]
+ * @property {(result: {keys: Set<string>, dropped: string[], outbox: boolean}) => void} [onApplied]
+ * @property {() => void} [onSignedOut]
+ * @property {() => void} [onUpdateRequired]
+ * @property {(error: Error) => void} [onStorageError]
+ * @property {(frame: {t: string, [key: string]: any}) => void} [onEphemeral]
+ */
+
 export class SyncEngine {
   #replica;
   #transport;
@@ -31,6 +42,15 @@ export class SyncEngine {
   /**
    * events: onStatus(status, detail), onApplied({keys, dropped, outbox}), onSignedOut(),
    * onUpdateRequired(), onStorageError(error), onEphemeral(frame) for typing/presence.
+   * @param {object} o
+   * @param {import('../replica/replica.js').Replica} o.replica
+   * @param {{sync: (body: object) => Promise<any>}} o.transport
+   * @param {EngineEvents} [o.events]
+   * @param {() => number} [o.now]
+   * @param {boolean} [o.live] open the live channel (off in the service worker and in tests)
+   * @param {{protocol: string, host: string} | null} [o.location] where the live channel is
+   * @param {(attempt: number) => number} [o.retryDelay]
+   * @param {number} [o.debounceMs]
    */
   constructor({
     replica,

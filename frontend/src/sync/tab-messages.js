@@ -95,6 +95,7 @@ export const hello = () => ({ t: 'hello' });
 /** @returns {SignedOut} */
 export const signedOut = () => ({ t: 'signed-out' });
 
+/** @type {Set<unknown>} */
 const TAB_TAGS = new Set(['wrote', 'changed', 'status', 'ephemeral', 'typing', 'live', 'hello', 'signed-out']);
 
 /**

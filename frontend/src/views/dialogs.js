@@ -127,7 +127,7 @@ export function InviteDialog({ app, onClose }) {
       await navigator.clipboard.writeText(invite.url);
       setCopied(true);
     } catch {
-      document.getElementById('invite-url')?.select();
+      /** @type {HTMLInputElement | null} */ (document.getElementById('invite-url'))?.select();
     }
   }
 
