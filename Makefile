@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ./data
 
-.PHONY: help install install-test build run test test-unit test-js test-browser lint bench check clean chromium lock
+.PHONY: help install install-test build run test test-unit test-js test-browser lint lint-js bench check clean chromium lock
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test: test-unit test-js test-browser ## install what tests need and run them all
 lint: install-test ## ruff and mypy
 	$(VENV)/bin/ruff check backend sync_protocol teamtalk_client tests bench
 	$(VENV)/bin/mypy
+
+lint-js: install ## type-check the PWA's JavaScript (tsc --checkJs over frontend/src, JSDoc types)
+	cd frontend && npm run --silent typecheck
 
 bench: install-test build ## run the benchmarks in bench/ and print their figures
 	$(PY) -m bench.run_all

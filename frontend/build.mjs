@@ -42,9 +42,19 @@ async function main() {
   });
 
   const script = '/' + Object.keys(app.metafile.outputs).find((f) => /app-[^/]*\.js$/.test(f)).split('/').pop();
-  const cssBytes = await readFile(join(root, 'style.css'));
-  const stylesheet = `/style-${createHash('sha256').update(cssBytes).digest('hex').slice(0, 10)}.css`;
-  await writeFile(join(dist, stylesheet.slice(1)), cssBytes);
+  // The stylesheets in styles/ (index.css imports them in cascade order), as one file.
+  const css = await build({
+    entryPoints: [join(root, 'styles/index.css')],
+    outdir: dist,
+    entryNames: 'style-[hash]',
+    metafile: true,
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+    plugins: [await breakpoints()],
+  });
+  const stylesheet = '/' + Object.keys(css.metafile.outputs).find((f) => /style-[^/]*\.css$/.test(f)).split('/').pop();
   const index = (await readFile(join(root, 'index.html'), 'utf8'))
     .replace('/app.js', script)
     .replace('/style.css', stylesheet);
@@ -80,6 +90,31 @@ async function main() {
 
   const files = await readdir(dist, { recursive: true });
   console.log(`built ${files.length} files into dist/ (version ${version}) in ${Date.now() - started} ms`);
+}
+
+/**
+ * The one breakpoint scale: `--bp-<name>: <width>` in styles/tokens.css. CSS cannot use a custom
+ * property in a media query, so stylesheets write the custom-media form `@media (--<name>)`
+ * (Media Queries 5, not yet in browsers) and this plugin turns it into `(width < <width>)`.
+ */
+async function breakpoints() {
+  const tokens = await readFile(join(root, 'styles/tokens.css'), 'utf8');
+  const sizes = new Map([...tokens.matchAll(/--bp-([a-z]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
+  return {
+    name: 'breakpoints',
+    setup(builder) {
+      builder.onLoad({ filter: /\.css$/ }, async ({ path }) => {
+        const text = await readFile(path, 'utf8');
+        const contents = text.replace(/@media[^{]*\{/g, (prelude) =>
+          prelude.replace(/\(--([a-z]+)\)/g, (_, name) => {
+            if (!sizes.has(name)) throw new Error(`${path}: @media (--${name}) has no --bp-${name} in styles/tokens.css`);
+            return `(width < ${sizes.get(name)})`;
+          }),
+        );
+        return { contents, loader: 'css' };
+      });
+    },
+  };
 }
 
 main().catch((error) => {

@@ -1,4 +1,4 @@
-// TeamTalk's service worker: a small event router, no app logic.
+// TeamTalk's service worker: a small event router, no app logic and no sync engine of its own.
 //
 // - install:  precache the shell under a versioned cache name (the version is a hash of the
 //             shell's bytes, injected by build.mjs). No skipWaiting here: a new version waits
@@ -7,12 +7,19 @@
 // - fetch:    navigations network-first with the cached shell as the offline fallback (never a
 //             stale shell after a deploy); static assets cache-first from this version's cache
 //             (their names carry content hashes); /api is never touched.
-// - sync:     tag `outbox`: tell open pages to flush; with none open, sync here.
+// - sync:     tag `outbox`. Sync runs in the app's engine (src/sync/engine.js), never here:
+//             with an app page open, the worker wakes that page's engine (FLUSH; its leader tab
+//             syncs); with none open, it runs the same engine module for one flush on the same
+//             IndexedDB replica, under the same Web Lock the leader tab holds.
 // - push / notificationclick: minimal stubs for now.
+//
+// The messages between pages and this worker are defined in src/sync/tab-messages.js.
 
 import { Replica } from '../src/replica/replica.js';
 import { Transport } from '../src/sync/transport.js';
-import { syncUntilDone } from '../src/sync/round.js';
+import { SyncEngine } from '../src/sync/engine.js';
+import { LOCK_NAME } from '../src/sync/coordinator.js';
+import { flush } from '../src/sync/tab-messages.js';
 
 /* global __VERSION__, __PRECACHE__ */
 const VERSION = __VERSION__;
@@ -39,7 +46,7 @@ self.addEventListener('activate', (event) => {
 });
 
 self.addEventListener('message', (event) => {
-  if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
+  if (event.data?.type === 'SKIP_WAITING') self.skipWaiting(); // tab-messages.js: SkipWaiting
 });
 
 self.addEventListener('fetch', (event) => {
@@ -78,10 +85,9 @@ self.addEventListener('sync', (event) => {
 async function flushOutbox() {
   const pages = await self.clients.matchAll({ type: 'window' });
   if (pages.length) {
-    for (const page of pages) page.postMessage({ type: 'FLUSH' });
+    for (const page of pages) page.postMessage(flush());
     return;
   }
-  const locks = self.navigator?.locks;
   const run = async () => {
     const replica = await Replica.open();
     try {
@@ -90,13 +96,14 @@ async function flushOutbox() {
       const transport = new Transport({
         csrf: async () => (await self.cookieStore?.get('csrftoken'))?.value ?? meta.csrf ?? null,
       });
-      await syncUntilDone(replica, transport);
+      await new SyncEngine({ replica, transport, live: false, location: null }).flush();
     } finally {
       replica.close();
     }
   };
   // A page that opens meanwhile leads the sync; if one already holds the lock, it syncs.
-  if (locks) await locks.request('teamtalk-sync', { ifAvailable: true }, (lock) => (lock ? run() : null));
+  const locks = self.navigator?.locks;
+  if (locks) await locks.request(LOCK_NAME, { ifAvailable: true }, (lock) => (lock ? run() : null));
   else await run();
 }
 

@@ -1,7 +1,10 @@
 // The engine's timing and reactions: debounced triggers, backoff after failures, status, and
 // what it tells the app about 401 / 426 / live frames.
+//
+// Time is fake (node:test's mock timers mock setTimeout only): the tests move the clock and
+// never sleep. fake-indexeddb schedules with setImmediate, which stays real, so I/O still runs.
 import 'fake-indexeddb/auto';
-import { test } from 'node:test';
+import { afterEach, beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Replica } from '../src/replica/replica.js';
 import { SyncEngine, Status } from '../src/sync/engine.js';
@@ -9,13 +12,25 @@ import { ApiError } from '../src/sync/transport.js';
 
 const T0 = 1_764_172_800_000;
 let n = 0;
-const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+afterEach(() => mock.timers.reset());
+
+/** Move the fake clock `ms` milliseconds, one at a time, letting I/O run between steps. */
+async function advance(ms) {
+  for (let i = 0; i < ms; i++) {
+    await turn();
+    mock.timers.tick(1);
+  }
+  await turn();
+}
+
+/** Move the fake clock until `predicate` holds (at most `ms` fake milliseconds). */
 async function until(predicate, ms = 2000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await wait(2);
+  for (let elapsed = 0; !predicate(); elapsed++) {
+    if (elapsed > ms) throw new Error(`condition not met within ${ms} fake ms`);
+    await advance(1);
   }
 }
 
@@ -51,7 +66,7 @@ test('triggers within the debounce window collapse into one sync', async () => {
   engine.trigger();
   engine.trigger();
   engine.trigger();
-  await wait(40);
+  await advance(40);
   assert.equal(calls.length - before, 1);
   engine.stop();
 });
@@ -74,7 +89,7 @@ test('426 asks for an update and stops; 401 says we are signed out', async () =>
   const a = await setup([new ApiError(426, { error: 'update_required', detail: 'x' })], { onUpdateRequired: () => update++ });
   a.engine.start();
   await until(() => update === 1);
-  await wait(30);
+  await advance(30);
   assert.equal(a.calls.length, 1, 'no retries after update_required');
 
   const b = await setup([new ApiError(401, { error: 'signed_out', detail: 'x' })], { onSignedOut: () => signedOut++ });

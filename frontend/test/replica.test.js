@@ -167,3 +167,19 @@ test('storage failures become StorageErrors; quota is told apart', () => {
   assert.equal(quota.kind, 'quota');
   assert.equal(storageError(new Error('boom')).kind, 'storage');
 });
+
+test('hlcSeen keeps the latest clock received, whatever order the changes arrive in', async () => {
+  const r = await fresh();
+  const late = `${T0 + 9000}-00002-devB`;
+  const reply = (changes) => ({ v: 1, server_time: T0, acks: [], rejections: [], changes, cursors: {}, more: false });
+  await r.applyResponse(
+    reply([
+      change(1, 'c:C1', 'messages', 'M1', late, { channel: 'C1', text: 'late' }),
+      change(2, 'c:C1', 'messages', 'M2', `${T0}-00000-devC`, { channel: 'C1', text: 'early' }),
+    ]),
+    T0,
+  );
+  assert.equal((await r.meta()).hlcSeen, late);
+  await r.applyResponse(reply([change(3, 'c:C1', 'messages', 'M3', `${T0 + 9000}-00001-devZ`, { text: 'x' })]), T0);
+  assert.equal((await r.meta()).hlcSeen, late, 'a lower counter at the same ms does not win');
+});

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from playwright.sync_api import Browser, expect
 from tests.browser.conftest import (
     ROOT,
     OpenDevice,
+    Team,
     _free_port,
     _wait_until_serving,
     channel_link,
@@ -108,6 +110,25 @@ def test_writing_offline_asks_for_background_sync(people: OpenDevice) -> None:
     go_online(ada.context)
     wait_until_synced(ada.page)
     expect(channel_link(ada.page, "general")).to_be_visible()
+
+
+def test_background_sync_flushes_the_outbox_with_no_page_open(team: Team) -> None:
+    ada, bob = team
+    open_channel(bob.page, "general")
+    open_channel(ada.page, "general")
+    until(ada.page, "navigator.serviceWorker.controller !== null")
+    go_offline(ada.context)
+    send_message(ada.page, "sent while the app was closed")
+    until(ada.page, "navigator.serviceWorker.ready.then(r => r.sync.getTags()).then(t => t.includes('outbox'))")
+    ada.page.close()
+    (worker,) = ada.context.service_workers
+    deadline = time.monotonic() + 15
+    while worker.evaluate("self.clients.matchAll({type: 'window'}).then(p => p.length)"):
+        assert time.monotonic() < deadline, "the closed page is still a client of the worker"
+        time.sleep(0.025)
+    # The network is back and no page is open: the worker's sync event runs the engine itself.
+    go_online(ada.context)
+    expect(message_list(bob.page).filter(has_text="sent while the app was closed")).to_have_count(1)
 
 
 def test_an_upgrade_in_another_tab_closes_the_database_and_asks_to_reload(people: OpenDevice) -> None:

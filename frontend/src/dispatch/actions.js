@@ -1,5 +1,7 @@
 // Writes the views make. Each one is a set of changes recorded in the replica in one
 // transaction (optimistic: it shows at once as pending), then the sync is told.
+// The few operations that are not changes to records (my devices, invites) are server calls
+// that need a connection; they live here too, so views never hold the transport.
 
 import { ulid } from '../lib/ulid.js';
 import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from '../sync/scopes.js';
@@ -13,10 +15,22 @@ export class Actions {
   #marking = new Map();
   #onStorageError;
   #writing;
+  #transport;
 
   /** afterWrite(mutations) refreshes the store and nudges the sync (see app.js). `writing` is the
    * store's count of writes in flight: from the call until the outbox shows the write. */
-  constructor({ replica, queries, afterWrite, writing = null, onStorageError = () => {}, now = Date.now }) {
+  /**
+   * @param {object} o
+   * @param {import('../replica/replica.js').Replica} o.replica
+   * @param {import('./queries.js').Queries} o.queries
+   * @param {(mutations: object[]) => Promise<void>} o.afterWrite
+   * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>} | null} [o.transport]
+   * @param {{value: number} | null} [o.writing]
+   * @param {(error: Error) => void} [o.onStorageError]
+   * @param {() => number} [o.now]
+   */
+  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now }) {
+    this.#transport = transport;
     this.#onStorageError = onStorageError;
     this.#writing = writing;
     this.#replica = replica;
@@ -58,10 +72,12 @@ export class Actions {
    * under `draftKey` is cleared in the same transaction that queues the message. */
   async sendMessage(channel, text, { thread = null, draftKey = null } = {}) {
     const id = ulid(this.#now());
+    /** @type {Record<string, unknown>} */
     const fields = { channel, text };
     if (thread) fields.thread = thread;
     const mentions = this.#mentions(channel, text);
     if (mentions) fields.mentions = mentions;
+    /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
     const changes = [{ collection: 'messages', id, fields }];
     if (thread) changes.push(this.#follow(channel, thread, true));
     await this.#write(changes, draftKey ? { [`draft:${draftKey}`]: null } : {});
@@ -267,5 +283,27 @@ export class Actions {
   async discard(mid) {
     await this.#replica.discard(mid);
     await this.#afterWrite([]);
+  }
+
+  // --- server calls (online only; they throw an ApiError with `offline` when unreachable) ---
+
+  /** My signed-in devices: `[{id, name, created, last_seen, current}]`. */
+  devices() {
+    return this.#server().devices();
+  }
+
+  /** Sign a device out (its session ends and its live socket closes). */
+  revokeDevice(id) {
+    return this.#server().revokeDevice(id);
+  }
+
+  /** A new invite link: `{token, url, expires}`. */
+  createInvite() {
+    return this.#server().createInvite();
+  }
+
+  #server() {
+    if (!this.#transport) throw new Error('no transport');
+    return this.#transport;
   }
 }

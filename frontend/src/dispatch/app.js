@@ -7,6 +7,7 @@ import { Replica } from '../replica/replica.js';
 import { deleteReplicaDB } from '../replica/db.js';
 import { SyncEngine, Status } from '../sync/engine.js';
 import { Coordinator } from '../sync/coordinator.js';
+import * as tab from '../sync/tab-messages.js';
 import { Store } from './store.js';
 import { Queries } from './queries.js';
 import { Actions } from './actions.js';
@@ -42,10 +43,6 @@ export class App {
     this.#env = env;
   }
 
-  get transport() {
-    return this.#transport;
-  }
-
   async boot() {
     try {
       this.replica = await Replica.open(undefined, {
@@ -65,6 +62,7 @@ export class App {
     this.actions = new Actions({
       replica: this.replica,
       queries: this.queries,
+      transport: this.#transport,
       afterWrite: (mutations) => this.#afterWrite(mutations),
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
@@ -75,7 +73,7 @@ export class App {
       queries: this.queries,
       onApplied: async (keys) => {
         await this.#refresh({ keys });
-        this.#coordinator?.post({ t: 'changed', keys });
+        this.#coordinator?.post(tab.changed(keys));
       },
     });
 
@@ -133,7 +131,7 @@ export class App {
     if (this.#browserOffline()) this.store.status.value = Status.OFFLINE;
     if (this.#coordinator) return;
     this.#coordinator = new Coordinator({ onMessage: (message) => this.#onTabMessage(message) });
-    this.#coordinator.post({ t: 'hello' });
+    this.#coordinator.post(tab.hello());
     this.#coordinator.elect(() => this.#lead());
     this.#typingTimer = setInterval(() => this.store.expireTyping(), 1000);
   }
@@ -149,11 +147,11 @@ export class App {
       events: {
         onStatus: (status) => {
           this.store.status.value = status;
-          this.#coordinator.post({ t: 'status', status });
+          this.#coordinator.post(tab.status(status));
         },
         onApplied: async (result) => {
           await this.#refresh({ keys: result.keys, dropped: result.dropped });
-          this.#coordinator.post({ t: 'changed', keys: [...result.keys], full: result.dropped.length > 0 });
+          this.#coordinator.post(tab.changed([...result.keys], result.dropped.length > 0));
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
         },
@@ -162,7 +160,7 @@ export class App {
         onStorageError: (error) => this.#storageFailed(error),
         onEphemeral: (frame) => {
           this.#applyEphemeral(frame);
-          this.#coordinator.post({ t: 'ephemeral', frame });
+          this.#coordinator.post(tab.ephemeral(frame));
         },
       },
     });
@@ -181,8 +179,9 @@ export class App {
     }
   }
 
+  /** @param {import('../sync/tab-messages.js').TabMessage} message */
   async #onTabMessage(message) {
-    switch (message?.t) {
+    switch (message.t) {
       case 'wrote':
         this.engine?.trigger();
         break;
@@ -200,7 +199,7 @@ export class App {
         this.engine?.sendLive(message.frame);
         break;
       case 'hello':
-        if (this.#coordinator?.leader) this.#coordinator.post({ t: 'status', status: this.store.status.value });
+        if (this.#coordinator?.leader) this.#coordinator.post(tab.status(this.store.status.value));
         break;
       case 'signed-out':
         this.#stopAll();
@@ -223,10 +222,10 @@ export class App {
   async #afterWrite(mutations) {
     if (this.storageError.value === 'quota') this.storageError.value = null; // space again
     await this.#refresh({ keys: [] });
-    this.#coordinator?.post({ t: 'changed', keys: [] });
+    this.#coordinator?.post(tab.changed([]));
     if (!mutations.length) return;
     if (this.#coordinator?.leader) this.engine?.trigger();
-    else this.#coordinator?.post({ t: 'wrote' });
+    else this.#coordinator?.post(tab.wrote());
     const nav = this.#env.navigator;
     if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
       this.#env.registerBackgroundSync?.();
@@ -237,7 +236,7 @@ export class App {
   typing(scope) {
     const frame = { t: 'typing', scope };
     if (this.#coordinator?.leader) this.engine?.sendLive(frame);
-    else this.#coordinator?.post({ t: 'typing', frame });
+    else this.#coordinator?.post(tab.typing(frame));
   }
 
   /** My presence from this device: 'away' after a while idle or hidden, 'online' when back. */
@@ -246,7 +245,7 @@ export class App {
     this.store.localPresence.value = status;
     const frame = { t: 'presence', status };
     if (this.#coordinator?.leader) this.engine?.sendLive(frame);
-    else this.#coordinator?.post({ t: 'live', frame });
+    else this.#coordinator?.post(tab.live(frame));
   }
 
   /**
@@ -325,7 +324,7 @@ export class App {
     } catch (error) {
       if (error.status !== 401) throw error;
     }
-    this.#coordinator?.post({ t: 'signed-out' });
+    this.#coordinator?.post(tab.signedOut());
     this.#stopAll();
     try {
       await this.replica.clear();

@@ -21,6 +21,7 @@ export class Store {
   /** Refused mutations with the server's code and reason. */
   failed = signal([]);
   /** device, user, session, cursors, scopes, ... */
+  /** @type {import('@preact/signals').Signal<Record<string, any>>} */
   meta = signal({});
   /** 'Online' | 'Offline' | 'Syncing' */
   status = signal('Syncing');

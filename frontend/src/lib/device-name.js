@@ -1,5 +1,6 @@
 // A short, human name for this device ("Chrome on Linux"), for the devices list.
 
+/** @type {[RegExp, string][]} */
 const BROWSERS = [
   [/Edg\//, 'Edge'],
   [/OPR\//, 'Opera'],
@@ -7,6 +8,7 @@ const BROWSERS = [
   [/(Chrome|Chromium|HeadlessChrome)\//, 'Chrome'],
   [/Safari\//, 'Safari'],
 ];
+/** @type {[RegExp, string][]} */
 const SYSTEMS = [
   [/Android/, 'Android'],
   [/iPhone|iPad|iPod/, 'iOS'],

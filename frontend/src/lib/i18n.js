@@ -9,7 +9,10 @@ export const CATALOGS = { en, 'zh-CN': zhCN };
 
 let current = 'en';
 
-/** Pick the best catalog for a list of preferred languages (navigator.languages). */
+/**
+ * Pick the best catalog for a list of preferred languages (navigator.languages).
+ * @param {readonly string[]} [preferred]
+ */
 export function negotiate(preferred = []) {
   for (const tag of preferred) {
     if (CATALOGS[tag]) return tag;

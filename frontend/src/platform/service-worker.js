@@ -4,6 +4,7 @@
 // "flush the outbox" message.
 
 import { signal } from '@preact/signals';
+import { skipWaiting } from '../sync/tab-messages.js';
 
 const UPDATE_CHECK_MS = 30 * 60_000;
 
@@ -27,7 +28,7 @@ export class ServiceWorkerClient {
       if (this.#userAsked) location.reload();
     });
     container.addEventListener('message', (event) => {
-      if (event.data?.type === 'FLUSH') this.#onFlush();
+      if (event.data?.type === 'FLUSH') this.#onFlush(); // tab-messages.js: Flush
     });
     try {
       const registration = await container.register('/sw.js', { scope: '/' });
@@ -55,7 +56,7 @@ export class ServiceWorkerClient {
     const worker = this.waiting.value;
     if (!worker) return location.reload();
     this.#userAsked = true;
-    worker.postMessage({ type: 'SKIP_WAITING' });
+    worker.postMessage(skipWaiting());
   }
 
   /** Ask the browser to wake us when the network is back, to push the outbox. */

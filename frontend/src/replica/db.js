@@ -9,6 +9,7 @@ export const DB_NAME = 'teamtalk';
  * Migrations, oldest first. Index i upgrades a database from version i to i + 1. Never edit a
  * shipped migration; add a new one (an old tab with the old schema may still be open).
  */
+/** @type {((db: import('idb').IDBPDatabase<unknown>, tx: import('idb').IDBPTransaction<unknown, string[], 'versionchange'>) => void)[]} */
 export const MIGRATIONS = [
   (db) => {
     // Confirmed state only: what the server accepted, merged. Key [collection, id].
@@ -54,6 +55,8 @@ export function storageError(error) {
  * - onBlocked(): our upgrade waits for another tab that holds an older version;
  * - onVersionChange(): another tab wants to upgrade; we have closed our connection;
  * - onTerminated(): the browser closed the connection (e.g. storage cleared).
+ * @param {string} [name]
+ * @param {{onBlocked?: () => void, onVersionChange?: () => void, onTerminated?: () => void}} [events]
  */
 export async function openReplicaDB(name = DB_NAME, events = {}) {
   let db;

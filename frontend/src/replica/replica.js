@@ -14,13 +14,33 @@
 //         restamp from corrected time without going below anything it has observed.
 
 import { Clock } from '../sync/hlc.js';
-import { apply, snapshotChanges } from '../sync/merge.js';
+import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta'];
 
+/** @typedef {import('../sync/merge.js').Value} Value */
+/** A local change before it is stamped. @typedef {{collection: string, id: string, fields: Record<string, Value>}} LocalChange */
+/** A pending change in the outbox. @typedef {LocalChange & {mid: number, hlc: string}} Mutation */
+/** A failed mutation, with the server's (or the client's) reason. @typedef {Mutation & {code: string, reason: string, failedAt: number}} Failed */
+/** A change as the server sends it. @typedef {{seq: number, scope: string, collection: string, id: string, hlc: string, author?: string, fields: Record<string, Value>}} Change */
+/** A record snapshot with a clock per field. @typedef {{scope: string, collection: string, id: string, fields: Record<string, Value>, clocks: Record<string, string>}} Snapshot */
+/**
+ * One /api/sync reply (PROTOCOL.md).
+ * @typedef {{server_time: number, acks?: number[], rejections?: {mid: number, code: string, reason: string}[],
+ *   changes?: Change[], records?: Snapshot[], cursors?: Record<string, number>, scopes?: string[], more?: boolean}} SyncReply
+ */
+/** A live `changes` frame. @typedef {{scope: string, prev: number, changes: Change[]}} LiveChanges */
+/** What a reply changed. @typedef {{keys: string[], dropped: string[], acked: number[], rejected: number[]}} Applied */
+
+/** @type {(collection: string, id: string) => string} */
 export const keyOf = (collection, id) => `${collection}/${id}`;
 
+/**
+ * @template T
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
 async function run(work) {
   try {
     return await work();
@@ -29,6 +49,10 @@ async function run(work) {
   }
 }
 
+/**
+ * @param {string} device
+ * @param {string | null | undefined} last
+ */
 function clockFor(device, last) {
   return last ? new Clock(device, last) : new Clock(device);
 }
@@ -36,6 +60,10 @@ function clockFor(device, last) {
 /**
  * Stamp changes as the device's next mutations (mid counter, HLC from corrected time) and put
  * them in the outbox, inside the caller's readwrite transaction over `outbox` and `meta`.
+ * @param {any} tx an idb readwrite transaction over `outbox` and `meta`
+ * @param {LocalChange[]} changes
+ * @param {number} wallMs
+ * @returns {Promise<Mutation[]>}
  */
 async function queue(tx, changes, wallMs) {
   const meta = tx.objectStore('meta');
@@ -87,6 +115,10 @@ export class Replica {
     this.#db = db;
   }
 
+  /**
+   * @param {string} [name]
+   * @param {Parameters<typeof openReplicaDB>[1]} [events]
+   */
   static async open(name, events) {
     return new Replica(await openReplicaDB(name, events));
   }
@@ -169,6 +201,11 @@ export class Replica {
     });
   }
 
+  /**
+   * The oldest pending mutations, in mid order.
+   * @param {number} [limit]
+   * @returns {Promise<Mutation[]>}
+   */
   async pending(limit = 500) {
     return run(async () => {
       const out = [];
@@ -192,6 +229,10 @@ export class Replica {
    * with `meta` entries (e.g. `{'draft:<channel>': null}`: the draft goes when its message is queued,
    * in the same transaction, so a reload at any moment shows either the draft or the message).
    * Returns the mutations (with their mids and clocks).
+   * @param {LocalChange[]} changes
+   * @param {number} wallMs
+   * @param {Record<string, unknown>} [metaEntries]
+   * @returns {Promise<Mutation[]>}
    */
   async write(changes, wallMs, metaEntries = {}) {
     return run(async () => {
@@ -204,7 +245,13 @@ export class Replica {
     });
   }
 
-  /** Move a mutation from the outbox to `failed` (a client-side refusal, e.g. invalid_change). */
+  /**
+   * Move a mutation from the outbox to `failed` (a client-side refusal, e.g. invalid_change).
+   * @param {number} mid
+   * @param {string} code
+   * @param {string} reason
+   * @param {number} wallMs
+   */
   async fail(mid, code, reason, wallMs) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'failed'], 'readwrite');
@@ -217,7 +264,12 @@ export class Replica {
     });
   }
 
-  /** Write a failed mutation again, as a new mutation (new mid, new clock). */
+  /**
+   * Write a failed mutation again, as a new mutation (new mid, new clock).
+   * @param {number} mid
+   * @param {number} wallMs
+   * @returns {Promise<Mutation | null>}
+   */
   async retry(mid, wallMs) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'failed', 'meta'], 'readwrite');
@@ -233,6 +285,7 @@ export class Replica {
     });
   }
 
+  /** @param {number} mid */
   async discard(mid) {
     return run(() => this.#db.delete('failed', mid));
   }
@@ -244,6 +297,9 @@ export class Replica {
    * its request carried: a scope's part is applied only while this device still holds the scope
    * at least that far (`holdsSince`), so a late reply never refills a dropped scope or hides a hole.
    * Returns what changed: `{keys, dropped, acked, rejected}`.
+   * @param {SyncReply} response
+   * @param {number} wallMs
+   * @returns {Promise<Applied>}
    */
   async applyResponse(response, wallMs, sent = null) {
     return run(async () => {
@@ -295,6 +351,9 @@ export class Replica {
   /**
    * Apply a live `changes` frame if it continues our cursor for its scope.
    * Returns `{applied: true, keys}` or `{applied: false}` (a gap: the caller runs a sync).
+   * @param {LiveChanges} frame
+   * @param {number} wallMs
+   * @returns {Promise<{applied: boolean, keys?: string[]}>}
    */
   async applyLive(frame, wallMs) {
     return run(async () => {
@@ -318,6 +377,8 @@ export class Replica {
   /**
    * After 409 clock_ahead: adopt the server's time and stamp every pending mutation again,
    * oldest first, from corrected time.
+   * @param {number} serverTime
+   * @param {number} wallMs
    */
   async restamp(serverTime, wallMs) {
     return run(async () => {
@@ -340,6 +401,9 @@ export class Replica {
   /**
    * Merge snapshot records (`{scope, collection, id, fields, clocks}`: a sync reply's
    * `records`, a history page) field by field, each field with its own clock. Returns keys.
+   * @param {Snapshot[]} records
+   * @param {number} wallMs
+   * @returns {Promise<string[]>}
    */
   async applyRecords(records, wallMs) {
     if (!records.length) return [];
@@ -352,6 +416,12 @@ export class Replica {
     });
   }
 
+  /**
+   * @param {any} tx
+   * @param {Snapshot[]} snapshots
+   * @param {number} correctedMs
+   * @returns {Promise<string[]>}
+   */
   async #mergeRecords(tx, snapshots, correctedMs) {
     const changes = [];
     for (const record of snapshots) {
@@ -362,13 +432,20 @@ export class Replica {
     return [...new Set(await this.#merge(tx, changes, correctedMs))];
   }
 
+  /**
+   * Merge changes into `records` with the merge rule; fold their clocks into ours.
+   * @param {any} tx
+   * @param {{collection: string, id: string, scope: string, fields: Record<string, Value>, hlc: string}[]} changes
+   * @param {number} correctedMs
+   * @returns {Promise<string[]>} the keys of the records touched
+   */
   async #merge(tx, changes, correctedMs) {
     if (!changes.length) return [];
     const meta = tx.objectStore('meta');
     const records = tx.objectStore('records');
     const [device, last, seen] = await Promise.all([meta.get('device'), meta.get('hlc'), meta.get('hlcSeen')]);
     const clock = device ? clockFor(device, last) : null;
-    let top = seen ?? '';
+    let top = seen || null;
     const keys = [];
     for (const change of changes) {
       const held = await records.get([change.collection, change.id]);
@@ -382,15 +459,20 @@ export class Replica {
       });
       if (change.hlc) {
         clock?.observe(change.hlc, correctedMs);
-        if (change.hlc > top) top = change.hlc;
+        top = laterClock(top, change.hlc);
       }
       keys.push(keyOf(change.collection, change.id));
     }
     if (clock) meta.put(clock.last, 'hlc');
-    meta.put(top, 'hlcSeen');
+    meta.put(top ?? '', 'hlcSeen');
     return keys;
   }
 
+  /**
+   * @param {any} tx
+   * @param {Set<string>} visible
+   * @returns {Promise<string[]>} the keys of the records dropped
+   */
   async #dropScopesExcept(tx, visible) {
     const index = tx.objectStore('records').index('scope');
     const dropped = [];
@@ -411,6 +493,10 @@ export class Replica {
     return dropped;
   }
 
+  /**
+   * @param {string[]} keys `collection/id`
+   * @returns {Promise<[string, (Snapshot | null)][]>}
+   */
   async getRecords(keys) {
     return run(async () => {
       const tx = this.#db.transaction('records');

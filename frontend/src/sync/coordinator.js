@@ -3,28 +3,33 @@
 // BroadcastChannel. The leader tells everyone what changed and they re-read IndexedDB.
 // When the leader tab closes, the lock passes to the next tab waiting for it.
 //
-// Messages on the channel:
-//   {t: 'wrote'}                      a follower wrote to the outbox: leader, sync
-//   {t: 'changed', keys, full}        records / outbox changed: re-read them
-//   {t: 'status', status}             the leader's connection state
-//   {t: 'ephemeral', frame}           typing / presence relayed from the live channel
-//   {t: 'typing', frame}              a follower wants to send a typing frame
-//   {t: 'hello'}                      a new tab asks the leader to repeat its state
+// The messages on the channel are the union TabMessage in tab-messages.js; messages this
+// version does not know (from a tab running another version) never reach onMessage.
+
+import { isTabMessage } from './tab-messages.js';
+
+/** @typedef {import('./tab-messages.js').TabMessage} TabMessage */
 
 export const LOCK_NAME = 'teamtalk-sync';
 export const CHANNEL_NAME = 'teamtalk';
 
 export class Coordinator {
+  /** @type {BroadcastChannel | null} */
   #channel = null;
+  /** @type {(message: TabMessage) => void} */
   #onMessage;
   #leader = false;
+  /** @type {((value?: unknown) => void) | null} */
   #release = null;
 
+  /** @param {{onMessage: (message: TabMessage) => void}} options */
   constructor({ onMessage }) {
     this.#onMessage = onMessage;
     if (globalThis.BroadcastChannel) {
       this.#channel = new BroadcastChannel(CHANNEL_NAME);
-      this.#channel.onmessage = (event) => this.#onMessage(event.data);
+      this.#channel.onmessage = (event) => {
+        if (isTabMessage(event.data)) this.#onMessage(event.data);
+      };
     }
   }
 
@@ -32,7 +37,10 @@ export class Coordinator {
     return this.#leader;
   }
 
-  /** Resolves the first time this tab becomes the leader (maybe never, while another leads). */
+  /**
+   * Calls onLeader the first time this tab becomes the leader (maybe never, while another leads).
+   * @param {() => void} onLeader
+   */
   elect(onLeader) {
     const locks = globalThis.navigator?.locks;
     if (!locks) {
@@ -56,6 +64,7 @@ export class Coordinator {
     this.#release = null;
   }
 
+  /** @param {TabMessage} message */
   post(message) {
     this.#channel?.postMessage(message);
   }

@@ -1,5 +1,5 @@
 // The sync engine: when to sync, and what the page hears about it. Runs in the leader tab only
-// (coordinator.js). It syncs on start, after every local write (debounced), when the browser
+// (coordinator.js), or for one flush in the service worker when no page is open (sw/sw.js). It syncs on start, after every local write (debounced), when the browser
 // comes back online, when the page becomes visible, when the live channel says so, and after
 // a failure with exponential backoff and jitter.
 
@@ -11,6 +11,17 @@ export const DEBOUNCE_MS = 50;
 
 /** Connection states the UI shows. */
 export const Status = Object.freeze({ ONLINE: 'Online', OFFLINE: 'Offline', SYNCING: 'Syncing' });
+
+/** @typedef {Awaited<ReturnType<typeof syncUntilDone>>} SyncResult */
+/**
+ * @typedef {object} EngineEvents
+ * @property {(status: string, detail?: unknown) => void} [onStatus]
+ * @property {(result: {keys: Set<string>, dropped: string[], outbox: boolean}) => void} [onApplied]
+ * @property {() => void} [onSignedOut]
+ * @property {() => void} [onUpdateRequired]
+ * @property {(error: Error) => void} [onStorageError]
+ * @property {(frame: {t: string, [key: string]: any}) => void} [onEphemeral]
+ */
 
 export class SyncEngine {
   #replica;
@@ -31,6 +42,15 @@ export class SyncEngine {
   /**
    * events: onStatus(status, detail), onApplied({keys, dropped, outbox}), onSignedOut(),
    * onUpdateRequired(), onStorageError(error), onEphemeral(frame) for typing/presence.
+   * @param {object} o
+   * @param {import('../replica/replica.js').Replica} o.replica
+   * @param {{sync: (body: object) => Promise<any>}} o.transport
+   * @param {EngineEvents} [o.events]
+   * @param {() => number} [o.now]
+   * @param {boolean} [o.live] open the live channel (off in the service worker and in tests)
+   * @param {{protocol: string, host: string} | null} [o.location] where the live channel is
+   * @param {(attempt: number) => number} [o.retryDelay]
+   * @param {number} [o.debounceMs]
    */
   constructor({
     replica,
@@ -125,19 +145,44 @@ export class SyncEngine {
     }
     this.#running = true;
     this.#again = false;
-    this.#setStatus(Status.SYNCING);
     try {
-      const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now });
-      this.#attempt = 0;
-      this.#lastError = null;
-      this.#events.onApplied?.(result);
-      this.#setStatus(Status.ONLINE);
+      await this.#round();
     } catch (error) {
       this.#fail(error);
     } finally {
       this.#running = false;
     }
     if (this.#again && !this.#stopped) this.trigger(0);
+  }
+
+  /** One sync (push the outbox, pull until done), told to the events; throws what failed. */
+  async #round() {
+    this.#setStatus(Status.SYNCING);
+    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now });
+    this.#attempt = 0;
+    this.#lastError = null;
+    this.#events.onApplied?.(result);
+    this.#setStatus(Status.ONLINE);
+    return result;
+  }
+
+  /**
+   * One sync outside the engine's schedule, for the service worker's Background Sync when no
+   * page is open: no live channel, no retry timer. It rejects on failure, so the browser fires
+   * the sync event again later.
+   * @returns {Promise<{keys: Set<string>, dropped: string[], outbox: boolean, rounds: number}>}
+   */
+  async flush() {
+    this.#running = true;
+    try {
+      return await this.#round();
+    } catch (error) {
+      this.#lastError = error;
+      this.#setStatus(Status.OFFLINE, error);
+      throw error;
+    } finally {
+      this.#running = false;
+    }
   }
 
   #fail(error) {

@@ -22,6 +22,13 @@ export class LiveSocket {
   #stopped = true;
   #WebSocket;
 
+  /**
+   * @param {object} o
+   * @param {string} o.url
+   * @param {(frame: {t: string, [key: string]: any}) => void} o.onFrame a decoded frame
+   * @param {(state: 'open' | 'closed', code?: number) => void} [o.onState]
+   * @param {typeof WebSocket} [o.WebSocketImpl]
+   */
   constructor({ url, onFrame, onState = () => {}, WebSocketImpl = globalThis.WebSocket }) {
     this.#url = url;
     this.#onFrame = onFrame;

@@ -47,6 +47,30 @@ export function compareCodePoints(a, b) {
 }
 
 /**
+ * Order two encoded clocks (-1, 0, 1). The encoding sorts as the clock does (hlc.js, Rule 1);
+ * every comparison of clocks goes through here, so no caller depends on how JS's `<` treats
+ * strings.
+ * @param {string} a
+ * @param {string} b
+ * @returns {number}
+ */
+export function compareClocks(a, b) {
+  return compareCodePoints(a, b);
+}
+
+/**
+ * The later of two clocks; a missing one (null, undefined, '') loses to any clock.
+ * @param {string | null | undefined} a
+ * @param {string | null | undefined} b
+ * @returns {string | null}
+ */
+export function laterClock(a, b) {
+  if (!a) return b || null;
+  if (!b) return a;
+  return compareClocks(a, b) >= 0 ? a : b;
+}
+
+/**
  * True when a write (newHlc, newValue) replaces the held (oldHlc, oldValue).
  * @param {string} newHlc
  * @param {Value} newValue
@@ -55,7 +79,7 @@ export function compareCodePoints(a, b) {
  */
 export function wins(newHlc, newValue, oldHlc, oldValue) {
   if (oldHlc === null || oldHlc === undefined) return true;
-  const byClock = compareCodePoints(newHlc, oldHlc);
+  const byClock = compareClocks(newHlc, oldHlc);
   if (byClock !== 0) return byClock > 0;
   return compareCodePoints(canonical(newValue), canonical(oldValue ?? null)) > 0;
 }

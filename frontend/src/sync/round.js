@@ -25,6 +25,9 @@ export function changeIndex(field) {
 const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, fields, hlc });
 
 /**
+ * @param {import('../replica/replica.js').Replica} replica
+ * @param {{sync: (body: object) => Promise<any>}} transport
+ * @param {{now?: () => number, limit?: number, recent?: number}} [options]
  * @returns {Promise<{keys: Set<string>, dropped: string[], outbox: boolean, rounds: number}>}
  */
 export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT } = {}) {

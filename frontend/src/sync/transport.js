@@ -29,7 +29,7 @@ export class Transport {
   /**
    * @param {object} o
    * @param {string} [o.base] origin prefix ('' in the page)
-   * @param {() => (string|null|Promise<string|null>)} o.csrf reads the csrftoken cookie
+   * @param {() => (string|null|Promise<string|null>)} [o.csrf] reads the csrftoken cookie
    * @param {typeof fetch} [o.fetch]
    */
   constructor({ base = '', csrf, fetch: fetchImpl = (...args) => fetch(...args) } = {}) {
@@ -38,6 +38,11 @@ export class Transport {
     this.#fetch = fetchImpl;
   }
 
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {{body?: BodyInit, headers?: Record<string, string>, raw?: boolean}} [options]
+   */
   async #request(method, path, { body, headers = {}, raw = false } = {}) {
     const token = method === 'GET' ? null : await this.#csrf();
     let response;

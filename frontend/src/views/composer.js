@@ -38,7 +38,7 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
   const latest = useRef(text);
   latest.current = text;
   useEffect(() => {
-    if (autofocus && matchMedia('(min-width: 48rem)').matches) box.current?.focus();
+    if (autofocus && !isPhone()) box.current?.focus(); // a phone's keyboard would cover the channel
     return () => {
       if (draftTimer.current === null) return;
       clearTimeout(draftTimer.current);
@@ -167,4 +167,10 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
       ${error || t('composer.hint')}
     </p>
   </form>`;
+}
+
+/** Narrower than the phone breakpoint, `--bp-phone` in styles/tokens.css (the one scale). */
+function isPhone() {
+  const width = getComputedStyle(document.documentElement).getPropertyValue('--bp-phone').trim();
+  return matchMedia(`(width < ${width || '48rem'})`).matches;
 }

@@ -11,7 +11,7 @@ export function DevicesView({ app }) {
 
   async function load() {
     try {
-      setDevices(await app.transport.devices());
+      setDevices(await app.actions.devices());
       setError(null);
     } catch (err) {
       setError(err.offline ? t('devices.offline') : err.message);
@@ -25,7 +25,7 @@ export function DevicesView({ app }) {
   async function revoke(device) {
     if (!globalThis.confirm(t('devices.confirm', { name: device.name }))) return;
     try {
-      await app.transport.revokeDevice(device.id);
+      await app.actions.revokeDevice(device.id);
       await load();
     } catch (err) {
       setError(err.offline ? t('devices.offline') : err.message);

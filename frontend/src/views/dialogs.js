@@ -115,7 +115,7 @@ export function InviteDialog({ app, onClose }) {
   async function create() {
     setError(null);
     try {
-      const made = await app.transport.createInvite();
+      const made = await app.actions.createInvite();
       setInvite({ ...made, url: new URL(made.url, location.origin).href });
     } catch (err) {
       setError(err.offline ? t('invite.offline') : err.message);
@@ -127,7 +127,7 @@ export function InviteDialog({ app, onClose }) {
       await navigator.clipboard.writeText(invite.url);
       setCopied(true);
     } catch {
-      document.getElementById('invite-url')?.select();
+      /** @type {HTMLInputElement | null} */ (document.getElementById('invite-url'))?.select();
     }
   }
 

@@ -61,7 +61,7 @@ function ThreadSummary({ app, item }) {
 }
 
 export function VersionsDialog({ app, id, onClose }) {
-  const [state, setState] = useState({ loading: true });
+  const [state, setState] = useState(/** @type {{loading?: boolean, versions?: Record<string, any>[], error?: string}} */ ({ loading: true }));
   useEffect(() => {
     app.versions(id).then(
       (answer) => setState({ versions: answer.versions ?? [] }),

@@ -79,6 +79,7 @@ function locate(items, id, hint) {
 }
 
 // Rows re-render only when their own props change (items are stable objects from the store).
+/** @type {import('preact').FunctionComponent<Record<string, any>>} */
 const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy, readOnly, target }) {
   return html`<li
     class=${target ? 'row row--target' : 'row'}
@@ -111,6 +112,7 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
   sizes.current ??= new RowHeights(ESTIMATE);
   const [, setTick] = useState(0);
   const rerender = () => setTick((x) => x + 1);
+  /** Scroll state kept across renders (not state: changing it must not re-render). @type {import('preact').RefObject<Record<string, any>>} */
   const view = useRef({ top: 0, height: 800, atBottom: true, anchor: null, rendered: [0, 0], jump: null });
   const lastCount = useRef(0);
   // The message jumped to, highlighted and focusable while it stays in the DOM.
