@@ -26,8 +26,13 @@ export class ScopeError extends Error {
 }
 
 /**
+ * @typedef {{type: string, limit?: number, server?: boolean, immutable?: boolean, required?: boolean,
+ *   choices?: string[], only?: unknown[]}} FieldSpec
+ */
+
+/**
  * @param {string} collection
- * @returns {{fields: Record<string, object>, scope: {rule: string, field?: string, prefix?: string, workspace_if?: string}, derived_id?: string[], rights?: {create?: string, delete?: string, fields: Record<string, string>}}}
+ * @returns {{fields: Record<string, FieldSpec>, scope: {rule: string, field?: string, prefix?: string, workspace_if?: string}, derived_id?: string[], rights?: {create?: string, delete?: string, fields: Record<string, string>}}}
  */
 export function spec(collection) {
   const entry = Object.hasOwn(TABLE, collection) ? TABLE[collection] : undefined;
