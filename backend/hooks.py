@@ -47,6 +47,11 @@ def _created_by(change: Applied) -> dict[str, Value]:
     return {"created_by": change.author}
 
 
+def _author(change: Applied) -> dict[str, Value]:
+    """For collections whose edits the ``message_author`` rule guards: who wrote it, and when."""
+    return {"author": change.author, "at": change.now_ms}
+
+
 def _message_numbers(change: Applied) -> dict[str, Value]:
     return message_rules.on_create(change.store, change.fields, change.author, change.now_ms)
 
@@ -95,6 +100,7 @@ def _message_index(store: Storage, record_id: str, fields: Mapping[str, Value]) 
 
 SERVER_FIELDS: dict[str, ServerFields] = {
     "created_by": _created_by,
+    "author": _author,
     "message_numbers": _message_numbers,
     "message_marks": _message_marks,
 }

@@ -18,14 +18,15 @@ from tests.integration.rights_world import PERSONAS, RightsLab, new_id
 
 VECTOR = Path(__file__).resolve().parents[2] / "sync_protocol" / "vectors" / "registry.json"
 
-#: A toy collection: a note in a channel. Its registry entry is all it takes.
+#: A toy collection: a note in a channel (docs/adding-a-collection.md). Its entry is all it takes.
 NOTES = CollectionSpec(
     "notes",
     {"channel": Field(str, 80, immutable=True, required=True), "text": Field(str, 500, required=True),
-     "done": Field(bool), "deleted": TOMBSTONE},
+     "done": Field(bool), "deleted": TOMBSTONE, "author": Field(str, server=True), "at": Field(int, server=True)},
     IN_CHANNEL,
-    rights=Rights(create="channel_poster", fields={"channel": "fixed", "text": "channel_poster",
-                                                   "done": "channel_poster"}, delete="channel_poster"),
+    rights=Rights(create="channel_poster", fields={"channel": "fixed", "text": "message_author",
+                                                   "done": "channel_poster"}, delete="message_deleter"),
+    on_create="author",
 )
 
 
@@ -86,16 +87,19 @@ def test_a_toy_collection_works_from_its_registry_entry_alone(lab_with: RightsLa
     assert lab_with.push(world, "non_member", "notes", note, sneaky) == "forbidden"
     assert lab_with.push(world, "member", "notes", note, {"channel": world.channel, "text": "buy bolts"}) == "ok"
     assert lab_with.push(world, "admin", "notes", note, {"done": True}) == "ok"
+    assert lab_with.push(world, "admin", "notes", note, {"text": "not yours"}) == "forbidden"
     assert lab_with.push(world, "member", "notes", note, {"channel": world.public}) == "immutable"
     assert lab_with.push(world, "member", "notes", note, {"deleted": True}) == "ok"
     assert lab_with.push(world, "member", "notes", note, {"text": "back again"}) == "deleted"
     # It replicates in its channel's scope, to members only.
     stored = lab_with.store.get_record("notes", note)
     assert stored is not None and stored.scope == f"c:{world.channel}"
-    assert stored.state.fields == {"channel": world.channel, "text": "buy bolts", "done": True, "deleted": True}
+    author, at = world.people["member"], 1_780_000_000_000
+    assert stored.state.fields == {"channel": world.channel, "text": "buy bolts", "done": True, "deleted": True,
+                                   "author": author, "at": at}
     member_pull, _, _, _ = lab_with.sync.pull(world.people["member"], {}, 1000)
     outsider_pull, _, _, _ = lab_with.sync.pull(world.people["non_member"], {}, 1000)
-    assert [c.id for c in member_pull if c.collection == "notes"] == [note, note, note]
+    assert [c.id for c in member_pull if c.collection == "notes"] == [note, note, note]  # create, done, delete
     assert not [c for c in outsider_pull if c.collection == "notes"]
 
 
