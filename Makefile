@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ./data
 
-.PHONY: help install install-test build run test test-unit test-js test-browser lint lint-js bench check clean chromium lock
+.PHONY: help install install-test build run test test-unit test-integration test-js test-browser lint lint-js bench check clean chromium lock
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -44,8 +44,11 @@ run: install build ## install, build and serve on http://127.0.0.1:8000 (HOST, P
 chromium: ## install Debian's Chromium for the browser tests (root, once per machine)
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test-unit: install-test ## Python unit and integration tests
-	$(PY) -m pytest tests/unit tests/integration -q
+test-unit: install-test ## Python unit tests (the pure core, vectors, properties)
+	$(PY) -m pytest tests/unit -q
+
+test-integration: install-test ## Python integration tests (the app on a temporary SQLite, WebSockets)
+	$(PY) -m pytest tests/integration -q
 
 test-js: install ## JS unit tests (merge vectors, replica, outbox) under node --test
 	cd frontend && node --test
@@ -53,10 +56,11 @@ test-js: install ## JS unit tests (merge vectors, replica, outbox) under node --
 test-browser: install-test build chromium ## Playwright tests in real Chromium
 	$(PY) -m pytest tests/browser -q
 
-test: test-unit test-js test-browser ## install what tests need and run them all
+test: test-unit test-integration test-js test-browser ## install what tests need and run them all
 
-lint: install-test ## ruff and mypy
+lint: install-test ## ruff, ruff format --check and mypy --strict
 	$(VENV)/bin/ruff check backend sync_protocol teamtalk_client tests bench
+	$(VENV)/bin/ruff format --check backend sync_protocol teamtalk_client tests bench
 	$(VENV)/bin/mypy
 
 lint-js: install ## type-check the PWA's JavaScript (tsc --checkJs over frontend/src, JSDoc types)
@@ -65,7 +69,7 @@ lint-js: install ## type-check the PWA's JavaScript (tsc --checkJs over frontend
 bench: install-test build ## run the benchmarks in bench/ and print their figures
 	$(PY) -m bench.run_all
 
-check: lint test ## everything CI checks
+check: lint lint-js test ## everything CI checks: lint (Python and JS) and every test
 
 clean: ## remove build output (keeps data/)
 	rm -rf frontend/dist
