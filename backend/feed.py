@@ -140,17 +140,19 @@ class InProcessFeed:
             changes = self.store.changes_since(self._head, min(PAGE, upto - self._head))
             if not changes:
                 break
-            self._deliver(self.read_back(changes))
+            self._deliver(self.read_back(self._head, changes))
             self._head = changes[-1].seq
         self._gap_since = None
         self._deliver_held()
 
-    def read_back(self, changes: list[Change]) -> Committed:
-        """Changes read from the log as a unit (Rule 5)."""
+    def read_back(self, after: int, changes: list[Change]) -> Committed:
+        """Changes read from the log after ``after`` as a unit (Rule 5). A scope's ``prev`` is
+        known when everything up to ``after`` has been delivered: then the scope's last delivered
+        change is the one before its first change here."""
         prev: dict[str, int] = {}
         seen: set[str] = set()
         with self._lock:
-            for change in changes:
+            for change in changes if after <= self._head else ():
                 if change.scope in seen:
                     continue
                 seen.add(change.scope)
@@ -206,6 +208,7 @@ class _InboxFollower:
         self._ready = threading.Condition()
         #: True once a read of the log came back short: every later change reaches the inbox.
         self._inbox_complete = False
+        self._drops = 0
         self._closed = False
 
     @property
@@ -223,6 +226,7 @@ class _InboxFollower:
                 self._inbox.clear()
                 self._size = 0
                 self._inbox_complete = False
+                self._drops += 1
             self._ready.notify_all()
 
     def take(self, timeout_s: float, limit: int = PAGE) -> list[Committed]:
@@ -265,7 +269,8 @@ class _InboxFollower:
         return taken
 
     def _from_log(self, limit: int, upto: int | None) -> list[Committed]:
-        start = self._position
+        with self._ready:
+            start, drops = self._position, self._drops
         want = limit if upto is None else min(limit, upto - start)
         if want <= 0:
             return []
@@ -273,12 +278,14 @@ class _InboxFollower:
         with self._ready:
             if self._position != start:  # closed, or another thread took meanwhile
                 return []
-            if len(changes) < want and upto is None:
+            # Short: the log had nothing more, so what comes next reaches the inbox (unless the
+            # inbox was dropped while we read).
+            if len(changes) < want and upto is None and drops == self._drops:
                 self._inbox_complete = True
             if not changes:
                 return []
             self._position = changes[-1].seq
-        return [self._feed.read_back(changes)]
+        return [self._feed.read_back(start, changes)]
 
     def close(self) -> None:
         with self._ready:
