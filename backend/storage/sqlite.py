@@ -196,12 +196,14 @@ class SqliteStorage:
             self._db.execute("DROP INDEX IF EXISTS message_index_by_at")
 
     def close(self) -> None:
-        with self._lock:  # let a transaction running on another thread finish first
-            self._db.close()
+        # The read-only connection first: the last connection to close checkpoints the WAL into
+        # the database file, and a read-only one cannot.
         with self._committed_lock:
             if self._committed is not None:
                 self._committed.close()
                 self._committed = None
+        with self._lock:  # let a transaction running on another thread finish first
+            self._db.close()
 
     # --- transactions ----------------------------------------------------------------------
 
