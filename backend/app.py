@@ -14,6 +14,7 @@ from backend import retention, tokens
 from backend.accounts import AccountService
 from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
+from backend.feed import InProcessFeed
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
@@ -35,9 +36,11 @@ API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_r
 def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqliteStorage(settings.database)
+    feed = InProcessFeed(store)
+    sync_service = SyncService(store, settings, feed)
     hub = Hub()
-    search = SearchIndex(settings.database, settings.data_dir / "search.db")
-    sync_service = SyncService(store, settings, hub, on_messages=search.poke)
+    hub.follow(feed, sync_service.visible_scopes)
+    search = SearchIndex(feed, settings.data_dir / "search.db")
     accounts = AccountService(store, sync_service, settings)
     return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search)
 

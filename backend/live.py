@@ -1,7 +1,11 @@
 """The live hub: which connection hears which scope, presence, and fan-out of frames.
 
-In-process for the embedded default; in scale-out mode a message bus carries ``publish`` calls
-between server processes and each process keeps its own hub. Frames are encoded once per
+Committed changes reach it as a listener of the feed (backend/feed.py, Rule 3); in scale-out
+mode a message bus carries the feed between server processes and each process keeps its own
+hub. A commit's changes go to every connection subscribed to their scope except those of the
+device that pushed them: its /api/sync reply carries them, and an echo would reach it after the
+reply had moved its cursor past ``prev`` (a false gap, and another sync). The person's other
+devices hear them like everyone else. Frames are encoded once per
 format and the same bytes go to every listener. Each connection has a bounded queue drained by
 its own writer task, so one slow phone never delays everyone else: when its queue is full it is
 disconnected and catches up with /api/sync when it reconnects.
@@ -10,11 +14,16 @@ disconnected and catches up with /api/sync when it reconnects.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from typing import Literal
 
 import msgspec
 
+from backend.feed import Committed, Feed
 from sync_protocol.wire import Change, Changes, Live, Presence, json_encoder, msgpack_encoder
+
+log = logging.getLogger("teamtalk.live")
 
 Format = Literal["json", "msgpack"]
 QUEUE_LIMIT = 1000
@@ -49,6 +58,7 @@ class Hub:
     def __init__(self) -> None:
         self._by_scope: dict[str, set[Connection]] = {}
         self._by_user: dict[str, set[Connection]] = {}
+        self._scopes_of: Callable[[str], list[str]] = lambda user_id: []
 
     # --- membership of the hub ----------------------------------------------------------------
 
@@ -103,23 +113,45 @@ class Hub:
             self._by_scope.setdefault(scope, set()).add(conn)
         conn.scopes = scopes
 
-    # --- the Fanout interface of the sync service ----------------------------------------
+    # --- following the feed of committed changes ---------------------------------------------
+
+    def follow(self, feed: Feed, scopes_of: Callable[[str], list[str]]) -> Callable[[], None]:
+        """Hear every commit from now on; ``scopes_of(user)`` names the scopes a person may see
+        (re-asked when their memberships change). Returns the unsubscribe."""
+        self._scopes_of = scopes_of
+        return feed.listen(self.on_commit)
+
+    def on_commit(self, unit: Committed) -> None:
+        # Re-subscribe first: a person just added to a channel hears the change that added them.
+        for person in unit.members:
+            if person in self._by_user:
+                self.resubscribe(person, self._scopes_of(person))
+        by_scope: dict[str, list[Change]] = {}
+        for change in unit.changes:
+            by_scope.setdefault(change.scope, []).append(change)
+        for scope, changes in by_scope.items():
+            prev = unit.prev.get(scope)
+            if prev is None:  # read back from the log (feed.py, Rule 5): devices see it at their next sync
+                log.warning("no prev for %s after seq %d: not sent live", scope, changes[0].seq)
+                continue
+            self.publish(scope, Changes(scope=scope, prev=prev, changes=changes), skip_device=unit.origin)
 
     def resubscribe(self, user_id: str, scopes: list[str]) -> None:
         wanted = set(scopes)
         for conn in self._by_user.get(user_id, ()):
             self._subscribe(conn, wanted)
 
-    def publish_changes(self, scope: str, prev: int, changes: list[Change]) -> None:
-        self.publish(scope, Changes(scope=scope, prev=prev, changes=changes))
-
-    def publish(self, scope: str, frame: Live, skip: Connection | None = None) -> None:
+    def publish(
+        self, scope: str, frame: Live, skip: Connection | None = None, skip_device: str | None = None
+    ) -> None:
+        """Send ``frame`` to the connections subscribed to ``scope``, except ``skip`` and the
+        connections of device ``skip_device``."""
         listeners = self._by_scope.get(scope)
         if not listeners:
             return
         encoded: dict[Format, bytes] = {}
         for conn in list(listeners):
-            if conn is skip:
+            if conn is skip or conn.device_id == skip_device:
                 continue
             data = encoded.get(conn.format)
             if data is None:

@@ -1,10 +1,14 @@
-"""Message search: a derived index in its own SQLite file, built from the change log by a thread.
+"""Message search: a derived index in its own SQLite file, built by a thread that follows the feed.
 
 Rules:
 
-Rule 1. The index is derived: it follows the change log (``seq`` order) and can be deleted and
-        rebuilt at any time. Pushes never wait for it, so full-text indexing (the costliest part of
-        accepting a message) runs beside them — on the other core, as SQLite releases the GIL.
+Rule 1. The index is derived: it follows the feed of committed changes (backend/feed.py) in
+        ``seq`` order, resuming after a restart from the position it stores with its rows, and
+        can be deleted and rebuilt at any time. Each message's indexed fields are merged from its
+        changes with the merge rule (sync_protocol/merge.py), so the index holds what the
+        record holds without reading the live database. Pushes never wait for it: the feed only
+        queues for it, and full-text indexing (the costliest part of accepting a message) runs
+        in its thread — on the other core, as SQLite releases the GIL.
 Rule 2. A search first waits (briefly) until the index has caught up with the log as it stood
         when the search was asked: nobody fails to find the message they have just sent.
 Rule 3. Text is indexed lower-cased (trigram FTS5), so matching is a case-insensitive substring in
@@ -26,48 +30,61 @@ from pathlib import Path
 
 import msgspec
 
-from sync_protocol.wire import Value
+from backend.feed import Committed, Feed, Follower
+from sync_protocol import merge
+from sync_protocol.merge import RecordState
 
 log = logging.getLogger("teamtalk.search")
 
+#: Bump when the index's shape changes: an index of another version is rebuilt from the log.
+VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, author TEXT NOT NULL,
-    at INTEGER NOT NULL, folded TEXT NOT NULL
+    at INTEGER NOT NULL, folded TEXT NOT NULL,
+    state BLOB NOT NULL                   -- the indexed fields with their clocks (Rule 1)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     folded, content = 'docs', content_rowid = 'rowid', tokenize = 'trigram'
 );
 """
+#: The fields of a message the index keeps.
+INDEXED = ("channel", "author", "at", "text", "deleted")
 BATCH = 2000
 IDLE_WAIT_S = 0.5
-#: After a poke, wait this long for more before indexing: at a thousand sends a second the index
-#: then works in batches instead of competing with every push (a waiting search skips the wait).
+#: After changes arrive, wait this long for more before indexing: at a thousand sends a second the
+#: index then works in batches instead of competing with every push (a waiting search skips the wait).
 COALESCE_S = 0.05
-_fields_decoder = msgspec.json.Decoder(dict[str, Value])
+_state_decoder = msgspec.json.Decoder(RecordState)
+_encode = msgspec.json.encode
 
 
 class SearchIndex:
-    def __init__(self, database: Path, index: Path) -> None:
-        self.database = database
+    def __init__(self, feed: Feed, index: Path) -> None:
+        self.feed = feed
         self.index = index
-        self._wake = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._follower: Follower | None = None
         self._indexed = -1
         self._urgent = threading.Event()
         self._reader: sqlite3.Connection | None = None
+        # Only to start the thread when the first message is committed; the thread follows.
+        self._stop_listening = feed.listen(self._heard)
 
     # --- the indexer thread ------------------------------------------------------------------
 
+    def _heard(self, unit: Committed) -> None:
+        if self._thread is None and any(c.collection == "messages" for c in unit.changes):
+            self._ensure_started()
+
     def poke(self, urgent: bool = False) -> None:
-        """New messages were committed: index them soon (starts the thread on first use)."""
+        """Index soon (starts the thread on first use); ``urgent``: a search is waiting."""
         self._ensure_started()
         if urgent:
             self._urgent.set()
-        self._wake.set()
 
     def _ensure_started(self) -> None:
         with self._lock:
@@ -76,91 +93,100 @@ class SearchIndex:
                 self._thread.start()
 
     def close(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+        self._stop_listening()
+        with self._lock:
+            self._stopping.set()
+            if self._follower is not None:
+                self._follower.close()
+        self._urgent.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._reader is not None:
             self._reader.close()
 
+    def _follow(self, index: sqlite3.Connection) -> Follower | None:
+        """Follow the feed from the position stored with the index (Rule 1)."""
+        row = index.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        with self._lock:
+            if self._stopping.is_set():
+                return None
+            self._follower = self.feed.follow(int(row[0]) if row else 0)
+            self._indexed = self._follower.position
+            return self._follower
+
     def _run(self) -> None:
-        main = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, isolation_level=None)
-        index = sqlite3.connect(self.index, isolation_level=None)
-        index.execute("PRAGMA journal_mode=WAL")
-        index.execute("PRAGMA synchronous=NORMAL")  # derived data: a crash costs a rebuild, not a loss
-        index.executescript(_SCHEMA)
+        index = _open_index(self.index)
         try:
-            while not self._stopping.is_set():
+            follower = self._follow(index)
+            while follower is not None and not self._stopping.is_set():
+                units = follower.take(IDLE_WAIT_S, BATCH)
+                if not units:
+                    continue
                 if not self._urgent.is_set():
                     self._urgent.wait(COALESCE_S)
                 self._urgent.clear()
+                count = sum(len(u.changes) for u in units)
+                while count < BATCH * 10 and (more := follower.take(0, BATCH)):
+                    units += more
+                    count += sum(len(u.changes) for u in more)
                 try:
-                    while self._catch_up(main, index):
-                        pass
+                    self._index(index, units, follower.position)
                 except sqlite3.Error:
-                    log.exception("search indexing failed; retrying")
+                    log.exception("search indexing failed; retrying from the stored position")
+                    follower.close()
                     time.sleep(IDLE_WAIT_S)
-                self._wake.wait(IDLE_WAIT_S)
-                self._wake.clear()
+                    follower = self._follow(index)
+                    continue
+                self._indexed = follower.position
         finally:
-            main.close()
             index.close()
 
-    def _catch_up(self, main: sqlite3.Connection, index: sqlite3.Connection) -> bool:
-        """Index the next batch of the log; True while more remains."""
-        row = index.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
-        done = int(row[0]) if row else 0
-        main.execute("BEGIN")
-        try:
-            head = int(main.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
-            upto = min(head, done + BATCH * 10)
-            ids = [r[0] for r in main.execute(
-                "SELECT DISTINCT record_id FROM changes WHERE seq > ? AND seq <= ? AND collection = 'messages'",
-                (done, upto),
-            )]
-            records = self._records(main, ids)
-        finally:
-            main.execute("COMMIT")
+    def _index(self, index: sqlite3.Connection, units: list[Committed], upto: int) -> None:
+        """Merge the messages' indexed fields from these changes and store them with ``upto``."""
+        states: dict[str, RecordState] = {}
+        rows: dict[str, tuple[int, str] | None] = {}  # rowid and folded text as the index holds them
+        for unit in units:
+            for change in unit.changes:
+                if change.collection != "messages":
+                    continue
+                fields = {name: change.fields[name] for name in INDEXED if name in change.fields}
+                if not fields:
+                    continue  # counters, pins, reactions: nothing the index keeps
+                if change.id not in rows:
+                    row = index.execute("SELECT rowid, folded, state FROM docs WHERE id = ?", (change.id,)).fetchone()
+                    rows[change.id] = (row[0], row[1]) if row else None
+                    if row:
+                        states[change.id] = _state_decoder.decode(row[2])
+                states[change.id] = merge.apply(states.get(change.id), fields, change.hlc)
         index.execute("BEGIN")
         try:
-            for record_id in ids:
-                self._put(index, record_id, records.get(record_id))
+            for record_id, state in states.items():
+                self._put(index, record_id, rows[record_id], state)
             index.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (upto,))
             index.execute("COMMIT")
         except BaseException:
             index.execute("ROLLBACK")
             raise
-        self._indexed = upto
-        return upto < head
 
     @staticmethod
-    def _records(main: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Value]]:
-        found: dict[str, dict[str, Value]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = main.execute(
-                f"SELECT id, fields FROM records WHERE collection = 'messages' AND id IN ({marks})", chunk
-            )
-            found.update((rid, _fields_decoder.decode(fields)) for rid, fields in rows)
-        return found
-
-    @staticmethod
-    def _put(index: sqlite3.Connection, record_id: str, fields: dict[str, Value] | None) -> None:
-        old = index.execute("SELECT rowid, folded FROM docs WHERE id = ?", (record_id,)).fetchone()
+    def _put(index: sqlite3.Connection, record_id: str, old: tuple[int, str] | None, state: RecordState) -> None:
         if old is not None and old[1]:
             index.execute("INSERT INTO docs_fts (docs_fts, rowid, folded) VALUES ('delete', ?, ?)", old)
-        text = fields.get("text") if fields else None
-        folded = text.lower() if isinstance(text, str) and fields and fields.get("deleted") is not True else ""
-        row = (str(fields.get("channel")) if fields else "", str(fields.get("author")) if fields else "",
-               fields.get("at") or 0 if fields else 0, folded)
+        fields = state.fields
+        text = fields.get("text")
+        folded = text.lower() if isinstance(text, str) and fields.get("deleted") is not True else ""
+        at = fields.get("at")
+        row = (str(fields.get("channel")), str(fields.get("author")), at if isinstance(at, int) else 0, folded,
+               _encode(state))
         if old is None:
             rowid = index.execute(
-                "INSERT INTO docs (id, channel, author, at, folded) VALUES (?, ?, ?, ?, ?)", (record_id, *row)
+                "INSERT INTO docs (id, channel, author, at, folded, state) VALUES (?, ?, ?, ?, ?, ?)", (record_id, *row)
             ).lastrowid
         else:
             rowid = old[0]
-            index.execute("UPDATE docs SET channel = ?, author = ?, at = ?, folded = ? WHERE rowid = ?", (*row, rowid))
+            index.execute(
+                "UPDATE docs SET channel = ?, author = ?, at = ?, folded = ?, state = ? WHERE rowid = ?", (*row, rowid)
+            )
         if folded:
             index.execute("INSERT INTO docs_fts (rowid, folded) VALUES (?, ?)", (rowid, folded))
 
@@ -224,3 +250,18 @@ class SearchIndex:
             source, order = "docs d", "d.rowid"
         sql = f"SELECT d.id FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT ?"
         return [r[0] for r in self._reader.execute(sql, (*args, limit))]
+
+
+def _open_index(path: Path) -> sqlite3.Connection:
+    """The index file, rebuilt from scratch (position 0) when it has another VERSION."""
+    index = sqlite3.connect(path, isolation_level=None)
+    index.execute("PRAGMA journal_mode=WAL")
+    index.execute("PRAGMA synchronous=NORMAL")  # derived data: a crash costs a rebuild, not a loss
+    if int(index.execute("PRAGMA user_version").fetchone()[0]) != VERSION:
+        index.executescript("DROP TABLE IF EXISTS docs_fts; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;")
+        index.execute(f"PRAGMA user_version={VERSION}")
+    index.executescript(_SCHEMA)
+    return index
+
+
+    # --- searching ---------------------------------------------------------------------------

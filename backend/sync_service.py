@@ -1,7 +1,7 @@
 """The sync core on the server: apply a device's push, then answer its pull.
 
-Sans-I/O apart from the storage interface: time arrives as ``now_ms``; live fan-out goes to an
-injected Fanout after each commit. Rules (PROTOCOL.md, "Rules the server keeps"):
+Sans-I/O apart from the storage interface: time arrives as ``now_ms``; what each commit wrote is
+published to the feed of committed changes (backend/feed.py) after it. Rules (PROTOCOL.md, "Rules the server keeps"):
 
 Rule 1. A push is schema-checked whole first (validation.py); then, in ONE transaction, each
         mutation is applied or rejected in order and the device's last mutation counter is
@@ -11,8 +11,9 @@ Rule 1. A push is schema-checked whole first (validation.py); then, in ONE trans
 Rule 2. Server-only fields (``author``, ``n``, ``at``, ``created_by``) come from the session and
         the server, stamped with the mutation's own clock.
 Rule 3. A membership change updates the derived memberships table in the same transaction and
-        re-subscribes the person's live connections after the commit.
-Rule 4. Fan-out happens only after COMMIT: nobody hears of a change that could still roll back.
+        names the person in what is published, so live fan-out re-subscribes their connections.
+Rule 4. Publishing happens only after COMMIT, once per push, naming the device that pushed:
+        nobody hears of a change that could still roll back.
 Rule 5. Every collection is applied alike, as its registry entry (sync_protocol/collections.py)
         says: required fields, scope and derived id for a new record; deletes are final and
         immutable fields fixed; rights (access.py); checks, server fields, derived tables and
@@ -28,6 +29,7 @@ import msgspec
 
 from backend import hooks
 from backend.access import Access, Rejected
+from backend.feed import Committed, Feed, InProcessFeed
 from backend.settings import Settings
 from backend.storage.base import NewChange, Storage, StoredRecord
 from backend.storage.group_commit import GroupCommit
@@ -53,19 +55,6 @@ MAX_RECENT = 500
 #: Mentions and thread badges on a new device; a whole long thread loads when it is opened.
 RECENT_REPLIES = 200
 SNAPSHOT_CHANNELS = 20
-class Fanout(Protocol):
-    """Where committed changes go live (backend/live.py; a message bus in scale-out mode)."""
-
-    def publish_changes(self, scope: str, prev: int, changes: list[Change]) -> None: ...
-    def resubscribe(self, user_id: str, scopes: list[str]) -> None: ...
-
-
-class NoFanout:
-    def publish_changes(self, scope: str, prev: int, changes: list[Change]) -> None:
-        pass
-
-    def resubscribe(self, user_id: str, scopes: list[str]) -> None:
-        pass
 
 
 class Actor(Protocol):
@@ -79,18 +68,16 @@ class Actor(Protocol):
 
 class SyncService:
     def __init__(
-        self, store: Storage, settings: Settings, fanout: Fanout | None = None,
-        on_messages: Callable[[], None] | None = None, registry: Registry = REGISTRY,
+        self, store: Storage, settings: Settings, feed: Feed | None = None, registry: Registry = REGISTRY
     ) -> None:
         self.store = store
+        self.settings = settings
         #: The collections this server accepts (sync_protocol/collections.py); tests add toys.
         self.registry = registry
         #: Collections a snapshot pages newest first rather than sending whole.
         self._paged = tuple(spec.name for spec in registry if spec.paged)
-        #: Told after a commit that wrote messages (the search index follows the log).
-        self.on_messages = on_messages
-        self.settings = settings
-        self.fanout: Fanout = fanout or NoFanout()
+        #: Where each commit's changes are published (Rule 4); live fan-out and search follow it.
+        self.feed: Feed = feed or InProcessFeed(store)
         # The server's own clock resumes past every clock in the log, so a server write after a
         # restart (a wipe, a counter) never loses to a change it accepted before (up to 60 s ahead).
         self.clock = Clock(SERVER_DEVICE, store.greatest_clock())
@@ -183,7 +170,7 @@ class SyncService:
             self.clock.observe_hlc(stamp, now_ms)
             last_mid = mutation.mid
         self.store.set_last_mid(actor.device_id, last_mid)
-        return (acks, rejections), lambda: self._publish(heads, written, members_changed)
+        return (acks, rejections), lambda: self._publish(heads, written, members_changed, actor.device_id)
 
     def _retried(self, device: str, mutation: Mutation, last_mid: int) -> Rejection | None:
         """A mutation at or below the device's last applied one: a true retry is acked (or refused)
@@ -224,7 +211,7 @@ class SyncService:
                     stamp, now_ms, heads, members_changed,
                 ):
                     written.setdefault(change.scope, []).append(change)
-            self.store.after_commit(lambda: self._publish(heads, written, members_changed))
+            self.store.after_commit(lambda: self._publish(heads, written, members_changed, SERVER_DEVICE))
 
     def pull(
         self, user_id: str, cursors: Mapping[str, int], limit: int, skip: set[str] | frozenset[str] = frozenset()
@@ -423,13 +410,8 @@ class SyncService:
         return self.clock.tick(now_ms)
 
     def _publish(
-        self, heads: dict[str, int], written: dict[str, list[Change]], members_changed: set[str]
+        self, heads: dict[str, int], written: dict[str, list[Change]], members_changed: set[str], origin: str
     ) -> None:
-        if self.on_messages is not None and any(
-            c.collection == "messages" for changes in written.values() for c in changes
-        ):
-            self.on_messages()
-        for person in members_changed:
-            self.fanout.resubscribe(person, self.visible_scopes(person))
-        for scope, changes in written.items():
-            self.fanout.publish_changes(scope, heads[scope], changes)
+        changes = sorted((c for scope_changes in written.values() for c in scope_changes), key=lambda c: c.seq)
+        if changes:
+            self.feed.publish(Committed(changes, heads, sorted(members_changed), origin))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from urllib.parse import urlsplit
 
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
+from backend.access import may_signal, origin_allowed
 from backend.errors import ApiError
 from backend.http.context import SESSION_COOKIE, Services, now_ms, services
 from backend.live import Connection, Format, encode_frame
@@ -25,19 +25,11 @@ CLOSE_SIGNED_OUT = 4401
 CLOSE_FOREIGN_ORIGIN = 4403
 
 
-def origin_allowed(origin: str | None, host: str, found: Services) -> bool:
-    if origin is None:
-        return True
-    if origin in found.settings.extra_origins:
-        return True
-    return urlsplit(origin).netloc == host
-
-
 @websocket("/api/live")
 async def live(socket: WebSocket[object, object, State]) -> None:
     found = services(socket.app.state)
     await socket.accept()
-    if not origin_allowed(socket.headers.get("origin"), socket.headers.get("host", ""), found):
+    if not origin_allowed(socket.headers.get("origin"), socket.headers.get("host", ""), found.settings.extra_origins):
         await socket.close(code=CLOSE_FOREIGN_ORIGIN, reason="this origin may not open the live channel")
         return
     try:
@@ -85,7 +77,7 @@ async def _read(socket: WebSocket[object, object, State], conn: Connection, foun
         except (msgspec.DecodeError, msgspec.ValidationError):
             continue  # an unknown frame from a newer client: ignore it, as the evolution rules say
         if isinstance(frame, Typing):
-            if frame.scope in conn.scopes and frame.scope.startswith("c:"):
+            if may_signal(frame.scope, conn.scopes):
                 found.hub.publish(frame.scope, Typing(scope=frame.scope, user=conn.user_id), skip=conn)
         elif isinstance(frame, Presence) and frame.status in ("away", "online"):
             found.hub.set_away(conn, frame.status == "away")

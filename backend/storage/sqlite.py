@@ -98,6 +98,11 @@ class SqliteStorage(AccountTables):
         self._depth = 0
         self._savepoints = 0
         self._on_commit: list[Callable[[], None]] = []
+        # Reads that must see only committed rows, from threads outside the transaction (the
+        # feed's followers): their own connection, opened on first use. WAL lets it read beside
+        # the writer without waiting for it.
+        self._committed: sqlite3.Connection | None = None
+        self._committed_lock = threading.Lock()
         # Within one write transaction nobody else writes, so the log's head and the message
         # counters can be kept in memory; they are forgotten at every transaction's end.
         self._head: tuple[int, str] | None = None
@@ -111,6 +116,12 @@ class SqliteStorage(AccountTables):
         self._log: list[tuple[int, str, str, str, str, str, str, int, int, bytes, str]] = []
 
     def close(self) -> None:
+        # The read-only connection first: the last connection to close checkpoints the WAL into
+        # the database file, and a read-only one cannot.
+        with self._committed_lock:
+            if self._committed is not None:
+                self._committed.close()
+                self._committed = None
         with self._lock:  # let a transaction running on another thread finish first
             self._db.close()
 
@@ -455,6 +466,28 @@ class SqliteStorage(AccountTables):
         decode = _fields_decoder.decode
         return [
             Change(seq, scope, col, rid, hlc, author, decode(fields)) for seq, col, rid, hlc, author, fields in rows
+        ]
+
+    def changes_since(self, after: int, limit: int) -> list[Change]:
+        """The whole log after a seq. Inside this thread's transaction it sees that transaction;
+        elsewhere it reads through its own connection: the shared one may be inside another
+        thread's transaction, whose rows could still roll back (and their seqs be reused)."""
+        sql = ("SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
+               "WHERE seq > ? ORDER BY seq LIMIT ?")
+        if self._mine():
+            rows = self._reading().execute(sql, (after, limit)).fetchall()
+        else:
+            with self._committed_lock:
+                if self._committed is None:
+                    self._committed = sqlite3.connect(
+                        f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                        check_same_thread=False,
+                    )
+                rows = self._committed.execute(sql, (after, limit)).fetchall()
+        decode = _fields_decoder.decode
+        return [
+            Change(seq, scope, col, rid, hlc, author, decode(fields))
+            for seq, scope, col, rid, hlc, author, fields in rows
         ]
 
     def next_message_number(self, channel_id: str) -> int:

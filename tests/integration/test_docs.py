@@ -59,4 +59,9 @@ def test_make_lists_its_targets() -> None:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    """CI runs `make check`: the linters, then every prerequisite of the README's `make test`."""
+    assert "make check" in (ROOT / ".ci" / "run").read_text().splitlines()
+    makefile = (ROOT / "Makefile").read_text()
+    check = next(line for line in makefile.splitlines() if line.startswith("check:"))
+    assert " test " in check.split("##")[0] + " "
+    assert "make test" in (ROOT / "README.md").read_text()

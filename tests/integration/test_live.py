@@ -160,3 +160,27 @@ def test_a_person_is_away_only_when_every_device_is(workspace: Workspace) -> Non
                 assert _next(late, "hello")["away"] == [ada.user]
             phone.send_json({"t": "presence", "status": "online"})
             assert _next(bob_socket, "presence") == {"t": "presence", "user": ada.user, "status": "online"}
+
+
+def test_the_senders_socket_gets_no_echo_but_its_other_devices_do(workspace: Workspace) -> None:
+    ada, bob = workspace.join("Ada"), workspace.join("Bob")
+    phone = workspace.another_device(ada)
+    general = f"c:{ada.channel_named('general')}"
+    ada.pull()
+    with _connect(ada) as laptop_socket, _connect(phone) as phone_socket:
+        _next(laptop_socket, "hello")
+        _next(phone_socket, "hello")
+        before = ada.cursors[general]
+
+        reply = ada.sync(ada.change("messages", "01MINE", {"channel": general[2:], "text": "from my laptop"}))
+        mine = [c["seq"] for c in reply.json()["changes"] if c["id"] == "01MINE"]
+        ada.cursors.update(reply.json()["cursors"])
+
+        heard = _next(phone_socket, "changes")
+        assert heard["prev"] == before and [c["id"] for c in heard["changes"]] == ["01MINE"]
+        bob.sync(bob.change("messages", "01BOBS", {"channel": general[2:], "text": "from Bob"}))
+        # Frames keep commit order: had the laptop been sent its own change, it would come first.
+        frame = _next(laptop_socket, "changes")
+        assert [c["id"] for c in frame["changes"]] == ["01BOBS"]
+        assert frame["prev"] == mine[-1] == ada.cursors[general], "the reply moved the cursor to prev: no gap"
+        assert _next(phone_socket, "changes")["prev"] == mine[-1]

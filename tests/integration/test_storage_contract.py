@@ -445,3 +445,40 @@ def test_a_read_only_store_is_never_created(backend: Backend, tmp_path: Path) ->
     with pytest.raises(FileNotFoundError):
         backend.open_readonly(tmp_path / "nothing here")
     assert list(tmp_path.iterdir()) == []
+
+def test_changes_since_reads_the_whole_log_in_seq_order_after_a_seq(store: Storage) -> None:
+    with store.transaction():
+        for i in range(5):
+            store.append_change(_change("c:a" if i % 2 else "c:b", f"m{i}", f"text {i}"))
+        assert [c.seq for c in store.changes_since(3, 10)] == [4, 5], "its own transaction's changes"
+    assert [(c.seq, c.scope, c.id) for c in store.changes_since(0, 10)] == [
+        (1, "c:b", "m0"), (2, "c:a", "m1"), (3, "c:b", "m2"), (4, "c:a", "m3"), (5, "c:b", "m4"),
+    ]
+    assert [c.seq for c in store.changes_since(1, 2)] == [2, 3]
+    assert store.changes_since(5, 10) == []
+    assert store.changes_since(0, 1)[0].fields == {"text": "text 0"}
+
+
+def test_changes_since_on_another_thread_sees_only_committed_changes(store: Storage) -> None:
+    with store.transaction():
+        store.append_change(_change("c:a", "m1"))
+    written, read = threading.Event(), threading.Event()
+    seen: list[list[int]] = []
+
+    def writer() -> None:
+        with store.transaction():
+            store.append_change(_change("c:a", "m2"))
+            assert len(store.changes_after("c:a", 0, 10)) == 2  # a store that writes behind has now written it
+            written.set()
+            read.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert written.wait(10)
+        seen.append([c.seq for c in store.changes_since(0, 10)])
+    finally:
+        read.set()
+        thread.join(10)
+    assert seen == [[1]], "a change that could still roll back is not read back"
+    assert [c.seq for c in store.changes_since(0, 10)] == [1, 2]
