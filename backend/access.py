@@ -206,7 +206,8 @@ def _own(access: Access, attempt: Attempt) -> None:
 
 def _admin(access: Access, attempt: Attempt) -> None:
     if not access.admin:
-        raise _forbid(f"only admins set {attempt.collection}' {', '.join(sorted(attempt.changed))}")
+        fields = ", ".join(f"{attempt.collection}.{name}" for name in sorted(attempt.changed))
+        raise _forbid(f"only admins may set {fields}")
 
 
 def _channel_creator(access: Access, attempt: Attempt) -> None:
