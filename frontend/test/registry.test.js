@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { REGISTRY, derivedId, fieldLimit, ruleFor, scopeOf } from '../src/sync/registry.js';
 import { JUDGED, isAdmin, may } from '../src/sync/rights.js';
 
+const OFFER = JSON.parse(readFileSync(new URL('../../sync_protocol/vectors/offer.json', import.meta.url), 'utf8'));
 const RIGHTS = JSON.parse(readFileSync(new URL('../../sync_protocol/vectors/rights.json', import.meta.url), 'utf8'));
 
 const facts = (over) => ({ me: 'ada', role: 'member', fields: {}, member: true, archived: false, creating: false, ...over });
@@ -58,4 +59,20 @@ describe('rights the UI offers', () => {
     assert.equal(may('channels', 'archived', facts({ fields: { created_by: 'ada' } })), true);
     assert.equal(may('channels', 'archived', facts({ role: 'owner', fields: { created_by: 'bob' } })), true);
   });
+});
+
+describe('offer.json: the UI offers what the server allows (Python runs it against the real rules)', () => {
+  for (const { comment, collection, operation, facts, expected } of OFFER) {
+    test(comment, () => {
+      const fields = {
+        author: facts.author === 'me' ? 'ada' : 'bob',
+        created_by: facts.created_by === 'me' ? 'ada' : 'bob',
+        channel: 'c1',
+      };
+      const judged = may(collection, operation, {
+        me: 'ada', role: facts.role, fields, member: facts.member, archived: Boolean(facts.archived), creating: false,
+      });
+      assert.equal(judged, expected);
+    });
+  }
 });

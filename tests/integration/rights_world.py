@@ -118,7 +118,9 @@ class RightsLab:
         device = device_of(user)
         hlc = f"{NOW + 1000:013d}-{next(self.ticks) % 99999:05d}-{device}"
         mutation = Mutation(mid=next(self.mids), collection=collection, id=record_id, hlc=hlc, fields=fields)
+        account = self.store.account(user)
+        assert account is not None
         reply = self.sync.sync(
-            Actor(user, device, PERSONAS[persona][0]), SyncRequest(v=1, changes=[mutation], cursors={}, limit=1), NOW
+            Actor(user, device, account.role), SyncRequest(v=1, changes=[mutation], cursors={}, limit=1), NOW
         )
         return reply.rejections[0].code if reply.rejections else "ok"

@@ -8,6 +8,7 @@
  *         what the device holds, is not offered.
  * Rule 2. Each rule here mirrors the rule of the same name in backend/access.py, judged from
  *         facts the replica has: who I am, my role, the record, my membership, the channel.
+ *         Both pass sync_protocol/vectors/offer.json (Python against the real rules and store).
  *
  * Pure: no DOM, no I/O.
  */
