@@ -74,28 +74,35 @@ export function useEdgeSwipe(onBack) {
   const latest = useRef(onBack);
   latest.current = onBack;
   useEffect(() => {
-    /** @type {{x: number, y: number} | null} */
-    let start = null;
+    /** Where the swipe began and where the finger is now. @type {{x: number, y: number, lastX: number, lastY: number} | null} */
+    let swipe = null;
     const down = (/** @type {TouchEvent} */ e) => {
       const touch = e.touches[0];
-      start = e.touches.length === 1 && touch.clientX <= EDGE_PX && latest.current ? { x: touch.clientX, y: touch.clientY } : null;
+      const starts = e.touches.length === 1 && touch.clientX <= EDGE_PX && latest.current;
+      swipe = starts ? { x: touch.clientX, y: touch.clientY, lastX: touch.clientX, lastY: touch.clientY } : null;
     };
-    const up = (/** @type {TouchEvent} */ e) => {
-      const touch = e.changedTouches[0];
-      if (!start || !touch) return;
-      const dx = touch.clientX - start.x;
-      const dy = Math.abs(touch.clientY - start.y);
-      start = null;
+    const move = (/** @type {TouchEvent} */ e) => {
+      const touch = e.touches[0];
+      if (swipe && touch) Object.assign(swipe, { lastX: touch.clientX, lastY: touch.clientY });
+    };
+    // Decided on the finger's last position (touchend's own may be missing or stale).
+    const up = () => {
+      if (!swipe) return;
+      const dx = swipe.lastX - swipe.x;
+      const dy = Math.abs(swipe.lastY - swipe.y);
+      swipe = null;
       if (dx >= SWIPE_PX && dy < dx / 2) latest.current?.();
     };
     const cancel = () => {
-      start = null;
+      swipe = null;
     };
     document.addEventListener('touchstart', down, { passive: true });
+    document.addEventListener('touchmove', move, { passive: true });
     document.addEventListener('touchend', up, { passive: true });
     document.addEventListener('touchcancel', cancel, { passive: true });
     return () => {
       document.removeEventListener('touchstart', down);
+      document.removeEventListener('touchmove', move);
       document.removeEventListener('touchend', up);
       document.removeEventListener('touchcancel', cancel);
     };
