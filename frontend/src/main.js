@@ -4,6 +4,7 @@ import { render } from 'preact';
 import { html } from './views/html.js';
 import { Root } from './views/root.js';
 import { startRouter } from './views/router.js';
+import { startViewport } from './views/viewport.js';
 import { App } from './dispatch/app.js';
 import { Transport } from './sync/transport.js';
 import { ServiceWorkerClient } from './platform/service-worker.js';
@@ -24,6 +25,7 @@ app = new App({
 const invite = new URLSearchParams(location.search).get('invite');
 
 startRouter();
+startViewport();
 render(html`<${Root} app=${app} sw=${sw} invite=${invite} />`, document.getElementById('app'));
 
 addEventListener('online', () => app.online());

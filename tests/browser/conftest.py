@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,15 +68,16 @@ def built_frontend() -> None:
         pytest.fail("frontend/dist is missing: run `make build` first")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """A fresh TeamTalk server with an empty workspace; yields its base URL."""
+@contextmanager
+def serving(data: Path) -> Iterator[str]:
+    """A TeamTalk server on a free port over the data directory `data`; yields its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "server.log").open("wb")
+    data.mkdir(parents=True, exist_ok=True)
+    log = (data.parent / f"server-{port}.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data", str(tmp_path / "data")],
+         "--data", str(data)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -89,6 +91,13 @@ def server(tmp_path: Path) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A fresh TeamTalk server with an empty workspace; yields its base URL."""
+    with serving(tmp_path / "data") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

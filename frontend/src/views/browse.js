@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { href, navigate } from './router.js';
-import { BackLink } from './channel.js';
+import { MainHeader } from './header.js';
 
 export function BrowseView({ app, onNewChannel }) {
   const [filter, setFilter] = useState('');
@@ -19,11 +19,10 @@ export function BrowseView({ app, onNewChannel }) {
   }
 
   return html`<section class="main" aria-labelledby="main-title">
-    <header class="main__header">
-      <${BackLink} />
-      <div class="main__heading"><h1 id="main-title" class="main__title">${t('browse.title')}</h1></div>
+    <${MainHeader} app=${app} title=${t('browse.title')}
+      more=${[{ key: 'new', label: t('channel.new'), onSelect: onNewChannel }]}>
       <button type="button" class="button button--small" onClick=${onNewChannel}>${t('channel.new')}</button>
-    </header>
+    <//>
     <div class="page">
       <div class="field">
         <label for="browse-filter">${t('browse.search')}</label>

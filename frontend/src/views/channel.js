@@ -1,15 +1,16 @@
-// One channel or DM: header (pins, notifications, archive), messages, who is typing, the
+// One channel or DM: header (pins, notifications, archive; in "More" on a phone), messages, who is typing, the
 // composer (or a Join bar when previewing a public channel I am not in, or a read-only note
 // when archived), and a thread beside it when one is open.
 
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
-import { href } from './router.js';
 import { MessageList } from './messages.js';
 import { MessageBody } from './message.js';
 import { Composer } from './composer.js';
-import { ConnectionStatus } from './status.js';
 import { AddPeopleDialog } from './dialogs.js';
+import { Dialog } from './dialog.js';
+import { MainHeader } from './header.js';
+import { phone } from './viewport.js';
 import { ThreadPane } from './thread.js';
 import { useState } from 'preact/hooks';
 
@@ -32,12 +33,6 @@ function Typing({ app, channelId }) {
   </p>`;
 }
 
-export function BackLink() {
-  return html`<a class="back-link" href=${href('home')}>
-    <span aria-hidden="true">‹</span><span class="visually-hidden">${t('nav.back')}</span>
-  </a>`;
-}
-
 function PinnedPanel({ app, channelId, onClose }) {
   const pinned = app.queries.pinned(channelId);
   return html`<section class="panel" aria-labelledby="pinned-title">
@@ -55,26 +50,30 @@ function PinnedPanel({ app, channelId, onClose }) {
   </section>`;
 }
 
+function NotifyChoices({ app, channelId }) {
+  const prefs = app.queries.prefs(channelId);
+  return html`<fieldset class="choices">
+      <legend>${t('prefs.notify')}</legend>
+      ${['all', 'mentions', 'none'].map(
+        (level) => html`<label class="choice">
+          <input type="radio" name=${`notify-${channelId}`} value=${level} checked=${prefs.notify === level}
+            onChange=${() => app.actions.setPrefs(channelId, { notify: level })} />
+          <span>${t(`prefs.${level}`)}</span>
+        </label>`,
+      )}
+    </fieldset>
+    <label class="choice">
+      <input type="checkbox" checked=${prefs.muted} onChange=${(e) => app.actions.setPrefs(channelId, { muted: e.currentTarget.checked })} />
+      <span>${t('prefs.mute')}</span>
+    </label>`;
+}
+
+/** From the phone breakpoint up: a popover under the header's "Notifications". */
 function NotifySettings({ app, channelId }) {
   const prefs = app.queries.prefs(channelId);
   return html`<details class="notify">
     <summary class="button button--small button--ghost">${t('prefs.title')}${prefs.muted ? ` · ${t('prefs.mutedShort')}` : ''}</summary>
-    <div class="notify__box">
-      <fieldset class="choices">
-        <legend>${t('prefs.notify')}</legend>
-        ${['all', 'mentions', 'none'].map(
-          (level) => html`<label class="choice">
-            <input type="radio" name=${`notify-${channelId}`} value=${level} checked=${prefs.notify === level}
-              onChange=${() => app.actions.setPrefs(channelId, { notify: level })} />
-            <span>${t(`prefs.${level}`)}</span>
-          </label>`,
-        )}
-      </fieldset>
-      <label class="choice">
-        <input type="checkbox" checked=${prefs.muted} onChange=${(e) => app.actions.setPrefs(channelId, { muted: e.currentTarget.checked })} />
-        <span>${t('prefs.mute')}</span>
-      </label>
-    </div>
+    <div class="notify__box"><${NotifyChoices} app=${app} channelId=${channelId} /></div>
   </details>`;
 }
 
@@ -84,10 +83,11 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const q = app.queries;
   const [adding, setAdding] = useState(false);
   const [showPins, setShowPins] = useState(false);
+  const [notifying, setNotifying] = useState(false);
   const channel = q.channel(channelId);
   if (!channel) {
     return html`<section class="main main--empty" aria-labelledby="main-title">
-      <header class="main__header"><${BackLink} /><h1 id="main-title" class="main__title">${t('channel.notFound')}</h1></header>
+      <${MainHeader} app=${app} title=${t('channel.notFound')} />
       <p class="empty">${t('channel.notFoundLead')}</p>
     </section>`;
   }
@@ -99,38 +99,40 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
     : t('composer.placeholder', { name: channel.name });
   const pinCount = q.pinned(channelId).length;
   const canPost = member && !channel.archived;
+  const prefs = member ? q.prefs(channelId) : null;
+
+  // The header's secondary actions: in the header from the phone breakpoint up, in "More" on a phone.
+  const canArchive = member && !isDm && q.canArchive(channelId);
+  const canAdd = member && channel.kind === 'private';
+  const canLeave = member && !isDm;
+  const archive = () => app.actions.setArchived(channelId, !channel.archived);
+  const leave = () => app.actions.leaveChannel(channelId);
+  const more = [
+    { key: 'pins', label: t('pins.open', { count: pinCount }), pressed: showPins, onSelect: () => setShowPins(!showPins) },
+    ...(member
+      ? [{ key: 'notify', label: `${t('prefs.title')}${prefs.muted ? ` · ${t('prefs.mutedShort')}` : ''}`, onSelect: () => setNotifying(true) }]
+      : []),
+    ...(canArchive ? [{ key: 'archive', label: channel.archived ? t('channel.unarchive') : t('channel.archive'), onSelect: archive }] : []),
+    ...(canAdd ? [{ key: 'add', label: t('members.add'), onSelect: () => setAdding(true) }] : []),
+    ...(canLeave ? [{ key: 'leave', label: t('channel.leave'), onSelect: leave, danger: true }] : []),
+  ];
 
   return html`<div class=${`channel-layout${threadId ? ' channel-layout--thread' : ''}`}>
-    <section class="main" aria-labelledby="main-title">
-      <header class="main__header">
-        <${BackLink} />
-        <div class="main__heading">
-          <h1 id="main-title" class="main__title">
-            ${isDm ? null : html`<span class="main__icon" aria-hidden="true">${channel.kind === 'private' ? '🔒' : '#'}</span>`}
-            ${title}
-            ${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
-          </h1>
-          ${channel.topic ? html`<p class="main__topic">${channel.topic}</p>` : null}
-        </div>
-        <div class="main__status"><${ConnectionStatus} app=${app} /></div>
+    <section class="main" aria-labelledby="main-title" inert=${phone.value && threadId ? true : undefined}>
+      <${MainHeader} app=${app} title=${title} icon=${isDm ? null : channel.kind === 'private' ? '🔒' : '#'}
+        tag=${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
+        topic=${channel.topic} more=${more}>
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
           onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
         ${member ? html`<${NotifySettings} app=${app} channelId=${channelId} />` : null}
-        ${member && !isDm && q.canArchive(channelId)
-          ? html`<button type="button" class="button button--small button--ghost"
-              onClick=${() => app.actions.setArchived(channelId, !channel.archived)}>
+        ${canArchive
+          ? html`<button type="button" class="button button--small button--ghost" onClick=${archive}>
               ${channel.archived ? t('channel.unarchive') : t('channel.archive')}
             </button>`
           : null}
-        ${member && channel.kind === 'private'
-          ? html`<button type="button" class="button button--small" onClick=${() => setAdding(true)}>${t('members.add')}</button>`
-          : null}
-        ${member && !isDm
-          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => app.actions.leaveChannel(channelId)}>
-              ${t('channel.leave')}
-            </button>`
-          : null}
-      </header>
+        ${canAdd ? html`<button type="button" class="button button--small" onClick=${() => setAdding(true)}>${t('members.add')}</button>` : null}
+        ${canLeave ? html`<button type="button" class="button button--small button--ghost" onClick=${leave}>${t('channel.leave')}</button>` : null}
+      <//>
       ${showPins ? html`<${PinnedPanel} app=${app} channelId=${channelId} onClose=${() => setShowPins(false)} />` : null}
       <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost}
         at=${threadId ? null : at} />
@@ -145,6 +147,11 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
               ${t('channel.join')}
             </button>
           </div>`}
+      ${notifying
+        ? html`<${Dialog} id="notify" title=${t('prefs.title')} onClose=${() => setNotifying(false)} sheet>
+            <${NotifyChoices} app=${app} channelId=${channelId} />
+          <//>`
+        : null}
       ${adding ? html`<${AddPeopleDialog} app=${app} channelId=${channelId} onClose=${() => setAdding(false)} />` : null}
     </section>
     ${threadId ? html`<${ThreadPane} key=${threadId} app=${app} channelId=${channelId} parentId=${threadId} canPost=${canPost} at=${at} />` : null}

@@ -4,6 +4,7 @@ import { useRef, useState, useEffect } from 'preact/hooks';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { mentionAt } from '../lib/mentions.js';
+import { phone, touch } from './viewport.js';
 
 const MAX_TEXT = 10_000;
 const TYPING_EVERY = 3000;
@@ -38,7 +39,7 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
   const latest = useRef(text);
   latest.current = text;
   useEffect(() => {
-    if (autofocus && !isPhone()) box.current?.focus(); // a phone's keyboard would cover the channel
+    if (autofocus && !phone.value && !touch.value) box.current?.focus(); // an on-screen keyboard would cover the channel
     return () => {
       if (draftTimer.current === null) return;
       clearTimeout(draftTimer.current);
@@ -169,8 +170,3 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
   </form>`;
 }
 
-/** Narrower than the phone breakpoint, `--bp-phone` in styles/tokens.css (the one scale). */
-function isPhone() {
-  const width = getComputedStyle(document.documentElement).getPropertyValue('--bp-phone').trim();
-  return matchMedia(`(width < ${width || '48rem'})`).matches;
-}

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { t, formatDateTime } from '../lib/i18n.js';
-import { BackLink } from './channel.js';
+import { MainHeader } from './header.js';
 
 export function DevicesView({ app }) {
   const [devices, setDevices] = useState(null);
@@ -33,10 +33,7 @@ export function DevicesView({ app }) {
   }
 
   return html`<section class="main" aria-labelledby="main-title">
-    <header class="main__header">
-      <${BackLink} />
-      <div class="main__heading"><h1 id="main-title" class="main__title">${t('devices.title')}</h1></div>
-    </header>
+    <${MainHeader} app=${app} title=${t('devices.title')} />
     <div class="page">
       <p class="lead">${t('devices.lead')}</p>
       ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}

@@ -1,17 +1,19 @@
 // A modal built on <dialog>: focus is trapped and restored by the browser, Escape closes it.
+// `sheet`: an action sheet, which rises from the bottom edge on a phone (within thumb's reach)
+// and is an ordinary dialog elsewhere.
 
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 
-export function Dialog({ title, onClose, children, id = 'dialog' }) {
+export function Dialog({ title, onClose, children, id = 'dialog', sheet = false }) {
   const ref = useRef(null);
   useEffect(() => {
     const el = ref.current;
     if (el && !el.open) el.showModal();
     return () => el?.open && el.close();
   }, []);
-  return html`<dialog ref=${ref} class="dialog" aria-labelledby=${`${id}-title`} onClose=${onClose}
+  return html`<dialog ref=${ref} class=${sheet ? 'dialog dialog--sheet' : 'dialog'} aria-labelledby=${`${id}-title`} onClose=${onClose}
     onClick=${(e) => e.target === ref.current && onClose()}>
     <div class="dialog__box">
       <header class="dialog__header">

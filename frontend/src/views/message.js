@@ -1,6 +1,7 @@
 // One message: author, time, text (safe Markdown), and everything that hangs off it —
 // "edited" (with its versions), "message deleted", reactions, the thread summary, "seen by",
-// and the actions (react, reply in thread, edit, delete, pin, mark unread).
+// and the actions (react, reply in thread, edit, delete, pin, mark unread): a hover bar with a
+// mouse, an action sheet (message-sheet.js) on a long press or from "Message actions" on touch.
 // Text is rendered as text nodes only: user content never becomes markup.
 
 import { useState, useRef, useEffect } from 'preact/hooks';
@@ -10,8 +11,9 @@ import { Avatar } from './avatar.js';
 import { Markdown } from './markdown.js';
 import { Dialog } from './dialog.js';
 import { href } from './router.js';
-
-export const EMOJI = ['👍', '❤️', '😂', '🎉', '👀', '🙏', '✅', '🚀'];
+import { EMOJI, MessageSheet, available, deleteMessage } from './message-sheet.js';
+import { useLongPress } from './touch.js';
+import { touch } from './viewport.js';
 
 function When({ at }) {
   if (typeof at !== 'number') return null;
@@ -110,37 +112,37 @@ function EditForm({ app, item, onDone }) {
 
 function Actions({ app, item, onEdit, inThread }) {
   const [picking, setPicking] = useState(false);
-  const q = app.queries;
   const sent = item.state === 'sent';
   if (!sent || item.deleted || item.readOnly) return null;
+  const can = available(app, item, inThread);
   return html`<div class="msg__actions">
     <button type="button" class="icon-button icon-button--small" aria-expanded=${picking ? 'true' : 'false'}
       title=${t('reactions.open')} onClick=${() => setPicking(!picking)}>
       <span aria-hidden="true">☺</span><span class="visually-hidden">${t('reactions.open')}</span>
     </button>
-    ${!item.thread && !inThread
+    ${can.reply
       ? html`<a class="icon-button icon-button--small" href=${href('thread', item.channel, item.id)} title=${t('thread.reply')}>
           <span aria-hidden="true">↩</span><span class="visually-hidden">${t('thread.reply')}</span>
         </a>`
       : null}
-    ${q.may('messages', item.id, 'text')
+    ${can.edit
       ? html`<button type="button" class="icon-button icon-button--small" title=${t('message.edit')} onClick=${onEdit}>
           <span aria-hidden="true">✎</span><span class="visually-hidden">${t('message.edit')}</span>
         </button>`
       : null}
-    ${q.may('messages', item.id, 'delete')
+    ${can.delete
       ? html`<button type="button" class="icon-button icon-button--small" title=${t('message.delete')}
-          onClick=${() => globalThis.confirm(t('message.deleteConfirm')) && app.actions.deleteMessage(item.id)}>
+          onClick=${() => deleteMessage(app, item)}>
           <span aria-hidden="true">🗑</span><span class="visually-hidden">${t('message.delete')}</span>
         </button>`
       : null}
-    ${!item.thread
+    ${can.pin
       ? html`<button type="button" class="icon-button icon-button--small" title=${item.pinned ? t('pins.unpin') : t('pins.pin')}
           onClick=${() => app.actions.setPinned(item.id, !item.pinned)}>
           <span aria-hidden="true">📌</span><span class="visually-hidden">${item.pinned ? t('pins.unpin') : t('pins.pin')}</span>
         </button>`
       : null}
-    ${!item.thread && typeof item.n === 'number'
+    ${can.unread
       ? html`<button type="button" class="icon-button icon-button--small" title=${t('message.markUnread')}
           onClick=${() => app.actions.markUnread(item.channel, item.n)}>
           <span aria-hidden="true">◌</span><span class="visually-hidden">${t('message.markUnread')}</span>
@@ -157,11 +159,23 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
   // The action bar is built when the pointer or the keyboard reaches the message, so a long
   // list holds one small button per message instead of a whole toolbar.
   const [active, setActive] = useState(false);
+  const [sheet, setSheet] = useState(false);
   const name = app.queries.userName(item.author) || t('message.someone');
   const canAct = item.state === 'sent' && !item.deleted && !item.readOnly;
+  const onTouch = touch.value;
+  const press = useLongPress(canAct && !editing ? () => setSheet(true) : null);
+  // On touch the hover bar never shows: "Message actions" opens the sheet. It is visually
+  // hidden until focused, so a screen reader, a switch or a keyboard still reaches it.
+  const opener = onTouch
+    ? html`<button type="button" class="msg__open-sheet" onClick=${() => setSheet(true)}>${t('message.actions')}</button>`
+    : active
+    ? html`<${Actions} app=${app} item=${item} inThread=${inThread} onEdit=${() => setEditing(true)} />`
+    : html`<div class="msg__actions"><button type="button" class="icon-button icon-button--small" aria-label=${t('message.actions')}
+        onFocus=${() => setActive(true)} onClick=${() => setActive(true)}>⋯</button></div>`;
   return html`<div class=${`msg msg--${item.state}${grouped ? ' msg--grouped' : ''}${item.deleted ? ' msg--deleted' : ''}`}
-    onMouseEnter=${canAct && !active ? () => setActive(true) : undefined}
-    onFocusIn=${canAct && !active ? () => setActive(true) : undefined}>
+    onMouseEnter=${canAct && !active && !onTouch ? () => setActive(true) : undefined}
+    onFocusIn=${canAct && !active && !onTouch ? () => setActive(true) : undefined}
+    ...${press}>
     ${grouped ? null : html`<${Avatar} id=${item.author} name=${name} />`}
     <div class="msg__body">
       ${grouped
@@ -200,12 +214,10 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
         ? html`<p class="msg__seen">${t('receipts.seenBy', { names: seenBy.map((u) => app.queries.userName(u)).join(', ') })}</p>`
         : null}
     </div>
-    ${editing || !canAct
-      ? null
-      : active
-      ? html`<${Actions} app=${app} item=${item} inThread=${inThread} onEdit=${() => setEditing(true)} />`
-      : html`<div class="msg__actions"><button type="button" class="icon-button icon-button--small" aria-label=${t('message.actions')}
-          onFocus=${() => setActive(true)} onClick=${() => setActive(true)}>⋯</button></div>`}
+    ${editing || !canAct ? null : opener}
+    ${sheet && canAct
+      ? html`<${MessageSheet} app=${app} item=${item} inThread=${inThread} onEdit=${() => setEditing(true)} onClose=${() => setSheet(false)} />`
+      : null}
     ${versions ? html`<${VersionsDialog} app=${app} id=${item.id} onClose=${() => setVersions(false)} />` : null}
   </div>`;
 }

@@ -13,6 +13,8 @@ import { DevicesView } from './devices.js';
 import { SearchView, MentionsView } from './search.js';
 import { NewChannelDialog, NewMessageDialog, InviteDialog } from './dialogs.js';
 import { Logo } from './logo.js';
+import { useEdgeSwipe } from './touch.js';
+import { phone } from './viewport.js';
 
 function Home({ app, onNewChannel }) {
   const channels = app.queries.myChannels.value;
@@ -69,15 +71,32 @@ function Shell({ app }) {
     return () => removeEventListener('keydown', onKey);
   }, []);
 
+  // On a phone (one column) a swipe in from the left edge goes back: from a thread to its
+  // channel, from anything else to the channel list.
+  useEdgeSwipe(
+    !phone.value || r.name === 'home'
+      ? null
+      : () => (r.name === 'channel' && r.thread ? navigate('channel', r.id) : navigate('home')),
+  );
+
   useEffect(() => {
     const total = app.queries.totalUnread.value;
     document.title = total ? `(${total}) TeamTalk` : 'TeamTalk';
   });
 
+  // A phone shows one column: on the home route the channel list is the page (its main
+  // landmark, with a heading), anywhere else the view opened from it.
+  const listOnly = phone.value && r.name === 'home';
+  const workspace = app.workspace.value?.name || 'TeamTalk';
   return html`<div class=${`shell shell--${r.name}`}>
     <a class="skip-link" href="#main" onClick=${skipToMain}>${t('nav.skip')}</a>
-    <${Sidebar} app=${app} ...${openers} />
-    <main class="shell__main" id="main" tabindex="-1">${main}</main>
+    ${phone.value ? null : html`<${Sidebar} app=${app} ...${openers} />`}
+    ${listOnly
+      ? html`<main class="shell__main shell__main--list" id="main" tabindex="-1">
+          <h1 class="visually-hidden">${workspace}</h1>
+          <${Sidebar} app=${app} landmark=${false} ...${openers} />
+        </main>`
+      : html`<main class="shell__main" id="main" tabindex="-1">${main}</main>`}
     ${dialog === 'channel' ? html`<${NewChannelDialog} app=${app} onClose=${close} />` : null}
     ${dialog === 'message' ? html`<${NewMessageDialog} app=${app} onClose=${close} />` : null}
     ${dialog === 'invite' ? html`<${InviteDialog} app=${app} onClose=${close} />` : null}

@@ -7,8 +7,7 @@ import { html } from './html.js';
 import { t, formatDateTime } from '../lib/i18n.js';
 import { composeQuery } from '../lib/search-query.js';
 import { messageHref } from './router.js';
-import { BackLink } from './channel.js';
-import { ConnectionStatus } from './status.js';
+import { MainHeader } from './header.js';
 
 /** A hit's snippet: `[` and `]` mark the matches (plain text, never markup). */
 function Snippet({ text }) {
@@ -71,11 +70,7 @@ export function SearchView({ app }) {
   }
 
   return html`<section class="main main--search" aria-labelledby="main-title">
-    <header class="main__header">
-      <${BackLink} />
-      <div class="main__heading"><h1 id="main-title" class="main__title">${t('search.title')}</h1></div>
-      <div class="main__status"><${ConnectionStatus} app=${app} /></div>
-    </header>
+    <${MainHeader} app=${app} title=${t('search.title')} />
     <div class="page">
       <form class="search-form" role="search" onSubmit=${submit}>
         <div class="field search-form__words">
@@ -129,11 +124,7 @@ export function SearchView({ app }) {
 export function MentionsView({ app }) {
   const mentions = app.queries.mentions.value;
   return html`<section class="main main--mentions" aria-labelledby="main-title">
-    <header class="main__header">
-      <${BackLink} />
-      <div class="main__heading"><h1 id="main-title" class="main__title">${t('mentions.title')}</h1></div>
-      <div class="main__status"><${ConnectionStatus} app=${app} /></div>
-    </header>
+    <${MainHeader} app=${app} title=${t('mentions.title')} />
     <div class="page">
       ${mentions.length
         ? html`<ol class="results" aria-label=${t('mentions.title')}>

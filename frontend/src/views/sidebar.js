@@ -34,7 +34,8 @@ function ChannelLink({ app, channel, current }) {
   </li>`;
 }
 
-export function Sidebar({ app, onNewChannel, onNewMessage, onInvite }) {
+/** `landmark`: an <aside> beside the main column; false on a phone, where the list is the page. */
+export function Sidebar({ app, onNewChannel, onNewMessage, onInvite, landmark = true }) {
   const q = app.queries;
   const current = route.value.name === 'channel' ? route.value.id : null;
   const me = q.me.value;
@@ -43,7 +44,8 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite }) {
   const canInvite = q.mayInvite();
   const workspaceName = app.workspace.value?.name || session?.workspace?.name || 'TeamTalk';
 
-  return html`<aside class="sidebar" aria-label=${t('sidebar.label')}>
+  const Box = landmark ? 'aside' : 'div';
+  return html`<${Box} class="sidebar" aria-label=${landmark ? t('sidebar.label') : undefined}>
     <header class="sidebar__header">
       <a class="workspace" href=${href('home')}>
         <${Logo} small />
@@ -118,7 +120,7 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite }) {
         </button>
       </div>
     </footer>
-  </aside>`;
+  <//>`;
 }
 
 async function signOut(app) {

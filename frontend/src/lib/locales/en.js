@@ -146,6 +146,7 @@ export default {
 
   // chat in depth
   "nav.shortcuts": "Shortcuts",
+  "header.more": "More",
   "presence.online": "online",
   "presence.away": "away",
   "presence.offline": "offline",
@@ -159,6 +160,7 @@ export default {
   "message.delete": "Delete message",
   "message.deleteConfirm": "Delete this message? Its text will be gone for everyone.",
   "message.markUnread": "Mark unread from here",
+  "message.copy": "Copy text",
   "message.changeFailed": "Change not saved: {reason}",
   "reactions.label": "Reactions",
   "reactions.open": "Add reaction",

@@ -138,6 +138,7 @@ export default {
 
   // chat in depth
   "nav.shortcuts": "快捷方式",
+  "header.more": "更多",
   "presence.online": "在线",
   "presence.away": "离开",
   "presence.offline": "离线",
@@ -151,6 +152,7 @@ export default {
   "message.delete": "删除消息",
   "message.deleteConfirm": "删除这条消息？所有人都将看不到它的内容。",
   "message.markUnread": "从这里标为未读",
+  "message.copy": "复制文字",
   "message.changeFailed": "更改未保存：{reason}",
   "reactions.label": "表情回应",
   "reactions.open": "添加表情回应",
