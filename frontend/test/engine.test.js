@@ -42,7 +42,7 @@ async function setup(replies, events = {}) {
   const transport = {
     async sync(body) {
       calls.push(body);
-      const next = replies.length ? replies.shift() : {};
+      const next = await (replies.length ? replies.shift() : {});
       if (next instanceof Error) throw next;
       return { v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), cursors: {}, scopes: [], more: false, ...next };
     },
@@ -80,6 +80,23 @@ test('a failed sync shows Offline and retries by itself until it works', async (
   assert.ok(statuses.includes(Status.OFFLINE));
   assert.ok(statuses.includes(Status.SYNCING));
   assert.equal(await replica.pendingCount(), 0);
+  engine.stop();
+});
+
+test('a sync that ends after the browser went offline leaves the status Offline', async () => {
+  let release = () => {};
+  const gate = new Promise((resolve) => (release = resolve));
+  // The reply is held until after the offline event: it was on its way when the network went.
+  const { engine, statuses } = await setup([gate]);
+  engine.start();
+  await until(() => statuses.includes(Status.SYNCING));
+  engine.offline();
+  release({});
+  await until(() => statuses.at(-1) !== Status.SYNCING && statuses.length > 2);
+  assert.equal(statuses.at(-1), Status.OFFLINE);
+  assert.equal(engine.status, Status.OFFLINE);
+  engine.online();
+  await until(() => statuses.at(-1) === Status.ONLINE);
   engine.stop();
 });
 

@@ -35,6 +35,8 @@ export class SyncEngine {
   #stopped = true;
   #live = null;
   #status = Status.SYNCING;
+  /** The browser said the network is gone (`offline` event) and has not said it is back. */
+  #networkDown = false;
   #lastError = null;
   #retryDelay;
   #debounceMs;
@@ -112,12 +114,14 @@ export class SyncEngine {
 
   /** The browser says the network is back: retry now, reconnect the live channel. */
   online() {
+    this.#networkDown = false;
     this.#attempt = 0;
     this.#live?.kick();
     this.trigger(0);
   }
 
   offline() {
+    this.#networkDown = true;
     this.#setStatus(Status.OFFLINE);
   }
 
@@ -162,7 +166,9 @@ export class SyncEngine {
     this.#attempt = 0;
     this.#lastError = null;
     this.#events.onApplied?.(result);
-    this.#setStatus(Status.ONLINE);
+    // A round that was in flight when the network went away still ends well (its reply had
+    // arrived): it must not paint Online over the browser's Offline.
+    this.#setStatus(this.#networkDown ? Status.OFFLINE : Status.ONLINE);
     return result;
   }
 
