@@ -249,6 +249,9 @@ class Storage(Protocol):
     def remove_push_subscription(self, sub_id: str) -> None:
         """Also drops its queued pushes. ``revoke_session`` removes the device's subscription."""
         ...
+    def clear_push_subscriptions(self) -> None:
+        """Every subscription and queued push (the VAPID keys were rotated)."""
+        ...
     def queue_push(self, job: PushJob) -> None:
         """Queue, or replace the payload of the push waiting for the same subscription and topic
         (keeping its ``due``, bumping its ``version``)."""

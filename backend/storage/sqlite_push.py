@@ -90,6 +90,9 @@ class PushTables:
     def remove_device_push_subscription(self, device_id: str) -> None:
         self._write("DELETE FROM push_subscriptions WHERE device = ?", (device_id,))
 
+    def clear_push_subscriptions(self) -> None:
+        self._write("DELETE FROM push_subscriptions", ())
+
     # --- the queue (Rules 2 and 3) -----------------------------------------------------------
 
     def queue_push(self, job: PushJob) -> None:

@@ -528,7 +528,8 @@ def test_the_push_queue_coalesces_per_topic_and_keeps_a_row_replaced_while_sendi
         store.queue_push(_job("s1", "t", "three"))  # arrives while "two" is being sent
         store.push_sent(due[0], now_ms=15, gap_ms=100)
     assert store.last_push_sent("s1", "t") == 15 and store.last_push_sent("s1", "u") is None
-    assert [(j.topic, j.payload, j.due) for j in store.due_pushes(1000, 10)] == [("u", "other", 20), ("t", "three", 115)]
+    waiting = [(j.topic, j.payload, j.due) for j in store.due_pushes(1000, 10)]
+    assert waiting == [("u", "other", 20), ("t", "three", 115)]
     job = store.due_pushes(1000, 10)[1]
     with store.transaction():
         store.push_sent(job, now_ms=200, gap_ms=100)
@@ -545,3 +546,8 @@ def test_removing_a_subscription_removes_its_queued_pushes(store: Storage) -> No
         store.queue_push(_job("s1", "t", "one"))
         store.remove_push_subscription("s1")
     assert store.due_pushes(10**15, 10) == []
+    with store.transaction():
+        store.add_push_subscription(_sub("s2", "d2"))
+        store.queue_push(_job("s2", "t", "one"))
+        store.clear_push_subscriptions()
+    assert store.push_subscriptions_of(["u1"]) == [] and store.due_pushes(10**15, 10) == []
