@@ -68,6 +68,7 @@ class PushService:
         self.stalled = threading.Event()
         self.stalled.set()  # set: answer at once; cleared: hold every request until set again
         self.requests = 0
+        self._waiting = 0
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -99,6 +100,11 @@ class PushService:
         """The next answers for this subscription, in order (then 201 again)."""
         sub.answers.extend(answers)
 
+    def server_waiting(self) -> int:
+        """Requests held by a stall, not answered yet."""
+        with self.cond:
+            return self._waiting
+
     def to(self, sub: Subscription, status: int = 201) -> list[Received]:
         with self.cond:
             return [r for r in self.received if r.token == sub.token and r.status == status]
@@ -117,7 +123,11 @@ class PushService:
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         body = request.rfile.read(int(request.headers.get("content-length") or 0))
+        with self.cond:
+            self._waiting += 1
         self.stalled.wait()
+        with self.cond:
+            self._waiting -= 1
         token = request.path.rsplit("/", 1)[-1]
         headers = {k.lower(): v for k, v in request.headers.items()}
         with self.cond:
