@@ -31,7 +31,8 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), "--data", str(self.data), *self.extra],
+            [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), "--data", str(self.data),
+             *self.extra],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 20
