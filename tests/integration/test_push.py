@@ -13,6 +13,7 @@ import pytest
 
 from backend.app import create_app
 from backend.settings import Settings
+from backend.storage.sqlite import SqliteStorage
 from sync_protocol.collections import dm_id, follow_id, member_id, notices_id, pref_id
 from tests.integration.conftest import Person, Workspace
 from tests.integration.push_service import PushService, Subscription
@@ -280,3 +281,28 @@ def test_subscriptions_are_listed_revoked_only_by_their_person_and_signing_out_r
     assert len(ada.client.get("/api/push/subscriptions").json()) == 1
     assert laptop.client.post("/api/signout", headers=laptop.csrf).status_code in (200, 204)
     assert ada.client.get("/api/push/subscriptions").json() == []
+
+
+def test_vapid_keys_are_made_on_first_start_0600_and_rotated_by_the_cli(tmp_path: Path, push: PushService) -> None:
+    from tests.integration.test_cli import teamtalk
+
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
+    workspace = Workspace(create_app(settings), tmp_path)
+    try:
+        ada = workspace.join("Ada")
+        key = ada.client.get("/api/push/key").json()["key"]
+        subscribe(ada, push)
+    finally:
+        workspace.close()
+    pem = tmp_path / "vapid_private.pem"
+    assert pem.stat().st_mode & 0o777 == 0o600
+    shown = teamtalk("push", "keys", "--data", str(tmp_path))
+    assert shown.returncode == 0 and shown.stdout.strip() == key
+    rotated = teamtalk("push", "keys", "--rotate", "--data", str(tmp_path))
+    assert rotated.returncode == 0 and rotated.stdout.strip() not in ("", key)
+    assert pem.stat().st_mode & 0o777 == 0o600 and "turn notifications on again" in rotated.stderr
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    try:
+        assert store.push_subscriptions_of([ada.user]) == []  # made for the old key: useless now
+    finally:
+        store.close()
