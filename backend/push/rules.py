@@ -137,12 +137,13 @@ def message_notice(
     kind = channel.get("kind")
     name = str(channel.get("name") or "")
     where = text["dm"].format(who=sender) if kind == "dm" else name if kind == "group" else f"#{name}"
-    thread = message.get("thread")
+    # The app's routes (frontend/src/views/router.js): the message at its number, highlighted.
+    thread, n, tn = message.get("thread"), message.get("n"), message.get("tn")
     if isinstance(thread, str):
         where = text["thread"].format(where=where)
-        conversation, url = f"t:{thread}", f"/#/c/{channel_id}/t/{thread}/m/{message_id}"
+        conversation, url = f"t:{thread}", f"/#/c/{channel_id}/t/{thread}" + (f"/n/{tn}" if isinstance(tn, int) else "")
     else:
-        conversation, url = f"c:{channel_id}", f"/#/c/{channel_id}/m/{message_id}"
+        conversation, url = f"c:{channel_id}", f"/#/c/{channel_id}" + (f"/n/{n}" if isinstance(n, int) else "")
     title = text["many"].format(count=count, where=where) if count > 1 else text["one"].format(where=where)
     preview = str(message.get("text") or "")
     if len(preview) > PREVIEW_CHARS:

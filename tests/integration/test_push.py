@@ -109,7 +109,7 @@ def test_a_dm_notifies_the_other_persons_devices_with_an_encrypted_vapid_signed_
         got = push.to(sub)[0]
         assert got.payload == {
             "title": "New message in Ada", "body": "Ada: Lunch at noon?", "tag": f"c:{room}",
-            "url": f"/#/c/{room}/m/{message}", "count": 1, "id": message, "channel": room,
+            "url": f"/#/c/{room}/n/1", "count": 1, "id": message, "channel": room,
         }
         assert got.headers["urgency"] == "high" and int(got.headers["ttl"]) > 0 and got.vapid_key == key
     assert push.to(phone)[0].headers["topic"] == push.to(laptop)[0].headers["topic"]
@@ -150,10 +150,10 @@ def test_channel_levels_mentions_threads_and_mute(ws: Workspace, push: PushServi
     write(bob, "follows", follow_id(bob.user, parent), {"message": parent, "channel": site, "user": bob.user,
                                                          "on": True})
     write(bob, "prefs", pref_id(bob.user, site), {"notify": "all"})
-    reply = post(ada, site, "reply Bob follows", thread=parent)
+    post(ada, site, "reply Bob follows", thread=parent)
     push.wait_for(lambda: push.to(sub)[-1].payload["body"] == "Ada: reply Bob follows")
     got = push.to(sub)[-1]
-    assert got.payload["tag"] == f"t:{parent}" and got.payload["url"] == f"/#/c/{site}/t/{parent}/m/{reply}"
+    assert got.payload["tag"] == f"t:{parent}" and got.payload["url"] == f"/#/c/{site}/t/{parent}/n/2"
     # Both replies are unread in the thread (the follow's read position is 0).
     assert got.payload["title"] == "2 new messages in thread in #site-a" and got.headers["urgency"] == "normal"
 
