@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { t, formatDateTime } from '../lib/i18n.js';
 import { BackLink } from './channel.js';
+import { NotificationSettings } from './notifications.js';
 
 export function DevicesView({ app }) {
   const [devices, setDevices] = useState(null);
@@ -62,6 +63,7 @@ export function DevicesView({ app }) {
             )}
           </ul>`
         : null}
+      <${NotificationSettings} app=${app} />
     </div>
   </section>`;
 }
