@@ -75,7 +75,8 @@ def stub_push(context: BrowserContext, server: str, sub: Subscription | None) ->
       (() => {{
         const given = {given};
         let current = null;
-        const fake = (json) => ({{ endpoint: json.endpoint, toJSON: () => json, unsubscribe: async () => ((current = null), true) }});
+        const fake = (json) => ({{
+          endpoint: json.endpoint, toJSON: () => json, unsubscribe: async () => ((current = null), true) }});
         PushManager.prototype.subscribe = function () {{
           if (!given) return new Promise(() => {{}});
           current = fake(given);
@@ -129,7 +130,8 @@ def test_a_push_shows_one_notification_per_conversation_and_a_click_opens_the_me
     wait_until_synced(bob.page)
     assert notifications(bob.page) == []  # nothing asked on load
     turn_on(bob)
-    expect(bob.page.get_by_role("list", name="Devices that receive notifications").get_by_role("listitem")).to_have_count(1)
+    receiving = bob.page.get_by_role("list", name="Devices that receive notifications")
+    expect(receiving.get_by_role("listitem")).to_have_count(1)
     bob.page.goto("about:blank")  # Bob closes TeamTalk: pushes are no longer held back
 
     open_channel(ada.page, "general")
