@@ -1,4 +1,4 @@
-"""Benchmark 8: Web Push delivery with 1,000 subscribed devices, and sync while the queue drains.
+"""Benchmark 9: Web Push delivery with 1,000 subscribed devices, and sync while the queue drains.
 
 51 accounts (an owner and 50 listeners) in 5 public channels; 1,000 push subscriptions, 20 per
 listener, to a local receiver (bench.push_receiver, its own process) that answers 201 at once.
@@ -99,7 +99,7 @@ async def prober(device: Device, draining: list[bool], rtts: dict[bool, list[flo
 
 async def run() -> None:
     subs = LISTENERS * PER_LISTENER
-    header(f"8. Web Push: message accepted -> encrypted push at the receiver, {subs:,} subscribed devices; "
+    header(f"9. Web Push: message accepted -> encrypted push at the receiver, {subs:,} subscribed devices; "
            "sync while the queue drains")
     receiver = await Receiver.start()
     server = Server("push")
@@ -143,9 +143,9 @@ async def run() -> None:
         stop.set()
         await probing
         for q, target in ((50, TARGET_P50_MS), (99, TARGET_P99_MS)):
-            verdict(f"8 push p{q}, {subs:,} devices", percentile(latencies, q), target, "ms", higher_is_better=False)
+            verdict(f"9 push p{q}, {subs:,} devices", percentile(latencies, q), target, "ms", higher_is_better=False)
         idle, busy = percentile(rtts[False], 99), percentile(rtts[True], 99)
-        verdict("8 sync p99 while pushes drain / idle", busy / idle, TARGET_SYNC_RATIO, "x", higher_is_better=False)
+        verdict("9 sync p99 while pushes drain / idle", busy / idle, TARGET_SYNC_RATIO, "x", higher_is_better=False)
         firsts = [min(latencies[i * subs:(i + 1) * subs]) for i in range(CHANNELS)]
         info(f"{len(latencies):,} pushes: first of a message after p50 {percentile(firsts, 50):.0f} ms; a message's "
              f"last push after {min(drain_s):.2f}-{max(drain_s):.2f} s; server CPU "
