@@ -31,7 +31,8 @@ class PushKeys(msgspec.Struct):
 class SubscribeIn(msgspec.Struct):
     endpoint: str
     keys: PushKeys
-    lang: str = "en"
+    #: The language of the notification text; absent: the device's earlier one (else English).
+    lang: str | None = None
 
 
 class PublicKeyOut(msgspec.Struct):
@@ -75,7 +76,10 @@ class PushService:
         keys = (data.keys.p256dh, data.keys.auth)
         if len(data.endpoint) > 2000 or not all(0 < len(key) <= MAX_KEY for key in keys):
             raise ApiError(400, "invalid_subscription", "the subscription's endpoint or keys are malformed")
-        lang = data.lang if data.lang in rules.CATALOGUES else "en"
+        earlier = next((s for s in self.store.push_subscriptions_of([current.user_id])
+                        if s.device == current.device_id), None)
+        wanted = data.lang if data.lang is not None else earlier.lang if earlier else "en"
+        lang = wanted if wanted in rules.CATALOGUES else "en"
         sub = PushSubscription(tokens.token()[:22], current.user_id, current.device_id, data.endpoint,
                                data.keys.p256dh, data.keys.auth, lang, now_ms)
         with self.store.transaction():

@@ -6,6 +6,9 @@
 //         and a duplicate after a server crash is the same notification again.
 // Rule 2. A click opens TeamTalk on the message: an open page is focused and told where to go
 //         (OPEN); with none open, a new window opens on the message's URL.
+// Rule 3. A subscription the browser rotates (pushsubscriptionchange) is replaced at once, with
+//         the same options and without asking; if that fails, the page's renew() does it at the
+//         next open (src/platform/push.js).
 
 /** @param {ServiceWorkerRegistration} registration @param {any} data the push payload */
 export async function showPush(registration, data) {
@@ -43,4 +46,22 @@ export async function openAt(clients, origin, url) {
     return open;
   }
   return clients.openWindow(target);
+}
+
+/**
+ * Rule 3: subscribe again with the old options and register the new subscription.
+ * @param {ServiceWorkerRegistration} registration
+ * @param {any} event a PushSubscriptionChangeEvent
+ * @param {() => Promise<string|null>} csrf the CSRF token (from the cookie)
+ */
+export async function resubscribe(registration, event, csrf) {
+  const fresh = event.newSubscription
+    ?? (await registration.pushManager.subscribe(event.oldSubscription?.options ?? { userVisibleOnly: true }));
+  const json = fresh.toJSON();
+  await fetch('/api/push/subscriptions', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-csrftoken': (await csrf()) ?? '' },
+    body: JSON.stringify({ endpoint: json.endpoint, keys: json.keys }), // no lang: the server keeps the device's
+  });
 }

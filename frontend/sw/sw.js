@@ -20,7 +20,7 @@ import { Transport } from '../src/sync/transport.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { LOCK_NAME } from '../src/sync/coordinator.js';
 import { flush } from '../src/sync/tab-messages.js';
-import { showPush, payloadOf, openAt } from './push.js';
+import { showPush, payloadOf, openAt, resubscribe } from './push.js';
 
 /* global __VERSION__, __PRECACHE__ */
 const VERSION = __VERSION__;
@@ -112,6 +112,11 @@ async function flushOutbox() {
 
 self.addEventListener('push', (event) => {
   event.waitUntil(showPush(self.registration, payloadOf(event)));
+});
+
+self.addEventListener('pushsubscriptionchange', (event) => {
+  const csrf = async () => (await self.cookieStore?.get('csrftoken'))?.value ?? null;
+  event.waitUntil(resubscribe(self.registration, event, csrf).catch(() => {})); // else renew() at the next open
 });
 
 self.addEventListener('notificationclick', (event) => {

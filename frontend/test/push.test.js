@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PushClient, keyBytes, setBadge } from '../src/platform/push.js';
-import { showPush, openAt, payloadOf } from '../sw/push.js';
+import { showPush, openAt, payloadOf, resubscribe } from '../sw/push.js';
 
 globalThis.PushManager ??= class {};
 
@@ -98,4 +98,23 @@ test('the worker shows one notification per conversation tag and opens the messa
   const opened = [];
   await openAt({ matchAll: async () => [], openWindow: async (url) => opened.push(url) }, 'https://tt.example', '/#/c/x');
   assert.deepEqual(opened, ['https://tt.example/#/c/x']);
+});
+
+test('a rotated subscription is registered again with the old options, without asking', async () => {
+  const requests = [];
+  const saved = globalThis.fetch;
+  globalThis.fetch = async (url, init) => requests.push({ url, ...init });
+  try {
+    const options = { userVisibleOnly: true, applicationServerKey: 'k' };
+    const json = { endpoint: 'https://fcm.googleapis.com/fcm/send/new', keys: { p256dh: 'p', auth: 'a' } };
+    const used = [];
+    const registration = { pushManager: { subscribe: async (o) => (used.push(o), { toJSON: () => json }) } };
+    await resubscribe(registration, { oldSubscription: { options } }, async () => 'tok');
+    assert.deepEqual(used, [options]);
+    assert.equal(requests[0].url, '/api/push/subscriptions');
+    assert.equal(requests[0].headers['x-csrftoken'], 'tok');
+    assert.deepEqual(JSON.parse(requests[0].body), json);
+  } finally {
+    globalThis.fetch = saved;
+  }
 });
