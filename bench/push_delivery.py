@@ -54,9 +54,18 @@ def seed_subscriptions(database: Path, listeners: list[Device], port: int) -> No
                 for j in range(PER_LISTENER):
                     key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(*raw)
                     sub_id = f"bench{i:03d}x{j:02d}"
-                    store.add_push_subscription(PushSubscription(
-                        sub_id, device.user_id, f"{device.device_id}-{j}", f"http://127.0.0.1:{port}/p/{sub_id}",
-                        _b64u(key), _b64u(bytes(16)), "en", 0))
+                    store.add_push_subscription(
+                        PushSubscription(
+                            sub_id,
+                            device.user_id,
+                            f"{device.device_id}-{j}",
+                            f"http://127.0.0.1:{port}/p/{sub_id}",
+                            _b64u(key),
+                            _b64u(bytes(16)),
+                            "en",
+                            0,
+                        )
+                    )
     finally:
         store.close()
 
@@ -68,8 +77,14 @@ class Receiver:
     @classmethod
     async def start(cls) -> Receiver:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.push_receiver", cwd=ROOT, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, limit=64 << 20)
+            sys.executable,
+            "-m",
+            "bench.push_receiver",
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=64 << 20,
+        )
         assert proc.stdout is not None
         return cls(proc, int(await proc.stdout.readline()))
 
@@ -99,8 +114,10 @@ async def prober(device: Device, draining: list[bool], rtts: dict[bool, list[flo
 
 async def run() -> None:
     subs = LISTENERS * PER_LISTENER
-    header(f"9. Web Push: message accepted -> encrypted push at the receiver, {subs:,} subscribed devices; "
-           "sync while the queue drains")
+    header(
+        f"9. Web Push: message accepted -> encrypted push at the receiver, {subs:,} subscribed devices; "
+        "sync while the queue drains"
+    )
     receiver = await Receiver.start()
     server = Server("push")
     server.options = ["--push-test-mode"]
@@ -112,8 +129,10 @@ async def run() -> None:
         changes = []
         for channel in channels:
             changes.append(owner.mutation("channels", channel, {"name": channel.lower(), "kind": "public"}))
-            changes += [owner.mutation("members", member_id(channel, d.user_id),
-                                       {"channel": channel, "user": d.user_id}) for d in devices]
+            changes += [
+                owner.mutation("members", member_id(channel, d.user_id), {"channel": channel, "user": d.user_id})
+                for d in devices
+            ]
         owner.check(*await owner.post_sync(owner.body(changes)))
         await probe.pull_all()
         seed_subscriptions(server.data / "db" / "teamtalk.db", listeners, receiver.port)
@@ -146,12 +165,16 @@ async def run() -> None:
             verdict(f"9 push p{q}, {subs:,} devices", percentile(latencies, q), target, "ms", higher_is_better=False)
         idle, busy = percentile(rtts[False], 99), percentile(rtts[True], 99)
         verdict("9 sync p99 while pushes drain / idle", busy / idle, TARGET_SYNC_RATIO, "x", higher_is_better=False)
-        firsts = [min(latencies[i * subs:(i + 1) * subs]) for i in range(CHANNELS)]
-        info(f"{len(latencies):,} pushes: first of a message after p50 {percentile(firsts, 50):.0f} ms; a message's "
-             f"last push after {min(drain_s):.2f}-{max(drain_s):.2f} s; server CPU "
-             f"{used['server_cpu'] / len(latencies) * 1e3:.2f} ms per push")
-        info(f"sync round trip p99: idle {idle:.1f} ms ({len(rtts[False])} syncs), while draining {busy:.1f} ms "
-             f"({len(rtts[True])} syncs); p50 {percentile(rtts[False], 50):.1f} / {percentile(rtts[True], 50):.1f} ms")
+        firsts = [min(latencies[i * subs : (i + 1) * subs]) for i in range(CHANNELS)]
+        info(
+            f"{len(latencies):,} pushes: first of a message after p50 {percentile(firsts, 50):.0f} ms; a message's "
+            f"last push after {min(drain_s):.2f}-{max(drain_s):.2f} s; server CPU "
+            f"{used['server_cpu'] / len(latencies) * 1e3:.2f} ms per push"
+        )
+        info(
+            f"sync round trip p99: idle {idle:.1f} ms ({len(rtts[False])} syncs), while draining {busy:.1f} ms "
+            f"({len(rtts[True])} syncs); p50 {percentile(rtts[False], 50):.1f} / {percentile(rtts[True], 50):.1f} ms"
+        )
         for device in devices:
             await device.close()
     finally:

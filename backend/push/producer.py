@@ -142,13 +142,29 @@ class PushProducer:
                 notice = by_lang.get(sub.lang)
                 if notice is None:
                     notice = by_lang[sub.lang] = rules.message_notice(
-                        user=person, lang=sub.lang, why=why, message_id=change.id, message=message,
-                        channel=channel, sender=sender, count=count, private=private,
+                        user=person,
+                        lang=sub.lang,
+                        why=why,
+                        message_id=change.id,
+                        message=message,
+                        channel=channel,
+                        sender=sender,
+                        count=count,
+                        private=private,
                     )
                 last = store.last_push_sent(sub.id, notice.topic)
                 due = now if last is None else max(now, last + self.settings.push_gap_ms)
-                store.queue_push(PushJob(sub.id, notice.topic, json.dumps(notice.payload), notice.urgency,
-                                         self.settings.push_ttl_s, due, now))
+                store.queue_push(
+                    PushJob(
+                        sub.id,
+                        notice.topic,
+                        json.dumps(notice.payload),
+                        notice.urgency,
+                        self.settings.push_ttl_s,
+                        due,
+                        now,
+                    )
+                )
                 queued += 1
         return queued
 

@@ -128,8 +128,16 @@ def words(lang: str) -> dict[str, str]:
 
 
 def message_notice(
-    *, user: str, lang: str, why: Reason, message_id: str, message: Mapping[str, Value], channel: Mapping[str, Value],
-    sender: str, count: int, private: bool,
+    *,
+    user: str,
+    lang: str,
+    why: Reason,
+    message_id: str,
+    message: Mapping[str, Value],
+    channel: Mapping[str, Value],
+    sender: str,
+    count: int,
+    private: bool,
 ) -> Notice:
     """The notification of a message for one person (Rules 3 and 4)."""
     text = words(lang)
@@ -147,10 +155,15 @@ def message_notice(
     title = text["many"].format(count=count, where=where) if count > 1 else text["one"].format(where=where)
     preview = str(message.get("text") or "")
     if len(preview) > PREVIEW_CHARS:
-        preview = preview[:PREVIEW_CHARS - 1] + "…"
+        preview = preview[: PREVIEW_CHARS - 1] + "…"
     body = "" if private else f"{sender}: {preview}"
     payload: dict[str, Value] = {
-        "title": title, "body": body, "tag": conversation, "url": url, "count": count, "id": message_id,
+        "title": title,
+        "body": body,
+        "tag": conversation,
+        "url": url,
+        "count": count,
+        "id": message_id,
         "channel": channel_id,
     }
     urgency = "high" if why in ("direct", "mention") else "normal"

@@ -189,8 +189,12 @@ class PushSender:
         except (WebPushException, ValueError) as exc:
             raise BadSubscription(str(exc)) from exc
         headers = {
-            "Authorization": self._authorization(sub.endpoint), "Urgency": job.urgency, "Topic": job.topic,
-            "TTL": str(job.ttl), "Content-Encoding": "aes128gcm", "Content-Type": "application/octet-stream",
+            "Authorization": self._authorization(sub.endpoint),
+            "Urgency": job.urgency,
+            "Topic": job.topic,
+            "TTL": str(job.ttl),
+            "Content-Encoding": "aes128gcm",
+            "Content-Type": "application/octet-stream",
         }
         return self._post(sub.endpoint, body, headers)
 
@@ -198,7 +202,8 @@ class PushSender:
         parts = urlsplit(endpoint)
         origin = (parts.scheme, parts.hostname or "", parts.port)
         connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] = self._local.__dict__.setdefault(
-            "connections", {})
+            "connections", {}
+        )
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
             conn = connections.get(origin)

@@ -76,12 +76,21 @@ class PushService:
         keys = (data.keys.p256dh, data.keys.auth)
         if len(data.endpoint) > 2000 or not all(0 < len(key) <= MAX_KEY for key in keys):
             raise ApiError(400, "invalid_subscription", "the subscription's endpoint or keys are malformed")
-        earlier = next((s for s in self.store.push_subscriptions_of([current.user_id])
-                        if s.device == current.device_id), None)
+        earlier = next(
+            (s for s in self.store.push_subscriptions_of([current.user_id]) if s.device == current.device_id), None
+        )
         wanted = data.lang if data.lang is not None else earlier.lang if earlier else "en"
         lang = wanted if wanted in rules.CATALOGUES else "en"
-        sub = PushSubscription(tokens.token()[:22], current.user_id, current.device_id, data.endpoint,
-                               data.keys.p256dh, data.keys.auth, lang, now_ms)
+        sub = PushSubscription(
+            tokens.token()[:22],
+            current.user_id,
+            current.device_id,
+            data.endpoint,
+            data.keys.p256dh,
+            data.keys.auth,
+            lang,
+            now_ms,
+        )
         with self.store.transaction():
             self.store.add_push_subscription(sub)
         return self._out(current, sub)
@@ -98,5 +107,11 @@ class PushService:
 
     def _out(self, current: CurrentSession, sub: PushSubscription) -> SubscriptionOut:
         device = self.store.session(sub.device)
-        return SubscriptionOut(sub.id, sub.device, device.name if device else "", urlsplit(sub.endpoint).netloc,
-                               sub.created, sub.device == current.device_id)
+        return SubscriptionOut(
+            sub.id,
+            sub.device,
+            device.name if device else "",
+            urlsplit(sub.endpoint).netloc,
+            sub.created,
+            sub.device == current.device_id,
+        )

@@ -57,6 +57,7 @@ class PushTables:
     _db: sqlite3.Connection
 
     if TYPE_CHECKING:  # SqliteStorage's: one statement inside the open transaction, or its own
+
         def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor: ...
 
     # --- subscriptions (Rules 1 and 4) -------------------------------------------------------
@@ -78,10 +79,15 @@ class PushTables:
         rows: list[PushSubscription] = []
         ids = list(user_ids)
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            rows += [_sub(r) for r in self._db.execute(
-                f"SELECT {_SUB} FROM push_subscriptions WHERE user_id IN ({','.join('?' * len(chunk))})"
-                " ORDER BY user_id, created", chunk)]
+            chunk = ids[start : start + 500]
+            rows += [
+                _sub(r)
+                for r in self._db.execute(
+                    f"SELECT {_SUB} FROM push_subscriptions WHERE user_id IN ({','.join('?' * len(chunk))})"
+                    " ORDER BY user_id, created",
+                    chunk,
+                )
+            ]
         return rows
 
     def remove_push_subscription(self, sub_id: str) -> None:
@@ -100,8 +106,17 @@ class PushTables:
             f"INSERT INTO push_queue ({_JOB}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (subscription, topic) DO UPDATE SET payload = excluded.payload,"
             " urgency = excluded.urgency, ttl = excluded.ttl, version = push_queue.version + 1",
-            (job.subscription, job.topic, job.payload, job.urgency, job.ttl, job.due, job.first, job.attempts,
-             job.version),
+            (
+                job.subscription,
+                job.topic,
+                job.payload,
+                job.urgency,
+                job.ttl,
+                job.due,
+                job.first,
+                job.attempts,
+                job.version,
+            ),
         )
 
     def last_push_sent(self, sub_id: str, topic: str) -> int | None:

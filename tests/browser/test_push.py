@@ -53,9 +53,23 @@ def server(tmp_path: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data", str(tmp_path / "data"), "--push-test-mode"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data",
+            str(tmp_path / "data"),
+            "--push-test-mode",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         _wait_until_serving(url, process)
@@ -101,8 +115,10 @@ def deliver(context: BrowserContext, page: Page, server: str, payload: dict[str,
         assert time.monotonic() < deadline, "no service worker registration"
         page.wait_for_timeout(50)
     live = next(r for r in registrations if not r.get("isDeleted"))
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": server, "registrationId": live["registrationId"], "data": json.dumps(payload)})
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": server, "registrationId": live["registrationId"], "data": json.dumps(payload)},
+    )
     cdp.detach()
 
 
@@ -144,7 +160,8 @@ def test_a_push_shows_one_notification_per_conversation_and_a_click_opens_the_me
     until(page, "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length === 1)")
     shown = notifications(page)
     assert [(n["title"], n["body"], n["tag"]) for n in shown] == [
-        ("New message in #general", "Ada Lovelace: @Bob Babbage the crane arrives at 9", first["tag"])]
+        ("New message in #general", "Ada Lovelace: @Bob Babbage the crane arrives at 9", first["tag"])
+    ]
 
     page.goto("about:blank")
     send_message(ada.page, "@Bob Babbage and the concrete at 10")
@@ -152,8 +169,11 @@ def test_a_push_shows_one_notification_per_conversation_and_a_click_opens_the_me
     second = push.to(sub)[1].payload
     page.goto("/#/devices")
     deliver(bob.context, page, server, second)
-    until(page, "navigator.serviceWorker.ready.then(r => r.getNotifications())"
-                ".then(n => n.length === 1 && n[0].title.startsWith('2 new'))")
+    until(
+        page,
+        "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+        ".then(n => n.length === 1 && n[0].title.startsWith('2 new'))",
+    )
     assert [(n["title"], n["tag"]) for n in notifications(page)] == [("2 new messages in #general", first["tag"])]
 
     # The click: the open page is focused and goes to the message.
@@ -184,9 +204,7 @@ def test_the_badge_follows_reads_made_on_another_device(
     until(bob.page, "window.badges.at(-1) === 0")
 
 
-def test_a_subscribe_that_never_answers_says_so_plainly_within_10_s(
-    team: tuple[Person, Person], server: str
-) -> None:
+def test_a_subscribe_that_never_answers_says_so_plainly_within_10_s(team: tuple[Person, Person], server: str) -> None:
     _, bob = team
     stub_push(bob.context, server, None)
     bob.page.goto("/#/devices")
@@ -195,7 +213,8 @@ def test_a_subscribe_that_never_answers_says_so_plainly_within_10_s(
     started = time.monotonic()
     bob.page.get_by_role("button", name="Turn on notifications").click()
     expect(bob.page.get_by_text("The browser's push service did not answer.", exact=False)).to_be_visible(
-        timeout=11_000)
+        timeout=11_000
+    )
     assert time.monotonic() - started <= 11
     expect(bob.page.get_by_role("button", name="Turn on notifications")).to_be_visible()  # try again later
     open_channel(bob.page, "general")

@@ -45,8 +45,11 @@ class Subscription:
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
 
     def json(self, lang: str = "en") -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "lang": lang,
-                "keys": {"p256dh": b64u(self.private.public_key().public_bytes(*RAW)), "auth": b64u(self.auth)}}
+        return {
+            "endpoint": self.endpoint,
+            "lang": lang,
+            "keys": {"p256dh": b64u(self.private.public_key().public_bytes(*RAW)), "auth": b64u(self.auth)},
+        }
 
 
 @dataclass
@@ -91,8 +94,9 @@ class PushService:
 
     def subscription(self) -> Subscription:
         token = f"s{len(self.subscriptions) + 1}"
-        sub = Subscription(token, f"{self.origin}/push/{token}", ec.generate_private_key(ec.SECP256R1()),
-                           os.urandom(16))
+        sub = Subscription(
+            token, f"{self.origin}/push/{token}", ec.generate_private_key(ec.SECP256R1()), os.urandom(16)
+        )
         self.subscriptions[token] = sub
         return sub
 

@@ -70,8 +70,10 @@ def dm(a: Person, b: Person) -> str:
 def channel(owner: Person, name: str, *others: Person) -> str:
     channel_id = f"01C{name.upper().replace('-', '')}"
     changes = [owner.change("channels", channel_id, {"name": name, "kind": "public"})]
-    changes += [owner.change("members", member_id(channel_id, p.user), {"channel": channel_id, "user": p.user})
-                for p in (owner, *others)]
+    changes += [
+        owner.change("members", member_id(channel_id, p.user), {"channel": channel_id, "user": p.user})
+        for p in (owner, *others)
+    ]
     reply = owner.sync(*changes)
     assert reply.status_code == 200 and len(reply.json()["acks"]) == len(changes), reply.text
     return channel_id
@@ -108,8 +110,13 @@ def test_a_dm_notifies_the_other_persons_devices_with_an_encrypted_vapid_signed_
     for sub in (phone, laptop):
         got = push.to(sub)[0]
         assert got.payload == {
-            "title": "New message in Ada", "body": "Ada: Lunch at noon?", "tag": f"c:{room}",
-            "url": f"/#/c/{room}/n/1", "count": 1, "id": message, "channel": room,
+            "title": "New message in Ada",
+            "body": "Ada: Lunch at noon?",
+            "tag": f"c:{room}",
+            "url": f"/#/c/{room}/n/1",
+            "count": 1,
+            "id": message,
+            "channel": room,
         }
         assert got.headers["urgency"] == "high" and int(got.headers["ttl"]) > 0 and got.vapid_key == key
     assert push.to(phone)[0].headers["topic"] == push.to(laptop)[0].headers["topic"]
@@ -147,8 +154,9 @@ def test_channel_levels_mentions_threads_and_mute(ws: Workspace, push: PushServi
     post(ada, site, "reply nobody follows", thread=parent)
     settle(ws)
     assert "Ada: reply nobody follows" not in [r.payload["body"] for r in push.to(sub)]
-    write(bob, "follows", follow_id(bob.user, parent), {"message": parent, "channel": site, "user": bob.user,
-                                                         "on": True})
+    write(
+        bob, "follows", follow_id(bob.user, parent), {"message": parent, "channel": site, "user": bob.user, "on": True}
+    )
     write(bob, "prefs", pref_id(bob.user, site), {"notify": "all"})
     post(ada, site, "reply Bob follows", thread=parent)
     push.wait_for(lambda: push.to(sub)[-1].payload["body"] == "Ada: reply Bob follows")
@@ -165,8 +173,9 @@ def test_do_not_disturb_and_pause_hold_pushes_back_until_they_end(ws: Workspace,
     write(bob, "notices", notices_id(bob.user), {"user": bob.user, "paused_until": int(time.time() * 1000) + 3_600_000})
     post(ada, room, "while paused")
     # All day, every day, in Bob's time zone.
-    write(bob, "notices", notices_id(bob.user), {"paused_until": 0, "dnd_from": 0, "dnd_to": 1439,
-                                                 "tz": "Asia/Shanghai"})
+    write(
+        bob, "notices", notices_id(bob.user), {"paused_until": 0, "dnd_from": 0, "dnd_to": 1439, "tz": "Asia/Shanghai"}
+    )
     post(ada, room, "during do-not-disturb")
     settle(ws)
     assert push.to(sub) == []
@@ -228,8 +237,12 @@ def test_a_burst_gives_each_device_a_few_pushes_that_end_with_the_right_count(ws
     room = dm(ada, bob)
     for i in range(50):
         post(ada, room, f"burst {i}")
-    push.wait_for(lambda: any(r.payload["count"] == 50 for r in push.to(phone))
-                  and any(r.payload["count"] == 50 for r in push.to(laptop)))
+    push.wait_for(
+        lambda: (
+            any(r.payload["count"] == 50 for r in push.to(phone))
+            and any(r.payload["count"] == 50 for r in push.to(laptop))
+        )
+    )
     settle(ws)
     for sub in (phone, laptop):
         got = push.to(sub)
@@ -240,10 +253,10 @@ def test_a_burst_gives_each_device_a_few_pushes_that_end_with_the_right_count(ws
 
 
 UNSAFE = [
-    "http://fcm.googleapis.com/fcm/send/x",          # not https
-    "https://127.0.0.1/push/x",                      # loopback outside test mode
+    "http://fcm.googleapis.com/fcm/send/x",  # not https
+    "https://127.0.0.1/push/x",  # loopback outside test mode
     "https://localhost/push/x",
-    "https://10.0.0.7/push/x",                       # a private address
+    "https://10.0.0.7/push/x",  # a private address
     "https://metadata.google.internal/computeMetadata/v1/",
     "https://evil.example.com/fcm.googleapis.com/",  # not a push service
     "https://fcm.googleapis.com.evil.example/x",
@@ -261,8 +274,11 @@ def test_the_ssrf_guard_refuses_endpoints_that_are_not_public_push_services(tmp_
             body = {"endpoint": endpoint, "keys": {"p256dh": "BKey", "auth": "auth"}}
             reply = ada.client.post("/api/push/subscriptions", json=body, headers=ada.csrf)
             assert reply.status_code == 400 and reply.json()["error"] == "unsafe_endpoint", (endpoint, reply.text)
-        for endpoint in ("https://fcm.googleapis.com/fcm/send/abc", "https://updates.push.services.mozilla.com/wpush/v2/x",
-                         "https://web.push.apple.com/QGx"):
+        for endpoint in (
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com/wpush/v2/x",
+            "https://web.push.apple.com/QGx",
+        ):
             body = {"endpoint": endpoint, "keys": {"p256dh": "BKey", "auth": "auth"}}
             assert ada.client.post("/api/push/subscriptions", json=body, headers=ada.csrf).status_code == 201
     finally:

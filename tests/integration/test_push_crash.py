@@ -61,10 +61,13 @@ def test_a_push_committed_before_kill_9_reaches_every_device_after_the_restart(
             ("messages", "01CRASH", {"channel": room, "text": "still there?"}),
         ]
         push.stalled.clear()  # the push service takes the pushes and does not answer
-        body = {"v": 1, "changes": [
-            {"mid": i + 1, "collection": c, "id": rid, "hlc": f"{now:013d}-{i:05d}-{device}", "fields": f}
-            for i, (c, rid, f) in enumerate(changes)
-        ]}
+        body = {
+            "v": 1,
+            "changes": [
+                {"mid": i + 1, "collection": c, "id": rid, "hlc": f"{now:013d}-{i:05d}-{device}", "fields": f}
+                for i, (c, rid, f) in enumerate(changes)
+            ],
+        }
         assert ada.post("/api/sync", json=body).json()["acks"] == [1, 2, 3, 4]
         deadline = time.monotonic() + 10
         while push.server_waiting() < 2:  # both sends are in flight, neither is marked sent
