@@ -123,7 +123,7 @@ class PushProducer:
         account = store.account(author)
         sender = account.name if account else author
         thread = message.get("thread")
-        queued = 0
+        jobs: list[PushJob] = []
         for person, subs in subscriptions.items():
             pref = store.get_record("prefs", pref_id(person, channel_id))
             follow = store.get_record("follows", follow_id(person, thread)) if isinstance(thread, str) else None
@@ -137,11 +137,10 @@ class PushProducer:
                 continue
             count = self._unread(person, channel_id, message, follow.state.fields if follow else None)
             private = bool(settings and settings.get("preview") == "private")
-            by_lang: dict[str, rules.Notice] = {}
+            by_lang: dict[str, tuple[rules.Notice, str]] = {}
             for sub in subs:
-                notice = by_lang.get(sub.lang)
-                if notice is None:
-                    notice = by_lang[sub.lang] = rules.message_notice(
+                if sub.lang not in by_lang:
+                    notice = rules.message_notice(
                         user=person,
                         lang=sub.lang,
                         why=why,
@@ -152,21 +151,18 @@ class PushProducer:
                         count=count,
                         private=private,
                     )
-                last = store.last_push_sent(sub.id, notice.topic)
-                due = now if last is None else max(now, last + self.settings.push_gap_ms)
-                store.queue_push(
-                    PushJob(
-                        sub.id,
-                        notice.topic,
-                        json.dumps(notice.payload),
-                        notice.urgency,
-                        self.settings.push_ttl_s,
-                        due,
-                        now,
-                    )
-                )
-                queued += 1
-        return queued
+                    by_lang[sub.lang] = (notice, json.dumps(notice.payload))
+                notice, payload = by_lang[sub.lang]
+                jobs.append(PushJob(sub.id, notice.topic, payload, notice.urgency, self.settings.push_ttl_s, now, now))
+        if jobs:
+            # One conversation per message: one topic. A device pushed about it within the gap waits.
+            last = store.last_pushes_sent([job.subscription for job in jobs], jobs[0].topic)
+            gap = self.settings.push_gap_ms
+            for job in jobs:
+                if job.subscription in last:
+                    job.due = max(now, last[job.subscription] + gap)
+            store.queue_pushes(jobs)
+        return len(jobs)
 
     def _unread(
         self, person: str, channel_id: str, message: Mapping[str, Value], follow: Mapping[str, Value] | None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from backend.storage.base import PushJob, PushSubscription
@@ -59,6 +60,8 @@ class PushTables:
     if TYPE_CHECKING:  # SqliteStorage's: one statement inside the open transaction, or its own
 
         def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor: ...
+        def _mine(self) -> bool: ...
+        def transaction(self) -> AbstractContextManager[None]: ...
 
     # --- subscriptions (Rules 1 and 4) -------------------------------------------------------
 
@@ -72,6 +75,17 @@ class PushTables:
     def push_subscription(self, sub_id: str) -> PushSubscription | None:
         row = self._db.execute(f"SELECT {_SUB} FROM push_subscriptions WHERE id = ?", (sub_id,)).fetchone()
         return _sub(row) if row else None
+
+    def push_subscriptions(self, sub_ids: Sequence[str]) -> dict[str, PushSubscription]:
+        found: dict[str, PushSubscription] = {}
+        ids = list(dict.fromkeys(sub_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for row in self._db.execute(
+                f"SELECT {_SUB} FROM push_subscriptions WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ):
+                found[row[0]] = _sub(row)
+        return found
 
     def push_subscriptions_of(self, user_ids: Sequence[str]) -> list[PushSubscription]:
         if not user_ids:
@@ -101,29 +115,30 @@ class PushTables:
 
     # --- the queue (Rules 2 and 3) -----------------------------------------------------------
 
-    def queue_push(self, job: PushJob) -> None:
-        self._write(
+    def queue_pushes(self, jobs: Sequence[PushJob]) -> None:
+        self._db_many(
             f"INSERT INTO push_queue ({_JOB}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (subscription, topic) DO UPDATE SET payload = excluded.payload,"
             " urgency = excluded.urgency, ttl = excluded.ttl, version = push_queue.version + 1",
-            (
-                job.subscription,
-                job.topic,
-                job.payload,
-                job.urgency,
-                job.ttl,
-                job.due,
-                job.first,
-                job.attempts,
-                job.version,
-            ),
+            [
+                (j.subscription, j.topic, j.payload, j.urgency, j.ttl, j.due, j.first, j.attempts, j.version)
+                for j in jobs
+            ],
         )
 
-    def last_push_sent(self, sub_id: str, topic: str) -> int | None:
-        row = self._db.execute(
-            "SELECT at FROM push_sent WHERE subscription = ? AND topic = ?", (sub_id, topic)
-        ).fetchone()
-        return int(row[0]) if row else None
+    def last_pushes_sent(self, sub_ids: Sequence[str], topic: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ids = list(sub_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found.update(
+                self._db.execute(
+                    f"SELECT subscription, at FROM push_sent WHERE topic = ? AND subscription IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    (topic, *chunk),
+                ).fetchall()
+            )
+        return found
 
     def due_pushes(self, now_ms: int, limit: int) -> list[PushJob]:
         rows = self._db.execute(
@@ -135,20 +150,31 @@ class PushTables:
         row = self._db.execute("SELECT min(due) FROM push_queue").fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
-    def push_sent(self, job: PushJob, now_ms: int, gap_ms: int) -> None:
-        self._write(
+    def pushes_sent(self, jobs: Sequence[PushJob], now_ms: int, gap_ms: int) -> None:
+        self._db_many(
             "INSERT INTO push_sent (subscription, topic, at) VALUES (?, ?, ?)"
             " ON CONFLICT (subscription, topic) DO UPDATE SET at = excluded.at",
-            (job.subscription, job.topic, now_ms),
+            [(j.subscription, j.topic, now_ms) for j in jobs],
         )
-        if not self._write(
+        self._db_many(
             "DELETE FROM push_queue WHERE subscription = ? AND topic = ? AND version = ?",
-            (job.subscription, job.topic, job.version),
-        ).rowcount:
-            self._write(
-                "UPDATE push_queue SET due = ?, attempts = 0 WHERE subscription = ? AND topic = ?",
-                (now_ms + gap_ms, job.subscription, job.topic),
-            )
+            [(j.subscription, j.topic, j.version) for j in jobs],
+        )
+        # Rows replaced while they were being sent are still there: due after the gap (Rule 3).
+        self._db_many(
+            "UPDATE push_queue SET due = ?, attempts = 0 WHERE subscription = ? AND topic = ?",
+            [(now_ms + gap_ms, j.subscription, j.topic) for j in jobs],
+        )
+
+    def _db_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """One statement for many rows, inside the open transaction (or in its own)."""
+        if not rows:
+            return
+        if self._mine():
+            self._db.executemany(sql, rows)
+        else:
+            with self.transaction():
+                self._db.executemany(sql, rows)
 
     def retry_push(self, job: PushJob, due_ms: int) -> None:
         self._write(

@@ -509,6 +509,8 @@ def test_one_push_subscription_per_device_and_endpoint(store: Storage) -> None:
     assert [s.id for s in store.push_subscriptions_of(["u1"])] == ["s3"]
     assert [s.id for s in store.push_subscriptions_of(["u1", "u2"])] == ["s3", "s4"]
     assert store.push_subscription("s1") is None and store.push_subscription("s3") == _sub("s3", "d1")
+    found = store.push_subscriptions(["s1", "s3", "s4", "s3"])
+    assert found == {"s3": _sub("s3", "d1"), "s4": store.push_subscription("s4")}
     with store.transaction():
         store.revoke_session("d1")  # signing a device out revokes its subscription
         store.remove_push_subscription("s4")
@@ -518,21 +520,21 @@ def test_one_push_subscription_per_device_and_endpoint(store: Storage) -> None:
 def test_the_push_queue_coalesces_per_topic_and_keeps_a_row_replaced_while_sending(store: Storage) -> None:
     with store.transaction():
         store.add_push_subscription(_sub("s1", "d1"))
-        store.queue_push(_job("s1", "t", "one", due=10))
-        store.queue_push(_job("s1", "t", "two", due=99))  # same conversation: replaces, keeps due
-        store.queue_push(_job("s1", "u", "other", due=20))
+        store.queue_pushes([_job("s1", "t", "one", due=10)])
+        # Same conversation: replaces, keeps due.
+        store.queue_pushes([_job("s1", "t", "two", due=99), _job("s1", "u", "other", due=20)])
     assert store.next_push_due() == 10
     due = store.due_pushes(15, 10)
     assert [(j.topic, j.payload, j.version) for j in due] == [("t", "two", 2)]
     with store.transaction():
-        store.queue_push(_job("s1", "t", "three"))  # arrives while "two" is being sent
-        store.push_sent(due[0], now_ms=15, gap_ms=100)
-    assert store.last_push_sent("s1", "t") == 15 and store.last_push_sent("s1", "u") is None
+        store.queue_pushes([_job("s1", "t", "three")])  # arrives while "two" is being sent
+        store.pushes_sent(due, now_ms=15, gap_ms=100)
+    assert store.last_pushes_sent(["s1", "s9"], "t") == {"s1": 15} and store.last_pushes_sent(["s1"], "u") == {}
     waiting = [(j.topic, j.payload, j.due) for j in store.due_pushes(1000, 10)]
     assert waiting == [("u", "other", 20), ("t", "three", 115)]
     job = store.due_pushes(1000, 10)[1]
     with store.transaction():
-        store.push_sent(job, now_ms=200, gap_ms=100)
+        store.pushes_sent([job], now_ms=200, gap_ms=100)
         store.retry_push(store.due_pushes(1000, 10)[0], 500)
     assert [(j.topic, j.due, j.attempts) for j in store.due_pushes(1000, 10)] == [("u", 500, 1)]
     with store.transaction():
@@ -543,11 +545,11 @@ def test_the_push_queue_coalesces_per_topic_and_keeps_a_row_replaced_while_sendi
 def test_removing_a_subscription_removes_its_queued_pushes(store: Storage) -> None:
     with store.transaction():
         store.add_push_subscription(_sub("s1", "d1"))
-        store.queue_push(_job("s1", "t", "one"))
+        store.queue_pushes([_job("s1", "t", "one")])
         store.remove_push_subscription("s1")
     assert store.due_pushes(10**15, 10) == []
     with store.transaction():
         store.add_push_subscription(_sub("s2", "d2"))
-        store.queue_push(_job("s2", "t", "one"))
+        store.queue_pushes([_job("s2", "t", "one")])
         store.clear_push_subscriptions()
     assert store.push_subscriptions_of(["u1"]) == [] and store.due_pushes(10**15, 10) == []
