@@ -25,6 +25,8 @@ def _serve(args: argparse.Namespace) -> int:
     from backend.app import create_app
 
     settings = Settings(data_dir=args.data, host=args.host, port=args.port, push_test_mode=args.push_test_mode)
+    if args.push_contact:
+        settings = msgspec.structs.replace(settings, push_contact=args.push_contact)
     if args.frontend_dir is not None:
         settings = msgspec.structs.replace(settings, frontend_dir=args.frontend_dir)
     app = create_app(settings)
@@ -114,6 +116,8 @@ def parser() -> argparse.ArgumentParser:
         "--frontend-dir", type=Path, default=None, help="serve the web app from here (default: frontend/dist)"
     )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--push-contact", default=None,
+                       help="the contact push services see in VAPID (mailto: or https: URL of the admin)")
     serve.add_argument("--push-test-mode", action="store_true", help=argparse.SUPPRESS)  # tests: local push service
     serve.set_defaults(run=_serve)
 

@@ -60,6 +60,7 @@ class Received:
     payload: dict[str, Any]
     at: float
     vapid_key: str
+    contact: str
 
 
 class PushService:
@@ -140,7 +141,7 @@ class PushService:
         try:
             if sub is None:
                 raise ValueError(f"no subscription {token}")
-            key = self._check_vapid(headers.get("authorization", ""))
+            key, contact = self._check_vapid(headers.get("authorization", ""))
             if headers.get("content-encoding") != "aes128gcm":
                 raise ValueError("content-encoding is not aes128gcm")
             if not headers.get("ttl", "").isdigit():
@@ -161,7 +162,7 @@ class PushService:
             return
         status, extra = sub.answers.pop(0) if sub.answers else (201, {})
         with self.cond:
-            self.received.append(Received(token, status, headers, payload, time.monotonic(), key))
+            self.received.append(Received(token, status, headers, payload, time.monotonic(), key, contact))
             self.cond.notify_all()
         request.send_response(status)
         for name, value in extra.items():
@@ -169,7 +170,7 @@ class PushService:
         request.send_header("content-length", "0")
         request.end_headers()
 
-    def _check_vapid(self, authorization: str) -> str:
+    def _check_vapid(self, authorization: str) -> tuple[str, str]:
         scheme, _, params = authorization.partition(" ")
         if scheme != "vapid":
             raise ValueError(f"authorization scheme {scheme!r}")
@@ -189,4 +190,4 @@ class PushService:
             raise ValueError("exp is not within 24 h")
         if not body.get("sub"):
             raise ValueError("no sub")
-        return key
+        return key, str(body["sub"])

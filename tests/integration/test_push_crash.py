@@ -41,7 +41,7 @@ def _client(url: str, email: str, name: str | None = None, invite: str | None = 
 def test_a_push_committed_before_kill_9_reaches_every_device_after_the_restart(
     tmp_path: Path, push: PushService
 ) -> None:
-    server = Server(tmp_path, "--push-test-mode")
+    server = Server(tmp_path, "--push-test-mode", "--push-contact", "mailto:ops@example.com")
     server.start()
     try:
         ada, ada_session = _client(server.url, "ada@example.com", "Ada")
@@ -82,6 +82,7 @@ def test_a_push_committed_before_kill_9_reaches_every_device_after_the_restart(
         push.wait_for(lambda: all(any(r.at > restarted for r in push.to(sub)) for sub in subs))
         for sub in subs:
             got = push.to(sub)
+            assert {r.contact for r in got} == {"mailto:ops@example.com"}
             assert {(r.headers["topic"], r.payload["tag"], r.payload["id"]) for r in got} == {
                 (got[0].headers["topic"], f"c:{room}", "01CRASH")
             }
