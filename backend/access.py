@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from backend.storage.base import Account, DeviceSession, Storage, StoredRecord
+from backend.storage.base import Account, DeviceSession, PushSubscription, Storage, StoredRecord
 from sync_protocol.collections import dm_people
 from sync_protocol.registry import CollectionSpec
 from sync_protocol.wire import Value
@@ -79,6 +79,11 @@ def origin_allowed(origin: str | None, host: str, extra_origins: tuple[str, ...]
 def may_read_channel(store: Storage, user_id: str, channel_id: str) -> bool:
     """History pages, versions and search results: members of the channel now (as pulls)."""
     return store.is_member(channel_id, user_id)
+
+
+def may_manage_push_subscription(user_id: str, sub: PushSubscription) -> bool:
+    """A person lists and revokes the push subscriptions of their own devices, nobody else's."""
+    return sub.user_id == user_id
 
 
 def may_signal(scope: str, heard: set[str]) -> bool:

@@ -18,11 +18,13 @@ from backend.feed import InProcessFeed
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
+from backend.http import push as push_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
 from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
 from backend.live import Hub
+from backend.push.service import PushService
 from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
@@ -30,7 +32,7 @@ from backend.sync_service import SyncService
 
 log = logging.getLogger("teamtalk")
 
-API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_routes.ROUTES]
+API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_routes.ROUTES, *push_routes.ROUTES]
 
 
 def build_services(settings: Settings) -> Services:
@@ -42,7 +44,8 @@ def build_services(settings: Settings) -> Services:
     hub.follow(feed, sync_service.visible_scopes)
     search = SearchIndex(feed, settings.data_dir / "search.db")
     accounts = AccountService(store, sync_service, settings)
-    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search)
+    push = PushService(store, feed, settings, hub.visible)
+    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push)
 
 
 def _secret(found: Services) -> str:
@@ -57,6 +60,7 @@ def _secret(found: Services) -> str:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     found = build_services(settings)
+    found.push.start()  # the server delivers pushes; the CLI's tools that build services do not
     return Litestar(
         route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},

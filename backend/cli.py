@@ -24,7 +24,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from backend.app import create_app
 
-    settings = Settings(data_dir=args.data, host=args.host, port=args.port)
+    settings = Settings(data_dir=args.data, host=args.host, port=args.port, push_test_mode=args.push_test_mode)
+    if args.push_contact:
+        settings = msgspec.structs.replace(settings, push_contact=args.push_contact)
     if args.frontend_dir is not None:
         settings = msgspec.structs.replace(settings, frontend_dir=args.frontend_dir)
     app = create_app(settings)
@@ -79,6 +81,29 @@ def _retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push_keys(args: argparse.Namespace) -> int:
+    from backend.push import keys
+    from backend.storage.sqlite import SqliteStorage
+
+    settings = Settings(data_dir=args.data)
+    if args.rotate:
+        made = keys.rotate(args.data)
+        # Subscriptions were made for the old key: push services refuse them now (keys.py, Rule 2).
+        if settings.database.is_file():
+            store = SqliteStorage(settings.database)
+            try:
+                with store.transaction():
+                    store.clear_push_subscriptions()
+            finally:
+                store.close()
+        print("rotated the VAPID keys; every device must turn notifications on again", file=sys.stderr)
+    else:
+        made = keys.load_or_create(args.data)
+    print(made.public_key)
+    print(f"private key: {keys.key_path(args.data).resolve()} (back it up with the database)", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="teamtalk", description="TeamTalk: an offline-first team workspace.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -91,6 +116,9 @@ def parser() -> argparse.ArgumentParser:
         "--frontend-dir", type=Path, default=None, help="serve the web app from here (default: frontend/dist)"
     )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--push-contact", default=None,
+                       help="the contact push services see in VAPID (mailto: or https: URL of the admin)")
+    serve.add_argument("--push-test-mode", action="store_true", help=argparse.SUPPRESS)  # tests: local push service
     serve.set_defaults(run=_serve)
 
     user = commands.add_parser("user", help="manage people").add_subparsers(dest="action", required=True)
@@ -101,6 +129,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true", help="make them an admin")
     add.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
     add.set_defaults(run=_user_add)
+
+    push = commands.add_parser("push", help="Web Push").add_subparsers(dest="action", required=True)
+    push_keys = push.add_parser("keys", help="print the VAPID public key (made on first use)")
+    push_keys.add_argument("--rotate", action="store_true", help="make new keys (every subscription is dropped)")
+    push_keys.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default ./data)")
+    push_keys.set_defaults(run=_push_keys)
 
     archive = archive_commands.register(commands)
     # Listed with the archive's commands (auditors run it before an export), but retention is no

@@ -93,6 +93,18 @@ class Hub:
         if before != after:
             self.publish("ws", Presence(user=conn.user_id, status="away" if after else "online"))
 
+    def visible(self, device_id: str) -> bool:
+        """Has this device the app open and showing (connected, not away)? Asked from the push
+        sender's thread: it reads a copy, and a connection coming or going meanwhile only makes
+        one push more or less."""
+        for _ in range(3):
+            try:
+                return any(c.device_id == device_id and not c.away for conns in list(self._by_user.values())
+                           for c in list(conns))
+            except RuntimeError:  # changed while we read it
+                continue
+        return False
+
     def connections(self) -> int:
         return sum(len(c) for c in self._by_user.values())
 

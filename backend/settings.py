@@ -24,6 +24,19 @@ class Settings(msgspec.Struct, frozen=True):
     #: How far ahead of the server a change's clock may be.
     max_clock_skew_ms: int = 60_000
     session_days: int = 90
+    #: Web Push (backend/push/): the VAPID ``sub`` contact, the push services the server may call
+    #: (host names and their subdomains), and test mode, which also allows http and loopback
+    #: endpoints (a local push service in tests; never in production: it opens an SSRF hole).
+    push_contact: str = "mailto:admin@teamtalk.invalid"
+    push_services: tuple[str, ...] = (
+        "fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com",
+    )
+    push_test_mode: bool = False
+    #: After a push to a device about a conversation, the next about it waits this long (and
+    #: whatever arrives meanwhile is coalesced into it): a burst gives each device a few pushes.
+    push_gap_ms: int = 5_000
+    #: How long a push service keeps a push for a device that is offline.
+    push_ttl_s: int = 86_400
     invite_days: int = 7
 
     @property

@@ -91,6 +91,8 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         #: How to start the server (profiling experiments swap in a wrapper).
         self.launcher = ["-m", "backend.cli"]
+        #: More `serve` options (the push benchmark's --push-test-mode).
+        self.options: list[str] = []
 
     @property
     def pid(self) -> int:
@@ -99,7 +101,7 @@ class Server:
 
     def start(self, timeout_s: float = 30.0) -> None:
         cmd = [sys.executable, *self.launcher, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--data", str(self.data / "db")]
+               "--data", str(self.data / "db"), *self.options]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         with httpx.Client(base_url=self.base_url, timeout=2.0) as client:

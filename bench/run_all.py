@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in turn, then a summary of the targets.
 
-    .venv/bin/python -m bench.run_all                 # all of them (~6-8 minutes)
+    .venv/bin/python -m bench.run_all                 # all of them (~7-9 minutes)
     .venv/bin/python -m bench.run_all live history    # some of them, by name
 
 Each benchmark starts its own server (a subprocess on 127.0.0.1 with a fresh data directory)
@@ -19,7 +19,16 @@ import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import archive_export, history, live_fanout, render_50k, send_latency, server_scale, throughput
+from bench import (
+    archive_export,
+    history,
+    live_fanout,
+    push_delivery,
+    render_50k,
+    send_latency,
+    server_scale,
+    throughput,
+)
 from bench.common import RESULTS, ROOT
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
@@ -30,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "render": render_50k.run,
     "scale": server_scale.run,
     "archive": archive_export.run,
+    "push": push_delivery.run,
 }
 
 

@@ -3,7 +3,8 @@
 A scope is the unit of access control and of replication:
 
 - ``ws``          the workspace: user profiles and public channels' records;
-- ``u:<user>``    one user's private space: read cursors, follows, channel preferences;
+- ``u:<user>``    one user's private space: read cursors, follows, channel preferences,
+                  notification settings;
 - ``c:<channel>`` one channel (public, private, DM or group DM): its members and messages.
 
 Adding a collection is adding an entry here (docs/adding-a-collection.md); the server, its rights
@@ -33,6 +34,7 @@ MAX_NAME = 80
 MAX_TOPIC = 250
 CHANNEL_KINDS = ("public", "private", "dm", "group")
 NOTIFY_LEVELS = ("all", "mentions", "none")
+PREVIEW_LEVELS = ("full", "private")
 
 #: References fixed at creation, and a read position (JS's largest exact integer at most).
 CHANNEL_REF = Field(str, 80, immutable=True, required=True)
@@ -201,7 +203,32 @@ PREFS = CollectionSpec(
     rights=Rights(create="own", fields={"channel": FIXED, "user": FIXED, "notify": "own", "muted": "own"}),
 )
 
-REGISTRY = Registry([USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS])
+#: A person's notification settings, one record each (its id is theirs): private previews, a
+#: do-not-disturb schedule (days "0123456" from Monday, minutes from midnight in ``tz``) and a
+#: pause. Read by the push producer (backend/push/rules.py, Rule 2); devices only hold them.
+NOTICES = CollectionSpec(
+    "notices",
+    {
+        "user": USER_REF,
+        "preview": Field(str, choices=PREVIEW_LEVELS),
+        "dnd_days": Field(str, 7),
+        "dnd_from": Field(int, 1439),
+        "dnd_to": Field(int, 1439),
+        "tz": Field(str, 64),
+        "paused_until": Field(int, 2**53 - 1),
+    },
+    PRIVATE,
+    derived_id=IdRule(("user",)),
+    rights=Rights(
+        create="own",
+        fields={
+            "user": FIXED, "preview": "own", "dnd_days": "own", "dnd_from": "own", "dnd_to": "own", "tz": "own",
+            "paused_until": "own",
+        },
+    ),
+)
+
+REGISTRY = Registry([USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES])
 
 #: Each collection's fields by name (the schema half of the registry), for readers of the schema.
 COLLECTIONS: dict[str, dict[str, Field]] = {spec.name: dict(spec.fields) for spec in REGISTRY}
@@ -260,6 +287,10 @@ def follow_id(user_id: str, message_id: str) -> str:
 
 def pref_id(user_id: str, channel_id: str) -> str:
     return _derived("prefs", user=user_id, channel=channel_id)
+
+
+def notices_id(user_id: str) -> str:
+    return _derived("notices", user=user_id)
 
 
 def export_json() -> str:

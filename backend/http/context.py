@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from backend.accounts import AccountService, CurrentSession
 from backend.chat_service import ChatService
 from backend.live import Hub
+from backend.push.service import PushService
 from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.base import Storage
@@ -28,8 +29,10 @@ class Services:
     hub: Hub
     chat: ChatService
     search: SearchIndex
+    push: PushService
 
     def close(self) -> None:
+        self.push.close()
         self.search.close()
         self.store.close()
 

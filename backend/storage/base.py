@@ -52,6 +52,33 @@ class DeviceSession(msgspec.Struct):
     revoked: bool = False
 
 
+class PushSubscription(msgspec.Struct):
+    """A device's Web Push subscription: a secret of that device (never replicated)."""
+
+    id: str
+    user_id: str
+    device: str
+    endpoint: str
+    p256dh: str
+    auth: str
+    lang: str
+    created: int
+
+
+class PushJob(msgspec.Struct):
+    """A notification waiting to leave for one subscription: one per conversation (``topic``)."""
+
+    subscription: str
+    topic: str
+    payload: str  # the JSON the service worker receives
+    urgency: str  # "high" | "normal" | "low"
+    ttl: int  # seconds the push service keeps it for an offline device
+    due: int  # ms: not sent before
+    first: int  # ms: when it was first queued (retries give up 24 h after)
+    attempts: int = 0
+    version: int = 1
+
+
 class NewChange(msgspec.Struct):
     scope: str
     collection: str
@@ -212,6 +239,34 @@ class Storage(Protocol):
     def invite_valid(self, token_hash: str, now: int) -> bool: ...
     def get_setting(self, key: str) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...
+
+    # Web Push: subscriptions and the queue of notifications (sqlite_push.py has the rules)
+    def add_push_subscription(self, sub: PushSubscription) -> None:
+        """Replaces the device's subscription and any with the same endpoint."""
+        ...
+    def push_subscription(self, sub_id: str) -> PushSubscription | None: ...
+    def push_subscriptions(self, sub_ids: Sequence[str]) -> dict[str, PushSubscription]: ...
+    def push_subscriptions_of(self, user_ids: Sequence[str]) -> list[PushSubscription]: ...
+    def remove_push_subscription(self, sub_id: str) -> None:
+        """Also drops its queued pushes. ``revoke_session`` removes the device's subscription."""
+        ...
+    def clear_push_subscriptions(self) -> None:
+        """Every subscription and queued push (the VAPID keys were rotated)."""
+        ...
+    def queue_pushes(self, jobs: Sequence[PushJob]) -> None:
+        """Queue each, or replace the payload of the push waiting for the same subscription and
+        topic (keeping its ``due``, bumping its ``version``)."""
+        ...
+    def last_pushes_sent(self, sub_ids: Sequence[str], topic: str) -> dict[str, int]:
+        """When a push about ``topic`` last left for each of these subscriptions (if ever)."""
+        ...
+    def due_pushes(self, now_ms: int, limit: int) -> list[PushJob]: ...
+    def next_push_due(self) -> int | None: ...
+    def pushes_sent(self, jobs: Sequence[PushJob], now_ms: int, gap_ms: int) -> None:
+        """Sent: remove each unless replaced meanwhile (then it stays, due ``gap_ms`` from now)."""
+        ...
+    def retry_push(self, job: PushJob, due_ms: int) -> None: ...
+    def drop_push(self, job: PushJob) -> None: ...
 
     # reads for the server's own jobs and the tools around it
     def expired_message_ids(self, now_ms: int, limit: int) -> list[str]:

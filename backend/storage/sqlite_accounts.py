@@ -121,6 +121,8 @@ class AccountTables:
 
     def revoke_session(self, device_id: str) -> None:
         self._write("UPDATE sessions SET revoked = 1 WHERE id = ?", (device_id,))
+        # A device signed out no longer receives pushes (sqlite_push.py, Rule 4).
+        self._write("DELETE FROM push_subscriptions WHERE device = ?", (device_id,))
 
     def add_invite(self, token_hash: str, created_by: str, created: int, expires: int) -> None:
         self._write(

@@ -1,5 +1,6 @@
-"""The SQLite store's file: its tables (the people tables come from sqlite_accounts.py), how an
-older file is brought up to date, and how a record's per-field clocks are packed into a row.
+"""The SQLite store's file: its tables (the people tables come from sqlite_accounts.py, the push
+tables from sqlite_push.py), how an older file is brought up to date, and how a record's
+per-field clocks are packed into a row.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ import sqlite3
 import msgspec
 
 from backend.storage.sqlite_accounts import ACCOUNT_SCHEMA
+from backend.storage.sqlite_push import PUSH_SCHEMA
 from sync_protocol.wire import Value
 
 SCHEMA_VERSION = 3
 
-SCHEMA = ACCOUNT_SCHEMA + """
+SCHEMA = ACCOUNT_SCHEMA + PUSH_SCHEMA + """
 CREATE TABLE IF NOT EXISTS records (
     collection TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL,
     fields TEXT NOT NULL, clocks TEXT NOT NULL,

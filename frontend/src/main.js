@@ -11,8 +11,11 @@ import { ServiceWorkerClient } from './platform/service-worker.js';
 import { readCookie } from './lib/cookies.js';
 import { negotiate, setLocale } from './lib/i18n.js';
 import { IdleWatcher } from './platform/presence.js';
+import { PushClient, setBadge } from './platform/push.js';
+import { effect } from '@preact/signals';
 
-document.documentElement.lang = setLocale(negotiate(navigator.languages ?? [navigator.language]));
+const locale = setLocale(negotiate(navigator.languages ?? [navigator.language]));
+document.documentElement.lang = locale;
 
 const transport = new Transport({ csrf: () => readCookie(document.cookie, 'csrftoken') });
 let app;
@@ -34,8 +37,20 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') app.visible();
 });
 
+app.push = new PushClient({ actions: () => app.actions, lang: locale });
+
 app.boot();
 sw.register();
+// Push: renew this device's subscription without asking (never a prompt on load); the badge and
+// open notifications follow the unread counts, reads made on other devices included.
+effect(() => {
+  if (app.phase.value === 'ready') app.push.renew();
+});
+effect(() => {
+  const total = app.queries.totalUnread.value;
+  setBadge(total);
+  app.push.closeRead((channel) => app.queries.unread(channel));
+});
 new IdleWatcher({ onChange: (status) => app.setPresence(status) }).start();
 
 // For tests and the curious: the outbox length and the connection state.

@@ -11,7 +11,7 @@
 //             with an app page open, the worker wakes that page's engine (FLUSH; its leader tab
 //             syncs); with none open, it runs the same engine module for one flush on the same
 //             IndexedDB replica, under the same Web Lock the leader tab holds.
-// - push / notificationclick: minimal stubs for now.
+// - push / notificationclick: one notification per conversation; a click opens the message (sw/push.js).
 //
 // The messages between pages and this worker are defined in src/sync/tab-messages.js.
 
@@ -20,6 +20,7 @@ import { Transport } from '../src/sync/transport.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { LOCK_NAME } from '../src/sync/coordinator.js';
 import { flush } from '../src/sync/tab-messages.js';
+import { showPush, payloadOf, openAt, resubscribe } from './push.js';
 
 /* global __VERSION__, __PRECACHE__ */
 const VERSION = __VERSION__;
@@ -107,38 +108,23 @@ async function flushOutbox() {
   else await run();
 }
 
-// --- push (stub; a later issue fills it) ------------------------------------------------------
+// --- push and notification clicks (sw/push.js) -------------------------------------------------
 
 self.addEventListener('push', (event) => {
-  let data = {};
-  try {
-    data = event.data?.json() ?? {};
-  } catch {
-    data = { body: event.data?.text() };
-  }
-  event.waitUntil(
-    self.registration.showNotification(data.title || 'TeamTalk', {
-      body: data.body || '',
-      tag: data.tag,
-      data: { url: data.url || '/' },
-      icon: '/icons/icon-192.png',
-    }),
-  );
+  event.waitUntil(showPush(self.registration, payloadOf(event)));
+});
+
+self.addEventListener('pushsubscriptionchange', (event) => {
+  const csrf = async () => (await self.cookieStore?.get('csrftoken'))?.value ?? null;
+  event.waitUntil(resubscribe(self.registration, event, csrf).catch(() => {})); // else renew() at the next open
 });
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const target = new URL(event.notification.data?.url || '/', self.location.origin).href;
-  event.waitUntil(
-    (async () => {
-      const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      const open = pages.find((page) => page.url.startsWith(self.location.origin));
-      if (open) {
-        await open.focus();
-        if (open.url !== target) await open.navigate(target).catch(() => {});
-        return;
-      }
-      await self.clients.openWindow(target);
-    })(),
-  );
+  const done = openAt(self.clients, self.location.origin, event.notification.data?.url || '/');
+  try {
+    event.waitUntil(done);
+  } catch {
+    // An event made by a test (new NotificationEvent) cannot be extended; the open still happens.
+  }
 });

@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from backend.http import accounts
+from backend.http import accounts, push
 from backend.http.live import live
 from backend.http.sync import sync
 from sync_protocol import wire
@@ -24,7 +24,7 @@ def test_every_live_frame_is_documented() -> None:
 
 
 def test_every_endpoint_is_documented() -> None:
-    for handler in [sync, live, *accounts.ROUTES]:
+    for handler in [sync, live, *accounts.ROUTES, *push.ROUTES]:
         for path in handler.paths:
             shown = re.sub(r"\{(\w+):\w+\}", r"{\1}", path).replace("{device_id}", "{id}")
             assert shown in PROTOCOL, f"{path} is not in PROTOCOL.md"

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Server:
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, *extra: str) -> None:
         self.data = data
+        self.extra = list(extra)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -30,7 +31,8 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), "--data", str(self.data)],
+            [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), "--data", str(self.data),
+             *self.extra],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 20

@@ -13,7 +13,17 @@ from typing import NamedTuple
 
 import pytest
 
-from sync_protocol.collections import REGISTRY, dm_id, follow_id, member_id, pref_id, reaction_id, read_id, receipt_id
+from sync_protocol.collections import (
+    REGISTRY,
+    dm_id,
+    follow_id,
+    member_id,
+    notices_id,
+    pref_id,
+    reaction_id,
+    read_id,
+    receipt_id,
+)
 from sync_protocol.wire import Value
 from tests.integration.rights_world import PERSONAS, RightsLab, World, new_id
 
@@ -124,6 +134,14 @@ ROWS = [
     Row("prefs: the member's",
         lambda w, me: ("prefs", pref_id(w.people["member"], w.channel),
                        {"channel": w.channel, "user": w.people["member"], "muted": True}),
+        (NO, NO, OK, NO, NO, NO)),
+    Row("notices: my own",
+        lambda w, me: ("notices", notices_id(me),
+                       {"user": me, "preview": "private", "dnd_days": "01234", "dnd_from": 1320, "dnd_to": 420,
+                        "tz": "Europe/Paris", "paused_until": 1}),
+        _everyone(OK)),
+    Row("notices: the member's",
+        lambda w, me: ("notices", notices_id(w.people["member"]), {"user": w.people["member"], "preview": "full"}),
         (NO, NO, OK, NO, NO, NO)),
 ]
 

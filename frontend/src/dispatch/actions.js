@@ -24,7 +24,9 @@ export class Actions {
    * @param {import('../replica/replica.js').Replica} o.replica
    * @param {import('./queries.js').Queries} o.queries
    * @param {(mutations: object[]) => Promise<void>} o.afterWrite
-   * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>} | null} [o.transport]
+   * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>,
+   *   pushKey(): Promise<any>, pushSubscriptions(): Promise<any>, subscribePush(s: object): Promise<any>,
+   *   revokePush(id: string): Promise<any>} | null} [o.transport]
    * @param {{value: number} | null} [o.writing]
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
@@ -151,6 +153,13 @@ export class Actions {
     const id = prefId(me, channel);
     const held = this.#queries.record('prefs', id);
     await this.#write([{ collection: 'prefs', id, fields: held ? { ...prefs } : { channel, user: me, ...prefs } }]);
+  }
+
+  /** My notification settings (the `notices` record): private previews, do-not-disturb, pause. */
+  async setNotices(fields) {
+    const me = this.#me();
+    const held = this.#queries.record('notices', me);
+    await this.#write([{ collection: 'notices', id: me, fields: held ? { ...fields } : { user: me, ...fields } }]);
   }
 
   /** Mark a channel unread from a message: my cursor goes back to just before it. */
@@ -300,6 +309,26 @@ export class Actions {
   /** A new invite link: `{token, url, expires}`. */
   createInvite() {
     return this.#server().createInvite();
+  }
+
+  /** The server's VAPID public key: `{key}`. */
+  pushKey() {
+    return this.#server().pushKey();
+  }
+
+  /** The push subscriptions of my devices: `[{id, device, device_name, service, created, this_device}]`. */
+  pushSubscriptions() {
+    return this.#server().pushSubscriptions();
+  }
+
+  /** Register this device's push subscription (`{endpoint, keys, lang}`); replaces its earlier one. */
+  subscribePush(subscription) {
+    return this.#server().subscribePush(subscription);
+  }
+
+  /** Stop pushes to one of my devices. */
+  revokePushSubscription(id) {
+    return this.#server().revokePush(id);
   }
 
   #server() {

@@ -32,6 +32,8 @@ export class App {
   actions = null;
   history = null;
   engine = null;
+  /** Web Push on this device (platform/push.js); set by the composition root. @type {any} */
+  push = null;
 
   #transport;
   #coordinator = null;

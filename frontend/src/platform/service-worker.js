@@ -29,6 +29,8 @@ export class ServiceWorkerClient {
     });
     container.addEventListener('message', (event) => {
       if (event.data?.type === 'FLUSH') this.#onFlush(); // tab-messages.js: Flush
+      // A notification was clicked (sw/push.js, Rule 2): go to its message.
+      if (event.data?.type === 'OPEN') location.hash = new URL(event.data.url).hash;
     });
     try {
       const registration = await container.register('/sw.js', { scope: '/' });

@@ -87,6 +87,10 @@ export class Transport {
   signOut = () => this.#json('POST', '/api/signout');
   devices = () => this.#json('GET', '/api/devices');
   revokeDevice = (id) => this.#json('DELETE', `/api/devices/${encodeURIComponent(id)}`);
+  pushKey = () => this.#json('GET', '/api/push/key');
+  pushSubscriptions = () => this.#json('GET', '/api/push/subscriptions');
+  subscribePush = (subscription) => this.#json('POST', '/api/push/subscriptions', subscription);
+  revokePush = (id) => this.#json('DELETE', `/api/push/subscriptions/${encodeURIComponent(id)}`);
   createInvite = () => this.#json('POST', '/api/invites', {});
 
   // --- long histories, search, versions (JSON) ---------------------------------------------------

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { t, formatDateTime } from '../lib/i18n.js';
 import { MainHeader } from './header.js';
+import { NotificationSettings } from './notifications.js';
 
 export function DevicesView({ app }) {
   const [devices, setDevices] = useState(null);
@@ -59,6 +60,7 @@ export function DevicesView({ app }) {
             )}
           </ul>`
         : null}
+      <${NotificationSettings} app=${app} />
     </div>
   </section>`;
 }

@@ -1,0 +1,3 @@
+"""Web Push: VAPID keys (keys.py), what notifies whom (rules.py), the producer that follows the
+feed of committed changes into the durable queue (producer.py), and the sender that delivers the
+queue with pywebpush (sender.py). The HTTP endpoints are backend/http/push.py."""

@@ -1,0 +1,181 @@
+"""The push producer: follows the feed of committed changes into the durable push queue.
+
+Rule 1. It is a follower of the feed (backend/feed.py, Rules 4 and 6), never a step of the
+        push path: a sync reply never waits for it. It stores its position (the ``push_seq``
+        setting) in the same transaction as the queue rows it derived from the changes up to it.
+        After a crash it resumes from that position: each change is turned into queue rows once,
+        and a row once queued is sent at least once (sender.py).
+Rule 2. It starts from the log's head the first time it runs: history never notifies.
+Rule 3. Only new messages notify (rules.py decides for whom); a message's notice is queued for
+        each subscribed device of each person it notifies. A person's notices for a conversation
+        coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
+        the last one sent about that conversation to that device waits for the gap to pass.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from backend.feed import Committed, Feed, Follower
+from backend.push import rules
+from backend.settings import Settings
+from backend.storage.base import PushJob, PushSubscription, Storage
+from sync_protocol.collections import follow_id, notices_id, pref_id, read_id
+from sync_protocol.wire import Change, Value
+
+log = logging.getLogger("teamtalk.push")
+
+POSITION = "push_seq"
+BATCH = 500
+IDLE_WAIT_S = 0.5
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PushProducer:
+    def __init__(self, store: Storage, feed: Feed, settings: Settings, queued: Callable[[], None]) -> None:
+        self.store = store
+        self.feed = feed
+        self.settings = settings
+        self._queued = queued  # wakes the sender
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._follower: Follower | None = None
+        self.position = 0
+        self._thread = threading.Thread(target=self._run, name="push-producer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            if self._follower is not None:
+                self._follower.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _follow(self) -> Follower | None:
+        with self.store.transaction():
+            stored = self.store.get_setting(POSITION)
+            if stored is None:  # Rule 2
+                stored = str(self.store.head_hash()[0])
+                self.store.set_setting(POSITION, stored)
+        with self._lock:
+            if self._stopping.is_set():
+                return None
+            self._follower = self.feed.follow(int(stored))
+            self.position = self._follower.position
+            return self._follower
+
+    def _run(self) -> None:
+        follower = self._follow()
+        while follower is not None and not self._stopping.is_set():
+            units = follower.take(IDLE_WAIT_S, BATCH)
+            if not units:
+                continue
+            try:
+                queued = self.derive(units, follower.position)
+            except Exception:
+                log.exception("deriving pushes failed; retrying from the stored position")
+                follower.close()
+                self._stopping.wait(IDLE_WAIT_S)
+                follower = self._follow()
+                continue
+            self.position = follower.position
+            if queued:
+                self._queued()
+
+    def derive(self, units: list[Committed], upto: int) -> int:
+        """Queue the notices of these units and store ``upto``, in one transaction (Rule 1)."""
+        count = 0
+        with self.store.transaction():
+            now = now_ms()
+            for unit in units:
+                for change in unit.changes:
+                    if change.collection == "messages" and "at" in change.fields and "text" in change.fields:
+                        count += self._message(change, now)
+            self.store.set_setting(POSITION, str(upto))
+        return count
+
+    def _message(self, change: Change, now: int) -> int:
+        """Queue a new message's notices (Rule 3); returns how many rows."""
+        store, message = self.store, change.fields
+        channel_id = str(message.get("channel"))
+        channel_record = store.get_record("channels", channel_id)
+        if channel_record is None:
+            return 0
+        channel = channel_record.state.fields
+        kind = str(channel.get("kind"))
+        author = str(message.get("author"))
+        people = [p for p in store.members_of(channel_id) if p != author]
+        subscriptions: dict[str, list[PushSubscription]] = {}
+        for sub in store.push_subscriptions_of(people):
+            subscriptions.setdefault(sub.user_id, []).append(sub)
+        if not subscriptions:
+            return 0
+        account = store.account(author)
+        sender = account.name if account else author
+        thread = message.get("thread")
+        jobs: list[PushJob] = []
+        for person, subs in subscriptions.items():
+            pref = store.get_record("prefs", pref_id(person, channel_id))
+            follow = store.get_record("follows", follow_id(person, thread)) if isinstance(thread, str) else None
+            follows = follow is not None and follow.state.fields.get("on") is True
+            why = rules.reason(person, message, kind, pref.state.fields if pref else None, follows)
+            if why is None:
+                continue
+            notices = store.get_record("notices", notices_id(person))
+            settings = notices.state.fields if notices else None
+            if rules.quiet(settings, now):
+                continue
+            count = self._unread(person, channel_id, message, follow.state.fields if follow else None)
+            private = bool(settings and settings.get("preview") == "private")
+            by_lang: dict[str, tuple[rules.Notice, str]] = {}
+            for sub in subs:
+                if sub.lang not in by_lang:
+                    notice = rules.message_notice(
+                        user=person,
+                        lang=sub.lang,
+                        why=why,
+                        message_id=change.id,
+                        message=message,
+                        channel=channel,
+                        sender=sender,
+                        count=count,
+                        private=private,
+                    )
+                    by_lang[sub.lang] = (notice, json.dumps(notice.payload))
+                notice, payload = by_lang[sub.lang]
+                jobs.append(PushJob(sub.id, notice.topic, payload, notice.urgency, self.settings.push_ttl_s, now, now))
+        if jobs:
+            # One conversation per message: one topic. A device pushed about it within the gap waits.
+            last = store.last_pushes_sent([job.subscription for job in jobs], jobs[0].topic)
+            gap = self.settings.push_gap_ms
+            for job in jobs:
+                if job.subscription in last:
+                    job.due = max(now, last[job.subscription] + gap)
+            store.queue_pushes(jobs)
+        return len(jobs)
+
+    def _unread(
+        self, person: str, channel_id: str, message: Mapping[str, Value], follow: Mapping[str, Value] | None
+    ) -> int:
+        """How many are unread in the conversation, by the sidebar's rule: the last number minus the
+        read position (at least this one)."""
+        tn = message.get("tn")
+        if isinstance(tn, int):
+            read = follow.get("read") if follow else 0
+            return max(1, tn - (read if isinstance(read, int) else 0))
+        n = message.get("n")
+        if not isinstance(n, int):
+            return 1
+        cursor = self.store.get_record("reads", read_id(person, channel_id))
+        read_n = cursor.state.fields.get("n") if cursor else 0
+        return max(1, n - (read_n if isinstance(read_n, int) else 0))

@@ -1,0 +1,117 @@
+"""Web Push for the HTTP shell: the public key, this person's subscriptions, and the producer and
+sender threads (started with the server, closed with it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import msgspec
+
+from backend import tokens
+from backend.access import may_manage_push_subscription
+from backend.accounts import CurrentSession
+from backend.errors import ApiError
+from backend.feed import Feed
+from backend.push import keys as vapid
+from backend.push import rules
+from backend.push.producer import PushProducer
+from backend.push.sender import PushSender
+from backend.settings import Settings
+from backend.storage.base import PushSubscription, Storage
+
+MAX_KEY = 200
+
+
+class PushKeys(msgspec.Struct):
+    p256dh: str
+    auth: str
+
+
+class SubscribeIn(msgspec.Struct):
+    endpoint: str
+    keys: PushKeys
+    #: The language of the notification text; absent: the device's earlier one (else English).
+    lang: str | None = None
+
+
+class PublicKeyOut(msgspec.Struct):
+    key: str
+
+
+class SubscriptionOut(msgspec.Struct):
+    id: str
+    device: str
+    device_name: str
+    service: str  # the push service's host: enough to recognise it, not the secret endpoint
+    created: int
+    this_device: bool
+
+
+class PushService:
+    def __init__(self, store: Storage, feed: Feed, settings: Settings, visible: Callable[[str], bool]) -> None:
+        """``visible(device)``: is that device live and showing the app (held back: sender.py, Rule 3)."""
+        self.store = store
+        self.settings = settings
+        self.keys = vapid.load_or_create(settings.data_dir)
+        self.sender = PushSender(store, self.keys, settings, visible)
+        self.producer = PushProducer(store, feed, settings, self.sender.wake)
+
+    def start(self) -> None:
+        self.producer.start()
+        self.sender.start()
+
+    def close(self) -> None:
+        self.producer.close()
+        self.sender.close()
+
+    def public_key(self) -> PublicKeyOut:
+        return PublicKeyOut(self.keys.public_key)
+
+    def subscribe(self, current: CurrentSession, data: SubscribeIn, now_ms: int) -> SubscriptionOut:
+        try:
+            rules.check_endpoint(data.endpoint, self.settings.push_services, self.settings.push_test_mode)
+        except rules.UnsafeEndpoint as exc:
+            raise ApiError(400, "unsafe_endpoint", str(exc), field="endpoint") from None
+        keys = (data.keys.p256dh, data.keys.auth)
+        if len(data.endpoint) > 2000 or not all(0 < len(key) <= MAX_KEY for key in keys):
+            raise ApiError(400, "invalid_subscription", "the subscription's endpoint or keys are malformed")
+        earlier = next(
+            (s for s in self.store.push_subscriptions_of([current.user_id]) if s.device == current.device_id), None
+        )
+        wanted = data.lang if data.lang is not None else earlier.lang if earlier else "en"
+        lang = wanted if wanted in rules.CATALOGUES else "en"
+        sub = PushSubscription(
+            tokens.token()[:22],
+            current.user_id,
+            current.device_id,
+            data.endpoint,
+            data.keys.p256dh,
+            data.keys.auth,
+            lang,
+            now_ms,
+        )
+        with self.store.transaction():
+            self.store.add_push_subscription(sub)
+        return self._out(current, sub)
+
+    def subscriptions(self, current: CurrentSession) -> list[SubscriptionOut]:
+        return [self._out(current, sub) for sub in self.store.push_subscriptions_of([current.user_id])]
+
+    def revoke(self, current: CurrentSession, sub_id: str) -> None:
+        sub = self.store.push_subscription(sub_id)
+        if sub is None or not may_manage_push_subscription(current.user_id, sub):
+            raise ApiError(404, "not_found", f"you have no push subscription {sub_id}")
+        with self.store.transaction():
+            self.store.remove_push_subscription(sub_id)
+
+    def _out(self, current: CurrentSession, sub: PushSubscription) -> SubscriptionOut:
+        device = self.store.session(sub.device)
+        return SubscriptionOut(
+            sub.id,
+            sub.device,
+            device.name if device else "",
+            urlsplit(sub.endpoint).netloc,
+            sub.created,
+            sub.device == current.device_id,
+        )

@@ -1,0 +1,221 @@
+"""Web Push in real Chromium: turning notifications on from a click, a push delivered to the
+service worker through the DevTools protocol (ServiceWorker.deliverPushMessage), one notification
+per conversation, a click that opens the message, the badge, and a subscribe() that hangs.
+
+Chromium cannot reach a real push service here, so ``pushManager.subscribe`` is replaced (before
+the page loads) by one that returns a subscription of the local push service of the integration
+tests; the server sends to it with real VAPID and encryption, the service decrypts, and the test
+hands the plaintext to the service worker as a push service would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import (
+    ROOT,
+    OpenDevice,
+    Person,
+    _free_port,
+    _wait_until_serving,
+    open_channel,
+    send_message,
+    sign_in,
+    until,
+    wait_until_synced,
+)
+from tests.integration.push_service import PushService, Subscription
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    service = PushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """The conftest's server, in push test mode (it may send to the local push service)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data",
+            str(tmp_path / "data"),
+            "--push-test-mode",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        _wait_until_serving(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def stub_push(context: BrowserContext, server: str, sub: Subscription | None) -> None:
+    """Grant notifications and make pushManager.subscribe return ``sub`` (None: never answer).
+    The badge calls are recorded in ``window.badges``."""
+    context.grant_permissions(["notifications", "background-sync"], origin=server)
+    given = json.dumps(sub.json() if sub else None)
+    context.add_init_script(f"""
+      (() => {{
+        const given = {given};
+        let current = null;
+        const fake = (json) => ({{
+          endpoint: json.endpoint, toJSON: () => json, unsubscribe: async () => ((current = null), true) }});
+        PushManager.prototype.subscribe = function () {{
+          if (!given) return new Promise(() => {{}});
+          current = fake(given);
+          return Promise.resolve(current);
+        }};
+        PushManager.prototype.getSubscription = function () {{ return Promise.resolve(current); }};
+        window.badges = [];
+        navigator.setAppBadge = (n) => (window.badges.push(n), Promise.resolve());
+        navigator.clearAppBadge = () => (window.badges.push(0), Promise.resolve());
+      }})();
+    """)
+
+
+def deliver(context: BrowserContext, page: Page, server: str, payload: dict[str, Any]) -> None:
+    """Hand a push to the service worker as the push service would."""
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not any(not r.get("isDeleted") for r in registrations):
+        assert time.monotonic() < deadline, "no service worker registration"
+        page.wait_for_timeout(50)
+    live = next(r for r in registrations if not r.get("isDeleted"))
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": server, "registrationId": live["registrationId"], "data": json.dumps(payload)},
+    )
+    cdp.detach()
+
+
+def notifications(page: Page) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = page.evaluate("""async () => {
+        const r = await navigator.serviceWorker.ready;
+        return (await r.getNotifications()).map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data}));
+    }""")
+    return result
+
+
+def turn_on(person: Person) -> None:
+    person.page.goto("/#/devices")
+    person.page.get_by_role("button", name="Turn on notifications").click()
+    expect(person.page.get_by_text("Notifications are on for this device.")).to_be_visible()
+
+
+def test_a_push_shows_one_notification_per_conversation_and_a_click_opens_the_message(
+    team: tuple[Person, Person], people: OpenDevice, server: str, push: PushService
+) -> None:
+    ada, bob = team
+    sub = push.subscription()
+    stub_push(bob.context, server, sub)
+    bob.page.reload()
+    wait_until_synced(bob.page)
+    assert notifications(bob.page) == []  # nothing asked on load
+    turn_on(bob)
+    receiving = bob.page.get_by_role("list", name="Devices that receive notifications")
+    expect(receiving.get_by_role("listitem")).to_have_count(1)
+    bob.page.goto("about:blank")  # Bob closes TeamTalk: pushes are no longer held back
+
+    open_channel(ada.page, "general")
+    send_message(ada.page, "@Bob Babbage the crane arrives at 9")
+    push.wait_for(lambda: len(push.to(sub)) == 1)
+    first = push.to(sub)[0].payload
+    page = bob.context.new_page()
+    page.goto("/#/")
+    deliver(bob.context, page, server, first)
+    until(page, "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length === 1)")
+    shown = notifications(page)
+    assert [(n["title"], n["body"], n["tag"]) for n in shown] == [
+        ("New message in #general", "Ada Lovelace: @Bob Babbage the crane arrives at 9", first["tag"])
+    ]
+
+    page.goto("about:blank")
+    send_message(ada.page, "@Bob Babbage and the concrete at 10")
+    push.wait_for(lambda: len(push.to(sub)) == 2, timeout_s=15)
+    second = push.to(sub)[1].payload
+    page.goto("/#/devices")
+    deliver(bob.context, page, server, second)
+    until(
+        page,
+        "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+        ".then(n => n.length === 1 && n[0].title.startsWith('2 new'))",
+    )
+    assert [(n["title"], n["tag"]) for n in notifications(page)] == [("2 new messages in #general", first["tag"])]
+
+    # The click: the open page is focused and goes to the message.
+    worker = bob.context.service_workers[0]
+    worker.evaluate("""async () => {
+        const [note] = await self.registration.getNotifications();
+        self.dispatchEvent(new NotificationEvent('notificationclick', { notification: note }));
+    }""")
+    expect(page).to_have_url(f"{server}{second['url']}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("general")
+    until(page, "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length === 0)")
+
+
+def test_the_badge_follows_reads_made_on_another_device(
+    team: tuple[Person, Person], people: OpenDevice, server: str, push: PushService
+) -> None:
+    ada, bob = team
+    stub_push(bob.context, server, push.subscription())
+    bob.page.goto("/#/devices")
+    bob.page.reload()
+    wait_until_synced(bob.page)
+    open_channel(ada.page, "general")
+    send_message(ada.page, "news for everyone")
+    until(bob.page, "window.badges.at(-1) === 1")
+    phone = people("Bob")
+    sign_in(phone.page, bob.email)
+    open_channel(phone.page, "general")  # read on the phone
+    until(bob.page, "window.badges.at(-1) === 0")
+
+
+def test_a_subscribe_that_never_answers_says_so_plainly_within_10_s(team: tuple[Person, Person], server: str) -> None:
+    _, bob = team
+    stub_push(bob.context, server, None)
+    bob.page.goto("/#/devices")
+    bob.page.reload()
+    wait_until_synced(bob.page)
+    started = time.monotonic()
+    bob.page.get_by_role("button", name="Turn on notifications").click()
+    expect(bob.page.get_by_text("The browser's push service did not answer.", exact=False)).to_be_visible(
+        timeout=11_000
+    )
+    assert time.monotonic() - started <= 11
+    expect(bob.page.get_by_role("button", name="Turn on notifications")).to_be_visible()  # try again later
+    open_channel(bob.page, "general")
+    send_message(bob.page, "everything else still works")
