@@ -102,11 +102,19 @@ async function flushOutbox() {
       replica.close();
     }
   };
-  // A page that opens meanwhile leads the sync; if one already holds the lock, it syncs.
+  // The leader lock: a page that holds it syncs by itself. A page that was just closed may still
+  // hold it for a moment, so wait for it rather than give up (giving up ends the sync event and
+  // the browser would not fire it again); a page that holds it past LOCK_WAIT_MS is leading.
   const locks = self.navigator?.locks;
-  if (locks) await locks.request(LOCK_NAME, { ifAvailable: true }, (lock) => (lock ? run() : null));
-  else await run();
+  if (!locks) return run();
+  try {
+    await locks.request(LOCK_NAME, { signal: AbortSignal.timeout(LOCK_WAIT_MS) }, run);
+  } catch (error) {
+    if (error?.name !== 'TimeoutError' && error?.name !== 'AbortError') throw error;
+  }
 }
+
+const LOCK_WAIT_MS = 10_000;
 
 // --- push and notification clicks (sw/push.js) -------------------------------------------------
 

@@ -87,20 +87,20 @@ export function NotificationSettings({ app }) {
           )}
         </ul>`
       : null}
-    <label class="check">
+    <label class="choice">
       <input type="checkbox" checked=${notices.preview === 'private'}
         onChange=${(e) => app.actions.setNotices({ preview: e.currentTarget.checked ? 'private' : 'full' })} />
       ${t('push.private')}
     </label>
-    <p>
+    <div class="button-row">
       ${paused
         ? html`<button type="button" class="button button--small" onClick=${() => app.actions.setNotices({ paused_until: 0 })}>${t('push.resume')}</button>`
         : html`<button type="button" class="button button--small" onClick=${() => app.actions.setNotices({ paused_until: Date.now() + HOUR_MS })}>${t('push.pauseHour')}</button>
             <button type="button" class="button button--small" onClick=${() => app.actions.setNotices({ paused_until: tomorrowMorning() })}>${t('push.pauseTomorrow')}</button>`}
-    </p>
+    </div>
     <form class="inline-form" onSubmit=${saveQuiet} aria-label=${t('push.quiet')}>
-      <label>${t('push.quietFrom')} <input type="time" name="from" value=${clock(notices.dnd_from)} /></label>
-      <label>${t('push.quietTo')} <input type="time" name="to" value=${clock(notices.dnd_to)} /></label>
+      <label class="field">${t('push.quietFrom')} <input type="time" name="from" value=${clock(notices.dnd_from)} /></label>
+      <label class="field">${t('push.quietTo')} <input type="time" name="to" value=${clock(notices.dnd_to)} /></label>
       <button type="submit" class="button button--small">${t('push.quietSave')}</button>
     </form>
   </section>`;
