@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts import CurrentSession, DeviceOut, InviteOut, SessionOut, SignedIn
+from backend.http.body import WireBody
 from backend.http.context import SESSION_COOKIE, now_ms, services
 
 
@@ -50,7 +51,7 @@ async def workspace(request: Request[object, object, State]) -> WorkspaceInfo:
     return WorkspaceInfo(name=accounts.workspace_name(), needs_owner=accounts.needs_owner())
 
 
-@post("/api/signup")
+@post("/api/signup", dto=WireBody[SignUpIn], return_dto=None)
 async def sign_up(request: Request[object, object, State], data: JSONBody[SignUpIn]) -> Response[SessionOut]:
     signed = await services(request.app.state).accounts.sign_up(
         data.name, data.email, data.password, data.invite, _device_name(request, data.device_name), now_ms()
@@ -58,7 +59,7 @@ async def sign_up(request: Request[object, object, State], data: JSONBody[SignUp
     return _with_cookie(request, signed, 201)
 
 
-@post("/api/signin", status_code=200)
+@post("/api/signin", status_code=200, dto=WireBody[SignInIn], return_dto=None)
 async def sign_in(request: Request[object, object, State], data: JSONBody[SignInIn]) -> Response[SessionOut]:
     client = request.client.host if request.client else ""
     signed = await services(request.app.state).accounts.sign_in(

@@ -10,13 +10,15 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.accounts import CurrentSession
 from backend.chat_service import HistoryPage, SearchResults, Versions
+from backend.http.body import WireBody
 from backend.http.context import services
+from sync_protocol.wire import SafeInt
 
 
 class HistoryIn(msgspec.Struct, forbid_unknown_fields=True):
     channel: str
-    before: int | None = None
-    limit: int = 100
+    before: SafeInt | None = None
+    limit: SafeInt = 100
     thread: str | None = None
 
 
@@ -28,7 +30,7 @@ async def search(
     return await services(request.app.state).chat.search(current.user_id, q, limit)
 
 
-@post("/api/history", status_code=200)
+@post("/api/history", status_code=200, dto=WireBody[HistoryIn], return_dto=None)
 async def history(
     request: Request[object, object, State], current: NamedDependency[CurrentSession], data: JSONBody[HistoryIn]
 ) -> HistoryPage:
