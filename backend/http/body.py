@@ -35,7 +35,7 @@ from sync_protocol.wire import JSON, MSGPACK, decode
 T = TypeVar("T")
 
 #: ``$.changes[3].fields`` (msgspec names dict values ``[...]``, so the key is found separately).
-_IN_FIELDS = re.compile(r"- at `\$\.changes\[(\d+)\]\.fields(?:\[\.\.\.\])?`$")
+_IN_FIELDS = re.compile(r"- at `\$\.changes\[(\d+)\]\.fields(?:\[\.\.\.\])?`\Z")
 
 _WIRE_VALUE = (str, int, bool, type(None))
 

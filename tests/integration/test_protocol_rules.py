@@ -50,3 +50,16 @@ def test_a_push_whose_mids_decrease_is_refused_whole(workspace: Workspace) -> No
 
 def test_the_integer_bound_is_documented() -> None:
     assert "within ±(2^53 − 1)" in _flat(PROTOCOL)
+
+
+def test_an_id_with_a_trailing_newline_is_refused(workspace: Workspace) -> None:
+    """Bug 5: ``$`` with ``.match`` accepted ``"01X\\n"`` and replicated it."""
+    ada = workspace.join("Ada")
+    general = ada.channel_named("general")
+    before = count_changes(workspace)
+
+    reply = ada.sync(ada.change("messages", "01NEWLINE\n", {"channel": general, "text": "x"}))
+
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"] == "invalid_change" and reply.json()["field"] == "changes[0].id"
+    assert count_changes(workspace) == before
