@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ./data
 
-.PHONY: help install install-test build run test test-unit test-js test-browser lint bench check clean chromium lock
+.PHONY: help install install-test build run test test-unit test-js test-browser fuzz lint bench check clean chromium lock
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -44,8 +44,16 @@ run: install build ## install, build and serve on http://127.0.0.1:8000 (HOST, P
 chromium: ## install Debian's Chromium for the browser tests (root, once per machine)
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test-unit: install-test ## Python unit and integration tests
-	$(PY) -m pytest tests/unit tests/integration -q
+test-unit: install-test ## Python unit, integration and (bounded, deterministic) fuzz tests
+	$(PY) -m pytest tests/unit tests/integration tests/fuzz -q
+
+FUZZ_SECONDS ?= 600
+fuzz: install-test ## the fuzzers with random seeds, run after run, for FUZZ_SECONDS (default 600)
+	@end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); run=0; \
+	while [ $$(date +%s) -lt $$end ]; do \
+		run=$$((run + 1)); echo "fuzz run $$run ($$(( end - $$(date +%s) )) s left)"; \
+		FUZZ_PROFILE=fuzz $(PY) -m pytest tests/fuzz -q -x -p no:cacheprovider || exit 1; \
+	done
 
 test-js: install ## JS unit tests (merge vectors, replica, outbox) under node --test
 	cd frontend && node --test

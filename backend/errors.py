@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 
 from sync_protocol.wire import ErrorBody
 
@@ -26,6 +27,14 @@ _CODES_BY_STATUS = {
     413: "too_large",
     426: "update_required",
     429: "rate_limited",
+}
+
+
+#: The error answers every API operation may give, for the OpenAPI document (one shape for all).
+ERROR_RESPONSES = {
+    status: ResponseSpec(ErrorBody, description=f"`{code}` and the other codes of PROTOCOL.md's Errors table",
+                         generate_examples=False)
+    for status, code in _CODES_BY_STATUS.items()
 }
 
 

@@ -8,7 +8,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from backend.accounts import CurrentSession
-from backend.errors import ApiError
+from backend.errors import ERROR_RESPONSES, ApiError
 from backend.http.context import services
 
 ADMIN_ROLES = frozenset({"owner", "admin", "auditor"})
@@ -19,7 +19,7 @@ class ChainHead(msgspec.Struct):
     hash: str
 
 
-@get("/api/admin/chain")
+@get("/api/admin/chain", responses=ERROR_RESPONSES)
 async def chain_head(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> ChainHead:
     if current.role not in ADMIN_ROLES:
         raise ApiError(403, "forbidden", "only admins and auditors see the change log's head hash")

@@ -6,12 +6,13 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 
 from backend.accounts import CurrentSession
-from backend.errors import ApiError
+from backend.errors import ERROR_RESPONSES, ApiError
 from backend.http.body import decode_body
 from backend.http.context import now_ms, services
-from sync_protocol.wire import JSON, MSGPACK, SUPPORTED_VERSIONS, SafeInt, SyncRequest, encode
+from sync_protocol.wire import JSON, MSGPACK, SUPPORTED_VERSIONS, SafeInt, SyncRequest, SyncResponse, encode
 
 
 class _Versioned(msgspec.Struct):
@@ -47,7 +48,15 @@ def _require_supported(version: int) -> None:
         )
 
 
-@post("/api/sync", status_code=200)
+#: The handler encodes the reply itself (JSON or MessagePack); the document names what it holds.
+_SYNC_RESPONSES = {
+    200: ResponseSpec(SyncResponse, description="acks, rejections and the changes after the cursors (JSON or "
+                      "MessagePack, as `Accept` asks)", generate_examples=False),
+    **ERROR_RESPONSES,
+}
+
+
+@post("/api/sync", status_code=200, responses=_SYNC_RESPONSES)
 async def sync(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> Response[bytes]:
     content_type = request.headers.get("content-type", JSON)
     body = await request.body()
