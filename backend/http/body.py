@@ -14,6 +14,8 @@ A wrong value type inside a change's ``fields`` is the schema's business, not th
 it is answered as ``invalid_change`` with ``field`` (``changes[2].fields.text``), the same
 answer validation.py gives for a wrong type that decodes.
 
+Live-channel frames decode here too (:func:`decode_frame`), with the same care.
+
 Litestar's own body decoding (``JSONBody``) turned invalid UTF-8 and deep nesting into 500s,
 so the JSON endpoints use :class:`WireBody` as their DTO: Litestar hands it the raw bytes,
 and the OpenAPI document still describes the Struct.
@@ -30,7 +32,7 @@ from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.typing import FieldDefinition
 
 from backend.errors import ApiError
-from sync_protocol.wire import JSON, MSGPACK, decode
+from sync_protocol.wire import JSON, MSGPACK, LiveFrame, decode, live_json_decoder, live_msgpack_decoder
 
 T = TypeVar("T")
 
@@ -58,6 +60,17 @@ def decode_body(body: bytes, type_: type[T], content_type: str) -> T:
         raise _bad("a string is not valid UTF-8 - at `$`") from None
     except (ValueError, OverflowError) as exc:  # anything else msgspec may raise while decoding
         raise _bad(f"{exc} - at `$`") from None
+
+
+def decode_frame(raw: bytes, msgpack: bool) -> LiveFrame | None:
+    """A live-channel frame, or None for anything that does not decode: an unknown frame from a
+    newer client is ignored (the evolution rules), and so are bytes no client sends (invalid
+    UTF-8, nesting deep enough to raise RecursionError), which must not end the connection."""
+    try:
+        frame: LiveFrame = (live_msgpack_decoder if msgpack else live_json_decoder).decode(raw)
+    except (msgspec.DecodeError, RecursionError, ValueError, OverflowError):
+        return None
+    return frame
 
 
 def _bad(detail: str) -> ApiError:

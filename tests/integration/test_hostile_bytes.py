@@ -153,3 +153,26 @@ def test_a_value_no_field_may_hold_is_an_invalid_change_naming_the_field(
     answer = reply.json()
     assert answer["error"] == "invalid_change" and answer["field"] == "changes[1].fields.text", answer
     assert count_changes(workspace) == before
+
+
+@pytest.mark.parametrize(
+    ("fmt", "frame"),
+    [
+        ("json", b'{"t":"ping","ignored":' + b"[" * 5_000 + b"]" * 5_000 + b"}"),
+        ("json", b'{"t":"typing","scope":"\xff"}'),
+        ("msgpack", b"\x82\xa1t\xa6typing\xa5scope\xa2\xff\xfe"),  # {"t": "typing", "scope": <not UTF-8>}
+        ("msgpack", b"\x82\xa1t\xa4ping\xa1x" + b"\x91" * 5_000 + b"\xc0"),
+    ],
+    ids=["json-deep", "json-utf8", "msgpack-utf8", "msgpack-deep"],
+)
+def test_a_hostile_live_frame_is_ignored_and_the_socket_lives_on(workspace: Workspace, fmt: str, frame: bytes) -> None:
+    ada = workspace.join("Ada")
+    query = "?format=msgpack" if fmt == "msgpack" else ""
+    cookie = {"cookie": f"tt_session={ada.client.cookies['tt_session']}"}
+    with ada.client.websocket_connect(f"/api/live{query}", headers=cookie) as socket:
+        hello = msgspec.msgpack.decode(socket.receive_bytes()) if fmt == "msgpack" else socket.receive_json()
+        assert hello["t"] == "hello"
+        socket.send_bytes(frame)
+        socket.send_bytes(msgspec.msgpack.encode({"t": "ping"}) if fmt == "msgpack" else b'{"t":"ping"}')
+        answer = msgspec.msgpack.decode(socket.receive_bytes()) if fmt == "msgpack" else socket.receive_json()
+    assert answer["t"] == "pong"
