@@ -69,9 +69,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[retention.start_hourly],
         on_shutdown=[retention.stop_hourly],
         # The API described for client authors and for the schema-driven fuzzer (tests/fuzz):
-        # GET /api/openapi.json. No HTML viewer: the CSP forbids the CDN scripts those load.
+        # GET /api/schema/openapi.json. No HTML viewer: the CSP forbids the CDN scripts those load.
+        # (Not at /api itself: the schema router answers every path under its own with HTML 404s.)
         openapi_config=OpenAPIConfig(
-            title="TeamTalk", version=str(PROTOCOL_VERSION), path="/api",
+            title="TeamTalk", version=str(PROTOCOL_VERSION), path="/api/schema",
             render_plugins=[JsonRenderPlugin(path="/openapi.json")],
         ),
     )

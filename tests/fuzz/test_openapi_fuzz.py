@@ -1,6 +1,6 @@
 """Schema-driven fuzzing of every JSON endpoint from the server's own OpenAPI document.
 
-schemathesis reads GET /api/openapi.json and generates requests that fit each operation's
+schemathesis reads GET /api/schema/openapi.json and generates requests that fit each operation's
 schema (positive) and requests that break it (negative); each is sent signed in, signed out, or
 without the CSRF header. Every answer must:
 
@@ -52,7 +52,7 @@ class Api:
         self.world = world
         self.bob = world.join("Bob")
         self.bob.push(self.bob.mutation("messages", "01SCHEMA", {"channel": world.general, "text": "fuzz me"}))
-        self.document: dict[str, Any] = world.owner.client.get("/api/openapi.json").json()
+        self.document: dict[str, Any] = world.owner.client.get("/api/schema/openapi.json").json()
         self.schema = schemathesis.openapi.from_dict(self.document)
 
     def send(self, who: Device | None, csrf: bool, case: Any) -> Any:

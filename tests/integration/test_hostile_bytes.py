@@ -176,3 +176,11 @@ def test_a_hostile_live_frame_is_ignored_and_the_socket_lives_on(workspace: Work
         socket.send_bytes(msgspec.msgpack.encode({"t": "ping"}) if fmt == "msgpack" else b'{"t":"ping"}')
         answer = msgspec.msgpack.decode(socket.receive_bytes()) if fmt == "msgpack" else socket.receive_json()
     assert answer["t"] == "pong"
+
+
+def test_a_bad_query_parameter_is_named(workspace: Workspace) -> None:
+    ada = workspace.join("Ada")
+    reply = ada.client.get("/api/search", params={"q": "x", "limit": "lots"})
+    assert reply.status_code == 400
+    body = reply.json()
+    assert body["error"] == "bad_request" and body["field"] == "limit" and "limit (query)" in body["detail"], body
