@@ -50,7 +50,8 @@ def decode_body(body: bytes, type_: type[T], content_type: str) -> T:
     try:
         return decode(body, type_, content_type)
     except msgspec.ValidationError as exc:
-        raise _field_problem(body, content_type, str(exc)) or _bad(str(exc)) from None
+        detail = str(exc) if "- at `" in str(exc) else f"{exc} - at `$`"  # msgspec omits the root's path
+        raise _field_problem(body, content_type, detail) or _bad(detail) from None
     except msgspec.DecodeError as exc:  # malformed bytes: msgspec names the byte, not a path
         raise _bad(f"{exc} - at `$`") from None
     except RecursionError:

@@ -120,8 +120,9 @@ def test_wrong_types_name_the_path_on_json_endpoints(workspace: Workspace, endpo
     _assert_bad_request(_post(who, endpoint, json.dumps({**good, key: [1]}).encode()), f"$.{key}")
 
 
-def test_a_truncated_body_names_the_root(workspace: Workspace) -> None:
-    _assert_bad_request(_post(workspace.client(), "/api/signin", b'{"email":'), "$")
+@pytest.mark.parametrize("body", [b'{"email":', b"null", b"[]", b"12"])
+def test_a_truncated_or_wrongly_shaped_body_names_the_root(workspace: Workspace, body: bytes) -> None:
+    _assert_bad_request(_post(workspace.client(), "/api/signin", body), "$")
 
 
 def test_the_server_keeps_serving_after_hostile_bytes(workspace: Workspace) -> None:
