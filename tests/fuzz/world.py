@@ -326,8 +326,9 @@ def assert_live_equals_pull(live: list[dict[str, Any]], pulled: list[dict[str, A
 class CoreInvariants:
     """Deleted stays deleted and immutable stays immutable, over every record the server holds.
 
-    ``observe`` remembers what it has seen; ``check`` compares the state now with it. Both run
-    always; ``check`` only fails when CORE_BUGS_FIXED (bugs 1 and 2 are the lead's)."""
+    ``problems`` compares the records now with what it saw before (a record's immutable fields
+    when first seen, every record ever seen deleted) and remembers the new ones. It runs always;
+    assert_core_invariants fails on what it finds only when CORE_BUGS_FIXED (bugs 1 and 2)."""
 
     def __init__(self) -> None:
         self.deleted: set[tuple[str, str]] = set()
