@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 from sync_protocol.collections import reaction_id
 from sync_protocol.replica import Replica
 from sync_protocol.wire import MSGPACK, SyncResponse, decode, encode
-from tests.fuzz.profiles import FUZZ, examples
+from tests.fuzz.profiles import FUZZ, PROFILE, examples
 from tests.fuzz.world import (
     CoreInvariants,
     Device,
@@ -250,4 +250,5 @@ def test_one_channel_many_devices(template: World) -> None:
         lambda: ChannelModel(template),
         settings=hsettings(FUZZ, max_examples=examples(30), stateful_step_count=40),
     )
-    assert APPLIED["acks"] >= 100 and APPLIED["rejections"] >= 20, f"the model hardly wrote anything: {APPLIED}"
+    if PROFILE == "ci":  # derandomized: the same examples every run, so a fixed floor holds
+        assert APPLIED["acks"] >= 100 and APPLIED["rejections"] >= 20, f"the model hardly wrote anything: {APPLIED}"
