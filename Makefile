@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ./data
 
-.PHONY: help install install-test build run test test-unit test-integration test-js test-browser lint lint-js bench check clean chromium lock
+.PHONY: help install install-test build run test test-unit test-integration test-fuzz test-js test-browser fuzz lint lint-js bench check clean chromium lock
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -50,13 +50,24 @@ test-unit: install-test ## Python unit tests (the pure core, vectors, properties
 test-integration: install-test ## Python integration tests (the app on a temporary SQLite, WebSockets)
 	$(PY) -m pytest tests/integration -q
 
+test-fuzz: install-test ## the fuzzers, bounded and deterministic (what make test runs)
+	$(PY) -m pytest tests/fuzz -q
+
+FUZZ_SECONDS ?= 600
+fuzz: install-test ## the fuzzers with random seeds, run after run, for FUZZ_SECONDS (default 600)
+	@end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); run=0; \
+	while [ $$(date +%s) -lt $$end ]; do \
+		run=$$((run + 1)); echo "fuzz run $$run ($$(( end - $$(date +%s) )) s left)"; \
+		FUZZ_PROFILE=fuzz $(PY) -m pytest tests/fuzz -q -x -p no:cacheprovider || exit 1; \
+	done
+
 test-js: install ## JS unit tests (merge vectors, replica, outbox) under node --test
 	cd frontend && node --test
 
 test-browser: install-test build chromium ## Playwright tests in real Chromium
 	$(PY) -m pytest tests/browser -q
 
-test: test-unit test-integration test-js test-browser ## install what tests need and run them all
+test: test-unit test-integration test-fuzz test-js test-browser ## install what tests need and run them all
 
 lint: install-test ## ruff, ruff format --check and mypy --strict
 	$(VENV)/bin/ruff check backend sync_protocol teamtalk_client tests bench

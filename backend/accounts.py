@@ -25,7 +25,7 @@ from backend.storage.base import Account, DeviceSession, Storage
 from backend.sync_service import SyncService
 from sync_protocol.collections import member_id
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 ROLES = ("owner", "admin", "member", "auditor")
 DAY_MS = 86_400_000
 GENERAL_SETTING = "general_channel"
@@ -276,7 +276,7 @@ class AccountService:
 def _check_new_account(name: str, email: str, password: str) -> None:
     if not name or len(name) > 80:
         raise ApiError(400, "invalid_account", "a name is 1-80 characters", field="name")
-    if not EMAIL.match(email) or len(email) > 254:
+    if not EMAIL.fullmatch(email) or len(email) > 254:
         raise ApiError(400, "invalid_account", "that is not an email address", field="email")
     if not 8 <= len(password) <= 200:
         raise ApiError(400, "invalid_account", "a password is 8-200 characters", field="password")

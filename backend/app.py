@@ -9,6 +9,8 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 
 from backend import retention, tokens
 from backend.accounts import AccountService
@@ -29,6 +31,7 @@ from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService
+from sync_protocol.wire import PROTOCOL_VERSION
 
 log = logging.getLogger("teamtalk")
 
@@ -72,5 +75,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"services": found}),
         on_startup=[retention.start_hourly],
         on_shutdown=[retention.stop_hourly],
-        openapi_config=None,
+        # The API described for client authors and for the schema-driven fuzzer (tests/fuzz):
+        # GET /api/schema/openapi.json. No HTML viewer: the CSP forbids the CDN scripts those load.
+        # (Not at /api itself: the schema router answers every path under its own with HTML 404s.)
+        openapi_config=OpenAPIConfig(
+            title="TeamTalk", version=str(PROTOCOL_VERSION), path="/api/schema",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+        ),
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 
 from sync_protocol.wire import ErrorBody
 
@@ -26,6 +27,14 @@ _CODES_BY_STATUS = {
     413: "too_large",
     426: "update_required",
     429: "rate_limited",
+}
+
+
+#: The error answers every API operation may give, for the OpenAPI document (one shape for all).
+ERROR_RESPONSES = {
+    status: ResponseSpec(ErrorBody, description=f"`{code}` and the other codes of PROTOCOL.md's Errors table",
+                         generate_examples=False)
+    for status, code in _CODES_BY_STATUS.items()
 }
 
 
@@ -61,7 +70,19 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
         code, detail = "csrf", "missing or wrong x-csrftoken header; read it from the csrftoken cookie"
     if status == 413:
         detail = "request body too large"
-    return error_response(status, ErrorBody(error=code, detail=detail))
+    field = None
+    if status == 400 and isinstance(extra := getattr(exc, "extra", None), list):
+        # Litestar's own checks (query and path parameters) list what failed in ``extra``: name it.
+        named = [e for e in extra if isinstance(e, dict) and e.get("key")]
+        if named:
+            field = str(named[0]["key"])
+            detail += ": " + "; ".join(_named(e) for e in named)
+    return error_response(status, ErrorBody(error=code, detail=detail, field=field))
+
+
+def _named(entry: dict[str, Any]) -> str:
+    source = entry.get("source")
+    return f"{entry['key']} ({getattr(source, 'value', source)}) {entry.get('message', '')}".strip()
 
 
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:

@@ -20,7 +20,7 @@ from sync_protocol.collections import REGISTRY
 from sync_protocol.registry import Registry
 from sync_protocol.wire import Mutation
 
-RECORD_ID = re.compile(r"^[0-9A-Za-z:_-]{1,120}$")
+RECORD_ID = re.compile(r"[0-9A-Za-z:_-]{1,120}\Z")  # \Z, not $: "$" also matches before a final "\n"
 
 
 def _invalid(field: str, detail: str, error: str = "invalid_change") -> ApiError:

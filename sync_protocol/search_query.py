@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 import msgspec
 
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # [0-9] as in search-query.js: \d is any Unicode digit
 DAY_MS = 86_400_000
 
 
@@ -43,7 +43,7 @@ class SearchQuery(msgspec.Struct, frozen=True):
 
 
 def _valid_day(value: str) -> bool:
-    if not _DAY.match(value):
+    if not _DAY.fullmatch(value):
         return False
     try:
         date.fromisoformat(value)

@@ -13,7 +13,7 @@ encoders and decoders are built once here; nothing else constructs its own.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -24,6 +24,12 @@ SUPPORTED_VERSIONS = frozenset({1})
 #: A field value. Floats are deliberately absent: their text differs between languages,
 #: which would break the merge tie-break (see merge.py, Law 3).
 Value = str | int | bool | None
+
+#: The greatest integer every client holds exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+#: Counters, positions and cursors are bounded by it where they are decoded, so a hostile
+#: 2^63 never reaches storage (PROTOCOL.md, "Numbers").
+MAX_SAFE_INT = 2**53 - 1
+SafeInt = Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INT, le=MAX_SAFE_INT)]
 
 MSGPACK = "application/msgpack"
 JSON = "application/json"
@@ -40,7 +46,7 @@ class Mutation(msgspec.Struct, frozen=True):
     idempotent.
     """
 
-    mid: int
+    mid: SafeInt
     collection: str
     id: str
     fields: dict[str, Value]
@@ -50,16 +56,16 @@ class Mutation(msgspec.Struct, frozen=True):
 class SyncRequest(msgspec.Struct, frozen=True):
     """Push and pull in one round trip."""
 
-    v: int
+    v: SafeInt
     changes: list[Mutation] = []
     #: Per scope, the greatest change-log ``seq`` this device holds. Scopes the device has not
     #: heard of are pulled from the start.
-    cursors: dict[str, int] = {}
+    cursors: dict[str, SafeInt] = {}
     #: Most changes the reply may carry (the server caps it at MAX_PAGE).
-    limit: int = 1000
+    limit: SafeInt = 1000
     #: When > 0, a scope without a cursor is bootstrapped as a snapshot holding only this many
     #: of the newest top-level messages (older ones via POST /api/history).
-    recent: int = 0
+    recent: SafeInt = 0
 
 
 class Change(msgspec.Struct, frozen=True):

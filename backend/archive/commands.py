@@ -48,7 +48,7 @@ class ProgressBar:
 def parse_when(text: str, end: bool = False) -> int:
     """YYYY-MM-DD (a UTC day: --until includes it) or an ISO 8601 time (UTC unless it says) -> ms."""
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
             return int(((day + timedelta(days=1)) if end else day).timestamp() * 1000)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

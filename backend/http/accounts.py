@@ -9,6 +9,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts import CurrentSession, DeviceOut, InviteOut, SessionOut, SignedIn
+from backend.errors import ERROR_RESPONSES
+from backend.http.body import WireBody
 from backend.http.context import SESSION_COOKIE, now_ms, services
 
 
@@ -44,13 +46,13 @@ def _with_cookie(request: Request[object, object, State], signed: SignedIn, stat
     return Response(signed.session, status_code=status, cookies=[cookie])
 
 
-@get("/api/workspace")
+@get("/api/workspace", responses=ERROR_RESPONSES)
 async def workspace(request: Request[object, object, State]) -> WorkspaceInfo:
     accounts = services(request.app.state).accounts
     return WorkspaceInfo(name=accounts.workspace_name(), needs_owner=accounts.needs_owner())
 
 
-@post("/api/signup")
+@post("/api/signup", dto=WireBody[SignUpIn], return_dto=None, responses=ERROR_RESPONSES)
 async def sign_up(request: Request[object, object, State], data: JSONBody[SignUpIn]) -> Response[SessionOut]:
     signed = await services(request.app.state).accounts.sign_up(
         data.name, data.email, data.password, data.invite, _device_name(request, data.device_name), now_ms()
@@ -58,7 +60,7 @@ async def sign_up(request: Request[object, object, State], data: JSONBody[SignUp
     return _with_cookie(request, signed, 201)
 
 
-@post("/api/signin", status_code=200)
+@post("/api/signin", status_code=200, dto=WireBody[SignInIn], return_dto=None, responses=ERROR_RESPONSES)
 async def sign_in(request: Request[object, object, State], data: JSONBody[SignInIn]) -> Response[SessionOut]:
     client = request.client.host if request.client else ""
     signed = await services(request.app.state).accounts.sign_in(
@@ -67,25 +69,27 @@ async def sign_in(request: Request[object, object, State], data: JSONBody[SignIn
     return _with_cookie(request, signed, 200)
 
 
-@post("/api/signout", status_code=204)
-async def sign_out(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> Response[None]:
+@post(
+    "/api/signout", status_code=204, responses=ERROR_RESPONSES,
+    response_cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],  # clears it
+)
+async def sign_out(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> None:
     found = services(request.app.state)
     found.accounts.sign_out(current)
     found.hub.disconnect_device(current.device_id)
-    return Response(None, status_code=204, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
 
 
-@get("/api/session")
+@get("/api/session", responses=ERROR_RESPONSES)
 async def session(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> SessionOut:
     return services(request.app.state).accounts.session_info(current)
 
 
-@get("/api/devices")
+@get("/api/devices", responses=ERROR_RESPONSES)
 async def devices(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> list[DeviceOut]:
     return services(request.app.state).accounts.devices(current)
 
 
-@delete("/api/devices/{device_id:str}", status_code=204)
+@delete("/api/devices/{device_id:str}", status_code=204, responses=ERROR_RESPONSES)
 async def revoke_device(
     request: Request[object, object, State], current: NamedDependency[CurrentSession], device_id: FromPath[str]
 ) -> None:
@@ -94,7 +98,7 @@ async def revoke_device(
     found.hub.disconnect_device(device_id)
 
 
-@post("/api/invites", status_code=201)
+@post("/api/invites", status_code=201, responses=ERROR_RESPONSES)
 async def create_invite(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> InviteOut:
     base = str(request.base_url)
     return services(request.app.state).accounts.create_invite(current, base, now_ms())

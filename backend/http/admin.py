@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 
 from backend.access import may_audit
 from backend.accounts import CurrentSession
-from backend.errors import ApiError
+from backend.errors import ERROR_RESPONSES, ApiError
 from backend.http.context import services
 
 
@@ -18,7 +18,7 @@ class ChainHead(msgspec.Struct):
     hash: str
 
 
-@get("/api/admin/chain")
+@get("/api/admin/chain", responses=ERROR_RESPONSES)
 async def chain_head(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> ChainHead:
     if not may_audit(current.role):
         raise ApiError(403, "forbidden", "only admins and auditors see the change log's head hash")

@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import msgspec
 from litestar import WebSocket, websocket
 from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
 from backend.access import may_signal, origin_allowed
 from backend.errors import ApiError
+from backend.http.body import decode_frame
 from backend.http.context import SESSION_COOKIE, Services, now_ms, services
 from backend.live import Connection, Format, encode_frame
-from sync_protocol.wire import Hello, Ping, Pong, Presence, Typing, live_json_decoder, live_msgpack_decoder
+from sync_protocol.wire import Hello, Ping, Pong, Presence, Typing
 
 CLOSE_SIGNED_OUT = 4401
 CLOSE_FOREIGN_ORIGIN = 4403
@@ -65,17 +65,13 @@ async def _write(socket: WebSocket[object, object, State], conn: Connection) -> 
 
 
 async def _read(socket: WebSocket[object, object, State], conn: Connection, found: Services) -> None:
-    decoder = live_msgpack_decoder if conn.format == "msgpack" else live_json_decoder
     while True:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
             return
         data = message.get("bytes") or message.get("text") or b""
         raw = data.encode() if isinstance(data, str) else data if isinstance(data, bytes) else b""
-        try:
-            frame = decoder.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            continue  # an unknown frame from a newer client: ignore it, as the evolution rules say
+        frame = decode_frame(raw, conn.format == "msgpack")
         if isinstance(frame, Typing):
             if may_signal(frame.scope, conn.scopes):
                 found.hub.publish(frame.scope, Typing(scope=frame.scope, user=conn.user_id), skip=conn)
