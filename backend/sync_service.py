@@ -25,11 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-import msgspec
-
 from backend import hooks
 from backend.access import Access, Rejected
-from backend.feed import Committed, Feed, InProcessFeed
+from backend.feed import Feed, InProcessFeed
+from backend.push_batch import PushBatch
 from backend.settings import Settings
 from backend.storage.base import NewChange, Storage, StoredRecord
 from backend.storage.group_commit import GroupCommit
@@ -140,9 +139,7 @@ class SyncService:
         run once committed (Rule 4)."""
         acks: list[int] = []
         rejections: list[Rejection] = []
-        heads: dict[str, int] = {}
-        written: dict[str, list[Change]] = {}
-        members_changed: set[str] = set()
+        batch = PushBatch(actor.device_id)
         access = Access(self.store, actor.user_id, actor.role)
         device = self.store.session(actor.device_id)
         last_mid = device.last_mid if device else 0
@@ -156,21 +153,19 @@ class SyncService:
                     rejections.append(rejection)
                 continue
             try:
-                changes = self._apply(
+                self._apply(
                     access, actor.user_id, actor.device_id, mutation.mid, mutation.collection,
-                    mutation.id, mutation.fields, mutation.hlc, now_ms, heads, members_changed,
+                    mutation.id, mutation.fields, mutation.hlc, now_ms, batch,
                 )
             except Rejected as exc:
                 self.store.save_rejection(actor.device_id, mutation.mid, exc.code, exc.reason)
                 rejections.append(Rejection(mutation.mid, exc.code, exc.reason))
             else:
                 acks.append(mutation.mid)
-                for change in changes:
-                    written.setdefault(change.scope, []).append(change)
             self.clock.observe_hlc(stamp, now_ms)
             last_mid = mutation.mid
         self.store.set_last_mid(actor.device_id, last_mid)
-        return (acks, rejections), lambda: self._publish(heads, written, members_changed, actor.device_id)
+        return (acks, rejections), lambda: self._publish(batch)
 
     def _retried(self, device: str, mutation: Mutation, last_mid: int) -> Rejection | None:
         """A mutation at or below the device's last applied one: a true retry is acked (or refused)
@@ -199,19 +194,13 @@ class SyncService:
     def write_as_server(self, author: str, writes: list[tuple[str, str, dict[str, Value]]], now_ms: int) -> None:
         """Changes the server makes itself (a new account's profile, joining #general, ...).
         They go through the same log and merge as a device's, without the rights check."""
-        heads: dict[str, int] = {}
-        written: dict[str, list[Change]] = {}
-        members_changed: set[str] = set()
+        batch = PushBatch(SERVER_DEVICE)
         with self.store.transaction():
             for collection, record_id, fields in writes:
                 existing = self.store.get_record(collection, record_id)
                 stamp = self._server_stamp(existing.state, now_ms) if existing else self.clock.tick(now_ms)
-                for change in self._apply(
-                    None, author, SERVER_DEVICE, 0, collection, record_id, fields,
-                    stamp, now_ms, heads, members_changed,
-                ):
-                    written.setdefault(change.scope, []).append(change)
-            self.store.after_commit(lambda: self._publish(heads, written, members_changed, SERVER_DEVICE))
+                self._apply(None, author, SERVER_DEVICE, 0, collection, record_id, fields, stamp, now_ms, batch)
+            self.store.after_commit(lambda: self._publish(batch))
 
     def pull(
         self, user_id: str, cursors: Mapping[str, int], limit: int, skip: set[str] | frozenset[str] = frozenset()
@@ -286,11 +275,11 @@ class SyncService:
         fields: dict[str, Value],
         stamp: str,
         now_ms: int,
-        heads: dict[str, int],
-        members_changed: set[str],
-    ) -> list[Change]:
+        batch: PushBatch,
+    ) -> None:
         """Rule 5: one change, for every collection alike, as its registry entry says."""
         spec = self.registry[collection]
+        self._check_values(spec, fields)
         existing = self.store.get_record(collection, record_id)
         if existing is None:
             scope = self._new_record_scope(spec, record_id, fields)
@@ -306,21 +295,14 @@ class SyncService:
         server_hook = spec.on_create if existing is None else spec.on_update
         if server_hook is not None:
             applied.update(hooks.SERVER_FIELDS[server_hook](change))
-        logged, state = self._write(
-            spec, scope, record_id, existing, applied, stamp, author, device, mid, now_ms, heads, members_changed
-        )
+        state = self._write(spec, scope, record_id, existing, applied, stamp, author, device, mid, now_ms, batch)
         if access is not None:
             access.saw(collection, record_id, state.fields)
-        written = [logged]
         for name in spec.follow_ups:
             for target_collection, target_id, target_fields in hooks.FOLLOW_UPS[name](change, applied, state.fields):
-                written.append(self._write_as_server(
-                    target_collection, target_id, target_fields, author, now_ms, heads, members_changed
-                ))
+                self._write_as_server(target_collection, target_id, target_fields, author, now_ms, batch)
         if applied.get("deleted") is True and spec.wipe_on_delete:
-            written += self._wipe(spec, record_id, StoredRecord(scope, state), written, author, now_ms, heads,
-                                  members_changed)
-        return written
+            self._wipe(spec, record_id, StoredRecord(scope, state), author, now_ms, batch)
 
     def _new_record_scope(self, spec: CollectionSpec, record_id: str, fields: Mapping[str, Value]) -> str:
         """A new record: its required fields, its scope and, where the registry derives it, its id."""
@@ -340,6 +322,16 @@ class SyncService:
         return scope
 
     @staticmethod
+    def _check_values(spec: CollectionSpec, fields: Mapping[str, Value]) -> None:
+        """Values a client may never send although their type is right (a tombstone is only ever
+        set: deleting is final). Refused per change, so the rest of an outbox still goes."""
+        for name, value in fields.items():
+            allowed = spec.fields[name].only
+            if allowed and value not in allowed:
+                shown = " or ".join(str(v).lower() for v in allowed)
+                raise Rejected("invalid", f"{spec.name}.{name} may only be {shown}: deleting is final")
+
+    @staticmethod
     def _check_still_allowed(
         spec: CollectionSpec, record_id: str, existing: StoredRecord, fields: Mapping[str, Value], by_client: bool
     ) -> None:
@@ -354,54 +346,45 @@ class SyncService:
 
     def _write(
         self, spec: CollectionSpec, scope: str, record_id: str, existing: StoredRecord | None,
-        applied: dict[str, Value], stamp: str, author: str, device: str, mid: int, now_ms: int,
-        heads: dict[str, int], members_changed: set[str],
-    ) -> tuple[Change, merge.RecordState]:
+        applied: dict[str, Value], stamp: str, author: str, device: str, mid: int, now_ms: int, batch: PushBatch,
+    ) -> merge.RecordState:
         """Merge one change into the record, keep derived tables in step, and log it."""
         state = merge.apply(existing.state if existing else None, applied, stamp)
         self.store.put_record(spec.name, record_id, StoredRecord(scope, state))
         for table in spec.derived_tables:
-            members_changed.update(hooks.DERIVED_TABLES[table](self.store, record_id, state.fields))
-        if scope not in heads:
-            heads[scope] = self.store.scope_head(scope)
+            batch.memberships_changed(hooks.DERIVED_TABLES[table](self.store, record_id, state.fields))
+        batch.before_writing(scope, lambda: self.store.scope_head(scope))
         seq = self.store.append_change(
             NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied)
         )
-        return Change(seq, scope, spec.name, record_id, stamp, author, applied), state
+        batch.wrote(Change(seq, scope, spec.name, record_id, stamp, author, applied))
+        return state
 
     def _write_as_server(
-        self, collection: str, record_id: str, fields: dict[str, Value], author: str, now_ms: int,
-        heads: dict[str, int], members_changed: set[str],
-    ) -> Change:
+        self, collection: str, record_id: str, fields: dict[str, Value], author: str, now_ms: int, batch: PushBatch
+    ) -> None:
         """A follow-up change to an existing record, stamped later than every clock it holds."""
         record = self.store.get_record(collection, record_id)
         assert record is not None
-        return self._write(
+        self._write(
             self.registry[collection], record.scope, record_id, record, fields,
-            self._server_stamp(record.state, now_ms), author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
-        )[0]
+            self._server_stamp(record.state, now_ms), author, SERVER_DEVICE, 0, now_ms, batch,
+        )
 
     def _wipe(
-        self, spec: CollectionSpec, record_id: str, stored: StoredRecord, written: list[Change], author: str,
-        now_ms: int, heads: dict[str, int], members_changed: set[str],
-    ) -> list[Change]:
-        """Deletes win: the wiped fields become null with the server's latest clock, are redacted from
-        every logged change of the record, and from the changes about to be published (live equals pull)."""
+        self, spec: CollectionSpec, record_id: str, stored: StoredRecord, author: str, now_ms: int, batch: PushBatch
+    ) -> None:
+        """Deletes win: the wiped fields become null with the server's latest clock and are redacted
+        from every logged change of the record, and from what this push publishes (PushBatch, Rule 2)."""
         names = [name for name in spec.wipe_on_delete if stored.state.fields.get(name) is not None]
         if not names:
-            return []
-        wipe: dict[str, Value] = dict.fromkeys(names)
-        change = self._write(
-            spec, stored.scope, record_id, stored, wipe, self._server_stamp(stored.state, now_ms),
-            author, SERVER_DEVICE, 0, now_ms, heads, members_changed,
-        )[0]
+            return
+        self._write(
+            spec, stored.scope, record_id, stored, dict.fromkeys(names), self._server_stamp(stored.state, now_ms),
+            author, SERVER_DEVICE, 0, now_ms, batch,
+        )
         self.store.redact(spec.name, record_id, names)
-        for index, earlier in enumerate(written):
-            if earlier.collection == spec.name and earlier.id == record_id and earlier.seq != change.seq:
-                kept = {k: v for k, v in earlier.fields.items() if k not in names or v is None}
-                if len(kept) != len(earlier.fields):
-                    written[index] = msgspec.structs.replace(earlier, fields=kept)
-        return [change]
+        batch.wiped(spec.name, record_id, names, self.store.scope_head(stored.scope))
 
     def _server_stamp(self, state: merge.RecordState, now_ms: int) -> str:
         """A clock later than every clock this record holds (and any the server has seen)."""
@@ -409,9 +392,7 @@ class SyncService:
             self.clock.observe(max(state.clocks.values()), now_ms)
         return self.clock.tick(now_ms)
 
-    def _publish(
-        self, heads: dict[str, int], written: dict[str, list[Change]], members_changed: set[str], origin: str
-    ) -> None:
-        changes = sorted((c for scope_changes in written.values() for c in scope_changes), key=lambda c: c.seq)
-        if changes:
-            self.feed.publish(Committed(changes, heads, sorted(members_changed), origin))
+    def _publish(self, batch: PushBatch) -> None:
+        unit = batch.committed()
+        if unit is not None:
+            self.feed.publish(unit)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import msgspec
-
 from backend.errors import ApiError
 from backend.settings import Settings
 from sync_protocol import hlc
@@ -98,15 +96,12 @@ def _check(
         if field.server:
             raise _Problem(f".fields.{name}", "set by the server from the session; do not send it", "forged_field")
         if value is None:
-            if field.required or field.only:
+            if field.required:
                 raise _Problem(f".fields.{name}", "may not be null")
             continue
         # bool is an int in Python; the wire keeps them apart.
         if type(value) is not field.type:
             raise _Problem(f".fields.{name}", f"expected {field.type.__name__}, got {type(value).__name__}")
-        if field.only and value not in field.only:
-            allowed = ", ".join(msgspec.json.encode(v).decode() for v in field.only)
-            raise _Problem(f".fields.{name}", f"may only be {allowed} (deleting is final)")
         if isinstance(value, str):
             if field.limit is not None and len(value) > field.limit:
                 raise _Problem(f".fields.{name}", f"{len(value)} characters; the limit is {field.limit}")

@@ -34,11 +34,15 @@ OPERATIONS = [
     ("POST", "/api/sync"), ("GET", "/api/workspace"), ("POST", "/api/signup"), ("POST", "/api/signin"),
     ("POST", "/api/signout"), ("GET", "/api/session"), ("GET", "/api/devices"), ("DELETE", "/api/devices/{device_id}"),
     ("POST", "/api/invites"), ("GET", "/api/admin/chain"), ("GET", "/api/search"), ("POST", "/api/history"),
-    ("GET", "/api/messages/{message_id}/versions"),
+    ("GET", "/api/messages/{message_id}/versions"), ("GET", "/api/push/key"), ("GET", "/api/push/subscriptions"),
+    ("POST", "/api/push/subscriptions"), ("DELETE", "/api/push/subscriptions/{sub_id}"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
-BREAKABLE = [("POST", "/api/signup"), ("POST", "/api/signin"), ("POST", "/api/history"), ("GET", "/api/search")]
+BREAKABLE = [
+    ("POST", "/api/signup"), ("POST", "/api/signin"), ("POST", "/api/history"), ("GET", "/api/search"),
+    ("POST", "/api/push/subscriptions"),
+]
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     checks.status_code_conformance,

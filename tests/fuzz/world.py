@@ -10,9 +10,8 @@ Invariants checked after every step (each one is an assertion function below):
 - ``assert_pulls_match_state``: every member device's replica, built only from its pulls and the
   merge rule, equals the server's records of the scopes it may see;
 - ``assert_core_invariants``: deleted stays deleted, immutable stays immutable, live equals pull.
-  Today's code breaks these (issue 8 bugs 1-3, fixed on the lead's core branch), so the random
-  fuzzers only enforce them once ``CORE_BUGS_FIXED`` is True; the precise regressions live in
-  test_core_regressions.py as strict xfails.
+  Issue 8's bugs 1-3 broke these; the precise regressions are in
+  tests/integration/test_issue8_core_regressions.py. ``CORE_BUGS_FIXED`` stays True.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import os
 import re
 import sqlite3
 import time
@@ -43,7 +41,7 @@ from sync_protocol.wire import Changes, live_json_decoder
 #: Turn on once the lead's core branch (issue 8 bugs 1, 2 and 3) is merged: every random fuzzer
 #: then also asserts "deleted stays deleted", "immutable stays immutable" and "live equals pull"
 #: for deleted messages (assert_core_invariants). Flip it here; nothing else changes.
-CORE_BUGS_FIXED = False or os.environ.get("FUZZ_CORE") == "1"  # FUZZ_CORE=1: hunt with them on today
+CORE_BUGS_FIXED = True
 
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[2]

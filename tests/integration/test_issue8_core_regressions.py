@@ -1,15 +1,10 @@
-"""The precise regressions for issue 8's core bugs 1-3, which the fuzzers (tests/fuzz) also find.
-
-They fail on today's code and are marked strict xfail: when the lead's core branch fixes a bug,
-its test passes, strict xfail turns that into a failure, and the marker comes off. Then set
-``CORE_BUGS_FIXED = True`` in tests/fuzz/world.py so the random fuzzers enforce the same rules.
-"""
+"""The precise regressions for issue 8's core bugs 1-3, which the fuzzers (tests/fuzz) also find:
+a delete undone by a later-stamped edit that arrived first, an immutable field set after creation,
+and deleted text published live. Each failed before the registry work fixed it."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from tests.integration.conftest import Person, Workspace, wall_ms
 
@@ -28,7 +23,6 @@ def _next_changes(socket: Any) -> dict[str, Any]:
     raise AssertionError("no changes frame arrived")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8 bug 1: fixed by the lead's core branch")
 def test_a_delete_cannot_be_undone_by_a_later_stamped_edit_that_arrives_first(workspace: Workspace) -> None:
     ada = workspace.join("Ada")
     laptop = workspace.another_device(ada)
@@ -47,7 +41,6 @@ def test_a_delete_cannot_be_undone_by_a_later_stamped_edit_that_arrives_first(wo
     assert later.status_code == 200 and [r["code"] for r in later.json()["rejections"]] == ["deleted"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8 bug 2: fixed by the lead's core branch")
 def test_an_immutable_field_absent_at_creation_cannot_be_set_later(workspace: Workspace) -> None:
     ada = workspace.join("Ada")
     general = ada.channel_named("general")
@@ -65,7 +58,6 @@ def test_an_immutable_field_absent_at_creation_cannot_be_set_later(workspace: Wo
     assert "thread" not in record and record.get("n") == 2, record
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8 bug 3: fixed by the lead's core branch")
 def test_a_push_that_creates_and_deletes_a_message_publishes_what_a_pull_returns(workspace: Workspace) -> None:
     ada, bob = workspace.join("Ada"), workspace.join("Bob")
     general = ada.channel_named("general")

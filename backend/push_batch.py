@@ -1,0 +1,58 @@
+"""What one push (or one server write) has written so far, until it is published.
+
+Rules:
+
+Rule 1. The unit published after COMMIT is exactly what the push logged: its changes in ``seq``
+        order, each scope's head before them (live frames say ``prev``), and the people whose
+        memberships changed.
+Rule 2. Live equals pull. A delete wipes fields (``wipe_on_delete``) and redacts them from every
+        earlier logged change of the record; the changes this push logged before the wipe are
+        redacted the same way before they are published, so a socket never carries what a pull of
+        the same ``seq`` no longer returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import msgspec
+
+from backend.feed import Committed
+from sync_protocol.wire import Change
+
+
+class PushBatch:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.heads: dict[str, int] = {}
+        self.members: set[str] = set()
+        self._changes: list[Change] = []
+        #: (collection, id) -> (the wipe's seq, the fields it wiped)
+        self._wiped: dict[tuple[str, str], tuple[int, frozenset[str]]] = {}
+
+    def before_writing(self, scope: str, head: Callable[[], int]) -> None:
+        if scope not in self.heads:
+            self.heads[scope] = head()
+
+    def wrote(self, change: Change) -> None:
+        self._changes.append(change)
+
+    def memberships_changed(self, people: Iterable[str]) -> None:
+        self.members.update(people)
+
+    def wiped(self, collection: str, record_id: str, names: Iterable[str], seq: int) -> None:
+        self._wiped[(collection, record_id)] = (seq, frozenset(names))
+
+    def committed(self) -> Committed | None:
+        """The unit to publish (Rule 1), redacted as a pull would return it (Rule 2)."""
+        if not self._changes:
+            return None
+        changes = sorted((self._redacted(c) for c in self._changes), key=lambda c: c.seq)
+        return Committed(changes, self.heads, sorted(self.members), self.origin)
+
+    def _redacted(self, change: Change) -> Change:
+        wipe = self._wiped.get((change.collection, change.id))
+        if wipe is None or change.seq >= wipe[0]:
+            return change
+        kept = {k: v for k, v in change.fields.items() if k not in wipe[1] or v is None}
+        return change if len(kept) == len(change.fields) else msgspec.structs.replace(change, fields=kept)
