@@ -24,7 +24,7 @@ function setup() {
       return changes.map((c, i) => ({ mid: i + 1, hlc: `1-00000-d1`, ...c }));
     },
   };
-  const afterWrite = async (mutations) => { store.outbox.value = mutations; };
+  const afterWrite = async (mutations) => { store.setOutbox(mutations); };
   const actions = new Actions({ replica, queries, afterWrite, writing: store.writing });
   return { store, queries, actions, commit };
 }
@@ -49,7 +49,7 @@ test('a failed write stops counting as pending', async () => {
 test('reading a thread records how far on my follows record, keeping whether I follow it', async () => {
   const { store, queries } = setup();
   const written = [];
-  store.confirmed.value = new Map([['messages', new Map([['M1', { collection: 'messages', id: 'M1', fields: { channel: 'C1', author: 'U1', n: 1 }, clocks: {} }]])]]);
+  store.patch([['messages/M1', { collection: 'messages', id: 'M1', fields: { channel: 'C1', author: 'U1', n: 1 }, clocks: {} }]]);
   const replica = { write: async (changes) => { written.push(...changes); return []; } };
   const reader = new Actions({ replica, queries, afterWrite: async () => {}, writing: store.writing });
   assert.equal(await reader.markThreadRead('C1', 'M1', 3), true);

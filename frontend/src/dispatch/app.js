@@ -63,7 +63,7 @@ export class App {
       replica: this.replica,
       queries: this.queries,
       transport: this.#transport,
-      afterWrite: (mutations) => this.#afterWrite(mutations),
+      afterWrite: (mutations, what) => this.#afterWrite(mutations, what),
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
@@ -114,7 +114,7 @@ export class App {
     try {
       const wiped = await this.replica.setSession(session);
       if (wiped) this.store.load(await this.replica.snapshot());
-      else this.store.meta.value = (await this.replica.snapshotPending()).meta;
+      else this.store.setMeta((await this.replica.snapshotPending({ outbox: false })).meta);
       // The CSRF token, for background sync from the service worker (which has no cookies API).
       const token = this.#transport.csrfToken?.();
       if (token) await this.replica.setMeta('csrf', token);
@@ -150,7 +150,7 @@ export class App {
           this.#coordinator.post(tab.status(status));
         },
         onApplied: async (result) => {
-          await this.#refresh({ keys: result.keys, dropped: result.dropped });
+          await this.#refresh({ keys: result.keys, dropped: result.dropped, acked: result.acked, rejected: result.rejected });
           this.#coordinator.post(tab.changed([...result.keys], result.dropped.length > 0));
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
@@ -183,7 +183,8 @@ export class App {
   async #onTabMessage(message) {
     switch (message.t) {
       case 'wrote':
-        this.engine?.trigger();
+        if (message.lazy) this.engine?.later();
+        else this.engine?.trigger();
         break;
       case 'changed':
         await this.#refresh({ keys: message.keys ?? [], full: message.full });
@@ -219,13 +220,25 @@ export class App {
     }
   }
 
-  async #afterWrite(mutations) {
+  /**
+   * A local write landed in IndexedDB: show it (the store takes the new mutations in O(1), no
+   * re-read of the outbox), send it at once (or, for a read cursor, with the next sync), and tell
+   * the other tabs.
+   * @param {any[]} mutations
+   * @param {import('./actions.js').AfterWrite} [what]
+   */
+  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false } = {}) {
     if (this.storageError.value === 'quota') this.storageError.value = null; // space again
-    await this.#refresh({ keys: [] });
+    if (reread) await this.#refresh({ keys: [] });
+    else this.store.wrote(mutations, metaEntries, superseded);
+    if (mutations.length) {
+      if (this.#coordinator?.leader) {
+        if (lazy) this.engine?.later();
+        else this.engine?.trigger();
+      } else this.#coordinator?.post(tab.wrote(lazy));
+    }
     this.#coordinator?.post(tab.changed([]));
     if (!mutations.length) return;
-    if (this.#coordinator?.leader) this.engine?.trigger();
-    else this.#coordinator?.post(tab.wrote());
     const nav = this.#env.navigator;
     if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
       this.#env.registerBackgroundSync?.();
@@ -283,7 +296,7 @@ export class App {
   }
 
   visible() {
-    this.engine?.trigger(0);
+    this.engine?.trigger();
   }
 
   #storageFailed(error) {

@@ -36,6 +36,12 @@ const ALL = ['records', 'outbox', 'failed', 'meta'];
 /** @type {(collection: string, id: string) => string} */
 export const keyOf = (collection, id) => `${collection}/${id}`;
 
+/** `messages/M1` -> ['messages', 'M1'] (ids may hold slashes; collections do not). */
+export function splitKey(key) {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
 /**
  * @template T
  * @param {() => Promise<T>} work
@@ -87,6 +93,29 @@ async function queue(tx, changes, wallMs) {
   meta.put(mid, 'nextMid');
   meta.put(clock.last, 'hlc');
   return mutations;
+}
+
+/**
+ * Fold superseded pending mutations into the changes that replace them (see Replica#write).
+ * @param {any} outbox the outbox store of a readwrite transaction
+ * @param {LocalChange[]} changes
+ * @param {number[]} mids
+ * @returns {Promise<LocalChange[]>}
+ */
+async function fold(outbox, changes, mids) {
+  const old = await Promise.all(mids.map((mid) => outbox.get(mid)));
+  const byKey = new Map();
+  for (const mutation of old) {
+    if (!mutation) continue;
+    const key = keyOf(mutation.collection, mutation.id);
+    if (!changes.some((c) => keyOf(c.collection, c.id) === key)) continue;
+    byKey.set(key, { ...byKey.get(key), ...mutation.fields });
+    outbox.delete(mutation.mid);
+  }
+  return changes.map((c) => {
+    const under = byKey.get(keyOf(c.collection, c.id));
+    return under ? { ...c, fields: { ...under, ...c.fields } } : c;
+  });
 }
 
 /**
@@ -187,17 +216,21 @@ export class Replica {
     });
   }
 
-  /** Outbox, failed and meta: what changes on every write (records are re-read by key). */
-  async snapshotPending() {
+  /**
+   * Failed and meta (small), and the outbox unless `outbox: false` (the tab that ran the sync
+   * knows which mids left it, so it need not read the whole outbox again).
+   * @param {{outbox?: boolean}} [options]
+   */
+  async snapshotPending({ outbox = true } = {}) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'failed', 'meta']);
-      const [outbox, failed, keys, values] = await Promise.all([
-        tx.objectStore('outbox').getAll(),
+      const [pending, failed, keys, values] = await Promise.all([
+        outbox ? tx.objectStore('outbox').getAll() : null,
         tx.objectStore('failed').getAll(),
         tx.objectStore('meta').getAllKeys(),
         tx.objectStore('meta').getAll(),
       ]);
-      return { outbox, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
+      return { outbox: pending, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
     });
   }
 
@@ -207,15 +240,8 @@ export class Replica {
    * @returns {Promise<Mutation[]>}
    */
   async pending(limit = 500) {
-    return run(async () => {
-      const out = [];
-      let cursor = await this.#db.transaction('outbox').store.openCursor();
-      while (cursor && out.length < limit) {
-        out.push(cursor.value);
-        cursor = await cursor.continue();
-      }
-      return out;
-    });
+    // One batched read (the outbox is keyed by mid, so key order is write order).
+    return run(() => this.#db.getAll('outbox', null, limit));
   }
 
   async pendingCount() {
@@ -229,14 +255,21 @@ export class Replica {
    * with `meta` entries (e.g. `{'draft:<channel>': null}`: the draft goes when its message is queued,
    * in the same transaction, so a reload at any moment shows either the draft or the message).
    * Returns the mutations (with their mids and clocks).
+   *
+   * `supersede` names pending mids this write replaces (a newer read cursor for the same record):
+   * each one still in the outbox is folded under the new change of the same record (its fields
+   * first, the new ones on top) and removed, so at most one such write waits per record. One that
+   * is already in flight is harmless: the server applies it and acks a mid we no longer hold.
    * @param {LocalChange[]} changes
    * @param {number} wallMs
    * @param {Record<string, unknown>} [metaEntries]
+   * @param {number[]} [supersede]
    * @returns {Promise<Mutation[]>}
    */
-  async write(changes, wallMs, metaEntries = {}) {
+  async write(changes, wallMs, metaEntries = {}, supersede = []) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+      if (supersede.length) changes = await fold(tx.objectStore('outbox'), changes, supersede);
       const mutations = await queue(tx, changes, wallMs);
       const meta = tx.objectStore('meta');
       for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
@@ -311,8 +344,10 @@ export class Replica {
       meta.put(offset, 'offset');
 
       for (const mid of response.acks ?? []) outbox.delete(mid);
-      for (const rejection of response.rejections ?? []) {
-        const mutation = await outbox.get(rejection.mid);
+      const rejections = response.rejections ?? [];
+      const refused = await Promise.all(rejections.map((r) => outbox.get(r.mid)));
+      for (const [i, rejection] of rejections.entries()) {
+        const mutation = refused[i];
         if (!mutation) continue;
         tx.objectStore('failed').put({
           ...mutation,
@@ -447,22 +482,27 @@ export class Replica {
     const clock = device ? clockFor(device, last) : null;
     let top = seen || null;
     const keys = [];
+    // Batched reads: every record the changes touch is requested at once (one await for all,
+    // not one per record); a record changed twice in the batch is read once, merged in order,
+    // and written once.
+    /** @type {Map<string, {collection: string, id: string, scope: string, fields: Record<string, Value>, clocks: Record<string, string>} | null>} */
+    const touched = new Map();
+    for (const c of changes) touched.set(keyOf(c.collection, c.id), null);
+    const unique = [...touched.keys()];
+    const found = await Promise.all(unique.map((key) => records.get(splitKey(key))));
+    unique.forEach((key, i) => touched.set(key, found[i] ?? null));
     for (const change of changes) {
-      const held = await records.get([change.collection, change.id]);
+      const key = keyOf(change.collection, change.id);
+      const held = touched.get(key);
       const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, change.fields, change.hlc);
-      records.put({
-        collection: change.collection,
-        id: change.id,
-        scope: change.scope,
-        fields: state.fields,
-        clocks: state.clocks,
-      });
+      touched.set(key, { collection: change.collection, id: change.id, scope: change.scope, fields: state.fields, clocks: state.clocks });
       if (change.hlc) {
         clock?.observe(change.hlc, correctedMs);
         top = laterClock(top, change.hlc);
       }
-      keys.push(keyOf(change.collection, change.id));
+      keys.push(key);
     }
+    for (const record of touched.values()) if (record) records.put(record);
     if (clock) meta.put(clock.last, 'hlc');
     meta.put(top ?? '', 'hlcSeen');
     return keys;
@@ -501,11 +541,7 @@ export class Replica {
     return run(async () => {
       const tx = this.#db.transaction('records');
       return Promise.all(
-        keys.map(async (key) => {
-          const slash = key.indexOf('/');
-          const value = await tx.store.get([key.slice(0, slash), key.slice(slash + 1)]);
-          return [key, value ?? null];
-        }),
+        keys.map(async (key) => [key, (await tx.store.get(splitKey(key))) ?? null]),
       );
     });
   }
