@@ -57,3 +57,33 @@ test('reading a thread records how far on my follows record, keeping whether I f
   assert.equal(await reader.markThreadRead('C1', 'M1', 2), false, 'never moves back, never asks twice');
   assert.equal(written.length, 1);
 });
+
+test('read cursors are lazy writes, each replacing my previous unsent one; a message is not lazy', async () => {
+  const store = new Store();
+  store.load({
+    records: [1, 2, 3, 4, 5].map((n) => ({ collection: 'messages', id: `M${n}`, scope: 'c:C1', fields: { channel: 'C1', text: 't', n, author: 'U2' }, clocks: {} })),
+    outbox: [], failed: [], meta: { user: 'U1', device: 'd1' },
+  });
+  const queries = new Queries(store);
+  let mid = 0;
+  const calls = [];
+  const replica = {
+    async write(changes, wallMs, meta, supersede) {
+      calls.push({ supersede });
+      return changes.map((c) => ({ mid: ++mid, hlc: `${mid}-00000-d1`, ...c }));
+    },
+  };
+  const told = [];
+  const afterWrite = async (mutations, what) => {
+    told.push(what);
+    store.wrote(mutations, what.metaEntries, what.superseded);
+  };
+  const actions = new Actions({ replica, queries, afterWrite });
+  await actions.markRead('C1', 3);
+  await actions.markRead('C1', 5);
+  await actions.sendMessage('C1', 'hello');
+  assert.deepEqual(calls.map((c) => c.supersede), [[], [1], []]);
+  assert.deepEqual(told.map((w) => w.lazy), [true, true, false]);
+  assert.deepEqual(store.pending().map((m) => [m.mid, m.collection]), [[2, 'reads'], [3, 'messages']]);
+  assert.equal(queries.unread('C1'), 0);
+});
