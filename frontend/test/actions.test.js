@@ -87,3 +87,21 @@ test('read cursors are lazy writes, each replacing my previous unsent one; a mes
   assert.deepEqual(store.pending().map((m) => [m.mid, m.collection]), [[2, 'reads'], [3, 'messages']]);
   assert.equal(queries.unread('C1'), 0);
 });
+
+test('reading past my own messages only writes no cursor: nothing there is unread to me', async () => {
+  const store = new Store();
+  store.load({
+    records: [1, 2].map((n) => ({ collection: 'messages', id: `M${n}`, scope: 'c:C1', fields: { channel: 'C1', text: 't', n, author: n === 1 ? 'U2' : 'U1' }, clocks: {} })),
+    outbox: [], failed: [], meta: { user: 'U1', device: 'd1' },
+  });
+  const queries = new Queries(store);
+  const written = [];
+  const replica = { write: async (changes) => { written.push(...changes); return []; } };
+  const actions = new Actions({ replica, queries, afterWrite: async () => {} });
+  store.patch([['reads/U1:C1', { collection: 'reads', id: 'U1:C1', scope: 'u:U1', fields: { channel: 'C1', user: 'U1', n: 1 }, clocks: {} }]]);
+  assert.equal(await actions.markRead('C1', 2), false);
+  assert.deepEqual(written, []);
+  store.patch([['messages/M3', { collection: 'messages', id: 'M3', scope: 'c:C1', fields: { channel: 'C1', text: 't', n: 3, author: 'U2' }, clocks: {} }]]);
+  assert.equal(await actions.markRead('C1', 3), true);
+  assert.deepEqual(written.map((c) => c.fields.n), [3]);
+});

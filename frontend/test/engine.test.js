@@ -192,3 +192,22 @@ test('applied results reach the app with the changed keys', async () => {
   assert.deepEqual([...applied[0].keys], ['channels/C1']);
   engine.stop();
 });
+
+test('while the browser is offline, writes make no request each; the retry timer probes; online sends at once', async () => {
+  const offline = new ApiError(0, { error: 'network' });
+  const { replica, engine, calls, statuses } = await setup([offline, offline, offline, offline, offline]);
+  engine.start();
+  await until(() => statuses.at(-1) === Status.OFFLINE);
+  engine.offline();
+  const before = calls.length;
+  for (const id of ['M1', 'M2', 'M3']) {
+    await replica.write([message(id)], T0);
+    engine.trigger();
+  }
+  await settle(() => true);
+  assert.ok(calls.length <= before + 1, 'at most the scheduled probe, not one request per write');
+  engine.online();
+  await until(() => statuses.at(-1) === Status.ONLINE);
+  assert.deepEqual(calls.at(-1).changes.map((c) => c.id), ['M1', 'M2', 'M3']);
+  engine.stop();
+});

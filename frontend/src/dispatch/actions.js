@@ -259,6 +259,9 @@ export class Actions {
     // Scrolling and rendering can ask several times before the first write shows: once is enough.
     if (this.#held.has(channel)) return false;
     if (!(n > this.#queries.readCursor(channel)) || n <= (this.#marking.get(channel) ?? 0)) return false;
+    // Nothing past my cursor is anyone else's (my own messages are never unread to me, nor news
+    // to my receipt): the counts are already right on every device, so no write, no request.
+    if (this.#queries.unread(channel) === 0) return false;
     this.#marking.set(channel, n);
     const id = readId(me, channel);
     const held = this.#queries.record('reads', id);

@@ -13,7 +13,7 @@ import { syncUntilDone } from './round.js';
 import { LiveSocket, liveUrl } from './live.js';
 
 /** How long a read cursor may wait for a sync to ride with before it gets one of its own. */
-export const LAZY_MS = 1000;
+export const LAZY_MS = 2000;
 
 /** Connection states the UI shows. */
 export const Status = Object.freeze({ ONLINE: 'Online', OFFLINE: 'Offline', SYNCING: 'Syncing' });
@@ -47,6 +47,8 @@ export class SyncEngine {
   /** A lazy write waits for a sync: its timer, and whether one came in during a request. */
   #lazyTimer = null;
   #lazyAgain = false;
+  /** The browser's `offline` event came, and no `online` since. */
+  #browserOffline = false;
 
   /**
    * events: onStatus(status, detail), onApplied({keys, dropped, outbox}), onSignedOut(),
@@ -122,6 +124,9 @@ export class SyncEngine {
       this.#again = true;
       return;
     }
+    // The browser says there is no network: a write waits for `online()` (or the retry timer,
+    // which keeps probing), instead of a doomed request per write.
+    if (this.#browserOffline && this.#timer !== null) return;
     this.#clearTimers();
     void this.#run();
   }
@@ -146,12 +151,14 @@ export class SyncEngine {
 
   /** The browser says the network is back: retry now, reconnect the live channel. */
   online() {
+    this.#browserOffline = false;
     this.#attempt = 0;
     this.#live?.kick();
     this.trigger();
   }
 
   offline() {
+    this.#browserOffline = true;
     this.#setStatus(Status.OFFLINE);
   }
 
