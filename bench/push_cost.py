@@ -91,7 +91,12 @@ class Workspace:
     def grow(self, to: int) -> None:
         while self.stored < to:
             size = min(BATCH, to - self.stored)
-            self.push([("messages", ulid(), {"channel": self.rng.choice(self.channels), "text": self.text()}) for _ in range(size)])
+            self.push(
+                [
+                    ("messages", ulid(), {"channel": self.rng.choice(self.channels), "text": self.text()})
+                    for _ in range(size)
+                ]
+            )
             self.stored += size
         self.catch_up()
         self.settle()

@@ -1,6 +1,6 @@
 // The composition root: build the layers and render. Nothing else creates singletons.
 
-import { render } from 'preact';
+import { options, render } from 'preact';
 import { html } from './views/html.js';
 import { Root } from './views/root.js';
 import { startRouter } from './views/router.js';
@@ -11,10 +11,27 @@ import { readCookie } from './lib/cookies.js';
 import { negotiate, setLocale } from './lib/i18n.js';
 import { IdleWatcher } from './platform/presence.js';
 
+let app;
+// Draw at most once per frame (the timer is a backstop for hidden tabs, where frames stop): a
+// burst of writes or a sync applying many changes is drawn once. While a message is being sent,
+// drawing waits until its request has left (App#whenSent): the IndexedDB work and the request
+// never queue behind a render.
+options.debounceRendering = (draw) => {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    const sending = app?.whenSent();
+    if (sending) sending.then(draw);
+    else draw();
+  };
+  requestAnimationFrame(once);
+  setTimeout(once, 100);
+};
+
 document.documentElement.lang = setLocale(negotiate(navigator.languages ?? [navigator.language]));
 
 const transport = new Transport({ csrf: () => readCookie(document.cookie, 'csrftoken') });
-let app;
 const sw = new ServiceWorkerClient({ onFlush: () => app?.online() });
 app = new App({
   transport,

@@ -27,9 +27,18 @@ def test_an_up_to_date_pull_reads_only_the_scopes_with_something_new(tmp_path: P
         channels = [f"C{i:02d}" for i in range(20)]
         changes = []
         for i, channel in enumerate(channels):
-            changes.append(Mutation(2 * i + 1, "channels", channel, {"name": f"team-{i}", "kind": "public"}, clock.tick(now)))
-            changes.append(Mutation(2 * i + 2, "members", member_id(channel, account.id),
-                                    {"channel": channel, "user": account.id}, clock.tick(now)))
+            changes.append(
+                Mutation(2 * i + 1, "channels", channel, {"name": f"team-{i}", "kind": "public"}, clock.tick(now))
+            )
+            changes.append(
+                Mutation(
+                    2 * i + 2,
+                    "members",
+                    member_id(channel, account.id),
+                    {"channel": channel, "user": account.id},
+                    clock.tick(now),
+                )
+            )
         services.sync.push(actor, SyncRequest(v=1, changes=changes), now)
         reply = services.sync.sync(actor, SyncRequest(v=1, cursors={}, limit=5000), now)
         cursors = dict(reply.cursors)

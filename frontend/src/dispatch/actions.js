@@ -16,6 +16,7 @@ import { findMentions } from '../lib/mentions.js';
 export class Actions {
   /** Per channel (or thread), the mids of my last cursor write: the next one replaces them. */
   #cursorMids = new Map();
+  #beforeSend;
   #replica;
   #queries;
   #afterWrite;
@@ -36,8 +37,10 @@ export class Actions {
    * @param {{value: number} | null} [o.writing]
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
+   * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (app.js holds drawing)
    */
-  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now }) {
+  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {} }) {
+    this.#beforeSend = beforeSend;
     this.#transport = transport;
     this.#onStorageError = onStorageError;
     this.#writing = writing;
@@ -54,6 +57,7 @@ export class Actions {
    *   (read cursors); `supersede`: pending mids this write replaces (Replica#write)
    */
   async #write(changes, metaEntries = {}, { lazy = false, supersede = [] } = {}) {
+    if (!lazy) this.#beforeSend();
     if (this.#writing) this.#writing.value += 1;
     try {
       let mutations;

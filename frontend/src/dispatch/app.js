@@ -14,6 +14,9 @@ import { Actions } from './actions.js';
 import { History } from './history.js';
 import { deviceName } from '../lib/device-name.js';
 
+/** The longest a render waits for a send's request to leave (App#whenSent). */
+const HOLD_MS = 50;
+
 export class App {
   /** 'loading' | 'signed-out' | 'ready' | 'fatal' */
   phase = signal('loading');
@@ -64,6 +67,7 @@ export class App {
       queries: this.queries,
       transport: this.#transport,
       afterWrite: (mutations, what) => this.#afterWrite(mutations, what),
+      beforeSend: () => this.#holdDrawing(),
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
@@ -139,9 +143,17 @@ export class App {
   #typingTimer = null;
 
   #lead() {
+    const transport = this.#transport;
     this.engine = new SyncEngine({
       replica: this.replica,
-      transport: this.#transport,
+      // The request is on its way: drawing may go on (see whenSent).
+      transport: {
+        sync: (body) => {
+          const sent = transport.sync(body);
+          this.#releaseDrawing();
+          return sent;
+        },
+      },
       location: this.#env.location,
       live: Boolean(this.#env.location),
       events: {
@@ -150,7 +162,8 @@ export class App {
           this.#coordinator.post(tab.status(status));
         },
         onApplied: async (result) => {
-          await this.#refresh({ keys: result.keys, dropped: result.dropped, acked: result.acked, rejected: result.rejected });
+          if (result.live) this.store.patch([...result.records]); // a live frame: nothing else changed
+          else await this.#refresh({ ...result, records: [...result.records] });
           this.#coordinator.post(tab.changed([...result.keys], result.dropped.length > 0));
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
@@ -243,6 +256,41 @@ export class App {
     if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
       this.#env.registerBackgroundSync?.();
     }
+  }
+
+  /** @type {{promise: Promise<void>, release: () => void} | null} */
+  #sending = null;
+
+  /**
+   * A message is being sent from this tab, which leads: drawing waits until its request has left
+   * (at most HOLD_MS), so the IndexedDB work and the request never queue behind a render.
+   */
+  #holdDrawing() {
+    if (this.#sending || !this.#coordinator?.leader || this.store.status.peek() === Status.OFFLINE) return;
+    let release = () => {};
+    /** @type {Promise<void>} */
+    const promise = new Promise((resolve) => {
+      release = () => resolve();
+    });
+    const timer = setTimeout(() => this.#releaseDrawing(), HOLD_MS);
+    this.#sending = {
+      promise,
+      release: () => {
+        clearTimeout(timer);
+        release();
+      },
+    };
+  }
+
+  #releaseDrawing() {
+    const sending = this.#sending;
+    this.#sending = null;
+    sending?.release();
+  }
+
+  /** Resolves when the send in progress has left (null when none is): main.js draws after it. */
+  whenSent() {
+    return this.#sending?.promise ?? null;
   }
 
   /** Typing indicator: sent over the live channel by the leader tab. */

@@ -213,7 +213,8 @@ export class Store {
   }
 
   /**
-   * Re-read what changed from the replica. `what`: {keys?, dropped?, full?, acked?, rejected?}.
+   * Re-read what changed from the replica. `what`: {keys?, records?, dropped?, full?, acked?, rejected?}
+   * (`records`: [key, record] pairs already read, by the sync that wrote them).
    * With `acked`/`rejected` (this tab ran the sync) the outbox is not re-read: the mids that left
    * it are known. Without them (another tab's note) it is, and only its difference is applied.
    */
@@ -224,7 +225,11 @@ export class Store {
     }
     const keys = [...(what.keys ?? [])];
     const known = Boolean(what.acked || what.rejected);
-    const [entries, snap] = await Promise.all([replica.getRecords(keys), replica.snapshotPending({ outbox: !known })]);
+    // Records the sync already holds in memory are taken as they are; the rest are read back.
+    const given = new Map(what.records ?? []);
+    const missing = keys.filter((key) => !given.has(key));
+    const [read, snap] = await Promise.all([replica.getRecords(missing), replica.snapshotPending({ outbox: !known })]);
+    const entries = [...given, ...read];
     batch(() => {
       this.patch(entries);
       if (known) this.removePending([...(what.acked ?? []), ...(what.rejected ?? [])]);

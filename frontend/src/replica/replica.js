@@ -31,7 +31,7 @@ const ALL = ['records', 'outbox', 'failed', 'meta'];
  *   changes?: Change[], records?: Snapshot[], cursors?: Record<string, number>, scopes?: string[], more?: boolean}} SyncReply
  */
 /** A live `changes` frame. @typedef {{scope: string, prev: number, changes: Change[]}} LiveChanges */
-/** What a reply changed. @typedef {{keys: string[], dropped: string[], acked: number[], rejected: number[]}} Applied */
+/** What a reply changed (`records`: the touched records as stored). @typedef {{keys: string[], records: [string, Snapshot][], dropped: string[], acked: number[], rejected: number[]}} Applied */
 
 /** @type {(collection: string, id: string) => string} */
 export const keyOf = (collection, id) => `${collection}/${id}`;
@@ -244,6 +244,23 @@ export class Replica {
     return run(() => this.#db.getAll('outbox', null, limit));
   }
 
+  /**
+   * What a sync request carries, read in one transaction: the oldest pending mutations and the
+   * cursors.
+   * @param {number} [limit]
+   * @returns {Promise<{pending: Mutation[], cursors: Record<string, number>}>}
+   */
+  async outgoing(limit = 500) {
+    return run(async () => {
+      const tx = this.#db.transaction(['outbox', 'meta']);
+      const [pending, cursors] = await Promise.all([
+        tx.objectStore('outbox').getAll(null, limit),
+        tx.objectStore('meta').get('cursors'),
+      ]);
+      return { pending, cursors: cursors ?? {} };
+    });
+  }
+
   async pendingCount() {
     return run(() => this.#db.count('outbox'));
   }
@@ -358,8 +375,10 @@ export class Replica {
         outbox.delete(rejection.mid);
       }
 
-      const keys = await this.#merge(tx, response.changes ?? [], wallMs + offset);
-      keys.push(...(await this.#mergeRecords(tx, response.records ?? [], wallMs + offset)));
+      const merged = await this.#mergeWith(tx, response.changes ?? [], wallMs + offset);
+      const snapshots = await this.#mergeRecords(tx, response.records ?? [], wallMs + offset);
+      const keys = [...merged.keys, ...snapshots.keys];
+      const records = new Map([...merged.records, ...snapshots.records]);
 
       const cursors = { ...((await meta.get('cursors')) ?? {}) };
       for (const [scope, seq] of Object.entries(response.cursors ?? {})) {
@@ -376,6 +395,7 @@ export class Replica {
       await tx.done;
       return {
         keys,
+        records: [...records],
         dropped,
         acked: response.acks ?? [],
         rejected: (response.rejections ?? []).map((r) => r.mid),
@@ -388,24 +408,27 @@ export class Replica {
    * Returns `{applied: true, keys}` or `{applied: false}` (a gap: the caller runs a sync).
    * @param {LiveChanges} frame
    * @param {number} wallMs
-   * @returns {Promise<{applied: boolean, keys?: string[]}>}
+   * @returns {Promise<{applied: boolean, keys?: string[], records?: [string, Snapshot][]}>}
    */
   async applyLive(frame, wallMs) {
     return run(async () => {
       const tx = this.#db.transaction(ALL, 'readwrite');
       const meta = tx.objectStore('meta');
-      const cursors = { ...((await meta.get('cursors')) ?? {}) };
+      // Every meta entry this needs, at once: one round trip before the records are read.
+      const [held, offset, device, last, seen] = await Promise.all(
+        ['cursors', 'offset', 'device', 'hlc', 'hlcSeen'].map((key) => meta.get(key)),
+      );
+      const cursors = { ...(held ?? {}) };
       if ((cursors[frame.scope] ?? 0) !== frame.prev) {
         await tx.done;
         return { applied: false };
       }
-      const offset = (await meta.get('offset')) ?? 0;
-      const keys = await this.#merge(tx, frame.changes, wallMs + offset);
-      const last = frame.changes.reduce((top, change) => Math.max(top, change.seq), frame.prev);
-      cursors[frame.scope] = last;
+      const { keys, records } = await this.#mergeWith(tx, frame.changes, wallMs + (offset ?? 0), { device, last, seen });
+      const top = frame.changes.reduce((most, change) => Math.max(most, change.seq), frame.prev);
+      cursors[frame.scope] = top;
       meta.put(cursors, 'cursors');
       await tx.done;
-      return { applied: true, keys };
+      return { applied: true, keys, records };
     });
   }
 
@@ -445,7 +468,7 @@ export class Replica {
     return run(async () => {
       const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
       const offset = (await tx.objectStore('meta').get('offset')) ?? 0;
-      const keys = await this.#mergeRecords(tx, records, wallMs + offset);
+      const { keys } = await this.#mergeRecords(tx, records, wallMs + offset);
       await tx.done;
       return keys;
     });
@@ -455,7 +478,7 @@ export class Replica {
    * @param {any} tx
    * @param {Snapshot[]} snapshots
    * @param {number} correctedMs
-   * @returns {Promise<string[]>}
+   * @returns {Promise<{keys: string[], records: [string, Snapshot][]}>}
    */
   async #mergeRecords(tx, snapshots, correctedMs) {
     const changes = [];
@@ -464,33 +487,39 @@ export class Replica {
         changes.push({ collection: record.collection, id: record.id, scope: record.scope, fields, hlc });
       }
     }
-    return [...new Set(await this.#merge(tx, changes, correctedMs))];
+    const merged = await this.#mergeWith(tx, changes, correctedMs);
+    return { keys: [...new Set(merged.keys)], records: merged.records };
   }
 
   /**
-   * Merge changes into `records` with the merge rule; fold their clocks into ours.
+   * Merge changes into `records` with the merge rule; fold their clocks into ours. The meta
+   * entries it needs may come already read (`known`). Returns the keys touched and the records
+   * as stored, so the caller's store can take them without reading them back.
    * @param {any} tx
    * @param {{collection: string, id: string, scope: string, fields: Record<string, Value>, hlc: string}[]} changes
    * @param {number} correctedMs
-   * @returns {Promise<string[]>} the keys of the records touched
+   * @param {{device: string, last: string, seen: string} | null} [known]
+   * @returns {Promise<{keys: string[], records: [string, Snapshot][]}>}
    */
-  async #merge(tx, changes, correctedMs) {
-    if (!changes.length) return [];
+  async #mergeWith(tx, changes, correctedMs, known = null) {
+    if (!changes.length) return { keys: [], records: [] };
     const meta = tx.objectStore('meta');
     const records = tx.objectStore('records');
-    const [device, last, seen] = await Promise.all([meta.get('device'), meta.get('hlc'), meta.get('hlcSeen')]);
-    const clock = device ? clockFor(device, last) : null;
-    let top = seen || null;
-    const keys = [];
-    // Batched reads: every record the changes touch is requested at once (one await for all,
-    // not one per record); a record changed twice in the batch is read once, merged in order,
-    // and written once.
+    // Batched reads: every record the changes touch is requested at once, with the meta entries
+    // (one await for all, not one per record); a record changed twice in the batch is read once,
+    // merged in order, and written once.
     /** @type {Map<string, {collection: string, id: string, scope: string, fields: Record<string, Value>, clocks: Record<string, string>} | null>} */
     const touched = new Map();
     for (const c of changes) touched.set(keyOf(c.collection, c.id), null);
     const unique = [...touched.keys()];
-    const found = await Promise.all(unique.map((key) => records.get(splitKey(key))));
+    const [[device, last, seen], found] = await Promise.all([
+      known ? [known.device, known.last, known.seen] : Promise.all(['device', 'hlc', 'hlcSeen'].map((k) => meta.get(k))),
+      Promise.all(unique.map((key) => records.get(splitKey(key)))),
+    ]);
     unique.forEach((key, i) => touched.set(key, found[i] ?? null));
+    const clock = device ? clockFor(device, last) : null;
+    let top = seen || null;
+    const keys = [];
     for (const change of changes) {
       const key = keyOf(change.collection, change.id);
       const held = touched.get(key);
@@ -505,7 +534,7 @@ export class Replica {
     for (const record of touched.values()) if (record) records.put(record);
     if (clock) meta.put(clock.last, 'hlc');
     meta.put(top ?? '', 'hlcSeen');
-    return keys;
+    return { keys, records: /** @type {[string, Snapshot][]} */ ([...touched]) };
   }
 
   /**

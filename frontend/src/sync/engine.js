@@ -22,7 +22,7 @@ export const Status = Object.freeze({ ONLINE: 'Online', OFFLINE: 'Offline', SYNC
 /**
  * @typedef {object} EngineEvents
  * @property {(status: string, detail?: unknown) => void} [onStatus]
- * @property {(result: {keys: Set<string>, dropped: string[], outbox: boolean, acked: number[], rejected: number[]}) => void} [onApplied]
+ * @property {(result: import('./round.js').SyncResult) => void} [onApplied]
  * @property {() => void} [onSignedOut]
  * @property {() => void} [onUpdateRequired]
  * @property {(error: Error) => void} [onStorageError]
@@ -273,7 +273,16 @@ export class SyncEngine {
             this.trigger();
             break;
           }
-          this.#events.onApplied?.({ keys: new Set(result.keys), dropped: [], outbox: false, acked: [], rejected: [] });
+          this.#events.onApplied?.({
+            keys: new Set(result.keys),
+            records: new Map(result.records),
+            dropped: [],
+            outbox: false,
+            rounds: 0,
+            acked: [],
+            rejected: [],
+            live: true,
+          });
           // A membership or channel change may open a scope we have not pulled yet.
           if (frame.changes.some((c) => c.collection === 'members' || c.collection === 'channels')) {
             this.trigger();

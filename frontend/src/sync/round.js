@@ -27,7 +27,9 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
 /**
  * What one sync changed: record keys, dropped keys, and the mids that left the outbox (acked, or
  * moved to `failed`), so the store can update its pending overlay without re-reading the outbox.
- * @typedef {{keys: Set<string>, dropped: string[], outbox: boolean, rounds: number, acked: number[], rejected: number[]}} SyncResult
+ * `records` holds the touched records as stored (the last version of each), so the store need not
+ * read them back.
+ * @typedef {{keys: Set<string>, records: Map<string, any>, dropped: string[], outbox: boolean, rounds: number, acked: number[], rejected: number[], live?: boolean}} SyncResult
  */
 
 /**
@@ -38,12 +40,11 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
  */
 export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT } = {}) {
   /** @type {SyncResult} */
-  const result = { keys: new Set(), dropped: [], outbox: false, rounds: 0, acked: [], rejected: [] };
+  const result = { keys: new Set(), records: new Map(), dropped: [], outbox: false, rounds: 0, acked: [], rejected: [] };
   let size = MAX_PUSH;
   let clockRetries = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const pending = await replica.pending(size);
-    const { cursors = {} } = await replica.meta();
+    const { pending, cursors } = await replica.outgoing(size);
     let response;
     try {
       response = await transport.sync({ changes: pending.map(wire), cursors, limit, recent });
@@ -64,6 +65,7 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     size = MAX_PUSH;
     const applied = await replica.applyResponse(response, now(), cursors);
     for (const key of applied.keys) result.keys.add(key);
+    for (const [key, record] of applied.records ?? []) result.records.set(key, record);
     result.dropped.push(...applied.dropped);
     result.acked.push(...applied.acked);
     result.rejected.push(...applied.rejected);
