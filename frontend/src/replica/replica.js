@@ -412,7 +412,8 @@ export class Replica {
    */
   async applyLive(frame, wallMs) {
     return run(async () => {
-      const tx = this.#db.transaction(ALL, 'readwrite');
+      // Records and meta only: a local write (outbox, meta) waits for it no longer than it must.
+      const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
       const meta = tx.objectStore('meta');
       // Every meta entry this needs, at once: one round trip before the records are read.
       const [held, offset, device, last, seen] = await Promise.all(
