@@ -254,9 +254,17 @@ export class App {
     if (!mutations.length) return;
     const nav = this.#env.navigator;
     if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
-      this.#env.registerBackgroundSync?.();
+      // Asking again within a second changes nothing (one registration per tag) but costs a
+      // round trip to the service worker on every offline send.
+      const now = Date.now();
+      if (now - this.#askedBackgroundSync >= 1000) {
+        this.#askedBackgroundSync = now;
+        this.#env.registerBackgroundSync?.();
+      }
     }
   }
+
+  #askedBackgroundSync = -Infinity;
 
   /** @type {{promise: Promise<void>, release: () => void} | null} */
   #sending = null;
