@@ -21,8 +21,10 @@ from typing import Any
 
 from bench import (
     archive_export,
+    browser_hotpath,
     history,
     live_fanout,
+    push_cost,
     push_delivery,
     render_50k,
     send_latency,
@@ -40,6 +42,8 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "scale": server_scale.run,
     "archive": archive_export.run,
     "push": push_delivery.run,
+    "hotpath": browser_hotpath.run,
+    "pushcost": push_cost.run,
 }
 
 

@@ -1,6 +1,6 @@
 // The composition root: build the layers and render. Nothing else creates singletons.
 
-import { render } from 'preact';
+import { options, render } from 'preact';
 import { html } from './views/html.js';
 import { Root } from './views/root.js';
 import { startRouter } from './views/router.js';
@@ -14,11 +14,28 @@ import { IdleWatcher } from './platform/presence.js';
 import { PushClient, setBadge } from './platform/push.js';
 import { effect } from '@preact/signals';
 
+let app;
+// Draw at most once per frame (the timer is a backstop for hidden tabs, where frames stop): a
+// burst of writes or a sync applying many changes is drawn once. While a message is being sent,
+// drawing waits until its request has left (App#whenSent): the IndexedDB work and the request
+// never queue behind a render.
+options.debounceRendering = (draw) => {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    const sending = app?.whenSent();
+    if (sending) sending.then(draw);
+    else draw();
+  };
+  requestAnimationFrame(once);
+  setTimeout(once, 100);
+};
+
 const locale = setLocale(negotiate(navigator.languages ?? [navigator.language]));
 document.documentElement.lang = locale;
 
 const transport = new Transport({ csrf: () => readCookie(document.cookie, 'csrftoken') });
-let app;
 const sw = new ServiceWorkerClient({ onFlush: () => app?.online() });
 app = new App({
   transport,

@@ -1,4 +1,4 @@
-// The engine's timing and reactions: debounced triggers, backoff after failures, status, and
+// The engine's timing and reactions: sends at once, coalescing only while in flight, lazy cursors, backoff after failures, status, and
 // what it tells the app about 401 / 426 / live frames.
 //
 // Time is fake (node:test's mock timers mock setTimeout only): the tests move the clock and
@@ -34,7 +34,7 @@ async function until(predicate, ms = 2000) {
   }
 }
 
-async function setup(replies, events = {}) {
+async function setup(replies, events = {}, gate = null) {
   const replica = await Replica.open(`engine-${++n}`);
   await replica.setSession({ user: { id: 'U1' }, device: 'dev1' });
   const calls = [];
@@ -42,6 +42,7 @@ async function setup(replies, events = {}) {
   const transport = {
     async sync(body) {
       calls.push(body);
+      if (gate) await gate(body);
       const next = await (replies.length ? replies.shift() : {});
       if (next instanceof Error) throw next;
       return { v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), cursors: {}, scopes: [], more: false, ...next };
@@ -52,22 +53,99 @@ async function setup(replies, events = {}) {
     transport,
     live: false,
     retryDelay: () => 5,
-    debounceMs: 10,
+    lazyMs: 100,
     events: { onStatus: (s) => statuses.push(s), ...events },
   });
   return { replica, engine, calls, statuses };
 }
 
-test('triggers within the debounce window collapse into one sync', async () => {
-  const { engine, calls, statuses } = await setup([]);
+const message = (id) => ({ collection: 'messages', id, fields: { channel: 'C1', text: id } });
+const cursor = (n) => ({ collection: 'reads', id: 'U1:C1', fields: { channel: 'C1', user: 'U1', n } });
+
+/** Run I/O (real setImmediate) without moving the fake clock, until `predicate` holds. */
+async function settle(predicate) {
+  for (let i = 0; !predicate(); i++) {
+    if (i > 20000) throw new Error('condition not met without time passing');
+    await turn();
+  }
+}
+
+/** A transport gate: each request waits until the test opens it. */
+function gated() {
+  const waiting = [];
+  return {
+    gate: () => new Promise((resolve) => waiting.push(resolve)),
+    open: () => waiting.splice(0).forEach((resolve) => resolve()),
+    get waiting() {
+      return waiting.length;
+    },
+  };
+}
+
+test('a send leaves at once with no fixed wait; sends during a request ride together in the next', async () => {
+  const g = gated();
+  const { replica, engine, calls } = await setup([], {}, g.gate);
+  engine.start();
+  await settle(() => g.waiting === 1);
+  g.open();
+  await settle(() => engine.status === Status.ONLINE);
+  // No request in flight: the write goes now, without the fake clock moving at all.
+  await replica.write([message('M1')], T0);
+  engine.trigger();
+  await settle(() => calls.length === 2);
+  assert.deepEqual(calls[1].changes.map((c) => c.id), ['M1']);
+  // While it is in flight, three more writes and triggers: one more request takes them all.
+  for (const id of ['M2', 'M3', 'M4']) {
+    await replica.write([message(id)], T0);
+    engine.trigger();
+  }
+  assert.equal(calls.length, 2, 'nothing more while one is in flight');
+  g.open();
+  await settle(() => calls.length === 3);
+  assert.deepEqual(calls[2].changes.map((c) => c.id), ['M2', 'M3', 'M4']);
+  g.open();
+  await settle(() => engine.status === Status.ONLINE && g.waiting === 0);
+  await advance(300);
+  assert.equal(calls.length, 3, 'and nothing after');
+  engine.stop();
+});
+
+test('a read cursor never syncs while a request is pending: it rides with the next one', async () => {
+  const g = gated();
+  const { replica, engine, calls } = await setup([], {}, g.gate);
+  engine.start();
+  await settle(() => g.waiting === 1);
+  // A cursor written while the first request is in flight waits; a send then takes it along.
+  await replica.write([cursor(3)], T0);
+  engine.later();
+  g.open();
+  await settle(() => engine.status === Status.ONLINE);
+  await advance(50);
+  assert.equal(calls.length, 1, 'no request of its own within the lazy window');
+  await replica.write([message('M1')], T0);
+  engine.trigger();
+  await settle(() => calls.length === 2);
+  assert.deepEqual(calls[1].changes.map((c) => c.id), ['U1:C1', 'M1']);
+  g.open();
+  await settle(() => engine.status === Status.ONLINE && g.waiting === 0);
+  await advance(300);
+  assert.equal(calls.length, 2, 'the lazy timer died with the request that took the cursor');
+  engine.stop();
+});
+
+test('a read cursor alone gets a request of its own after the lazy window', async () => {
+  const { replica, engine, calls, statuses } = await setup([]);
   engine.start();
   await until(() => statuses.at(-1) === Status.ONLINE);
-  const before = calls.length;
-  engine.trigger();
-  engine.trigger();
-  engine.trigger();
-  await advance(40);
-  assert.equal(calls.length - before, 1);
+  await replica.write([cursor(3)], T0);
+  engine.later();
+  engine.later();
+  await advance(90);
+  assert.equal(calls.length, 1);
+  await until(() => calls.length === 2, 50);
+  assert.deepEqual(calls[1].changes.map((c) => c.id), ['U1:C1']);
+  await advance(300);
+  assert.equal(calls.length, 2);
   engine.stop();
 });
 
@@ -129,5 +207,24 @@ test('applied results reach the app with the changed keys', async () => {
   engine.start();
   await until(() => applied.length === 1);
   assert.deepEqual([...applied[0].keys], ['channels/C1']);
+  engine.stop();
+});
+
+test('while the browser is offline, writes make no request each; the retry timer probes; online sends at once', async () => {
+  const offline = new ApiError(0, { error: 'network' });
+  const { replica, engine, calls, statuses } = await setup([offline, offline, offline, offline, offline]);
+  engine.start();
+  await until(() => statuses.at(-1) === Status.OFFLINE);
+  engine.offline();
+  const before = calls.length;
+  for (const id of ['M1', 'M2', 'M3']) {
+    await replica.write([message(id)], T0);
+    engine.trigger();
+  }
+  await settle(() => true);
+  assert.ok(calls.length <= before + 1, 'at most the scheduled probe, not one request per write');
+  engine.online();
+  await until(() => statuses.at(-1) === Status.ONLINE);
+  assert.deepEqual(calls.at(-1).changes.map((c) => c.id), ['M1', 'M2', 'M3']);
   engine.stop();
 });

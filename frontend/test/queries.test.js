@@ -55,7 +55,7 @@ test('unread = last n - my read cursor, never below zero, and it follows pending
   const { store, q } = setup({ records: [...base, ...messages, rec('reads', 'U1:C1', { channel: 'C1', user: 'U1', n: 2 }, 'u:U1')] });
   assert.equal(q.unread('C1'), 3);
   assert.equal(q.unread('C2'), 0);
-  store.outbox.value = [{ mid: 1, collection: 'reads', id: 'U1:C1', fields: { n: 5 }, hlc: `${T0 + 1}-00000-d1` }];
+  store.setOutbox([{ mid: 1, collection: 'reads', id: 'U1:C1', fields: { n: 5 }, hlc: `${T0 + 1}-00000-d1` }]);
   assert.equal(q.unread('C1'), 0);
 });
 
@@ -87,7 +87,7 @@ test('my channels are the ones I am a member of (and did not leave); DMs are nam
   assert.deepEqual(q.myChannels.value.map((c) => c.name), ['general']);
   assert.deepEqual(q.myDirectMessages.value.map((c) => c.name), ['Bob']);
   assert.deepEqual(q.publicChannels.value.map((c) => [c.name, c.joined]), [['general', true], ['random', false]]);
-  store.outbox.value = [{ mid: 1, collection: 'members', id: 'C1:U1', fields: { left: true }, hlc: `${T0 + 1}-00000-d1` }];
+  store.setOutbox([{ mid: 1, collection: 'members', id: 'C1:U1', fields: { left: true }, hlc: `${T0 + 1}-00000-d1` }]);
   assert.deepEqual(q.myChannels.value.map((c) => c.name), []);
 });
 
@@ -104,10 +104,10 @@ test('a mention in a thread reply is unread until the thread is read past it', (
   assert.deepEqual(q.mentions.value.map((m) => [m.id, m.unread]), [['R2', true]]);
   assert.equal(q.unreadMentions.value, 1);
   // Read up to reply 1 only: still unread. Up to 2: read.
-  const follow = (read) => [{ mid: 1, collection: 'follows', id: 'U1:M1', fields: { message: 'M1', channel: 'C1', user: 'U1', on: true, read }, hlc: `${T0 + 3}-00000-d1` }];
-  store.outbox.value = follow(1);
+  const follow = (read) => [{ mid: read, collection: 'follows', id: 'U1:M1', fields: { message: 'M1', channel: 'C1', user: 'U1', on: true, read }, hlc: `${T0 + 3}-00000-d1` }];
+  store.setOutbox(follow(1));
   assert.equal(q.unreadMentions.value, 1);
-  store.outbox.value = follow(2);
+  store.setOutbox(follow(2));
   assert.equal(q.threadRead('M1'), 2);
   assert.deepEqual(q.mentions.value.map((m) => [m.id, m.unread]), [['R2', false]]);
 });

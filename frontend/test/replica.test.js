@@ -183,3 +183,35 @@ test('hlcSeen keeps the latest clock received, whatever order the changes arrive
   await r.applyResponse(reply([change(3, 'c:C1', 'messages', 'M3', `${T0 + 9000}-00001-devZ`, { text: 'x' })]), T0);
   assert.equal((await r.meta()).hlcSeen, late, 'a lower counter at the same ms does not win');
 });
+
+test('a newer read cursor replaces its unsent predecessor, keeping the fields that created the record', async () => {
+  const r = await fresh();
+  const cursor = (fields) => [{ collection: 'reads', id: 'U1:C1', fields }];
+  const [first] = await r.write(cursor({ channel: 'C1', user: 'U1', n: 3 }), T0);
+  const [second] = await r.write(cursor({ n: 5 }), T0, {}, [first.mid]);
+  const pending = await r.pending();
+  assert.deepEqual(pending.map((m) => [m.mid, m.fields]), [[second.mid, { channel: 'C1', user: 'U1', n: 5 }]]);
+  // The predecessor already left (acked): the new write stands alone, nothing else is removed.
+  await r.applyResponse({ server_time: T0, acks: [second.mid] }, T0);
+  await r.write([{ collection: 'messages', id: 'M1', fields: { channel: 'C1', text: 'hi' } }], T0);
+  const [third] = await r.write(cursor({ n: 7 }), T0, {}, [second.mid]);
+  assert.deepEqual((await r.pending()).map((m) => [m.collection, m.fields]), [
+    ['messages', { channel: 'C1', text: 'hi' }],
+    ['reads', { n: 7 }],
+  ]);
+  assert.ok(third.mid > second.mid);
+});
+
+test('a reply touching one record several times merges them in order into one stored record', async () => {
+  const r = await fresh();
+  const changes = [
+    change(1, 'c:C1', 'messages', 'M1', `${T0}-00000-srv`, { channel: 'C1', text: 'a', n: 1 }),
+    change(2, 'c:C1', 'messages', 'M2', `${T0}-00001-srv`, { channel: 'C1', text: 'b', n: 2 }),
+    change(3, 'c:C1', 'messages', 'M1', `${T0}-00002-srv`, { text: 'a, edited' }),
+    change(4, 'c:C1', 'messages', 'M1', `${T0}-00001-srv`, { text: 'older, loses' }),
+  ];
+  const applied = await r.applyResponse({ server_time: T0, changes, cursors: { 'c:C1': 4 } }, T0);
+  assert.deepEqual([...new Set(applied.keys)].sort(), ['messages/M1', 'messages/M2']);
+  const records = (await r.snapshot()).records;
+  assert.deepEqual(records.map((x) => [x.id, x.fields.text]), [['M1', 'a, edited'], ['M2', 'b']]);
+});

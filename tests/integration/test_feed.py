@@ -258,3 +258,17 @@ def test_the_search_index_resumes_from_its_position_after_a_restart(tmp_path: Pa
     finally:
         index.close()
         restarted.close()
+
+
+def test_the_search_index_merges_eight_segments_per_level(tmp_path: Path) -> None:
+    """At FTS5's default (4) a one-message commit over a long history pays merges that grow with
+    it (issue 17, bench/push_cost.py); the setting lives in the index file and is set at every open."""
+    from backend.search_index import AUTOMERGE, _open_index
+
+    for _ in range(2):
+        index = _open_index(tmp_path / "search.db")
+        try:
+            row = index.execute("SELECT v FROM docs_fts_config WHERE k = 'automerge'").fetchone()
+            assert row is not None and int(row[0]) == AUTOMERGE == 8
+        finally:
+            index.close()

@@ -74,6 +74,16 @@ def test_the_change_log_is_gap_free_and_ordered_per_scope(store: Storage) -> Non
     assert [c.seq for c in store.changes_after("c:a", 2, 10)] == [4, 6]
     assert [c.seq for c in store.changes_after("c:a", 0, 2)] == [2, 4]
     assert store.scope_head("c:a") == 6 and store.scope_head("c:b") == 5 and store.scope_head("c:none") == 0
+    assert store.scope_heads(["c:a", "c:none"]) == {"c:a": 6, "c:none": 0}
+
+
+def test_scope_heads_inside_a_transaction_see_its_own_changes(store: Storage) -> None:
+    with store.transaction():
+        store.append_change(_change("c:a", "m1"))
+    with store.transaction():
+        store.append_change(_change("c:b", "m2"))
+        assert store.scope_heads(["c:a", "c:b"]) == {"c:a": 1, "c:b": 2}
+    assert store.scope_heads(["c:a", "c:b", "c:c"]) == {"c:a": 1, "c:b": 2, "c:c": 0}
 
 
 def test_the_greatest_clock_and_which_mutations_changed_a_record(store: Storage) -> None:

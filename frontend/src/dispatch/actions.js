@@ -7,7 +7,16 @@ import { ulid } from '../lib/ulid.js';
 import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { findMentions } from '../lib/mentions.js';
 
+/**
+ * What a write changed besides its mutations: meta entries it set, pending mids it replaced,
+ * whether it may wait for the next sync, and whether `failed` changed (re-read it).
+ * @typedef {{metaEntries?: Record<string, unknown>, superseded?: number[], lazy?: boolean, reread?: boolean}} AfterWrite
+ */
+
 export class Actions {
+  /** Per channel (or thread), the mids of my last cursor write: the next one replaces them. */
+  #cursorMids = new Map();
+  #beforeSend;
   #replica;
   #queries;
   #afterWrite;
@@ -17,21 +26,23 @@ export class Actions {
   #writing;
   #transport;
 
-  /** afterWrite(mutations) refreshes the store and nudges the sync (see app.js). `writing` is the
-   * store's count of writes in flight: from the call until the outbox shows the write. */
+  /** afterWrite(mutations, what) updates the store and nudges the sync (see app.js). `writing` is
+   * the store's count of writes in flight: from the call until the outbox shows the write. */
   /**
    * @param {object} o
    * @param {import('../replica/replica.js').Replica} o.replica
    * @param {import('./queries.js').Queries} o.queries
-   * @param {(mutations: object[]) => Promise<void>} o.afterWrite
+   * @param {(mutations: any[], what?: AfterWrite) => Promise<void>} o.afterWrite
    * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>,
    *   pushKey(): Promise<any>, pushSubscriptions(): Promise<any>, subscribePush(s: object): Promise<any>,
    *   revokePush(id: string): Promise<any>} | null} [o.transport]
    * @param {{value: number} | null} [o.writing]
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
+   * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (app.js holds drawing)
    */
-  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now }) {
+  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {} }) {
+    this.#beforeSend = beforeSend;
     this.#transport = transport;
     this.#onStorageError = onStorageError;
     this.#writing = writing;
@@ -41,18 +52,25 @@ export class Actions {
     this.#now = now;
   }
 
-  async #write(changes, metaEntries = {}) {
+  /**
+   * @param {{collection: string, id: string, fields: Record<string, any>}[]} changes
+   * @param {Record<string, unknown>} [metaEntries]
+   * @param {{lazy?: boolean, supersede?: number[]}} [options] `lazy`: rides with the next sync
+   *   (read cursors); `supersede`: pending mids this write replaces (Replica#write)
+   */
+  async #write(changes, metaEntries = {}, { lazy = false, supersede = [] } = {}) {
+    if (!lazy) this.#beforeSend();
     if (this.#writing) this.#writing.value += 1;
     try {
       let mutations;
       try {
-        mutations = await this.#replica.write(changes, this.#now(), metaEntries);
+        mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
       } catch (error) {
         // Storage full or broken: the app shows a banner; the caller keeps the user's input.
         if (error?.name === 'StorageError') this.#onStorageError(error);
         throw error;
       }
-      await this.#afterWrite(mutations);
+      await this.#afterWrite(mutations, { metaEntries, superseded: supersede, lazy });
       return mutations;
     } finally {
       if (this.#writing) this.#writing.value -= 1;
@@ -134,12 +152,23 @@ export class Actions {
       ? { read: tn }
       : { message: parent, channel, user: me, on: this.#queries.following(parent), read: tn };
     try {
-      await this.#write([{ collection: 'follows', id, fields }]);
+      await this.#cursorWrite(key, [{ collection: 'follows', id, fields }]);
     } catch (error) {
       this.#marking.delete(key);
       throw error;
     }
     return true;
+  }
+
+  /**
+   * A read cursor (or receipt) write: off the send path. It never starts a sync of its own while
+   * one is pending (lazy), and it replaces my previous cursor write for the same place if that
+   * one has not left yet, so at most one waits per channel.
+   */
+  async #cursorWrite(key, changes) {
+    const supersede = this.#cursorMids.get(key) ?? [];
+    const mutations = await this.#write(changes, {}, { lazy: true, supersede });
+    this.#cursorMids.set(key, mutations.map((m) => m.mid));
   }
 
   /** Follow or leave a thread. */
@@ -167,6 +196,7 @@ export class Actions {
     const me = this.#me();
     this.holdRead(channel);
     this.#marking.delete(channel);
+    this.#cursorMids.delete(channel);
     const id = readId(me, channel);
     const held = this.#queries.record('reads', id);
     const value = Math.max(0, n - 1);
@@ -242,6 +272,9 @@ export class Actions {
     // Scrolling and rendering can ask several times before the first write shows: once is enough.
     if (this.#held.has(channel)) return false;
     if (!(n > this.#queries.readCursor(channel)) || n <= (this.#marking.get(channel) ?? 0)) return false;
+    // Nothing past my cursor is anyone else's (my own messages are never unread to me, nor news
+    // to my receipt): the counts are already right on every device, so no write, no request.
+    if (this.#queries.unread(channel) === 0) return false;
     this.#marking.set(channel, n);
     const id = readId(me, channel);
     const held = this.#queries.record('reads', id);
@@ -256,7 +289,7 @@ export class Actions {
       }
     }
     try {
-      await this.#write(changes);
+      await this.#cursorWrite(channel, changes);
     } catch (error) {
       this.#marking.delete(channel);
       throw error;
@@ -277,7 +310,7 @@ export class Actions {
   /** Keep what someone is typing, per channel, on this device (survives a closed tab). */
   async saveDraft(channel, text) {
     await this.#replica.setMeta(`draft:${channel}`, text || null);
-    await this.#afterWrite([]);
+    await this.#afterWrite([], { metaEntries: { [`draft:${channel}`]: text || null } });
   }
 
   draft(channel) {
@@ -286,12 +319,12 @@ export class Actions {
 
   async retry(mid) {
     const mutation = await this.#replica.retry(mid, this.#now());
-    await this.#afterWrite(mutation ? [mutation] : []);
+    await this.#afterWrite(mutation ? [mutation] : [], { reread: true });
   }
 
   async discard(mid) {
     await this.#replica.discard(mid);
-    await this.#afterWrite([]);
+    await this.#afterWrite([], { reread: true });
   }
 
   // --- server calls (online only; they throw an ApiError with `offline` when unreachable) ---

@@ -14,6 +14,9 @@ import { Actions } from './actions.js';
 import { History } from './history.js';
 import { deviceName } from '../lib/device-name.js';
 
+/** The longest a render waits for a send's request to leave (App#whenSent). */
+const HOLD_MS = 50;
+
 export class App {
   /** 'loading' | 'signed-out' | 'ready' | 'fatal' */
   phase = signal('loading');
@@ -65,7 +68,8 @@ export class App {
       replica: this.replica,
       queries: this.queries,
       transport: this.#transport,
-      afterWrite: (mutations) => this.#afterWrite(mutations),
+      afterWrite: (mutations, what) => this.#afterWrite(mutations, what),
+      beforeSend: () => this.#holdDrawing(),
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
@@ -116,7 +120,7 @@ export class App {
     try {
       const wiped = await this.replica.setSession(session);
       if (wiped) this.store.load(await this.replica.snapshot());
-      else this.store.meta.value = (await this.replica.snapshotPending()).meta;
+      else this.store.setMeta((await this.replica.snapshotPending({ outbox: false })).meta);
       // The CSRF token, for background sync from the service worker (which has no cookies API).
       const token = this.#transport.csrfToken?.();
       if (token) await this.replica.setMeta('csrf', token);
@@ -141,9 +145,17 @@ export class App {
   #typingTimer = null;
 
   #lead() {
+    const transport = this.#transport;
     this.engine = new SyncEngine({
       replica: this.replica,
-      transport: this.#transport,
+      // The request is on its way: drawing may go on (see whenSent).
+      transport: {
+        sync: (body) => {
+          const sent = transport.sync(body);
+          this.#releaseDrawing();
+          return sent;
+        },
+      },
       location: this.#env.location,
       live: Boolean(this.#env.location),
       events: {
@@ -152,7 +164,8 @@ export class App {
           this.#coordinator.post(tab.status(status));
         },
         onApplied: async (result) => {
-          await this.#refresh({ keys: result.keys, dropped: result.dropped });
+          if (result.live) this.store.patch([...result.records]); // a live frame: nothing else changed
+          else await this.#refresh({ ...result, records: [...result.records] });
           this.#coordinator.post(tab.changed([...result.keys], result.dropped.length > 0));
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
@@ -185,7 +198,8 @@ export class App {
   async #onTabMessage(message) {
     switch (message.t) {
       case 'wrote':
-        this.engine?.trigger();
+        if (message.lazy) this.engine?.later();
+        else this.engine?.trigger();
         break;
       case 'changed':
         await this.#refresh({ keys: message.keys ?? [], full: message.full });
@@ -221,17 +235,72 @@ export class App {
     }
   }
 
-  async #afterWrite(mutations) {
+  /**
+   * A local write landed in IndexedDB: show it (the store takes the new mutations in O(1), no
+   * re-read of the outbox), send it at once (or, for a read cursor, with the next sync), and tell
+   * the other tabs.
+   * @param {any[]} mutations
+   * @param {import('./actions.js').AfterWrite} [what]
+   */
+  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false } = {}) {
     if (this.storageError.value === 'quota') this.storageError.value = null; // space again
-    await this.#refresh({ keys: [] });
+    if (reread) await this.#refresh({ keys: [] });
+    else this.store.wrote(mutations, metaEntries, superseded);
+    if (mutations.length) {
+      if (this.#coordinator?.leader) {
+        if (lazy) this.engine?.later();
+        else this.engine?.trigger();
+      } else this.#coordinator?.post(tab.wrote(lazy));
+    }
     this.#coordinator?.post(tab.changed([]));
     if (!mutations.length) return;
-    if (this.#coordinator?.leader) this.engine?.trigger();
-    else this.#coordinator?.post(tab.wrote());
     const nav = this.#env.navigator;
     if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
-      this.#env.registerBackgroundSync?.();
+      // Asking again within a second changes nothing (one registration per tag) but costs a
+      // round trip to the service worker on every offline send.
+      const now = Date.now();
+      if (now - this.#askedBackgroundSync >= 1000) {
+        this.#askedBackgroundSync = now;
+        this.#env.registerBackgroundSync?.();
+      }
     }
+  }
+
+  #askedBackgroundSync = -Infinity;
+
+  /** @type {{promise: Promise<void>, release: () => void} | null} */
+  #sending = null;
+
+  /**
+   * A message is being sent from this tab, which leads: drawing waits until its request has left
+   * (at most HOLD_MS), so the IndexedDB work and the request never queue behind a render.
+   */
+  #holdDrawing() {
+    if (this.#sending || !this.#coordinator?.leader || this.store.status.peek() === Status.OFFLINE) return;
+    let release = () => {};
+    /** @type {Promise<void>} */
+    const promise = new Promise((resolve) => {
+      release = () => resolve();
+    });
+    const timer = setTimeout(() => this.#releaseDrawing(), HOLD_MS);
+    this.#sending = {
+      promise,
+      release: () => {
+        clearTimeout(timer);
+        release();
+      },
+    };
+  }
+
+  #releaseDrawing() {
+    const sending = this.#sending;
+    this.#sending = null;
+    sending?.release();
+  }
+
+  /** Resolves when the send in progress has left (null when none is): main.js draws after it. */
+  whenSent() {
+    return this.#sending?.promise ?? null;
   }
 
   /** Typing indicator: sent over the live channel by the leader tab. */
@@ -285,7 +354,7 @@ export class App {
   }
 
   visible() {
-    this.engine?.trigger(0);
+    this.engine?.trigger();
   }
 
   #storageFailed(error) {

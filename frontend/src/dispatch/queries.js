@@ -12,14 +12,14 @@
 // (dispatch/history.js), and nothing past it counts as read until it is.
 
 import { computed } from '@preact/signals';
-import { apply } from '../sync/merge.js';
 import { may, mayInvite } from '../sync/rights.js';
+import { ShownMap } from './store.js';
+import { MessageIndex } from './message-index.js';
 import { memberId, readId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { parseQuery, personNamed, timeMatches } from '../lib/search-query.js';
 import { unreadCount } from '../sync/unread.js';
 
 const EMPTY = new Map();
-const NO_ITEMS = [];
 
 /** Space-separated ids (mentions, repliers) as a list. */
 export const words = (value) => (typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : []);
@@ -27,14 +27,39 @@ export const words = (value) => (typeof value === 'string' ? value.split(/\s+/).
 export class Queries {
   #store;
   #collections = new Map();
+  #index;
+  /** Failed mutations of messages as the index holds them: edits by record id, the rest by mid. */
+  #failedEdits = new Map();
+  #failedItems = new Map();
 
+  /** @param {import('./store.js').Store} store */
   constructor(store) {
     this.#store = store;
     const s = store;
 
     this.me = computed(() => s.meta.value.user ?? null);
     this.session = computed(() => s.meta.value.session ?? null);
-    this.pendingCount = computed(() => s.outbox.value.length + s.writing.value);
+    this.pendingCount = computed(() => s.outboxSize.value + s.writing.value);
+
+    // The message grouping is maintained as records change, never recomputed (message-index.js).
+    this.#index = new MessageIndex({
+      me: () => s.meta.peek().user ?? null,
+      describe: (id, record) => this.#describeMessage(id, record),
+    });
+    s.subscribe({
+      changed: (collection, ids) => {
+        if (collection !== 'messages') return;
+        let failedTouched = false;
+        for (const id of ids) {
+          this.#placeMessage(id);
+          if (this.#failedEdits.has(id) || s.failed.peek().some((f) => f.id === id)) failedTouched = true;
+        }
+        if (failedTouched) this.#syncFailed();
+      },
+      reset: () => this.#rebuild(),
+      failed: () => this.#syncFailed(),
+    });
+    this.#rebuild();
 
     this.users = this.collection('users');
 
@@ -57,8 +82,6 @@ export class Queries {
       }
       return by;
     });
-
-    this.messagesByChannel = computed(() => this.#groupMessages());
 
     /** Map<message id, Map<emoji, user ids>>: reactions that are on. */
     this.reactionsByMessage = computed(() => {
@@ -123,22 +146,13 @@ export class Queries {
 
     /** Messages that mention me (or @channel) in channels I am in, newest first. */
     this.mentions = computed(() => {
-      const me = this.me.value;
       const mine = this.myChannelIds.value;
       const found = [];
-      for (const [channel, entry] of this.messagesByChannel.value) {
-        if (!mine.has(channel)) continue;
-        const read = this.readCursor(channel);
-        const consider = (m, isReply) => {
-          if (m.deleted || m.author === me || m.state !== 'sent') return;
-          const named = words(m.mentions);
-          if (!named.includes(me) && !named.includes('channel')) return;
-          // A reply has no channel number: it is read once its thread has been read past it.
-          const unread = isReply ? m.tn > this.threadRead(m.thread) : m.n > read;
-          found.push({ ...m, channel, unread });
-        };
-        for (const m of entry.items) consider(m, false);
-        for (const [, replies] of entry.replies) for (const r of replies) consider(r, true);
+      for (const m of this.#index.mentioned()) {
+        if (!mine.has(m.channel)) continue;
+        // A reply has no channel number: it is read once its thread has been read past it.
+        const unread = m.thread ? m.tn > this.threadRead(m.thread) : m.n > this.readCursor(m.channel);
+        found.push({ ...m, unread });
       }
       return found.sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
     });
@@ -146,22 +160,14 @@ export class Queries {
     this.unreadMentions = computed(() => this.mentions.value.filter((m) => m.unread).length);
   }
 
-  /** A collection's records as shown: confirmed, with pending mutations on top. Cached. */
+  /** A collection's records as shown: confirmed, with pending mutations on top. Cached; no copy. */
   collection(name) {
     let query = this.#collections.get(name);
     if (!query) {
       query = computed(() => {
-        const confirmed = this.#store.confirmed.value.get(name) ?? EMPTY;
-        const pending = this.#store.outbox.value.filter((m) => m.collection === name);
-        // Nothing pending: the confirmed records are what is shown (no copy of a big channel).
-        if (!pending.length) return confirmed;
-        const shown = new Map(confirmed);
-        for (const mutation of pending) {
-          const held = shown.get(mutation.id);
-          const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, mutation.fields, mutation.hlc);
-          shown.set(mutation.id, { id: mutation.id, ...state, pending: true, mid: mutation.mid });
-        }
-        return shown;
+        this.#store.version(name).value;
+        const { confirmed, overlay } = this.#store.maps(name);
+        return new ShownMap(confirmed, overlay);
       });
       this.#collections.set(name, query);
     }
@@ -190,7 +196,7 @@ export class Queries {
 
   /** Top-level messages of a channel in display order (deleted ones included, marked). */
   messages(channelId) {
-    return this.messagesByChannel.value.get(channelId)?.items ?? NO_ITEMS;
+    return this.#index.items(channelId);
   }
 
   /** One message as shown (top-level or reply), or null. */
@@ -201,7 +207,7 @@ export class Queries {
 
   /** Replies of a thread in order: sent by tn, then unsent. */
   replies(channelId, parentId) {
-    return this.messagesByChannel.value.get(channelId)?.replies.get(parentId) ?? NO_ITEMS;
+    return this.#index.replies(channelId, parentId);
   }
 
   /**
@@ -209,19 +215,14 @@ export class Queries {
    * n reached from `low` with nothing missing) and `gaps` ([{after, before}], holes to fill).
    */
   numbers(channelId) {
-    const entry = this.messagesByChannel.value.get(channelId);
-    return {
-      last: entry?.lastN ?? 0,
-      low: entry?.lowN ?? 0,
-      contiguous: entry?.contiguousN ?? 0,
-      gaps: entry?.gaps ?? [],
-    };
+    return this.#index.numbers(channelId);
   }
 
   /** Channels I can see that have holes in what this device holds. */
   channelsWithGaps() {
+    this.#index.version.value;
     const out = [];
-    for (const [channel, entry] of this.messagesByChannel.value) if (entry.gaps.length) out.push(channel);
+    for (const [channel, entry] of this.#index.channels()) if (entry.gaps.length) out.push(channel);
     return out;
   }
 
@@ -413,7 +414,7 @@ export class Queries {
       thread: f.thread ?? null,
       text: f.deleted ? '' : (f.text ?? ''),
       deleted: Boolean(f.deleted),
-      author: f.author ?? (sent ? null : this.me.value),
+      author: f.author ?? (sent ? null : this.me.peek()),
       at: f.at,
       edited: f.edited ?? null,
       mentions: f.mentions ?? '',
@@ -428,101 +429,67 @@ export class Queries {
     };
   }
 
-  #groupMessages() {
-    const byChannel = new Map();
-    const entry = (channel) => {
-      let e = byChannel.get(channel);
-      if (!e) {
-        e = { sent: [], unsent: [], replies: new Map(), lastN: 0 };
-        byChannel.set(channel, e);
-      }
-      return e;
-    };
-    const failedByMid = new Map();
-    const failedEdits = new Map();
-    const confirmedMessages = this.#store.confirmed.value.get('messages') ?? EMPTY;
-    for (const failed of this.#store.failed.value) {
+  /** Place one message record (as shown now) in the index, or take it away. */
+  #placeMessage(id) {
+    const record = this.#store.shown('messages', id);
+    if (!record) {
+      this.#index.place(`r:${id}`, null);
+      return;
+    }
+    const f = record.fields;
+    const item = this.#describeMessage(id, record);
+    const failedEdit = this.#failedEdits.get(id);
+    if (failedEdit) item.failedEdit = { mid: failedEdit.mid, code: failedEdit.code, reason: failedEdit.reason };
+    const hidden = item.thread ? item.deleted && item.state !== 'sent' : typeof f.n !== 'number' && f.deleted;
+    this.#index.place(`r:${id}`, hidden ? null : item);
+  }
+
+  /**
+   * Failed message mutations: an edit of a sent message marks that message (`failedEdit`); one
+   * that was never accepted shows where it was written, with the reason. Only what differs moves.
+   */
+  #syncFailed() {
+    const edits = new Map();
+    const items = new Map();
+    for (const failed of this.#store.failed.peek()) {
       if (failed.collection !== 'messages') continue;
-      const held = confirmedMessages.get(failed.id);
-      if (held && (typeof held.fields.n === 'number' || typeof held.fields.tn === 'number')) {
-        failedEdits.set(failed.id, failed);
-      } else {
-        failedByMid.set(failed.mid, failed);
-      }
+      const held = this.#store.confirmedRecord('messages', failed.id);
+      if (held && (typeof held.fields.n === 'number' || typeof held.fields.tn === 'number')) edits.set(failed.id, failed);
+      else items.set(failed.mid, failed);
     }
-    for (const [id, record] of this.collection('messages').value) {
-      const f = record.fields;
-      if (typeof f.channel !== 'string') continue;
-      const e = entry(f.channel);
-      const item = this.#describeMessage(id, record);
-      const failedEdit = failedEdits.get(id);
-      if (failedEdit) item.failedEdit = { mid: failedEdit.mid, code: failedEdit.code, reason: failedEdit.reason };
-      if (item.thread) {
-        if (item.deleted && item.state !== 'sent') continue;
-        if (!e.replies.has(item.thread)) e.replies.set(item.thread, []);
-        e.replies.get(item.thread).push(item);
-        continue;
-      }
-      if (typeof f.n === 'number') {
-        if (f.n > e.lastN) e.lastN = f.n;
-        e.sent.push(item);
-      } else if (!f.deleted) {
-        e.unsent.push(item);
-      }
+    const oldEdits = this.#failedEdits;
+    const oldItems = this.#failedItems;
+    this.#failedEdits = edits;
+    this.#failedItems = items;
+    for (const id of new Set([...oldEdits.keys(), ...edits.keys()])) {
+      if (oldEdits.get(id) !== edits.get(id)) this.#placeMessage(id);
     }
-    // Refused messages that were never accepted show where they were written, with the reason.
-    for (const failed of failedByMid.values()) {
+    for (const [mid, failed] of oldItems) if (items.get(mid) !== failed) this.#index.place(`f:${mid}`, null);
+    for (const [mid, failed] of items) {
+      if (oldItems.get(mid) === failed) continue;
       const f = failed.fields;
       if (typeof f.channel !== 'string') continue;
-      const item = {
+      this.#index.place(`f:${mid}`, {
         id: failed.id,
         channel: f.channel,
         mid: failed.mid,
         thread: f.thread ?? null,
         text: f.text ?? '',
-        author: this.me.value,
+        author: this.me.peek(),
         state: 'failed',
         code: failed.code,
         reason: failed.reason,
         repliers: [],
-      };
-      const e = entry(f.channel);
-      if (item.thread) {
-        if (!e.replies.has(item.thread)) e.replies.set(item.thread, []);
-        e.replies.get(item.thread).push(item);
-      } else {
-        e.unsent.push(item);
-      }
-    }
-    const result = new Map();
-    const byWrite = (a, b) => a.mid - b.mid;
-    for (const [channel, e] of byChannel) {
-      e.sent.sort((a, b) => a.n - b.n);
-      e.unsent.sort(byWrite);
-      const low = e.sent.length ? e.sent[0].n : 0;
-      let contiguous = low ? low - 1 : 0;
-      const gaps = [];
-      let prev = null;
-      for (const m of e.sent) {
-        if (prev !== null && m.n > prev + 1) gaps.push({ after: prev, before: m.n });
-        if (!gaps.length) contiguous = m.n;
-        prev = m.n;
-      }
-      for (const [parent, list] of e.replies) {
-        const sent = list.filter((r) => r.state === 'sent').sort((a, b) => (a.tn ?? 0) - (b.tn ?? 0));
-        const unsent = list.filter((r) => r.state !== 'sent').sort(byWrite);
-        e.replies.set(parent, [...sent, ...unsent]);
-      }
-      result.set(channel, {
-        items: e.sent.length || e.unsent.length ? [...e.sent, ...e.unsent] : NO_ITEMS,
-        replies: e.replies,
-        lastN: e.lastN,
-        lowN: low,
-        contiguousN: contiguous,
-        gaps,
       });
     }
-    return result;
+  }
+
+  #rebuild() {
+    this.#index.clear();
+    this.#failedEdits = new Map();
+    this.#failedItems = new Map();
+    for (const [id] of this.#store.shownEntries('messages')) this.#placeMessage(id);
+    this.#syncFailed();
   }
 }
 

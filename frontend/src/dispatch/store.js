@@ -1,24 +1,97 @@
 // The dispatch layer's state: an in-memory mirror of the replica as signals. One source of
 // truth: the replica in IndexedDB. The mirror is refreshed from it after every local write,
 // every applied sync, and every "changed" note from the leader tab; views never keep copies.
+//
+// Incremental by design (issue 17): applying k changes costs O(k), never a copy of a collection.
+// - Confirmed records live in one Map per collection, changed in place; each collection has a
+//   version signal that moves when any of its records changes, so queries re-derive on it.
+// - The outbox is a Map by mid (appended in O(1)); the pending overlay (confirmed state with the
+//   pending mutations of that record laid on top, by the merge rule) is kept per record and
+//   recomputed only for the records a write, an ack or a confirmed change touches.
+// - Listeners (the message index in queries.js) hear which records changed, to keep derived
+//   structures up to date instead of rebuilding them.
 
 import { signal, batch } from '@preact/signals';
-import { keyOf } from '../replica/replica.js';
+import { apply } from '../sync/merge.js';
+import { keyOf, splitKey } from '../replica/replica.js';
 
-function splitKey(key) {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
+/** @typedef {import('../replica/replica.js').Mutation} Mutation */
+/** @typedef {{collection?: string, id: string, scope?: string, fields: Record<string, any>, clocks: Record<string, string>, pending?: boolean, mid?: number}} Shown */
+/** @typedef {{changed(collection: string, ids: Set<string>): void, reset(): void, failed(): void}} StoreListener */
+
+const NONE = new Map();
+
+/**
+ * A collection as shown: an overlay (records with pending mutations) over the confirmed Map, read
+ * like a Map without copying either. A new one is made each time the collection changes, so a
+ * computed over it sees a new value; it reads the live maps, so keep it only until then.
+ */
+export class ShownMap {
+  #confirmed;
+  #overlay;
+
+  /** @param {Map<string, Shown>} confirmed @param {Map<string, Shown>} overlay */
+  constructor(confirmed, overlay) {
+    this.#confirmed = confirmed;
+    this.#overlay = overlay;
+  }
+
+  /** @param {string} id */
+  get(id) {
+    return this.#overlay.get(id) ?? this.#confirmed.get(id);
+  }
+
+  /** @param {string} id */
+  has(id) {
+    return this.#overlay.has(id) || this.#confirmed.has(id);
+  }
+
+  get size() {
+    let extra = 0;
+    for (const id of this.#overlay.keys()) if (!this.#confirmed.has(id)) extra += 1;
+    return this.#confirmed.size + extra;
+  }
+
+  /** @returns {Generator<[string, Shown]>} */
+  *entries() {
+    for (const [id, record] of this.#confirmed) yield [id, this.#overlay.get(id) ?? record];
+    for (const [id, record] of this.#overlay) if (!this.#confirmed.has(id)) yield [id, record];
+  }
+
+  [Symbol.iterator]() {
+    return this.entries();
+  }
+
+  *keys() {
+    for (const [id] of this.entries()) yield id;
+  }
+
+  *values() {
+    for (const [, record] of this.entries()) yield record;
+  }
 }
 
 export class Store {
-  /** Map<collection, Map<id, {collection, id, scope, fields, clocks}>>: confirmed state. */
-  confirmed = signal(new Map());
-  /** Pending mutations, by mid. */
-  outbox = signal([]);
-  /** Local writes begun but not yet in `outbox` (the IndexedDB transaction is still running).
+  /** @type {Map<string, Map<string, Shown>>} confirmed state, by collection then id */
+  #confirmed = new Map();
+  /** @type {Map<string, Map<string, Shown>>} records with pending mutations, as shown */
+  #overlay = new Map();
+  /** @type {Map<number, Mutation>} the outbox, by mid, in write order */
+  #outbox = new Map();
+  /** @type {Map<string, Mutation[]>} pending mutations per record key, oldest first */
+  #pendingByKey = new Map();
+  /** @type {Map<string, import('@preact/signals').Signal<number>>} */
+  #versions = new Map();
+  /** @type {Set<StoreListener>} */
+  #listeners = new Set();
+
+  /** How many mutations are pending. */
+  outboxSize = signal(0);
+  /** Local writes begun but not yet in the outbox (the IndexedDB transaction is still running).
    * Counted as pending, so "nothing pending" never shows while a sent message is on its way. */
   writing = signal(0);
   /** Refused mutations with the server's code and reason. */
+  /** @type {import('@preact/signals').Signal<any[]>} */
   failed = signal([]);
   /** device, user, session, cursors, scopes, ... */
   /** @type {import('@preact/signals').Signal<Record<string, any>>} */
@@ -32,50 +105,220 @@ export class Store {
   /** Map<scope, Map<user, {until, since}>>: who is typing where (memory only). */
   typing = signal(new Map());
 
-  load({ records, outbox, failed, meta }) {
-    const confirmed = new Map();
-    for (const record of records) {
-      if (!confirmed.has(record.collection)) confirmed.set(record.collection, new Map());
-      confirmed.get(record.collection).set(record.id, record);
+  /** @param {StoreListener} listener */
+  subscribe(listener) {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The signal that moves whenever a record of `collection` changes (confirmed or pending). */
+  version(collection) {
+    let v = this.#versions.get(collection);
+    if (!v) {
+      v = signal(0);
+      this.#versions.set(collection, v);
     }
+    return v;
+  }
+
+  /** A record as shown: pending mutations over confirmed state. Does not subscribe. */
+  shown(collection, id) {
+    return this.#overlay.get(collection)?.get(id) ?? this.#confirmed.get(collection)?.get(id) ?? null;
+  }
+
+  /** A record as the server confirmed it. */
+  confirmedRecord(collection, id) {
+    return this.#confirmed.get(collection)?.get(id) ?? null;
+  }
+
+  /** The live maps of a collection (read only; valid until the next change). */
+  maps(collection) {
+    return { confirmed: this.#confirmed.get(collection) ?? NONE, overlay: this.#overlay.get(collection) ?? NONE };
+  }
+
+  /** A collection's records as shown, without subscribing. */
+  shownEntries(collection) {
+    const { confirmed, overlay } = this.maps(collection);
+    return new ShownMap(confirmed, overlay).entries();
+  }
+
+  /** Pending mutations in write order. */
+  pending() {
+    return [...this.#outbox.values()];
+  }
+
+  load({ records, outbox, failed, meta }) {
+    this.#confirmed = new Map();
+    for (const record of records) this.#table(this.#confirmed, record.collection).set(record.id, record);
+    this.#outbox = new Map();
+    this.#pendingByKey = new Map();
+    this.#overlay = new Map();
+    const changed = new Map();
+    for (const mutation of outbox) this.#queue(mutation, changed);
     batch(() => {
-      this.confirmed.value = confirmed;
-      this.outbox.value = outbox;
       this.failed.value = failed;
       this.meta.value = meta;
+      this.outboxSize.value = this.#outbox.size;
+      for (const listener of this.#listeners) listener.reset();
+      for (const v of this.#versions.values()) v.value += 1;
     });
   }
 
-  /** Replace some records: `entries` is [[key, record | null]]. */
+  /** Replace some confirmed records: `entries` is [[key, record | null]]. */
   patch(entries) {
-    if (!entries.length) return;
-    const next = new Map(this.confirmed.value);
-    const copied = new Set();
+    const changed = new Map();
     for (const [key, record] of entries) {
       const [collection, id] = splitKey(key);
-      if (!copied.has(collection)) {
-        next.set(collection, new Map(next.get(collection) ?? []));
-        copied.add(collection);
-      }
-      if (record) next.get(collection).set(id, record);
-      else next.get(collection).delete(id);
+      if (record) this.#table(this.#confirmed, collection).set(id, record);
+      else this.#confirmed.get(collection)?.delete(id);
+      if (this.#pendingByKey.has(key)) this.#reshow(collection, id);
+      mark(changed, collection, id);
     }
-    this.confirmed.value = next;
+    this.#tell(changed);
   }
 
-  /** Re-read what changed from the replica. `what`: {keys?, dropped?, full?} */
+  /** New pending mutations (a local write): O(1) each. */
+  addPending(mutations) {
+    const changed = new Map();
+    for (const mutation of mutations) this.#queue(mutation, changed);
+    this.outboxSize.value = this.#outbox.size;
+    this.#tell(changed);
+  }
+
+  /** Mutations that left the outbox (acked, refused, superseded): O(1) each. */
+  removePending(mids) {
+    const changed = new Map();
+    for (const mid of mids) {
+      const mutation = this.#outbox.get(mid);
+      if (!mutation) continue;
+      this.#outbox.delete(mid);
+      const key = keyOf(mutation.collection, mutation.id);
+      const list = (this.#pendingByKey.get(key) ?? []).filter((m) => m.mid !== mid);
+      if (list.length) this.#pendingByKey.set(key, list);
+      else this.#pendingByKey.delete(key);
+      this.#reshow(mutation.collection, mutation.id);
+      mark(changed, mutation.collection, mutation.id);
+    }
+    this.outboxSize.value = this.#outbox.size;
+    this.#tell(changed);
+  }
+
+  /** The whole outbox as read from IndexedDB (another tab wrote): apply the difference. */
+  setOutbox(list) {
+    const now = new Set(list.map((m) => m.mid));
+    batch(() => {
+      this.removePending([...this.#outbox.keys()].filter((mid) => !now.has(mid)));
+      this.addPending(list.filter((m) => !this.#outbox.has(m.mid)));
+    });
+  }
+
+  /**
+   * Re-read what changed from the replica. `what`: {keys?, records?, dropped?, full?, acked?, rejected?}
+   * (`records`: [key, record] pairs already read, by the sync that wrote them).
+   * With `acked`/`rejected` (this tab ran the sync) the outbox is not re-read: the mids that left
+   * it are known. Without them (another tab's note) it is, and only its difference is applied.
+   */
   async refresh(replica, what = {}) {
     if (what.full || (what.dropped && what.dropped.length)) {
       this.load(await replica.snapshot());
       return;
     }
     const keys = [...(what.keys ?? [])];
-    const [entries, snap] = await Promise.all([replica.getRecords(keys), replica.snapshotPending()]);
+    const known = Boolean(what.acked || what.rejected);
+    // Records the sync already holds in memory are taken as they are; the rest are read back.
+    const given = new Map(what.records ?? []);
+    const missing = keys.filter((key) => !given.has(key));
+    const [read, snap] = await Promise.all([replica.getRecords(missing), replica.snapshotPending({ outbox: !known })]);
+    const entries = [...given, ...read];
     batch(() => {
       this.patch(entries);
-      this.outbox.value = snap.outbox;
-      this.failed.value = snap.failed;
-      this.meta.value = snap.meta;
+      if (known) this.removePending([...(what.acked ?? []), ...(what.rejected ?? [])]);
+      else this.setOutbox(snap.outbox ?? []);
+      this.setFailed(snap.failed);
+      this.setMeta(snap.meta);
+    });
+  }
+
+  /** @param {any[]} list the `failed` table */
+  setFailed(list) {
+    const old = this.failed.peek();
+    if (old.length === 0 && list.length === 0) return;
+    batch(() => {
+      this.failed.value = list;
+      for (const listener of this.#listeners) listener.failed();
+    });
+  }
+
+  /** Meta as read from the replica; a different user (sign-in) re-derives everything. */
+  setMeta(meta) {
+    const user = this.meta.peek().user;
+    batch(() => {
+      this.meta.value = meta;
+      if (meta.user !== user) for (const listener of this.#listeners) listener.reset();
+    });
+  }
+
+  /** A local write landed: its mutations are pending, superseded ones are not, meta entries set. */
+  wrote(mutations, metaEntries = {}, superseded = []) {
+    batch(() => {
+      if (superseded.length) this.removePending(superseded);
+      this.addPending(mutations);
+      if (Object.keys(metaEntries).length) {
+        const next = { ...this.meta.value };
+        for (const [key, value] of Object.entries(metaEntries)) next[key] = value ?? null;
+        this.meta.value = next;
+      }
+    });
+  }
+
+  #table(maps, collection) {
+    let table = maps.get(collection);
+    if (!table) {
+      table = new Map();
+      maps.set(collection, table);
+    }
+    return table;
+  }
+
+  #queue(mutation, changed) {
+    this.#outbox.set(mutation.mid, mutation);
+    const key = keyOf(mutation.collection, mutation.id);
+    const list = this.#pendingByKey.get(key);
+    if (list) list.push(mutation);
+    else this.#pendingByKey.set(key, [mutation]);
+    // Laid on top of what is shown now: the newest mutation is the last one.
+    const held = this.shown(mutation.collection, mutation.id);
+    const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, mutation.fields, mutation.hlc);
+    this.#table(this.#overlay, mutation.collection).set(mutation.id, { id: mutation.id, ...state, pending: true, mid: mutation.mid });
+    mark(changed, mutation.collection, mutation.id);
+  }
+
+  /** Recompute one record's overlay: confirmed state with its remaining pending mutations. */
+  #reshow(collection, id) {
+    const list = this.#pendingByKey.get(keyOf(collection, id));
+    const overlay = this.#overlay.get(collection);
+    if (!list) {
+      overlay?.delete(id);
+      return;
+    }
+    let held = this.confirmedRecord(collection, id);
+    /** @type {Shown | null} */
+    let shown = null;
+    for (const mutation of list) {
+      const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, mutation.fields, mutation.hlc);
+      shown = { id, ...state, pending: true, mid: mutation.mid };
+      held = shown;
+    }
+    if (shown) this.#table(this.#overlay, collection).set(id, shown);
+  }
+
+  #tell(changed) {
+    if (!changed.size) return;
+    batch(() => {
+      for (const [collection, ids] of changed) {
+        for (const listener of this.#listeners) listener.changed(collection, ids);
+        this.version(collection).value += 1;
+      }
     });
   }
 
@@ -110,6 +353,15 @@ export class Store {
     }
     if (changed) this.typing.value = next;
   }
+}
+
+function mark(changed, collection, id) {
+  let ids = changed.get(collection);
+  if (!ids) {
+    ids = new Set();
+    changed.set(collection, ids);
+  }
+  ids.add(id);
 }
 
 export { keyOf };

@@ -31,10 +31,16 @@ const ALL = ['records', 'outbox', 'failed', 'meta'];
  *   changes?: Change[], records?: Snapshot[], cursors?: Record<string, number>, scopes?: string[], more?: boolean}} SyncReply
  */
 /** A live `changes` frame. @typedef {{scope: string, prev: number, changes: Change[]}} LiveChanges */
-/** What a reply changed. @typedef {{keys: string[], dropped: string[], acked: number[], rejected: number[]}} Applied */
+/** What a reply changed (`records`: the touched records as stored). @typedef {{keys: string[], records: [string, Snapshot][], dropped: string[], acked: number[], rejected: number[]}} Applied */
 
 /** @type {(collection: string, id: string) => string} */
 export const keyOf = (collection, id) => `${collection}/${id}`;
+
+/** `messages/M1` -> ['messages', 'M1'] (ids may hold slashes; collections do not). */
+export function splitKey(key) {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
 
 /**
  * @template T
@@ -87,6 +93,29 @@ async function queue(tx, changes, wallMs) {
   meta.put(mid, 'nextMid');
   meta.put(clock.last, 'hlc');
   return mutations;
+}
+
+/**
+ * Fold superseded pending mutations into the changes that replace them (see Replica#write).
+ * @param {any} outbox the outbox store of a readwrite transaction
+ * @param {LocalChange[]} changes
+ * @param {number[]} mids
+ * @returns {Promise<LocalChange[]>}
+ */
+async function fold(outbox, changes, mids) {
+  const old = await Promise.all(mids.map((mid) => outbox.get(mid)));
+  const byKey = new Map();
+  for (const mutation of old) {
+    if (!mutation) continue;
+    const key = keyOf(mutation.collection, mutation.id);
+    if (!changes.some((c) => keyOf(c.collection, c.id) === key)) continue;
+    byKey.set(key, { ...byKey.get(key), ...mutation.fields });
+    outbox.delete(mutation.mid);
+  }
+  return changes.map((c) => {
+    const under = byKey.get(keyOf(c.collection, c.id));
+    return under ? { ...c, fields: { ...under, ...c.fields } } : c;
+  });
 }
 
 /**
@@ -187,17 +216,21 @@ export class Replica {
     });
   }
 
-  /** Outbox, failed and meta: what changes on every write (records are re-read by key). */
-  async snapshotPending() {
+  /**
+   * Failed and meta (small), and the outbox unless `outbox: false` (the tab that ran the sync
+   * knows which mids left it, so it need not read the whole outbox again).
+   * @param {{outbox?: boolean}} [options]
+   */
+  async snapshotPending({ outbox = true } = {}) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'failed', 'meta']);
-      const [outbox, failed, keys, values] = await Promise.all([
-        tx.objectStore('outbox').getAll(),
+      const [pending, failed, keys, values] = await Promise.all([
+        outbox ? tx.objectStore('outbox').getAll() : null,
         tx.objectStore('failed').getAll(),
         tx.objectStore('meta').getAllKeys(),
         tx.objectStore('meta').getAll(),
       ]);
-      return { outbox, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
+      return { outbox: pending, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
     });
   }
 
@@ -207,14 +240,24 @@ export class Replica {
    * @returns {Promise<Mutation[]>}
    */
   async pending(limit = 500) {
+    // One batched read (the outbox is keyed by mid, so key order is write order).
+    return run(() => this.#db.getAll('outbox', null, limit));
+  }
+
+  /**
+   * What a sync request carries, read in one transaction: the oldest pending mutations and the
+   * cursors.
+   * @param {number} [limit]
+   * @returns {Promise<{pending: Mutation[], cursors: Record<string, number>}>}
+   */
+  async outgoing(limit = 500) {
     return run(async () => {
-      const out = [];
-      let cursor = await this.#db.transaction('outbox').store.openCursor();
-      while (cursor && out.length < limit) {
-        out.push(cursor.value);
-        cursor = await cursor.continue();
-      }
-      return out;
+      const tx = this.#db.transaction(['outbox', 'meta']);
+      const [pending, cursors] = await Promise.all([
+        tx.objectStore('outbox').getAll(null, limit),
+        tx.objectStore('meta').get('cursors'),
+      ]);
+      return { pending, cursors: cursors ?? {} };
     });
   }
 
@@ -229,14 +272,21 @@ export class Replica {
    * with `meta` entries (e.g. `{'draft:<channel>': null}`: the draft goes when its message is queued,
    * in the same transaction, so a reload at any moment shows either the draft or the message).
    * Returns the mutations (with their mids and clocks).
+   *
+   * `supersede` names pending mids this write replaces (a newer read cursor for the same record):
+   * each one still in the outbox is folded under the new change of the same record (its fields
+   * first, the new ones on top) and removed, so at most one such write waits per record. One that
+   * is already in flight is harmless: the server applies it and acks a mid we no longer hold.
    * @param {LocalChange[]} changes
    * @param {number} wallMs
    * @param {Record<string, unknown>} [metaEntries]
+   * @param {number[]} [supersede]
    * @returns {Promise<Mutation[]>}
    */
-  async write(changes, wallMs, metaEntries = {}) {
+  async write(changes, wallMs, metaEntries = {}, supersede = []) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+      if (supersede.length) changes = await fold(tx.objectStore('outbox'), changes, supersede);
       const mutations = await queue(tx, changes, wallMs);
       const meta = tx.objectStore('meta');
       for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
@@ -311,8 +361,10 @@ export class Replica {
       meta.put(offset, 'offset');
 
       for (const mid of response.acks ?? []) outbox.delete(mid);
-      for (const rejection of response.rejections ?? []) {
-        const mutation = await outbox.get(rejection.mid);
+      const rejections = response.rejections ?? [];
+      const refused = await Promise.all(rejections.map((r) => outbox.get(r.mid)));
+      for (const [i, rejection] of rejections.entries()) {
+        const mutation = refused[i];
         if (!mutation) continue;
         tx.objectStore('failed').put({
           ...mutation,
@@ -323,8 +375,10 @@ export class Replica {
         outbox.delete(rejection.mid);
       }
 
-      const keys = await this.#merge(tx, response.changes ?? [], wallMs + offset);
-      keys.push(...(await this.#mergeRecords(tx, response.records ?? [], wallMs + offset)));
+      const merged = await this.#mergeWith(tx, response.changes ?? [], wallMs + offset);
+      const snapshots = await this.#mergeRecords(tx, response.records ?? [], wallMs + offset);
+      const keys = [...merged.keys, ...snapshots.keys];
+      const records = new Map([...merged.records, ...snapshots.records]);
 
       const cursors = { ...((await meta.get('cursors')) ?? {}) };
       for (const [scope, seq] of Object.entries(response.cursors ?? {})) {
@@ -341,6 +395,7 @@ export class Replica {
       await tx.done;
       return {
         keys,
+        records: [...records],
         dropped,
         acked: response.acks ?? [],
         rejected: (response.rejections ?? []).map((r) => r.mid),
@@ -353,24 +408,28 @@ export class Replica {
    * Returns `{applied: true, keys}` or `{applied: false}` (a gap: the caller runs a sync).
    * @param {LiveChanges} frame
    * @param {number} wallMs
-   * @returns {Promise<{applied: boolean, keys?: string[]}>}
+   * @returns {Promise<{applied: boolean, keys?: string[], records?: [string, Snapshot][]}>}
    */
   async applyLive(frame, wallMs) {
     return run(async () => {
-      const tx = this.#db.transaction(ALL, 'readwrite');
+      // Records and meta only: a local write (outbox, meta) waits for it no longer than it must.
+      const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
       const meta = tx.objectStore('meta');
-      const cursors = { ...((await meta.get('cursors')) ?? {}) };
+      // Every meta entry this needs, at once: one round trip before the records are read.
+      const [held, offset, device, last, seen] = await Promise.all(
+        ['cursors', 'offset', 'device', 'hlc', 'hlcSeen'].map((key) => meta.get(key)),
+      );
+      const cursors = { ...(held ?? {}) };
       if ((cursors[frame.scope] ?? 0) !== frame.prev) {
         await tx.done;
         return { applied: false };
       }
-      const offset = (await meta.get('offset')) ?? 0;
-      const keys = await this.#merge(tx, frame.changes, wallMs + offset);
-      const last = frame.changes.reduce((top, change) => Math.max(top, change.seq), frame.prev);
-      cursors[frame.scope] = last;
+      const { keys, records } = await this.#mergeWith(tx, frame.changes, wallMs + (offset ?? 0), { device, last, seen });
+      const top = frame.changes.reduce((most, change) => Math.max(most, change.seq), frame.prev);
+      cursors[frame.scope] = top;
       meta.put(cursors, 'cursors');
       await tx.done;
-      return { applied: true, keys };
+      return { applied: true, keys, records };
     });
   }
 
@@ -410,7 +469,7 @@ export class Replica {
     return run(async () => {
       const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
       const offset = (await tx.objectStore('meta').get('offset')) ?? 0;
-      const keys = await this.#mergeRecords(tx, records, wallMs + offset);
+      const { keys } = await this.#mergeRecords(tx, records, wallMs + offset);
       await tx.done;
       return keys;
     });
@@ -420,7 +479,7 @@ export class Replica {
    * @param {any} tx
    * @param {Snapshot[]} snapshots
    * @param {number} correctedMs
-   * @returns {Promise<string[]>}
+   * @returns {Promise<{keys: string[], records: [string, Snapshot][]}>}
    */
   async #mergeRecords(tx, snapshots, correctedMs) {
     const changes = [];
@@ -429,43 +488,54 @@ export class Replica {
         changes.push({ collection: record.collection, id: record.id, scope: record.scope, fields, hlc });
       }
     }
-    return [...new Set(await this.#merge(tx, changes, correctedMs))];
+    const merged = await this.#mergeWith(tx, changes, correctedMs);
+    return { keys: [...new Set(merged.keys)], records: merged.records };
   }
 
   /**
-   * Merge changes into `records` with the merge rule; fold their clocks into ours.
+   * Merge changes into `records` with the merge rule; fold their clocks into ours. The meta
+   * entries it needs may come already read (`known`). Returns the keys touched and the records
+   * as stored, so the caller's store can take them without reading them back.
    * @param {any} tx
    * @param {{collection: string, id: string, scope: string, fields: Record<string, Value>, hlc: string}[]} changes
    * @param {number} correctedMs
-   * @returns {Promise<string[]>} the keys of the records touched
+   * @param {{device: string, last: string, seen: string} | null} [known]
+   * @returns {Promise<{keys: string[], records: [string, Snapshot][]}>}
    */
-  async #merge(tx, changes, correctedMs) {
-    if (!changes.length) return [];
+  async #mergeWith(tx, changes, correctedMs, known = null) {
+    if (!changes.length) return { keys: [], records: [] };
     const meta = tx.objectStore('meta');
     const records = tx.objectStore('records');
-    const [device, last, seen] = await Promise.all([meta.get('device'), meta.get('hlc'), meta.get('hlcSeen')]);
+    // Batched reads: every record the changes touch is requested at once, with the meta entries
+    // (one await for all, not one per record); a record changed twice in the batch is read once,
+    // merged in order, and written once.
+    /** @type {Map<string, {collection: string, id: string, scope: string, fields: Record<string, Value>, clocks: Record<string, string>} | null>} */
+    const touched = new Map();
+    for (const c of changes) touched.set(keyOf(c.collection, c.id), null);
+    const unique = [...touched.keys()];
+    const [[device, last, seen], found] = await Promise.all([
+      known ? [known.device, known.last, known.seen] : Promise.all(['device', 'hlc', 'hlcSeen'].map((k) => meta.get(k))),
+      Promise.all(unique.map((key) => records.get(splitKey(key)))),
+    ]);
+    unique.forEach((key, i) => touched.set(key, found[i] ?? null));
     const clock = device ? clockFor(device, last) : null;
     let top = seen || null;
     const keys = [];
     for (const change of changes) {
-      const held = await records.get([change.collection, change.id]);
+      const key = keyOf(change.collection, change.id);
+      const held = touched.get(key);
       const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, change.fields, change.hlc);
-      records.put({
-        collection: change.collection,
-        id: change.id,
-        scope: change.scope,
-        fields: state.fields,
-        clocks: state.clocks,
-      });
+      touched.set(key, { collection: change.collection, id: change.id, scope: change.scope, fields: state.fields, clocks: state.clocks });
       if (change.hlc) {
         clock?.observe(change.hlc, correctedMs);
         top = laterClock(top, change.hlc);
       }
-      keys.push(keyOf(change.collection, change.id));
+      keys.push(key);
     }
+    for (const record of touched.values()) if (record) records.put(record);
     if (clock) meta.put(clock.last, 'hlc');
     meta.put(top ?? '', 'hlcSeen');
-    return keys;
+    return { keys, records: /** @type {[string, Snapshot][]} */ ([...touched]) };
   }
 
   /**
@@ -501,11 +571,7 @@ export class Replica {
     return run(async () => {
       const tx = this.#db.transaction('records');
       return Promise.all(
-        keys.map(async (key) => {
-          const slash = key.indexOf('/');
-          const value = await tx.store.get([key.slice(0, slash), key.slice(slash + 1)]);
-          return [key, value ?? null];
-        }),
+        keys.map(async (key) => [key, (await tx.store.get(splitKey(key))) ?? null]),
       );
     });
   }

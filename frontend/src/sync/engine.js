@@ -1,13 +1,19 @@
 // The sync engine: when to sync, and what the page hears about it. Runs in the leader tab only
-// (coordinator.js), or for one flush in the service worker when no page is open (sw/sw.js). It syncs on start, after every local write (debounced), when the browser
-// comes back online, when the page becomes visible, when the live channel says so, and after
-// a failure with exponential backoff and jitter.
+// (coordinator.js), or for one flush in the service worker when no page is open (sw/sw.js). It syncs on
+// start, at once after every local write, when the browser comes back online, when the page becomes
+// visible, when the live channel says so, and after a failure with exponential backoff and jitter.
+//
+// No fixed wait before a send leaves the device: a trigger with no request in flight starts one now.
+// Coalescing happens only while a request is in flight: triggers meanwhile set one flag, and the
+// next request takes everything queued by then. Read cursors and receipts are `later()` writes:
+// they never start a sync while one is pending; they ride with the next one, or go after LAZY_MS.
 
 import { backoffDelay } from '../lib/backoff.js';
 import { syncUntilDone } from './round.js';
 import { LiveSocket, liveUrl } from './live.js';
 
-export const DEBOUNCE_MS = 50;
+/** How long a read cursor may wait for a sync to ride with before it gets one of its own. */
+export const LAZY_MS = 2000;
 
 /** Connection states the UI shows. */
 export const Status = Object.freeze({ ONLINE: 'Online', OFFLINE: 'Offline', SYNCING: 'Syncing' });
@@ -16,7 +22,7 @@ export const Status = Object.freeze({ ONLINE: 'Online', OFFLINE: 'Offline', SYNC
 /**
  * @typedef {object} EngineEvents
  * @property {(status: string, detail?: unknown) => void} [onStatus]
- * @property {(result: {keys: Set<string>, dropped: string[], outbox: boolean}) => void} [onApplied]
+ * @property {(result: import('./round.js').SyncResult) => void} [onApplied]
  * @property {() => void} [onSignedOut]
  * @property {() => void} [onUpdateRequired]
  * @property {(error: Error) => void} [onStorageError]
@@ -35,11 +41,14 @@ export class SyncEngine {
   #stopped = true;
   #live = null;
   #status = Status.SYNCING;
-  /** The browser said the network is gone (`offline` event) and has not said it is back. */
-  #networkDown = false;
   #lastError = null;
   #retryDelay;
-  #debounceMs;
+  #lazyMs;
+  /** A lazy write waits for a sync: its timer, and whether one came in during a request. */
+  #lazyTimer = null;
+  #lazyAgain = false;
+  /** The browser's `offline` event came, and no `online` since. */
+  #browserOffline = false;
 
   /**
    * events: onStatus(status, detail), onApplied({keys, dropped, outbox}), onSignedOut(),
@@ -52,7 +61,7 @@ export class SyncEngine {
    * @param {boolean} [o.live] open the live channel (off in the service worker and in tests)
    * @param {{protocol: string, host: string} | null} [o.location] where the live channel is
    * @param {(attempt: number) => number} [o.retryDelay]
-   * @param {number} [o.debounceMs]
+   * @param {number} [o.lazyMs] how long a `later()` write may wait for a ride
    */
   constructor({
     replica,
@@ -62,10 +71,10 @@ export class SyncEngine {
     live = true,
     location = globalThis.location,
     retryDelay = (attempt) => backoffDelay(attempt),
-    debounceMs = DEBOUNCE_MS,
+    lazyMs = LAZY_MS,
   }) {
     this.#retryDelay = retryDelay;
-    this.#debounceMs = debounceMs;
+    this.#lazyMs = lazyMs;
     this.#replica = replica;
     this.#transport = transport;
     this.#events = events;
@@ -92,36 +101,64 @@ export class SyncEngine {
   start() {
     this.#stopped = false;
     this.#live?.start();
-    this.trigger(0);
+    this.trigger();
   }
 
   stop() {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#clearTimers();
     this.#live?.stop();
   }
 
-  /** Ask for a sync soon; calls within the debounce window collapse into one. */
-  trigger(delay = this.#debounceMs) {
+  #clearTimers() {
+    clearTimeout(this.#timer);
+    clearTimeout(this.#lazyTimer);
+    this.#timer = null;
+    this.#lazyTimer = null;
+  }
+
+  /** Sync now. While a request is in flight, calls collapse into one more request after it. */
+  trigger() {
     if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return;
     }
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#run(), delay);
+    // The browser says there is no network: a write waits for `online()` (or the retry timer,
+    // which keeps probing), instead of a doomed request per write.
+    if (this.#browserOffline && this.#timer !== null) return;
+    this.#clearTimers();
+    void this.#run();
+  }
+
+  /**
+   * A write that need not leave at once (read cursors, receipts): it rides with the next sync,
+   * and only if none comes within LAZY_MS does it get one of its own. Never a request while one
+   * is in flight, nor while a retry is scheduled (the retry takes it).
+   */
+  later() {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#lazyAgain = true;
+      return;
+    }
+    if (this.#timer !== null || this.#lazyTimer !== null) return;
+    this.#lazyTimer = setTimeout(() => {
+      this.#lazyTimer = null;
+      void this.#run();
+    }, this.#lazyMs);
   }
 
   /** The browser says the network is back: retry now, reconnect the live channel. */
   online() {
-    this.#networkDown = false;
+    this.#browserOffline = false;
     this.#attempt = 0;
     this.#live?.kick();
-    this.trigger(0);
+    this.trigger();
   }
 
   offline() {
-    this.#networkDown = true;
+    this.#browserOffline = true;
     this.#setStatus(Status.OFFLINE);
   }
 
@@ -132,7 +169,7 @@ export class SyncEngine {
 
   /** Run one sync now and resolve when it ends (used by tests and Background Sync). */
   async syncNow() {
-    clearTimeout(this.#timer);
+    this.#clearTimers();
     await this.#run();
   }
 
@@ -149,14 +186,21 @@ export class SyncEngine {
     }
     this.#running = true;
     this.#again = false;
+    this.#lazyAgain = false;
+    clearTimeout(this.#lazyTimer); // this request takes every lazy write made so far
+    this.#lazyTimer = null;
+    let failed = false;
     try {
       await this.#round();
     } catch (error) {
+      failed = true;
       this.#fail(error);
     } finally {
       this.#running = false;
     }
-    if (this.#again && !this.#stopped) this.trigger(0);
+    if (this.#stopped || failed) return; // a failure's retry takes whatever is queued
+    if (this.#again) this.trigger();
+    else if (this.#lazyAgain && (await this.#replica.pendingCount()) > 0) this.later();
   }
 
   /** One sync (push the outbox, pull until done), told to the events; throws what failed. */
@@ -168,7 +212,7 @@ export class SyncEngine {
     this.#events.onApplied?.(result);
     // A round that was in flight when the network went away still ends well (its reply had
     // arrived): it must not paint Online over the browser's Offline.
-    this.#setStatus(this.#networkDown ? Status.OFFLINE : Status.ONLINE);
+    this.#setStatus(this.#browserOffline ? Status.OFFLINE : Status.ONLINE);
     return result;
   }
 
@@ -176,7 +220,7 @@ export class SyncEngine {
    * One sync outside the engine's schedule, for the service worker's Background Sync when no
    * page is open: no live channel, no retry timer. It rejects on failure, so the browser fires
    * the sync event again later.
-   * @returns {Promise<{keys: Set<string>, dropped: string[], outbox: boolean, rounds: number}>}
+   * @returns {Promise<import('./round.js').SyncResult>}
    */
   async flush() {
     this.#running = true;
@@ -211,24 +255,36 @@ export class SyncEngine {
     }
     this.#setStatus(Status.OFFLINE, error);
     const delay = this.#retryDelay(this.#attempt++);
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#run(), delay);
+    this.#clearTimers();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#run();
+    }, delay);
   }
 
   async #onFrame(frame) {
     switch (frame.t) {
       case 'hello':
         this.#events.onEphemeral?.(frame);
-        this.trigger(0);
+        this.trigger();
         break;
       case 'changes': {
         try {
           const result = await this.#replica.applyLive(frame, this.#now());
           if (!result.applied) {
-            this.trigger(0);
+            this.trigger();
             break;
           }
-          this.#events.onApplied?.({ keys: new Set(result.keys), dropped: [], outbox: false });
+          this.#events.onApplied?.({
+            keys: new Set(result.keys),
+            records: new Map(result.records),
+            dropped: [],
+            outbox: false,
+            rounds: 0,
+            acked: [],
+            rejected: [],
+            live: true,
+          });
           // A membership or channel change may open a scope we have not pulled yet.
           if (frame.changes.some((c) => c.collection === 'members' || c.collection === 'channels')) {
             this.trigger();

@@ -25,18 +25,26 @@ export function changeIndex(field) {
 const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, fields, hlc });
 
 /**
+ * What one sync changed: record keys, dropped keys, and the mids that left the outbox (acked, or
+ * moved to `failed`), so the store can update its pending overlay without re-reading the outbox.
+ * `records` holds the touched records as stored (the last version of each), so the store need not
+ * read them back.
+ * @typedef {{keys: Set<string>, records: Map<string, any>, dropped: string[], outbox: boolean, rounds: number, acked: number[], rejected: number[], live?: boolean}} SyncResult
+ */
+
+/**
  * @param {import('../replica/replica.js').Replica} replica
  * @param {{sync: (body: object) => Promise<any>}} transport
  * @param {{now?: () => number, limit?: number, recent?: number}} [options]
- * @returns {Promise<{keys: Set<string>, dropped: string[], outbox: boolean, rounds: number}>}
+ * @returns {Promise<SyncResult>}
  */
 export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT } = {}) {
-  const result = { keys: new Set(), dropped: [], outbox: false, rounds: 0 };
+  /** @type {SyncResult} */
+  const result = { keys: new Set(), records: new Map(), dropped: [], outbox: false, rounds: 0, acked: [], rejected: [] };
   let size = MAX_PUSH;
   let clockRetries = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const pending = await replica.pending(size);
-    const { cursors = {} } = await replica.meta();
+    const { pending, cursors } = await replica.outgoing(size);
     let response;
     try {
       response = await transport.sync({ changes: pending.map(wire), cursors, limit, recent });
@@ -46,20 +54,28 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
       if (!handled) throw error;
       if (handled.clock) clockRetries += 1;
       if (handled.size) size = handled.size;
-      if (handled.failed) result.outbox = true;
+      if (handled.failed) {
+        result.outbox = true;
+        result.rejected.push(handled.failed);
+      }
       continue;
     }
     result.rounds += 1;
+    const full = pending.length >= size;
     size = MAX_PUSH;
     const applied = await replica.applyResponse(response, now(), cursors);
     for (const key of applied.keys) result.keys.add(key);
+    for (const [key, record] of applied.records ?? []) result.records.set(key, record);
     result.dropped.push(...applied.dropped);
+    result.acked.push(...applied.acked);
+    result.rejected.push(...applied.rejected);
     if (applied.acked.length || applied.rejected.length) result.outbox = true;
     if (response.more) continue;
     const progress = applied.acked.length + applied.rejected.length > 0;
-    const left = await replica.pendingCount();
-    // Written while we were away, or the rest of a push split by size: go again.
-    if (left > 0 && (progress || pending.length === 0)) continue;
+    // The rest of a push split by size: go again. What was written while this request was in
+    // flight is not taken here: the engine runs one more sync for it (coalescing), and a lazy
+    // write (a read cursor) waits for the next sync instead of forcing one now.
+    if (full && progress && (await replica.pendingCount()) > 0) continue;
     break;
   }
   return result;
@@ -75,16 +91,16 @@ async function recover(error, pending, replica, now, { clockRetries, size }) {
     const index = changeIndex(body.field);
     if (index !== null && pending[index]) {
       await replica.fail(pending[index].mid, code, error.message, now());
-      return { failed: true };
+      return { failed: pending[index].mid };
     }
     if (pending.length > 1) return { size: 1 };
     await replica.fail(pending[0].mid, code, error.message, now());
-    return { failed: true };
+    return { failed: pending[0].mid };
   }
   if (status === 413 && pending.length) {
     if (pending.length > 1) return { size: Math.max(1, Math.floor(Math.min(size, pending.length) / 2)) };
     await replica.fail(pending[0].mid, code, error.message, now());
-    return { failed: true };
+    return { failed: pending[0].mid };
   }
   return null;
 }

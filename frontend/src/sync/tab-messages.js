@@ -18,8 +18,9 @@
  */
 
 /**
- * A follower wrote to the outbox: the leader syncs soon.
- * @typedef {{t: 'wrote'}} Wrote
+ * A follower wrote to the outbox: the leader syncs now, or with `lazy` (a read cursor) with the
+ * next sync (SyncEngine#later). An older leader ignores `lazy` and syncs now: still correct.
+ * @typedef {{t: 'wrote', lazy?: boolean}} Wrote
  */
 /**
  * Records or the outbox changed in IndexedDB: re-read `keys` (the outbox and meta always);
@@ -56,7 +57,7 @@
  */
 
 /** @returns {Wrote} */
-export const wrote = () => ({ t: 'wrote' });
+export const wrote = (lazy = false) => ({ t: 'wrote', lazy });
 
 /**
  * @param {string[]} keys

@@ -1,0 +1,320 @@
+"""From Send to the other person's screen, in real Chromium with two contexts (issue 17).
+
+    .venv/bin/python -m bench.browser_hotpath          # needs frontend/dist (make build)
+
+Starts its own server on a free port, signs up Ada (context A) and invites Bob (context B); both
+open #general. Then:
+
+1. Live A -> B, MESSAGES messages through the composer (textbox "Message", button "Send"; a real
+   mouse click, or with TT_BENCH_CLICK=dom the page's own button.click()), one at a time, each
+   sent once B showed the previous one, PAUSE_MS apart. Times come from one clock
+   (performance.timeOrigin + now, the same machine): A's click on Send; the moment B's replica
+   has it (B's Replica#applyLive / #applyResponse resolved with its key); the moment B's message
+   list holds it (a MutationObserver). Also: every POST /api/sync of either context, per message.
+2. Offline sends through the composer's own action path (app.actions.sendMessage, what the Send
+   button calls), OFFLINE messages one after another with A offline: rate over all, and the last
+   10% against the first 10%.
+3. Coming back online with those OFFLINE messages queued: from `online` until the outbox is
+   empty and every message is confirmed (has its n) in A's store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from bench.common import Server, header, info, verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+MESSAGES = int(os.environ.get("TT_BENCH_LIVE", "200"))
+OFFLINE = int(os.environ.get("TT_BENCH_OFFLINE", "5000"))
+PAUSE_MS = int(os.environ.get("TT_BENCH_PAUSE_MS", "100"))
+#: "mouse" (default): Playwright clicks Send with real input events, and the browser's own frame
+#: work for a real click comes first; "dom": the page clicks the button (HTMLElement.click()).
+CLICK = os.environ.get("TT_BENCH_CLICK", "mouse")
+DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
+
+# B: note when its replica and its screen first hold each message (by text).
+WATCH = r"""
+() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const app = teamtalk.app;
+  window.__replica = new Map();
+  window.__arrived = new Map();
+  window.__screen = new Map();
+  const wrap = (name) => {
+    const original = app.replica[name].bind(app.replica);
+    app.replica[name] = async (...args) => {
+      const t0 = now();
+      const result = await original(...args);
+      const t = now();
+      const changes = args[0].changes ?? [];
+      for (const c of changes) {
+        if (c.collection !== 'messages' || !c.fields?.text || window.__replica.has(c.fields.text)) continue;
+        window.__arrived.set(c.fields.text, t0);
+        window.__replica.set(c.fields.text, t);
+      }
+      return result;
+    };
+  };
+  wrap('applyLive');
+  wrap('applyResponse');
+  new MutationObserver(() => {
+    const t = now();
+    for (const li of document.querySelectorAll('[role=log] li')) {
+      const text = li.textContent ?? '';
+      const m = /hotpath-\d+/.exec(text);
+      if (m && !window.__screen.has(m[0])) window.__screen.set(m[0], t);
+    }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}
+"""
+
+# A: note the time of every click on Send.
+CLICKS = r"""
+() => {
+  window.__sent = [];
+  window.__posted = [];
+  window.__marks = [];
+  const app = teamtalk.app;
+  for (const name of ['write', 'outgoing']) {
+    if (!app.replica[name]) continue; // an older build (a baseline run) has no `outgoing`
+    const original = app.replica[name].bind(app.replica);
+    app.replica[name] = async (...args) => {
+      const t0 = performance.timeOrigin + performance.now();
+      const result = await original(...args);
+      window.__marks.push([name, t0, performance.timeOrigin + performance.now()]);
+      return result;
+    };
+  }
+  const fetch = window.fetch;
+  window.fetch = (...args) => {
+    if (String(args[0]).includes('/api/sync')) window.__posted.push(performance.timeOrigin + performance.now());
+    return fetch(...args);
+  };
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest?.('button');
+    if (button && button.textContent.trim() === 'Send') window.__sent.push(performance.timeOrigin + performance.now());
+  }, true);
+}
+"""
+
+OFFLINE_SENDS = r"""
+async ({channel, count}) => {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await teamtalk.app.actions.sendMessage(channel, `offline-${i}`);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+"""
+
+BACK_ONLINE = r"""
+async ({channel, count}) => {
+  const app = teamtalk.app;
+  const t0 = performance.now();
+  app.online();
+  for (;;) {
+    const items = app.queries.messages(channel);
+    let confirmed = 0;
+    for (const m of items) if (m.state === 'sent' && m.text.startsWith('offline-')) confirmed += 1;
+    const pending = app.store.outboxSize?.value ?? app.store.outbox.value.length; // older builds: an array
+    if (pending === 0 && confirmed >= count) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return performance.now() - t0;
+}
+"""
+
+
+def step(text: str) -> None:
+    print(f"  .. {text}", file=sys.stderr, flush=True)
+
+
+def until(page: Page, expression: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false: {expression}")
+        page.wait_for_timeout(20)
+
+
+def synced(page: Page) -> None:
+    until(
+        page,
+        "document.querySelector('[role=status]')?.textContent === 'Online'"
+        " && document.querySelector('[role=status]')?.dataset.pending === '0'",
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def main() -> int:
+    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+        print("frontend/dist is missing: run `make build` first", file=sys.stderr)
+        return 2
+    server = Server("hotpath")
+    server.start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            a_ctx = browser.new_context(
+                base_url=server.base_url, viewport={"width": 1280, "height": 800}, locale="en-US"
+            )
+            b_ctx = browser.new_context(
+                base_url=server.base_url, viewport={"width": 1280, "height": 800}, locale="en-US"
+            )
+            a = a_ctx.new_page()
+            a.goto("/")
+            a.get_by_label("Name").fill("Ada Lovelace")
+            a.get_by_label("Email").fill("ada@example.com")
+            a.get_by_label("Password").fill(PASSWORD)
+            a.get_by_role("button", name="Create account").click()
+            synced(a)
+            general = a.evaluate("() => teamtalk.app.queries.myChannels.value.find((c) => c.name === 'general').id")
+            invite = a.evaluate("async () => (await teamtalk.app.actions.createInvite()).token")
+            b = b_ctx.new_page()
+            b.goto(f"/?invite={invite}")
+            b.get_by_label("Name").fill("Bob Babbage")
+            b.get_by_label("Email").fill("bob@example.com")
+            b.get_by_label("Password").fill(PASSWORD)
+            b.get_by_role("button", name="Create account").click()
+            synced(b)
+            for page in (a, b):
+                page.evaluate(f"location.hash = '#/c/{general}'")
+                until(page, "document.querySelector('[role=log]')")
+            b.evaluate(WATCH)
+            a.evaluate(CLICKS)
+            requests = {"A": 0, "B": 0}
+            a.on(
+                "request",
+                lambda r: r.method == "POST" and "/api/sync" in r.url and requests.__setitem__("A", requests["A"] + 1),
+            )
+            b.on(
+                "request",
+                lambda r: r.method == "POST" and "/api/sync" in r.url and requests.__setitem__("B", requests["B"] + 1),
+            )
+
+            box = a.get_by_role("textbox", name="Message")
+            send = a.get_by_role("button", name="Send")
+            step(f"live: {MESSAGES} messages A -> B")
+            for i in range(MESSAGES):
+                box.fill(f"hotpath-{i}")
+                if CLICK == "dom":
+                    a.evaluate(DOM_CLICK)
+                else:
+                    send.click()
+                until(b, f"window.__screen.has('hotpath-{i}')", 30)
+                b.wait_for_timeout(PAUSE_MS)
+            b.wait_for_timeout(3000)  # lazy read cursors that are still waiting go out now
+            sent = a.evaluate("() => window.__sent")
+            posted = a.evaluate("() => window.__posted")
+            marks = a.evaluate("() => window.__marks")
+            arrived = dict(b.evaluate("() => [...window.__arrived.entries()]"))
+            replica = b.evaluate("() => [...window.__replica.entries()]")
+            screen = b.evaluate("() => [...window.__screen.entries()]")
+            at_replica = dict(replica)
+            at_screen = dict(screen)
+            to_replica = [at_replica[f"hotpath-{i}"] - sent[i] for i in range(MESSAGES) if f"hotpath-{i}" in at_replica]
+            to_screen = [at_screen[f"hotpath-{i}"] - sent[i] for i in range(MESSAGES)]
+            per_message = (requests["A"] + requests["B"]) / MESSAGES
+            # Where the time goes: the first POST after each click, the frame reaching B's replica.
+            leaves = [min((t for t in posted if t >= sent[i]), default=sent[i]) - sent[i] for i in range(MESSAGES)]
+            wire = [arrived[f"hotpath-{i}"] - sent[i] - leaves[i] for i in range(MESSAGES) if f"hotpath-{i}" in arrived]
+            applying = [at_replica[k] - arrived[k] for k in arrived]
+
+            def after_click(name: str, edge: int) -> list[float]:
+                return [min((m[edge] for m in marks if m[0] == name and m[1] >= t), default=t) - t for t in sent]
+
+            a_steps = {name: (after_click(name, 1), after_click(name, 2)) for name in ("write", "outgoing")}
+            drawing = [at_screen[k] - at_replica[k] for k in at_replica if k in at_screen]
+            live_requests = dict(requests)
+
+            step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
+            a_ctx.set_offline(True)
+            until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
+            times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE})
+            tenth = max(1, OFFLINE // 10)
+            first, last = statistics.median(times[:tenth]), statistics.median(times[-tenth:])
+            rate = OFFLINE / (sum(times) / 1000)
+            step("back online")
+            a_ctx.set_offline(False)
+            online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE})
+            browser.close()
+    finally:
+        server.stop()
+
+    header("Browser hot path: two Chromium contexts (issue 17)")
+    info(
+        f"live A -> B, {MESSAGES} messages through the composer ({CLICK} click on Send), {PAUSE_MS} ms apart once B "
+        "showed the last one"
+    )
+    info(
+        f"B's replica has it: p50 {statistics.median(to_replica):.1f} / p95 {pct(to_replica, 0.95):.1f} / "
+        f"p99 {pct(to_replica, 0.99):.1f} ms ({len(to_replica)} by live frame or pull)"
+    )
+    info(
+        f"B's screen shows it: p50 {statistics.median(to_screen):.1f} / p95 {pct(to_screen, 0.95):.1f} / "
+        f"p99 {pct(to_screen, 0.99):.1f} ms"
+    )
+    info(f"POST /api/sync: A {live_requests['A']}, B {live_requests['B']} for {MESSAGES} messages")
+    info(
+        f"where (p50): Send -> POST leaves A {statistics.median(leaves):.1f} ms; POST -> B's replica called "
+        f"{statistics.median(wire):.1f} ms; B applies {statistics.median(applying):.1f} ms; "
+        f"B's replica -> list {statistics.median(drawing):.1f} ms"
+    )
+    info(
+        "on A, after the click (p50): "
+        + "; ".join(
+            f"{name} starts {statistics.median(start):.1f} ms, ends {statistics.median(end):.1f} ms"
+            for name, (start, end) in a_steps.items()
+        )
+    )
+    verdict("live A->B, B's replica has it, p50", statistics.median(to_replica), 15, "ms", higher_is_better=False)
+    verdict("live A->B, B's replica has it, p99", pct(to_replica, 0.99), 40, "ms", higher_is_better=False)
+    verdict("live A->B, B's screen shows it, p50", statistics.median(to_screen), 25, "ms", higher_is_better=False)
+    verdict("/api/sync requests per message sent", per_message, 1.2, "req", higher_is_better=False)
+    info(
+        f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s; per send first 10% {first:.2f} ms, "
+        f"last 10% {last:.2f} ms (ratio {last / first:.2f})"
+    )
+    verdict(f"offline sends through the composer's action, {OFFLINE}", rate, 1000, "msg/s", higher_is_better=True)
+    verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
+    verdict(
+        f"back online with {OFFLINE} queued: all acked and applied", online_ms / 1000, 1.5, "s", higher_is_better=False
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+async def run() -> None:
+    """For bench.run_all: the sync Playwright API runs in its own process (it cannot share an
+    asyncio loop)."""
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.browser_hotpath", cwd=ROOT)
+    if await process.wait() != 0:
+        raise RuntimeError("bench.browser_hotpath failed")

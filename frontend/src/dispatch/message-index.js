@@ -1,0 +1,226 @@
+// The messages of every channel, grouped and ordered, maintained as records change (issue 17):
+// a change to k messages costs O(k log n) (binary search into sorted arrays), never a regroup.
+//
+// Display order of a channel: sent top-level messages by the server's number n, then unsent ones
+// (pending and failed) in the order they were written (mid). Thread replies are listed under
+// their parent: sent by tn, then unsent by mid. Gaps (holes between held numbers) are kept as
+// numbers are inserted. Mentions of me are kept as a set, so the mentions list never scans all.
+//
+// Items (what the views get) are built by `describe` for the changed records only. A channel's
+// `items` array is rebuilt lazily, once per change of that channel, when a view reads it.
+
+import { signal } from '@preact/signals';
+
+/** @type {Item[]} shared empty list (never mutated) */
+const NO_ITEMS = [];
+
+/** @typedef {{id: string, channel: string, n?: number, tn?: number, mid: number, thread: string | null, state: string, deleted?: boolean, author?: string | null, mentions?: string, [key: string]: any}} Item */
+/**
+ * @typedef {object} Entry
+ * @property {Item[]} sent top-level, by n
+ * @property {Item[]} unsent top-level, by mid
+ * @property {Map<string, {sent: Item[], unsent: Item[], list: Item[] | null}>} threads
+ * @property {{after: number, before: number}[]} gaps by `after`
+ * @property {Item[] | null} items sent then unsent; null when it must be rebuilt
+ * @property {import('@preact/signals').Signal<number>} version
+ */
+
+const byN = (item) => item.n ?? 0;
+const byTn = (item) => item.tn ?? 0;
+const byMid = (item) => item.mid ?? 0;
+
+/** First index whose key is greater than `key` (so equal keys keep insertion order). */
+function upper(list, key, keyOf) {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyOf(list[mid]) <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insert(list, item, keyOf) {
+  const at = upper(list, keyOf(item), keyOf);
+  list.splice(at, 0, item);
+  return at;
+}
+
+function remove(list, item, keyOf) {
+  let at = upper(list, keyOf(item), keyOf) - 1;
+  while (at >= 0 && list[at] !== item && keyOf(list[at]) === keyOf(item)) at--;
+  if (at >= 0 && list[at] === item) list.splice(at, 1);
+  return at;
+}
+
+/** Words of a space-separated list (mentions, repliers). */
+const words = (value) => (typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : []);
+
+export class MessageIndex {
+  /** @type {Map<string, Entry>} */
+  #channels = new Map();
+  /** @type {Map<string, Item>} placement key (`r:<id>` record, `f:<mid>` failed) -> item */
+  #placed = new Map();
+  /** @type {Map<string, Item>} items that mention me or @channel and are not mine */
+  #mentions = new Map();
+  /** Moves on every change, for queries over all channels (mentions, gaps). */
+  version = signal(0);
+
+  /** me(): my user id; describe(id, record): the item a view shows. */
+  constructor({ me, describe }) {
+    this.me = me;
+    this.describe = describe;
+  }
+
+  clear() {
+    this.#placed = new Map();
+    this.#mentions = new Map();
+    for (const entry of this.#channels.values()) {
+      entry.sent = [];
+      entry.unsent = [];
+      entry.threads = new Map();
+      entry.gaps = [];
+      entry.items = null;
+      entry.version.value += 1;
+    }
+    this.version.value += 1;
+  }
+
+  /** @returns {Entry} */
+  entry(channel) {
+    let e = this.#channels.get(channel);
+    if (!e) {
+      e = { sent: [], unsent: [], threads: new Map(), gaps: [], items: null, version: signal(0) };
+      this.#channels.set(channel, e);
+    }
+    return e;
+  }
+
+  channels() {
+    return this.#channels;
+  }
+
+  /** Put (or take away, with item null) whatever stands at placement `key`. */
+  place(key, item) {
+    const old = this.#placed.get(key);
+    if (old) this.#unplace(key, old);
+    if (item && typeof item.channel === 'string') this.#put(key, item);
+  }
+
+  /** A top-level list of a channel, sent then unsent. */
+  items(channel) {
+    const e = this.entry(channel);
+    e.version.value; // subscribe the caller to this channel only
+    if (!e.items) e.items = e.sent.length || e.unsent.length ? e.sent.concat(e.unsent) : NO_ITEMS;
+    return e.items;
+  }
+
+  replies(channel, parent) {
+    const e = this.entry(channel);
+    e.version.value;
+    const t = e.threads.get(parent);
+    if (!t) return NO_ITEMS;
+    if (!t.list) t.list = t.sent.concat(t.unsent);
+    return t.list;
+  }
+
+  numbers(channel) {
+    const e = this.entry(channel);
+    e.version.value;
+    const last = e.sent.length ? byN(e.sent[e.sent.length - 1]) : 0;
+    const low = e.sent.length ? byN(e.sent[0]) : 0;
+    return { last, low, contiguous: e.gaps.length ? e.gaps[0].after : last, gaps: e.gaps.slice() };
+  }
+
+  /** Items that mention me (or @channel), written by others, sent; with `isReply`. */
+  mentioned() {
+    this.version.value;
+    return [...this.#mentions.values()];
+  }
+
+  #put(key, item) {
+    const e = this.entry(item.channel);
+    if (item.thread) {
+      let t = e.threads.get(item.thread);
+      if (!t) {
+        t = { sent: [], unsent: [], list: null };
+        e.threads.set(item.thread, t);
+      }
+      if (item.state === 'sent') insert(t.sent, item, byTn);
+      else insert(t.unsent, item, byMid);
+      t.list = null;
+    } else if (typeof item.n === 'number') {
+      const at = insert(e.sent, item, byN);
+      this.#gapsAround(e, at, item.n, true);
+    } else {
+      insert(e.unsent, item, byMid);
+    }
+    this.#placed.set(key, item);
+    if (this.#mentionsMe(item)) this.#mentions.set(key, item);
+    this.#touched(e);
+  }
+
+  #unplace(key, item) {
+    const e = this.entry(item.channel);
+    if (item.thread) {
+      const t = e.threads.get(item.thread);
+      if (t) {
+        if (item.state === 'sent') remove(t.sent, item, byTn);
+        else remove(t.unsent, item, byMid);
+        t.list = null;
+        if (!t.sent.length && !t.unsent.length) e.threads.delete(item.thread);
+      }
+    } else if (typeof item.n === 'number') {
+      const at = remove(e.sent, item, byN);
+      if (at >= 0) this.#gapsAround(e, at, item.n, false);
+    } else {
+      remove(e.unsent, item, byMid);
+    }
+    this.#placed.delete(key);
+    this.#mentions.delete(key);
+    this.#touched(e);
+  }
+
+  /**
+   * Keep the gaps after number n was inserted at (or removed from) index `at` of `sent`.
+   * Only its neighbours matter: a hole (prev, next) splits into (prev, n) and (n, next), or back.
+   */
+  #gapsAround(e, at, n, inserted) {
+    const prev = at > 0 ? byN(e.sent[at - 1]) : null;
+    const next = inserted ? (at + 1 < e.sent.length ? byN(e.sent[at + 1]) : null) : at < e.sent.length ? byN(e.sent[at]) : null;
+    if (prev === n || next === n) return; // a duplicate number changes no hole
+    const drop = (after) => {
+      const i = upper(e.gaps, after, (g) => g.after) - 1;
+      if (i >= 0 && e.gaps[i].after === after) e.gaps.splice(i, 1);
+    };
+    const add = (after, before) => {
+      if (before > after + 1) insert(e.gaps, { after, before }, (g) => g.after);
+    };
+    if (inserted) {
+      if (prev !== null && next !== null) drop(prev);
+      if (prev !== null) add(prev, n);
+      if (next !== null) add(n, next);
+    } else {
+      if (prev !== null) drop(prev);
+      drop(n);
+      if (prev !== null && next !== null) add(prev, next);
+    }
+  }
+
+  #mentionsMe(item) {
+    if (item.deleted || item.state !== 'sent') return false;
+    const me = this.me();
+    if (item.author === me) return false;
+    const named = words(item.mentions);
+    return named.includes(me) || named.includes('channel');
+  }
+
+  #touched(e) {
+    e.items = null;
+    e.version.value += 1;
+    this.version.value += 1;
+  }
+}
+
+export { words };
