@@ -19,18 +19,31 @@ let app;
 // burst of writes or a sync applying many changes is drawn once. While a message is being sent,
 // drawing waits until its request has left (App#whenSent): the IndexedDB work and the request
 // never queue behind a render.
+/** The draw that waits for its frame, if any: a person's input runs it first (below). */
+let waiting = null;
 options.debounceRendering = (draw) => {
   let done = false;
-  const once = () => {
+  const now = () => {
     if (done) return;
     done = true;
-    const sending = app?.whenSent();
-    if (sending) sending.then(draw);
-    else draw();
+    waiting = null;
+    draw();
   };
+  const once = () => {
+    if (done) return;
+    const sending = app?.whenSent();
+    if (sending) sending.then(now);
+    else now();
+  };
+  waiting = now;
   requestAnimationFrame(once);
   setTimeout(once, 100);
 };
+// A key press, a click or a submit must see what the person typed: state set by the last
+// keystroke reaches event handlers only when drawn, so draw what waits before they run.
+for (const type of ['keydown', 'pointerdown', 'click', 'submit']) {
+  addEventListener(type, () => waiting?.(), { capture: true });
+}
 
 const locale = setLocale(negotiate(navigator.languages ?? [navigator.language]));
 document.documentElement.lang = locale;

@@ -139,3 +139,26 @@ test('the pending overlay follows writes, acks and confirmed changes record by r
   assert.equal(store.shown('messages', 'M1').pending, undefined);
   assert.equal(store.outboxSize.value, 0);
 });
+
+test('a re-read of the outbox that began before a local write does not hide that write', async () => {
+  const store = new Store();
+  store.load({ records: [rec('M1', { channel: 'C1', text: 'ship on friday', n: 1 })], outbox: [], failed: [], meta: {} });
+  let release = () => {};
+  const outboxRead = new Promise((resolve) => (release = resolve));
+  // Another part of the app re-reads (a history page applied): its outbox read is slow.
+  const replica = {
+    getRecords: async () => [],
+    snapshotPending: async () => ({ outbox: await outboxRead, failed: [], meta: {} }),
+  };
+  const refreshing = store.refresh(replica, { keys: [] });
+  // Meanwhile the person edits offline: the write lands in the store.
+  const edit = { mid: 1, collection: 'messages', id: 'M1', fields: { text: 'ship on monday' }, hlc: `${T0 + 5}-00000-dev1` };
+  store.wrote([edit]);
+  release([]); // the read began before the edit was written: the edit is not in it
+  await refreshing;
+  assert.equal(store.shown('messages', 'M1').fields.text, 'ship on monday');
+  assert.equal(store.outboxSize.value, 1);
+  // A read that began after the write and lacks it means the write left (another tab synced it).
+  await store.refresh({ getRecords: async () => [], snapshotPending: async () => ({ outbox: [], failed: [], meta: {} }) }, { keys: [] });
+  assert.equal(store.outboxSize.value, 0);
+});

@@ -80,6 +80,9 @@ export class Store {
   #outbox = new Map();
   /** @type {Map<string, Mutation[]>} pending mutations per record key, oldest first */
   #pendingByKey = new Map();
+  /** mid -> when this store queued it (a count of queued mutations), and that count. */
+  #queuedAt = new Map();
+  #queued = 0;
   /** @type {Map<string, import('@preact/signals').Signal<number>>} */
   #versions = new Map();
   /** @type {Set<StoreListener>} */
@@ -151,6 +154,7 @@ export class Store {
     this.#confirmed = new Map();
     for (const record of records) this.#table(this.#confirmed, record.collection).set(record.id, record);
     this.#outbox = new Map();
+    this.#queuedAt = new Map();
     this.#pendingByKey = new Map();
     this.#overlay = new Map();
     const changed = new Map();
@@ -192,6 +196,7 @@ export class Store {
       const mutation = this.#outbox.get(mid);
       if (!mutation) continue;
       this.#outbox.delete(mid);
+      this.#queuedAt.delete(mid);
       const key = keyOf(mutation.collection, mutation.id);
       const list = (this.#pendingByKey.get(key) ?? []).filter((m) => m.mid !== mid);
       if (list.length) this.#pendingByKey.set(key, list);
@@ -203,13 +208,24 @@ export class Store {
     this.#tell(changed);
   }
 
-  /** The whole outbox as read from IndexedDB (another tab wrote): apply the difference. */
-  setOutbox(list) {
+  /**
+   * The whole outbox as read from IndexedDB (another tab wrote): apply the difference. `since` is
+   * `writes` when that read began: a mutation this tab queued after it may be missing from the
+   * read only because it is newer, so it stays (dropping it hid an offline edit until the next
+   * re-read).
+   */
+  setOutbox(list, since = Infinity) {
     const now = new Set(list.map((m) => m.mid));
+    const gone = [...this.#outbox.keys()].filter((mid) => !now.has(mid) && (this.#queuedAt.get(mid) ?? 0) <= since);
     batch(() => {
-      this.removePending([...this.#outbox.keys()].filter((mid) => !now.has(mid)));
+      this.removePending(gone);
       this.addPending(list.filter((m) => !this.#outbox.has(m.mid)));
     });
+  }
+
+  /** How many mutations this store has queued so far: a point in time for `setOutbox`. */
+  get writes() {
+    return this.#queued;
   }
 
   /**
@@ -225,6 +241,7 @@ export class Store {
     }
     const keys = [...(what.keys ?? [])];
     const known = Boolean(what.acked || what.rejected);
+    const since = this.#queued;
     // Records the sync already holds in memory are taken as they are; the rest are read back.
     const given = new Map(what.records ?? []);
     const missing = keys.filter((key) => !given.has(key));
@@ -233,7 +250,7 @@ export class Store {
     batch(() => {
       this.patch(entries);
       if (known) this.removePending([...(what.acked ?? []), ...(what.rejected ?? [])]);
-      else this.setOutbox(snap.outbox ?? []);
+      else this.setOutbox(snap.outbox ?? [], since);
       this.setFailed(snap.failed);
       this.setMeta(snap.meta);
     });
@@ -282,6 +299,7 @@ export class Store {
 
   #queue(mutation, changed) {
     this.#outbox.set(mutation.mid, mutation);
+    this.#queuedAt.set(mutation.mid, ++this.#queued);
     const key = keyOf(mutation.collection, mutation.id);
     const list = this.#pendingByKey.get(key);
     if (list) list.push(mutation);

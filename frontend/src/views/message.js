@@ -91,7 +91,9 @@ function EditForm({ app, item, onDone }) {
   const box = useRef(null);
   useEffect(() => box.current?.focus(), []);
   const save = async () => {
-    const value = text.replace(/\s+$/, '');
+    // The box, not the state: drawing waits for the next frame, so a keystroke's state may not
+    // have reached this closure when Enter comes (the composer reads its box the same way).
+    const value = (box.current?.value ?? text).replace(/\s+$/, '');
     if (value.trim() && value !== item.text) await app.actions.editMessage(item.id, value);
     onDone();
   };
