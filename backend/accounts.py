@@ -196,8 +196,11 @@ class AccountService:
     def _open_session(self, account: Account, device_name: str, now_ms: int) -> SignedIn:
         token = tokens.token()
         device = DeviceSession(
-            id=tokens.device_id(), user_id=account.id, name=device_name[:120] or "Browser",
-            created=now_ms, last_seen=now_ms,
+            id=tokens.device_id(),
+            user_id=account.id,
+            name=device_name[:120] or "Browser",
+            created=now_ms,
+            last_seen=now_ms,
         )
         with self.store.transaction():
             self.store.add_session(device, tokens.token_hash(token))

@@ -79,7 +79,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # GET /api/schema/openapi.json. No HTML viewer: the CSP forbids the CDN scripts those load.
         # (Not at /api itself: the schema router answers every path under its own with HTML 404s.)
         openapi_config=OpenAPIConfig(
-            title="TeamTalk", version=str(PROTOCOL_VERSION), path="/api/schema",
+            title="TeamTalk",
+            version=str(PROTOCOL_VERSION),
+            path="/api/schema",
             render_plugins=[JsonRenderPlugin(path="/openapi.json")],
         ),
     )

@@ -67,7 +67,7 @@ def snippet(text: str, needles: list[str]) -> str:
     for position, length in hits:
         if position < cursor or position + length > end:
             continue
-        out += [text[cursor:position], "[", text[position:position + length], "]"]
+        out += [text[cursor:position], "[", text[position : position + length], "]"]
         cursor = position + length
     out.append(text[cursor:end])
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
@@ -103,11 +103,19 @@ class ChatService:
             if f is None or f.get("deleted") is True or not isinstance(f.get("text"), str):
                 continue  # deleted since it was indexed
             body = str(f.get("text") or "")
-            results.append(SearchResult(
-                id=message_id, channel=str(f["channel"]), thread=_str(f.get("thread")), author=str(f.get("author")),
-                n=_int(f.get("n")), tn=_int(f.get("tn")), at=_int(f.get("at")) or 0, text=body,
-                snippet=snippet(body, query.needles),
-            ))
+            results.append(
+                SearchResult(
+                    id=message_id,
+                    channel=str(f["channel"]),
+                    thread=_str(f.get("thread")),
+                    author=str(f.get("author")),
+                    n=_int(f.get("n")),
+                    tn=_int(f.get("tn")),
+                    at=_int(f.get("at")) or 0,
+                    text=body,
+                    snippet=snippet(body, query.needles),
+                )
+            )
         return SearchResults(results)
 
     def _channels_named(self, user_id: str, names: list[str]) -> list[str]:
@@ -176,10 +184,15 @@ class ChatService:
             if change.fields == {"text": None}:
                 continue  # the server wiping a deleted or expired body: not a version anyone wrote
             text = None if deleted else _str(change.fields.get("text"))
-            versions.append(Version(
-                hlc=change.hlc, author=change.author, at=parse_hlc(change.hlc).ms, text=text,
-                deleted=change.fields.get("deleted") is True,
-            ))
+            versions.append(
+                Version(
+                    hlc=change.hlc,
+                    author=change.author,
+                    at=parse_hlc(change.hlc).ms,
+                    text=text,
+                    deleted=change.fields.get("deleted") is True,
+                )
+            )
         return Versions(versions)
 
 

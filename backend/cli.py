@@ -32,8 +32,15 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     print(f"TeamTalk on http://{args.host}:{args.port}  (data: {args.data.resolve()})", file=sys.stderr)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=1 << 20,
-                    ws_ping_interval=30, ws_ping_timeout=30)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            ws_max_size=1 << 20,
+            ws_ping_interval=30,
+            ws_ping_timeout=30,
+        )
     finally:
         app.state["services"].close()
     return 0
@@ -116,8 +123,11 @@ def parser() -> argparse.ArgumentParser:
         "--frontend-dir", type=Path, default=None, help="serve the web app from here (default: frontend/dist)"
     )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
-    serve.add_argument("--push-contact", default=None,
-                       help="the contact push services see in VAPID (mailto: or https: URL of the admin)")
+    serve.add_argument(
+        "--push-contact",
+        default=None,
+        help="the contact push services see in VAPID (mailto: or https: URL of the admin)",
+    )
     serve.add_argument("--push-test-mode", action="store_true", help=argparse.SUPPRESS)  # tests: local push service
     serve.set_defaults(run=_serve)
 

@@ -32,8 +32,9 @@ _CODES_BY_STATUS = {
 
 #: The error answers every API operation may give, for the OpenAPI document (one shape for all).
 ERROR_RESPONSES = {
-    status: ResponseSpec(ErrorBody, description=f"`{code}` and the other codes of PROTOCOL.md's Errors table",
-                         generate_examples=False)
+    status: ResponseSpec(
+        ErrorBody, description=f"`{code}` and the other codes of PROTOCOL.md's Errors table", generate_examples=False
+    )
     for status, code in _CODES_BY_STATUS.items()
 }
 

@@ -99,8 +99,11 @@ class Hub:
         one push more or less."""
         for _ in range(3):
             try:
-                return any(c.device_id == device_id and not c.away for conns in list(self._by_user.values())
-                           for c in list(conns))
+                return any(
+                    c.device_id == device_id and not c.away
+                    for conns in list(self._by_user.values())
+                    for c in list(conns)
+                )
             except RuntimeError:  # changed while we read it
                 continue
         return False
@@ -153,9 +156,7 @@ class Hub:
         for conn in self._by_user.get(user_id, ()):
             self._subscribe(conn, wanted)
 
-    def publish(
-        self, scope: str, frame: Live, skip: Connection | None = None, skip_device: str | None = None
-    ) -> None:
+    def publish(self, scope: str, frame: Live, skip: Connection | None = None, skip_device: str | None = None) -> None:
         """Send ``frame`` to the connections subscribed to ``scope``, except ``skip`` and the
         connections of device ``skip_device``."""
         listeners = self._by_scope.get(scope)

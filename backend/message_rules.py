@@ -52,5 +52,5 @@ def on_update(fields: Mapping[str, Value], author: str, now_ms: int) -> dict[str
 
 def parent_after_reply(parent: Mapping[str, Value], replier: str, tn: int, now_ms: int) -> dict[str, Value]:
     earlier = str(parent.get("repliers") or "").split()
-    repliers = [*[p for p in earlier if p != replier][-(MAX_REPLIERS - 1):], replier]
+    repliers = [*[p for p in earlier if p != replier][-(MAX_REPLIERS - 1) :], replier]
     return {"replies": tn, "repliers": " ".join(repliers), "last_reply_at": now_ms}

@@ -178,8 +178,13 @@ class SearchIndex:
         text = fields.get("text")
         folded = text.lower() if isinstance(text, str) and fields.get("deleted") is not True else ""
         at = fields.get("at")
-        row = (str(fields.get("channel")), str(fields.get("author")), at if isinstance(at, int) else 0, folded,
-               _encode(state))
+        row = (
+            str(fields.get("channel")),
+            str(fields.get("author")),
+            at if isinstance(at, int) else 0,
+            folded,
+            _encode(state),
+        )
         if old is None:
             rowid = index.execute(
                 "INSERT INTO docs (id, channel, author, at, folded, state) VALUES (?, ?, ?, ?, ?, ?)", (record_id, *row)
@@ -217,8 +222,13 @@ class SearchIndex:
         return True
 
     def search(
-        self, needles: Sequence[str], channels: Sequence[str], authors: Sequence[str],
-        after_ms: int | None, before_ms: int | None, limit: int,
+        self,
+        needles: Sequence[str],
+        channels: Sequence[str],
+        authors: Sequence[str],
+        after_ms: int | None,
+        before_ms: int | None,
+        limit: int,
     ) -> list[str]:
         """Ids of matching messages, newest first. Needles of three characters or more use the
         trigram index; shorter ones filter the candidates by substring."""
@@ -269,6 +279,5 @@ def _open_index(path: Path) -> sqlite3.Connection:
     # ms and searches measured no slower. Kept in the index's own config: set at every open.
     index.execute(f"INSERT INTO docs_fts (docs_fts, rank) VALUES ('automerge', {AUTOMERGE})")
     return index
-
 
     # --- searching ---------------------------------------------------------------------------

@@ -29,7 +29,10 @@ class Settings(msgspec.Struct, frozen=True):
     #: endpoints (a local push service in tests; never in production: it opens an SSRF hole).
     push_contact: str = "mailto:admin@teamtalk.invalid"
     push_services: tuple[str, ...] = (
-        "fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com",
+        "fcm.googleapis.com",
+        "push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
     )
     push_test_mode: bool = False
     #: After a push to a device about a conversation, the next about it waits this long (and

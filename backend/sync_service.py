@@ -154,8 +154,16 @@ class SyncService:
                 continue
             try:
                 self._apply(
-                    access, actor.user_id, actor.device_id, mutation.mid, mutation.collection,
-                    mutation.id, mutation.fields, mutation.hlc, now_ms, batch,
+                    access,
+                    actor.user_id,
+                    actor.device_id,
+                    mutation.mid,
+                    mutation.collection,
+                    mutation.id,
+                    mutation.fields,
+                    mutation.hlc,
+                    now_ms,
+                    batch,
                 )
             except Rejected as exc:
                 self.store.save_rejection(actor.device_id, mutation.mid, exc.code, exc.reason)
@@ -351,8 +359,18 @@ class SyncService:
                 raise Rejected("immutable", f"{spec.name}.{name} cannot change after creation")
 
     def _write(
-        self, spec: CollectionSpec, scope: str, record_id: str, existing: StoredRecord | None,
-        applied: dict[str, Value], stamp: str, author: str, device: str, mid: int, now_ms: int, batch: PushBatch,
+        self,
+        spec: CollectionSpec,
+        scope: str,
+        record_id: str,
+        existing: StoredRecord | None,
+        applied: dict[str, Value],
+        stamp: str,
+        author: str,
+        device: str,
+        mid: int,
+        now_ms: int,
+        batch: PushBatch,
     ) -> merge.RecordState:
         """Merge one change into the record, keep derived tables in step, and log it."""
         state = merge.apply(existing.state if existing else None, applied, stamp)
@@ -373,8 +391,17 @@ class SyncService:
         record = self.store.get_record(collection, record_id)
         assert record is not None
         self._write(
-            self.registry[collection], record.scope, record_id, record, fields,
-            self._server_stamp(record.state, now_ms), author, SERVER_DEVICE, 0, now_ms, batch,
+            self.registry[collection],
+            record.scope,
+            record_id,
+            record,
+            fields,
+            self._server_stamp(record.state, now_ms),
+            author,
+            SERVER_DEVICE,
+            0,
+            now_ms,
+            batch,
         )
 
     def _wipe(
@@ -386,8 +413,17 @@ class SyncService:
         if not names:
             return
         self._write(
-            spec, stored.scope, record_id, stored, dict.fromkeys(names), self._server_stamp(stored.state, now_ms),
-            author, SERVER_DEVICE, 0, now_ms, batch,
+            spec,
+            stored.scope,
+            record_id,
+            stored,
+            dict.fromkeys(names),
+            self._server_stamp(stored.state, now_ms),
+            author,
+            SERVER_DEVICE,
+            0,
+            now_ms,
+            batch,
         )
         self.store.redact(spec.name, record_id, names)
         batch.wiped(spec.name, record_id, names, self.store.scope_head(stored.scope))

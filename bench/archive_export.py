@@ -98,8 +98,10 @@ class Seeder:
         setup: list[tuple[str, str, Fields]] = []
         for i, channel in enumerate(channels):
             setup.append(("channels", channel, {"name": f"team-{i}", "kind": "public" if i % 3 else "private"}))
-            setup += [("members", member_id(channel, p.actor.user_id), {"channel": channel, "user": p.actor.user_id})
-                      for p in self.people]
+            setup += [
+                ("members", member_id(channel, p.actor.user_id), {"channel": channel, "user": p.actor.user_id})
+                for p in self.people
+            ]
         self.push(owner, setup)
         recent: dict[str, list[tuple[str, str]]] = {p.actor.user_id: [] for p in self.people}  # (id, channel)
         tops: list[tuple[str, str]] = []
@@ -131,8 +133,19 @@ class Seeder:
                     target, where = tops[-2]
                     emoji = rng.choice("👍🎉👀")
                     rid = reaction_id(target, person.actor.user_id, emoji)
-                    batch.append(("reactions", rid, {"message": target, "channel": where,
-                                                     "user": person.actor.user_id, "emoji": emoji, "on": True}))
+                    batch.append(
+                        (
+                            "reactions",
+                            rid,
+                            {
+                                "message": target,
+                                "channel": where,
+                                "user": person.actor.user_id,
+                                "emoji": emoji,
+                                "on": True,
+                            },
+                        )
+                    )
                     if rng.random() < 0.1:
                         batch.append(("reactions", rid, {"on": False}))
                 mine.append((mid, channel))
@@ -184,8 +197,14 @@ def run_cli(*args: str | Path) -> Run:
         hwm, out, err = Path(tmp) / "hwm", Path(tmp) / "out", Path(tmp) / "err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             started = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-c", _PROBE, *map(str, args)], cwd=ROOT, stdin=subprocess.DEVNULL,
-                                    stdout=stdout, stderr=stderr, env={**os.environ, "TT_BENCH_HWM": str(hwm)})
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _PROBE, *map(str, args)],
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                env={**os.environ, "TT_BENCH_HWM": str(hwm)},
+            )
             _, status, usage = os.wait4(proc.pid, 0)  # reaped here, for its CPU times
             seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -207,23 +226,36 @@ def measure(messages: int, formats: bool) -> None:
         t0 = time.perf_counter()
         Seeder(data, messages).seed()
         database = data / "teamtalk.db"
-        info(f"seeded {messages:,} messages over {DAYS} days in {time.perf_counter() - t0:.0f} s; "
-             f"database {size_mb(database):,.0f} MB")
+        info(
+            f"seeded {messages:,} messages over {DAYS} days in {time.perf_counter() - t0:.0f} s; "
+            f"database {size_mb(database):,.0f} MB"
+        )
         out = work / "archive.db"
         export = run_cli("archive", "export", out, "--data", data)
         info(f"export: {export}; archive {size_mb(out):,.0f} MB")
-        verdict(f"8 archive export of {messages:,} messages: wall", export.seconds, WALL_TARGET_S * messages / 1e5,
-                "s", higher_is_better=False)
-        verdict(f"8 archive export of {messages:,} messages: peak RSS", export.rss_mb, RSS_TARGET_MB, "MB",
-                higher_is_better=False)
+        verdict(
+            f"8 archive export of {messages:,} messages: wall",
+            export.seconds,
+            WALL_TARGET_S * messages / 1e5,
+            "s",
+            higher_is_better=False,
+        )
+        verdict(
+            f"8 archive export of {messages:,} messages: peak RSS",
+            export.rss_mb,
+            RSS_TARGET_MB,
+            "MB",
+            higher_is_better=False,
+        )
         info(f"verify: {run_cli('archive', 'verify', out)}")
         if formats:
             for fmt, target in (("csv", work / "events.csv"), ("slack", work / "slack.zip")):
                 run = run_cli("archive", "export", target, "--data", data, "--format", fmt)
                 info(f"--format {fmt}: {run}; {size_mb(target):,.0f} MB")
             since = time.strftime("%Y-%m-%d", time.gmtime(time.time() - DAYS // 2 * 86_400))
-            run = run_cli("archive", "export", work / "half.db", "--data", data, "--since", since,
-                          "--channel", "team-1")
+            run = run_cli(
+                "archive", "export", work / "half.db", "--data", data, "--since", since, "--channel", "team-1"
+            )
             info(f"--since {since} --channel team-1: {run}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

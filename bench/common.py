@@ -100,8 +100,18 @@ class Server:
         return self.proc.pid
 
     def start(self, timeout_s: float = 30.0) -> None:
-        cmd = [sys.executable, *self.launcher, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--data", str(self.data / "db"), *self.options]
+        cmd = [
+            sys.executable,
+            *self.launcher,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data",
+            str(self.data / "db"),
+            *self.options,
+        ]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
@@ -173,10 +183,13 @@ def commit_probe(directory: Path, seconds: float = 2.0) -> dict[str, float]:
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline and len(times) < 20_000:
             db.execute("BEGIN IMMEDIATE")
-            cursor = db.execute("INSERT INTO log (scope, rid, body) VALUES ('c:x', ?, ?)",
-                                (os.urandom(13).hex(), os.urandom(150).hex()))
-            db.execute("INSERT INTO heads VALUES ('c:x', ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
-                       (cursor.lastrowid,))
+            cursor = db.execute(
+                "INSERT INTO log (scope, rid, body) VALUES ('c:x', ?, ?)", (os.urandom(13).hex(), os.urandom(150).hex())
+            )
+            db.execute(
+                "INSERT INTO heads VALUES ('c:x', ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq",
+                (cursor.lastrowid,),
+            )
             start = time.perf_counter()
             db.execute("COMMIT")
             times.append((time.perf_counter() - start) * 1e3)
@@ -210,8 +223,9 @@ class RawHttp:
         self.writer: asyncio.StreamWriter | None = None
         self.used = 0.0
 
-    async def request(self, method: str, path: str, body: bytes = b"",
-                      headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         """One request; a connection the server closed while idle (uvicorn keeps them 5 s) is
         reopened and the request sent again (only used for idempotent requests)."""
         if self.writer is not None and time.monotonic() - self.used > 3.0:
@@ -225,8 +239,7 @@ class RawHttp:
                     raise
         raise AssertionError("unreachable")
 
-    async def _request(self, method: str, path: str, body: bytes,
-                       headers: dict[str, str] | None) -> tuple[int, bytes]:
+    async def _request(self, method: str, path: str, body: bytes, headers: dict[str, str] | None) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
             self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -307,8 +320,9 @@ class Device:
         return self
 
     async def sign_in(self, email: str) -> Device:
-        self._signed(await self.post_json("/api/signin", {"email": email, "password": PASSWORD,
-                                                          "device_name": "bench"}))
+        self._signed(
+            await self.post_json("/api/signin", {"email": email, "password": PASSWORD, "device_name": "bench"})
+        )
         return self
 
     async def invite(self) -> str:
@@ -319,15 +333,21 @@ class Device:
 
     def mutation(self, collection: str, record_id: str, fields: dict[str, Any]) -> Mutation:
         assert self.clock is not None
-        return Mutation(mid=next(self.mids), collection=collection, id=record_id, fields=fields,
-                        hlc=self.clock.tick(int(time.time() * 1000)))
+        return Mutation(
+            mid=next(self.mids),
+            collection=collection,
+            id=record_id,
+            fields=fields,
+            hlc=self.clock.tick(int(time.time() * 1000)),
+        )
 
     def message(self, channel: str, text: str) -> Mutation:
         return self.mutation("messages", ulid(), {"channel": channel, "text": text})
 
     def body(self, changes: Sequence[Mutation], limit: int = 1000, cursors: dict[str, int] | None = None) -> bytes:
-        request = SyncRequest(v=PROTOCOL_VERSION, changes=list(changes),
-                              cursors=self.cursors if cursors is None else cursors, limit=limit)
+        request = SyncRequest(
+            v=PROTOCOL_VERSION, changes=list(changes), cursors=self.cursors if cursors is None else cursors, limit=limit
+        )
         return _request_encoder.encode(request)
 
     def lean(self) -> RawHttp:
@@ -335,8 +355,11 @@ class Device:
         if self._raw is None:
             url = httpx.URL(self.base_url)
             cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-            self._raw = RawHttp(url.host, url.port or 80, {
-                "cookie": cookie, "x-csrftoken": self.csrf, "content-type": MSGPACK, "accept": MSGPACK})
+            self._raw = RawHttp(
+                url.host,
+                url.port or 80,
+                {"cookie": cookie, "x-csrftoken": self.csrf, "content-type": MSGPACK, "accept": MSGPACK},
+            )
         return self._raw
 
     async def post_sync(self, body: bytes) -> tuple[int, bytes]:
@@ -350,8 +373,9 @@ class Device:
         headers = {"x-csrftoken": self.csrf, "content-type": MSGPACK, "accept": MSGPACK}
         return await self.http.post("/api/sync", content=body, headers=headers)
 
-    async def sync(self, changes: Sequence[Mutation] = (), limit: int = 1000,
-                   keep_cursors: bool = True) -> SyncResponse:
+    async def sync(
+        self, changes: Sequence[Mutation] = (), limit: int = 1000, keep_cursors: bool = True
+    ) -> SyncResponse:
         status, content = await self.post_sync(self.body(changes, limit))
         return self.check(status, content, keep_cursors)
 
@@ -422,8 +446,10 @@ def verdict(label: str, value: float, target: float, unit: str, higher_is_better
     ok = value >= target if higher_is_better else value <= target
     sign = "≥" if higher_is_better else "≤"
     needs = "" if ok else f"; needs {1 / ratio:.2f}× better"
-    line = (f"{label}: {fmt(value)} {unit}   target {sign} {fmt(target)} {unit}   "
-            f"{'PASS' if ok else 'MISS'} ({ratio:.2f}× the target{needs})")
+    line = (
+        f"{label}: {fmt(value)} {unit}   target {sign} {fmt(target)} {unit}   "
+        f"{'PASS' if ok else 'MISS'} ({ratio:.2f}× the target{needs})"
+    )
     RESULTS.append((label, line, ok))
     print("  " + line, flush=True)
     return line

@@ -62,8 +62,11 @@ class Fleet:
         await asyncio.gather(*(one(base + i) for i in range(n)))
         self.clients.extend(fresh)
         failed = sum(1 for c in fresh if not c.hello.is_set() or c.closed)
-        return {"connected": sum(1 for c in self.clients if c.hello.is_set() and not c.closed),
-                "failed": failed, "seconds": time.perf_counter() - start}
+        return {
+            "connected": sum(1 for c in self.clients if c.hello.is_set() and not c.closed),
+            "failed": failed,
+            "seconds": time.perf_counter() - start,
+        }
 
     def reset(self) -> dict[str, Any]:
         self.frames.clear()
@@ -90,8 +93,15 @@ class Fleet:
         for mid, per_socket in seen.items():
             lat_us[mid] = [(t - t0[mid]) // 1000 for t in per_socket.values()]
             missing += sum(1 for i in live if i not in per_socket)
-        return {"lat_us": lat_us, "missing": missing, "sockets": len(live), "frames": frames,
-                "cpu_s": cpu, "wall_s": wall, "closed": sum(1 for c in self.clients if c.closed)}
+        return {
+            "lat_us": lat_us,
+            "missing": missing,
+            "sockets": len(live),
+            "frames": frames,
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "closed": sum(1 for c in self.clients if c.closed),
+        }
 
     def close(self) -> None:
         for client in self.clients:
@@ -157,7 +167,7 @@ class LiveClient(asyncio.Protocol):
                 length, offset = int.from_bytes(buf[2:10], "big"), 10
             if len(buf) < offset + length:
                 return
-            payload = bytes(buf[offset: offset + length])
+            payload = bytes(buf[offset : offset + length])
             del buf[: offset + length]
             if opcode == 2:
                 self.fleet.frames.append((self.index, arrived, payload))

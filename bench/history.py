@@ -53,13 +53,16 @@ async def seed(base_url: str) -> tuple[list[Device], list[str], float]:
     owner = authors[0]
     general = await owner.channel_id("general")
     channels = [general]
-    creating = [owner.mutation("channels", ulid(), {"name": f"project-{i}", "kind": "public"})
-                for i in range(1, CHANNELS)]
+    creating = [
+        owner.mutation("channels", ulid(), {"name": f"project-{i}", "kind": "public"}) for i in range(1, CHANNELS)
+    ]
     channels += [m.id for m in creating]
     await owner.sync(creating, limit=1)
     for author in authors:  # everyone joins every channel (#general they are in already)
-        joins = [author.mutation("members", f"{c}:{author.user_id}", {"channel": c, "user": author.user_id})
-                 for c in channels[1:]]
+        joins = [
+            author.mutation("members", f"{c}:{author.user_id}", {"channel": c, "user": author.user_id})
+            for c in channels[1:]
+        ]
         await author.sync(joins, limit=1)
     make_text = TextMaker(3)
     start = time.perf_counter()
@@ -97,20 +100,27 @@ async def bootstrap(base_url: str, email: str) -> tuple[float, int, int, int, in
 
 
 async def run() -> None:
-    header(f"3. new device: paged sync (limit 5000, MessagePack, gzip) of {PER_CHANNEL:,} and "
-           f"{PER_CHANNEL * CHANNELS:,} messages")
+    header(
+        f"3. new device: paged sync (limit 5000, MessagePack, gzip) of {PER_CHANNEL:,} and "
+        f"{PER_CHANNEL * CHANNELS:,} messages"
+    )
     with Server("history") as server:
         authors, channels, seconds = await seed(server.base_url)
         total = PER_CHANNEL * CHANNELS
-        info(f"(seeded {total:,} messages in {total // PUSH} pushes of {PUSH} in {seconds:.1f} s = "
-             f"{total / seconds:,.0f} accepted changes/s, with fsync)")
+        info(
+            f"(seeded {total:,} messages in {total // PUSH} pushes of {PUSH} in {seconds:.1f} s = "
+            f"{total / seconds:,.0f} accepted changes/s, with fsync)"
+        )
         owner = authors[0]
         reader = await Device(server.base_url).sign_up("Reader", "reader@example.com", await owner.invite())
-        everywhere = await Device(server.base_url).sign_up("Everywhere", "everywhere@example.com",
-                                                          await owner.invite())
-        await everywhere.sync([everywhere.mutation("members", f"{c}:{everywhere.user_id}",
-                                                   {"channel": c, "user": everywhere.user_id})
-                               for c in channels[1:]], limit=1)
+        everywhere = await Device(server.base_url).sign_up("Everywhere", "everywhere@example.com", await owner.invite())
+        await everywhere.sync(
+            [
+                everywhere.mutation("members", f"{c}:{everywhere.user_id}", {"channel": c, "user": everywhere.user_id})
+                for c in channels[1:]
+            ],
+            limit=1,
+        )
 
         # --- one channel, 10,000 messages ------------------------------------------------------
         runs = []
@@ -124,16 +134,20 @@ async def run() -> None:
             raise Failed(f"the reader got {messages} messages, expected {PER_CHANNEL}")
         verdict("3a 10k-message channel, wall time", median(times), TARGET_10K_S, "s", higher_is_better=False)
         verdict("3a 10k-message channel, bytes on the wire", wire / 1e6, TARGET_10K_MB, "MB", higher_is_better=False)
-        info(f"median of {RUNS_10K} fresh devices: " + ", ".join(f"{t:.3f}" for t in times) + f" s; {changes:,} changes"
-             f" in {pages} pages; {body / 1e6:.2f} MB of MessagePack gzipped to {wire / 1e6:.2f} MB "
-             f"({wire / changes:.0f} B per change on the wire, {body / changes:.0f} B raw); server CPU "
-             f"{used['server_cpu'] / RUNS_10K:.3f} s per bootstrap (sign-in's argon2 ≈ 0.2 s included)")
+        info(
+            f"median of {RUNS_10K} fresh devices: " + ", ".join(f"{t:.3f}" for t in times) + f" s; {changes:,} changes"
+            f" in {pages} pages; {body / 1e6:.2f} MB of MessagePack gzipped to {wire / 1e6:.2f} MB "
+            f"({wire / changes:.0f} B per change on the wire, {body / changes:.0f} B raw); server CPU "
+            f"{used['server_cpu'] / RUNS_10K:.3f} s per bootstrap (sign-in's argon2 ≈ 0.2 s included)"
+        )
         replica = Replica("benchdevice", "reader")
         start = time.perf_counter()
         for reply in replies:
             replica.apply_response(reply, int(time.time() * 1000))
-        info(f"(for reference, not counted: applying those pages to the pure-Python sync_protocol.Replica "
-             f"takes another {time.perf_counter() - start:.2f} s on the client)")
+        info(
+            f"(for reference, not counted: applying those pages to the pure-Python sync_protocol.Replica "
+            f"takes another {time.perf_counter() - start:.2f} s on the client)"
+        )
 
         # --- everything, 100,000 messages ------------------------------------------------------
         runs = []
@@ -146,10 +160,12 @@ async def run() -> None:
         if messages != total:
             raise Failed(f"the bootstrap got {messages} messages, expected {total}")
         verdict("3b 100k-message bootstrap, wall time", median(times), TARGET_100K_S, "s", higher_is_better=False)
-        info(f"median of {RUNS_100K} fresh devices: " + ", ".join(f"{t:.2f}" for t in times) + f" s; {changes:,} "
-             f"changes in {pages} pages; {wire / 1e6:.1f} MB on the wire ({body / 1e6:.1f} MB raw); server CPU "
-             f"{used['server_cpu'] / RUNS_100K:.2f} s per bootstrap ({used['server_cpu'] / used['wall'] * 100:.0f}% "
-             "of one core while it ran)")
+        info(
+            f"median of {RUNS_100K} fresh devices: " + ", ".join(f"{t:.2f}" for t in times) + f" s; {changes:,} "
+            f"changes in {pages} pages; {wire / 1e6:.1f} MB on the wire ({body / 1e6:.1f} MB raw); server CPU "
+            f"{used['server_cpu'] / RUNS_100K:.2f} s per bootstrap ({used['server_cpu'] / used['wall'] * 100:.0f}% "
+            "of one core while it ran)"
+        )
         for device in [*authors, reader, everywhere]:
             await device.close()
 

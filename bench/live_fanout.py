@@ -55,8 +55,13 @@ class FleetProcess:
     @classmethod
     async def start(cls, port: int, tokens: list[str]) -> FleetProcess:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.fleet", cwd=ROOT, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, limit=256 << 20,
+            sys.executable,
+            "-m",
+            "bench.fleet",
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=256 << 20,
         )
         fleet = cls(proc)
         await fleet.send({"port": port, "tokens": tokens})
@@ -89,8 +94,9 @@ class FleetProcess:
                 await self.proc.wait()
 
 
-async def phase(server: Server, fleet: FleetProcess, sender: Device, channel: str, pushes: int,
-                make_text: TextMaker) -> dict[str, Any]:
+async def phase(
+    server: Server, fleet: FleetProcess, sender: Device, channel: str, pushes: int, make_text: TextMaker
+) -> dict[str, Any]:
     """`pushes` one-message pushes, SPACING_S apart; the deliveries as the fleet saw them."""
     await fleet.send({"cmd": "reset"})
     started: dict[str, int] = {}
@@ -125,15 +131,19 @@ async def phase(server: Server, fleet: FleetProcess, sender: Device, channel: st
 
 def describe(result: dict[str, Any]) -> str:
     every, last = result["all_ms"], result["last_ms"]
-    return (f"p50 {percentile(every, 50):.1f} ms, p99 {percentile(every, 99):.1f} ms over {len(every):,} deliveries; "
-            f"the last socket of a push got it after p50 {percentile(last, 50):.1f} ms / "
-            f"p99 {percentile(last, 99):.1f} ms, the first after p50 {percentile(result['first_ms'], 50):.1f} ms; "
-            f"POST round trip p50 {percentile(result['rtt_ms'], 50):.1f} ms")
+    return (
+        f"p50 {percentile(every, 50):.1f} ms, p99 {percentile(every, 99):.1f} ms over {len(every):,} deliveries; "
+        f"the last socket of a push got it after p50 {percentile(last, 50):.1f} ms / "
+        f"p99 {percentile(last, 99):.1f} ms, the first after p50 {percentile(result['first_ms'], 50):.1f} ms; "
+        f"POST round trip p50 {percentile(result['rtt_ms'], 50):.1f} ms"
+    )
 
 
 async def run(sockets: int = SOCKETS, pushes: int = PUSHES) -> None:
-    header(f"4. live delivery, push -> `changes` frame at each of {sockets:,} WebSockets in #general "
-           f"(one push every {SPACING_S * 1000:.0f} ms)   + 5. server RSS")
+    header(
+        f"4. live delivery, push -> `changes` frame at each of {sockets:,} WebSockets in #general "
+        f"(one push every {SPACING_S * 1000:.0f} ms)   + 5. server RSS"
+    )
     with Server("live") as server:
         memory = MemoryLog(server)
         memory.mark("fresh server")
@@ -142,8 +152,10 @@ async def run(sockets: int = SOCKETS, pushes: int = PUSHES) -> None:
         sender, listeners = devices[0], devices[1:]
         general = await sender.channel_id("general")
         await sender.pull_all()
-        info(f"(setup: {LISTENERS + 1} accounts in {time.perf_counter() - start:.1f} s; {sockets // LISTENERS} "
-             "sockets per listener session)")
+        info(
+            f"(setup: {LISTENERS + 1} accounts in {time.perf_counter() - start:.1f} s; {sockets // LISTENERS} "
+            "sockets per listener session)"
+        )
         await asyncio.sleep(1.0)
         memory.mark("idle, accounts made")
         fleet = await FleetProcess.start(server.port, [d.token for d in listeners])
@@ -159,21 +171,35 @@ async def run(sockets: int = SOCKETS, pushes: int = PUSHES) -> None:
         finally:
             await fleet.stop()
         every = result["all_ms"]
-        verdict(f"4 live delivery p50, {sockets:,} sockets", percentile(every, 50), TARGET_P50_MS, "ms",
-                higher_is_better=False)
-        verdict(f"4 live delivery p99, {sockets:,} sockets", percentile(every, 99), TARGET_P99_MS, "ms",
-                higher_is_better=False)
+        verdict(
+            f"4 live delivery p50, {sockets:,} sockets",
+            percentile(every, 50),
+            TARGET_P50_MS,
+            "ms",
+            higher_is_better=False,
+        )
+        verdict(
+            f"4 live delivery p99, {sockets:,} sockets",
+            percentile(every, 99),
+            TARGET_P99_MS,
+            "ms",
+            higher_is_better=False,
+        )
         info(f"{sockets:,} sockets: " + describe(result))
         per_push = result["server_cpu"] / pushes
-        info(f"server CPU {per_push * 1e3:.1f} ms per push (≈ {per_push / sockets * 1e6:.0f} µs per socket, "
-             f"the push itself included) = {per_push / SPACING_S * 100:.0f}% of one core at one push per "
-             f"{SPACING_S * 1e3:.0f} ms")
+        info(
+            f"server CPU {per_push * 1e3:.1f} ms per push (≈ {per_push / sockets * 1e6:.0f} µs per socket, "
+            f"the push itself included) = {per_push / SPACING_S * 100:.0f}% of one core at one push per "
+            f"{SPACING_S * 1e3:.0f} ms"
+        )
         info(f"control, {CONTROL_SOCKETS} sockets ({CONTROL_PUSHES} pushes): " + describe(control))
         frames = max(result["frames"], 1)
-        info(f"receivers (bench.fleet, one process): {result['cpu_s'] / result['wall_s'] * 100:.0f}% of one core "
-             f"during the pushes, {result['cpu_s'] / frames * 1e6:.1f} µs of CPU per frame received -> "
-             f"{sockets:,} frames take it ≈ {result['cpu_s'] / frames * sockets * 1e3:.1f} ms per push, spread "
-             "over the time the server needs to send them (see the first-to-last spread above)")
+        info(
+            f"receivers (bench.fleet, one process): {result['cpu_s'] / result['wall_s'] * 100:.0f}% of one core "
+            f"during the pushes, {result['cpu_s'] / frames * 1e6:.1f} µs of CPU per frame received -> "
+            f"{sockets:,} frames take it ≈ {result['cpu_s'] / frames * sockets * 1e3:.1f} ms per push, spread "
+            "over the time the server needs to send them (see the first-to-last spread above)"
+        )
         memory.report(sockets)
         for device in devices:
             await device.close()

@@ -25,12 +25,14 @@ class MemoryLog:
 
     def report(self, connections: int) -> None:
         by_label = dict(self.points)
-        info("RSS: " + "; ".join(f"{label} {mb:.0f} MB" for label, mb in self.points)
-             + f"; peak (VmHWM) {self.server.hwm_mb():.0f} MB")
+        info(
+            "RSS: "
+            + "; ".join(f"{label} {mb:.0f} MB" for label, mb in self.points)
+            + f"; peak (VmHWM) {self.server.hwm_mb():.0f} MB"
+        )
         idle = by_label.get("idle, accounts made")
         loaded = max(mb for label, mb in self.points if "connections" in label)
         verdict("5 server RSS idle", idle or 0.0, TARGET_MB, "MB", higher_is_better=False)
-        verdict(f"5 server RSS with {connections:,} live connections", loaded, TARGET_MB, "MB",
-                higher_is_better=False)
+        verdict(f"5 server RSS with {connections:,} live connections", loaded, TARGET_MB, "MB", higher_is_better=False)
         if idle is not None:
             info(f"≈ {(loaded - idle) * 1024 / connections:.0f} KB per live connection")

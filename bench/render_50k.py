@@ -33,8 +33,13 @@ from bench.common import Server
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PER_CHANNEL = int(os.environ.get("BENCH_MESSAGES", "50000"))
 PASSWORD = "correct horse battery"
@@ -153,8 +158,11 @@ def until(page: Page, expression: str, timeout_s: float = 60) -> None:
 
 
 def synced(page: Page) -> None:
-    until(page, "document.querySelector('[role=status]')?.textContent === 'Online'"
-                " && document.querySelector('[role=status]')?.dataset.pending === '0'")
+    until(
+        page,
+        "document.querySelector('[role=status]')?.textContent === 'Online'"
+        " && document.querySelector('[role=status]')?.dataset.pending === '0'",
+    )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -188,10 +196,12 @@ def main() -> int:
             }""")
             synced(page)
             t0 = time.perf_counter()
-            page.evaluate(SEED, {"channel": ids["general"], "author": ids["me"], "count": PER_CHANNEL,
-                                 "prefix": "G", "start": 1})
-            page.evaluate(SEED, {"channel": ids["other"], "author": ids["me"], "count": PER_CHANNEL,
-                                 "prefix": "A", "start": 1})
+            page.evaluate(
+                SEED, {"channel": ids["general"], "author": ids["me"], "count": PER_CHANNEL, "prefix": "G", "start": 1}
+            )
+            page.evaluate(
+                SEED, {"channel": ids["other"], "author": ids["me"], "count": PER_CHANNEL, "prefix": "A", "start": 1}
+            )
             seeded_s = time.perf_counter() - t0
             step(f"seeded in {seeded_s:.1f} s")
             last = f'[role=log] li[data-id="G{PER_CHANNEL:08d}"]'
@@ -224,28 +234,40 @@ def main() -> int:
             context.set_offline(True)
             until(page, "document.querySelector('[role=status]')?.textContent === 'Offline'")
             held = page.evaluate("teamtalk.app.queries.collection('messages').value.size")
-            searches = page.evaluate(SEARCH, ["rollback", "deploy friday", '"the budget"', "in:#general 会议",
-                                              "from:@ada after:2000-01-01 latency", "nothing-matches-this"])
+            searches = page.evaluate(
+                SEARCH,
+                [
+                    "rollback",
+                    "deploy friday",
+                    '"the budget"',
+                    "in:#general 会议",
+                    "from:@ada after:2000-01-01 latency",
+                    "nothing-matches-this",
+                ],
+            )
             browser.close()
     finally:
         server.stop()
 
     print(f"seeded {2 * PER_CHANNEL:,} messages into IndexedDB in {seeded_s:.1f} s")
-    print(f"cold start (reload -> #general with {PER_CHANNEL:,} messages on screen): "
-          f"{cold_ms:.0f} ms after the script started, page at {nav_ms:.0f} ms since navigation")
+    print(
+        f"cold start (reload -> #general with {PER_CHANNEL:,} messages on screen): "
+        f"{cold_ms:.0f} ms after the script started, page at {nav_ms:.0f} ms since navigation"
+    )
     print(f"switch into #general ({PER_CHANNEL:,} messages): {switch_ms:.0f} ms")
     for screens, scroll in scrolls.items():
         frames = scroll["frames"]
         slow = [f for f in frames if f > 50]
-        print(f"scroll bottom -> top, {screens} screen{'s' if screens > 1 else ''} per frame: "
-              f"{len(frames)} frames in {scroll['total'] / 1000:.1f} s, "
-              f"{len(slow)} over 50 ms ({100 * len(slow) / max(1, len(frames)):.1f}%), "
-              f"p50 {statistics.median(frames):.1f} ms, p95 {pct(frames, 0.95):.1f} ms, max {max(frames):.1f} ms; "
-              f"at most {scroll['rows']} rows in the DOM; reached row index {scroll['first']}")
+        print(
+            f"scroll bottom -> top, {screens} screen{'s' if screens > 1 else ''} per frame: "
+            f"{len(frames)} frames in {scroll['total'] / 1000:.1f} s, "
+            f"{len(slow)} over 50 ms ({100 * len(slow) / max(1, len(frames)):.1f}%), "
+            f"p50 {statistics.median(frames):.1f} ms, p95 {pct(frames, 0.95):.1f} ms, max {max(frames):.1f} ms; "
+            f"at most {scroll['rows']} rows in the DOM; reached row index {scroll['first']}"
+        )
     print(f"offline search over {held:,} local messages (median of 5, app.search while offline):")
     for query, figures in searches.items():
-        print(f"  {query!r:42} {figures['ms']:7.1f} ms  {figures['total']:>6,} matches  "
-              f"(searched: {figures['where']})")
+        print(f"  {query!r:42} {figures['ms']:7.1f} ms  {figures['total']:>6,} matches  (searched: {figures['where']})")
     return 0
 
 

@@ -71,12 +71,15 @@ def _machine() -> str:
     with open("/proc/meminfo") as meminfo:
         mem_gib = int(meminfo.readline().split()[1]) / (1 << 20)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "backend", "sync_protocol"], cwd=ROOT,
-                           capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "backend", "sync_protocol"], cwd=ROOT, capture_output=True, text=True
+    )
     code = commit.stdout.strip() or "? (not a git checkout)"
-    return (f"{os.cpu_count()} cores ({model}), {mem_gib:.0f} GiB, Linux {platform.release()}, "
-            f"Python {platform.python_version()}; code at {code}"
-            f"{' + uncommitted changes in backend/ or sync_protocol/' if dirty.stdout.strip() else ''}")
+    return (
+        f"{os.cpu_count()} cores ({model}), {mem_gib:.0f} GiB, Linux {platform.release()}, "
+        f"Python {platform.python_version()}; code at {code}"
+        f"{' + uncommitted changes in backend/ or sync_protocol/' if dirty.stdout.strip() else ''}"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -87,8 +90,10 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"TeamTalk benchmarks — {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"machine: {_machine()}")
-    print("The load generator and the server share this machine (127.0.0.1); client CPU is not free, so each\n"
-          "benchmark also prints the server's own CPU time per operation.")
+    print(
+        "The load generator and the server share this machine (127.0.0.1); client CPU is not free, so each\n"
+        "benchmark also prints the server's own CPU time per operation."
+    )
     failed = []
     began = time.perf_counter()
     ticks = os.sysconf("SC_CLK_TCK")
@@ -105,14 +110,18 @@ def main(argv: list[str]) -> int:
         other = (_busy_jiffies() - busy0) / ticks - (_ours() - ours0)
         share = max(0.0, other) / (wall * cores) * 100
         note = "  <- other work on this machine competed; figures may be pessimistic" if share > 10 else ""
-        print(f"  ({name}: {wall:.0f} s; processes outside the benchmark used {share:.0f}% of the machine){note}",
-              flush=True)
+        print(
+            f"  ({name}: {wall:.0f} s; processes outside the benchmark used {share:.0f}% of the machine){note}",
+            flush=True,
+        )
     print(f"\n== summary ({time.perf_counter() - began:.0f} s)")
     for _, line, _ok in RESULTS:
         print("  " + line)
     misses = sum(1 for *_, ok in RESULTS if not ok)
-    print(f"  {len(RESULTS) - misses} PASS, {misses} MISS" + (f", {len(failed)} ERROR ({', '.join(failed)})"
-                                                              if failed else ""))
+    print(
+        f"  {len(RESULTS) - misses} PASS, {misses} MISS"
+        + (f", {len(failed)} ERROR ({', '.join(failed)})" if failed else "")
+    )
     return 1 if failed else 0
 
 

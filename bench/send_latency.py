@@ -63,16 +63,19 @@ async def measure(server: Server, rounds: int, per_round: int, httpx_sends: int 
     with cpu_meter(server) as used:
         for r in range(rounds):
             start = time.perf_counter()
-            for text in texts[WARMUP + r * per_round: WARMUP + (r + 1) * per_round]:
+            for text in texts[WARMUP + r * per_round : WARMUP + (r + 1) * per_round]:
                 latencies.append(await send(text))
             rates.append(per_round / (time.perf_counter() - start))
-    result: dict[str, Any] = {"rates": rates, "latencies": latencies,
-                              "cpu_per_send": used["server_cpu"] / (rounds * per_round)}
+    result: dict[str, Any] = {
+        "rates": rates,
+        "latencies": latencies,
+        "cpu_per_send": used["server_cpu"] / (rounds * per_round),
+    }
     if httpx_sends:
         # The same through httpx, for comparison: its client CPU is ~1.5-2 ms per request here.
         httpx_lat: list[float] = []
         start = time.perf_counter()
-        for text in texts[WARMUP + rounds * per_round:]:
+        for text in texts[WARMUP + rounds * per_round :]:
             body = owner.body([owner.message(general, text)])
             t0 = time.perf_counter()
             reply = await owner.sync_httpx(body)
@@ -85,13 +88,17 @@ async def measure(server: Server, rounds: int, per_round: int, httpx_sends: int 
 
 
 def _latency(latencies: list[float]) -> str:
-    return (f"p50 {percentile(latencies, 50) * 1e3:.2f} ms   p90 {percentile(latencies, 90) * 1e3:.2f} ms   "
-            f"p99 {percentile(latencies, 99) * 1e3:.2f} ms   max {max(latencies) * 1e3:.1f} ms")
+    return (
+        f"p50 {percentile(latencies, 50) * 1e3:.2f} ms   p90 {percentile(latencies, 90) * 1e3:.2f} ms   "
+        f"p99 {percentile(latencies, 99) * 1e3:.2f} ms   max {max(latencies) * 1e3:.1f} ms"
+    )
 
 
 async def run(sends: int = SENDS) -> None:
-    header(f"1. single-message sends: {sends:,} × POST /api/sync with one change (MessagePack, one keep-alive "
-           "connection, one at a time)")
+    header(
+        f"1. single-message sends: {sends:,} × POST /api/sync with one change (MessagePack, one keep-alive "
+        "connection, one at a time)"
+    )
     per_round = sends // ROUNDS
     with Server("sends") as server:
         disk = commit_probe(server.data)
@@ -101,17 +108,27 @@ async def run(sends: int = SENDS) -> None:
     info(f"median of {ROUNDS} rounds of {per_round:,}: " + ", ".join(f"{r:,.0f}" for r in rates) + " msg/s")
     info("round trip " + _latency(result["latencies"]))
     per_send = result["cpu_per_send"]
-    info(f"server CPU {per_send * 1e3:.2f} ms per send (user+sys, the commit's write and fsync syscalls included) "
-         f"-> at most {1 / per_send:,.0f}/s on one core with no client cost and no I/O wait")
-    info(f"disk (a bare SQLite WAL commit, synchronous=FULL, same filesystem, timed just before): p50 "
-         f"{disk['p50']:.2f} ms, p99 {disk['p99']:.2f} ms, mean {disk['mean']:.2f} ms -> at most "
-         f"{disk['per_s']:,.0f} durable commits/s one after another")
-    info(f"through httpx.AsyncClient instead ({HTTPX_SENDS} sends): {result['httpx_rate']:,.0f} msg/s, "
-         + _latency(result["httpx_lat"]) + " (httpx's own CPU per request exceeds the server's)")
+    info(
+        f"server CPU {per_send * 1e3:.2f} ms per send (user+sys, the commit's write and fsync syscalls included) "
+        f"-> at most {1 / per_send:,.0f}/s on one core with no client cost and no I/O wait"
+    )
+    info(
+        f"disk (a bare SQLite WAL commit, synchronous=FULL, same filesystem, timed just before): p50 "
+        f"{disk['p50']:.2f} ms, p99 {disk['p99']:.2f} ms, mean {disk['mean']:.2f} ms -> at most "
+        f"{disk['per_s']:,.0f} durable commits/s one after another"
+    )
+    info(
+        f"through httpx.AsyncClient instead ({HTTPX_SENDS} sends): {result['httpx_rate']:,.0f} msg/s, "
+        + _latency(result["httpx_lat"])
+        + " (httpx's own CPU per request exceeds the server's)"
+    )
     with Server("sends-tmpfs", tmpfs=True) as server:
         control = await measure(server, 1, TMPFS_SENDS)
-    info(f"control with the data on tmpfs (fsync free; {TMPFS_SENDS:,} sends): {control['rates'][0]:,.0f} msg/s, "
-         + _latency(control["latencies"]) + f", server CPU {control['cpu_per_send'] * 1e3:.2f} ms per send")
+    info(
+        f"control with the data on tmpfs (fsync free; {TMPFS_SENDS:,} sends): {control['rates'][0]:,.0f} msg/s, "
+        + _latency(control["latencies"])
+        + f", server CPU {control['cpu_per_send'] * 1e3:.2f} ms per send"
+    )
 
 
 if __name__ == "__main__":

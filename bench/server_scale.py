@@ -52,7 +52,7 @@ def seed(server: Server) -> tuple[str, float]:
     channels = [ulid() for _ in range(CHANNELS)]
     for chunk in range(0, CHANNELS, 100):
         batch: list[tuple[str, str, dict[str, str | int | bool | None]]] = []
-        for i, channel in enumerate(channels[chunk:chunk + 100], start=chunk):
+        for i, channel in enumerate(channels[chunk : chunk + 100], start=chunk):
             batch.append(("channels", channel, {"name": f"team-{i:03d}", "kind": "public"}))
             batch.append(("members", member_id(channel, account.id), {"channel": channel, "user": account.id}))
         push(batch)
@@ -80,9 +80,7 @@ async def first_channel_list(base_url: str, email: str) -> tuple[float, float, i
     device = await Device(base_url, gzip=True).sign_in(email)
     try:
         t0 = time.perf_counter()
-        reply = await device.sync_httpx(
-            msgspec.msgpack.encode(SyncRequest(v=1, cursors={}, limit=5000, recent=50))
-        )
+        reply = await device.sync_httpx(msgspec.msgpack.encode(SyncRequest(v=1, cursors={}, limit=5000, recent=50)))
         first = time.perf_counter() - t0
         decoded = device.check(reply.status_code, reply.content)
         channels = sum(1 for c in decoded.changes if c.collection == "channels")

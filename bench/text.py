@@ -51,6 +51,7 @@ class TextMaker:
             text += " " + r.choice(WORDS)
         return text[:100]
 
+
 class FastText(TextMaker):
     """TextMaker's vocabulary and Zipf weights, drawing all words of a message in one call
     (seeding a million messages must not be bound by the text generator)."""

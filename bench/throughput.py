@@ -76,15 +76,21 @@ async def measure(server: Server, clients: int, single_pushes: int, pushes_each:
     plans = [prepare(d, general, pushes_each, make_text) for d in devices]
     per_client: list[list[float]] = [[] for _ in devices]
     with cpu_meter(server) as many:
-        counts = await asyncio.gather(*(pusher(d, plan, lat) for d, plan, lat in zip(devices, plans, per_client,
-                                                                                 strict=True)))
+        counts = await asyncio.gather(
+            *(pusher(d, plan, lat) for d, plan, lat in zip(devices, plans, per_client, strict=True))
+        )
     if sum(counts) != clients * pushes_each * BATCH:
         raise Failed(f"only {sum(counts)} of {clients * pushes_each * BATCH} accepted")
     many["accepted"] = sum(counts)
     for device in devices:
         await device.close()
-    return {"setup": setup, "single": single, "single_lat": single_lat, "many": many,
-            "many_lat": [x for lat in per_client for x in lat]}
+    return {
+        "setup": setup,
+        "single": single,
+        "single_lat": single_lat,
+        "many": many,
+        "many_lat": [x for lat in per_client for x in lat],
+    }
 
 
 def _rate(used: dict[str, float]) -> float:
@@ -92,8 +98,10 @@ def _rate(used: dict[str, float]) -> float:
 
 
 def _cpu(used: dict[str, float]) -> str:
-    return (f"server CPU {used['server_cpu'] / used['accepted'] * 1e6:.0f} µs per change "
-            f"({used['server_cpu'] / used['wall'] * 100:.0f}% of one core)")
+    return (
+        f"server CPU {used['server_cpu'] / used['accepted'] * 1e6:.0f} µs per change "
+        f"({used['server_cpu'] / used['wall'] * 100:.0f}% of one core)"
+    )
 
 
 async def run(single_pushes: int = SINGLE_PUSHES, clients: int = CLIENTS, pushes_each: int = PUSHES_EACH) -> None:
@@ -104,17 +112,23 @@ async def run(single_pushes: int = SINGLE_PUSHES, clients: int = CLIENTS, pushes
     single, many = result["single"], result["many"]
     verdict("2a changes/s, one device", _rate(single), TARGET, "changes/s", higher_is_better=True)
     lat = result["single_lat"]
-    info(f"{single['accepted']:,} changes in {single_pushes} pushes in {single['wall']:.2f} s; push round trip "
-         f"p50 {percentile(lat, 50) * 1e3:.1f} ms, p99 {percentile(lat, 99) * 1e3:.1f} ms; " + _cpu(single))
+    info(
+        f"{single['accepted']:,} changes in {single_pushes} pushes in {single['wall']:.2f} s; push round trip "
+        f"p50 {percentile(lat, 50) * 1e3:.1f} ms, p99 {percentile(lat, 99) * 1e3:.1f} ms; " + _cpu(single)
+    )
     verdict(f"2b changes/s, {clients} devices at once", _rate(many), TARGET, "changes/s", higher_is_better=True)
-    info(f"{many['accepted']:,} changes in {clients * pushes_each} pushes in {many['wall']:.2f} s; push round trip "
-         f"p50 {percentile(result['many_lat'], 50) * 1e3:.0f} ms, p99 {percentile(result['many_lat'], 99) * 1e3:.0f} ms"
-         " (they queue; pushes that arrive together share one transaction and COMMIT); " + _cpu(many))
+    info(
+        f"{many['accepted']:,} changes in {clients * pushes_each} pushes in {many['wall']:.2f} s; push round trip "
+        f"p50 {percentile(result['many_lat'], 50) * 1e3:.0f} ms, p99 {percentile(result['many_lat'], 99) * 1e3:.0f} ms"
+        " (they queue; pushes that arrive together share one transaction and COMMIT); " + _cpu(many)
+    )
     with Server("throughput-tmpfs", tmpfs=True) as server:
         control = await measure(server, TMPFS_CLIENTS, single_pushes // 2, pushes_each * 2)
-    info(f"control with the data on tmpfs (fsync free): one device {_rate(control['single']):,.0f} changes/s "
-         f"({_cpu(control['single'])}); {TMPFS_CLIENTS} devices at once {_rate(control['many']):,.0f} changes/s "
-         f"({_cpu(control['many'])})")
+    info(
+        f"control with the data on tmpfs (fsync free): one device {_rate(control['single']):,.0f} changes/s "
+        f"({_cpu(control['single'])}); {TMPFS_CLIENTS} devices at once {_rate(control['many']):,.0f} changes/s "
+        f"({_cpu(control['many'])})"
+    )
 
 
 if __name__ == "__main__":

@@ -185,9 +185,7 @@ FOLLOWS = CollectionSpec(
     },
     PRIVATE,
     derived_id=IdRule(("user", "message")),
-    rights=Rights(
-        create="own", fields={"message": FIXED, "channel": FIXED, "user": FIXED, "on": "own", "read": "own"}
-    ),
+    rights=Rights(create="own", fields={"message": FIXED, "channel": FIXED, "user": FIXED, "on": "own", "read": "own"}),
 )
 
 PREFS = CollectionSpec(
@@ -222,7 +220,12 @@ NOTICES = CollectionSpec(
     rights=Rights(
         create="own",
         fields={
-            "user": FIXED, "preview": "own", "dnd_days": "own", "dnd_from": "own", "dnd_to": "own", "tz": "own",
+            "user": FIXED,
+            "preview": "own",
+            "dnd_days": "own",
+            "dnd_from": "own",
+            "dnd_to": "own",
+            "tz": "own",
             "paused_until": "own",
         },
     ),

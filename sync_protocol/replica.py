@@ -55,7 +55,10 @@ class Replica:
 
     def sync_request(self, limit: int = 1000, max_changes: int = 500, recent: int = 0) -> SyncRequest:
         return SyncRequest(
-            v=PROTOCOL_VERSION, changes=self.pending[:max_changes], cursors=dict(self.cursors), limit=limit,
+            v=PROTOCOL_VERSION,
+            changes=self.pending[:max_changes],
+            cursors=dict(self.cursors),
+            limit=limit,
             recent=recent,
         )
 
@@ -75,7 +78,8 @@ class Replica:
         """Messages of a channel the server refused, oldest first, each with the reason (invariant 5:
         a failed one says why and can be retried or discarded)."""
         return [
-            (m, r) for mid, (m, r) in sorted(self.failed.items())
+            (m, r)
+            for mid, (m, r) in sorted(self.failed.items())
             if m.collection == "messages" and m.fields.get("channel") == channel_id
         ]
 
@@ -88,9 +92,7 @@ class Replica:
         Restamped mutations still order after everything this device has seen confirmed.
         """
         self.clock = Clock(self.device, self.confirmed_hlc)
-        self.pending = [
-            msgspec.structs.replace(m, hlc=self.clock.tick(wall_ms + self.offset_ms)) for m in self.pending
-        ]
+        self.pending = [msgspec.structs.replace(m, hlc=self.clock.tick(wall_ms + self.offset_ms)) for m in self.pending]
 
     def _confirm_clock(self, hlc: str) -> None:
         if self.confirmed_hlc is None or hlc > self.confirmed_hlc:

@@ -172,9 +172,7 @@ class TeamTalkClient:
         headers = {"cookie": f"tt_session={self.session_token}"}
         async with websockets.connect(self.live_url(), additional_headers=headers, max_size=None) as socket:
             async for raw in socket:
-                frame = (
-                    live_msgpack_decoder.decode(raw) if isinstance(raw, bytes) else live_json_decoder.decode(raw)
-                )
+                frame = live_msgpack_decoder.decode(raw) if isinstance(raw, bytes) else live_json_decoder.decode(raw)
                 if isinstance(frame, Changes):
                     if self.rep.cursors.get(frame.scope, 0) == frame.prev:
                         self.rep.apply_changes(frame.changes, wall_ms())

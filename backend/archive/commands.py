@@ -90,14 +90,19 @@ def _export(args: argparse.Namespace) -> int:
             if args.out.exists() and not args.force:
                 raise export.ArchiveExists(f"{args.out} exists; pass --force to replace it")
             summary, written = formats.export_format(args.format, database, args.out, flt, bar)
-            what = (f"{written} message events" if args.format == "csv"
-                    else f"{written} files, {summary.counts['messages']} messages")
+            what = (
+                f"{written} message events"
+                if args.format == "csv"
+                else f"{written} files, {summary.counts['messages']} messages"
+            )
     except (export.ArchiveExists, model.UnknownChannel, FileNotFoundError) as exc:
         return _fail(str(exc))
     finally:
         bar.close()
-    print(f"wrote {args.out} ({args.format}): {what}; head seq {summary.info['head_seq']} "
-          f"hash {summary.info['head_hash']} in {time.monotonic() - started:.1f}s")
+    print(
+        f"wrote {args.out} ({args.format}): {what}; head seq {summary.info['head_seq']} "
+        f"hash {summary.info['head_hash']} in {time.monotonic() - started:.1f}s"
+    )
     return 0
 
 
@@ -144,8 +149,12 @@ def register(commands: Any) -> Any:
     export.add_argument("out", type=Path, metavar="OUT", help="OUT.db (sqlite), OUT.csv, or a folder / .zip (slack)")
     data(export)
     export.add_argument("--since", type=parse_when, metavar="DATE", help="messages from this UTC day or ISO time on")
-    export.add_argument("--until", type=lambda text: parse_when(text, end=True), metavar="DATE",
-                        help="messages up to this UTC day (included) or ISO time (excluded)")
+    export.add_argument(
+        "--until",
+        type=lambda text: parse_when(text, end=True),
+        metavar="DATE",
+        help="messages up to this UTC day (included) or ISO time (excluded)",
+    )
     export.add_argument("--channel", help="one channel, by name or id")
     export.add_argument("--format", choices=["sqlite", "csv", "slack"], default="sqlite")
     export.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a TTY")

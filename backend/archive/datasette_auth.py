@@ -30,7 +30,6 @@ PLUGIN = "teamtalk-auth"
 SESSION_COOKIE = "tt_session"
 
 
-
 def actor_for_token(database: str, token: str, session_days: int, now_ms: int) -> dict[str, str] | None:
     """The actor a session token stands for, or None: a sign-in that cannot be checked (no
     database, a broken one) lets nobody in."""
@@ -60,6 +59,4 @@ def actor_from_request(datasette: Any, request: Any) -> dict[str, str] | None:
     config = datasette.plugin_config(PLUGIN) or {}
     if not token or not config.get("database"):
         return None
-    return actor_for_token(str(config["database"]), token, int(config.get("session_days", 90)),
-                           int(time.time() * 1000))
-
+    return actor_for_token(str(config["database"]), token, int(config.get("session_days", 90)), int(time.time() * 1000))

@@ -38,44 +38,139 @@ _TEXT, _INT, _BOOL = str, int, bool
 
 SCHEMAS: dict[str, tuple[dict[str, Any], str, list[tuple[str, str, str]]]] = {
     "people": (
-        {"id": _TEXT, "name": _TEXT, "email": _TEXT, "role": _TEXT, "kind": _TEXT, "created_at": _INT,
-         "created_utc": _TEXT, "deactivated": _BOOL, "deleted": _BOOL},
-        "id", [],
+        {
+            "id": _TEXT,
+            "name": _TEXT,
+            "email": _TEXT,
+            "role": _TEXT,
+            "kind": _TEXT,
+            "created_at": _INT,
+            "created_utc": _TEXT,
+            "deactivated": _BOOL,
+            "deleted": _BOOL,
+        },
+        "id",
+        [],
     ),
     "channels": (
-        {"id": _TEXT, "name": _TEXT, "kind": _TEXT, "topic": _TEXT, "created_by": _TEXT, "created_at": _INT,
-         "created_utc": _TEXT, "archived": _BOOL, "deleted": _BOOL, "retention_days": _INT},
-        "id", [("created_by", "people", "id")],
+        {
+            "id": _TEXT,
+            "name": _TEXT,
+            "kind": _TEXT,
+            "topic": _TEXT,
+            "created_by": _TEXT,
+            "created_at": _INT,
+            "created_utc": _TEXT,
+            "archived": _BOOL,
+            "deleted": _BOOL,
+            "retention_days": _INT,
+        },
+        "id",
+        [("created_by", "people", "id")],
     ),
     "memberships": (
-        {"id": _TEXT, "channel": _TEXT, "user": _TEXT, "joined_at": _INT, "joined_utc": _TEXT, "joined_by": _TEXT,
-         "joined_seq": _INT, "left_at": _INT, "left_utc": _TEXT, "left_by": _TEXT, "left_seq": _INT},
-        "id", [("channel", "channels", "id"), ("user", "people", "id"), ("joined_by", "people", "id"),
-               ("left_by", "people", "id"), ("joined_seq", "changes", "seq"), ("left_seq", "changes", "seq")],
+        {
+            "id": _TEXT,
+            "channel": _TEXT,
+            "user": _TEXT,
+            "joined_at": _INT,
+            "joined_utc": _TEXT,
+            "joined_by": _TEXT,
+            "joined_seq": _INT,
+            "left_at": _INT,
+            "left_utc": _TEXT,
+            "left_by": _TEXT,
+            "left_seq": _INT,
+        },
+        "id",
+        [
+            ("channel", "channels", "id"),
+            ("user", "people", "id"),
+            ("joined_by", "people", "id"),
+            ("left_by", "people", "id"),
+            ("joined_seq", "changes", "seq"),
+            ("left_seq", "changes", "seq"),
+        ],
     ),
     "messages": (
-        {"id": _TEXT, "channel": _TEXT, "thread": _TEXT, "n": _INT, "tn": _INT, "author": _TEXT, "at": _INT,
-         "at_utc": _TEXT, "text": _TEXT, "mentions": _TEXT, "pinned": _BOOL, "edited_at": _INT,
-         "edited_utc": _TEXT, "edits": _INT, "deleted": _BOOL, "deleted_at": _INT, "deleted_utc": _TEXT,
-         "deleted_by": _TEXT, "expired": _BOOL, "replies": _INT},
-        "id", [("channel", "channels", "id"), ("author", "people", "id"), ("deleted_by", "people", "id")],
+        {
+            "id": _TEXT,
+            "channel": _TEXT,
+            "thread": _TEXT,
+            "n": _INT,
+            "tn": _INT,
+            "author": _TEXT,
+            "at": _INT,
+            "at_utc": _TEXT,
+            "text": _TEXT,
+            "mentions": _TEXT,
+            "pinned": _BOOL,
+            "edited_at": _INT,
+            "edited_utc": _TEXT,
+            "edits": _INT,
+            "deleted": _BOOL,
+            "deleted_at": _INT,
+            "deleted_utc": _TEXT,
+            "deleted_by": _TEXT,
+            "expired": _BOOL,
+            "replies": _INT,
+        },
+        "id",
+        [("channel", "channels", "id"), ("author", "people", "id"), ("deleted_by", "people", "id")],
     ),
     "message_versions": (
-        {"seq": _INT, "message": _TEXT, "kind": _TEXT, "at": _INT, "at_utc": _TEXT, "hlc": _TEXT, "author": _TEXT,
-         "device": _TEXT, "text": _TEXT, "text_removed": _BOOL, "replaces": _INT},
-        "seq", [("seq", "changes", "seq"), ("message", "messages", "id"), ("author", "people", "id"),
-                ("replaces", "message_versions", "seq")],
+        {
+            "seq": _INT,
+            "message": _TEXT,
+            "kind": _TEXT,
+            "at": _INT,
+            "at_utc": _TEXT,
+            "hlc": _TEXT,
+            "author": _TEXT,
+            "device": _TEXT,
+            "text": _TEXT,
+            "text_removed": _BOOL,
+            "replaces": _INT,
+        },
+        "seq",
+        [
+            ("seq", "changes", "seq"),
+            ("message", "messages", "id"),
+            ("author", "people", "id"),
+            ("replaces", "message_versions", "seq"),
+        ],
     ),
     "reactions": (
-        {"id": _TEXT, "message": _TEXT, "channel": _TEXT, "user": _TEXT, "emoji": _TEXT, "active": _BOOL,
-         "at": _INT, "at_utc": _TEXT},
-        "id", [("message", "messages", "id"), ("channel", "channels", "id"), ("user", "people", "id")],
+        {
+            "id": _TEXT,
+            "message": _TEXT,
+            "channel": _TEXT,
+            "user": _TEXT,
+            "emoji": _TEXT,
+            "active": _BOOL,
+            "at": _INT,
+            "at_utc": _TEXT,
+        },
+        "id",
+        [("message", "messages", "id"), ("channel", "channels", "id"), ("user", "people", "id")],
     ),
     "files": (
-        {"id": _TEXT, "channel": _TEXT, "message": _TEXT, "name": _TEXT, "size": _INT, "type": _TEXT,
-         "sha256": _TEXT, "author": _TEXT, "created_at": _INT, "created_utc": _TEXT, "updated_at": _INT,
-         "updated_utc": _TEXT},
-        "id", [("channel", "channels", "id")],
+        {
+            "id": _TEXT,
+            "channel": _TEXT,
+            "message": _TEXT,
+            "name": _TEXT,
+            "size": _INT,
+            "type": _TEXT,
+            "sha256": _TEXT,
+            "author": _TEXT,
+            "created_at": _INT,
+            "created_utc": _TEXT,
+            "updated_at": _INT,
+            "updated_utc": _TEXT,
+        },
+        "id",
+        [("channel", "channels", "id")],
     ),
 }
 
@@ -109,8 +204,12 @@ _CHANGES = (
 )
 #: Tables whose rows are records of a collection: a log entry of such a record is selected
 #: when the record is in its table (model.py, Rule 2).
-_RECORD_TABLES = {"messages": "messages", "reactions": "reactions", "files": "files",
-                  **{name: name for name in model.EXTRA_COLLECTIONS}}
+_RECORD_TABLES = {
+    "messages": "messages",
+    "reactions": "reactions",
+    "files": "files",
+    **{name: name for name in model.EXTRA_COLLECTIONS},
+}
 
 
 class ArchiveExists(FileExistsError):
@@ -146,8 +245,9 @@ def export_sqlite(
     return summary
 
 
-def write_archive(data_db: Path, path: Path, flt: Filter, progress: Progress = no_progress,
-                  log: bool = True) -> Summary:
+def write_archive(
+    data_db: Path, path: Path, flt: Filter, progress: Progress = no_progress, log: bool = True
+) -> Summary:
     """Write the archive's tables to the new file ``path`` from one snapshot of ``data_db``. With
     ``log=False`` the change log stays empty and the file is left as written (no full-text index,
     no views, no vacuum): the compliance formats read their rows from such a scratch archive."""
@@ -251,8 +351,9 @@ class _Writer:
         """Rows of a fixed table, one executemany per batch (sqlite-utils' insert_all costs ~10x more
         per row, for type checks these rows do not need); reports progress against ``total``."""
         columns = list(SCHEMAS[table][0])
-        sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-               f"VALUES ({', '.join('?' for _ in columns)})")
+        sql = (
+            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        )
         done = 0
         for batch in batches(rows):
             self.db.conn.executemany(sql, _values(batch, columns))
@@ -315,6 +416,7 @@ class _Writer:
 
     def _reactions(self) -> None:
         """Reactions to exported messages."""
+
         def rows() -> Iterator[Row]:
             for batch in batches(model.reaction(rid, f, t) for rid, _, f, t in self.snapshot.records("reactions")):
                 known = self._existing("messages", (r["message"] for r in batch))
@@ -350,8 +452,10 @@ class _Writer:
         server itself wrote any entry (it then has a row in people)."""
         total = self.snapshot.head_seq
         server_wrote = False
-        sql = ("INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, "
-               "fields, hash, redacted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        sql = (
+            "INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, "
+            "fields, hash, redacted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         done = 0
         batch: list[tuple[chain.ChainRow, Any]] = []
         for entry in self.snapshot.log():
@@ -373,9 +477,22 @@ class _Writer:
         for row, about in batch:
             chosen = selected is None or (row.collection, row.record_id) in selected
             r = model.log_entry(row, chosen, row.collection == "messages" and about == 1)
-            out.append((r.seq, r.scope, r.collection, r.record_id, r.hlc, r.author, r.device, r.mid, r.received_at,
-                        chain.canonical(r.fields).decode(), r.hash,
-                        chain.canonical(r.redacted).decode() if r.redacted else None))
+            out.append(
+                (
+                    r.seq,
+                    r.scope,
+                    r.collection,
+                    r.record_id,
+                    r.hlc,
+                    r.author,
+                    r.device,
+                    r.mid,
+                    r.received_at,
+                    chain.canonical(r.fields).decode(),
+                    r.hash,
+                    chain.canonical(r.redacted).decode() if r.redacted else None,
+                )
+            )
         self.db.conn.executemany(sql, out)
         return any(row.author == model.SERVER_AUTHOR for row, _ in batch)
 
@@ -407,12 +524,18 @@ class _Writer:
         the order the tables first name them."""
         params = {"known": msgspec.json.encode([p["id"] for p in people]).decode()}
         unknown = "typeof(person) = 'text' AND person NOT IN (SELECT value FROM json_each(:known))"
-        if self.db.conn.execute(f"SELECT 1 FROM ({_NAMED.format(version_order='seq')}) WHERE {unknown} LIMIT 1",
-                                params).fetchone() is None:
+        if (
+            self.db.conn.execute(
+                f"SELECT 1 FROM ({_NAMED.format(version_order='seq')}) WHERE {unknown} LIMIT 1", params
+            ).fetchone()
+            is None
+        ):
             return []
         named = _NAMED.format(version_order="row_number() OVER (ORDER BY hlc, seq)")
-        sql = (f"SELECT person FROM ({named}) WHERE {unknown} GROUP BY person "
-               "ORDER BY min(printf('%d %020d %d', t, pos, col))")
+        sql = (
+            f"SELECT person FROM ({named}) WHERE {unknown} GROUP BY person "
+            "ORDER BY min(printf('%d %020d %d', t, pos, col))"
+        )
         return [model.placeholder(row[0]) for row in self.db.conn.execute(sql, params)]
 
 

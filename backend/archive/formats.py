@@ -27,13 +27,28 @@ from backend.archive import export
 from backend.archive.model import Filter, Progress, no_progress, utc
 
 CSV_COLUMNS = (
-    "event_id", "event", "at_utc", "at_ms", "message_id", "replaces_event_id", "thread_parent_id",
-    "channel_id", "channel_name", "channel_kind", "author_id", "author_name", "author_email", "author_type",
-    "by_id", "by_name", "text", "attachments", "change_seq",
+    "event_id",
+    "event",
+    "at_utc",
+    "at_ms",
+    "message_id",
+    "replaces_event_id",
+    "thread_parent_id",
+    "channel_id",
+    "channel_name",
+    "channel_kind",
+    "author_id",
+    "author_name",
+    "author_email",
+    "author_type",
+    "by_id",
+    "by_name",
+    "text",
+    "attachments",
+    "change_seq",
 )
 #: message_versions kinds -> CSV events ("redacted" is the server blanking a deleted message's text).
-_EVENTS = {"created": "created", "edited": "edited", "deleted": "deleted", "expired": "expired",
-           "redacted": "deleted"}
+_EVENTS = {"created": "created", "edited": "edited", "deleted": "deleted", "expired": "expired", "redacted": "deleted"}
 
 
 def export_format(
@@ -101,11 +116,18 @@ def csv_rows(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         c = channels.get(e["channel"], {})
         files = json.loads(e["files"]) if e["files"] else []
         yield {
-            "event_id": f"tt-{e['seq']}", "event": _EVENTS.get(e["kind"], e["kind"]), "at_utc": utc(e["at"]),
-            "at_ms": e["at"], "message_id": e["message"],
+            "event_id": f"tt-{e['seq']}",
+            "event": _EVENTS.get(e["kind"], e["kind"]),
+            "at_utc": utc(e["at"]),
+            "at_ms": e["at"],
+            "message_id": e["message"],
             "replaces_event_id": f"tt-{e['replaces']}" if e["replaces"] else None,
-            "thread_parent_id": e["thread"], "channel_id": e["channel"], "channel_name": c.get("name"),
-            "channel_kind": c.get("kind"), **person("author", e["author"]), **person("by", e["by_id"]),
+            "thread_parent_id": e["thread"],
+            "channel_id": e["channel"],
+            "channel_name": c.get("name"),
+            "channel_kind": c.get("kind"),
+            **person("author", e["author"]),
+            **person("by", e["by_id"]),
             "text": e["text"],
             "attachments": json.dumps([{"name": n, "sha256": h} for n, h in files]) if files else None,
             "change_seq": e["seq"],
@@ -162,10 +184,16 @@ def top_files(db: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, str]]:
             current.append(user)
     files: dict[str, Any] = {
         "users.json": [
-            {"id": p["id"], "name": (p["email"] or p["id"]).split("@")[0], "real_name": p["name"],
-             "deleted": bool(p["deleted"] or p["deactivated"]), "is_bot": p["kind"] != "user",
-             "is_admin": p["role"] in ("admin", "owner"), "is_owner": p["role"] == "owner",
-             "profile": {"real_name": p["name"], "display_name": p["name"], "email": p["email"]}}
+            {
+                "id": p["id"],
+                "name": (p["email"] or p["id"]).split("@")[0],
+                "real_name": p["name"],
+                "deleted": bool(p["deleted"] or p["deactivated"]),
+                "is_bot": p["kind"] != "user",
+                "is_admin": p["role"] in ("admin", "owner"),
+                "is_owner": p["role"] == "owner",
+                "profile": {"real_name": p["name"], "display_name": p["name"], "email": p["email"]},
+            }
             for p in people
         ]
     }
@@ -177,10 +205,14 @@ def top_files(db: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, str]]:
         created = (c["created_at"] or 0) // 1000
         entry: dict[str, Any] = {"id": c["id"], "created": created, "members": members.get(c["id"], [])}
         if c["kind"] != "dm":
-            entry.update(name=c["name"], creator=c["created_by"], is_archived=bool(c["archived"]),
-                         is_general=c["name"] == "general" and c["kind"] == "public",
-                         topic={"value": c["topic"] or "", "creator": c["created_by"] or "", "last_set": created},
-                         purpose={"value": "", "creator": "", "last_set": 0})
+            entry.update(
+                name=c["name"],
+                creator=c["created_by"],
+                is_archived=bool(c["archived"]),
+                is_general=c["name"] == "general" and c["kind"] == "public",
+                topic={"value": c["topic"] or "", "creator": c["created_by"] or "", "last_set": created},
+                purpose={"value": "", "creator": "", "last_set": 0},
+            )
         lists[which.get(c["kind"], "channels.json")].append(entry)
         folders[c["id"]] = _folder(c["id"] if c["kind"] == "dm" else c["name"], c["id"], taken)
     files.update(lists)
@@ -214,8 +246,10 @@ def _stamp(db: sqlite3.Connection) -> None:
                 continue
             mine = taken.setdefault(channel, set())
             micro = at * 1000
-            while micro in mine or db.execute("SELECT 1 FROM slack_ts WHERE channel = ? AND micro = ?",
-                                              (channel, micro)).fetchone():
+            while (
+                micro in mine
+                or db.execute("SELECT 1 FROM slack_ts WHERE channel = ? AND micro = ?", (channel, micro)).fetchone()
+            ):
                 micro += 1
             mine.add(micro)
             events.append((channel, micro, (utc(at) or "")[:10], subtype, user))
@@ -248,13 +282,27 @@ def _entry(m: dict[str, Any], people: dict[str, str | None]) -> dict[str, Any]:
     ts, user = m["ts"], m["user"]
     if m["subtype"] is not None:
         verb = "joined" if m["subtype"] == "channel_join" else "left"
-        return {"type": "message", "subtype": m["subtype"], "user": user,
-                "text": f"<@{user}> has {verb} the channel", "ts": ts}
-    entry: dict[str, Any] = {"type": "message", "user": user, "text": m["text"] or "", "ts": ts,
-                             "client_msg_id": m["id"], "user_profile": {"real_name": people.get(user)}}
+        return {
+            "type": "message",
+            "subtype": m["subtype"],
+            "user": user,
+            "text": f"<@{user}> has {verb} the channel",
+            "ts": ts,
+        }
+    entry: dict[str, Any] = {
+        "type": "message",
+        "user": user,
+        "text": m["text"] or "",
+        "ts": ts,
+        "client_msg_id": m["id"],
+        "user_profile": {"real_name": people.get(user)},
+    }
     if m["deleted"]:
-        entry.update(subtype="tombstone", text="This message was deleted.",
-                     deleted_ts=_ts(m["deleted_at"]) if m["deleted_at"] else None)
+        entry.update(
+            subtype="tombstone",
+            text="This message was deleted.",
+            deleted_ts=_ts(m["deleted_at"]) if m["deleted_at"] else None,
+        )
     elif m["expired"]:
         entry["teamtalk_expired"] = True
     if m["edited_at"] and not m["deleted"]:

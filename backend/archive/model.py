@@ -44,6 +44,7 @@ Progress = Callable[[str, int, int], None]
 def no_progress(phase: str, done: int, total: int) -> None:
     pass
 
+
 #: The server's own changes (retention, joining #general) carry this author.
 SERVER_AUTHOR = "server"
 #: Collections whose values never enter an archive (digests only), should they ever be logged.
@@ -131,32 +132,53 @@ def channels(found: Iterable[tuple[str, dict[str, Any], Timing]], flt: Filter) -
     rows = []
     for rid, f, timing in chosen:
         at = timing.created
-        rows.append({
-            "id": rid, "name": f.get("name"), "kind": f.get("kind"), "topic": f.get("topic"),
-            "created_by": f.get("created_by"), "created_at": at, "created_utc": utc(at),
-            "archived": bool(f.get("archived")), "deleted": bool(f.get("deleted")),
-            "retention_days": as_int(f.get("retention_days")),
-        })
+        rows.append(
+            {
+                "id": rid,
+                "name": f.get("name"),
+                "kind": f.get("kind"),
+                "topic": f.get("topic"),
+                "created_by": f.get("created_by"),
+                "created_at": at,
+                "created_utc": utc(at),
+                "archived": bool(f.get("archived")),
+                "deleted": bool(f.get("deleted")),
+                "retention_days": as_int(f.get("retention_days")),
+            }
+        )
     rows.sort(key=lambda c: (c["created_at"] or 0, c["id"]))
     return rows
 
 
-def people(users: Iterable[tuple[str, dict[str, Any], Timing]], accounts: Iterable[PublicAccount],
-           server_wrote: bool) -> list[Row]:
+def people(
+    users: Iterable[tuple[str, dict[str, Any], Timing]], accounts: Iterable[PublicAccount], server_wrote: bool
+) -> list[Row]:
     """Every person: users' profiles merged with their accounts (no password hashes), oldest first."""
     rows: dict[str, Row] = {}
     for rid, f, timing in users:
         at = timing.created
         rows[rid] = {
-            "id": rid, "name": f.get("name"), "email": f.get("email"), "role": f.get("role"),
-            "kind": "bot" if f.get("role") == "bot" else "user", "created_at": at, "created_utc": utc(at),
-            "deactivated": False, "deleted": bool(f.get("deleted")),
+            "id": rid,
+            "name": f.get("name"),
+            "email": f.get("email"),
+            "role": f.get("role"),
+            "kind": "bot" if f.get("role") == "bot" else "user",
+            "created_at": at,
+            "created_utc": utc(at),
+            "deactivated": False,
+            "deleted": bool(f.get("deleted")),
         }
     for account in accounts:
         row = rows.setdefault(account.id, {"id": account.id, "deleted": False})
-        row.update(name=row.get("name") or account.name, email=account.email, role=account.role,
-                   kind="bot" if account.role == "bot" else "user", created_at=account.created,
-                   created_utc=utc(account.created), deactivated=account.deactivated)
+        row.update(
+            name=row.get("name") or account.name,
+            email=account.email,
+            role=account.role,
+            kind="bot" if account.role == "bot" else "user",
+            created_at=account.created,
+            created_utc=utc(account.created),
+            deactivated=account.deactivated,
+        )
     if server_wrote:
         rows.setdefault(SERVER_AUTHOR, placeholder(SERVER_AUTHOR))
     return sorted(rows.values(), key=lambda r: (r["created_at"] or 0, r["id"]))
@@ -165,8 +187,17 @@ def people(users: Iterable[tuple[str, dict[str, Any], Timing]], accounts: Iterab
 def placeholder(person: str) -> Row:
     """A person the archive's tables name but who has no account or profile (the server, or gone)."""
     kind = "system" if person == SERVER_AUTHOR else "unknown"
-    return {"id": person, "name": "TeamTalk server" if kind == "system" else person, "email": None, "role": None,
-            "kind": kind, "created_at": None, "created_utc": None, "deactivated": False, "deleted": False}
+    return {
+        "id": person,
+        "name": "TeamTalk server" if kind == "system" else person,
+        "email": None,
+        "role": None,
+        "kind": kind,
+        "created_at": None,
+        "created_utc": None,
+        "deactivated": False,
+        "deleted": False,
+    }
 
 
 # --- messages, their versions, reactions ------------------------------------------------------
@@ -183,11 +214,25 @@ def message(rid: str, f: Mapping[str, Any], entries: Iterable[chain.ChainRow]) -
     at = as_int(f.get("at"))
     text = None if gone else f.get("text")
     row: Row = {
-        "id": rid, "channel": f.get("channel"), "thread": f.get("thread"), "n": as_int(f.get("n")),
-        "tn": as_int(f.get("tn")), "author": f.get("author"), "at": at, "at_utc": utc(at), "text": text,
-        "mentions": f.get("mentions"), "pinned": bool(f.get("pinned")), "edited_at": as_int(f.get("edited")),
-        "edited_utc": utc(as_int(f.get("edited"))), "edits": 0, "deleted": gone, "deleted_at": None,
-        "deleted_utc": None, "deleted_by": None, "expired": not gone and text is None,
+        "id": rid,
+        "channel": f.get("channel"),
+        "thread": f.get("thread"),
+        "n": as_int(f.get("n")),
+        "tn": as_int(f.get("tn")),
+        "author": f.get("author"),
+        "at": at,
+        "at_utc": utc(at),
+        "text": text,
+        "mentions": f.get("mentions"),
+        "pinned": bool(f.get("pinned")),
+        "edited_at": as_int(f.get("edited")),
+        "edited_utc": utc(as_int(f.get("edited"))),
+        "edits": 0,
+        "deleted": gone,
+        "deleted_at": None,
+        "deleted_utc": None,
+        "deleted_by": None,
+        "expired": not gone and text is None,
         "replies": as_int(f.get("replies")),
     }
     versions = _versions(rid, entries, gone)
@@ -218,12 +263,21 @@ def _versions(rid: str, entries: Iterable[chain.ChainRow], gone: bool) -> list[R
         else:
             continue
         text = r.fields.get("text") if kind in ("created", "edited") and not gone else None
-        rows.append({
-            "seq": r.seq, "message": rid, "kind": kind, "at": r.received_at, "at_utc": utc(r.received_at),
-            "hlc": r.hlc, "author": r.author, "device": r.device, "text": text,
-            "text_removed": kind in ("created", "edited") and text is None,
-            "replaces": previous if kind != "created" else None,
-        })
+        rows.append(
+            {
+                "seq": r.seq,
+                "message": rid,
+                "kind": kind,
+                "at": r.received_at,
+                "at_utc": utc(r.received_at),
+                "hlc": r.hlc,
+                "author": r.author,
+                "device": r.device,
+                "text": text,
+                "text_removed": kind in ("created", "edited") and text is None,
+                "replaces": previous if kind != "created" else None,
+            }
+        )
         if kind in ("created", "edited"):
             previous = r.seq
     return rows
@@ -231,8 +285,16 @@ def _versions(rid: str, entries: Iterable[chain.ChainRow], gone: bool) -> list[R
 
 def reaction(rid: str, f: Mapping[str, Any], timing: Timing) -> Row:
     at = timing.updated
-    return {"id": rid, "message": f.get("message"), "channel": f.get("channel"), "user": f.get("user"),
-            "emoji": f.get("emoji"), "active": bool(f.get("on")), "at": at, "at_utc": utc(at)}
+    return {
+        "id": rid,
+        "message": f.get("message"),
+        "channel": f.get("channel"),
+        "user": f.get("user"),
+        "emoji": f.get("emoji"),
+        "active": bool(f.get("on")),
+        "at": at,
+        "at_utc": utc(at),
+    }
 
 
 # --- memberships ------------------------------------------------------------------------------
@@ -254,16 +316,25 @@ def memberships(rid: str, entries: Iterable[chain.ChainRow], channel_ids: set[st
         if active and current is None:
             count += 1
             current = {
-                "id": f"{rid}#{count}", "channel": channel, "user": user,
-                "joined_at": r.received_at, "joined_utc": utc(r.received_at), "joined_by": r.author,
-                "joined_seq": r.seq, "left_at": None, "left_utc": None, "left_by": None, "left_seq": None,
+                "id": f"{rid}#{count}",
+                "channel": channel,
+                "user": user,
+                "joined_at": r.received_at,
+                "joined_utc": utc(r.received_at),
+                "joined_by": r.author,
+                "joined_seq": r.seq,
+                "left_at": None,
+                "left_utc": None,
+                "left_by": None,
+                "left_seq": None,
             }
             rows.append(current)
         elif not active and current is not None:
             current.update(left_at=r.received_at, left_utc=utc(r.received_at), left_by=r.author, left_seq=r.seq)
             current = None
     return [
-        m for m in rows
+        m
+        for m in rows
         if (flt.until_ms is None or m["joined_at"] < flt.until_ms)
         and (flt.since_ms is None or m["left_at"] is None or m["left_at"] >= flt.since_ms)
     ]
@@ -272,8 +343,9 @@ def memberships(rid: str, entries: Iterable[chain.ChainRow], channel_ids: set[st
 # --- files, tasks, events ---------------------------------------------------------------------
 
 
-def generic(collection: str, rid: str, scope: str, f: Mapping[str, Any], timing: Timing,
-            channel_ids: set[str], flt: Filter) -> Row | None:
+def generic(
+    collection: str, rid: str, scope: str, f: Mapping[str, Any], timing: Timing, channel_ids: set[str], flt: Filter
+) -> Row | None:
     """Files, tasks, events: their fields as columns (secrets dropped), with creation and update
     times; None when the export's filter leaves the record out."""
     channel = f.get("channel") or (scope[2:] if scope.startswith("c:") else None)
@@ -286,8 +358,14 @@ def generic(collection: str, rid: str, scope: str, f: Mapping[str, Any], timing:
     row.update({k: v for k, v in f.items() if k not in SECRET_FIELDS and k != "id"})
     if row.get("author") is None and timing.author is not None:
         row["author"] = timing.author
-    row.update(id=rid, channel=channel, created_at=at, created_utc=utc(at),
-               updated_at=timing.updated, updated_utc=utc(timing.updated))
+    row.update(
+        id=rid,
+        channel=channel,
+        created_at=at,
+        created_utc=utc(at),
+        updated_at=timing.updated,
+        updated_utc=utc(timing.updated),
+    )
     return row
 
 

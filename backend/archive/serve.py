@@ -59,7 +59,9 @@ def serve(archive: Path, live_database: Path, host: str, port: int) -> int:
     import uvicorn
 
     ds = build(archive, live_database)
-    print(f"Archive {archive} on http://{host}:{port}/  (sign in to TeamTalk as an auditor or admin first)",
-          file=sys.stderr)
+    print(
+        f"Archive {archive} on http://{host}:{port}/  (sign in to TeamTalk as an auditor or admin first)",
+        file=sys.stderr,
+    )
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
     return 0

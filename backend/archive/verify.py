@@ -78,8 +78,9 @@ def verify_archive(path: Path) -> Verdict:
         # an archive always holds the whole chain (model.py, Rule 2)
         verdict = verify_rows(db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq"))
         if verdict.first_bad is not None:
-            verdict.where = _describe(db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes WHERE seq = ?",
-                                                 (verdict.first_bad,)).fetchone())
+            verdict.where = _describe(
+                db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes WHERE seq = ?", (verdict.first_bad,)).fetchone()
+            )
         if verdict.ok and (str(verdict.head_seq), verdict.head_hash) != (info.get("head_seq"), info.get("head_hash")):
             verdict.problem = (
                 f"the log ends at seq {verdict.head_seq} but the export recorded head seq {info.get('head_seq')} "
@@ -121,4 +122,3 @@ def report(verdict: Verdict) -> str:
     if verdict.problem:
         return f"FAILED: {verdict.problem}"
     return f"ok: {verdict.entries} entries match; head seq {verdict.head_seq} hash {verdict.head_hash}"
-

@@ -40,8 +40,13 @@ def _device_name(request: Request[object, object, State], given: str) -> str:
 def _with_cookie(request: Request[object, object, State], signed: SignedIn, status: int) -> Response[SessionOut]:
     settings = services(request.app.state).settings
     cookie = Cookie(
-        key=SESSION_COOKIE, value=signed.token, httponly=True, samesite="lax", path="/",
-        secure=settings.secure_cookies, max_age=settings.session_days * 86_400,
+        key=SESSION_COOKIE,
+        value=signed.token,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=settings.secure_cookies,
+        max_age=settings.session_days * 86_400,
     )
     return Response(signed.session, status_code=status, cookies=[cookie])
 
@@ -70,7 +75,9 @@ async def sign_in(request: Request[object, object, State], data: JSONBody[SignIn
 
 
 @post(
-    "/api/signout", status_code=204, responses=ERROR_RESPONSES,
+    "/api/signout",
+    status_code=204,
+    responses=ERROR_RESPONSES,
     response_cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],  # clears it
 )
 async def sign_out(request: Request[object, object, State], current: NamedDependency[CurrentSession]) -> None:

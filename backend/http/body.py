@@ -104,8 +104,10 @@ def _field_problem(body: bytes, content_type: str, detail: str) -> ApiError | No
                 field = f"{path}.{name}"
                 kind = msgspec.json.encode(type(value).__name__).decode()
                 return ApiError(
-                    400, "invalid_change",
-                    f"{field}: a value is a string, integer, boolean or null, not {kind}", field=field,
+                    400,
+                    "invalid_change",
+                    f"{field}: a value is a string, integer, boolean or null, not {kind}",
+                    field=field,
                 )
     return ApiError(400, "invalid_change", f"{path}: {detail}", field=path)
 

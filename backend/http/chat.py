@@ -25,7 +25,9 @@ class HistoryIn(msgspec.Struct, forbid_unknown_fields=True):
 
 @get("/api/search", responses=ERROR_RESPONSES)
 async def search(
-    request: Request[object, object, State], current: NamedDependency[CurrentSession], q: FromQuery[str],
+    request: Request[object, object, State],
+    current: NamedDependency[CurrentSession],
+    q: FromQuery[str],
     limit: FromQuery[int] = 50,
 ) -> SearchResults:
     return await services(request.app.state).chat.search(current.user_id, q, limit)

@@ -26,9 +26,7 @@ async def list_subscriptions(
     return services(request.app.state).push.subscriptions(current)
 
 
-@post(
-    "/api/push/subscriptions", status_code=201, dto=WireBody[SubscribeIn], return_dto=None, responses=ERROR_RESPONSES
-)
+@post("/api/push/subscriptions", status_code=201, dto=WireBody[SubscribeIn], return_dto=None, responses=ERROR_RESPONSES)
 async def subscribe(
     request: Request[object, object, State], current: NamedDependency[CurrentSession], data: JSONBody[SubscribeIn]
 ) -> SubscriptionOut:

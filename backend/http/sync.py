@@ -43,15 +43,19 @@ def decode_sync_request(body: bytes, content_type: str) -> SyncRequest:
 def _require_supported(version: int) -> None:
     if version not in SUPPORTED_VERSIONS:
         raise ApiError(
-            426, "update_required",
+            426,
+            "update_required",
             f"this server speaks sync protocol {max(SUPPORTED_VERSIONS)}; the app is on {version}; reload to update",
         )
 
 
 #: The handler encodes the reply itself (JSON or MessagePack); the document names what it holds.
 _SYNC_RESPONSES = {
-    200: ResponseSpec(SyncResponse, description="acks, rejections and the changes after the cursors (JSON or "
-                      "MessagePack, as `Accept` asks)", generate_examples=False),
+    200: ResponseSpec(
+        SyncResponse,
+        description="acks, rejections and the changes after the cursors (JSON or MessagePack, as `Accept` asks)",
+        generate_examples=False,
+    ),
     **ERROR_RESPONSES,
 }
 

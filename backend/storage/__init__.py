@@ -13,6 +13,12 @@ def open_readonly(database: Path | str) -> Storage:
 
 
 __all__ = [
-    "Account", "DeviceSession", "ReadOnlyStore", "Snapshot", "SqliteStorage", "Storage", "StoredRecord",
+    "Account",
+    "DeviceSession",
+    "ReadOnlyStore",
+    "Snapshot",
+    "SqliteStorage",
+    "Storage",
+    "StoredRecord",
     "open_readonly",
 ]

@@ -77,8 +77,16 @@ def entry_hash(
     digests: Mapping[str, str],
 ) -> str:
     entry = {
-        "seq": seq, "scope": scope, "collection": collection, "id": record_id, "hlc": hlc, "author": author,
-        "device": device, "mid": mid, "received_at": received_at, "fields": dict(digests),
+        "seq": seq,
+        "scope": scope,
+        "collection": collection,
+        "id": record_id,
+        "hlc": hlc,
+        "author": author,
+        "device": device,
+        "mid": mid,
+        "received_at": received_at,
+        "fields": dict(digests),
     }
     digest = _sha256(prev.encode())
     digest.update(b"\n")
@@ -121,8 +129,16 @@ def first_mismatch(rows: Iterable[ChainRow], prev: str = GENESIS, expect_seq: in
         if row.seq != expect_seq:
             return expect_seq
         digest = entry_hash(
-            prev, seq=row.seq, scope=row.scope, collection=row.collection, record_id=row.record_id, hlc=row.hlc,
-            author=row.author, device=row.device, mid=row.mid, received_at=row.received_at,
+            prev,
+            seq=row.seq,
+            scope=row.scope,
+            collection=row.collection,
+            record_id=row.record_id,
+            hlc=row.hlc,
+            author=row.author,
+            device=row.device,
+            mid=row.mid,
+            received_at=row.received_at,
             digests=field_digests(row.fields, row.redacted),
         )
         if digest != row.hash:

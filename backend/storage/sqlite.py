@@ -50,24 +50,31 @@ _digests_decoder = msgspec.json.Decoder(dict[str, str])  # a log entry's redacte
 def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
     """``ids`` in chunks small enough for one ``IN (...)``, each with its placeholders."""
     for start in range(0, len(ids), size):
-        chunk = list(ids[start:start + size])
+        chunk = list(ids[start : start + size])
         yield chunk, ",".join("?" * len(chunk))
 
 
 _encode = msgspec.json.encode
 #: The write-behind tables, as (INSERT head, columns per row, tail): see _insert_rows.
 _RECORDS = (
-    "INSERT INTO records (collection, id, scope, fields, clocks)", 5,
+    "INSERT INTO records (collection, id, scope, fields, clocks)",
+    5,
     " ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks",
 )
 _POSITIONS = (
-    "INSERT INTO message_index (id, channel, thread, author, at, n, tn)", 7,
+    "INSERT INTO message_index (id, channel, thread, author, at, n, tn)",
+    7,
     " ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
 )
-_LOG = ("INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, hash)",
-        11, "")
+_LOG = (
+    "INSERT INTO changes (seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, hash)",
+    11,
+    "",
+)
 #: Most rows in one INSERT statement (and the statement shapes: 64, 32, 16 ... 1 rows).
 ROWS_PER_STATEMENT = 64
+
+
 @functools.cache
 def _values_sql(head: str, width: int, tail: str, rows: int) -> str:
     one = "(" + ", ".join("?" * width) + ")"
@@ -192,7 +199,7 @@ class SqliteStorage(AccountTables, PushTables):
             self._db.execute(f"ROLLBACK TO {name}")
             self._db.execute(f"RELEASE {name}")
             self._head, self._numbers, self._scope_heads = kept[0], kept[1], kept[2]
-            del self._on_commit[kept[3]:]
+            del self._on_commit[kept[3] :]
             # What this part read or kept back may be gone: forget it all, re-read what is needed.
             self._known, self._unwritten, self._positions, self._log = {}, {}, [], []
             raise
@@ -215,11 +222,19 @@ class SqliteStorage(AccountTables, PushTables):
     def _flush(self) -> None:
         """Write the rows kept back so far (write-behind), a few statements per table."""
         if self._unwritten:
-            self._insert_rows(_RECORDS, [
-                (collection, record_id, record.scope, _encode(record.state.fields),
-                 pack_clocks(record.state.clocks, record.state.fields))
-                for (collection, record_id), record in self._unwritten.items()
-            ])
+            self._insert_rows(
+                _RECORDS,
+                [
+                    (
+                        collection,
+                        record_id,
+                        record.scope,
+                        _encode(record.state.fields),
+                        pack_clocks(record.state.clocks, record.state.fields),
+                    )
+                    for (collection, record_id), record in self._unwritten.items()
+                ],
+            )
             self._unwritten = {}
         if self._positions:
             self._insert_rows(_POSITIONS, self._positions)
@@ -238,7 +253,7 @@ class SqliteStorage(AccountTables, PushTables):
         start, left = 0, len(rows)
         while left:
             count = ROWS_PER_STATEMENT if left >= ROWS_PER_STATEMENT else 1 << (left.bit_length() - 1)
-            params = list(itertools.chain.from_iterable(rows[start:start + count]))
+            params = list(itertools.chain.from_iterable(rows[start : start + count]))
             self._db.execute(_values_sql(head, width, tail, count), params)
             start, left = start + count, left - count
 
@@ -312,8 +327,17 @@ class SqliteStorage(AccountTables, PushTables):
         if not self._mine():
             with self.transaction():
                 return self.index_message(record_id, fields)
-        self._positions.append((record_id, fields.get("channel"), fields.get("thread"), fields.get("author"),
-                                fields.get("at") or 0, fields.get("n"), fields.get("tn")))
+        self._positions.append(
+            (
+                record_id,
+                fields.get("channel"),
+                fields.get("thread"),
+                fields.get("author"),
+                fields.get("at") or 0,
+                fields.get("n"),
+                fields.get("tn"),
+            )
+        )
 
     def message_ids_before(self, channel_id: str, before_n: int | None, limit: int) -> list[str]:
         """Top-level messages of a channel with n < before_n (all when None), newest first."""
@@ -375,7 +399,7 @@ class SqliteStorage(AccountTables, PushTables):
             return
         wanted = list(dict.fromkeys(i for i in record_ids if (collection, i) not in self._known))
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             for record_id in chunk:
                 self._known[(collection, record_id)] = None
             marks = ",".join("?" * len(chunk))
@@ -401,14 +425,33 @@ class SqliteStorage(AccountTables, PushTables):
             self._head = _last_entry(self._db)
         seq, prev = self._head[0] + 1, self._head[1]
         digest = chain.entry_hash(
-            prev, seq=seq, scope=change.scope, collection=change.collection, record_id=change.id,
-            hlc=change.hlc, author=change.author, device=change.device, mid=change.mid,
-            received_at=change.received_at, digests=chain.field_digests(change.fields),
+            prev,
+            seq=seq,
+            scope=change.scope,
+            collection=change.collection,
+            record_id=change.id,
+            hlc=change.hlc,
+            author=change.author,
+            device=change.device,
+            mid=change.mid,
+            received_at=change.received_at,
+            digests=chain.field_digests(change.fields),
         )
-        self._log.append((
-            seq, change.scope, change.collection, change.id, change.hlc, change.author, change.device,
-            change.mid, change.received_at, _encode(change.fields), digest,
-        ))
+        self._log.append(
+            (
+                seq,
+                change.scope,
+                change.collection,
+                change.id,
+                change.hlc,
+                change.author,
+                change.device,
+                change.mid,
+                change.received_at,
+                _encode(change.fields),
+                digest,
+            )
+        )
         self._head = (seq, digest)
         self._scope_heads[change.scope] = seq
         return seq
@@ -446,10 +489,14 @@ class SqliteStorage(AccountTables, PushTables):
     def mutation_applied(self, device_id: str, mid: int, collection: str, record_id: str) -> bool:
         """Did this device's mutation ``mid`` change its record? (A retry is acked again; a stale
         mutation that never applied is refused.) The record's index keeps this cheap."""
-        row = self._reading().execute(
-            "SELECT 1 FROM changes WHERE collection = ? AND record_id = ? AND device = ? AND mid = ? LIMIT 1",
-            (collection, record_id, device_id, mid),
-        ).fetchone()
+        row = (
+            self._reading()
+            .execute(
+                "SELECT 1 FROM changes WHERE collection = ? AND record_id = ? AND device = ? AND mid = ? LIMIT 1",
+                (collection, record_id, device_id, mid),
+            )
+            .fetchone()
+        )
         return row is not None
 
     def scope_head(self, scope: str) -> int:
@@ -469,11 +516,15 @@ class SqliteStorage(AccountTables, PushTables):
         return heads
 
     def changes_after(self, scope: str, after: int, limit: int) -> list[Change]:
-        rows = self._reading().execute(
-            "SELECT seq, collection, record_id, hlc, author, fields FROM changes "
-            "WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (scope, after, limit),
-        ).fetchall()
+        rows = (
+            self._reading()
+            .execute(
+                "SELECT seq, collection, record_id, hlc, author, fields FROM changes "
+                "WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (scope, after, limit),
+            )
+            .fetchall()
+        )
         decode = _fields_decoder.decode
         return [
             Change(seq, scope, col, rid, hlc, author, decode(fields)) for seq, col, rid, hlc, author, fields in rows
@@ -483,15 +534,19 @@ class SqliteStorage(AccountTables, PushTables):
         """The whole log after a seq. Inside this thread's transaction it sees that transaction;
         elsewhere it reads through its own connection: the shared one may be inside another
         thread's transaction, whose rows could still roll back (and their seqs be reused)."""
-        sql = ("SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
-               "WHERE seq > ? ORDER BY seq LIMIT ?")
+        sql = (
+            "SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
+            "WHERE seq > ? ORDER BY seq LIMIT ?"
+        )
         if self._mine():
             rows = self._reading().execute(sql, (after, limit)).fetchall()
         else:
             with self._committed_lock:
                 if self._committed is None:
                     self._committed = sqlite3.connect(
-                        f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                        f"{Path(self.path).resolve().as_uri()}?mode=ro",
+                        uri=True,
+                        isolation_level=None,
                         check_same_thread=False,
                     )
                 rows = self._committed.execute(sql, (after, limit)).fetchall()

@@ -42,6 +42,7 @@ class AccountTables:
     _db: sqlite3.Connection
 
     if TYPE_CHECKING:  # SqliteStorage's: one statement inside the open transaction, or its own
+
         def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor: ...
 
     # --- devices -----------------------------------------------------------------------------
@@ -70,8 +71,15 @@ class AccountTables:
         self._write(
             "INSERT INTO accounts (id, email, name, role, password_hash, created, deactivated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account.id, account.email, account.name, account.role, account.password_hash, account.created,
-             int(account.deactivated)),
+            (
+                account.id,
+                account.email,
+                account.name,
+                account.role,
+                account.password_hash,
+                account.created,
+                int(account.deactivated),
+            ),
         )
 
     def _account(self, where: str, value: str) -> Account | None:
@@ -91,16 +99,22 @@ class AccountTables:
         self._write(
             "INSERT INTO sessions (id, token_hash, user_id, name, created, last_seen, last_mid, revoked) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (session.id, token_hash, session.user_id, session.name, session.created, session.last_seen,
-             session.last_mid, int(session.revoked)),
+            (
+                session.id,
+                token_hash,
+                session.user_id,
+                session.name,
+                session.created,
+                session.last_seen,
+                session.last_mid,
+                int(session.revoked),
+            ),
         )
 
     _SESSION_COLUMNS = "id, user_id, name, created, last_seen, last_mid, revoked"
 
     def _session(self, where: str, value: str) -> DeviceSession | None:
-        row = self._db.execute(
-            f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE {where} = ?", (value,)
-        ).fetchone()
+        row = self._db.execute(f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE {where} = ?", (value,)).fetchone()
         return DeviceSession(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) if row else None
 
     def session_by_token(self, token_hash: str) -> DeviceSession | None:

@@ -15,7 +15,10 @@ from sync_protocol.wire import Value
 
 SCHEMA_VERSION = 3
 
-SCHEMA = ACCOUNT_SCHEMA + PUSH_SCHEMA + """
+SCHEMA = (
+    ACCOUNT_SCHEMA
+    + PUSH_SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS records (
     collection TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL,
     fields TEXT NOT NULL, clocks TEXT NOT NULL,
@@ -50,6 +53,7 @@ CREATE TABLE IF NOT EXISTS memberships (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user, channel);
 """
+)
 
 _encode = msgspec.json.encode
 _clocks_decoder = msgspec.json.Decoder(dict[str, str])

@@ -33,8 +33,9 @@ def connect_readonly(path: Path | str) -> sqlite3.Connection:
     """A connection that cannot write, whatever SQL it is given (mode=ro + query_only)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"no database at {path}")
-    db = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True, isolation_level=None,
-                         check_same_thread=False)
+    db = sqlite3.connect(
+        f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
     db.execute("PRAGMA query_only=ON")
     db.execute("PRAGMA busy_timeout=5000")
     return db
@@ -67,8 +68,20 @@ END"""
 
 def _entry(row: Sequence[Any]) -> chain.ChainRow:
     seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, redacted, digest = row
-    return chain.ChainRow(seq, scope, collection, record_id, hlc, author, device, mid, received_at, _decode(fields),
-                          _decode(redacted) if redacted else None, digest)
+    return chain.ChainRow(
+        seq,
+        scope,
+        collection,
+        record_id,
+        hlc,
+        author,
+        device,
+        mid,
+        received_at,
+        _decode(fields),
+        _decode(redacted) if redacted else None,
+        digest,
+    )
 
 
 class SqliteSnapshot:
@@ -109,8 +122,9 @@ class SqliteSnapshot:
     def wrote(self, author: str) -> bool:
         return self._db.execute("SELECT 1 FROM changes WHERE author = ? LIMIT 1", (author,)).fetchone() is not None
 
-    def messages(self, channels: Sequence[str] | None = None, since_ms: int | None = None,
-                 until_ms: int | None = None) -> Iterator[SnapshotMessage]:
+    def messages(
+        self, channels: Sequence[str] | None = None, since_ms: int | None = None, until_ms: int | None = None
+    ) -> Iterator[SnapshotMessage]:
         where = ["r.collection = 'messages'"]
         params: dict[str, str | int] = {}
         if channels is not None:
@@ -122,9 +136,11 @@ class SqliteSnapshot:
         if until_ms is not None:
             where.append(f"{_AT} < :until")
             params["until"] = until_ms
-        sql = (f"SELECT r.id, r.fields, {_COLUMNS} FROM records r "
-               "LEFT JOIN changes c ON c.collection = 'messages' AND c.record_id = r.id "
-               f"WHERE {' AND '.join(where)} ORDER BY {_AT}, r.id, c.hlc, c.seq")
+        sql = (
+            f"SELECT r.id, r.fields, {_COLUMNS} FROM records r "
+            "LEFT JOIN changes c ON c.collection = 'messages' AND c.record_id = r.id "
+            f"WHERE {' AND '.join(where)} ORDER BY {_AT}, r.id, c.hlc, c.seq"
+        )
         current: str | None = None
         fields: dict[str, Any] = {}
         entries: list[chain.ChainRow] = []

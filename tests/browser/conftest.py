@@ -76,9 +76,11 @@ def serving(data: Path) -> Iterator[str]:
     data.mkdir(parents=True, exist_ok=True)
     log = (data.parent / f"server-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data", str(data)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         _wait_until_serving(url, process)
@@ -135,9 +137,7 @@ def people(browser: Browser, server: str) -> Iterator[Callable[[str], Person]]:
     opened: list[BrowserContext] = []
 
     def open_device(name: str) -> Person:
-        context = browser.new_context(
-            base_url=server, viewport={"width": 1280, "height": 800}, locale="en-US"
-        )
+        context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 800}, locale="en-US")
         context.grant_permissions(["background-sync"], origin=server)
         opened.append(context)
         page = context.new_page()
@@ -239,8 +239,11 @@ def until(page: Page, expression: str, timeout_ms: int = TIMEOUT_MS) -> None:
 def invite_link(page: Page) -> str:
     """The owner makes an invite through the API, with their cookies and CSRF header."""
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    response = page.request.post("/api/invites", data=json.dumps({}), headers={
-        "content-type": "application/json", "x-csrftoken": cookies["csrftoken"]})
+    response = page.request.post(
+        "/api/invites",
+        data=json.dumps({}),
+        headers={"content-type": "application/json", "x-csrftoken": cookies["csrftoken"]},
+    )
     assert response.status == 201, response.text()
     return str(response.json()["token"])
 

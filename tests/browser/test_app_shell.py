@@ -45,8 +45,12 @@ def deployable(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "host='127.0.0.1', port=int(sys.argv[3]), log_level='warning')"
     )
     log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "data"), str(dist), str(port)],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "data"), str(dist), str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process)

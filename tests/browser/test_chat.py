@@ -27,7 +27,6 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 
-
 def test_live_chat_both_ways(team: Team) -> None:
     ada, bob = team
     open_channel(ada.page, "general")
@@ -41,10 +40,14 @@ def test_live_chat_both_ways(team: Team) -> None:
 
     wait_until_synced(ada.page)
     wait_until_synced(bob.page)
-    assert message_texts(ada.page) == message_texts(bob.page) == [
-        "Morning Bob, the build is green",
-        "Great, shipping it",
-    ]
+    assert (
+        message_texts(ada.page)
+        == message_texts(bob.page)
+        == [
+            "Morning Bob, the build is green",
+            "Great, shipping it",
+        ]
+    )
     assert not ada.errors and not bob.errors
 
 

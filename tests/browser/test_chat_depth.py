@@ -73,8 +73,9 @@ def edit(page: Page, text: str, new_text: str) -> None:
 
 def reaction_counts(page: Page, text: str) -> dict[str, str]:
     chips = message(page, text).locator(".reaction")
-    return {chip.get_attribute("data-emoji") or "": chip.locator(".reaction__count").inner_text()
-            for chip in chips.all()}
+    return {
+        chip.get_attribute("data-emoji") or "": chip.locator(".reaction__count").inner_text() for chip in chips.all()
+    }
 
 
 def test_reading_on_one_device_clears_the_badge_on_the_other(trio: tuple[Person, Person, Person]) -> None:

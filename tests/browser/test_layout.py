@@ -149,8 +149,12 @@ def audit(page: Page, viewport: Viewport, view: str) -> list[str]:
         page.emulate_media(color_scheme=scheme)
         found: list[str] = page.evaluate(
             f"({AUDIT})",
-            {"min": viewport.min_target, "dense": ", ".join(DENSE), "inline": ", ".join(INLINE),
-             "hiddenUntilFocused": ", ".join(HIDDEN_UNTIL_FOCUSED)},
+            {
+                "min": viewport.min_target,
+                "dense": ", ".join(DENSE),
+                "inline": ", ".join(INLINE),
+                "hiddenUntilFocused": ", ".join(HIDDEN_UNTIL_FOCUSED),
+            },
         )
         found += [f"axe {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in axe_violations(page)]
         problems += [f"{viewport.name} {scheme} {view}: {p}" for p in found]
@@ -284,11 +288,14 @@ def test_one_handed_on_a_phone(browser: Browser, workspace: Workspace) -> None:
         text.scroll_into_view_if_needed()
         expect(text).to_be_in_viewport()
         # Press on the part of the text the message list shows (the list may keep a row half in view).
-        x, y = page.evaluate("""(el) => {
+        x, y = page.evaluate(
+            """(el) => {
             const r = el.getBoundingClientRect();
             const v = el.closest('.messages').getBoundingClientRect();
             return [r.left + 20, (Math.max(r.top, v.top) + Math.min(r.bottom, v.bottom)) / 2];
-        }""", text.element_handle())
+        }""",
+            text.element_handle(),
+        )
         sheet = page.get_by_role("dialog", name="Message actions")
         hold(page, x, y, lambda: expect(sheet).to_be_visible())
         for action in ("Copy text", "Edit message", "Delete message", "Unpin message", "Mark unread from here"):

@@ -17,12 +17,18 @@ from hypothesis import HealthCheck, settings
 PROFILE = os.environ.get("FUZZ_PROFILE", "ci")
 SCALE = int(os.environ.get("FUZZ_SCALE", "20")) if PROFILE == "fuzz" else 1
 
-_SLOW_WORLD = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large,
-               HealthCheck.filter_too_much]
-settings.register_profile("fuzz-ci", derandomize=True, database=None, deadline=None, print_blob=True,
-                          suppress_health_check=_SLOW_WORLD)
-settings.register_profile("fuzz-long", derandomize=False, database=None, deadline=None, print_blob=True,
-                          suppress_health_check=_SLOW_WORLD)
+_SLOW_WORLD = [
+    HealthCheck.too_slow,
+    HealthCheck.function_scoped_fixture,
+    HealthCheck.data_too_large,
+    HealthCheck.filter_too_much,
+]
+settings.register_profile(
+    "fuzz-ci", derandomize=True, database=None, deadline=None, print_blob=True, suppress_health_check=_SLOW_WORLD
+)
+settings.register_profile(
+    "fuzz-long", derandomize=False, database=None, deadline=None, print_blob=True, suppress_health_check=_SLOW_WORLD
+)
 FUZZ = settings.get_profile("fuzz-long" if PROFILE == "fuzz" else "fuzz-ci")
 
 

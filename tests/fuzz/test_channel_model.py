@@ -167,8 +167,9 @@ class ChannelModel(RuleBasedStateMachine):
     def try_to_set_thread_later(self, who: int, message: str, parent: str) -> None:
         self.clients[who].replica.write("messages", message, {"thread": parent}, wall_ms())
 
-    @rule(who=st.integers(0, DEVICES - 1), message=messages, emoji=st.sampled_from(["1f44d", "1f389"]),
-          on=st.booleans())
+    @rule(
+        who=st.integers(0, DEVICES - 1), message=messages, emoji=st.sampled_from(["1f44d", "1f389"]), on=st.booleans()
+    )
     def react(self, who: int, message: str, emoji: str, on: bool) -> None:
         client = self.clients[who]
         fields = {"message": message, "channel": self.channel, "user": client.device.user, "emoji": emoji, "on": on}
@@ -224,8 +225,12 @@ class ChannelModel(RuleBasedStateMachine):
 
     @invariant()
     def numbers_have_no_gap(self) -> None:
-        numbers = [n for (n,) in self.world.db.execute(
-            "SELECT n FROM message_index WHERE channel = ? AND n IS NOT NULL ORDER BY n", (self.channel,))]
+        numbers = [
+            n
+            for (n,) in self.world.db.execute(
+                "SELECT n FROM message_index WHERE channel = ? AND n IS NOT NULL ORDER BY n", (self.channel,)
+            )
+        ]
         assert numbers == list(range(1, len(numbers) + 1)), numbers
 
     @invariant()

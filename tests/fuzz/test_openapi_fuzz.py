@@ -31,16 +31,31 @@ from tests.fuzz.world import Device, World
 #: Every operation of the API. A new endpoint fails test_the_document_lists_every_operation
 #: until it is named here, and so it is fuzzed from the day it exists.
 OPERATIONS = [
-    ("POST", "/api/sync"), ("GET", "/api/workspace"), ("POST", "/api/signup"), ("POST", "/api/signin"),
-    ("POST", "/api/signout"), ("GET", "/api/session"), ("GET", "/api/devices"), ("DELETE", "/api/devices/{device_id}"),
-    ("POST", "/api/invites"), ("GET", "/api/admin/chain"), ("GET", "/api/search"), ("POST", "/api/history"),
-    ("GET", "/api/messages/{message_id}/versions"), ("GET", "/api/push/key"), ("GET", "/api/push/subscriptions"),
-    ("POST", "/api/push/subscriptions"), ("DELETE", "/api/push/subscriptions/{sub_id}"),
+    ("POST", "/api/sync"),
+    ("GET", "/api/workspace"),
+    ("POST", "/api/signup"),
+    ("POST", "/api/signin"),
+    ("POST", "/api/signout"),
+    ("GET", "/api/session"),
+    ("GET", "/api/devices"),
+    ("DELETE", "/api/devices/{device_id}"),
+    ("POST", "/api/invites"),
+    ("GET", "/api/admin/chain"),
+    ("GET", "/api/search"),
+    ("POST", "/api/history"),
+    ("GET", "/api/messages/{message_id}/versions"),
+    ("GET", "/api/push/key"),
+    ("GET", "/api/push/subscriptions"),
+    ("POST", "/api/push/subscriptions"),
+    ("DELETE", "/api/push/subscriptions/{sub_id}"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
 BREAKABLE = [
-    ("POST", "/api/signup"), ("POST", "/api/signin"), ("POST", "/api/history"), ("GET", "/api/search"),
+    ("POST", "/api/signup"),
+    ("POST", "/api/signin"),
+    ("POST", "/api/history"),
+    ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
 ]
 CHECKS = [
@@ -69,8 +84,9 @@ class Api:
         content: dict[str, Any] = {"json": request["json"]} if "json" in request else {}
         if "data" in request:
             content = {"content": request["data"]}
-        return client.request(request["method"], request["url"], params=request.get("params"),
-                              headers=headers, **content)
+        return client.request(
+            request["method"], request["url"], params=request.get("params"), headers=headers, **content
+        )
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +128,9 @@ def test_every_endpoint_answers_as_documented(api: Api, method: str, path: str, 
     operation = api.schema[path][method]
 
     @hsettings(FUZZ, max_examples=examples(12))
-    @given(case=operation.as_strategy(generation_mode=mode), who=st.sampled_from(["bob", "stranger"]),
-           csrf=st.booleans())
+    @given(
+        case=operation.as_strategy(generation_mode=mode), who=st.sampled_from(["bob", "stranger"]), csrf=st.booleans()
+    )
     def run(case: Any, who: str, csrf: bool) -> None:
         if path == "/api/signout" and who == "bob":
             device: Device | None = api.world.second_device(api.bob)  # sign out a throwaway session

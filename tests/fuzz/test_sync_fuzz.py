@@ -46,8 +46,11 @@ from tests.fuzz.world import (
 )
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
 )
@@ -121,8 +124,10 @@ def honest_change(data: st.DataObject, fuzz: Fork, device: Device) -> dict[str, 
     channel = data.draw(st.sampled_from([fuzz.world.general, fuzz.ops]), label="channel")
     messages = [(i, f) for i, f in fuzz.messages() if f.get("channel") == channel]
     top_level = [i for i, f in messages if "thread" not in f]
-    kind = data.draw(st.sampled_from(
-        ["post", "reply", "edit", "delete", "pin", "react", "read", "topic", "leave", "join"]), label="kind")
+    kind = data.draw(
+        st.sampled_from(["post", "reply", "edit", "delete", "pin", "react", "read", "topic", "leave", "join"]),
+        label="kind",
+    )
     if kind == "post" or not messages:
         text = data.draw(st.text(max_size=30) | st.just("x" * MAX_TEXT), label="text")
         return device.mutation("messages", fuzz.world.new_id("01M"), {"channel": channel, "text": text})
@@ -140,9 +145,17 @@ def honest_change(data: st.DataObject, fuzz: Fork, device: Device) -> dict[str, 
         return device.mutation("messages", message_id, {"pinned": data.draw(st.booleans())})
     if kind == "react":
         emoji = data.draw(st.sampled_from(EMOJI))
-        return device.mutation("reactions", reaction_id(message_id, device.user, emoji), {
-            "message": message_id, "channel": channel, "user": device.user, "emoji": emoji,
-            "on": data.draw(st.booleans())})
+        return device.mutation(
+            "reactions",
+            reaction_id(message_id, device.user, emoji),
+            {
+                "message": message_id,
+                "channel": channel,
+                "user": device.user,
+                "emoji": emoji,
+                "on": data.draw(st.booleans()),
+            },
+        )
     if kind == "read":
         n = data.draw(st.integers(min_value=0, max_value=50))
         position = {"channel": channel, "user": device.user, "n": n}
@@ -150,8 +163,9 @@ def honest_change(data: st.DataObject, fuzz: Fork, device: Device) -> dict[str, 
     if kind == "topic":
         return device.mutation("channels", channel, {"topic": data.draw(st.text(max_size=30))})
     left = kind == "leave"
-    return device.mutation("members", member_id(channel, device.user),
-                           {"channel": channel, "user": device.user, "left": left})
+    return device.mutation(
+        "members", member_id(channel, device.user), {"channel": channel, "user": device.user, "left": left}
+    )
 
 
 # --- and how a hostile one breaks it -----------------------------------------------------------------
@@ -162,10 +176,27 @@ def break_payload(data: st.DataObject, payload: dict[str, Any], device: Device) 
     changes = payload["changes"]
     i = data.draw(st.integers(0, len(changes) - 1), label="victim")
     victim = changes[i]
-    attack = data.draw(st.sampled_from([
-        "none", "none", "field_value", "member_value", "top_value", "id", "clock", "mids", "size",
-        "unknown", "deep", "drop", "server_field", "field_name",
-    ]), label="attack")
+    attack = data.draw(
+        st.sampled_from(
+            [
+                "none",
+                "none",
+                "field_value",
+                "member_value",
+                "top_value",
+                "id",
+                "clock",
+                "mids",
+                "size",
+                "unknown",
+                "deep",
+                "drop",
+                "server_field",
+                "field_name",
+            ]
+        ),
+        label="attack",
+    )
     if attack == "field_value":
         name = data.draw(st.sampled_from([*victim["fields"], "text", "deleted", "thread"]), label="field")
         victim["fields"][name] = data.draw(JSON_VALUES, label="value")
@@ -176,10 +207,20 @@ def break_payload(data: st.DataObject, payload: dict[str, Any], device: Device) 
     elif attack == "id":
         victim["id"] = data.draw(NASTY_TEXT, label="id")
     elif attack == "clock":
-        victim["hlc"] = data.draw(st.sampled_from([
-            device.hlc(ahead_ms=120_000), device.hlc(ahead_ms=59_000), f"{wall_ms():013d}-00000-someoneelse",
-            "0000000000000-00000-" + device.device, device.hlc() + "\n", "yesterday", device.hlc().upper(),
-        ]), label="hlc")
+        victim["hlc"] = data.draw(
+            st.sampled_from(
+                [
+                    device.hlc(ahead_ms=120_000),
+                    device.hlc(ahead_ms=59_000),
+                    f"{wall_ms():013d}-00000-someoneelse",
+                    "0000000000000-00000-" + device.device,
+                    device.hlc() + "\n",
+                    "yesterday",
+                    device.hlc().upper(),
+                ]
+            ),
+            label="hlc",
+        )
     elif attack == "mids":
         how = data.draw(st.sampled_from(["reverse", "repeat", "zero", "negative", "jump", "2^53", "old"]))
         if how == "reverse" and len(changes) > 1:
@@ -189,8 +230,13 @@ def break_payload(data: st.DataObject, payload: dict[str, Any], device: Device) 
         elif how == "repeat" and len(changes) > 1:
             changes[-1]["mid"] = changes[0]["mid"]
         else:
-            victim["mid"] = {"zero": 0, "negative": -5, "jump": victim["mid"] + 1_000, "2^53": 2**53,
-                             "old": max(1, victim["mid"] - 3)}.get(how, victim["mid"])
+            victim["mid"] = {
+                "zero": 0,
+                "negative": -5,
+                "jump": victim["mid"] + 1_000,
+                "2^53": 2**53,
+                "old": max(1, victim["mid"] - 3),
+            }.get(how, victim["mid"])
     elif attack == "size":
         victim["fields"]["text"] = data.draw(st.sampled_from(["x" * (MAX_TEXT + 1), "🙂" * MAX_TEXT, "é" * 10_001]))
     elif attack == "unknown":
@@ -234,7 +280,7 @@ def break_bytes(data: st.DataObject, body: bytes) -> bytes:
         return body[: data.draw(st.integers(0, max(0, len(body) - 1)))]
     if attack == "flip" and body:
         at = data.draw(st.integers(0, len(body) - 1))
-        return body[:at] + bytes([data.draw(st.integers(0, 255))]) + body[at + 1:]
+        return body[:at] + bytes([data.draw(st.integers(0, 255))]) + body[at + 1 :]
     if attack == "empty":
         return b""
     return body
@@ -261,8 +307,11 @@ def push_once(data: st.DataObject, fork: Fork) -> None:
         device, body, content_type = data.draw(st.sampled_from(fork.sent), label="retry")
     else:
         count = data.draw(st.integers(1, 4), label="changes")
-        payload = {"v": 1, "changes": [honest_change(data, fork, device) for _ in range(count)],
-                   "cursors": dict(device.cursors)}
+        payload = {
+            "v": 1,
+            "changes": [honest_change(data, fork, device) for _ in range(count)],
+            "cursors": dict(device.cursors),
+        }
         body, content_type = encode(data, break_payload(data, payload, device))
         body = break_bytes(data, body)
     accept = data.draw(st.sampled_from([content_type, "application/json", "application/msgpack"]), label="accept")

@@ -233,8 +233,11 @@ class World:
         """The same person signed in again: a device with its own session, counter and clock."""
         client = self._client()
         address = of.client.get("/api/session").json()["user"]["email"]
-        reply = client.post("/api/signin", json={"email": address, "password": PASSWORD},
-                            headers={"x-csrftoken": client.cookies["csrftoken"]})
+        reply = client.post(
+            "/api/signin",
+            json={"email": address, "password": PASSWORD},
+            headers={"x-csrftoken": client.cookies["csrftoken"]},
+        )
         assert reply.status_code == 200, reply.text
         count = sum(d.user == of.user for d in self.devices)
         device = Device(client, reply.json(), f"{of.name.split('#')[0]}#{count + 1}")
@@ -244,15 +247,18 @@ class World:
 
     @staticmethod
     def channel_named(device: Device, name: str) -> str:
-        return next(key[1] for key, state in device.records.items()
-                    if key[0] == "channels" and state.fields.get("name") == name)
+        return next(
+            key[1] for key, state in device.records.items() if key[0] == "channels" and state.fields.get("name") == name
+        )
 
     def add_private_channel(self, creator: Device, name: str, members: list[Device]) -> str:
         channel = self.new_id("01C")
         creator.push(
             creator.mutation("channels", channel, {"name": name, "kind": "private"}),
-            *[creator.mutation("members", member_id(channel, d.user), {"channel": channel, "user": d.user})
-              for d in {d.user: d for d in [creator, *members]}.values()],
+            *[
+                creator.mutation("members", member_id(channel, d.user), {"channel": channel, "user": d.user})
+                for d in {d.user: d for d in [creator, *members]}.values()
+            ],
         )
         return channel
 
@@ -269,7 +275,8 @@ class World:
         wanted = None if scopes is None else set(scopes)
         return {
             (c, i): (json.loads(f), unpack_clocks(cl, json.loads(f)))
-            for c, i, s, f, cl in rows if wanted is None or s in wanted
+            for c, i, s, f, cl in rows
+            if wanted is None or s in wanted
         }
 
     def close(self) -> None:

@@ -45,8 +45,13 @@ class Person:
         return f"{(ms or wall_ms()):013d}-{next(self.tick) % 99999:05d}-{self.device}"
 
     def change(self, collection: str, record_id: str, fields: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {"mid": next(self.mid), "collection": collection, "id": record_id, "fields": fields,
-                "hlc": extra.get("hlc") or self.hlc()}
+        return {
+            "mid": next(self.mid),
+            "collection": collection,
+            "id": record_id,
+            "fields": fields,
+            "hlc": extra.get("hlc") or self.hlc(),
+        }
 
     def sync(self, *changes: dict[str, Any], cursors: dict[str, int] | None = None, **body: Any) -> Any:
         """POST /api/sync; returns the raw response (tests check status and body)."""
@@ -116,8 +121,8 @@ class Workspace:
         """The same person signed in on a second device (its own session, mutation counter and clock)."""
         client = self.client()
         reply = client.post(
-            "/api/signin", json={"email": f"{person.client.get('/api/session').json()['user']['email']}",
-                                 "password": PASSWORD},
+            "/api/signin",
+            json={"email": f"{person.client.get('/api/session').json()['user']['email']}", "password": PASSWORD},
             headers={"x-csrftoken": client.cookies["csrftoken"]},
         )
         assert reply.status_code == 200, reply.text

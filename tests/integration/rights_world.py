@@ -94,22 +94,34 @@ class RightsLab:
                 for channel in (w.channel, w.archived):
                     writes.append(("members", member_id(channel, p[persona]), {"channel": channel, "user": p[persona]}))
         self.sync.write_as_server(p["owner"], writes, NOW)
-        self.sync.write_as_server(p["member"], [
-            ("messages", w.msg_member, {"channel": w.channel, "text": "member's words"}),
-            ("messages", w.msg_deleted, {"channel": w.channel, "text": "gone soon"}),
-            ("messages", w.msg_deleted, {"deleted": True}),
-        ], NOW)
-        self.sync.write_as_server(p["removed"], [
-            ("messages", w.msg_removed, {"channel": w.channel, "text": "said before leaving"}),
-            ("members", member_id(w.channel, p["removed"]), {"left": True}),
-            ("members", member_id(w.archived, p["removed"]), {"left": True}),
-        ], NOW)
-        self.sync.write_as_server(p["owner"], [
-            ("channels", w.archived, {"archived": True}),
-            ("channels", w.dm, {"name": "", "kind": "dm"}),
-            ("members", member_id(w.dm, p["owner"]), {"channel": w.dm, "user": p["owner"]}),
-            ("members", member_id(w.dm, p["member"]), {"channel": w.dm, "user": p["member"]}),
-        ], NOW)
+        self.sync.write_as_server(
+            p["member"],
+            [
+                ("messages", w.msg_member, {"channel": w.channel, "text": "member's words"}),
+                ("messages", w.msg_deleted, {"channel": w.channel, "text": "gone soon"}),
+                ("messages", w.msg_deleted, {"deleted": True}),
+            ],
+            NOW,
+        )
+        self.sync.write_as_server(
+            p["removed"],
+            [
+                ("messages", w.msg_removed, {"channel": w.channel, "text": "said before leaving"}),
+                ("members", member_id(w.channel, p["removed"]), {"left": True}),
+                ("members", member_id(w.archived, p["removed"]), {"left": True}),
+            ],
+            NOW,
+        )
+        self.sync.write_as_server(
+            p["owner"],
+            [
+                ("channels", w.archived, {"archived": True}),
+                ("channels", w.dm, {"name": "", "kind": "dm"}),
+                ("members", member_id(w.dm, p["owner"]), {"channel": w.dm, "user": p["owner"]}),
+                ("members", member_id(w.dm, p["member"]), {"channel": w.dm, "user": p["member"]}),
+            ],
+            NOW,
+        )
         return w
 
     def push(self, world: World, persona: str, collection: str, record_id: str, fields: dict[str, Value]) -> str:

@@ -11,19 +11,44 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def teamtalk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args], input=stdin, capture_output=True, text=True, cwd=ROOT,
+        [sys.executable, "-m", "backend.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         timeout=60,
     )
 
 
 def test_the_first_user_added_creates_the_workspace(tmp_path: Path) -> None:
-    done = teamtalk("user", "add", "--email", "ada@example.com", "--name", "Ada", "--password-stdin",
-                    "--data", str(tmp_path), stdin="correct horse\n")
+    done = teamtalk(
+        "user",
+        "add",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada",
+        "--password-stdin",
+        "--data",
+        str(tmp_path),
+        stdin="correct horse\n",
+    )
     assert done.returncode == 0, done.stderr
     assert "created the workspace; owner" in done.stdout
 
-    second = teamtalk("user", "add", "--email", "bob@example.com", "--name", "Bob", "--password-stdin", "--admin",
-                      "--data", str(tmp_path), stdin="correct horse\n")
+    second = teamtalk(
+        "user",
+        "add",
+        "--email",
+        "bob@example.com",
+        "--name",
+        "Bob",
+        "--password-stdin",
+        "--admin",
+        "--data",
+        str(tmp_path),
+        stdin="correct horse\n",
+    )
     assert second.returncode == 0 and "(admin)" in second.stdout
 
 
@@ -36,8 +61,18 @@ def test_a_duplicate_email_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_a_short_password_is_explained_without_a_traceback(tmp_path: Path) -> None:
-    done = teamtalk("user", "add", "--email", "ada@example.com", "--name", "Ada", "--password-stdin",
-                    "--data", str(tmp_path), stdin="short\n")
+    done = teamtalk(
+        "user",
+        "add",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada",
+        "--password-stdin",
+        "--data",
+        str(tmp_path),
+        stdin="short\n",
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "a password is 8-200 characters" in done.stderr
 

@@ -31,9 +31,20 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), "--data", str(self.data),
-             *self.extra],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "backend.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data",
+                str(self.data),
+                *self.extra,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -80,13 +91,19 @@ def _signed_up(url: str) -> tuple[httpx.Client, dict[str, str], str]:
 def test_an_acked_push_survives_kill_9(server: Server) -> None:
     client, csrf, device = _signed_up(server.url)
     general = next(
-        c["id"] for c in client.post("/api/sync", json={"v": 1}, headers=csrf).json()["changes"]
+        c["id"]
+        for c in client.post("/api/sync", json={"v": 1}, headers=csrf).json()["changes"]
         if c["collection"] == "channels"
     )
     now = int(time.time() * 1000)
     changes = [
-        {"mid": i + 1, "collection": "messages", "id": f"01DUR{i:03d}", "hlc": f"{now:013d}-{i:05d}-{device}",
-         "fields": {"channel": general, "text": f"durable {i}"}}
+        {
+            "mid": i + 1,
+            "collection": "messages",
+            "id": f"01DUR{i:03d}",
+            "hlc": f"{now:013d}-{i:05d}-{device}",
+            "fields": {"channel": general, "text": f"durable {i}"},
+        }
         for i in range(50)
     ]
     acked = client.post("/api/sync", json={"v": 1, "changes": changes}, headers=csrf).json()["acks"]

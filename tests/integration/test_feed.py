@@ -56,8 +56,13 @@ class Server:
         general = self.store.get_setting(GENERAL_SETTING)
         now = int(time.time() * 1000)
         mutations = [
-            Mutation(session.last_mid + i, "messages", f"01{actor.device_id}{text}", {"channel": general, "text": text},
-                     clock.tick(now))
+            Mutation(
+                session.last_mid + i,
+                "messages",
+                f"01{actor.device_id}{text}",
+                {"channel": general, "text": text},
+                clock.tick(now),
+            )
             for i, text in enumerate(texts, 1)
         ]
         assert self.sync.push(actor, SyncRequest(v=1, changes=mutations), now)[1] == []
@@ -205,11 +210,15 @@ async def test_concurrent_pushes_in_one_group_are_published_each_once_in_order(s
     start = server.head()
     general = server.store.get_setting(GENERAL_SETTING)
     now = int(time.time() * 1000)
+
     def request(actor: CurrentSession, clock: Clock) -> SyncRequest:
         fields = {"channel": general, "text": "x"}
-        return SyncRequest(v=1, changes=[
-            Mutation(i + 1, "messages", f"01G{actor.device_id}{i}", fields, clock.tick(now)) for i in range(3)
-        ])
+        return SyncRequest(
+            v=1,
+            changes=[
+                Mutation(i + 1, "messages", f"01G{actor.device_id}{i}", fields, clock.tick(now)) for i in range(3)
+            ],
+        )
 
     await asyncio.gather(*(server.sync.push_async(actor, request(actor, clock), now) for actor, clock in people))
     pushed = [u for u in heard if u.first > start]

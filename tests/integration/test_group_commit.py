@@ -142,6 +142,7 @@ async def test_callers_hear_only_after_the_commit_and_in_commit_order(tmp_path: 
         def work() -> tuple[str, AfterCommit]:
             _entry(store, name)()
             return name, lambda: heard.append((name, committed()))
+
         return work
 
     async def push(name: str) -> str:

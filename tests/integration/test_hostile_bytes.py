@@ -81,8 +81,13 @@ def test_deep_nesting_in_messagepack_is_a_400(workspace: Workspace) -> None:
         (lambda ch: {"v": 1, "cursors": {"ws": 2**53}}, "$.cursors[...]"),
         (lambda ch: {"v": 1, "limit": 2**64 - 1}, "$.limit"),
         (lambda ch: {"v": 1, "recent": 2**63}, "$.recent"),
-        (lambda ch: {"v": 1, "changes": [{"mid": 2**63, "collection": "messages", "id": "01X", "hlc": "h",
-                                          "fields": {"text": "x"}}]}, "$.changes[0].mid"),
+        (
+            lambda ch: {
+                "v": 1,
+                "changes": [{"mid": 2**63, "collection": "messages", "id": "01X", "hlc": "h", "fields": {"text": "x"}}],
+            },
+            "$.changes[0].mid",
+        ),
     ],
     ids=["cursor-2^63", "cursor-2^53", "limit-2^64-1", "recent-2^63", "mid-2^63"],
 )

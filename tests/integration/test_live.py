@@ -128,8 +128,11 @@ def test_without_a_session_the_socket_is_closed_as_signed_out(workspace: Workspa
 def test_revoking_a_device_closes_its_socket(workspace: Workspace) -> None:
     ada = workspace.join("Ada")
     laptop = workspace.client()
-    laptop.post("/api/signin", json={"email": "ada@example.com", "password": "correct horse battery"},
-                headers={"x-csrftoken": laptop.cookies["csrftoken"]})
+    laptop.post(
+        "/api/signin",
+        json={"email": "ada@example.com", "password": "correct horse battery"},
+        headers={"x-csrftoken": laptop.cookies["csrftoken"]},
+    )
     laptop_device = laptop.get("/api/session").json()["device"]
     with laptop.websocket_connect(
         "/api/live", headers={"cookie": f"tt_session={laptop.cookies['tt_session']}"}

@@ -52,10 +52,14 @@ def test_the_server_allows_what_the_ui_offers(lab: RightsLab, case: dict[str, An
     author = me if facts.get("author") == "me" else other
     channel, message = new_id(), new_id()
     joined = [other, me] if facts["member"] else [other]
-    lab.sync.write_as_server(creator, [
-        ("channels", channel, {"name": f"c-{channel}", "kind": "private"}),
-        *(("members", member_id(channel, p), {"channel": channel, "user": p}) for p in joined),
-    ], NOW)
+    lab.sync.write_as_server(
+        creator,
+        [
+            ("channels", channel, {"name": f"c-{channel}", "kind": "private"}),
+            *(("members", member_id(channel, p), {"channel": channel, "user": p}) for p in joined),
+        ],
+        NOW,
+    )
     lab.sync.write_as_server(author, [("messages", message, {"channel": channel, "text": "hello"})], NOW)
     if facts.get("archived"):
         lab.sync.write_as_server(creator, [("channels", channel, {"archived": True})], NOW)

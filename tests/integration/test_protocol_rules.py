@@ -21,8 +21,9 @@ def test_the_hlc_device_must_be_the_sessions_device(workspace: Workspace) -> Non
     ada = workspace.join("Ada")
     general = ada.channel_named("general")
     before = count_changes(workspace)
-    change = ada.change("messages", "01OTHER", {"channel": general, "text": "x"},
-                        hlc=f"{wall_ms():013d}-00000-someoneelse")
+    change = ada.change(
+        "messages", "01OTHER", {"channel": general, "text": "x"}, hlc=f"{wall_ms():013d}-00000-someoneelse"
+    )
 
     reply = ada.sync(change)
 

@@ -21,11 +21,20 @@ VECTOR = Path(__file__).resolve().parents[2] / "sync_protocol" / "vectors" / "re
 #: A toy collection: a note in a channel (docs/adding-a-collection.md). Its entry is all it takes.
 NOTES = CollectionSpec(
     "notes",
-    {"channel": Field(str, 80, immutable=True, required=True), "text": Field(str, 500, required=True),
-     "done": Field(bool), "deleted": TOMBSTONE, "author": Field(str, server=True), "at": Field(int, server=True)},
+    {
+        "channel": Field(str, 80, immutable=True, required=True),
+        "text": Field(str, 500, required=True),
+        "done": Field(bool),
+        "deleted": TOMBSTONE,
+        "author": Field(str, server=True),
+        "at": Field(int, server=True),
+    },
     IN_CHANNEL,
-    rights=Rights(create="channel_poster", fields={"channel": "fixed", "text": "message_author",
-                                                   "done": "channel_poster"}, delete="message_deleter"),
+    rights=Rights(
+        create="channel_poster",
+        fields={"channel": "fixed", "text": "message_author", "done": "channel_poster"},
+        delete="message_deleter",
+    ),
     on_create="author",
 )
 
@@ -60,8 +69,9 @@ def test_a_collection_without_rights_is_refused_to_everyone(lab_with: RightsLab,
     note = new_id()
     assert lab_with.push(world, persona, "notes", note, {"channel": world.public, "text": "hi"}) == "forbidden"
     # ...and updating one the server wrote is refused too.
-    lab_with.sync.write_as_server(world.people["owner"], [("notes", note, {"channel": world.channel, "text": "x"})],
-                                  1_780_000_000_000)
+    lab_with.sync.write_as_server(
+        world.people["owner"], [("notes", note, {"channel": world.channel, "text": "x"})], 1_780_000_000_000
+    )
     assert lab_with.push(world, persona, "notes", note, {"done": True}) == "forbidden"
 
 
@@ -95,8 +105,14 @@ def test_a_toy_collection_works_from_its_registry_entry_alone(lab_with: RightsLa
     stored = lab_with.store.get_record("notes", note)
     assert stored is not None and stored.scope == f"c:{world.channel}"
     author, at = world.people["member"], 1_780_000_000_000
-    assert stored.state.fields == {"channel": world.channel, "text": "buy bolts", "done": True, "deleted": True,
-                                   "author": author, "at": at}
+    assert stored.state.fields == {
+        "channel": world.channel,
+        "text": "buy bolts",
+        "done": True,
+        "deleted": True,
+        "author": author,
+        "at": at,
+    }
     member_pull, _, _, _ = lab_with.sync.pull(world.people["member"], {}, 1000)
     outsider_pull, _, _, _ = lab_with.sync.pull(world.people["non_member"], {}, 1000)
     assert [c.id for c in member_pull if c.collection == "notes"] == [note, note, note]  # create, done, delete

@@ -39,8 +39,13 @@ def test_a_retry_is_acked_again_but_a_stale_mutation_that_never_applied_is_refus
     actor = Actor(member, device_of(member), PERSONAS["member"][0])
 
     def push(mid: int, text: str, tick: int) -> tuple[list[int], list[tuple[int, str]]]:
-        mutation = Mutation(mid=mid, collection="messages", id=world.msg_member, fields={"text": text},
-                            hlc=f"{NOW + 1000:013d}-{tick:05d}-{actor.device_id}")
+        mutation = Mutation(
+            mid=mid,
+            collection="messages",
+            id=world.msg_member,
+            fields={"text": text},
+            hlc=f"{NOW + 1000:013d}-{tick:05d}-{actor.device_id}",
+        )
         reply = lab.sync.sync(actor, SyncRequest(v=1, changes=[mutation]), NOW)
         return reply.acks, [(r.mid, r.code) for r in reply.rejections]
 

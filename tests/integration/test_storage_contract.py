@@ -318,8 +318,15 @@ def _put(store: Storage, collection: str, record_id: str, fields: dict[str, Valu
     store.put_record(collection, record_id, StoredRecord(scope, RecordState(dict(fields), {})))
 
 
-def _log(store: Storage, collection: str, record_id: str, hlc: str, author: str, at: int,
-         fields: dict[str, Value] | None = None) -> int:
+def _log(
+    store: Storage,
+    collection: str,
+    record_id: str,
+    hlc: str,
+    author: str,
+    at: int,
+    fields: dict[str, Value] | None = None,
+) -> int:
     return store.append_change(NewChange("c:a", collection, record_id, hlc, author, "dev", 1, at, fields or {"x": 1}))
 
 
@@ -330,8 +337,12 @@ def test_expired_messages_are_those_past_their_channels_retention_oldest_first(s
         _put(store, "channels", "keep", {"retention_days": 0})
         _put(store, "channels", "plain", {})
         for rid, channel, age, text in [
-            ("m3", "short", 5, "old"), ("m1", "short", 9, "older"), ("m2", "short", 1, "new"),
-            ("m4", "short", 7, None), ("m5", "keep", 50, "kept"), ("m6", "plain", 50, "kept"),
+            ("m3", "short", 5, "old"),
+            ("m1", "short", 9, "older"),
+            ("m2", "short", 1, "new"),
+            ("m4", "short", 7, None),
+            ("m5", "keep", 50, "kept"),
+            ("m6", "plain", 50, "kept"),
         ]:
             _put(store, "messages", rid, {"channel": channel, "at": now - age * DAY, "text": text})
     assert store.expired_message_ids(now, 10) == ["m1", "m3"]
@@ -376,7 +387,12 @@ def test_snapshot_records_carry_their_timing_and_accounts_no_password(store: Sto
         assert [r.id for r in snapshot.records("tasks", by_creation=True)] == ["c", "b", "a"]
         (account,) = snapshot.accounts()
         assert (account.id, account.email, account.role, account.created, account.deactivated) == (
-            "u1", "a@b.c", "auditor", 7, True)
+            "u1",
+            "a@b.c",
+            "auditor",
+            7,
+            True,
+        )
         assert "secret hash" not in repr(account)
 
 
@@ -415,11 +431,14 @@ def test_snapshot_entries_by_record_and_the_log_with_what_it_says_of_each_record
         _log(store, "members", "mb", "h2", "u1", 8)
     with store.snapshot() as snapshot:
         assert [(rid, [e.seq for e in entries]) for rid, entries in snapshot.entries_by_record("members")] == [
-            ("ma", [6]), ("mb", [1, 8])]
+            ("ma", [6]),
+            ("mb", [1, 8]),
+        ]
         log = list(snapshot.log())
         assert [row.seq for row, _ in log] == list(range(1, 9))
-        assert log == [(row, about) for row, about in zip(_rows(store), [
-            "ch1", 1, 0, 1, 0, None, None, "ch1"], strict=True)]
+        assert log == [
+            (row, about) for row, about in zip(_rows(store), ["ch1", 1, 0, 1, 0, None, None, "ch1"], strict=True)
+        ]
 
 
 def test_snapshot_gives_the_log_as_stored_for_verifying(store: Storage) -> None:
@@ -458,13 +477,18 @@ def test_a_read_only_store_is_never_created(backend: Backend, tmp_path: Path) ->
         backend.open_readonly(tmp_path / "nothing here")
     assert list(tmp_path.iterdir()) == []
 
+
 def test_changes_since_reads_the_whole_log_in_seq_order_after_a_seq(store: Storage) -> None:
     with store.transaction():
         for i in range(5):
             store.append_change(_change("c:a" if i % 2 else "c:b", f"m{i}", f"text {i}"))
         assert [c.seq for c in store.changes_since(3, 10)] == [4, 5], "its own transaction's changes"
     assert [(c.seq, c.scope, c.id) for c in store.changes_since(0, 10)] == [
-        (1, "c:b", "m0"), (2, "c:a", "m1"), (3, "c:b", "m2"), (4, "c:a", "m3"), (5, "c:b", "m4"),
+        (1, "c:b", "m0"),
+        (2, "c:a", "m1"),
+        (3, "c:b", "m2"),
+        (4, "c:a", "m3"),
+        (5, "c:b", "m4"),
     ]
     assert [c.seq for c in store.changes_since(1, 2)] == [2, 3]
     assert store.changes_since(5, 10) == []

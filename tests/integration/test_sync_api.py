@@ -48,9 +48,11 @@ def test_a_retried_rejection_is_rejected_again_not_acked(workspace: Workspace) -
 
     first, second = bob.sync(edit).json(), bob.sync(edit).json()
 
-    assert first["rejections"] == second["rejections"] == [
-        {"mid": edit["mid"], "code": "forbidden", "reason": "only the author may edit a message"}
-    ]
+    assert (
+        first["rejections"]
+        == second["rejections"]
+        == [{"mid": edit["mid"], "code": "forbidden", "reason": "only the author may edit a message"}]
+    )
     assert ada.records("messages")["01MSG0003"]["text"] == "mine"
 
 

@@ -57,9 +57,7 @@ def test_any_order_and_duplication_of_delivery_converges(sent: list[Change], dat
 def test_each_field_holds_the_write_with_the_greatest_clock_then_canonical_value(sent: list[Change]) -> None:
     state = merge_all(None, sent)
     for name in {name for fields, _ in sent for name in fields}:
-        writes = [
-            (clock, merge.canonical(fields[name]), fields[name]) for fields, clock in sent if name in fields
-        ]
+        writes = [(clock, merge.canonical(fields[name]), fields[name]) for fields, clock in sent if name in fields]
         clock, _, value = max(writes)
         assert state is not None
         assert state.fields[name] == value
@@ -83,9 +81,7 @@ def test_merging_a_replica_into_itself_changes_nothing(first: list[Change], seco
 
 @fast
 @given(clocks, values, values)
-def test_equal_clocks_break_the_tie_by_canonical_value_in_either_order(
-    clock: str, a: Value, b: Value
-) -> None:
+def test_equal_clocks_break_the_tie_by_canonical_value_in_either_order(clock: str, a: Value, b: Value) -> None:
     a_then_b = merge_all(None, [({"x": a}, clock), ({"x": b}, clock)])
     b_then_a = merge_all(None, [({"x": b}, clock), ({"x": a}, clock)])
 

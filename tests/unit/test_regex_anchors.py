@@ -26,10 +26,14 @@ def _patterns() -> list[tuple[str, str]]:
     for path in [*(ROOT / "backend").rglob("*.py"), *(ROOT / "sync_protocol").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if (
-                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
-                and node.func.attr in RE_FUNCTIONS and node.args
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"
+                and node.func.attr in RE_FUNCTIONS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
             ):
                 found.append((f"{path.relative_to(ROOT)}:{node.lineno}", node.args[0].value))
     return found

@@ -258,9 +258,7 @@ def test_unread_is_the_last_message_number_minus_the_read_cursor_less_my_own() -
     assert phone.unread(GENERAL) == 5, "no read cursor yet: everything is unread"
     assert phone.unread(RANDOM) == 1
 
-    phone.write(
-        "reads", read_id("ada", GENERAL), {"channel": GENERAL, "user": "ada", "n": 3}, wall_ms=NOW + 1
-    )
+    phone.write("reads", read_id("ada", GENERAL), {"channel": GENERAL, "user": "ada", "n": 3}, wall_ms=NOW + 1)
     assert phone.unread(GENERAL) == 2, "a pending read cursor counts at once"
     sync(phone, server)
     assert phone.unread(GENERAL) == 2
@@ -364,9 +362,7 @@ def test_cursors_never_move_back() -> None:
 def test_the_scope_of_a_pending_write_follows_from_its_fields() -> None:
     phone = device()
     message = post(phone, GENERAL, "hi", "m1")
-    cursor = phone.write(
-        "reads", read_id("ada", GENERAL), {"channel": GENERAL, "user": "ada", "n": 1}, wall_ms=NOW
-    )
+    cursor = phone.write("reads", read_id("ada", GENERAL), {"channel": GENERAL, "user": "ada", "n": 1}, wall_ms=NOW)
     edit = phone.write("messages", "m1", {"text": "hi!"}, wall_ms=NOW)  # the channel comes from the record
     poll = phone.write("polls", "p1", {}, wall_ms=NOW)
 
@@ -385,7 +381,8 @@ def test_a_refused_message_says_why_and_can_be_retried_or_discarded() -> None:
 
     failed = replica.failed_messages("01GEN")
     assert [(m.id, r.reason) for m, r in failed] == [
-        ("01M1", "this channel is archived and read-only"), ("01M2", "this channel is archived and read-only")
+        ("01M1", "this channel is archived and read-only"),
+        ("01M2", "this channel is archived and read-only"),
     ]
     again = replica.retry(first.mid, 2_000)
     assert again is not None and again.mid > second.mid and again.fields == first.fields

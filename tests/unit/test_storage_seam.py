@@ -44,10 +44,14 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
 }
 
 _DATABASE_MODULES = ("sqlite3", "_sqlite3", "sqlite_utils", "apsw")
-_TABLE_AFTER = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE(?:\s+IF\s+(?:NOT\s+)?EXISTS)?)\s+"
-                          r"(?:(?:main|temp)\.)?[\[\"`]?(\w+)", re.IGNORECASE)
-_SQL_WORD = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|REPLACE|WHERE|JOIN|VALUES)\b",
-                       re.IGNORECASE)
+_TABLE_AFTER = re.compile(
+    r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE(?:\s+IF\s+(?:NOT\s+)?EXISTS)?)\s+"
+    r"(?:(?:main|temp)\.)?[\[\"`]?(\w+)",
+    re.IGNORECASE,
+)
+_SQL_WORD = re.compile(
+    r"\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|REPLACE|WHERE|JOIN|VALUES)\b", re.IGNORECASE
+)
 
 
 def live_tables() -> set[str]:
@@ -75,11 +79,16 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
-            text = "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
-                           for v in node.values)
+            text = "".join(
+                v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}" for v in node.values
+            )
             found.append((node.lineno, text))
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
-              and id(node) not in parts_of_fstrings):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in skip
+            and id(node) not in parts_of_fstrings
+        ):
             found.append((node.lineno, node.value))
     return found
 
@@ -110,8 +119,12 @@ def database_imports(source: str) -> list[str]:
 
 
 def _sources() -> list[Path]:
-    return sorted(p for top in SCANNED for p in (ROOT / top).rglob("*.py")
-                  if STORAGE not in p.parents and ".venv" not in p.parts and "node_modules" not in p.parts)
+    return sorted(
+        p
+        for top in SCANNED
+        for p in (ROOT / top).rglob("*.py")
+        if STORAGE not in p.parents and ".venv" not in p.parts and "node_modules" not in p.parts
+    )
 
 
 def test_the_live_schema_and_the_sources_are_found() -> None:
@@ -131,12 +144,16 @@ def test_no_sql_against_the_live_schema_outside_storage() -> None:
         if allowed == EVERY_TABLE:
             continue
         source = path.read_text(encoding="utf-8")
-        offenders += [f"{name}:{line}: SQL names the live table {table!r}"
-                      for line, table in live_sql(source, tables) if table not in allowed]
+        offenders += [
+            f"{name}:{line}: SQL names the live table {table!r}"
+            for line, table in live_sql(source, tables)
+            if table not in allowed
+        ]
         if name not in ALLOWED:
             offenders += [f"{name}: imports {module}" for module in database_imports(source)]
     assert not offenders, "SQL against the live store belongs behind Storage (backend/storage/):\n" + "\n".join(
-        offenders)
+        offenders
+    )
 
 
 def test_the_scanner_sees_sql_however_it_is_written() -> None:
@@ -158,7 +175,12 @@ def f():
 '''
     tables = {"changes", "records", "sessions", "accounts", "settings", "invites"}
     assert [table for _, table in live_sql(source, tables)] == [
-        "changes", "records", "sessions", "accounts", "settings"]
+        "changes",
+        "records",
+        "sessions",
+        "accounts",
+        "settings",
+    ]
     assert database_imports(source) == ["sqlite3", "sqlite_utils"]
 
 
@@ -170,4 +192,6 @@ def test_retention_and_the_archive_do_not_import_each_other() -> None:
     assert archive and reaches(ROOT / "backend" / "retention.py", "backend.archive") == []
     assert [f"{p.name}: {m}" for p in archive for m in reaches(p, "backend.retention")] == []
     assert imports("from backend import retention\nfrom backend.archive.model import x\n") == [
-        "backend.retention", "backend.archive.model"]
+        "backend.retention",
+        "backend.archive.model",
+    ]

@@ -29,13 +29,14 @@ CHANGE = wire.Change(
 #: One filled-in example of every Struct in wire.py (a new Struct must be added here).
 EXAMPLES: dict[type[msgspec.Struct], msgspec.Struct] = {
     wire.Mutation: MUTATION,
-    wire.SyncRequest: wire.SyncRequest(
-        v=1, changes=[MUTATION], cursors={"ws": 12, "c:01JC": 40}, limit=50, recent=50
-    ),
+    wire.SyncRequest: wire.SyncRequest(v=1, changes=[MUTATION], cursors={"ws": 12, "c:01JC": 40}, limit=50, recent=50),
     wire.Change: CHANGE,
     wire.Rejection: wire.Rejection(mid=8, code="forbidden", reason="you are not a member of this channel"),
     wire.RecordSnapshot: wire.RecordSnapshot(
-        scope="c:01JC", collection="messages", id="01JD", fields={"text": "hi", "n": 3},
+        scope="c:01JC",
+        collection="messages",
+        id="01JD",
+        fields={"text": "hi", "n": 3},
         clocks={"text": "1764172800000-00000-devA", "n": "1764172800000-00000-devA"},
     ),
     wire.SyncResponse: wire.SyncResponse(
@@ -47,8 +48,15 @@ EXAMPLES: dict[type[msgspec.Struct], msgspec.Struct] = {
         cursors={"c:01JC": 41},
         scopes=["ws", "u:01JA", "c:01JC"],
         more=True,
-        records=[wire.RecordSnapshot(scope="c:01JC", collection="channels", id="01JC", fields={"name": "ops"},
-                                     clocks={"name": "1764172800000-00000-devA"})],
+        records=[
+            wire.RecordSnapshot(
+                scope="c:01JC",
+                collection="channels",
+                id="01JC",
+                fields={"name": "ops"},
+                clocks={"name": "1764172800000-00000-devA"},
+            )
+        ],
     ),
     wire.ErrorBody: wire.ErrorBody(
         error="clock_ahead", detail="your clock is ahead", field="changes[0].hlc", server_time=1764172800123
@@ -137,8 +145,7 @@ def test_every_struct_ignores_a_field_it_does_not_know(example: msgspec.Struct, 
     ("body", "message"),
     [
         (
-            b'{"v": 1, "changes": [{"mid": "7", "collection": "messages", "id": "x", "fields": {}, '
-            b'"hlc": "h"}]}',
+            b'{"v": 1, "changes": [{"mid": "7", "collection": "messages", "id": "x", "fields": {}, "hlc": "h"}]}',
             "Expected `int`, got `str` - at `$.changes[0].mid`",
         ),
         (
@@ -158,9 +165,7 @@ def test_a_wrong_type_is_refused_naming_its_path(body: bytes, message: str) -> N
 
 
 def test_a_wrong_type_in_msgpack_is_refused_naming_its_path() -> None:
-    body = msgspec.msgpack.encode(
-        {"v": 1, "server_time": 5, "rejections": [{"mid": 1, "code": 2, "reason": "r"}]}
-    )
+    body = msgspec.msgpack.encode({"v": 1, "server_time": 5, "rejections": [{"mid": 1, "code": 2, "reason": "r"}]})
     with pytest.raises(msgspec.ValidationError, match=r"at `\$\.rejections\[0\]\.code`"):
         wire.decode(body, wire.SyncResponse, wire.MSGPACK)
 

@@ -41,8 +41,9 @@ class Scene:
 
 def sign_in(ws: Workspace, email: str) -> str:
     client = ws.client()
-    reply = client.post("/api/signin", json={"email": email, "password": PASSWORD},
-                        headers={"x-csrftoken": client.cookies["csrftoken"]})
+    reply = client.post(
+        "/api/signin", json={"email": email, "password": PASSWORD}, headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
     assert reply.status_code == 200, reply.text
     return str(client.cookies["tt_session"])
 
@@ -59,8 +60,13 @@ def _play(workspace: Workspace) -> Scene:
         bob.sync(bob.change("messages", "01M2", {"channel": general, "text": SECRET_WORDS})),
         bob.sync(bob.change("messages", "01M2", {"deleted": True})),
         bob.sync(bob.change("messages", "01M3", {"channel": general, "text": "ok, see you", "thread": "01M1"})),
-        bob.sync(bob.change("reactions", "01M1:" + bob.user + ":1f44d",
-                            {"message": "01M1", "channel": general, "user": bob.user, "emoji": "👍", "on": True})),
+        bob.sync(
+            bob.change(
+                "reactions",
+                "01M1:" + bob.user + ":1f44d",
+                {"message": "01M1", "channel": general, "user": bob.user, "emoji": "👍", "on": True},
+            )
+        ),
         ada.sync(
             ada.change("channels", secret, {"name": "secret", "kind": "private"}),
             ada.change("members", member_id(secret, ada.user), {"channel": secret, "user": ada.user}),
@@ -99,8 +105,9 @@ def scene(played: tuple[Path, Scene], tmp_path: Path) -> Iterator[Scene]:
     data.mkdir()
     shutil.copyfile(source / "teamtalk.db", data / "teamtalk.db")
     ws = Workspace(create_app(Settings(data_dir=data, frontend_dir=data / "none")), data)
-    yield Scene(ws, _same_device(ws, first.ada), _same_device(ws, first.bob), first.auditor_token, first.general,
-                first.secret)
+    yield Scene(
+        ws, _same_device(ws, first.ada), _same_device(ws, first.bob), first.auditor_token, first.general, first.secret
+    )
     ws.close()
 
 
@@ -126,8 +133,13 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table and view of an archive, rows in stored order (what the archive holds, whoever wrote it)."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-                                          "AND name NOT LIKE 'messages_fts_%' ORDER BY name")]
+        names = [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'messages_fts_%' ORDER BY name"
+            )
+        ]
         found = {"sqlite_master": db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()}
         for name in names:
             found[name] = db.execute(f"SELECT * FROM [{name}]").fetchall()

@@ -26,9 +26,21 @@ def datasette(scene: Scene, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     out = export(scene, tmp_path / "archive.db")
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "archive", "serve", str(out), "--port", str(port),
-         "--data", str(scene.data)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "archive",
+            "serve",
+            str(out),
+            "--port",
+            str(port),
+            "--data",
+            str(scene.data),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -54,17 +66,17 @@ def get(url: str, token: str | None = None) -> httpx.Response:
     return httpx.get(url, headers={"Cookie": f"tt_session={token}"} if token else {}, timeout=10)
 
 
-def test_datasette_answers_auditors_and_refuses_everyone_else(
-    datasette: tuple[str, Path], scene: Scene
-) -> None:
+def test_datasette_answers_auditors_and_refuses_everyone_else(datasette: tuple[str, Path], scene: Scene) -> None:
     base, _ = datasette
     auditor = scene.auditor_token
     search = get(f"{base}/archive/messages.json?_search=standup&_shape=array", auditor)
     assert search.status_code == 200, search.text
     assert [(m["id"], m["text"]) for m in search.json()] == [("01M1", "Standup at ten")]
 
-    canned = get(f"{base}/archive/person_messages.json?person=ada@example.com&since=2000-01-01&until=2999-12-31"
-                 "&_shape=array", auditor)
+    canned = get(
+        f"{base}/archive/person_messages.json?person=ada@example.com&since=2000-01-01&until=2999-12-31&_shape=array",
+        auditor,
+    )
     assert canned.status_code == 200, canned.text
     assert [r["text"] for r in canned.json()] == ["Standup at nine", "Standup at ten", "private plans"]
     today = time.strftime("%Y-%m-%d", time.gmtime())
@@ -76,8 +88,10 @@ def test_datasette_answers_auditors_and_refuses_everyone_else(
     member = sign_in(scene.ws, "bob@example.com")
     for token in (member, None, "not-a-session"):
         assert get(f"{base}/archive/messages.json?_search=standup", token).status_code == 403
-        assert get(f"{base}/archive/person_messages.json?person=x&since=2000-01-01&until=2999-12-31",
-                   token).status_code == 403
+        assert (
+            get(f"{base}/archive/person_messages.json?person=x&since=2000-01-01&until=2999-12-31", token).status_code
+            == 403
+        )
         assert get(f"{base}/archive.db", token).status_code == 403
 
 
@@ -85,15 +99,19 @@ def test_nothing_can_be_written_through_datasette(datasette: tuple[str, Path], s
     base, out = datasette
     before = hashlib.sha256(out.read_bytes()).hexdigest()
     auditor = scene.auditor_token
-    for sql in ("delete from messages", "insert into people (id) values ('x')", "update messages set text = 'x'",
-                "drop table changes", "pragma writable_schema = 1"):
+    for sql in (
+        "delete from messages",
+        "insert into people (id) values ('x')",
+        "update messages set text = 'x'",
+        "drop table changes",
+        "pragma writable_schema = 1",
+    ):
         reply = get(f"{base}/archive.json?sql={sql}", auditor)
         assert reply.status_code == 400, (sql, reply.status_code, reply.text[-1500:])
-    posted = httpx.post(f"{base}/archive/messages", json={"row": {"id": "x"}},
-                        headers={"Cookie": f"tt_session={auditor}"}, timeout=10)
+    posted = httpx.post(
+        f"{base}/archive/messages", json={"row": {"id": "x"}}, headers={"Cookie": f"tt_session={auditor}"}, timeout=10
+    )
     assert posted.status_code >= 400
     count = get(f"{base}/archive/messages.json?_shape=array&_size=max", auditor)
     assert len(count.json()) == 4
     assert hashlib.sha256(out.read_bytes()).hexdigest() == before
-
-

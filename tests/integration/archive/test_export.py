@@ -37,6 +37,7 @@ from tests.integration.conftest import Workspace, wall_ms
 
 # --- the SQLite archive ----------------------------------------------------------------------
 
+
 def test_the_archive_holds_people_channels_history_and_a_verifiable_log(scene: Scene, tmp_path: Path) -> None:
     out = export(scene, tmp_path / "archive.db")
 
@@ -45,8 +46,20 @@ def test_the_archive_holds_people_channels_history_and_a_verifiable_log(scene: S
     assert people["ada@example.com"]["role"] == "owner" and people["ivy@example.com"]["role"] == "auditor"
     assert not rows(out, "SELECT name FROM pragma_table_info('people') WHERE name LIKE '%password%'")
     tables = {r["name"] for r in rows(out, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-    assert {"people", "channels", "memberships", "messages", "message_versions", "reactions", "files", "changes",
-            "archive_info", "messages_fts", "message_timeline", "edits_and_deletions"} <= tables
+    assert {
+        "people",
+        "channels",
+        "memberships",
+        "messages",
+        "message_versions",
+        "reactions",
+        "files",
+        "changes",
+        "archive_info",
+        "messages_fts",
+        "message_timeline",
+        "edits_and_deletions",
+    } <= tables
     assert not tables & {"sessions", "accounts", "invites", "settings"}
     assert {t for t in ("tasks", "events") if t in tables} == {t for t in ("tasks", "events") if t in COLLECTIONS}
 
@@ -101,7 +114,7 @@ def test_one_altered_byte_fails_verify_naming_that_entry(
         os.chmod(copy, 0o644)
         db = sqlite3.connect(copy)
         old = db.execute(f"SELECT {column} FROM changes WHERE seq = ?", (target,)).fetchone()[0]
-        new = old[: old.rindex(before)] + after + old[old.rindex(before) + len(before):]
+        new = old[: old.rindex(before)] + after + old[old.rindex(before) + len(before) :]
         assert len(new.encode()) == len(old.encode()) and new != old  # one byte
         db.execute(f"UPDATE changes SET {column} = ? WHERE seq = ?", (new, target))
         db.commit()
@@ -173,7 +186,8 @@ def test_export_while_writes_continue_is_one_consistent_snapshot(workspace: Work
     seed = SqliteStorage(database)
     seed_sync = SyncService(seed, Settings(data_dir=workspace.data_dir))
     seed_sync.write_as_server(
-        ada.user, [("messages", f"01SEED{i:05d}", {"channel": general, "text": f"seed {i}"}) for i in range(2000)],
+        ada.user,
+        [("messages", f"01SEED{i:05d}", {"channel": general, "text": f"seed {i}"}) for i in range(2000)],
         wall_ms(),
     )
     seed.close()
@@ -184,8 +198,9 @@ def test_export_while_writes_continue_is_one_consistent_snapshot(workspace: Work
         store = SqliteStorage(database)
         sync = SyncService(store, Settings(data_dir=workspace.data_dir))
         while not stop.is_set():
-            sync.write_as_server(ada.user, [("messages", f"01LIVE{written[0]:05d}", {"channel": general,
-                                                                                   "text": "during"})], wall_ms())
+            sync.write_as_server(
+                ada.user, [("messages", f"01LIVE{written[0]:05d}", {"channel": general, "text": "during"})], wall_ms()
+            )
             written[0] += 1
         store.close()
 
@@ -233,8 +248,13 @@ def test_an_export_holds_the_same_whatever_its_batch_size(
         mid = f"01B{i}"
         assert ada.sync(ada.change("messages", mid, {"channel": scene.general, "text": f"batch {i}"})).json()["acks"]
         rid = f"{mid}:{bob.user}:1f389"
-        assert bob.sync(bob.change("reactions", rid, {"message": mid, "channel": scene.general, "user": bob.user,
-                                                      "emoji": "🎉", "on": True})).json()["acks"]
+        assert bob.sync(
+            bob.change(
+                "reactions",
+                rid,
+                {"message": mid, "channel": scene.general, "user": bob.user, "emoji": "🎉", "on": True},
+            )
+        ).json()["acks"]
     assert bob.sync(bob.change("reactions", f"01B0:{bob.user}:1f389", {"on": False})).json()["acks"]
     assert ada.sync(ada.change("members", f"{scene.secret}:{bob.user}", {"left": False})).json()["acks"]
 
@@ -256,6 +276,7 @@ def test_an_export_holds_the_same_whatever_its_batch_size(
 
 
 # --- compliance shapes -----------------------------------------------------------------------
+
 
 def test_csv_has_one_row_per_message_event(scene: Scene, tmp_path: Path) -> None:
     out = export(scene, tmp_path / "events.csv", "--format", "csv")
@@ -307,6 +328,7 @@ def test_slack_layout_has_users_channels_and_daily_files(scene: Scene, tmp_path:
 
 # --- retention -------------------------------------------------------------------------------
 
+
 def test_retention_expires_bodies_everywhere_and_the_chain_still_verifies(scene: Scene, tmp_path: Path) -> None:
     ada, bob = scene.ada, scene.bob
     refused = bob.sync(bob.change("channels", scene.general, {"retention_days": 1})).json()
@@ -346,14 +368,22 @@ def test_the_retention_command_runs_once(scene: Scene, capsys: pytest.CaptureFix
 
 # --- the metadata and the server hook ---------------------------------------------------------
 
+
 def test_every_canned_query_runs_and_every_table_is_described(scene: Scene, tmp_path: Path) -> None:
     import yaml
 
     out = export(scene, tmp_path / "archive.db")
     metadata = yaml.safe_load((ROOT / "datasette_metadata.yml").read_text())
     block = metadata["databases"]["archive"]
-    params = {"person": "ada@example.com", "since": "2000-01-01", "until": "2999-12-31", "message": "01M1",
-              "id": "01M1", "channel": "general", "date": time.strftime("%Y-%m-%d", time.gmtime())}
+    params = {
+        "person": "ada@example.com",
+        "since": "2000-01-01",
+        "until": "2999-12-31",
+        "message": "01M1",
+        "id": "01M1",
+        "channel": "general",
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+    }
     db = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
     try:
         for name, query in block["queries"].items():
