@@ -6,6 +6,10 @@ Rule 1. It is a follower of the feed (backend/feed.py, Rules 4 and 6), never a s
         After a crash it resumes from that position: each change is turned into queue rows once,
         and a row once queued is sent at least once (sender.py).
 Rule 2. It starts from the log's head the first time it runs: history never notifies.
+Rule 4. Units that hold no new message cost nothing but the follower's take; the position is
+        stored with every queued row, and otherwise at most once per PERSIST_EVERY_S (a commit
+        and an fsync per send would halve the server's throughput). After a crash it may derive
+        that last second again: only a device subscribed meanwhile could get a late notice.
 Rule 3. Only new messages notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
@@ -19,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from backend.feed import Committed, Feed, Follower
 from backend.push import rules
@@ -30,12 +35,19 @@ from sync_protocol.wire import Change, Value
 log = logging.getLogger("teamtalk.push")
 
 POSITION = "push_seq"
+PERSIST_EVERY_S = 1.0
 BATCH = 500
 IDLE_WAIT_S = 0.5
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+class Audience(NamedTuple):
+    channel: Mapping[str, Value]
+    #: person -> their push subscriptions (the author is left out per message)
+    subscriptions: dict[str, list[PushSubscription]]
 
 
 class PushProducer:
@@ -48,6 +60,7 @@ class PushProducer:
         self._lock = threading.Lock()
         self._follower: Follower | None = None
         self.position = 0
+        self._persisted = 0.0
         self._thread = threading.Thread(target=self._run, name="push-producer", daemon=True)
 
     def start(self) -> None:
@@ -94,30 +107,49 @@ class PushProducer:
 
     def derive(self, units: list[Committed], upto: int) -> int:
         """Queue the notices of these units and store ``upto``, in one transaction (Rule 1)."""
+        new = [
+            change
+            for unit in units
+            for change in unit.changes
+            if change.collection == "messages" and "at" in change.fields and "text" in change.fields
+        ]
+        due = time.monotonic() - self._persisted >= PERSIST_EVERY_S
+        if not new and not due:
+            return 0  # Rule 4
         count = 0
         with self.store.transaction():
             now = now_ms()
-            for unit in units:
-                for change in unit.changes:
-                    if change.collection == "messages" and "at" in change.fields and "text" in change.fields:
-                        count += self._message(change, now)
-            self.store.set_setting(POSITION, str(upto))
+            audience: dict[str, Audience | None] = {}
+            for change in new:
+                count += self._message(change, now, audience)
+            if count or due:
+                self.store.set_setting(POSITION, str(upto))
+                self._persisted = time.monotonic()
         return count
 
-    def _message(self, change: Change, now: int) -> int:
+    def _audience(self, channel_id: str) -> Audience | None:
+        """A channel's record and its members' push subscriptions, read once per batch of units."""
+        record = self.store.get_record("channels", channel_id)
+        if record is None:
+            return None
+        subscriptions: dict[str, list[PushSubscription]] = {}
+        for sub in self.store.push_subscriptions_of(self.store.members_of(channel_id)):
+            subscriptions.setdefault(sub.user_id, []).append(sub)
+        return Audience(record.state.fields, subscriptions)
+
+    def _message(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> int:
         """Queue a new message's notices (Rule 3); returns how many rows."""
         store, message = self.store, change.fields
         channel_id = str(message.get("channel"))
-        channel_record = store.get_record("channels", channel_id)
-        if channel_record is None:
+        if channel_id not in audiences:
+            audiences[channel_id] = self._audience(channel_id)
+        audience = audiences[channel_id]
+        if audience is None:
             return 0
-        channel = channel_record.state.fields
+        channel = audience.channel
         kind = str(channel.get("kind"))
         author = str(message.get("author"))
-        people = [p for p in store.members_of(channel_id) if p != author]
-        subscriptions: dict[str, list[PushSubscription]] = {}
-        for sub in store.push_subscriptions_of(people):
-            subscriptions.setdefault(sub.user_id, []).append(sub)
+        subscriptions = {person: subs for person, subs in audience.subscriptions.items() if person != author}
         if not subscriptions:
             return 0
         account = store.account(author)
