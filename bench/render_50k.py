@@ -26,8 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
+from bench.browser_steps import pct, step, synced, until
 from bench.common import Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,31 +144,6 @@ async (queries) => {
   return out;
 }
 """
-
-
-def step(text: str) -> None:
-    print(f"  .. {text}", file=sys.stderr, flush=True)
-
-
-def until(page: Page, expression: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(f"async () => Boolean(await ({expression}))"):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false: {expression}")
-        page.wait_for_timeout(50)
-
-
-def synced(page: Page) -> None:
-    until(
-        page,
-        "document.querySelector('[role=status]')?.textContent === 'Online'"
-        " && document.querySelector('[role=status]')?.dataset.pending === '0'",
-    )
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def main() -> int:
