@@ -69,14 +69,27 @@ def built_frontend() -> None:
 
 
 @contextmanager
-def serving(data: Path) -> Iterator[str]:
-    """A TeamTalk server on a free port over the data directory `data`; yields its base URL."""
+def serving(data: Path, *options: str) -> Iterator[str]:
+    """A TeamTalk server on a free port over the data directory `data` (with extra `serve`
+    options, e.g. --push-test-mode); yields its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     data.mkdir(parents=True, exist_ok=True)
     log = (data.parent / f"server-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
+        [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+            *options,
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -11,9 +11,6 @@ hands the plaintext to the service worker as a push service would.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +20,11 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import (
-    ROOT,
     OpenDevice,
     Person,
-    _free_port,
-    _wait_until_serving,
     open_channel,
     send_message,
+    serving,
     sign_in,
     until,
     wait_until_synced,
@@ -49,35 +44,8 @@ def push() -> Iterator[PushService]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """The conftest's server, in push test mode (it may send to the local push service)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "backend.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data",
-            str(tmp_path / "data"),
-            "--push-test-mode",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        _wait_until_serving(url, process)
+    with serving(tmp_path / "data", "--push-test-mode") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def stub_push(context: BrowserContext, server: str, sub: Subscription | None) -> None:
