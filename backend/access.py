@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from backend.storage.base import Account, DeviceSession, PushSubscription, Storage, StoredRecord
 from sync_protocol.collections import dm_people
-from sync_protocol.registry import CollectionSpec
+from sync_protocol.registry import WORKSPACE, CollectionSpec
 from sync_protocol.wire import Value
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
@@ -79,6 +79,19 @@ def origin_allowed(origin: str | None, host: str, extra_origins: tuple[str, ...]
 def may_read_channel(store: Storage, user_id: str, channel_id: str) -> bool:
     """History pages, versions and search results: members of the channel now (as pulls)."""
     return store.is_member(channel_id, user_id)
+
+
+def may_read_scope(store: Storage, user_id: str, scope: str) -> bool:
+    """Record histories (and anything else read by scope): as pulls, the workspace is everyone's,
+    a private space is its owner's, a channel is its members'."""
+    if scope == WORKSPACE:
+        return True
+    kind, _, rest = scope.partition(":")
+    if kind == "u":
+        return rest == user_id
+    if kind == "c":
+        return store.is_member(rest, user_id)
+    return False
 
 
 def may_manage_push_subscription(user_id: str, sub: PushSubscription) -> bool:

@@ -21,6 +21,7 @@ from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
 from backend.http import push as push_routes
+from backend.http import records as records_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
 from backend.http.static import add_security_headers, frontend_routes
@@ -35,7 +36,15 @@ from sync_protocol.wire import PROTOCOL_VERSION
 
 log = logging.getLogger("teamtalk")
 
-API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_routes.ROUTES, *push_routes.ROUTES]
+API_ROUTES = [
+    sync,
+    live,
+    *accounts_routes.ROUTES,
+    *admin_routes.ROUTES,
+    *chat_routes.ROUTES,
+    *push_routes.ROUTES,
+    *records_routes.ROUTES,
+]
 
 
 def build_services(settings: Settings) -> Services:

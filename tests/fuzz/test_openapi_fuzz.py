@@ -48,6 +48,7 @@ OPERATIONS = [
     ("GET", "/api/push/subscriptions"),
     ("POST", "/api/push/subscriptions"),
     ("DELETE", "/api/push/subscriptions/{sub_id}"),
+    ("GET", "/api/records/{collection}/{record_id}/versions"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
