@@ -45,6 +45,18 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def start_position(store: Storage) -> int:
+    """The stored position, stored first as the log's head (Rule 2). The server calls it when it
+    starts, so a producer started later (in the followers process) still hears the messages
+    committed meanwhile."""
+    with store.transaction():
+        stored = store.get_setting(POSITION)
+        if stored is None:
+            stored = str(store.head_hash()[0])
+            store.set_setting(POSITION, stored)
+    return int(stored)
+
+
 class Audience(NamedTuple):
     channel: Mapping[str, Value]
     #: person -> their push subscriptions (the author is left out per message)
@@ -76,15 +88,11 @@ class PushProducer:
             self._thread.join(timeout=10)
 
     def _follow(self) -> Follower | None:
-        with self.store.transaction():
-            stored = self.store.get_setting(POSITION)
-            if stored is None:  # Rule 2
-                stored = str(self.store.head_hash()[0])
-                self.store.set_setting(POSITION, stored)
+        stored = start_position(self.store)
         with self._lock:
             if self._stopping.is_set():
                 return None
-            self._follower = self.feed.follow(int(stored))
+            self._follower = self.feed.follow(stored)
             self.position = self._follower.position
             return self._follower
 
