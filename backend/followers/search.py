@@ -23,6 +23,9 @@ class RemoteSearchIndex(SearchIndex):
     def __init__(self, feed: Feed, index: Path, followers: Supervisor) -> None:
         self._followers = followers
         super().__init__(feed, index)
+        # The base class listens to start its thread with the first message: not here (a call per
+        # commit on the sync path for nothing).
+        self._stop_listening()
 
     @property
     def indexed(self) -> int:
