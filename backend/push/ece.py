@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 #: The record size put in the header: one record holds any payload a push service accepts (4 KB).
 RECORD_SIZE = 4096
 TAG = 16
+#: The longest payload one record holds (its delimiter and the AES-GCM tag take the rest).
+MAX_PAYLOAD = RECORD_SIZE - 1 - TAG
 KEY_CACHE = 10_000
 _CURVE = ec.SECP256R1()
 _RAW = (Encoding.X962, PublicFormat.UncompressedPoint)
@@ -70,8 +72,8 @@ class Encrypter:
     def encrypt(self, payload: bytes, p256dh: str, auth: str) -> bytes:
         """The request body for one push: the RFC 8188 header (salt, record size, the sender's
         ephemeral public key) and the single encrypted record."""
-        if len(payload) + 1 + TAG > RECORD_SIZE:
-            raise ValueError(f"a push payload holds at most {RECORD_SIZE - 1 - TAG} bytes")
+        if len(payload) > MAX_PAYLOAD:
+            raise ValueError(f"a push payload holds at most {MAX_PAYLOAD} bytes")
         ua_key, ua_public, auth_secret = self._key(p256dh, auth)
         ephemeral = ec.generate_private_key(_CURVE)
         as_public = ephemeral.public_key().public_bytes(*_RAW)

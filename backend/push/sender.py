@@ -1,4 +1,4 @@
-"""The push sender: delivers the durable queue with pywebpush, off the sync path.
+"""The push sender: delivers the durable queue (aes128gcm by ece.py, HTTP/1.1 by http1.py), off the sync path.
 
 Rule 1. At least once: a row leaves the queue only after the push service accepted it (2xx).
         A crash between sending and marking sends it again after the restart, with the same
@@ -22,20 +22,19 @@ from __future__ import annotations
 
 import email.utils
 import functools
-import http.client
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from py_vapid import Vapid02
 
-from backend.push import rules
-from backend.push.ece import Encrypter, UnusableKeys
+from backend.push import ece, http1, rules
+from backend.push.ece import Encrypter
 from backend.push.keys import VapidKeys
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
@@ -56,6 +55,7 @@ THREADS = 32
 RECORD_BATCH = 256
 RECORD_EVERY_S = 0.05
 SEND_TIMEOUT_S = 10.0
+MAX_TARGETS = 100_000
 
 Outcome = Literal["sent", "retry", "gone", "drop", "held"]
 
@@ -89,6 +89,18 @@ class BadSubscription(ValueError):
     """Keys a push cannot be encrypted for (not a P-256 point, say)."""
 
 
+class PayloadTooLarge(ValueError):
+    """A notice too long for one push (never expected: notices are short)."""
+
+
+class Target(NamedTuple):
+    """An endpoint, checked and split once: the connection's origin, the path, the VAPID audience."""
+
+    origin: tuple[str, str, int | None]
+    path: str
+    audience: str
+
+
 class PushSender:
     def __init__(
         self, store: Storage, keys: VapidKeys, settings: Settings, visible: Callable[[str], bool] = lambda d: False
@@ -105,6 +117,7 @@ class PushSender:
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="push-send")
         self._encrypter = Encrypter()
+        self._targets: dict[str, Target] = {}
         #: (subscription, topic) of the rows being sent, not yet recorded (the loop's own).
         self._in_flight: set[tuple[str, str]] = set()
         self._done: list[tuple[PushJob, tuple[Outcome, int]]] = []
@@ -217,19 +230,19 @@ class PushSender:
         if self.visible(sub.device):
             return "held", 0  # Rule 3
         try:
-            rules.check_endpoint(sub.endpoint, self.settings.push_services, self.settings.push_test_mode)
+            target = self._target(sub.endpoint)
         except rules.UnsafeEndpoint as exc:
             log.warning("not sending to subscription %s: %s", sub.id, exc)
             return "gone", 0
         try:
-            status, retry_after = self.send(sub, job)
+            status, retry_after = self.send(sub, job, target)
         except BadSubscription as exc:
             log.warning("subscription %s has unusable keys (%s); removed", sub.id, exc)
             return "gone", 0
-        except ValueError as exc:  # a payload too large to encrypt in one record
+        except PayloadTooLarge as exc:
             log.warning("push for subscription %s not sent: %s", sub.id, exc)
             return "drop", 0
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
             log.info("push service unreachable for %s: %s", sub.id, exc)
             return "retry", backoff_ms(job.attempts, None)
         if 200 <= status < 300:
@@ -243,41 +256,56 @@ class PushSender:
         log.warning("push service answered %d for subscription %s; dropped", status, sub.id)
         return "drop", 0
 
-    def send(self, sub: PushSubscription, job: PushJob) -> tuple[int, int | None]:
+    def _target(self, endpoint: str) -> Target:
+        """Where a push to ``endpoint`` goes, checked (rules.py, Rule 5: a pure function of the
+        endpoint and the settings, so its answer is kept per endpoint)."""
+        found = self._targets.get(endpoint)
+        if found is None:
+            rules.check_endpoint(endpoint, self.settings.push_services, self.settings.push_test_mode)
+            parts = urlsplit(endpoint)
+            found = Target(
+                (parts.scheme, parts.hostname or "", parts.port),
+                parts.path + (f"?{parts.query}" if parts.query else ""),
+                f"{parts.scheme}://{parts.netloc}",
+            )
+            if len(self._targets) >= MAX_TARGETS:
+                self._targets.clear()
+            self._targets[endpoint] = found
+        return found
+
+    def send(self, sub: PushSubscription, job: PushJob, target: Target) -> tuple[int, int | None]:
         """One push (Rule 4): the service's status and Retry-After (ms). Encrypted by ece.py (as
-        pywebpush would, at half the cost); the request goes out on this thread's keep-alive
-        connection to the push service (requests cost three times the encryption: bench 8)."""
+        pywebpush would, at half the cost) and posted by http1.py on this thread's keep-alive
+        connection to the push service (http.client cost more than the encryption: bench 9)."""
+        payload = job.payload.encode()
+        if len(payload) > ece.MAX_PAYLOAD:
+            raise PayloadTooLarge(f"{len(payload)} bytes; a push holds at most {ece.MAX_PAYLOAD}")
         try:
-            body = self._encrypter.encrypt(job.payload.encode(), sub.p256dh, sub.auth)
-        except UnusableKeys as exc:
+            body = self._encrypter.encrypt(payload, sub.p256dh, sub.auth)
+        except ece.UnusableKeys as exc:
             raise BadSubscription(str(exc)) from exc
         headers = {
-            "Authorization": self._authorization(sub.endpoint),
+            "Authorization": self._authorization(target.audience),
             "Urgency": job.urgency,
             "Topic": job.topic,
             "TTL": str(job.ttl),
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
         }
-        return self._post(sub.endpoint, body, headers)
+        return self._post(target, body, headers)
 
-    def _post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
-        parts = urlsplit(endpoint)
-        origin = (parts.scheme, parts.hostname or "", parts.port)
-        connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+    def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
+        connections: dict[tuple[str, str, int | None], http1.Connection] = self._local.__dict__.setdefault(
             "connections", {}
         )
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        origin = target.origin
         for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
             conn = connections.get(origin)
             if conn is None:
-                kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-                conn = connections[origin] = kind(origin[1], origin[2], timeout=SEND_TIMEOUT_S)
+                conn = connections[origin] = http1.Connection(*origin, timeout_s=SEND_TIMEOUT_S)
             try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
+                response = conn.post(target.path, body, headers)
+            except OSError:
                 conn.close()
                 del connections[origin]
                 if attempt == 2:
@@ -289,10 +317,9 @@ class PushSender:
             return response.status, retry_after_ms(response.getheader("Retry-After"), time.time())
         raise AssertionError("unreachable")
 
-    def _authorization(self, endpoint: str) -> str:
-        """The VAPID header for the endpoint's origin, signed once per origin and lifetime (Rule 4)."""
-        parts = urlsplit(endpoint)
-        audience = f"{parts.scheme}://{parts.netloc}"
+    def _authorization(self, audience: str) -> str:
+        """The VAPID header for an endpoint's origin, signed once per origin and lifetime (Rule 4):
+        a push service's pushes share one header for hours."""
         now = time.time()
         with self._jwt_lock:
             cached = self._jwts.get(audience)
