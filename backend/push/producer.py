@@ -37,6 +37,8 @@ log = logging.getLogger("teamtalk.push")
 POSITION = "push_seq"
 PERSIST_EVERY_S = 1.0
 COALESCE_S = 0.02
+#: Units arriving within this long of the last derivation are coalesced (Rule 4); otherwise not.
+BUSY_S = 0.1
 BATCH = 500
 IDLE_WAIT_S = 0.5
 
@@ -74,6 +76,7 @@ class PushProducer:
         self._follower: Follower | None = None
         self.position = 0
         self._persisted = 0.0
+        self._derived = 0.0
         self._thread = threading.Thread(target=self._run, name="push-producer", daemon=True)
 
     def start(self) -> None:
@@ -104,7 +107,10 @@ class PushProducer:
                 continue
             # Rule 4: at a thousand sends a second, one transaction per unit would cost the sync
             # path more than the notices; wait a moment and derive what came meanwhile with them.
-            if len(units) < BATCH and not self._stopping.wait(COALESCE_S):
+            # A message after a quiet spell goes at once: its notices are what the person waits for.
+            busy = time.monotonic() - self._derived < BUSY_S
+            self._derived = time.monotonic()
+            if busy and len(units) < BATCH and not self._stopping.wait(COALESCE_S):
                 units += follower.take(0, BATCH - len(units))
             try:
                 queued = self.derive(units, follower.position)
