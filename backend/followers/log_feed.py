@@ -21,8 +21,11 @@ POLL_S = 1.0
 
 
 class LogFeed:
-    def __init__(self, store: Storage) -> None:
+    def __init__(self, store: Storage, taking: Callable[[], None] = lambda: None) -> None:
+        """``taking()`` is called whenever a follower asks for more: it has finished with what
+        it took before, so its position (stored with its effects) may have moved."""
         self.store = store
+        self._taking = taking
         self._cond = threading.Condition()
         #: The greatest head the server told of.
         self._head = 0
@@ -78,6 +81,7 @@ class LogFollower:
         return self._position
 
     def take(self, timeout_s: float, limit: int = PAGE) -> list[Committed]:
+        self._feed._taking()
         deadline = time.monotonic() + timeout_s
         while not self._closed:
             changes = self._feed.store.changes_since(self._position, limit)

@@ -67,8 +67,7 @@ class Supervisor:
         self._sent_head = -1
         self._visible_dirty = True
         self._urgent = False
-        self._behind_since: float | None = None
-        self._warned = 0.0
+        self._lag_mark: tuple[float, int] | None = None
         self._threads: list[threading.Thread] = []
         self._stop_listening = feed.listen(self._heard)
 
@@ -204,19 +203,21 @@ class Supervisor:
         return []
 
     def _check_lag(self) -> None:
-        """Log when a follower stays behind the log (Rule 4)."""
+        """Log when a follower has not reached, LAG_WARN_S later, the head it was behind (Rule 4):
+        stuck or slower than the log grows, not merely a commit behind."""
         now = time.monotonic()
-        behind = min(self.progress.search, self.progress.push) < self.head
-        if not behind:
-            self._behind_since = None
+        if self._lag_mark is None:
+            self._lag_mark = (now, self.head)
             return
-        if self._behind_since is None:
-            self._behind_since = now
-        elif now - self._behind_since > LAG_WARN_S and now - self._warned > LAG_WARN_S:
-            self._warned = now
+        since, head = self._lag_mark
+        if now - since < LAG_WARN_S:
+            return
+        self._lag_mark = (now, self.head)
+        if min(self.progress.search, self.progress.push) < head:
             status = self._status_locked()
             log.warning(
-                "followers behind the log (head %d): search %d behind, push %d behind",
+                "followers behind the log for %.0f s (head %d): search %d behind, push %d behind",
+                now - since,
                 status.head,
                 status.search_lag,
                 status.push_lag,

@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 import threading
-import time
 from typing import BinaryIO
 
 import msgspec
@@ -27,10 +26,9 @@ from backend.storage.sqlite import SqliteStorage
 
 log = logging.getLogger("teamtalk.followers")
 
-#: How often the positions are looked at to report them: often while a search waits, else seldom.
-REPORT_URGENT_S = 0.002
-REPORT_IDLE_S = 0.02
-URGENT_FOR_S = 2.0
+#: The positions are looked at when a follower comes back for more (it is done with what it
+#: took), and at least this often.
+REPORT_EVERY_S = 1.0
 #: The process's CPU priority below the server's: when the cores are busy, a push drain or a
 #: reindex yields to the sync path (issue 10: sync p99 while pushes drain within 1.5x of idle).
 NICE = 5
@@ -39,14 +37,14 @@ NICE = 5
 class Followers:
     def __init__(self, settings: Settings, out: BinaryIO) -> None:
         self.store = SqliteStorage(settings.database)
-        self.feed = LogFeed(self.store)
+        self._moved = threading.Event()
+        self.feed = LogFeed(self.store, self._moved.set)
         self._visible: frozenset[str] = frozenset()
         self.sender = PushSender(self.store, vapid.load_or_create(settings.data_dir), settings, self.visible)
         self.producer = PushProducer(self.store, self.feed, settings, self.sender.wake)
         self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
         self._out = out
         self._stopping = threading.Event()
-        self._urgent = threading.Event()
         self._reporter = threading.Thread(target=self._report, name="followers-report", daemon=True)
 
     def visible(self, device: str) -> bool:
@@ -71,30 +69,27 @@ class Followers:
             self._visible = frozenset(message.devices)
         elif isinstance(message, Urgent):
             self.index.poke(urgent=True)
-            self._urgent.set()
 
     def _report(self) -> None:
-        """Write the positions whenever they moved (Rule 3)."""
+        """Write the positions whenever they moved (Rule 3): woken when a follower comes back for
+        more, which it does right after storing (and noting) its new position."""
         last = Progress()
-        urgent_until = 0.0
-        clock = threading.Event()  # only to sleep on
         while not self._stopping.is_set():
-            now = time.monotonic()
-            if self._urgent.is_set():
-                self._urgent.clear()
-                urgent_until = now + URGENT_FOR_S
+            self._moved.wait(REPORT_EVERY_S)
+            self._moved.clear()
             progress = Progress(self.index.indexed, self.producer.position)
-            if progress != last:
-                try:
-                    self._out.write(encode(progress) + b"\n")
-                    self._out.flush()
-                except (BrokenPipeError, ValueError):  # the server is gone: stdin closes next
-                    return
-                last = progress
-            clock.wait(REPORT_URGENT_S if now < urgent_until else REPORT_IDLE_S)
+            if progress == last:
+                continue
+            try:
+                self._out.write(encode(progress) + b"\n")
+                self._out.flush()
+            except (BrokenPipeError, ValueError):  # the server is gone: stdin closes next
+                return
+            last = progress
 
     def close(self) -> None:
         self._stopping.set()
+        self._moved.set()
         self.feed.close()
         self.producer.close()
         self.sender.close()
