@@ -99,3 +99,10 @@ def test_the_followers_process_ends_when_its_server_is_killed(ws: Workspace) -> 
     proc.stdin.close()  # what the kernel does when the server dies
     wait_until(lambda: proc.poll() is not None)
     assert proc.returncode == 0
+
+
+def test_only_admins_and_auditors_see_the_followers_lag(ws: Workspace) -> None:
+    ada, bob = ws.join("Ada"), ws.join("Bob")
+    assert status(ada)["restarts"] == 0
+    reply = bob.client.get("/api/admin/followers")
+    assert (reply.status_code, reply.json()["error"]) == (403, "forbidden")
