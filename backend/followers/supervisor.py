@@ -171,10 +171,12 @@ class Supervisor:
                 proc = self._proc
                 if proc is None or proc.stdin is None:
                     continue
-                lines: list[bytes] = []
-                if self._visible_dirty:
-                    self._visible_dirty = False
-                    lines.append(encode(Visible(self._visible_list())))
+                visible_due, self._visible_dirty = self._visible_dirty, False
+            # Walked outside the lock: the event loop's joins and leaves never wait for it.
+            lines = [encode(Visible(self._visible_list()))] if visible_due else []
+            with self._cond:
+                if self._proc is not proc:  # restarted meanwhile: the new one hears all next time
+                    continue
                 if self._sent_head < self.head:
                     self._sent_head = self.head
                     lines.append(encode(Head(self.head)))
