@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from backend.feed import PAGE, Committed, Listener
 from backend.storage.base import Storage
+from sync_protocol.wire import Change
 
 #: How often a follower reads the log when no wake-up came.
 POLL_S = 1.0
@@ -30,6 +31,8 @@ class LogFeed:
         #: The greatest head the server told of.
         self._head = 0
         self._closed = False
+        #: The last page read (after, changes): the indexer and the producer read the same one.
+        self._page: tuple[int, list[Change]] | None = None
 
     def heard(self, head: int) -> None:
         """On the stdin reader's thread: the log reached ``head``; wake the followers behind it."""
@@ -41,6 +44,23 @@ class LogFeed:
     @property
     def head(self) -> int:
         return self._head
+
+    def read(self, after: int, limit: int) -> list[Change]:
+        """The log after ``after``, at most ``limit``. The followers mostly ask for the same page
+        one after the other: the last page read is given again while it is whole (``limit``
+        long, or reaching the head the server told of). The log only grows, so a page once read
+        stays a true prefix of it (a redaction since is followed in the log by the change that
+        wiped, which both followers apply)."""
+        with self._cond:
+            page, head = self._page, self._head
+        if page is not None and page[0] == after and page[1]:
+            changes = page[1]
+            if len(changes) >= limit or changes[-1].seq >= head:
+                return changes[:limit]
+        changes = self.store.changes_since(after, limit)
+        with self._cond:
+            self._page = (after, changes)
+        return changes
 
     def publish(self, unit: Committed) -> None:
         raise RuntimeError("the followers process only reads the log; the server publishes")
@@ -84,7 +104,7 @@ class LogFollower:
         self._feed._taking()
         deadline = time.monotonic() + timeout_s
         while not self._closed:
-            changes = self._feed.store.changes_since(self._position, limit)
+            changes = self._feed.read(self._position, limit)
             if changes:
                 self._position = changes[-1].seq
                 return [Committed(changes)]
