@@ -17,9 +17,12 @@ from backend.accounts import AccountService
 from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
 from backend.feed import InProcessFeed
+from backend.followers.search import RemoteSearchIndex
+from backend.followers.supervisor import Supervisor
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
+from backend.http import followers as followers_routes
 from backend.http import push as push_routes
 from backend.http import records as records_routes
 from backend.http.context import Services, current_session
@@ -28,7 +31,6 @@ from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
 from backend.live import Hub
 from backend.push.service import PushService
-from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
 from backend.sync_service import SyncService
@@ -44,6 +46,7 @@ API_ROUTES = [
     *chat_routes.ROUTES,
     *push_routes.ROUTES,
     *records_routes.ROUTES,
+    *followers_routes.ROUTES,
 ]
 
 
@@ -54,10 +57,13 @@ def build_services(settings: Settings) -> Services:
     sync_service = SyncService(store, settings, feed)
     hub = Hub()
     hub.follow(feed, sync_service.visible_scopes)
-    search = SearchIndex(feed, settings.data_dir / "search.db")
+    # Search indexing and push delivery follow the log in a process of their own (backend/followers/).
+    followers = Supervisor(store, feed, settings, hub.visible_devices)
+    hub.on_visibility = followers.visibility_changed
+    search = RemoteSearchIndex(feed, settings.data_dir / "search.db", followers)
     accounts = AccountService(store, sync_service, settings)
-    push = PushService(store, feed, settings, hub.visible)
-    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push)
+    push = PushService(store, settings)
+    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, followers)
 
 
 def _secret(found: Services) -> str:
@@ -72,7 +78,7 @@ def _secret(found: Services) -> str:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     found = build_services(settings)
-    found.push.start()  # the server delivers pushes; the CLI's tools that build services do not
+    found.followers.start()  # the server indexes and delivers pushes; the CLI's tools that build services do not
     return Litestar(
         route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},

@@ -59,6 +59,9 @@ class Hub:
         self._by_scope: dict[str, set[Connection]] = {}
         self._by_user: dict[str, set[Connection]] = {}
         self._scopes_of: Callable[[str], list[str]] = lambda user_id: []
+        #: Told when a device comes, goes, hides or shows the app (the push sender holds back
+        #: pushes to visible devices, in the followers process: backend/followers/).
+        self.on_visibility: Callable[[], None] = lambda: None
 
     # --- membership of the hub ----------------------------------------------------------------
 
@@ -66,11 +69,13 @@ class Hub:
         first = conn.user_id not in self._by_user
         self._by_user.setdefault(conn.user_id, set()).add(conn)
         self._subscribe(conn, set(scopes))
+        self.on_visibility()
         if first:
             self.publish("ws", Presence(user=conn.user_id, status="online"), skip=conn)
 
     def leave(self, conn: Connection) -> None:
         self._subscribe(conn, set())
+        self.on_visibility()
         mine = self._by_user.get(conn.user_id)
         if mine is not None:
             mine.discard(conn)
@@ -88,7 +93,9 @@ class Hub:
         """A device went idle or came back. A person is away only when every device of theirs is."""
         mine = self._by_user.get(conn.user_id, set())
         before = all(c.away for c in mine)
-        conn.away = away
+        if conn.away != away:
+            conn.away = away
+            self.on_visibility()
         after = all(c.away for c in mine)
         if before != after:
             self.publish("ws", Presence(user=conn.user_id, status="away" if after else "online"))
@@ -107,6 +114,11 @@ class Hub:
             except RuntimeError:  # changed while we read it
                 continue
         return False
+
+    def visible_devices(self) -> list[str]:
+        """The devices that have the app open and showing (read from another thread: a change
+        meanwhile raises RuntimeError, and the caller reads again)."""
+        return sorted({c.device_id for conns in list(self._by_user.values()) for c in list(conns) if not c.away})
 
     def connections(self) -> int:
         return sum(len(c) for c in self._by_user.values())

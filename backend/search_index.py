@@ -76,6 +76,11 @@ class SearchIndex:
         # Only to start the thread when the first message is committed; the thread follows.
         self._stop_listening = feed.listen(self._heard)
 
+    @property
+    def indexed(self) -> int:
+        """The last seq the index holds the changes up to (-1 before its thread first ran)."""
+        return self._indexed
+
     # --- the indexer thread ------------------------------------------------------------------
 
     def _heard(self, unit: Committed) -> None:

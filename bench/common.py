@@ -142,6 +142,17 @@ class Server:
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
 
+    def children_cpu(self) -> float:
+        """CPU of the server's live child processes (the followers process: backend/followers/)."""
+        total = 0.0
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                try:
+                    total += cpu_seconds(int(child))
+                except FileNotFoundError:  # it ended meanwhile
+                    continue
+        return total
+
     def stop(self) -> None:
         if self.log.closed:
             return
@@ -473,9 +484,10 @@ def header(title: str) -> None:
 
 @contextlib.contextmanager
 def cpu_meter(server: Server) -> Iterator[dict[str, float]]:
-    """Wall and server CPU seconds spent inside the block."""
+    """Wall and CPU seconds spent inside the block: the server's, and its followers process's."""
     out: dict[str, float] = {}
-    cpu0, t0 = server.cpu(), time.perf_counter()
+    cpu0, children0, t0 = server.cpu(), server.children_cpu(), time.perf_counter()
     yield out
     out["wall"] = time.perf_counter() - t0
     out["server_cpu"] = server.cpu() - cpu0
+    out["followers_cpu"] = server.children_cpu() - children0

@@ -3,11 +3,12 @@ workspace to one with 1,000,000 stored messages.
 
 In-process, so the figure is the server's own work and nothing else: the sync core
 (SyncService.sync: validation, rights, merge, numbering, hash chain, commit, the pull of the reply)
-and everything that follows the feed (the search indexer's thread). History is seeded through the
-same push path in batches of 500, spread over 200 channels; at each level the device sends
-PUSHES single-message round trips, one at a time PAUSE_S apart, each carrying its cursors like the app, and the
-process CPU (every thread: time.process_time) over them and the indexer's catching up is divided
-by their count. Levels are measured in growing order in one run, alternating channels.
+and everything that follows the feed (the search indexer, now in the followers process, whose CPU
+is added). History is seeded through the same push path in batches of 500, spread over 200
+channels; at each level the device sends PUSHES single-message round trips, one at a time
+PAUSE_S apart, each carrying its cursors like the app, and the process CPU (every thread:
+time.process_time) over them and the indexer's catching up is divided by their count. Levels
+are measured in growing order in one run, alternating channels.
 
     .venv/bin/python -m bench.push_cost                   # levels 0, 100,000, 1,000,000
     TT_BENCH_LEVELS=0,20000 .venv/bin/python -m bench.push_cost
@@ -31,7 +32,7 @@ from backend.app import build_services
 from backend.settings import Settings
 from backend.storage.base import DeviceSession
 from backend.tokens import ulid
-from bench.common import header, info, median, verdict
+from bench.common import cpu_seconds, header, info, median, verdict
 from bench.text import FastText
 from sync_protocol.collections import member_id
 from sync_protocol.hlc import Clock
@@ -52,6 +53,7 @@ class Workspace:
 
     def __init__(self, data: Path) -> None:
         self.services = build_services(Settings(data_dir=data))
+        self.services.followers.start()  # the search indexer runs in the followers process
         now = int(time.time() * 1000)
         account = self.services.accounts.create_account("Owner", "owner@example.com", "correct horse 9", None, now)
         with self.services.store.transaction():
@@ -106,6 +108,11 @@ class Workspace:
         if not self.services.search.wait(head, timeout_s=1800):
             raise RuntimeError("the search index did not catch up")
 
+    def followers_cpu(self) -> float:
+        """CPU seconds of the followers process (the search indexer) so far."""
+        pid = self.services.followers.status().pid
+        return cpu_seconds(pid) if pid is not None else 0.0
+
     def round_trip(self, i: int) -> None:
         """One send as the app makes it: one new message, the cursors, the reply applied."""
         stamp = int(time.time() * 1000)
@@ -118,13 +125,13 @@ class Workspace:
     def measure(self) -> tuple[float, float]:
         """CPU ms per push (all threads, the indexer's catching up included) and main-thread ms."""
         self.settle()
-        cpu0, main0 = time.process_time(), time.thread_time()
+        cpu0, main0, followers0 = time.process_time(), time.thread_time(), self.followers_cpu()
         for i in range(PUSHES):
             self.round_trip(i)
             time.sleep(PAUSE_S)
         main = time.thread_time() - main0
         self.settle()
-        cpu = time.process_time() - cpu0
+        cpu = time.process_time() - cpu0 + self.followers_cpu() - followers0
         self.stored += PUSHES
         return cpu * 1000 / PUSHES, main * 1000 / PUSHES
 

@@ -169,7 +169,8 @@ async def run() -> None:
         info(
             f"{len(latencies):,} pushes: first of a message after p50 {percentile(firsts, 50):.0f} ms; a message's "
             f"last push after {min(drain_s):.2f}-{max(drain_s):.2f} s; server CPU "
-            f"{used['server_cpu'] / len(latencies) * 1e3:.2f} ms per push"
+            f"{used['server_cpu'] / len(latencies) * 1e3:.2f} ms per push (its syncs included), followers process "
+            f"(producer and sender) {used['followers_cpu'] / len(latencies) * 1e3:.2f} ms per push"
         )
         info(
             f"sync round trip p99: idle {idle:.1f} ms ({len(rtts[False])} syncs), while draining {busy:.1f} ms "

@@ -35,6 +35,7 @@ QUERIES = 200
 def seed(server: Server) -> tuple[str, float]:
     """Owner, 200 channels, MESSAGES messages spread over them. Returns (owner email, seconds)."""
     services = build_services(Settings(data_dir=server.data / "db"))
+    services.followers.start()  # the search indexer runs in the followers process
     now = int(time.time() * 1000)
     account = services.accounts.create_account("Owner", "owner@example.com", PASSWORD, None, now)
     with services.store.transaction():

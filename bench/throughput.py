@@ -100,7 +100,8 @@ def _rate(used: dict[str, float]) -> float:
 def _cpu(used: dict[str, float]) -> str:
     return (
         f"server CPU {used['server_cpu'] / used['accepted'] * 1e6:.0f} µs per change "
-        f"({used['server_cpu'] / used['wall'] * 100:.0f}% of one core)"
+        f"({used['server_cpu'] / used['wall'] * 100:.0f}% of one core), followers process "
+        f"{used.get('followers_cpu', 0.0) / used['accepted'] * 1e6:.0f} µs per change"
     )
 
 

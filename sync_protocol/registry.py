@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 from sync_protocol.wire import Value
@@ -127,8 +128,10 @@ class CollectionSpec:
     #: Snapshots leave these out of a scope's bulk records (they come newest first instead).
     paged: bool = False
 
-    @property
+    @cached_property
     def required(self) -> tuple[str, ...]:
+        # Cached: asked for every new record a push creates (~7% of the server's CPU per pushed
+        # message when it was computed each time, issue 15's profile).
         return tuple(name for name, spec in self.fields.items() if spec.required)
 
     @property

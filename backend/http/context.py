@@ -10,6 +10,7 @@ from litestar.datastructures import State
 
 from backend.accounts import AccountService, CurrentSession
 from backend.chat_service import ChatService
+from backend.followers.supervisor import Supervisor
 from backend.live import Hub
 from backend.push.service import PushService
 from backend.search_index import SearchIndex
@@ -30,9 +31,11 @@ class Services:
     chat: ChatService
     search: SearchIndex
     push: PushService
+    #: The followers process: search indexer, push producer and sender (backend/followers/).
+    followers: Supervisor
 
     def close(self) -> None:
-        self.push.close()
+        self.followers.close()
         self.search.close()
         self.store.close()
 

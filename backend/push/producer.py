@@ -37,12 +37,26 @@ log = logging.getLogger("teamtalk.push")
 POSITION = "push_seq"
 PERSIST_EVERY_S = 1.0
 COALESCE_S = 0.02
+#: Units arriving within this long of the last derivation are coalesced (Rule 4); otherwise not.
+BUSY_S = 0.1
 BATCH = 500
 IDLE_WAIT_S = 0.5
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def start_position(store: Storage) -> int:
+    """The stored position, stored first as the log's head (Rule 2). The server calls it when it
+    starts, so a producer started later (in the followers process) still hears the messages
+    committed meanwhile."""
+    with store.transaction():
+        stored = store.get_setting(POSITION)
+        if stored is None:
+            stored = str(store.head_hash()[0])
+            store.set_setting(POSITION, stored)
+    return int(stored)
 
 
 class Audience(NamedTuple):
@@ -62,6 +76,7 @@ class PushProducer:
         self._follower: Follower | None = None
         self.position = 0
         self._persisted = 0.0
+        self._derived = 0.0
         self._thread = threading.Thread(target=self._run, name="push-producer", daemon=True)
 
     def start(self) -> None:
@@ -76,15 +91,11 @@ class PushProducer:
             self._thread.join(timeout=10)
 
     def _follow(self) -> Follower | None:
-        with self.store.transaction():
-            stored = self.store.get_setting(POSITION)
-            if stored is None:  # Rule 2
-                stored = str(self.store.head_hash()[0])
-                self.store.set_setting(POSITION, stored)
+        stored = start_position(self.store)
         with self._lock:
             if self._stopping.is_set():
                 return None
-            self._follower = self.feed.follow(int(stored))
+            self._follower = self.feed.follow(stored)
             self.position = self._follower.position
             return self._follower
 
@@ -96,7 +107,10 @@ class PushProducer:
                 continue
             # Rule 4: at a thousand sends a second, one transaction per unit would cost the sync
             # path more than the notices; wait a moment and derive what came meanwhile with them.
-            if len(units) < BATCH and not self._stopping.wait(COALESCE_S):
+            # A message after a quiet spell goes at once: its notices are what the person waits for.
+            busy = time.monotonic() - self._derived < BUSY_S
+            self._derived = time.monotonic()
+            if busy and len(units) < BATCH and not self._stopping.wait(COALESCE_S):
                 units += follower.take(0, BATCH - len(units))
             try:
                 queued = self.derive(units, follower.position)

@@ -1,4 +1,4 @@
-"""The push sender: delivers the durable queue with pywebpush, off the sync path.
+"""The push sender: delivers the durable queue (aes128gcm by ece.py, HTTP/1.1 by http1.py), off the sync path.
 
 Rule 1. At least once: a row leaves the queue only after the push service accepted it (2xx).
         A crash between sending and marking sends it again after the restart, with the same
@@ -12,26 +12,29 @@ Rule 3. Held back at sending time: a device that has the app open and visible on
 Rule 4. Every push carries ``aes128gcm`` content, ``TTL``, ``Urgency`` and ``Topic`` (one per
         conversation, so the push service replaces an undelivered older push by a newer one),
         and a VAPID JWT (ES256) for the endpoint's origin, re-signed before it expires.
-Rule 5. Sends run on a small pool of threads; the endpoint is checked again (rules.py, Rule 5)
-        before every send, so a subscription stored under laxer settings is never called.
+Rule 5. Sends run on a bounded pool of threads, up to IN_FLIGHT at once, streamed: a slow push
+        service holds back only its own sends, and outcomes are stored in batches as they come.
+        The endpoint is checked again (rules.py, Rule 5) before every send, so a subscription
+        stored under laxer settings is never called.
 """
 
 from __future__ import annotations
 
 import email.utils
-import http.client
+import functools
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from py_vapid import Vapid02
 
-from backend.push import rules
+from backend.push import ece, http1, rules
+from backend.push.ece import Encrypter
 from backend.push.keys import VapidKeys
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
@@ -42,12 +45,17 @@ RETRY_FOR_MS = 24 * 3600 * 1000
 BASE_BACKOFF_MS = 1000
 MAX_BACKOFF_MS = 3600 * 1000
 JWT_LIFETIME_S = 12 * 3600
-BATCH = 256
-#: Sending threads. Against a real push service they mostly wait on the network; against the
-#: benchmark's instant local receiver they compete for the GIL with the event loop that answers
-#: syncs (bench 9: 16 threads doubled sync p99 while draining compared with 4-8).
-THREADS = 8
+#: Sends in flight at once (Rule 5), on THREADS threads: against a real push service they mostly
+#: wait on the network (tens of ms a round trip), so more threads than cores. They run in the
+#: followers process (backend/followers/): their GIL is not the server's.
+IN_FLIGHT = 512
+THREADS = 32
+#: Outcomes are stored in one transaction per RECORD_BATCH sends or RECORD_EVERY_S (Rule 1: a
+#: crash before that sends them again, with the same Topic).
+RECORD_BATCH = 256
+RECORD_EVERY_S = 0.05
 SEND_TIMEOUT_S = 10.0
+MAX_TARGETS = 100_000
 
 Outcome = Literal["sent", "retry", "gone", "drop", "held"]
 
@@ -81,6 +89,18 @@ class BadSubscription(ValueError):
     """Keys a push cannot be encrypted for (not a P-256 point, say)."""
 
 
+class PayloadTooLarge(ValueError):
+    """A notice too long for one push (never expected: notices are short)."""
+
+
+class Target(NamedTuple):
+    """An endpoint, checked and split once: the connection's origin, the path, the VAPID audience."""
+
+    origin: tuple[str, str, int | None]
+    path: str
+    audience: str
+
+
 class PushSender:
     def __init__(
         self, store: Storage, keys: VapidKeys, settings: Settings, visible: Callable[[str], bool] = lambda d: False
@@ -96,6 +116,13 @@ class PushSender:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="push-send")
+        self._encrypter = Encrypter()
+        self._targets: dict[str, Target] = {}
+        #: (subscription, topic) of the rows being sent, not yet recorded (the loop's own).
+        self._in_flight: set[tuple[str, str]] = set()
+        self._done: list[tuple[PushJob, tuple[Outcome, int]]] = []
+        self._done_lock = threading.Lock()
+        self._first_done = 0.0
         self._thread = threading.Thread(target=self._run, name="push-sender", daemon=True)
         #: Seconds from queueing to the push service's answer, per sent push (the benchmark reads it).
         self.on_sent: Callable[[PushJob, float], None] | None = None
@@ -111,41 +138,81 @@ class PushSender:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=15)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     # --- the loop -----------------------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                sent = self.run_once()
+                busy = self.run_once()
             except Exception:
                 log.exception("the push sender failed; trying again")
-                sent = 0
-            if sent:
+                busy = False
+            if busy:
+                # Sends are in flight: wake for the next completion (or new rows), and record
+                # what finished at least every RECORD_EVERY_S.
+                self._wake.wait(RECORD_EVERY_S)
+                self._wake.clear()
                 continue
-            with self.store.transaction():
-                due = self.store.next_push_due()
+            due = self.store.next_push_due()
             wait = 1.0 if due is None else max(0.0, min(1.0, (due - now_ms()) / 1000))
             self._wake.wait(wait)
             self._wake.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._record(force=True)
 
-    def run_once(self) -> int:
-        """Send what is due now, once; returns how many rows were tried."""
-        with self.store.transaction():
-            jobs = self.store.due_pushes(now_ms(), BATCH)
-            subs = self.store.push_subscriptions([job.subscription for job in jobs])
-        if not jobs:
-            return 0
-        outcomes = list(self._pool.map(lambda job: self._deliver(job, subs.get(job.subscription)), jobs))
+    def run_once(self) -> bool:
+        """Record the outcomes of finished sends, and start sending what is due and not in flight
+        (Rule 5); True while sends are in flight."""
+        self._record(force=False)
+        free = IN_FLIGHT - len(self._in_flight)
+        if free > 0:
+            jobs = [
+                job
+                for job in self.store.due_pushes(now_ms(), free + len(self._in_flight))
+                if (job.subscription, job.topic) not in self._in_flight
+            ][:free]
+            if jobs:
+                subs = self.store.push_subscriptions([job.subscription for job in jobs])
+                for job in jobs:
+                    self._in_flight.add((job.subscription, job.topic))
+                    future = self._pool.submit(self._deliver, job, subs.get(job.subscription))
+                    future.add_done_callback(functools.partial(self._finished, job))
+        return bool(self._in_flight)
+
+    def _finished(self, job: PushJob, done: Future[tuple[Outcome, int]]) -> None:
+        """On a sending thread: keep the outcome for the loop to record, and wake it."""
+        try:
+            outcome = done.result()
+        except Exception:
+            log.exception("sending a push failed; it is tried again")
+            outcome = ("retry", backoff_ms(job.attempts, None))
+        with self._done_lock:
+            self._done.append((job, outcome))
+            if len(self._done) == 1:
+                self._first_done = time.monotonic()
+            many = len(self._done) >= RECORD_BATCH or len(self._done) == len(self._in_flight)
+        if many:
+            self._wake.set()
+
+    def _record(self, force: bool) -> None:
+        """Store the finished sends' outcomes in one transaction (Rule 1): at most every
+        RECORD_EVERY_S, or once RECORD_BATCH finished, or when nothing else is in flight."""
+        with self._done_lock:
+            if not self._done:
+                return
+            waited = time.monotonic() - self._first_done
+            count = len(self._done)
+            if not (force or count >= RECORD_BATCH or waited >= RECORD_EVERY_S or count >= len(self._in_flight)):
+                return
+            done, self._done = self._done, []
         now = now_ms()
         with self.store.transaction():
-            self.store.pushes_sent(
-                [job for job, (outcome, _) in zip(jobs, outcomes, strict=True) if outcome == "sent"],
-                now,
-                self.settings.push_gap_ms,
-            )
-            for job, (outcome, wait) in zip(jobs, outcomes, strict=True):
+            sent = [job for job, (outcome, _) in done if outcome == "sent"]
+            self.store.pushes_sent(sent, now, self.settings.push_gap_ms)
+            for job, (outcome, wait) in done:
                 if outcome == "sent":
                     continue
                 if outcome == "gone":
@@ -154,7 +221,8 @@ class PushSender:
                     self.store.retry_push(job, now + wait)
                 else:  # drop, held, or a retry past its day
                     self.store.drop_push(job)
-        return len(jobs)
+        for job, _ in done:
+            self._in_flight.discard((job.subscription, job.topic))
 
     def _deliver(self, job: PushJob, sub: PushSubscription | None) -> tuple[Outcome, int]:
         if sub is None:
@@ -162,16 +230,19 @@ class PushSender:
         if self.visible(sub.device):
             return "held", 0  # Rule 3
         try:
-            rules.check_endpoint(sub.endpoint, self.settings.push_services, self.settings.push_test_mode)
+            target = self._target(sub.endpoint)
         except rules.UnsafeEndpoint as exc:
             log.warning("not sending to subscription %s: %s", sub.id, exc)
             return "gone", 0
         try:
-            status, retry_after = self.send(sub, job)
+            status, retry_after = self.send(sub, job, target)
         except BadSubscription as exc:
             log.warning("subscription %s has unusable keys (%s); removed", sub.id, exc)
             return "gone", 0
-        except (OSError, http.client.HTTPException) as exc:
+        except PayloadTooLarge as exc:
+            log.warning("push for subscription %s not sent: %s", sub.id, exc)
+            return "drop", 0
+        except OSError as exc:
             log.info("push service unreachable for %s: %s", sub.id, exc)
             return "retry", backoff_ms(job.attempts, None)
         if 200 <= status < 300:
@@ -185,44 +256,56 @@ class PushSender:
         log.warning("push service answered %d for subscription %s; dropped", status, sub.id)
         return "drop", 0
 
-    def send(self, sub: PushSubscription, job: PushJob) -> tuple[int, int | None]:
-        """One push (Rule 4): the service's status and Retry-After (ms). pywebpush encrypts; the
-        request goes out on this thread's keep-alive connection to the push service (requests
-        cost three times the encryption per push: bench 8)."""
-        from pywebpush import WebPusher, WebPushException  # imported late: it pulls in aiohttp
+    def _target(self, endpoint: str) -> Target:
+        """Where a push to ``endpoint`` goes, checked (rules.py, Rule 5: a pure function of the
+        endpoint and the settings, so its answer is kept per endpoint)."""
+        found = self._targets.get(endpoint)
+        if found is None:
+            rules.check_endpoint(endpoint, self.settings.push_services, self.settings.push_test_mode)
+            parts = urlsplit(endpoint)
+            found = Target(
+                (parts.scheme, parts.hostname or "", parts.port),
+                parts.path + (f"?{parts.query}" if parts.query else ""),
+                f"{parts.scheme}://{parts.netloc}",
+            )
+            if len(self._targets) >= MAX_TARGETS:
+                self._targets.clear()
+            self._targets[endpoint] = found
+        return found
 
-        info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
+    def send(self, sub: PushSubscription, job: PushJob, target: Target) -> tuple[int, int | None]:
+        """One push (Rule 4): the service's status and Retry-After (ms). Encrypted by ece.py (as
+        pywebpush would, at half the cost) and posted by http1.py on this thread's keep-alive
+        connection to the push service (http.client cost more than the encryption: bench 9)."""
+        payload = job.payload.encode()
+        if len(payload) > ece.MAX_PAYLOAD:
+            raise PayloadTooLarge(f"{len(payload)} bytes; a push holds at most {ece.MAX_PAYLOAD}")
         try:
-            body = WebPusher(info).encode(job.payload.encode(), "aes128gcm")["body"]
-        except (WebPushException, ValueError) as exc:
+            body = self._encrypter.encrypt(payload, sub.p256dh, sub.auth)
+        except ece.UnusableKeys as exc:
             raise BadSubscription(str(exc)) from exc
         headers = {
-            "Authorization": self._authorization(sub.endpoint),
+            "Authorization": self._authorization(target.audience),
             "Urgency": job.urgency,
             "Topic": job.topic,
             "TTL": str(job.ttl),
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
         }
-        return self._post(sub.endpoint, body, headers)
+        return self._post(target, body, headers)
 
-    def _post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
-        parts = urlsplit(endpoint)
-        origin = (parts.scheme, parts.hostname or "", parts.port)
-        connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+    def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
+        connections: dict[tuple[str, str, int | None], http1.Connection] = self._local.__dict__.setdefault(
             "connections", {}
         )
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        origin = target.origin
         for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
             conn = connections.get(origin)
             if conn is None:
-                kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-                conn = connections[origin] = kind(origin[1], origin[2], timeout=SEND_TIMEOUT_S)
+                conn = connections[origin] = http1.Connection(*origin, timeout_s=SEND_TIMEOUT_S)
             try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
+                response = conn.post(target.path, body, headers)
+            except OSError:
                 conn.close()
                 del connections[origin]
                 if attempt == 2:
@@ -234,10 +317,9 @@ class PushSender:
             return response.status, retry_after_ms(response.getheader("Retry-After"), time.time())
         raise AssertionError("unreachable")
 
-    def _authorization(self, endpoint: str) -> str:
-        """The VAPID header for the endpoint's origin, signed once per origin and lifetime (Rule 4)."""
-        parts = urlsplit(endpoint)
-        audience = f"{parts.scheme}://{parts.netloc}"
+    def _authorization(self, audience: str) -> str:
+        """The VAPID header for an endpoint's origin, signed once per origin and lifetime (Rule 4):
+        a push service's pushes share one header for hours."""
         now = time.time()
         with self._jwt_lock:
             cached = self._jwts.get(audience)

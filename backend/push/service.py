@@ -1,9 +1,8 @@
-"""Web Push for the HTTP shell: the public key, this person's subscriptions, and the producer and
-sender threads (started with the server, closed with it)."""
+"""Web Push for the HTTP shell: the public key and this person's subscriptions. The producer and
+the sender run in the followers process (backend/followers/)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import msgspec
@@ -12,11 +11,8 @@ from backend import tokens
 from backend.access import may_manage_push_subscription
 from backend.accounts import CurrentSession
 from backend.errors import ApiError
-from backend.feed import Feed
 from backend.push import keys as vapid
 from backend.push import rules
-from backend.push.producer import PushProducer
-from backend.push.sender import PushSender
 from backend.settings import Settings
 from backend.storage.base import PushSubscription, Storage
 
@@ -49,21 +45,10 @@ class SubscriptionOut(msgspec.Struct):
 
 
 class PushService:
-    def __init__(self, store: Storage, feed: Feed, settings: Settings, visible: Callable[[str], bool]) -> None:
-        """``visible(device)``: is that device live and showing the app (held back: sender.py, Rule 3)."""
+    def __init__(self, store: Storage, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self.keys = vapid.load_or_create(settings.data_dir)
-        self.sender = PushSender(store, self.keys, settings, visible)
-        self.producer = PushProducer(store, feed, settings, self.sender.wake)
-
-    def start(self) -> None:
-        self.producer.start()
-        self.sender.start()
-
-    def close(self) -> None:
-        self.producer.close()
-        self.sender.close()
 
     def public_key(self) -> PublicKeyOut:
         return PublicKeyOut(self.keys.public_key)

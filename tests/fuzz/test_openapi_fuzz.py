@@ -41,6 +41,7 @@ OPERATIONS = [
     ("DELETE", "/api/devices/{device_id}"),
     ("POST", "/api/invites"),
     ("GET", "/api/admin/chain"),
+    ("GET", "/api/admin/followers"),
     ("GET", "/api/search"),
     ("POST", "/api/history"),
     ("GET", "/api/messages/{message_id}/versions"),

@@ -90,7 +90,7 @@ def settle(ws: Workspace) -> None:
             head, due = store.head_hash()[0], store.next_push_due()
         finally:
             store.close()
-        if found.push.producer.position >= head and due is None:
+        if found.followers.progress.push >= head and due is None:
             return
         assert time.monotonic() < deadline, "pushes did not settle"
         time.sleep(0.01)

@@ -1,0 +1,117 @@
+"""The followers process: the search indexer and the push producer and sender, following the log
+(followers/__init__.py). Run by the server as ``python -m backend.followers SETTINGS_JSON``.
+
+Its stdin carries the server's lines (Rule 2); its stdout carries ``Progress`` (Rule 3); its
+stderr is the server's log. It ends when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from typing import BinaryIO
+
+import msgspec
+
+from backend.followers import Head, Progress, Urgent, Visible, decode_to_followers, encode, settings_from_json
+from backend.followers.log_feed import LogFeed
+from backend.push import keys as vapid
+from backend.push.producer import PushProducer
+from backend.push.sender import PushSender
+from backend.search_index import SearchIndex
+from backend.settings import Settings
+from backend.storage.sqlite import SqliteStorage
+
+log = logging.getLogger("teamtalk.followers")
+
+#: The positions are looked at when a follower comes back for more (it is done with what it
+#: took), and at least this often.
+REPORT_EVERY_S = 1.0
+#: The process's CPU priority below the server's: when the cores are busy, a push drain or a
+#: reindex yields to the sync path (issue 10: sync p99 while pushes drain within 1.5x of idle).
+NICE = 5
+
+
+class Followers:
+    def __init__(self, settings: Settings, out: BinaryIO) -> None:
+        self.store = SqliteStorage(settings.database)
+        self._moved = threading.Event()
+        self.feed = LogFeed(self.store, self._moved.set)
+        self._visible: frozenset[str] = frozenset()
+        self.sender = PushSender(self.store, vapid.load_or_create(settings.data_dir), settings, self.visible)
+        self.producer = PushProducer(self.store, self.feed, settings, self.sender.wake)
+        self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
+        self._out = out
+        self._stopping = threading.Event()
+        self._reporter = threading.Thread(target=self._report, name="followers-report", daemon=True)
+
+    def visible(self, device: str) -> bool:
+        return device in self._visible
+
+    def start(self) -> None:
+        self.producer.start()
+        self.sender.start()
+        self.index.poke()
+        self._reporter.start()
+
+    def hear(self, line: bytes) -> None:
+        """One line from the server (Rule 2)."""
+        try:
+            message = decode_to_followers(line)
+        except msgspec.DecodeError:
+            log.error("the server sent a line the followers cannot read: %r", line[:200])
+            return
+        if isinstance(message, Head):
+            self.feed.heard(message.seq)
+        elif isinstance(message, Visible):
+            self._visible = frozenset(message.devices)
+        elif isinstance(message, Urgent):
+            self.index.poke(urgent=True)
+
+    def _report(self) -> None:
+        """Write the positions whenever they moved (Rule 3): woken when a follower comes back for
+        more, which it does right after storing (and noting) its new position."""
+        last = Progress()
+        while not self._stopping.is_set():
+            self._moved.wait(REPORT_EVERY_S)
+            self._moved.clear()
+            progress = Progress(self.index.indexed, self.producer.position)
+            if progress == last:
+                continue
+            try:
+                self._out.write(encode(progress) + b"\n")
+                self._out.flush()
+            except (BrokenPipeError, ValueError):  # the server is gone: stdin closes next
+                return
+            last = progress
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._moved.set()
+        self.feed.close()
+        self.producer.close()
+        self.sender.close()
+        self.index.close()
+        if self._reporter.is_alive():
+            self._reporter.join(timeout=5)
+        self.store.close()
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="followers: %(levelname)s %(name)s: %(message)s")
+    if len(argv) != 1:
+        print("usage: python -m backend.followers SETTINGS_JSON (the server starts it)", file=sys.stderr)
+        return 2
+    os.nice(NICE)
+    followers = Followers(settings_from_json(argv[0]), sys.stdout.buffer)
+    followers.start()
+    try:
+        for line in sys.stdin.buffer:
+            followers.hear(line)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        followers.close()
+    return 0

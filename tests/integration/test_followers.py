@@ -1,0 +1,108 @@
+"""The followers process (backend/followers/): the search indexer and the push producer and sender
+follow the log in a process of their own, which the server supervises. Real app, real SQLite,
+a real child process killed with SIGKILL, and the local push service that decrypts every push."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.app import create_app
+from backend.settings import Settings
+from tests.integration.conftest import Person, Workspace
+from tests.integration.push_service import PushService
+from tests.integration.test_push import channel, post, settle, subscribe
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    service = PushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True, push_gap_ms=0)
+    workspace = Workspace(create_app(settings), tmp_path)
+    yield workspace
+    workspace.close()
+
+
+def status(admin: Person) -> dict[str, Any]:
+    reply = admin.client.get("/api/admin/followers")
+    assert reply.status_code == 200, reply.text
+    found: dict[str, Any] = reply.json()
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A child that exited but was not reaped yet is a zombie: gone for our purpose.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+def wait_until(check: Any, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_the_followers_survive_kill_9_catch_up_and_push_each_message_once(ws: Workspace, push: PushService) -> None:
+    ada, bob = ws.join("Ada"), ws.join("Bob")
+    assert status(ada)["pid"] is None  # nothing to follow yet: not spawned
+    sub = subscribe(bob, push)
+    rooms = [channel(ada, f"site-{i}", bob) for i in range(4)]
+    first = post(ada, rooms[0], "@Bob before the kill", mentions=bob.user)
+    push.wait_for(lambda: len(push.to(sub)) == 1)
+    settle(ws)  # sent and marked sent: a kill now cannot make a duplicate (sender.py, Rule 1)
+    wait_until(lambda: status(ada)["search_lag"] == 0)  # the indexer catches up by itself too
+    before = status(ada)
+    assert before["running"] and before["push_lag"] == 0
+
+    os.kill(before["pid"], signal.SIGKILL)
+    later = [post(ada, room, f"@Bob after the kill {i}", mentions=bob.user) for i, room in enumerate(rooms[1:])]
+    # A search waits until the restarted indexer has reached the head of when it was asked.
+    hits = ada.client.get("/api/search", params={"q": "after the kill"}).json()["results"]
+    assert sorted(h["id"] for h in hits) == sorted(later)
+
+    push.wait_for(lambda: len(push.to(sub)) >= 4)
+    settle(ws)
+    assert sorted(r.payload["id"] for r in push.to(sub)) == sorted([first, *later])  # each once
+    after = status(ada)
+    assert after["running"] and after["pid"] != before["pid"] and after["restarts"] >= 1
+    assert after["search_lag"] == 0 and after["push_lag"] == 0 and after["search_position"] == after["head"]
+
+    ws.close()
+    wait_until(lambda: not alive(after["pid"]))  # it ends with the server
+
+
+def test_the_followers_process_ends_when_its_server_is_killed(ws: Workspace) -> None:
+    """Its stdin closes with the server, however the server ends: no orphan keeps indexing."""
+    ada = ws.join("Ada")
+    post(ada, ada.channel_named("general"), "start the followers")
+    wait_until(lambda: status(ada)["running"])
+    found = ws.app.state["services"].followers
+    proc = found._proc
+    assert proc is not None and proc.stdin is not None
+    proc.stdin.close()  # what the kernel does when the server dies
+    wait_until(lambda: proc.poll() is not None)
+    assert proc.returncode == 0
+
+
+def test_only_admins_and_auditors_see_the_followers_lag(ws: Workspace) -> None:
+    ada, bob = ws.join("Ada"), ws.join("Bob")
+    assert status(ada)["restarts"] == 0
+    reply = bob.client.get("/api/admin/followers")
+    assert (reply.status_code, reply.json()["error"]) == (403, "forbidden")
