@@ -151,15 +151,16 @@ def plan(needles: list[str], channels: list[str], authors: list[str], stats: Sta
         planned.append(min(options, key=lambda p: p.estimate) if options else NeedlePlan(needle, "none"))
     if any(p.index == "words" and p.estimate == 0 for p in planned):
         return Plan("empty", "", planned, 0)
-    drivers: list[tuple[int, int, str, str]] = [(stats.total(), 4, "scan", "")]
+    # (estimate, preference on a tie, driver, expression): the scan before a filter that names
+    # everything, as an index walk over several keys must sort what it finds.
+    drivers: list[tuple[int, int, str, str]] = [(stats.total(), 2, "scan", "")]
     words = sorted((p for p in planned if p.index == "words"), key=lambda p: p.estimate)
     if words:
-        expr = " AND ".join(f"({p.match})" if len(words) > 1 else p.match for p in words)
-        drivers.append((words[0].estimate, 0, "words", expr))
+        drivers.append((words[0].estimate, 0, "words", " AND ".join(p.match for p in words)))
     trigrams = sorted((p for p in planned if p.index == "trigram"), key=lambda p: p.estimate)
     if trigrams:
         drivers.append((trigrams[0].estimate, 1, "trigram", trigrams[0].match))
-    for rank, (kind, keys) in enumerate((("channels", channels), ("authors", authors)), start=2):
+    for rank, (kind, keys) in enumerate((("channels", channels), ("authors", authors)), start=3):
         if 0 < len(keys) <= MAX_FILTER_KEYS:
             drivers.append((stats.key_docs(kind, keys), rank, kind, ""))
     estimate, _, driver, match = min(drivers)
