@@ -32,7 +32,7 @@ import msgspec
 
 from backend.feed import Committed, Feed, Follower
 from backend.search_reader import Reader
-from backend.search_store import AUTOMERGE, VERSION, Writer
+from backend.search_store import AUTOMERGE, VERSION, Writer, indexed
 from backend.search_store import open_index as _open_index
 from sync_protocol import merge
 from sync_protocol.merge import RecordState
@@ -144,7 +144,7 @@ class SearchIndex:
                 if not fields:
                     continue  # counters, pins, reactions: nothing the index keeps
                 if change.id not in rows:
-                    row = index.execute("SELECT rowid, folded, state FROM docs WHERE id = ?", (change.id,)).fetchone()
+                    row = indexed(index, change.id)
                     rows[change.id] = (row[0], row[1]) if row else None
                     if row:
                         states[change.id] = _state_decoder.decode(row[2])

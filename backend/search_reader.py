@@ -50,11 +50,12 @@ class Reader:
         return int(row[0] or 0)
 
     def terms_with(self, fragment: str, suffix: bool) -> list[tuple[str, int]] | None:
-        escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        if "%" in fragment or "_" in fragment:
+            return None  # not a word's fragment (the tokenizer splits at both)
+        # No ESCAPE clause: with one, SQLite does not hand the LIKE to FTS5, which then scans.
         found = self.db.execute(
-            "SELECT t.term, t.docs FROM terms_fts f JOIN terms t ON t.rowid = f.rowid "
-            "WHERE f.term LIKE ? ESCAPE '\\' LIMIT ?",
-            (f"%{escaped}" if suffix else f"%{escaped}%", search_plan.MAX_EXPANSION + 1),
+            "SELECT t.term, t.docs FROM terms_fts f JOIN terms t ON t.rowid = f.rowid WHERE f.term LIKE ? LIMIT ?",
+            (f"%{fragment}" if suffix else f"%{fragment}%", search_plan.MAX_EXPANSION + 1),
         ).fetchall()
         if len(found) > search_plan.MAX_EXPANSION:
             return None

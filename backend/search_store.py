@@ -29,22 +29,24 @@ from backend import search_plan
 from sync_protocol.merge import RecordState
 
 #: Bump when the index's shape changes: an index of another version is rebuilt from the log.
-VERSION = 3
+VERSION = 4
 _WORDS = "tokenize = 'unicode61 remove_diacritics 2'"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, author TEXT NOT NULL,
-    at INTEGER NOT NULL, folded TEXT NOT NULL,
-    state BLOB NOT NULL                   -- the indexed fields with their clocks (search_index Rule 1)
+    at INTEGER NOT NULL, folded TEXT NOT NULL
 );
+-- The indexed fields with their clocks (search_index Rule 1), apart: a search verifies its
+-- candidates on docs rows, which stay three times narrower (and their pages cached) without it.
+CREATE TABLE IF NOT EXISTS states (rowid INTEGER PRIMARY KEY, state BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_by_channel ON docs (channel);
 CREATE INDEX IF NOT EXISTS docs_by_author ON docs (author);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     folded, content = 'docs', content_rowid = 'rowid', tokenize = 'trigram'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts_vocab USING fts5vocab(docs_fts, 'row');
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_words USING fts5(words, content = '', {_WORDS});
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_words USING fts5(words, content = '', columnsize = 0, {_WORDS});
 CREATE TABLE IF NOT EXISTS terms (rowid INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, docs INTEGER NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms_fts USING fts5(
     term, content = 'terms', content_rowid = 'rowid', tokenize = 'trigram'
@@ -106,6 +108,14 @@ class _Tokenizer:
         return found
 
 
+def indexed(index: sqlite3.Connection, record_id: str) -> tuple[int, str, bytes] | None:
+    """A message as the index holds it: (rowid, folded text, encoded state), or None."""
+    row = index.execute(
+        "SELECT d.rowid, d.folded, s.state FROM docs d JOIN states s ON s.rowid = d.rowid WHERE d.id = ?", (record_id,)
+    ).fetchone()
+    return (int(row[0]), str(row[1]), bytes(row[2])) if row else None
+
+
 class Writer:
     """Puts merged messages into the index; ``finish`` adds the batch's statistics (Rule 2)."""
 
@@ -129,17 +139,14 @@ class Writer:
         row = (str(fields.get("channel")), str(fields.get("author")), at if isinstance(at, int) else 0, folded)
         if old is None:
             rowid = index.execute(
-                "INSERT INTO docs (id, channel, author, at, folded, state) VALUES (?, ?, ?, ?, ?, ?)",
-                (record_id, *row, _encode(state)),
+                "INSERT INTO docs (id, channel, author, at, folded) VALUES (?, ?, ?, ?, ?)", (record_id, *row)
             ).lastrowid
             self._counts["channels", row[0]] += 1
             self._counts["authors", row[1]] += 1
         else:
             rowid = old[0]
-            index.execute(
-                "UPDATE docs SET channel = ?, author = ?, at = ?, folded = ?, state = ? WHERE rowid = ?",
-                (*row, _encode(state), rowid),
-            )
+            index.execute("UPDATE docs SET channel = ?, author = ?, at = ?, folded = ? WHERE rowid = ?", (*row, rowid))
+        index.execute("INSERT OR REPLACE INTO states (rowid, state) VALUES (?, ?)", (rowid, _encode(state)))
         if folded:
             words = search_plan.blank_unspaced(folded)
             index.execute("INSERT INTO docs_fts (rowid, folded) VALUES (?, ?)", (rowid, folded))
