@@ -14,18 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.search_reader import Reader
-from backend.search_store import Writer, open_index
+from backend.search_store import Writer, indexed, open_index
 from sync_protocol import merge
+from sync_protocol.merge import RecordState
 from sync_protocol.search_query import SearchQuery, parse, text_matches
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "search_plan_vectors.json").read_text())
 DOCS: list[dict[str, str]] = VECTORS["docs"]
 CHANNELS = sorted({d["channel"] for d in DOCS})
+_state_decoder = msgspec.json.Decoder(RecordState)
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +89,47 @@ def needles(draw: st.DrawFn) -> str:
 def test_the_index_finds_what_offline_search_finds(reader: Reader, pieces: list[str]) -> None:
     query = SearchQuery(phrases=pieces)
     assert reader.search(query.needles, CHANNELS, [], None, None, 100) == offline(query, CHANNELS, [])
+
+
+def test_edits_and_deletions_leave_both_indexes(tmp_path: Path) -> None:
+    """The old words of an edited message propose it no more (word index and trigram index alike);
+    a deleted message leaves both. Word counts only grow (search_store Rule 3)."""
+    path = tmp_path / "search.db"
+    index, writer = open_index(path), Writer()
+    reader = Reader(path)
+
+    def put(record_id: str, fields: dict[str, Any], hlc: str) -> None:
+        row = indexed(index, record_id)
+        state = merge.apply(_state_decoder.decode(row[2]) if row else None, fields, hlc)
+        index.execute("BEGIN")
+        writer.put(index, record_id, (row[0], row[1]) if row else None, state)
+        writer.finish(index)
+        index.execute("COMMIT")
+
+    def found(needle: str) -> list[str]:
+        """What a search finds, after checking what each index proposes: verification would hide a
+        stale entry from the answer, so the indexes themselves are asked."""
+        answer = reader.search([needle], ["c"], [], None, None, 10)
+        fts = "docs_fts" if len(needle) >= 3 and not needle.isascii() else "docs_words"
+        rowids = [r[0] for r in reader.db.execute(f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?", (f'"{needle}"',))]
+        ids = [
+            r[0]
+            for r in reader.db.execute(f"SELECT id FROM docs WHERE rowid IN ({','.join('?' * len(rowids))})", rowids)
+        ]
+        assert sorted(ids) == sorted(answer)
+        return answer
+
+    try:
+        put("m1", {"channel": "c", "author": "a", "at": 1, "text": "Kettle 服务器 boils"}, "0000000000001:0000:dev")
+        put("m2", {"channel": "c", "author": "a", "at": 2, "text": "kettle again"}, "0000000000002:0000:dev")
+        assert found("kettle") == ["m2", "m1"] and found("服务器") == ["m1"]
+        put("m1", {"text": "Teapot 数据库"}, "0000000000003:0000:dev")
+        assert found("kettle") == ["m2"] and found("服务器") == [] and found("teapot") == ["m1"]
+        assert found("数据库") == ["m1"]
+        put("m2", {"deleted": True}, "0000000000004:0000:dev")
+        assert found("kettle") == [] and found("again") == []
+        assert reader.term_docs("kettle") == 2  # an estimate: never less than the truth
+    finally:
+        reader.close()
+        writer.close()
+        index.close()
