@@ -9,6 +9,7 @@ their indexes instead of the driver.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -19,6 +20,9 @@ from backend.search_store import TRIGRAM_TTL_S, _Tokenizer
 
 _MAX_PREFIX_TERMS = 5000
 _KEY_COLUMN = {"channels": "channel", "authors": "author"}
+_FTS = {"words": "docs_words", "trigram": "docs_fts"}
+#: Intersected candidates are verified this many at a time (Rule 5 of search_plan).
+_CHUNK = 256
 
 
 class Reader:
@@ -69,10 +73,12 @@ class Reader:
         if cached is not None and now - cached[1] < TRIGRAM_TTL_S:
             return cached[0]
         row = self.db.execute("SELECT doc FROM docs_fts_vocab WHERE term = ?", (trigram,)).fetchone()
-        if len(self._trigrams) > 100_000:
-            self._trigrams.clear()
-        self._trigrams[trigram] = (int(row[0]) if row else 0, now)
-        return self._trigrams[trigram][0]
+        count = int(row[0]) if row else 0
+        if count:  # never a cached zero: the planner stops at a zero, and the trigram may come
+            if len(self._trigrams) > 100_000:
+                self._trigrams.clear()
+            self._trigrams[trigram] = (count, now)
+        return count
 
     def key_docs(self, kind: str, keys: list[str]) -> int:
         row = self.db.execute(
@@ -103,8 +109,10 @@ class Reader:
         if chosen.driver == "empty":
             return []
         where, args = self._conditions(chosen.driver, needles, channels, authors, after_ms, before_ms)
-        if chosen.driver in ("words", "trigram"):
-            fts = "docs_words" if chosen.driver == "words" else "docs_fts"
+        if chosen.also is not None:
+            return self._intersected(chosen, where, args, limit)
+        if chosen.driver in _FTS:
+            fts = _FTS[chosen.driver]
             source, order = f"{fts} f JOIN docs d ON d.rowid = f.rowid", "f.rowid"
             where.insert(0, f"{fts} MATCH ?")
             args.insert(0, chosen.match)
@@ -114,6 +122,29 @@ class Reader:
                 source = f"docs d INDEXED BY docs_by_{_KEY_COLUMN[chosen.driver]}"
         sql = f"SELECT d.id FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT ?"
         return [r[0] for r in self.db.execute(sql, (*args, limit))]
+
+    def _intersected(self, chosen: search_plan.Plan, where: list[str], args: list[object], limit: int) -> list[str]:
+        """Rule 5 of the planner: both proposals read whole, then the common ones verified, newest
+        first, a chunk at a time until ``limit`` match."""
+        assert chosen.also is not None
+        lists = []
+        for index, match in ((chosen.driver, chosen.match), chosen.also):
+            fts = _FTS[index]
+            # One string per list: reading rowids a row at a time costs more in Python than in FTS5.
+            joined = self.db.execute(f"SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH ?", (match,)).fetchone()
+            lists.append(set(map(int, joined[0].split(","))) if joined[0] else set())
+        candidates = sorted(lists[0] & lists[1], reverse=True)
+        found: list[str] = []
+        sql = (
+            "SELECT d.id FROM docs d WHERE d.rowid IN (SELECT value FROM json_each(?)) AND "
+            f"{' AND '.join(where)} ORDER BY d.rowid DESC"
+        )
+        for start in range(0, len(candidates), _CHUNK):
+            chunk = json.dumps(candidates[start : start + _CHUNK])
+            found += [r[0] for r in self.db.execute(sql, (chunk, *args))]
+            if len(found) >= limit:
+                break
+        return found[:limit]
 
     @staticmethod
     def _conditions(

@@ -29,7 +29,7 @@ from backend import search_plan
 from sync_protocol.merge import RecordState
 
 #: Bump when the index's shape changes: an index of another version is rebuilt from the log.
-VERSION = 4
+VERSION = 5
 _WORDS = "tokenize = 'unicode61 remove_diacritics 2'"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -130,7 +130,7 @@ class Writer:
             index.execute("INSERT INTO docs_fts (docs_fts, rowid, folded) VALUES ('delete', ?, ?)", old)
             index.execute(
                 "INSERT INTO docs_words (docs_words, rowid, words) VALUES ('delete', ?, ?)",
-                (old[0], search_plan.blank_unspaced(old[1])),
+                (old[0], search_plan.words_text(old[1])),
             )
         fields = state.fields
         text = fields.get("text")
@@ -148,7 +148,7 @@ class Writer:
             index.execute("UPDATE docs SET channel = ?, author = ?, at = ?, folded = ? WHERE rowid = ?", (*row, rowid))
         index.execute("INSERT OR REPLACE INTO states (rowid, state) VALUES (?, ?)", (rowid, _encode(state)))
         if folded:
-            words = search_plan.blank_unspaced(folded)
+            words = search_plan.words_text(folded)
             index.execute("INSERT INTO docs_fts (rowid, folded) VALUES (?, ?)", (rowid, folded))
             index.execute("INSERT INTO docs_words (rowid, words) VALUES (?, ?)", (rowid, words))
             self._texts.append(words)
