@@ -157,10 +157,15 @@ class Writer:
         """Count the words and messages put since the last call (in the caller's transaction)."""
         texts, self._texts = self._texts, []
         counts, self._counts = self._counts, Counter()
-        for term, docs in self._tokenizer.words(texts) if texts else []:
-            if index.execute("UPDATE terms SET docs = docs + ? WHERE term = ?", (docs, term)).rowcount == 0:
-                rowid = index.execute("INSERT INTO terms (term, docs) VALUES (?, ?)", (term, docs)).lastrowid
-                index.execute("INSERT INTO terms_fts (rowid, term) VALUES (?, ?)", (rowid, term))
+        if texts:
+            # New words take rowids past the last: those are the ones terms_fts has not seen.
+            last = index.execute("SELECT coalesce(max(rowid), 0) FROM terms").fetchone()[0]
+            index.executemany(
+                "INSERT INTO terms (term, docs) VALUES (?, ?) "
+                "ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs",
+                self._tokenizer.words(texts),
+            )
+            index.execute("INSERT INTO terms_fts (rowid, term) SELECT rowid, term FROM terms WHERE rowid > ?", (last,))
         index.executemany(
             "INSERT INTO counts (kind, key, docs) VALUES (?, ?, ?) "
             "ON CONFLICT (kind, key) DO UPDATE SET docs = docs + excluded.docs",
