@@ -142,6 +142,8 @@ def word_plan(needle: str, stats: Stats) -> NeedlePlan | None:
         # gain: the phrase ends before it (verification still checks it).
         tokens, right = tokens[:-1], False
     last = len(tokens) - 1
+    if right and last == 0 and len(tokens[0]) < 3:
+        return None  # a lone word start of one or two letters: as above, and nothing else narrows
     star = "*" if right else ""
     rest = "".join(f" + {_quote(t)}" for t in tokens[1:])
     estimates = [stats.prefix_docs(t) if i == last and right else stats.term_docs(t) for i, t in enumerate(tokens)]
