@@ -28,8 +28,9 @@ Rule 4. Each needle's estimate is the number of messages its index proposes (voc
         needle, rarest first: FTS5 intersects in that order), the rarest trigram needle, a
         channel or author filter naming few, or the newest-first scan of everything. A needle
         whose word (or trigram) is in no message has no match: the search stops there.
-Rule 5. A driver with many candidates, beside a needle in the other index with not too many:
-        both indexes' proposals are read whole and intersected before any candidate is verified.
+Rule 5. A driver with many candidates (a filter's too), beside a needle in another index with
+        not too many: both proposals are read whole and intersected before any candidate is
+        verified.
 """
 
 from __future__ import annotations
@@ -198,10 +199,10 @@ def plan(needles: list[str], channels: list[str], authors: list[str], stats: Sta
             drivers.append((stats.key_docs(kind, keys), rank, kind, ""))
     estimate, _, driver, match = min(drivers)
     also: tuple[str, str] | None = None
-    if driver in ("words", "trigram") and estimate > DIRECT:
+    if driver != "scan" and estimate > DIRECT:
         # Rule 5: another index's proposals, if few enough to read whole, to intersect with.
         others = [(p.estimate, "trigram", p.match) for p in trigrams if p.match != match]
-        if words and driver == "trigram":
+        if words and driver != "words":
             others.append((words[0].estimate, "words", " AND ".join(p.match for p in words)))
         fewest = min(others, default=None)
         if fewest is not None and fewest[0] <= SECONDARY:

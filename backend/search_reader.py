@@ -110,7 +110,7 @@ class Reader:
             return []
         where, args = self._conditions(chosen.driver, needles, channels, authors, after_ms, before_ms)
         if chosen.also is not None:
-            return self._intersected(chosen, where, args, limit)
+            return self._intersected(chosen, channels, authors, where, args, limit)
         if chosen.driver in _FTS:
             fts = _FTS[chosen.driver]
             source, order = f"{fts} f JOIN docs d ON d.rowid = f.rowid", "f.rowid"
@@ -123,16 +123,32 @@ class Reader:
         sql = f"SELECT d.id FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT ?"
         return [r[0] for r in self.db.execute(sql, (*args, limit))]
 
-    def _intersected(self, chosen: search_plan.Plan, where: list[str], args: list[object], limit: int) -> list[str]:
+    def _intersected(
+        self,
+        chosen: search_plan.Plan,
+        channels: Sequence[str],
+        authors: Sequence[str],
+        where: list[str],
+        args: list[object],
+        limit: int,
+    ) -> list[str]:
         """Rule 5 of the planner: both proposals read whole, then the common ones verified, newest
         first, a chunk at a time until ``limit`` match."""
         assert chosen.also is not None
         lists = []
-        for index, match in ((chosen.driver, chosen.match), chosen.also):
-            fts = _FTS[index]
-            # One string per list: reading rowids a row at a time costs more in Python than in FTS5.
-            joined = self.db.execute(f"SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH ?", (match,)).fetchone()
-            lists.append(set(map(int, joined[0].split(","))) if joined[0] else set())
+        for source, match in ((chosen.driver, chosen.match), chosen.also):
+            # One string per list: reading rowids a row at a time costs more in Python than in SQLite.
+            if source in _FTS:
+                sql, params = f"SELECT group_concat(rowid) FROM {_FTS[source]} WHERE {_FTS[source]} MATCH ?", [match]
+            else:
+                column, keys = _KEY_COLUMN[source], channels if source == "channels" else authors
+                sql = (
+                    f"SELECT group_concat(rowid) FROM docs INDEXED BY docs_by_{column} "
+                    f"WHERE {column} IN ({','.join('?' * len(keys))})"
+                )
+                params = list(keys)
+            joined = self.db.execute(sql, params).fetchone()[0]
+            lists.append(set(map(int, joined.split(","))) if joined else set())
         candidates = sorted(lists[0] & lists[1], reverse=True)
         found: list[str] = []
         sql = (
