@@ -167,8 +167,9 @@ def word_plan(needle: str, stats: Stats) -> NeedlePlan | None:
 
 
 def trigram_plan(needle: str, stats: Stats) -> NeedlePlan | None:
-    """Rule 3; None for needles under three characters."""
-    if len(needle) < 3:
+    """Rule 3; None for needles under three characters, and for control characters (FTS5 does not
+    count a trigram holding NUL as the text holds it: its zero would wrongly end the search)."""
+    if len(needle) < 3 or any(unicodedata.category(c) in ("Cc", "Cs") for c in needle):
         return None
     counted = sorted((stats.trigram_docs(needle[i : i + 3]), needle[i : i + 3]) for i in range(len(needle) - 2))
     rarest = sorted({t for _, t in counted[:2]})

@@ -108,6 +108,12 @@ class _Tokenizer:
         return found
 
 
+def _fts_text(folded: str) -> str:
+    """What the full-text indexes are given: FTS5 stops reading a text at NUL, so NUL becomes a
+    space there (docs keeps the text as it is, for verification)."""
+    return folded.replace("\x00", " ")
+
+
 def indexed(index: sqlite3.Connection, record_id: str) -> tuple[int, str, bytes] | None:
     """A message as the index holds it: (rowid, folded text, encoded state), or None."""
     row = index.execute(
@@ -127,10 +133,12 @@ class Writer:
     def put(self, index: sqlite3.Connection, record_id: str, old: tuple[int, str] | None, state: RecordState) -> None:
         """Index one message as ``state`` holds it; ``old`` is its (rowid, folded text) in the index."""
         if old is not None and old[1]:
-            index.execute("INSERT INTO docs_fts (docs_fts, rowid, folded) VALUES ('delete', ?, ?)", old)
+            index.execute(
+                "INSERT INTO docs_fts (docs_fts, rowid, folded) VALUES ('delete', ?, ?)", (old[0], _fts_text(old[1]))
+            )
             index.execute(
                 "INSERT INTO docs_words (docs_words, rowid, words) VALUES ('delete', ?, ?)",
-                (old[0], search_plan.words_text(old[1])),
+                (old[0], search_plan.words_text(_fts_text(old[1]))),
             )
         fields = state.fields
         text = fields.get("text")
@@ -148,8 +156,8 @@ class Writer:
             index.execute("UPDATE docs SET channel = ?, author = ?, at = ?, folded = ? WHERE rowid = ?", (*row, rowid))
         index.execute("INSERT OR REPLACE INTO states (rowid, state) VALUES (?, ?)", (rowid, _encode(state)))
         if folded:
-            words = search_plan.words_text(folded)
-            index.execute("INSERT INTO docs_fts (rowid, folded) VALUES (?, ?)", (rowid, folded))
+            words = search_plan.words_text(_fts_text(folded))
+            index.execute("INSERT INTO docs_fts (rowid, folded) VALUES (?, ?)", (rowid, _fts_text(folded)))
             index.execute("INSERT INTO docs_words (rowid, words) VALUES (?, ?)", (rowid, words))
             self._texts.append(words)
 

@@ -136,3 +136,11 @@ def test_edits_and_deletions_leave_both_indexes(tmp_path: Path) -> None:
         reader.close()
         writer.close()
         index.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8).filter(str.strip), min_size=1, max_size=2))
+def test_any_text_is_a_needle(reader: Reader, pieces: list[str]) -> None:
+    """Quotes, FTS5 operators, NUL, symbols: a needle never reaches FTS5 as syntax."""
+    query = SearchQuery(words=[p.strip() for p in pieces])
+    assert reader.search(query.needles, CHANNELS, [], None, None, 100) == offline(query, CHANNELS, [])
