@@ -10,6 +10,7 @@ needles cut at random from the messages (an index proposes candidates; it must n
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,33 @@ def test_any_text_is_a_needle(reader: Reader, pieces: list[str]) -> None:
     """Quotes, FTS5 operators, NUL, symbols: a needle never reaches FTS5 as syntax."""
     query = SearchQuery(words=[p.strip() for p in pieces])
     assert reader.search(query.needles, CHANNELS, [], None, None, 100) == offline(query, CHANNELS, [])
+
+
+FULL_TEXT = ("docs_fts", "docs_words", "terms_fts")
+
+
+def test_an_index_of_another_version_is_rebuilt_empty(tmp_path: Path) -> None:
+    """Derived data (search_store Rule 1): a file of another version loses every table, virtual
+    ones and their shadows alike, and the indexer starts again from position 0."""
+    path = tmp_path / "search.db"
+    index, writer = open_index(path), Writer()
+
+    def holding_deploy(db: sqlite3.Connection, fts: str) -> int:
+        return int(db.execute(f"SELECT count(*) FROM {fts} WHERE {fts} MATCH 'deploy'").fetchone()[0])
+
+    index.execute("BEGIN")
+    writer.put(index, "m1", None, merge.apply(None, {**DOCS[0], "at": 1}, "0000000000001:0000:dev"))
+    writer.finish(index)
+    index.execute("INSERT INTO meta (key, value) VALUES ('seq', 7)")
+    index.execute("COMMIT")
+    assert [holding_deploy(index, fts) for fts in FULL_TEXT] == [1, 1, 1]
+    index.execute("PRAGMA user_version = 2")
+    index.close()
+    reopened = open_index(path)
+    try:
+        for table in ("docs", "states", "terms", "counts", "meta"):
+            assert reopened.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+        assert [holding_deploy(reopened, fts) for fts in FULL_TEXT] == [0, 0, 0]
+    finally:
+        reopened.close()
+        writer.close()
