@@ -31,35 +31,22 @@ from pathlib import Path
 import msgspec
 
 from backend.feed import Committed, Feed, Follower
+from backend.search_reader import Reader
+from backend.search_store import AUTOMERGE, VERSION, Writer, indexed
+from backend.search_store import open_index as _open_index
 from sync_protocol import merge
 from sync_protocol.merge import RecordState
 
 log = logging.getLogger("teamtalk.search")
 
-#: Bump when the index's shape changes: an index of another version is rebuilt from the log.
-VERSION = 2
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS docs (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, author TEXT NOT NULL,
-    at INTEGER NOT NULL, folded TEXT NOT NULL,
-    state BLOB NOT NULL                   -- the indexed fields with their clocks (Rule 1)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    folded, content = 'docs', content_rowid = 'rowid', tokenize = 'trigram'
-);
-"""
 #: The fields of a message the index keeps.
 INDEXED = ("channel", "author", "at", "text", "deleted")
 BATCH = 2000
-#: Segments per level before FTS5 merges them (see _open_index).
-AUTOMERGE = 8
 IDLE_WAIT_S = 0.5
 #: After changes arrive, wait this long for more before indexing: at a thousand sends a second the
 #: index then works in batches instead of competing with every push (a waiting search skips the wait).
 COALESCE_S = 0.05
 _state_decoder = msgspec.json.Decoder(RecordState)
-_encode = msgspec.json.encode
 
 
 class SearchIndex:
@@ -72,7 +59,8 @@ class SearchIndex:
         self._follower: Follower | None = None
         self._indexed = -1
         self._urgent = threading.Event()
-        self._reader: sqlite3.Connection | None = None
+        self._reader: Reader | None = None
+        self._writer = Writer()
         # Only to start the thread when the first message is committed; the thread follows.
         self._stop_listening = feed.listen(self._heard)
 
@@ -110,6 +98,7 @@ class SearchIndex:
             self._thread.join(timeout=10)
         if self._reader is not None:
             self._reader.close()
+        self._writer.close()
 
     def _follow(self, index: sqlite3.Connection) -> Follower | None:
         """Follow the feed from the position stored with the index (Rule 1)."""
@@ -160,7 +149,7 @@ class SearchIndex:
                 if not fields:
                     continue  # counters, pins, reactions: nothing the index keeps
                 if change.id not in rows:
-                    row = index.execute("SELECT rowid, folded, state FROM docs WHERE id = ?", (change.id,)).fetchone()
+                    row = indexed(index, change.id)
                     rows[change.id] = (row[0], row[1]) if row else None
                     if row:
                         states[change.id] = _state_decoder.decode(row[2])
@@ -168,39 +157,13 @@ class SearchIndex:
         index.execute("BEGIN")
         try:
             for record_id, state in states.items():
-                self._put(index, record_id, rows[record_id], state)
+                self._writer.put(index, record_id, rows[record_id], state)
+            self._writer.finish(index)
             index.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (upto,))
             index.execute("COMMIT")
         except BaseException:
             index.execute("ROLLBACK")
             raise
-
-    @staticmethod
-    def _put(index: sqlite3.Connection, record_id: str, old: tuple[int, str] | None, state: RecordState) -> None:
-        if old is not None and old[1]:
-            index.execute("INSERT INTO docs_fts (docs_fts, rowid, folded) VALUES ('delete', ?, ?)", old)
-        fields = state.fields
-        text = fields.get("text")
-        folded = text.lower() if isinstance(text, str) and fields.get("deleted") is not True else ""
-        at = fields.get("at")
-        row = (
-            str(fields.get("channel")),
-            str(fields.get("author")),
-            at if isinstance(at, int) else 0,
-            folded,
-            _encode(state),
-        )
-        if old is None:
-            rowid = index.execute(
-                "INSERT INTO docs (id, channel, author, at, folded, state) VALUES (?, ?, ?, ?, ?, ?)", (record_id, *row)
-            ).lastrowid
-        else:
-            rowid = old[0]
-            index.execute(
-                "UPDATE docs SET channel = ?, author = ?, at = ?, folded = ?, state = ? WHERE rowid = ?", (*row, rowid)
-            )
-        if folded:
-            index.execute("INSERT INTO docs_fts (rowid, folded) VALUES (?, ?)", (rowid, folded))
 
     # --- searching ---------------------------------------------------------------------------
 
@@ -235,54 +198,12 @@ class SearchIndex:
         before_ms: int | None,
         limit: int,
     ) -> list[str]:
-        """Ids of matching messages, newest first. Needles of three characters or more use the
-        trigram index; shorter ones filter the candidates by substring."""
+        """Ids of matching messages, newest first (backend/search_plan.py chooses how)."""
         if not channels or not self.index.exists():
             return []
         if self._reader is None:
-            self._reader = sqlite3.connect(f"file:{self.index}?mode=ro", uri=True, check_same_thread=False)
-        where = [f"d.channel IN ({','.join('?' * len(channels))})", "d.folded != ''"]
-        args: list[object] = list(channels)
-        indexed = [n for n in needles if len(n) >= 3]
-        for needle in needles:
-            if needle in indexed:
-                escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                where.append("f.folded LIKE ? ESCAPE '\\'")
-                args.append(f"%{escaped}%")
-            else:
-                where.append("instr(d.folded, ?) > 0")
-                args.append(needle)
-        if authors:
-            where.append(f"d.author IN ({','.join('?' * len(authors))})")
-            args.extend(authors)
-        if after_ms is not None:
-            where.append("d.at >= ?")
-            args.append(after_ms)
-        if before_ms is not None:
-            where.append("d.at < ?")
-            args.append(before_ms)
-        if indexed:
-            source, order = "docs_fts f JOIN docs d ON d.rowid = f.rowid", "f.rowid"
-        else:
-            source, order = "docs d", "d.rowid"
-        sql = f"SELECT d.id FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT ?"
-        return [r[0] for r in self._reader.execute(sql, (*args, limit))]
+            self._reader = Reader(self.index)
+        return self._reader.search(needles, channels, authors, after_ms, before_ms, limit)
 
 
-def _open_index(path: Path) -> sqlite3.Connection:
-    """The index file, rebuilt from scratch (position 0) when it has another VERSION."""
-    index = sqlite3.connect(path, isolation_level=None)
-    index.execute("PRAGMA journal_mode=WAL")
-    index.execute("PRAGMA synchronous=NORMAL")  # derived data: a crash costs a rebuild, not a loss
-    if int(index.execute("PRAGMA user_version").fetchone()[0]) != VERSION:
-        index.executescript("DROP TABLE IF EXISTS docs_fts; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;")
-        index.execute(f"PRAGMA user_version={VERSION}")
-    index.executescript(_SCHEMA)
-    # FTS5 merges its segments as it goes; at the default (4 segments per level) a single-message
-    # commit over a long history pays for merges that grow with it: 0.11 ms per message with
-    # nothing indexed, 0.46 ms at 100,000 (bench/push_cost.py, issue 17). At 8 it stays ~0.10-0.14
-    # ms and searches measured no slower. Kept in the index's own config: set at every open.
-    index.execute(f"INSERT INTO docs_fts (docs_fts, rank) VALUES ('automerge', {AUTOMERGE})")
-    return index
-
-    # --- searching ---------------------------------------------------------------------------
+__all__ = ["AUTOMERGE", "VERSION", "SearchIndex", "_open_index"]

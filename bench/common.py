@@ -78,7 +78,8 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     """`python -m backend.cli serve` on a free port with a fresh data directory."""
 
-    def __init__(self, name: str, tmpfs: bool = False) -> None:
+    def __init__(self, name: str, tmpfs: bool = False, data: Path | None = None) -> None:
+        """``data``: serve this existing directory (a cached data set) and keep it on stop."""
         raise_fd_limit()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -86,7 +87,8 @@ class Server:
         # so fsync is real. tmpfs=True puts the data in /dev/shm (fsync is free), to separate disk
         # waits from CPU in the analysis.
         where = "/dev/shm" if tmpfs and os.path.isdir("/dev/shm") else None
-        self.data = Path(tempfile.mkdtemp(prefix=f"teamtalk-bench-{name}-", dir=where))
+        self.keep = data is not None
+        self.data = data or Path(tempfile.mkdtemp(prefix=f"teamtalk-bench-{name}-", dir=where))
         self.log = open(self.data / "server.log", "w+b")
         self.proc: subprocess.Popen[bytes] | None = None
         #: How to start the server (profiling experiments swap in a wrapper).
@@ -164,7 +166,8 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
         self.log.close()
-        shutil.rmtree(self.data, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.data, ignore_errors=True)
 
     def __enter__(self) -> Server:
         self.start()

@@ -27,6 +27,8 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         frozenset(),
         "its own derived search.db (sqlite3); it reads the log only through the feed and Storage",
     ),
+    "backend/search_store.py": (frozenset(), "writes the derived search.db (search_index.py feeds it)"),
+    "backend/search_reader.py": (frozenset(), "reads the derived search.db"),
     "backend/archive/export.py": (
         frozenset({"changes", "memberships"}),
         "the exported archive file's own tables of those names, written with sqlite-utils; "
