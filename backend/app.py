@@ -20,6 +20,7 @@ from backend.feed import InProcessFeed
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
+from backend.http import history_bulk as bulk_routes
 from backend.http import push as push_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
@@ -36,6 +37,7 @@ from sync_protocol.wire import PROTOCOL_VERSION
 log = logging.getLogger("teamtalk")
 
 API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_routes.ROUTES, *push_routes.ROUTES]
+API_ROUTES += bulk_routes.ROUTES  # offline depth (issue 16)
 
 
 def build_services(settings: Settings) -> Services:

@@ -43,6 +43,7 @@ OPERATIONS = [
     ("GET", "/api/admin/chain"),
     ("GET", "/api/search"),
     ("POST", "/api/history"),
+    ("POST", "/api/history/bulk"),
     ("GET", "/api/messages/{message_id}/versions"),
     ("GET", "/api/push/key"),
     ("GET", "/api/push/subscriptions"),
@@ -55,6 +56,7 @@ BREAKABLE = [
     ("POST", "/api/signup"),
     ("POST", "/api/signin"),
     ("POST", "/api/history"),
+    ("POST", "/api/history/bulk"),
     ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
 ]
