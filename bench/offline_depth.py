@@ -61,6 +61,7 @@ async (channel) => {
   const app = teamtalk.app;
   performance.clearResourceTimings();
   performance.setResourceTimingBufferSize(10000);
+  window.__apply = { ms: 0, messages: 0, pages: 0 };
   window.__t0 = performance.now();
   await app.actions.setKeep(channel, 'all', { device: app.keeping.device });
 }

@@ -9,6 +9,7 @@
 //         after a reload the backfill resumes from the stored point, without duplicates or holes.
 // Rule 3. Paused (offline, saveData, budget, an error) it sleeps until something changes: back
 //         online, the connection's saveData, a keep choice, the budget; an error retries in 30 s.
+// Rule 5. One page is read ahead while the current one is applied (same channel, next `before`).
 // Rule 4. Unread counts and read cursors come from `n` and the `reads` records; neither is
 //         touched here, and eviction never takes a channel's newest messages (the planner's floor).
 
@@ -17,6 +18,7 @@ import { nextStep, evictionPlan, resumeAfter, defaultBudget } from '../lib/offli
 import { recordBytes } from './offline.js';
 
 const RETRY_MS = 30_000;
+const PATCH_CHUNK = 500;
 export const BUDGET_KEY = 'offlineBudget';
 
 const yieldToUI = () =>
@@ -42,6 +44,8 @@ export class Backfill {
   /** @type {Map<string, import('../replica/holdings.js').Resume>} */
   #resume = new Map();
   #skip = new Set();
+  /** The page read ahead: {channel, before, page: Promise}. */
+  #ahead = /** @type {{channel: string, before: number, page: Promise<any>} | null} */ (null);
   #stopped = true;
   #wake = /** @type {(() => void) | null} */ (null);
   #kicked = false;
@@ -185,8 +189,21 @@ export class Backfill {
     });
   }
 
+  #request(channel, before, limit) {
+    const hit = this.#ahead;
+    this.#ahead = null;
+    if (hit && hit.channel === channel && hit.before === before) return hit.page;
+    return this.#transport.bulkHistory({ channel, ...(before ? { before } : {}), limit });
+  }
+
   async #fetch(channel, before, limit) {
-    const page = await this.#transport.bulkHistory({ channel, ...(before ? { before } : {}), limit });
+    const page = await this.#request(channel, before, limit);
+    // The next page is asked for now, so the server's work and the wire overlap this page's apply.
+    if (!page.complete && page.low > 1 && this.#online()) {
+      const next = this.#transport.bulkHistory({ channel, before: page.low, limit });
+      next.catch(() => {}); // a failed read-ahead is simply asked again
+      this.#ahead = { channel, before: page.low, page: next };
+    }
     const point = this.#resume.get(channel);
     const low = point ? point.low : before && before > 1 ? before : null;
     let oldestAt = point?.oldestAt ?? null;
@@ -200,7 +217,12 @@ export class Backfill {
     const stored = await this.#holdings.applyPage(page.records, this.#now(), channel, resume);
     this.#resume.set(channel, resume);
     this.applied.value += count;
-    await this.#onApplied(stored);
+    // The store takes the page in slices, a task each: its derived views (the message index, a
+    // channel on screen) update in steps short enough to keep frames and clicks on time.
+    for (let i = 0; i < stored.length; i += PATCH_CHUNK) {
+      await this.#onApplied(stored.slice(i, i + PATCH_CHUNK));
+      if (i + PATCH_CHUNK < stored.length) await yieldToUI();
+    }
   }
 
   #evictionPlan(used, budget) {

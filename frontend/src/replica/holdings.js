@@ -15,18 +15,24 @@
 //         The outbox and local writes keep the default (replica.js, Rule 2).
 // Rule 5. Eviction deletes confirmed records only (never the outbox: replica.js, Rule 4), in one
 //         transaction with the resume points it moves.
+// Rule 6. A page is merged and put CHUNK records per task: each chunk is issued from the success
+//         callback of the previous chunk's last put, so the transaction stays open (a request is
+//         always pending) while the browser can paint and handle input between chunks.
 //
 // This module opens its own connection to the replica's database (db.js): the rules of sync
 // replies stay in replica.js, and IndexedDB orders readwrite transactions of both connections.
 
 import { Clock } from '../sync/hlc.js';
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
+import { unwrap } from 'idb';
 import { openReplicaDB, storageError, DB_NAME } from './db.js';
 
 /** @typedef {import('./replica.js').Snapshot} Snapshot */
 /** Where a channel's backfill stands. @typedef {{low: number | null, oldestAt: number | null, last: number}} Resume */
 
 const RANGE_SLACK = 4;
+/** Records merged and put per task: a page never holds the main thread for long (Rule 6). */
+const CHUNK = 500;
 export const resumeKey = (channel) => `offline:${channel}`;
 
 /** @param {Snapshot[]} records the page's records, grouped by collection, ids sorted */
@@ -102,27 +108,47 @@ export class Holdings {
       let top = seen || null;
       /** @type {[string, Snapshot][]} */
       const stored = [];
-      for (const record of records) {
-        const before = heldBy.get(record.collection)?.get(record.id);
-        /** @type {import('../sync/merge.js').RecordState | null} */
-        let state = before ? { fields: before.fields, clocks: before.clocks } : null;
-        for (const change of snapshotChanges(record.fields, record.clocks)) {
-          state = apply(state, change.fields, change.hlc);
-          top = laterClock(top, change.hlc);
-        }
-        if (!state) continue;
-        const merged = { collection: record.collection, id: record.id, scope: record.scope, ...state };
-        store.put(merged);
-        stored.push([`${record.collection}/${record.id}`, merged]);
-      }
-      if (device && top) {
-        const clock = last ? new Clock(device, last) : new Clock(device);
-        clock.observe(top, wallMs + (offset ?? 0));
-        meta.put(clock.last, 'hlc');
-      }
-      meta.put(top ?? '', 'hlcSeen');
-      meta.put(resume, resumeKey(channel));
-      await tx.done;
+      // The raw stores: idb would make a promise per put, and nothing here awaits one.
+      const raw = unwrap(store);
+      const rawMeta = unwrap(meta);
+      /** Merge and put the next CHUNK records; the rest wait for the chunk's last put (Rule 6). */
+      const chunks = new Promise((resolve) => {
+        let at = 0;
+        const step = () => {
+          const end = Math.min(records.length, at + CHUNK);
+          let request = null;
+          for (; at < end; at++) {
+            const record = records[at];
+            const before = heldBy.get(record.collection)?.get(record.id);
+            /** @type {import('../sync/merge.js').RecordState | null} */
+            let state = before ? { fields: before.fields, clocks: before.clocks } : null;
+            for (const change of snapshotChanges(record.fields, record.clocks)) {
+              state = apply(state, change.fields, change.hlc);
+              top = laterClock(top, change.hlc);
+            }
+            if (!state) continue;
+            const merged = { collection: record.collection, id: record.id, scope: record.scope, ...state };
+            stored.push([`${record.collection}/${record.id}`, merged]);
+            request = raw.put(merged);
+          }
+          if (at < records.length) {
+            if (request) request.onsuccess = step;
+            else step();
+            return;
+          }
+          if (device && top) {
+            const clock = last ? new Clock(device, last) : new Clock(device);
+            clock.observe(top, wallMs + (offset ?? 0));
+            rawMeta.put(clock.last, 'hlc');
+          }
+          rawMeta.put(top ?? '', 'hlcSeen');
+          rawMeta.put(resume, resumeKey(channel));
+          resolve(undefined);
+        };
+        step();
+      });
+      // A failed put aborts the transaction: tx.done rejects, and so does this.
+      await Promise.all([chunks, tx.done]);
       return stored;
     } catch (error) {
       throw storageError(error);
