@@ -109,8 +109,8 @@ export class Holdings {
       /** @type {[string, Snapshot][]} */
       const stored = [];
       // The raw stores: idb would make a promise per put, and nothing here awaits one.
-      const raw = unwrap(store);
-      const rawMeta = unwrap(meta);
+      const raw = /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(store)));
+      const rawMeta = /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(meta)));
       /** Merge and put the next CHUNK records; the rest wait for the chunk's last put (Rule 6). */
       const chunks = new Promise((resolve) => {
         let at = 0;
