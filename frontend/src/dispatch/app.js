@@ -342,7 +342,13 @@ export class App {
         if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
       }
     }
-    return { where: 'device', results: this.queries.searchLocal(query, { limit }).results };
+    const local = this.queries.searchLocal(query, { limit });
+    // Say which channels were only partly searched: "the newest 3,000 of 41,000 messages in #site-a".
+    const partial = local.channels
+      .filter((id) => this.queries.isMember(id))
+      .map((id) => ({ id, name: this.queries.channel(id)?.name ?? id, ...this.keeping.coverage(id) }))
+      .filter((c) => c.partial && c.total > 0);
+    return { where: 'device', results: local.results, partial };
   }
 
   /** Every version of a message (needs a connection). */

@@ -14,7 +14,7 @@
 //         touched here, and eviction never takes a channel's newest messages (the planner's floor).
 
 import { signal, effect } from '@preact/signals';
-import { nextStep, evictionPlan, resumeAfter, defaultBudget } from '../lib/offline-plan.js';
+import { nextStep, evictionPlan, resumeAfter, defaultBudget, BULK_PAGE } from '../lib/offline-plan.js';
 import { recordBytes } from './offline.js';
 
 const RETRY_MS = 30_000;
@@ -29,6 +29,8 @@ export class Backfill {
   status = signal({ state: 'idle', reason: /** @type {string | null} */ (null), channel: /** @type {string | null} */ (null) });
   /** The budget in bytes (null until known). */
   budget = signal(/** @type {number | null} */ (null));
+  /** Messages per bulk page (the planner's BULK_PAGE; tests make it smaller to interrupt mid-way). */
+  pageSize = BULK_PAGE;
   /** Messages applied by bulk pages since start (for the bench and the progress line). */
   applied = signal(0);
 
@@ -140,7 +142,7 @@ export class Backfill {
       this.status.value = { state: 'running', reason: null, channel: step.action === 'fetch' ? step.channel : null };
       try {
         if (step.action === 'evict') await this.#evict();
-        else await this.#fetch(step.channel, step.before, step.limit);
+        else await this.#fetch(step.channel, step.before, Math.min(step.limit, this.pageSize));
       } catch (error) {
         const offline = error?.offline || error?.status === 0;
         if (!offline && (error?.status === 403 || error?.status === 404) && step.action === 'fetch') this.#skip.add(step.channel);

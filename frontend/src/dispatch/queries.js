@@ -377,7 +377,7 @@ export class Queries {
       results.push({ id: record.id ?? f.id, channel: f.channel, thread: f.thread ?? null, author, n: f.n ?? null, tn: f.tn ?? null, at: f.at ?? null, text: f.text });
     }
     results.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
-    return { results: results.slice(0, limit), total: results.length };
+    return { results: results.slice(0, limit), total: results.length, channels: [...allowedChannels] };
   }
 
   #describeChannel(id, record) {

@@ -8,7 +8,7 @@
 // Rule 2. Newest first. A channel is filled from the top down in bulk pages `{before: low}`,
 //         where `low` is the lowest n held contiguously from the top (the stored resume point),
 //         so an interrupted backfill resumes where it stopped, each number fetched once, no hole.
-// Rule 3. Pause, in this order: offline, `saveData` (the browser says the connection is metered),
+// Rule 3. Over the budget with something evictable: evict (even with nothing to fill). Pause, in this order: offline, `saveData` (the browser says the connection is metered),
 //         the storage budget reached with nothing left to evict.
 // Rule 4. The budget defaults to the lesser of 1 GB and half the origin's quota.
 // Rule 5. Eviction takes the oldest messages of `recent` channels first (by time, across channels),
@@ -53,11 +53,13 @@ export function wantsMore(c, now) {
  * @returns {{action: 'fetch', channel: string, before: number | null, limit: number} | {action: 'pause', reason: string} | {action: 'evict'} | {action: 'idle'}}
  */
 export function nextStep(s) {
+  // Over the budget, eviction comes first, whether or not anything is being filled.
+  if (s.used >= s.budget && (s.evictable ?? 0) > 0) return { action: 'evict' };
   const todo = s.channels.find((c) => wantsMore(c, s.now));
   if (!todo) return { action: 'idle' };
   if (!s.online) return { action: 'pause', reason: 'offline' };
   if (s.saveData) return { action: 'pause', reason: 'saveData' };
-  if (s.used >= s.budget) return (s.evictable ?? 0) > 0 ? { action: 'evict' } : { action: 'pause', reason: 'budget' };
+  if (s.used >= s.budget) return { action: 'pause', reason: 'budget' };
   const before = todo.low ?? (todo.last > 0 ? todo.last + 1 : null);
   return { action: 'fetch', channel: todo.id, before, limit: BULK_PAGE };
 }
