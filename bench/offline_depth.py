@@ -126,6 +126,12 @@ def keep_all(page: Page, channel: str, count: int, frames: bool) -> dict[str, fl
     return done
 
 
+def rate_of(run: dict[str, object]) -> float:
+    apply = run["apply"]
+    assert isinstance(apply, dict)
+    return float(apply["messages"]) / (float(apply["ms"]) / 1000) if apply["ms"] else 0.0
+
+
 def main() -> int:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         print("frontend/dist is missing: run `make build` first", file=sys.stderr)
@@ -158,6 +164,7 @@ def main() -> int:
                 "async () => { const e = await navigator.storage.estimate();"
                 " return { usage: e.usage, idb: e.usageDetails?.indexedDB ?? null }; }"
             )
+            raw = page.evaluate(RAW_PUTS, min(BIG, 20_000))  # after the usage figure: it adds a database
             browser.close()
     finally:
         server.stop()
@@ -179,10 +186,16 @@ def main() -> int:
         f"p95 {pct(frames, 0.95):.1f} ms, p99 {pct(frames, 0.99):.1f} ms, max {max(frames):.0f} ms, "
         f"{slow} over 50 ms ({share:.2f}%)"
     )
+    raw_rate = raw["count"] / (raw["ms"] / 1000) if raw["ms"] else 0.0
+    info(
+        f"raw IndexedDB puts of the same records (no merge, no reads), same run: {raw_rate:,.0f} msg/s; "
+        f"the bulk path reaches {rate_of(big) / raw_rate:.0%} of it"
+        if raw_rate
+        else "raw puts: not measured"
+    )
     idb = usage["idb"] if usage["idb"] is not None else usage["usage"]
     info(f"IndexedDB after {BIG + TEN:,} messages: {idb / 1e6:.1f} MB (origin usage {usage['usage'] / 1e6:.1f} MB)")
-    apply_all = big["apply"]
-    rate_big = apply_all["messages"] / (apply_all["ms"] / 1000) if apply_all["ms"] else 0.0
+    rate_big = rate_of(big)
     verdict(
         f"{BIG:,} messages, 'Everything' on a new device: whole history local",
         big["ms"] / 1000,
@@ -195,6 +208,30 @@ def main() -> int:
     verdict("IndexedDB apply rate in the bulk path", rate_big, 30_000, "msg/s", higher_is_better=True)
     return 0
 
+
+# The machine's floor: the same number of stored records put straight into a scratch database of
+# the same schema (no merge, no read), one relaxed transaction per 5,000: what IndexedDB itself costs.
+RAW_PUTS = r"""
+async (records) => {
+  const db = await new Promise((resolve) => {
+    const r = indexedDB.open('bench-raw-puts', 1);
+    r.onupgradeneeded = () =>
+      r.result.createObjectStore('records', { keyPath: ['collection', 'id'] }).createIndex('scope', 'scope');
+    r.onsuccess = () => resolve(r.result);
+  });
+  const held = (await teamtalk.app.replica.snapshot()).records;
+  const all = held.filter((r) => r.collection === 'messages').slice(0, records);
+  const t0 = performance.now();
+  for (let i = 0; i < all.length; i += 5000) {
+    const tx = db.transaction('records', 'readwrite', { durability: 'relaxed' });
+    for (const r of all.slice(i, i + 5000)) tx.objectStore('records').put(r);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+  }
+  const ms = performance.now() - t0;
+  db.close();
+  return { count: all.length, ms };
+}
+"""
 
 # Time spent inside Holdings#applyPage: the bulk path's IndexedDB apply, merge included.
 APPLY_TIMER = r"""
