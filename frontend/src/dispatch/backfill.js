@@ -18,7 +18,7 @@ import { nextStep, evictionPlan, resumeAfter, defaultBudget, BULK_PAGE } from '.
 import { recordBytes } from './offline.js';
 
 const RETRY_MS = 30_000;
-const PATCH_CHUNK = 500;
+const PATCH_CHUNK = 2500;
 export const BUDGET_KEY = 'offlineBudget';
 
 const yieldToUI = () =>
