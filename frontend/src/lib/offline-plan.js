@@ -18,7 +18,7 @@
 
 export const KEEP_LEVELS = ['recent', '30d', 'all'];
 export const DAY_MS = 86_400_000;
-export const BULK_PAGE = 5000;
+export const BULK_PAGE = 2500;
 export const RECENT_FLOOR = 50;
 export const GB = 1024 ** 3;
 

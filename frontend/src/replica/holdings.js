@@ -32,7 +32,7 @@ import { openReplicaDB, storageError, DB_NAME } from './db.js';
 
 const RANGE_SLACK = 4;
 /** Records merged and put per task: a page never holds the main thread for long (Rule 6). */
-const CHUNK = 500;
+const CHUNK = 250;
 export const resumeKey = (channel) => `offline:${channel}`;
 
 /** @param {Snapshot[]} records the page's records, grouped by collection, ids sorted */
