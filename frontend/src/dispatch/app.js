@@ -386,7 +386,7 @@ export class App {
       store: this.store,
       queries: this.queries,
       offline: this.keeping,
-      env: { navigator: this.#env.navigator, replica: this.replica },
+      env: { navigator: this.#env.navigator, replica: this.replica, onStorageError: (error) => this.#storageFailed(error) },
       onApplied: async (records) => {
         this.store.patch(records);
         this.#coordinator?.post(tab.changed(records.map(([key]) => key)));

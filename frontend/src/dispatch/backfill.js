@@ -144,6 +144,7 @@ export class Backfill {
         if (step.action === 'evict') await this.#evict();
         else await this.#fetch(step.channel, step.before, Math.min(step.limit, this.pageSize));
       } catch (error) {
+        if (error?.kind === 'quota' || error?.kind === 'storage') this.#env.onStorageError?.(error); // the banner
         const offline = error?.offline || error?.status === 0;
         if (!offline && (error?.status === 403 || error?.status === 404) && step.action === 'fetch') this.#skip.add(step.channel);
         this.status.value = { state: 'paused', reason: offline ? 'offline' : 'error', channel: null };
@@ -166,11 +167,14 @@ export class Backfill {
         const point = this.#resume.get(c.id);
         const numbers = this.#queries.numbers(c.id);
         const held = numbers.gaps.length === 0 && numbers.low > 0 ? numbers.low : null;
+        // A stored point counts only while the device still holds down to it (a dropped scope, or
+        // storage the browser cleared, leaves a point that no longer describes anything held).
+        const trusted = point && (point.low === null || (numbers.low > 0 && numbers.low <= point.low));
         return {
           id: c.id,
           keep: c.keep,
           last: Math.max(point?.last ?? 0, numbers.last),
-          low: point ? point.low : held,
+          low: trusted ? point.low : held,
           oldestAt: point?.oldestAt ?? null,
         };
       });
@@ -207,7 +211,8 @@ export class Backfill {
       this.#ahead = { channel, before: page.low, page: next };
     }
     const point = this.#resume.get(channel);
-    const low = point ? point.low : before && before > 1 ? before : null;
+    // The point this page continues: the `before` it was asked with (the planner's trusted point).
+    const low = before ?? null;
     let oldestAt = point?.oldestAt ?? null;
     let count = 0;
     for (const r of page.records) {
