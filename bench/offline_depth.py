@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Request, sync_playwright
 
 from backend.tokens import ulid
 from bench.browser_steps import pct, step, synced, until
@@ -43,7 +43,6 @@ PUSH = 500
 WATCH = r"""
 () => {
   const app = teamtalk.app;
-  window.__apply = { ms: 0, messages: 0, pages: 0 };
   window.__frames = null;
   const frame = (t) => {
     if (window.__frames) {
@@ -61,7 +60,7 @@ async (channel) => {
   const app = teamtalk.app;
   performance.clearResourceTimings();
   performance.setResourceTimingBufferSize(10000);
-  window.__apply = { ms: 0, messages: 0, pages: 0 };
+  window.__stats0 = { ...app.backfill.stats.value };
   window.__t0 = performance.now();
   await app.actions.setKeep(channel, 'all', { device: app.keeping.device });
 }
@@ -79,13 +78,7 @@ HELD = r"""
 DONE = r"""
 () => {
   const ms = performance.now() - window.__t0;
-  const bulk = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/history/bulk'));
-  return {
-    ms,
-    requests: bulk.length,
-    bytes: bulk.reduce((sum, e) => sum + (e.encodedBodySize || e.transferSize || 0), 0),
-    decoded: bulk.reduce((sum, e) => sum + (e.decodedBodySize || 0), 0),
-  };
+  return { ms };
 }
 """
 
@@ -107,7 +100,12 @@ async def seed(base_url: str) -> dict[str, str]:
     return {"general": general, "ten": ten}
 
 
+#: Bulk responses seen by the browser context (the page's and its worker's requests alike).
+BULK: list[Request] = []
+
+
 def keep_all(page: Page, channel: str, count: int, frames: bool) -> dict[str, float]:
+    BULK.clear()
     if frames:
         page.evaluate("() => { window.__frames = []; window.__last = undefined; }")
     page.evaluate(KEEP_ALL, channel)
@@ -120,9 +118,16 @@ def keep_all(page: Page, channel: str, count: int, frames: bool) -> dict[str, fl
             raise Failed(f"backfill did not finish: {held}")
         page.wait_for_timeout(20)
     done: dict[str, float] = page.evaluate(DONE)
+    done["requests"] = len(BULK)
+    done["bytes"] = sum(r.sizes()["responseBodySize"] for r in BULK)  # as sent: gzip
+    done["decoded"] = sum(len(r.response().body()) for r in BULK if r.response())  # type: ignore[union-attr]
     if frames:
         done["frames"] = page.evaluate("() => { const f = window.__frames; window.__frames = null; return f; }")
-    done["apply"] = page.evaluate("() => ({ ...window.__apply })")
+    # Time inside the bulk apply (merge + IndexedDB, in the worker when there is one), from the app.
+    done["apply"] = page.evaluate(
+        "() => { const s = teamtalk.app.backfill.stats.value, t = window.__stats0;"
+        " return { ms: s.ms - t.ms, messages: s.messages - t.messages, pages: s.pages - t.pages }; }"
+    )
     return done
 
 
@@ -146,6 +151,7 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             context = browser.new_context(base_url=server.base_url, viewport={"width": 1280, "height": 800})
+            context.on("requestfinished", lambda r: "/api/history/bulk" in r.url and BULK.append(r))
             page = context.new_page()
             page.goto("/")
             page.get_by_label("Email").fill("owner@example.com")
@@ -155,7 +161,6 @@ def main() -> int:
             page.evaluate(f"location.hash = '#/c/{channels['general']}'")
             until(page, "document.querySelector('[role=log] li')")
             page.evaluate(WATCH)
-            page.evaluate(APPLY_TIMER)
             step(f"#ten: keep {TEN:,} messages offline")
             ten = keep_all(page, channels["ten"], TEN, frames=False)
             step(f"#general: keep {BIG:,} messages offline, #general on screen")
@@ -232,23 +237,6 @@ async (records) => {
   return { count: all.length, ms };
 }
 """
-
-# Time spent inside Holdings#applyPage: the bulk path's IndexedDB apply, merge included.
-APPLY_TIMER = r"""
-() => {
-  const target = teamtalk.app.holdings;
-  const original = target.applyPage.bind(target);
-  target.applyPage = async (records, ...rest) => {
-    const t0 = performance.now();
-    const stored = await original(records, ...rest);
-    window.__apply.ms += performance.now() - t0;
-    window.__apply.pages += 1;
-    window.__apply.messages += records.filter((r) => r.collection === 'messages').length;
-    return stored;
-  };
-}
-"""
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -380,13 +380,22 @@ export class App {
 
   /** The leader tab fills kept channels in the background (dispatch/backfill.js). */
   #startBackfill() {
+    // The bulk worker's URL, hashed, is put in by build.mjs; without it (tests under node) pages
+    // are fetched and applied on this thread.
+    const url = /** @type {any} */ (globalThis).TEAMTALK_BULK_WORKER;
+    let worker = null;
+    try {
+      if (url && typeof Worker === 'function') worker = new Worker(url, { type: 'module' });
+    } catch {
+      worker = null;
+    }
     this.backfill = new Backfill({
       holdings: this.holdings,
       transport: this.#transport,
       store: this.store,
       queries: this.queries,
       offline: this.keeping,
-      env: { navigator: this.#env.navigator, replica: this.replica, onStorageError: (error) => this.#storageFailed(error) },
+      env: { navigator: this.#env.navigator, replica: this.replica, worker, onStorageError: (error) => this.#storageFailed(error) },
       onApplied: async (records) => {
         this.store.patch(records);
         this.#coordinator?.post(tab.changed(records.map(([key]) => key)));

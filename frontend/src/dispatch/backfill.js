@@ -10,11 +10,14 @@
 // Rule 3. Paused (offline, saveData, budget, an error) it sleeps until something changes: back
 //         online, the connection's saveData, a keep choice, the budget; an error retries in 30 s.
 // Rule 5. One page is read ahead while the current one is applied (same channel, next `before`).
+// Rule 6. Fetching, decoding, merging and the puts run in a dedicated worker (replica/bulk-worker.js)
+//         when the build made one; the page only hands the stored records to its store.
 // Rule 4. Unread counts and read cursors come from `n` and the `reads` records; neither is
 //         touched here, and eviction never takes a channel's newest messages (the planner's floor).
 
 import { signal, effect } from '@preact/signals';
-import { nextStep, evictionPlan, resumeAfter, defaultBudget, BULK_PAGE } from '../lib/offline-plan.js';
+import { nextStep, evictionPlan, defaultBudget, BULK_PAGE } from '../lib/offline-plan.js';
+import { BulkPages, WorkerPages } from '../sync/bulk-pages.js';
 import { recordBytes } from './offline.js';
 
 const RETRY_MS = 30_000;
@@ -31,6 +34,8 @@ export class Backfill {
   budget = signal(/** @type {number | null} */ (null));
   /** Messages per bulk page (the planner's BULK_PAGE; tests make it smaller to interrupt mid-way). */
   pageSize = BULK_PAGE;
+  /** Time inside the bulk apply (merge and IndexedDB), messages and pages: for the benchmark. */
+  stats = signal({ ms: 0, messages: 0, pages: 0 });
   /** Messages applied by bulk pages since start (for the bench and the progress line). */
   applied = signal(0);
 
@@ -46,8 +51,8 @@ export class Backfill {
   /** @type {Map<string, import('../replica/holdings.js').Resume>} */
   #resume = new Map();
   #skip = new Set();
-  /** The page read ahead: {channel, before, page: Promise}. */
-  #ahead = /** @type {{channel: string, before: number, page: Promise<any>} | null} */ (null);
+  /** Where pages are fetched and applied: in a worker when the build made one, else here. */
+  #pages;
   #stopped = true;
   #wake = /** @type {(() => void) | null} */ (null);
   #kicked = false;
@@ -63,6 +68,10 @@ export class Backfill {
     this.#now = now;
     this.#onApplied = onApplied;
     this.#onEvicted = onEvicted;
+    const worker = /** @type {any} */ (env).worker;
+    this.#pages = worker
+      ? new WorkerPages(worker, () => transport.csrfToken?.() ?? null)
+      : new BulkPages({ transport, holdings: async () => holdings });
   }
 
   start() {
@@ -88,6 +97,7 @@ export class Backfill {
 
   stop() {
     this.#stopped = true;
+    if (this.#pages instanceof WorkerPages) this.#pages.close();
     for (const undo of this.#cleanup.splice(0)) undo();
     this.kick();
   }
@@ -195,35 +205,13 @@ export class Backfill {
     });
   }
 
-  #request(channel, before, limit) {
-    const hit = this.#ahead;
-    this.#ahead = null;
-    if (hit && hit.channel === channel && hit.before === before) return hit.page;
-    return this.#transport.bulkHistory({ channel, ...(before ? { before } : {}), limit });
-  }
-
   async #fetch(channel, before, limit) {
-    const page = await this.#request(channel, before, limit);
-    // The next page is asked for now, so the server's work and the wire overlap this page's apply.
-    if (!page.complete && page.low > 1 && this.#online()) {
-      const next = this.#transport.bulkHistory({ channel, before: page.low, limit });
-      next.catch(() => {}); // a failed read-ahead is simply asked again
-      this.#ahead = { channel, before: page.low, page: next };
-    }
-    const point = this.#resume.get(channel);
-    // The point this page continues: the `before` it was asked with (the planner's trusted point).
-    const low = before ?? null;
-    let oldestAt = point?.oldestAt ?? null;
-    let count = 0;
-    for (const r of page.records) {
-      if (r.collection !== 'messages' || typeof r.fields.n !== 'number') continue;
-      count += 1;
-      if (r.fields.n === page.low && typeof r.fields.at === 'number') oldestAt = r.fields.at;
-    }
-    const resume = { low: resumeAfter(low, page), oldestAt, last: Math.max(point?.last ?? 0, page.last ?? 0) };
-    const stored = await this.#holdings.applyPage(page.records, this.#now(), channel, resume);
+    const point = this.#resume.get(channel) ?? null;
+    const { stored, resume, count, applyMs } = await this.#pages.fetchAndApply({ channel, before, limit, point, wallMs: this.#now() });
     this.#resume.set(channel, resume);
     this.applied.value += count;
+    const stats = this.stats.peek();
+    this.stats.value = { ms: stats.ms + applyMs, messages: stats.messages + count, pages: stats.pages + 1 };
     // The store takes the page in slices, a task each: its derived views (the message index, a
     // channel on screen) update in steps short enough to keep frames and clicks on time.
     for (let i = 0; i < stored.length; i += PATCH_CHUNK) {
