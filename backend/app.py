@@ -23,6 +23,7 @@ from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
 from backend.http import followers as followers_routes
+from backend.http import history_bulk as bulk_routes
 from backend.http import push as push_routes
 from backend.http import records as records_routes
 from backend.http.context import Services, current_session
@@ -48,6 +49,7 @@ API_ROUTES = [
     *records_routes.ROUTES,
     *followers_routes.ROUTES,
 ]
+API_ROUTES += bulk_routes.ROUTES
 
 
 def build_services(settings: Settings) -> Services:

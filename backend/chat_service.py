@@ -18,6 +18,11 @@ from sync_protocol.hlc import parse as parse_hlc
 from sync_protocol.wire import RecordSnapshot, Value
 
 MAX_HISTORY = 500
+#: A bulk page (PROTOCOL.md, "Bulk history"): a new device keeping a channel offline fetches its
+#: history in pages this large, so 100,000 messages are 20 round trips, not 1,000.
+MAX_BULK = 5000
+#: Replies carried with a bulk page (every reply of its messages, up to this many).
+BULK_REPLIES = 50_000
 MAX_RESULTS = 200
 SNIPPET_CONTEXT = 60
 
@@ -41,6 +46,17 @@ class SearchResults(msgspec.Struct):
 class HistoryPage(msgspec.Struct):
     records: list[RecordSnapshot]
     complete: bool
+
+
+class BulkPage(msgspec.Struct):
+    """A bulk history page: ``records`` as a history page's, ``complete`` when message 1 was reached,
+    ``low`` the lowest n in the page (the next page's ``before``), ``last`` the channel's greatest n
+    now (so a device can say how much of the channel it holds)."""
+
+    records: list[RecordSnapshot]
+    complete: bool
+    low: int | None
+    last: int
 
 
 class Version(msgspec.Struct):
@@ -169,6 +185,23 @@ class ChatService:
         replies = self.store.latest_reply_ids(ids, RECENT_REPLIES)
         messages += self.store.snapshots("messages", replies)
         return HistoryPage(messages + self.store.reactions_to(ids + replies), complete)
+
+    def bulk_history(self, user_id: str, channel_id: str, before: int | None, limit: int) -> BulkPage:
+        """The same page as :meth:`history` (n < before, newest first: the same gap rules), larger,
+        with every reply of its messages rather than the newest 200."""
+        self._member_channel(user_id, channel_id)
+        limit = max(1, min(limit, MAX_BULK))
+        newest = self.store.message_ids_before(channel_id, None, 1)
+        head = self.store.snapshots("messages", newest)
+        last = _int(head[0].fields.get("n")) if head else None
+        ids = self.store.message_ids_before(channel_id, before, limit)
+        messages = self.store.snapshots("messages", ids)
+        numbers = [n for m in messages if (n := _int(m.fields.get("n"))) is not None]
+        low = min(numbers, default=None)
+        complete = len(ids) < limit or (low is not None and low <= 1)
+        replies = self.store.latest_reply_ids(ids, BULK_REPLIES)
+        messages += self.store.snapshots("messages", replies)
+        return BulkPage(messages + self.store.reactions_to(ids + replies), complete, low, last or 0)
 
     # --- versions ----------------------------------------------------------------------------
 

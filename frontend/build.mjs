@@ -25,6 +25,23 @@ async function main() {
   await rm(dist, { recursive: true, force: true });
   await mkdir(join(dist, 'icons'), { recursive: true });
 
+  // The backfill's worker (src/replica/bulk-worker.js: bulk pages fetched, decoded and put into
+  // IndexedDB off the main thread); the app learns its hashed name from the define below.
+  const worker = await build({
+    entryPoints: [join(root, 'src/replica/bulk-worker.js')],
+    outdir: dist,
+    entryNames: 'bulk-[hash]',
+    metafile: true,
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    target: ['es2022'],
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  const bulkWorker = '/' + Object.keys(worker.metafile.outputs).find((f) => /bulk-[^/]*\.js$/.test(f)).split('/').pop();
+
   // The bundle and the stylesheet carry content hashes in their names, so a new index.html
   // can never be paired with an old script from the cache.
   const app = await build({
@@ -39,6 +56,8 @@ async function main() {
     target: ['es2022'],
     legalComments: 'linked',
     logLevel: 'warning',
+    // TT_BULK_WORKER=0 builds the app without it (pages applied on the main thread): for A/B runs.
+    define: { 'globalThis.TEAMTALK_BULK_WORKER': process.env.TT_BULK_WORKER === '0' ? 'null' : JSON.stringify(bulkWorker) },
   });
 
   const script = '/' + Object.keys(app.metafile.outputs).find((f) => /app-[^/]*\.js$/.test(f)).split('/').pop();
@@ -64,7 +83,7 @@ async function main() {
 
   // Everything the shell needs offline. The version is a hash of their bytes, so any change
   // to any of them installs a new worker (and a new cache); nothing else does.
-  const precache = ['/', script, stylesheet, '/manifest.webmanifest', ...ICONS.map(([p]) => `/${p}`)];
+  const precache = ['/', script, stylesheet, bulkWorker, '/manifest.webmanifest', ...ICONS.map(([p]) => `/${p}`)];
   const hash = createHash('sha256');
   for (const url of precache) {
     const file = url === '/' ? 'index.html' : url.slice(1);

@@ -19,7 +19,7 @@ class _Versioned(msgspec.Struct):
     v: SafeInt = 0
 
 
-def _reply_type(request: Request[object, object, State], request_type: str) -> str:
+def reply_type(request: Request[object, object, State], request_type: str) -> str:
     accept = request.headers.get("accept", "")
     if MSGPACK in accept:
         return MSGPACK
@@ -66,5 +66,5 @@ async def sync(request: Request[object, object, State], current: NamedDependency
     body = await request.body()
     sync_request = decode_sync_request(body, content_type)
     reply = await services(request.app.state).sync.sync_async(current, sync_request, now_ms())
-    media = _reply_type(request, MSGPACK if content_type.startswith(MSGPACK) else JSON)
+    media = reply_type(request, MSGPACK if content_type.startswith(MSGPACK) else JSON)
     return Response(encode(reply, media), media_type=media)

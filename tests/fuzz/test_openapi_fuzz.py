@@ -44,6 +44,7 @@ OPERATIONS = [
     ("GET", "/api/admin/followers"),
     ("GET", "/api/search"),
     ("POST", "/api/history"),
+    ("POST", "/api/history/bulk"),
     ("GET", "/api/messages/{message_id}/versions"),
     ("GET", "/api/push/key"),
     ("GET", "/api/push/subscriptions"),
@@ -57,6 +58,7 @@ BREAKABLE = [
     ("POST", "/api/signup"),
     ("POST", "/api/signin"),
     ("POST", "/api/history"),
+    ("POST", "/api/history/bulk"),
     ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
 ]

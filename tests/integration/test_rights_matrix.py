@@ -24,6 +24,7 @@ from sync_protocol.collections import (
     read_id,
     receipt_id,
 )
+from sync_protocol.collections_offline import keep_id
 from sync_protocol.wire import Value
 from tests.integration.rights_world import PERSONAS, RightsLab, World, new_id
 
@@ -222,6 +223,24 @@ ROWS = [
             "prefs",
             pref_id(w.people["member"], w.channel),
             {"channel": w.channel, "user": w.people["member"], "muted": True},
+        ),
+        (NO, NO, OK, NO, NO, NO),
+    ),
+    Row(
+        "keeps: my own (one device's offline choice for a channel)",
+        lambda w, me: (
+            "keeps",
+            keep_id(me, "dev1", w.channel),
+            {"channel": w.channel, "user": me, "device": "dev1", "keep": "all"},
+        ),
+        _everyone(OK),
+    ),
+    Row(
+        "keeps: the member's",
+        lambda w, me: (
+            "keeps",
+            keep_id(w.people["member"], "dev1", w.channel),
+            {"channel": w.channel, "user": w.people["member"], "device": "dev1", "keep": "30d"},
         ),
         (NO, NO, OK, NO, NO, NO),
     ),

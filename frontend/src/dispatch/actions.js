@@ -6,6 +6,7 @@
 import { ulid } from '../lib/ulid.js';
 import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { findMentions } from '../lib/mentions.js';
+import { derivedId } from '../sync/registry.js';
 
 /**
  * What a write changed besides its mutations: meta entries it set, pending mids it replaced,
@@ -182,6 +183,21 @@ export class Actions {
     const id = prefId(me, channel);
     const held = this.#queries.record('prefs', id);
     await this.#write([{ collection: 'prefs', id, fields: held ? { ...prefs } : { channel, user: me, ...prefs } }]);
+  }
+
+  /**
+   * Keep a channel offline on this device: 'recent' | '30d' | 'all' (the `keeps` record). Choosing
+   * 'all' asks the browser to keep this origin's storage (navigator.storage.persist()); its answer
+   * is returned (null when not asked).
+   */
+  /** @param {string} channel @param {string} keep @param {{device: string, navigator?: any}} where */
+  async setKeep(channel, keep, { device, navigator = globalThis.navigator }) {
+    const me = this.#me();
+    const id = derivedId('keeps', { user: me, device, channel });
+    const held = this.#queries.record('keeps', id);
+    await this.#write([{ collection: 'keeps', id, fields: held ? { keep } : { channel, user: me, device, keep } }]);
+    if (keep !== 'all') return null;
+    return (await navigator?.storage?.persist?.().catch(() => false)) ?? null;
   }
 
   /** My notification settings (the `notices` record): private previews, do-not-disturb, pause. */

@@ -12,6 +12,9 @@ import { Store } from './store.js';
 import { Queries } from './queries.js';
 import { Actions } from './actions.js';
 import { History } from './history.js';
+import { Holdings } from '../replica/holdings.js';
+import { OfflineQueries } from './offline.js';
+import { Backfill } from './backfill.js';
 import { deviceName } from '../lib/device-name.js';
 
 /** The longest a render waits for a send's request to leave (App#whenSent). */
@@ -35,6 +38,11 @@ export class App {
   actions = null;
   history = null;
   engine = null;
+  /** Keep offline (issue 16): choices and sizes, and the leader tab's backfill. */
+  keeping = new OfflineQueries(this.store, this.queries);
+  backfill = null;
+  /** The replica's bulk side (replica/holdings.js). */
+  holdings = null;
   /** Web Push on this device (platform/push.js); set by the composition root. @type {any} */
   push = null;
 
@@ -59,6 +67,7 @@ export class App {
         onTerminated: () => (this.dbState.value = 'terminated'),
       });
       this.store.load(await this.replica.snapshot());
+      this.holdings = await Holdings.open();
     } catch (error) {
       this.#storageFailed(error);
       this.phase.value = 'fatal';
@@ -181,6 +190,7 @@ export class App {
     });
     if (this.#env.navigator && this.#env.navigator.onLine === false) this.store.status.value = Status.OFFLINE;
     this.engine.start();
+    this.#startBackfill();
   }
 
   #applyEphemeral(frame) {
@@ -332,7 +342,13 @@ export class App {
         if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
       }
     }
-    return { where: 'device', results: this.queries.searchLocal(query, { limit }).results };
+    const local = this.queries.searchLocal(query, { limit });
+    // Say which channels were only partly searched: "the newest 3,000 of 41,000 messages in #site-a".
+    const partial = local.channels
+      .filter((id) => this.queries.isMember(id))
+      .map((id) => ({ id, name: this.queries.channel(id)?.name ?? id, ...this.keeping.coverage(id) }))
+      .filter((c) => c.partial && c.total > 0);
+    return { where: 'device', results: local.results, partial };
   }
 
   /** Every version of a message (needs a connection). */
@@ -362,7 +378,39 @@ export class App {
     console.error('storage', error);
   }
 
+  /** The leader tab fills kept channels in the background (dispatch/backfill.js). */
+  #startBackfill() {
+    // The bulk worker's URL, hashed, is put in by build.mjs; without it (tests under node) pages
+    // are fetched and applied on this thread.
+    const url = /** @type {any} */ (globalThis).TEAMTALK_BULK_WORKER;
+    let worker = null;
+    try {
+      if (url && typeof Worker === 'function') worker = new Worker(url, { type: 'module' });
+    } catch {
+      worker = null;
+    }
+    this.backfill = new Backfill({
+      holdings: this.holdings,
+      transport: this.#transport,
+      store: this.store,
+      queries: this.queries,
+      offline: this.keeping,
+      env: { navigator: this.#env.navigator, replica: this.replica, worker, onStorageError: (error) => this.#storageFailed(error) },
+      onApplied: async (records) => {
+        this.store.patch(records);
+        this.#coordinator?.post(tab.changed(records.map(([key]) => key)));
+      },
+      onEvicted: async (keys) => {
+        this.store.patch(keys.map((key) => [key, null]));
+        this.#coordinator?.post(tab.changed(keys));
+      },
+    });
+    this.backfill.start();
+  }
+
   #stopAll() {
+    this.backfill?.stop();
+    this.backfill = null;
     this.engine?.stop();
     this.engine = null;
     this.#coordinator?.close();
@@ -415,6 +463,7 @@ export class App {
   async resetLocalData() {
     this.#stopAll();
     this.replica?.close();
+    this.holdings?.close();
     await deleteReplicaDB();
   }
 }

@@ -20,6 +20,8 @@ import { parseQuery, personNamed, timeMatches } from '../lib/search-query.js';
 import { unreadCount } from '../sync/unread.js';
 
 const EMPTY = new Map();
+/** From this many messages changed at once, the index takes them in one merge (MessageIndex#placeMany). */
+const BULK = 256;
 
 /** Space-separated ids (mentions, repliers) as a list. */
 export const words = (value) => (typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : []);
@@ -50,8 +52,10 @@ export class Queries {
       changed: (collection, ids) => {
         if (collection !== 'messages') return;
         let failedTouched = false;
+        // Many at once (a bulk history page): one merge per channel instead of a splice each.
+        if (ids.size >= BULK) this.#index.placeMany([...ids].map((id) => this.#itemFor(id)));
         for (const id of ids) {
-          this.#placeMessage(id);
+          if (ids.size < BULK) this.#placeMessage(id);
           if (this.#failedEdits.has(id) || s.failed.peek().some((f) => f.id === id)) failedTouched = true;
         }
         if (failedTouched) this.#syncFailed();
@@ -377,7 +381,7 @@ export class Queries {
       results.push({ id: record.id ?? f.id, channel: f.channel, thread: f.thread ?? null, author, n: f.n ?? null, tn: f.tn ?? null, at: f.at ?? null, text: f.text });
     }
     results.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
-    return { results: results.slice(0, limit), total: results.length };
+    return { results: results.slice(0, limit), total: results.length, channels: [...allowedChannels] };
   }
 
   #describeChannel(id, record) {
@@ -431,17 +435,20 @@ export class Queries {
 
   /** Place one message record (as shown now) in the index, or take it away. */
   #placeMessage(id) {
+    this.#index.place(...this.#itemFor(id));
+  }
+
+  /** A message's placement in the index: [key, item], or [key, null] when it is not shown. */
+  #itemFor(id) {
+    const key = `r:${id}`;
     const record = this.#store.shown('messages', id);
-    if (!record) {
-      this.#index.place(`r:${id}`, null);
-      return;
-    }
+    if (!record) return [key, null];
     const f = record.fields;
     const item = this.#describeMessage(id, record);
     const failedEdit = this.#failedEdits.get(id);
     if (failedEdit) item.failedEdit = { mid: failedEdit.mid, code: failedEdit.code, reason: failedEdit.reason };
     const hidden = item.thread ? item.deleted && item.state !== 'sent' : typeof f.n !== 'number' && f.deleted;
-    this.#index.place(`r:${id}`, hidden ? null : item);
+    return [key, hidden ? null : item];
   }
 
   /**

@@ -96,6 +96,12 @@ export class Transport {
   // --- long histories, search, versions (JSON) ---------------------------------------------------
   /** `{channel, before, limit}` (older top-level messages) or `{channel, thread}` (a thread). */
   history = (request) => this.#json('POST', '/api/history', request);
+  /** `{channel, before?, limit?}`: a bulk history page (PROTOCOL.md, "Bulk history"), as MessagePack. */
+  bulkHistory = (request) =>
+    this.#request('POST', '/api/history/bulk', {
+      body: JSON.stringify(request),
+      headers: { 'content-type': 'application/json', accept: MSGPACK },
+    });
   search = (q, limit = 50) => this.#json('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
   versions = (id) => this.#json('GET', `/api/messages/${encodeURIComponent(id)}/versions`);
 

@@ -12,6 +12,7 @@ import { Dialog } from './dialog.js';
 import { MainHeader } from './header.js';
 import { phone } from './viewport.js';
 import { ThreadPane } from './thread.js';
+import { KeepChoices } from './offline.js';
 import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
@@ -84,6 +85,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const [adding, setAdding] = useState(false);
   const [showPins, setShowPins] = useState(false);
   const [notifying, setNotifying] = useState(false);
+  const [keeping, setKeeping] = useState(false);
   const channel = q.channel(channelId);
   if (!channel) {
     return html`<section class="main main--empty" aria-labelledby="main-title">
@@ -112,6 +114,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
     ...(member
       ? [{ key: 'notify', label: `${t('prefs.title')}${prefs.muted ? ` · ${t('prefs.mutedShort')}` : ''}`, onSelect: () => setNotifying(true) }]
       : []),
+    ...(member ? [{ key: 'offline', label: t('offline.menu'), onSelect: () => setKeeping(true) }] : []),
     ...(canArchive ? [{ key: 'archive', label: channel.archived ? t('channel.unarchive') : t('channel.archive'), onSelect: archive }] : []),
     ...(canAdd ? [{ key: 'add', label: t('members.add'), onSelect: () => setAdding(true) }] : []),
     ...(canLeave ? [{ key: 'leave', label: t('channel.leave'), onSelect: leave, danger: true }] : []),
@@ -125,6 +128,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
           onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
         ${member ? html`<${NotifySettings} app=${app} channelId=${channelId} />` : null}
+        ${member ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setKeeping(true)}>${t('offline.menu')}</button>` : null}
         ${canArchive
           ? html`<button type="button" class="button button--small button--ghost" onClick=${archive}>
               ${channel.archived ? t('channel.unarchive') : t('channel.archive')}
@@ -150,6 +154,11 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
       ${notifying
         ? html`<${Dialog} id="notify" title=${t('prefs.title')} onClose=${() => setNotifying(false)} sheet>
             <${NotifyChoices} app=${app} channelId=${channelId} />
+          <//>`
+        : null}
+      ${keeping
+        ? html`<${Dialog} id="keep" title=${t('offline.menu')} onClose=${() => setKeeping(false)} sheet>
+            <${KeepChoices} app=${app} channelId=${channelId} name=${isDm ? title : `#${title}`} />
           <//>`
         : null}
       ${adding ? html`<${AddPeopleDialog} app=${app} channelId=${channelId} onClose=${() => setAdding(false)} />` : null}

@@ -5,6 +5,7 @@ import { html } from './html.js';
 import { t, formatDateTime } from '../lib/i18n.js';
 import { MainHeader } from './header.js';
 import { NotificationSettings } from './notifications.js';
+import { OfflineSettings } from './offline.js';
 
 export function DevicesView({ app }) {
   const [devices, setDevices] = useState(null);
@@ -61,6 +62,7 @@ export function DevicesView({ app }) {
           </ul>`
         : null}
       <${NotificationSettings} app=${app} />
+      <${OfflineSettings} app=${app} />
     </div>
   </section>`;
 }

@@ -112,6 +112,13 @@ export function SearchView({ app }) {
                 ${answer.where === 'device' ? t('search.deviceOnly') : t('search.everywhere')}
                 ${' '}${t('search.count', { count: answer.results.length })}
               </p>
+              ${answer.partial?.length
+                ? html`<ul class="search-coverage">
+                    ${answer.partial.map(
+                      (c) => html`<li key=${c.id}>${t('search.partial', { held: c.held.toLocaleString(), total: c.total.toLocaleString(), name: `#${c.name}` })}</li>`,
+                    )}
+                  </ul>`
+                : null}
               <ol class="results" aria-label=${t('search.results')}>
                 ${answer.results.map((item) => html`<${ResultItem} key=${item.id} app=${app} item=${item} />`)}
               </ol>`

@@ -7,6 +7,7 @@ import { href, route } from './router.js';
 import { ConnectionStatus } from './status.js';
 import { Avatar } from './avatar.js';
 import { Logo } from './logo.js';
+import { OfflineMark } from './offline.js';
 
 function UnreadBadge({ count, muted = false }) {
   if (!count) return null;
@@ -28,6 +29,7 @@ function ChannelLink({ app, channel, current }) {
         ? html`<${Avatar} id=${channel.peer} name=${channel.name} size="xs" presence=${presence} />`
         : html`<span class="nav-link__icon" aria-hidden="true">${channel.kind === 'private' ? '🔒' : '#'}</span>`}
       <span class="nav-link__name">${channel.name}</span>
+      <${OfflineMark} app=${app} channelId=${channel.id} />
       ${presence ? html`<span class="visually-hidden">${' '}${t(`presence.${presence}`)}</span>` : null}
       <${UnreadBadge} count=${unread} muted=${muted} />
     </a>
