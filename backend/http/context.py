@@ -10,6 +10,7 @@ from litestar.datastructures import State
 
 from backend.accounts import AccountService, CurrentSession
 from backend.chat_service import ChatService
+from backend.files.service import FileService
 from backend.live import Hub
 from backend.push.service import PushService
 from backend.search_index import SearchIndex
@@ -30,8 +31,10 @@ class Services:
     chat: ChatService
     search: SearchIndex
     push: PushService
+    files: FileService
 
     def close(self) -> None:
+        self.files.close()
         self.push.close()
         self.search.close()
         self.store.close()

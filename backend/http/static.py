@@ -38,7 +38,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if scope["path"] in NO_CACHE_PATHS:
         headers = [h for h in headers if h[0].lower() != b"cache-control"]
         headers.append((b"cache-control", b"no-cache"))
-    message["headers"] = [*headers, *SECURITY_HEADERS]
+    # A response that set its own policy keeps it (file downloads: a stricter, sandboxing one).
+    present = {name.lower() for name, _ in headers}
+    message["headers"] = [*headers, *(h for h in SECURITY_HEADERS if h[0] not in present)]
 
 
 def frontend_routes(dist: Path) -> list[Any]:
