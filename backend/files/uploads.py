@@ -18,10 +18,13 @@ Rule 5. The last byte completes the upload: the SHA-256 of all bytes must equal 
         Rule 2) and lets the uploader's files records name it (``file_stored``).
 Rule 6. An unfinished upload expires ``upload_expiry_s`` after its creation (the worker removes
         it; a request for it after that gets 404).
+Rule 7. One PATCH at a time per upload: a second waits up to BUSY_WAIT_S for the first to end
+        (a cut connection is noticed late), then is checked against the offset it left.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import secrets
@@ -42,6 +45,7 @@ from backend.storage.files_base import Upload
 from sync_protocol.collections_files import DIGEST, display_name
 
 HASH_CHUNK = 1024 * 1024
+BUSY_WAIT_S = 10.0
 
 
 class OffsetConflict(TusError):
@@ -66,7 +70,8 @@ class UploadService:
         #: Per upload, the hash of its bytes so far (at that offset): no second read at the end
         #: while the same process received every byte. Lost on restart; then the file is re-read.
         self._hashers: dict[str, tuple[int, Any]] = {}
-        self._busy: set[str] = set()
+        #: Uploads with a PATCH running, and the event set when it ends.
+        self._busy: dict[str, asyncio.Event] = {}
 
     def partial(self, upload_id: str) -> Path:
         return self.partials / upload_id
@@ -140,6 +145,13 @@ class UploadService:
     ) -> int:
         """Append a PATCH body at ``offset``; returns the new offset (Rules 4 and 5)."""
         verify = tus.parse_checksum(checksum)
+        running = self._busy.get(upload.id)
+        if running is not None:
+            # A client resuming after a cut often arrives before the server has noticed the cut.
+            try:
+                await asyncio.wait_for(running.wait(), BUSY_WAIT_S)
+            except TimeoutError:
+                raise TusError(409, "upload_busy", "another PATCH to this upload is still running") from None
         current = self.offset(upload)
         if offset != current:
             raise OffsetConflict(current)
@@ -147,11 +159,12 @@ class UploadService:
             return current  # an empty PATCH at the end of a complete (or deduplicated) upload
         if upload.id in self._busy:
             raise TusError(409, "upload_busy", "another PATCH to this upload is still running")
-        self._busy.add(upload.id)
+        self._busy[upload.id] = finished = asyncio.Event()
         try:
             end = await self._receive(upload, offset, body, verify)
         finally:
-            self._busy.discard(upload.id)
+            del self._busy[upload.id]
+            finished.set()
         if end == upload.length:
             await self._complete(upload, now_ms)
         return end

@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, Response, delete, get, head, patch, post, route
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
@@ -27,6 +28,25 @@ from sync_protocol.wire import ErrorBody
 
 UPLOADS = "/api/files/uploads"
 TUS = {"Tus-Resumable": tus.VERSION}
+
+
+def _error(description: str) -> ResponseSpec:
+    return ResponseSpec(ErrorBody, description=description, generate_examples=False)
+
+
+#: The tus answers besides the common errors (PROTOCOL.md, "Files").
+TUS_RESPONSES = {
+    **ERROR_RESPONSES,
+    204: ResponseSpec(None, description="done: `Upload-Offset` says how far the upload is"),
+    412: _error("`tus_version`: send `Tus-Resumable: 1.0.0`"),
+    415: _error("a PATCH carries `Content-Type: application/offset+octet-stream`"),
+    460: _error("`checksum_mismatch` (Upload-Checksum) or `digest_mismatch` (the whole file: nothing stored)"),
+}
+DOWNLOAD_RESPONSES = {
+    **ERROR_RESPONSES,
+    206: ResponseSpec(bytes, description="the range asked for", media_type="application/octet-stream"),
+    416: _error("`range_not_satisfiable`: `Content-Range: bytes */<size>`"),
+}
 
 
 class PreviewInfo(msgspec.Struct):
@@ -75,7 +95,7 @@ async def tus_options(request: Request[Any, Any, State]) -> Response[None]:
     )
 
 
-@post(UPLOADS, status_code=201, responses=ERROR_RESPONSES)
+@post(UPLOADS, status_code=201, responses=TUS_RESPONSES)
 async def tus_create(request: Request[Any, Any, State], current: NamedDependency[CurrentSession]) -> Response[Any]:
     """Create an upload (tus creation). Dedup: a stored sha256 answers complete at once."""
     try:
@@ -92,7 +112,7 @@ async def tus_create(request: Request[Any, Any, State], current: NamedDependency
     return Response(b"", status_code=201, media_type="text/plain", headers=headers)
 
 
-@head(f"{UPLOADS}/{{upload_id:str}}", responses=ERROR_RESPONSES)
+@head(f"{UPLOADS}/{{upload_id:str}}", responses=TUS_RESPONSES)
 async def tus_head(
     request: Request[Any, Any, State], current: NamedDependency[CurrentSession], upload_id: FromPath[str]
 ) -> Response[None]:
@@ -115,7 +135,7 @@ async def tus_head(
     )
 
 
-@patch(f"{UPLOADS}/{{upload_id:str}}", request_max_body_size=None, responses=ERROR_RESPONSES)
+@patch(f"{UPLOADS}/{{upload_id:str}}", request_max_body_size=None, responses=TUS_RESPONSES)
 async def tus_patch(
     request: Request[Any, Any, State], current: NamedDependency[CurrentSession], upload_id: FromPath[str]
 ) -> Response[Any]:
@@ -133,7 +153,7 @@ async def tus_patch(
     return Response(None, status_code=204, headers={**TUS, "Upload-Offset": str(end)})
 
 
-@delete(f"{UPLOADS}/{{upload_id:str}}", status_code=200, responses=ERROR_RESPONSES)
+@delete(f"{UPLOADS}/{{upload_id:str}}", status_code=200, responses=TUS_RESPONSES)
 async def tus_terminate(
     request: Request[Any, Any, State], current: NamedDependency[CurrentSession], upload_id: FromPath[str]
 ) -> Response[Any]:
@@ -156,7 +176,7 @@ def _visible(request: Request[Any, Any, State], user_id: str, file_id: str) -> A
         raise ApiError(404, "not_found", "there is no such file") from None
 
 
-@get("/api/files/{file_id:str}", responses=ERROR_RESPONSES, include_in_schema=True)
+@get("/api/files/{file_id:str}", responses=DOWNLOAD_RESPONSES, media_type="application/octet-stream")
 async def download(
     request: Request[Any, Any, State],
     current: NamedDependency[CurrentSession],

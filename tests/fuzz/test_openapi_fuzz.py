@@ -48,6 +48,14 @@ OPERATIONS = [
     ("GET", "/api/push/subscriptions"),
     ("POST", "/api/push/subscriptions"),
     ("DELETE", "/api/push/subscriptions/{sub_id}"),
+    ("POST", "/api/files/uploads"),
+    ("HEAD", "/api/files/uploads/{upload_id}"),
+    ("PATCH", "/api/files/uploads/{upload_id}"),
+    ("DELETE", "/api/files/uploads/{upload_id}"),
+    ("GET", "/api/files/{file_id}"),
+    ("GET", "/api/files/{file_id}/preview"),
+    ("GET", "/api/files/{file_id}/thumb/{size}"),
+    ("GET", "/api/files/{file_id}/text"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
@@ -57,6 +65,7 @@ BREAKABLE = [
     ("POST", "/api/history"),
     ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
+    ("GET", "/api/files/{file_id}"),
 ]
 CHECKS = [
     schemathesis.checks.not_a_server_error,
