@@ -197,7 +197,8 @@ async def download(
         span = downloads.byte_range(request.headers.get("range"), size)
     except RangeNotSatisfiable as exc:
         body = ErrorBody(error="range_not_satisfiable", detail=f"the file has {exc.size} bytes")
-        return Response(body, status_code=416, headers={**headers, "Content-Range": f"bytes */{exc.size}"})
+        headers["Content-Range"] = f"bytes */{exc.size}"
+        return Response(body, status_code=416, media_type="application/json", headers=headers)
     if span.partial:
         headers["Content-Range"] = f"bytes {span.start}-{span.start + span.length - 1}/{size}"
     headers["Content-Length"] = str(span.length)
