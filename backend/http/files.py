@@ -176,7 +176,7 @@ def _visible(request: Request[Any, Any, State], user_id: str, file_id: str) -> A
         raise ApiError(404, "not_found", "there is no such file") from None
 
 
-@get("/api/files/{file_id:str}", responses=DOWNLOAD_RESPONSES, media_type="application/octet-stream")
+@get("/api/files/{file_id:str}", responses=DOWNLOAD_RESPONSES)
 async def download(
     request: Request[Any, Any, State],
     current: NamedDependency[CurrentSession],

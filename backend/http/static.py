@@ -10,8 +10,10 @@ from litestar.enums import ScopeType
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
+#: 'wasm-unsafe-eval' lets the file hashing worker compile its WebAssembly SHA-256 (hash-wasm);
+#: it allows WebAssembly only, never eval() or inline script.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'; manifest-src 'self'; worker-src 'self'"
 )

@@ -33,6 +33,7 @@ def test_ranges_return_the_right_bytes(workspace: Workspace) -> None:
     whole = ann.client.get(url)
     assert whole.status_code == 200 and whole.content == data and whole.headers["accept-ranges"] == "bytes"
     assert whole.headers["content-disposition"].startswith("inline;")  # video plays in the page
+    assert whole.headers["content-type"] == "video/mp4"
     assert "content-encoding" not in ann.client.get(url, headers={"Accept-Encoding": "gzip"}).headers
 
 

@@ -11,7 +11,7 @@
 //         server says it is (the tus location is kept with the file).
 // Rule 4. Cancelling removes the job and its bytes (the server's partial upload expires).
 //
-// I/O is injected: `upload(file, blob, {onProgress, signal, onLocation})` stores one file's
+// I/O is injected: `upload(file, blob, {job, onProgress, signal, onLocation})` stores one file's
 // bytes (files/tus.js in the browser), `hash(blob)` returns its SHA-256 (files/hashing.js),
 // `deliver(job)` writes the file records and the message (Actions#sendWithFiles).
 
@@ -49,7 +49,7 @@ export class UploadQueue {
   /**
    * @param {object} o
    * @param {any} o.db an idb database from openQueueDB
-   * @param {(file: QueuedFile, blob: Blob, o: {onProgress(sent: number): void, onLocation(url: string): void, signal: AbortSignal}) => Promise<void>} o.upload
+   * @param {(file: QueuedFile, blob: Blob, o: {job: Job, onProgress(sent: number): void, onLocation(url: string): void, signal: AbortSignal}) => Promise<void>} o.upload
    * @param {(blob: Blob) => Promise<string>} o.hash
    * @param {(job: Job) => Promise<void>} o.deliver
    * @param {() => boolean} [o.online]
@@ -177,6 +177,7 @@ export class UploadQueue {
         if (!file.digest) await this.#setFile(job, file, { digest: await this.#hash(blob) });
         if (file.sent === file.size && file.location) continue;
         await this.#upload(file, blob, {
+          job,
           signal: abort.signal,
           onLocation: (url) => this.#setFile(job, file, { location: url }),
           onProgress: (sent) => {
