@@ -33,11 +33,11 @@ export function AttachControls({ onFiles, disabled }) {
   return html`<span class="attach">
     <label class="icon-button attach__button" title=${t('files.attach')}>
       <span aria-hidden="true">📎</span>
-      <input type="file" multiple class="visually-hidden" aria-label=${t('files.attach')} onChange=${pick} disabled=${disabled} />
+      <input type="file" multiple class="attach__input" aria-label=${t('files.attach')} onChange=${pick} disabled=${disabled} />
     </label>
     <label class="icon-button attach__button attach__camera" title=${t('files.camera')}>
       <span aria-hidden="true">📷</span>
-      <input type="file" accept="image/*" capture="environment" class="visually-hidden" aria-label=${t('files.camera')}
+      <input type="file" accept="image/*" capture="environment" class="attach__input" aria-label=${t('files.camera')}
         onChange=${pick} disabled=${disabled} />
     </label>
   </span>`;

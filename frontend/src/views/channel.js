@@ -112,6 +112,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const leave = () => app.actions.leaveChannel(channelId);
   const more = [
     { key: 'pins', label: t('pins.open', { count: pinCount }), pressed: showPins, onSelect: () => setShowPins(!showPins) },
+    { key: 'files', label: t('files.open.button'), pressed: showFiles, onSelect: () => setShowFiles(!showFiles) },
     ...(member
       ? [{ key: 'notify', label: `${t('prefs.title')}${prefs.muted ? ` · ${t('prefs.mutedShort')}` : ''}`, onSelect: () => setNotifying(true) }]
       : []),
