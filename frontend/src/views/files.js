@@ -1,5 +1,6 @@
 // A channel's Files view: everything shared there, newest first, with a thumbnail, the name,
-// the type, the size, who shared it and when; filters by type and by person.
+// the type, the size, who shared it and when; filters by type and by person, and a search by
+// name over what this device holds (it works offline).
 
 import { useState } from 'preact/hooks';
 import { html } from './html.js';
@@ -19,9 +20,16 @@ export function kindOf(type) {
 export function FilesPanel({ app, channelId, onClose }) {
   const [kind, setKind] = useState('all');
   const [person, setPerson] = useState('all');
+  const [words, setWords] = useState('');
   const all = app.files?.inChannel(channelId) ?? [];
   const people = [...new Set(all.map((f) => f.uploader).filter(Boolean))];
-  const shown = all.filter((f) => (kind === 'all' || kindOf(f.type) === kind) && (person === 'all' || f.uploader === person));
+  const needle = words.trim().toLowerCase();
+  const shown = all.filter(
+    (f) =>
+      (kind === 'all' || kindOf(f.type) === kind) &&
+      (person === 'all' || f.uploader === person) &&
+      (!needle || displayName(f.name).toLowerCase().includes(needle)),
+  );
   return html`<section class="panel files-panel" aria-labelledby="files-title">
     <header class="panel__header">
       <h2 id="files-title" class="panel__title">${t('files.title')}</h2>
@@ -30,6 +38,9 @@ export function FilesPanel({ app, channelId, onClose }) {
       </button>
     </header>
     <div class="files-panel__filters">
+      <label>${t('files.search')}
+        <input type="search" value=${words} onInput=${(e) => setWords(e.currentTarget.value)} />
+      </label>
       <label>${t('files.filterType')}
         <select value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
           ${KINDS.map((k) => html`<option value=${k}>${t(`files.kind.${k}`)}</option>`)}

@@ -278,4 +278,5 @@ export default {
   "files.kind.pdf": "PDFs",
   "files.kind.text": "Text",
   "files.kind.other": "Other",
+  "files.search": "Search files",
 };

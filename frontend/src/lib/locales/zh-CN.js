@@ -270,4 +270,5 @@ export default {
   "files.kind.pdf": "PDF",
   "files.kind.text": "文本",
   "files.kind.other": "其他",
+  "files.search": "搜索文件",
 };
