@@ -61,7 +61,11 @@ export class Files {
   }
 
   async #readPins() {
-    if (typeof caches === 'undefined') return;
+    // Only look: opening would create the cache on every device that never pinned anything.
+    if (typeof caches === 'undefined' || !(await caches.has(PINNED_CACHE))) {
+      this.pinned.value = new Set();
+      return;
+    }
     const cache = await caches.open(PINNED_CACHE);
     this.pinned.value = new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
   }
