@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { isImage, rememberDownscale } from '../files/images.js';
+import { displayName } from '../lib/file-names.js';
 
 export function formatBytes(n) {
   if (n < 1024) return `${n} B`;
@@ -20,8 +21,7 @@ export function formatBytes(n) {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-/** Control characters and bidirectional overrides never reach a shown name (as the server's rule). */
-export const displayName = (name) => (name ?? '').replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '').replace(/[/\\]/g, '_').trim() || 'file';
+export { displayName };
 
 /** "Attach files" and, for phones, "Take photo" (the camera, through <input capture>). */
 export function AttachControls({ onFiles, disabled }) {
