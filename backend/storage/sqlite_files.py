@@ -138,6 +138,18 @@ class FileTables:
         ).fetchall()
         return [str(row[0]) for row in rows]
 
+    def expired_file_ids(self, now_ms: int, limit: int) -> list[str]:
+        rows = self._db.execute(
+            "SELECT f.id FROM records f"
+            " JOIN records c ON c.collection = 'channels' AND c.id = json_extract(f.fields, '$.channel')"
+            " WHERE f.collection = 'files' AND json_extract(f.fields, '$.deleted') IS NOT 1"
+            " AND json_extract(c.fields, '$.retention_days') > 0"
+            " AND json_extract(f.fields, '$.at') < ? - json_extract(c.fields, '$.retention_days') * 86400000"
+            " ORDER BY json_extract(f.fields, '$.at') LIMIT ?",
+            (now_ms, limit),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     # --- previews ------------------------------------------------------------------------------
 
     def set_preview(self, preview: Preview) -> None:

@@ -129,3 +129,24 @@ def test_unreferenced_bytes_are_collected_after_the_grace_period(workspace: Work
     assert {p.name for p in stored_blobs(workspace.data_dir)} == {sha256(kept)}
     assert ann.client.get(f"/api/files/{kept_id}").content == kept
     assert worker.collect(now + 2 * grace)[1] == 0  # referenced bytes are never collected
+
+
+def test_channel_retention_expires_files_and_then_their_bytes(workspace: Workspace) -> None:
+    from backend import retention
+
+    ann = workspace.join("Ann")  # the owner: she may set retention
+    channel = private_channel(ann)
+    data = os.urandom(1000)
+    file_id = upload_and_share(ann, channel, data, "old.bin", "application/octet-stream")
+    reply = ann.sync(ann.change("channels", channel, {"retention_days": 1}))
+    assert not reply.json()["rejections"]
+    services = workspace.app.state["services"]
+    now = int(time.time() * 1000)
+    assert retention.expire_files(services.store, services.sync, now) == 0  # not a day old yet
+    two_days = now + 2 * 86_400_000
+    assert retention.expire_files(services.store, services.sync, two_days) == 1
+    assert ann.client.get(f"/api/files/{file_id}").status_code == 404
+    assert ann.records("files")[file_id]["deleted"] is True
+    grace = services.settings.blob_grace_s * 1000
+    assert services.files.worker.collect(two_days + grace)[1] == 1
+    assert sha256(data) not in {p.name for p in stored_blobs(workspace.data_dir)}
