@@ -312,6 +312,47 @@ def _receipt(access: Access, attempt: Attempt) -> None:
         raise _forbid("read receipts exist only in direct messages and group DMs")
 
 
+# --- files ---------------------------------------------------------------------------------
+
+
+def may_post_files(store: Storage, user_id: str, channel_id: str) -> bool:
+    """Who may start an upload for a channel: a member of it, while it exists and is writable."""
+    channel = store.get_record("channels", channel_id)
+    if channel is None or channel.state.fields.get("deleted") is True:
+        return False
+    return channel.state.fields.get("archived") is not True and store.is_member(channel_id, user_id)
+
+
+def may_read_file(store: Storage, user_id: str, file: StoredRecord | None) -> bool:
+    """Downloads and previews: the file exists, is not deleted (nor the message it belongs to),
+    and the person may read its channel now, as for messages. Anyone else gets the same 404."""
+    if file is None or file.state.fields.get("deleted") is True:
+        return False
+    message = file.state.fields.get("message")
+    if isinstance(message, str):
+        attached = store.get_record("messages", message)
+        if attached is not None and attached.state.fields.get("deleted") is True:
+            return False
+    return may_read_channel(store, user_id, str(file.state.fields.get("channel")))
+
+
+def _file_sharer(access: Access, attempt: Attempt) -> None:
+    """Share a file in a channel you may post in (its bytes must be yours: the file_stored check)."""
+    access._writable_channel(attempt.channel_id)
+
+
+def _file_renamer(access: Access, attempt: Attempt) -> None:
+    if not attempt.creating and attempt.current.get("uploader") != access.user:
+        raise _forbid("only the person who shared a file may rename it")
+    access._writable_channel(attempt.channel_id)
+
+
+def _file_deleter(access: Access, attempt: Attempt) -> None:
+    """The uploader deletes (even after leaving); so do admins who are members, as for messages."""
+    if attempt.current.get("uploader") != access.user and not (access.admin and access._is_member(attempt.channel_id)):
+        raise _forbid("only the person who shared a file or an admin may delete it")
+
+
 RULES: dict[str, Rule] = {
     FIXED: _fixed,
     "self": _self,
@@ -326,6 +367,9 @@ RULES: dict[str, Rule] = {
     "message_deleter": _message_deleter,
     "reactor": _reactor,
     "receipt": _receipt,
+    "file_sharer": _file_sharer,
+    "file_renamer": _file_renamer,
+    "file_deleter": _file_deleter,
 }
 
 

@@ -17,11 +17,13 @@ from backend.accounts import AccountService
 from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
 from backend.feed import InProcessFeed
+from backend.files.service import FileService
 from backend.followers.search import RemoteSearchIndex
 from backend.followers.supervisor import Supervisor
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
+from backend.http import files as files_routes
 from backend.http import followers as followers_routes
 from backend.http import history_bulk as bulk_routes
 from backend.http import push as push_routes
@@ -48,8 +50,9 @@ API_ROUTES = [
     *push_routes.ROUTES,
     *records_routes.ROUTES,
     *followers_routes.ROUTES,
+    *bulk_routes.ROUTES,
+    *files_routes.ROUTES,
 ]
-API_ROUTES += bulk_routes.ROUTES
 
 
 def build_services(settings: Settings) -> Services:
@@ -65,7 +68,10 @@ def build_services(settings: Settings) -> Services:
     search = RemoteSearchIndex(feed, settings.data_dir / "search.db", followers)
     accounts = AccountService(store, sync_service, settings)
     push = PushService(store, settings)
-    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, followers)
+    files = FileService(store, feed, settings)
+    return Services(
+        settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, followers, files
+    )
 
 
 def _secret(found: Services) -> str:
@@ -81,12 +87,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     found = build_services(settings)
     found.followers.start()  # the server indexes and delivers pushes; the CLI's tools that build services do not
+    found.files.start()  # previews and garbage collection, likewise
     return Litestar(
         route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         csrf_config=CSRFConfig(secret=_secret(found), cookie_secure=settings.secure_cookies),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
+        compression_config=CompressionConfig(
+            # File bytes are sent as stored: ranges count stored bytes, and most files compress badly.
+            backend="gzip",
+            minimum_size=2048,
+            gzip_compress_level=5,
+            exclude=["^/api/files/"],
+        ),
         request_max_body_size=settings.max_body_bytes,
         before_send=[add_security_headers],
         state=State({"services": found}),

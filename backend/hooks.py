@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from backend import message_rules
 from backend.access import Rejected
 from backend.storage.base import Storage, StoredRecord
+from sync_protocol.collections_files import DIGEST
 from sync_protocol.wire import Value
 
 
@@ -98,15 +99,49 @@ def _message_index(store: Storage, record_id: str, fields: Mapping[str, Value]) 
     return ()
 
 
+# --- files ---------------------------------------------------------------------------------
+
+
+def _file_uploader(change: Applied) -> dict[str, Value]:
+    return {"uploader": change.author, "at": change.now_ms}
+
+
+def _file_stored(change: Applied) -> None:
+    """A file record names bytes the server holds, of its size, that its author uploaded (or had
+    linked by dedup): knowing a digest is not enough to share the bytes behind it."""
+    if change.existing is not None:
+        return
+    digest, size = change.fields.get("digest"), change.fields.get("size")
+    if not isinstance(digest, str) or not DIGEST.match(digest):
+        raise Rejected("invalid", "files.digest must be a SHA-256 in lowercase hex")
+    if change.store.blob_size(digest) != size or not change.store.has_claim(change.author, digest):
+        raise Rejected("not_stored", "upload the file's bytes before sharing it (PROTOCOL.md, Files)")
+    version_of = change.fields.get("version_of")
+    if isinstance(version_of, str):
+        first = change.store.get_record("files", version_of)
+        if first is None or first.state.fields.get("channel") != change.fields.get("channel"):
+            raise Rejected("not_found", "a new version names a file of the same channel")
+
+
+def _file_refs(store: Storage, record_id: str, fields: Mapping[str, Value]) -> Iterable[str]:
+    store.set_file_ref(record_id, str(fields["digest"]), str(fields["channel"]), fields.get("deleted") is not True)
+    return ()
+
+
 SERVER_FIELDS: dict[str, ServerFields] = {
     "created_by": _created_by,
     "author": _author,
     "message_numbers": _message_numbers,
     "message_marks": _message_marks,
+    "file_uploader": _file_uploader,
 }
-CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name}
+CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name, "file_stored": _file_stored}
 FOLLOW_UPS: dict[str, FollowUp] = {"thread_parent_counters": _thread_parent_counters}
-DERIVED_TABLES: dict[str, DerivedTable] = {"memberships": _memberships, "message_index": _message_index}
+DERIVED_TABLES: dict[str, DerivedTable] = {
+    "memberships": _memberships,
+    "message_index": _message_index,
+    "file_refs": _file_refs,
+}
 
 
 def known() -> set[str]:

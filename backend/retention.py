@@ -12,6 +12,8 @@ Rule 2. Expiring writes a server change ``{"text": null}`` (SyncService.write_as
 Rule 3. Both happen in ONE transaction per batch: a crash leaves a message either untouched or
         expired everywhere.
 Rule 4. Only owners and admins set ``retention_days`` (backend/access.py).
+Rule 5. Files shared in the channel expire by the same rule (their ``at``): the server deletes
+        their records; unreferenced bytes are collected after the grace period.
 
 The server runs ``expire`` hourly (``start_hourly`` registered in backend/app.py);
 ``teamtalk archive retention --data DIR`` runs it once.
@@ -47,6 +49,17 @@ def expire(store: Storage, sync: SyncService, now_ms: int, limit: int | None = N
             sync.write_as_server(SERVER_DEVICE, [("messages", mid, {"text": None}) for mid in batch], now_ms)
             for mid in batch:
                 store.redact("messages", mid, ["text"])
+        done += len(batch)
+    return done + expire_files(store, sync, now_ms)
+
+
+def expire_files(store: Storage, sync: SyncService, now_ms: int) -> int:
+    """Rule 5: files expire with their channel's message bodies: their records are deleted (as the
+    server), so they are hidden everywhere; the bytes go with garbage collection (files/worker.py)."""
+    done = 0
+    while batch := store.expired_file_ids(now_ms, BATCH):
+        with store.transaction():
+            sync.write_as_server(SERVER_DEVICE, [("files", fid, {"deleted": True}) for fid in batch], now_ms)
         done += len(batch)
     return done
 

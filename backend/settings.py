@@ -41,6 +41,14 @@ class Settings(msgspec.Struct, frozen=True):
     #: How long a push service keeps a push for a device that is offline.
     push_ttl_s: int = 86_400
     invite_days: int = 7
+    #: Files (backend/files/): the largest file, the workspace's quota (bytes stored plus bytes
+    #: announced by unfinished uploads), how long a partial upload lives, and how long unreferenced
+    #: bytes are kept before garbage collection (a device may upload, then go offline before its
+    #: message and file record reach the server).
+    max_file_bytes: int = 1024**3
+    quota_bytes: int = 50 * 1024**3
+    upload_expiry_s: int = 86_400
+    blob_grace_s: int = 7 * 86_400
 
     @property
     def database(self) -> Path:

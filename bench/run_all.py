@@ -22,6 +22,7 @@ from typing import Any
 from bench import (
     archive_export,
     browser_hotpath,
+    files,
     history,
     live_fanout,
     offline_depth,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "hotpath": browser_hotpath.run,
     "pushcost": push_cost.run,
     "offline": offline_depth.run,
+    "files": files.run,
 }
 
 

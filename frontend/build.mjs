@@ -60,6 +60,17 @@ async function main() {
     define: { 'globalThis.TEAMTALK_BULK_WORKER': process.env.TT_BULK_WORKER === '0' ? 'null' : JSON.stringify(bulkWorker) },
   });
 
+  // The hashing worker (files/hash-worker.js) at a stable URL: the page starts it by name.
+  await build({
+    entryPoints: [join(root, 'src/files/hash-worker.js')],
+    outfile: join(dist, 'hash-worker.js'),
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    target: ['es2022'],
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
   const script = '/' + Object.keys(app.metafile.outputs).find((f) => /app-[^/]*\.js$/.test(f)).split('/').pop();
   // The stylesheets in styles/ (index.css imports them in cascade order), as one file.
   const css = await build({
@@ -83,7 +94,9 @@ async function main() {
 
   // Everything the shell needs offline. The version is a hash of their bytes, so any change
   // to any of them installs a new worker (and a new cache); nothing else does.
-  const precache = ['/', script, stylesheet, bulkWorker, '/manifest.webmanifest', ...ICONS.map(([p]) => `/${p}`)];
+  const precache = [
+    '/', script, stylesheet, bulkWorker, '/hash-worker.js', '/manifest.webmanifest', ...ICONS.map(([p]) => `/${p}`),
+  ];
   const hash = createHash('sha256');
   for (const url of precache) {
     const file = url === '/' ? 'index.html' : url.slice(1);

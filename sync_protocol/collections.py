@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+from sync_protocol.collections_files import FILE_COLLECTIONS
 from sync_protocol.collections_offline import OFFLINE_COLLECTIONS
 from sync_protocol.registry import (
     WORKSPACE,
@@ -233,7 +234,11 @@ NOTICES = CollectionSpec(
 )
 
 REGISTRY = Registry(
-    [USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES, *OFFLINE_COLLECTIONS]
+    [
+        *(USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES),
+        *OFFLINE_COLLECTIONS,
+        *FILE_COLLECTIONS,
+    ]
 )
 
 #: Each collection's fields by name (the schema half of the registry), for readers of the schema.

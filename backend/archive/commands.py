@@ -86,6 +86,12 @@ def _export(args: argparse.Namespace) -> int:
         if args.format == "sqlite":
             summary = export.export_sqlite(database, args.out, flt, bar, force=args.force)
             what = f"{summary.counts['messages']} messages, {summary.counts['changes']} change log entries"
+            if args.with_files:
+                from backend.archive.files import copy_files, files_dir
+
+                copied = copy_files(args.out, args.data)
+                what += f", {copied.copied} files ({copied.bytes} bytes) in {files_dir(args.out)}"
+                what += f", {copied.missing} no longer stored" if copied.missing else ""
         else:
             if args.out.exists() and not args.force:
                 raise export.ArchiveExists(f"{args.out} exists; pass --force to replace it")
@@ -159,6 +165,7 @@ def register(commands: Any) -> Any:
     export.add_argument("--format", choices=["sqlite", "csv", "slack"], default="sqlite")
     export.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a TTY")
     export.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    export.add_argument("--with-files", action="store_true", help="copy the files' bytes to OUT.files/ (sqlite)")
     export.set_defaults(run=_export)
 
     check = actions.add_parser("verify", help="recompute the hash chain; exit 0 only when every entry matches")

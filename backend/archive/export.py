@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from backend.archive import files as archive_files
 from backend.archive import model
 from backend.archive.model import Filter, Progress, Row, no_progress
 from backend.storage import Snapshot, chain, open_readonly
@@ -335,7 +336,7 @@ class _Writer:
         self._messages()
         self._memberships()
         self._reactions()
-        self._insert("files", self._generic("files"), s.count("files"))
+        self._insert("files", archive_files.archive_rows(self._generic("files")), s.count("files"))
         for name in model.EXTRA_COLLECTIONS:
             if name in COLLECTIONS or s.count(name):
                 self._extra(name)

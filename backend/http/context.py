@@ -10,6 +10,7 @@ from litestar.datastructures import State
 
 from backend.accounts import AccountService, CurrentSession
 from backend.chat_service import ChatService
+from backend.files.service import FileService
 from backend.followers.supervisor import Supervisor
 from backend.live import Hub
 from backend.push.service import PushService
@@ -33,8 +34,10 @@ class Services:
     push: PushService
     #: The followers process: search indexer, push producer and sender (backend/followers/).
     followers: Supervisor
+    files: FileService
 
     def close(self) -> None:
+        self.files.close()
         self.followers.close()
         self.search.close()
         self.store.close()

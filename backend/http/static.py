@@ -10,8 +10,10 @@ from litestar.enums import ScopeType
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
+#: 'wasm-unsafe-eval' lets the file hashing worker compile its WebAssembly SHA-256 (hash-wasm);
+#: it allows WebAssembly only, never eval() or inline script.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'; manifest-src 'self'; worker-src 'self'"
 )
@@ -38,7 +40,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if scope["path"] in NO_CACHE_PATHS:
         headers = [h for h in headers if h[0].lower() != b"cache-control"]
         headers.append((b"cache-control", b"no-cache"))
-    message["headers"] = [*headers, *SECURITY_HEADERS]
+    # A response that set its own policy keeps it (file downloads: a stricter, sandboxing one).
+    present = {name.lower() for name, _ in headers}
+    message["headers"] = [*headers, *(h for h in SECURITY_HEADERS if h[0] not in present)]
 
 
 def frontend_routes(dist: Path) -> list[Any]:

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, Protocol
 import msgspec
 
 from backend.storage.chain import ChainRow
+from backend.storage.files_base import FileStorage
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, RecordSnapshot, Value
 
@@ -185,7 +186,7 @@ class Snapshot(Protocol):
         ...
 
 
-class Storage(Protocol):
+class Storage(FileStorage, Protocol):
     def transaction(self) -> AbstractContextManager[None]: ...
     def savepoint(self) -> AbstractContextManager[None]: ...
     def after_commit(self, callback: Callable[[], None]) -> None: ...

@@ -10,6 +10,7 @@ import sqlite3
 import msgspec
 
 from backend.storage.sqlite_accounts import ACCOUNT_SCHEMA
+from backend.storage.sqlite_files import FILES_SCHEMA
 from backend.storage.sqlite_push import PUSH_SCHEMA
 from sync_protocol.wire import Value
 
@@ -18,6 +19,7 @@ SCHEMA_VERSION = 3
 SCHEMA = (
     ACCOUNT_SCHEMA
     + PUSH_SCHEMA
+    + FILES_SCHEMA
     + """
 CREATE TABLE IF NOT EXISTS records (
     collection TEXT NOT NULL, id TEXT NOT NULL, scope TEXT NOT NULL,

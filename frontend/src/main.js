@@ -6,6 +6,7 @@ import { Root } from './views/root.js';
 import { startRouter } from './views/router.js';
 import { startViewport } from './views/viewport.js';
 import { App } from './dispatch/app.js';
+import { Files } from './files/feature.js';
 import { Transport } from './sync/transport.js';
 import { ServiceWorkerClient } from './platform/service-worker.js';
 import { readCookie } from './lib/cookies.js';
@@ -61,6 +62,14 @@ startRouter();
 startViewport();
 render(html`<${Root} app=${app} sw=${sw} invite=${invite} />`, document.getElementById('app'));
 
+// Files: the upload queue opens with the app and runs whenever the network comes back.
+app.files = new Files(app);
+effect(() => {
+  if (app.phase.value === 'ready' && !app.files.queue) {
+    app.files.start({ csrf: () => readCookie(document.cookie, 'csrftoken'), online: () => navigator.onLine }).catch(() => {});
+  }
+});
+addEventListener('online', () => app.files.run());
 addEventListener('online', () => app.online());
 addEventListener('offline', () => app.offline());
 document.addEventListener('visibilitychange', () => {

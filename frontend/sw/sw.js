@@ -54,6 +54,10 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
+  if (url.origin === self.location.origin && url.pathname.startsWith('/api/files/')) {
+    event.respondWith(pinnedFile(request));
+    return;
+  }
   if (url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
   if (request.mode === 'navigate') {
     event.respondWith(navigation(request));
@@ -67,6 +71,17 @@ async function navigation(request) {
     return await fetch(request);
   } catch (error) {
     const cached = await caches.open(CACHE).then((cache) => cache.match(SHELL));
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+// Files pinned "Keep offline" (files/feature.js): the network first, the pinned copy without it.
+async function pinnedFile(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const cached = await caches.open('teamtalk-files-pinned').then((cache) => cache.match(request, { ignoreSearch: true }));
     if (cached) return cached;
     throw error;
   }

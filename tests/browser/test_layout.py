@@ -202,6 +202,31 @@ def devices(page: Page, ws: Workspace) -> None:
     expect(page.locator(".card-list__item").first).to_be_visible()
 
 
+def files(page: Page, ws: Workspace) -> None:
+    """A channel's Files view, after sharing a small PNG through the composer (in #general: the
+    other views count on the seeded channel's last messages)."""
+    _go(page, "#/")
+    channel_link(page, "general").click()
+    page.get_by_label("Attach files").set_input_files(
+        files=[{"name": "gate-photo.png", "mimeType": "image/png", "buffer": _PNG}]
+    )
+    page.get_by_role("textbox", name="Message").fill("photo of the gate")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("log").get_by_role("link", name="Open gate-photo.png").first).to_be_visible()
+    opener = page.get_by_role("button", name="Files", exact=True)
+    if not opener.is_visible():
+        page.get_by_role("button", name="More").click()
+    opener.click()
+    expect(page.get_by_role("list", name="Files").get_by_role("listitem").first).to_be_visible()
+
+
+#: A 2 x 2 PNG (the files view needs one file to list).
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001649444154789c63e43ac1c5c0"
+    "c0c0c4c0c0c0c0c000000a7a00e0fe70df820000000049454e44ae426082"
+)
+
+
 #: Every main view after sign-in, in the order one device visits them. A new view goes here.
 VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("channel-list", channel_list),
@@ -210,6 +235,7 @@ VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("search", search),
     ("mentions", mentions),
     ("devices", devices),
+    ("files", files),
 ]
 
 

@@ -51,6 +51,14 @@ OPERATIONS = [
     ("POST", "/api/push/subscriptions"),
     ("DELETE", "/api/push/subscriptions/{sub_id}"),
     ("GET", "/api/records/{collection}/{record_id}/versions"),
+    ("POST", "/api/files/uploads"),
+    ("HEAD", "/api/files/uploads/{upload_id}"),
+    ("PATCH", "/api/files/uploads/{upload_id}"),
+    ("DELETE", "/api/files/uploads/{upload_id}"),
+    ("GET", "/api/files/{file_id}"),
+    ("GET", "/api/files/{file_id}/preview"),
+    ("GET", "/api/files/{file_id}/thumb/{size}"),
+    ("GET", "/api/files/{file_id}/text"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
@@ -61,6 +69,7 @@ BREAKABLE = [
     ("POST", "/api/history/bulk"),
     ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
+    ("GET", "/api/files/{file_id}"),
 ]
 CHECKS = [
     schemathesis.checks.not_a_server_error,

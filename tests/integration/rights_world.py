@@ -4,6 +4,7 @@ driven through the sync service as devices are (validation, rights, hooks, log).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -122,7 +123,19 @@ class RightsLab:
             ],
             NOW,
         )
+        self._files(w)
         return w
+
+    def _files(self, w: World) -> None:
+        """Bytes everyone uploaded (the digest in ``extra``), and a file the member shared with them."""
+        digest, w.extra["file"] = hashlib.sha256(new_id().encode()).hexdigest(), new_id()
+        w.extra["digest"] = digest
+        with self.store.transaction():
+            self.store.add_blob(digest, 3, NOW)
+            for user in w.people.values():
+                self.store.claim_blob(user, digest, NOW)
+        fields: dict[str, Value] = {"channel": w.channel, "name": "a.txt", "size": 3, "type": "text/plain"}
+        self.sync.write_as_server(w.people["member"], [("files", w.extra["file"], {**fields, "digest": digest})], NOW)
 
     def push(self, world: World, persona: str, collection: str, record_id: str, fields: dict[str, Value]) -> str:
         """Push one change as ``persona``; "ok" or the rejection's code."""

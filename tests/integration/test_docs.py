@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from backend.http import accounts, push
+from backend.http import accounts, files, push
 from backend.http.live import live
 from backend.http.sync import sync
 from sync_protocol import wire
@@ -24,7 +24,7 @@ def test_every_live_frame_is_documented() -> None:
 
 
 def test_every_endpoint_is_documented() -> None:
-    for handler in [sync, live, *accounts.ROUTES, *push.ROUTES]:
+    for handler in [sync, live, *accounts.ROUTES, *push.ROUTES, *files.ROUTES]:
         for path in handler.paths:
             shown = re.sub(r"\{(\w+):\w+\}", r"{\1}", path).replace("{device_id}", "{id}")
             assert shown in PROTOCOL, f"{path} is not in PROTOCOL.md"
@@ -34,6 +34,7 @@ def test_every_error_code_the_server_sends_is_documented() -> None:
     source = "\n".join(p.read_text() for p in (ROOT / "backend").rglob("*.py"))
     codes = set(re.findall(r'ApiError\(\s*\d{3},\s*"(\w+)"', source))
     codes |= set(re.findall(r'Rejected\(\s*"(\w+)"', source))
+    codes |= set(re.findall(r'TusError\(\s*(?:\d{3}|tus\.\w+),\s*"(\w+)"', source))
     codes |= {"forbidden"}  # access._forbid
     missing = {c for c in codes if f"`{c}`" not in PROTOCOL}
     assert not missing, f"error codes missing from PROTOCOL.md: {sorted(missing)}"

@@ -266,7 +266,58 @@ ROWS = [
         lambda w, me: ("notices", notices_id(w.people["member"]), {"user": w.people["member"], "preview": "full"}),
         (NO, NO, OK, NO, NO, NO),
     ),
+    # files: sharing needs bytes you uploaded (the world's digest: every persona uploaded it)
+    Row(
+        "files: share in the private channel",
+        lambda w, me: ("files", new_id(), {**_file(w), "message": w.msg_member, "width": 4, "height": 3}),
+        (OK, OK, OK, NO, NO, NO),
+    ),
+    Row(
+        "files: share in an archived channel",
+        lambda w, me: ("files", new_id(), {**_file(w), "channel": w.archived}),
+        ("archived", "archived", "archived", NO, NO, NO),
+    ),
+    Row(
+        "files: share bytes nobody uploaded",
+        lambda w, me: ("files", new_id(), {**_file(w), "digest": "0" * 64}),
+        ("not_stored", "not_stored", "not_stored", NO, NO, NO),
+    ),
+    Row(
+        "files: a new version of the member's file",
+        lambda w, me: ("files", new_id(), {**_file(w), "version_of": _shared(w)}),
+        (OK, OK, OK, NO, NO, NO),
+    ),
+    Row(
+        "files: rename the member's",
+        lambda w, me: ("files", _shared(w), {"name": "b"}),
+        (NO, NO, OK, NO, NO, NO),
+    ),
+    Row(
+        "files: delete the member's",
+        lambda w, me: ("files", _shared(w), {"deleted": True}),
+        (OK, OK, OK, NO, NO, NO),
+    ),
+    Row(
+        "files: change the bytes",
+        lambda w, me: ("files", _shared(w), {"size": 4}),
+        _everyone("immutable"),
+    ),
 ]
+
+
+def _shared(w: World) -> str:
+    """The file the member shared (the coverage test's world has none)."""
+    return w.extra.get("file", "f")
+
+
+def _file(w: World) -> dict[str, Value]:
+    return {
+        "channel": w.channel,
+        "name": "site.jpg",
+        "size": 3,
+        "type": "image/jpeg",
+        "digest": w.extra.get("digest", ""),
+    }
 
 
 @pytest.fixture(scope="module")

@@ -105,6 +105,28 @@ export class Actions {
     return id;
   }
 
+  /**
+   * A message whose files' bytes are stored (files/queue.js): the file records, then the message,
+   * in one write, so the message never arrives before its files.
+   * @param {{channel: string, text: string, thread: string | null, message: string,
+   *   files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
+   */
+  async sendWithFiles({ channel, text, thread, message, files }) {
+    /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
+    const changes = files.map((f) => ({
+      collection: 'files',
+      id: f.id,
+      fields: { channel, message, name: f.name, size: f.size, type: f.type, digest: f.digest, ...(f.width ? { width: f.width, height: f.height } : {}) },
+    }));
+    /** @type {Record<string, unknown>} */
+    const fields = { channel, text };
+    if (thread) fields.thread = thread;
+    const mentions = this.#mentions(channel, text);
+    if (mentions) fields.mentions = mentions;
+    changes.push({ collection: 'messages', id: message, fields });
+    await this.#write(changes);
+  }
+
   /** Change the text of my message (the server marks it edited and keeps every version). */
   async editMessage(id, text) {
     const held = this.#queries.record('messages', id);

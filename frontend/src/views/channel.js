@@ -7,6 +7,8 @@ import { t } from '../lib/i18n.js';
 import { MessageList } from './messages.js';
 import { MessageBody } from './message.js';
 import { Composer } from './composer.js';
+import { UploadingMessages } from './attachments.js';
+import { FilesPanel } from './files.js';
 import { AddPeopleDialog } from './dialogs.js';
 import { Dialog } from './dialog.js';
 import { MainHeader } from './header.js';
@@ -84,6 +86,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const q = app.queries;
   const [adding, setAdding] = useState(false);
   const [showPins, setShowPins] = useState(false);
+  const [showFiles, setShowFiles] = useState(false);
   const [notifying, setNotifying] = useState(false);
   const [keeping, setKeeping] = useState(false);
   const channel = q.channel(channelId);
@@ -111,6 +114,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const leave = () => app.actions.leaveChannel(channelId);
   const more = [
     { key: 'pins', label: t('pins.open', { count: pinCount }), pressed: showPins, onSelect: () => setShowPins(!showPins) },
+    { key: 'files', label: t('files.open.button'), pressed: showFiles, onSelect: () => setShowFiles(!showFiles) },
     ...(member
       ? [{ key: 'notify', label: `${t('prefs.title')}${prefs.muted ? ` · ${t('prefs.mutedShort')}` : ''}`, onSelect: () => setNotifying(true) }]
       : []),
@@ -127,6 +131,8 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
         topic=${channel.topic} more=${more}>
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
           onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
+        <button type="button" class="button button--small button--ghost" aria-pressed=${showFiles ? 'true' : 'false'}
+          onClick=${() => setShowFiles(!showFiles)}>${t('files.open.button')}</button>
         ${member ? html`<${NotifySettings} app=${app} channelId=${channelId} />` : null}
         ${member ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setKeeping(true)}>${t('offline.menu')}</button>` : null}
         ${canArchive
@@ -138,8 +144,10 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
         ${canLeave ? html`<button type="button" class="button button--small button--ghost" onClick=${leave}>${t('channel.leave')}</button>` : null}
       <//>
       ${showPins ? html`<${PinnedPanel} app=${app} channelId=${channelId} onClose=${() => setShowPins(false)} />` : null}
+      ${showFiles ? html`<${FilesPanel} app=${app} channelId=${channelId} onClose=${() => setShowFiles(false)} />` : null}
       <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost}
         at=${threadId ? null : at} />
+      <${UploadingMessages} app=${app} channelId=${channelId} />
       <${Typing} app=${app} channelId=${channelId} />
       ${member && channel.archived
         ? html`<div class="join-bar"><p>${t('channel.archived')}</p></div>`

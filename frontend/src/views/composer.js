@@ -5,6 +5,9 @@ import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { mentionAt } from '../lib/mentions.js';
 import { phone, touch } from './viewport.js';
+import { AttachControls, ChosenFiles } from './attachments.js';
+import { queueWithFiles } from '../files/compose.js';
+import { rememberedDownscale } from '../files/images.js';
 
 const MAX_TEXT = 10_000;
 const TYPING_EVERY = 3000;
@@ -31,6 +34,9 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
   const [mention, setMention] = useState(null); // {start, query, active}
   const draftTimer = useRef(null);
   const [error, setError] = useState(null);
+  // Files chosen for the next message (picked, pasted or dropped), and "smaller photos".
+  const [files, setFiles] = useState([]);
+  const [downscale, setDownscale] = useState(rememberedDownscale);
   const box = useRef(null);
   const lastTyping = useRef(0);
 
@@ -58,6 +64,7 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
     // Take the words and empty the box *before* the asynchronous write: whatever is typed while
     // the write runs belongs to the next message and must never be cleared or merged into this one.
     const value = (box.current?.value ?? text).replace(/\s+$/, '');
+    if (files.length && app.files?.queue) return sendWithFiles(value);
     if (!value.trim()) return;
     if (value.length > MAX_TEXT) {
       setError(t('composer.tooLong', { max: MAX_TEXT }));
@@ -76,6 +83,39 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
       setError(err?.kind === 'quota' ? t('storage.quota') : t('composer.failed'));
     }
     box.current?.focus();
+  }
+
+  /** The message waits in the upload queue (bytes in IndexedDB) and goes out once its files are stored. */
+  async function sendWithFiles(value) {
+    const chosen = files;
+    setFiles([]);
+    setText('');
+    latest.current = '';
+    try {
+      await queueWithFiles(app, { channel: channelId, text: value, thread, files: chosen, downscale });
+      await app.actions.saveDraft(draftKey, '').catch(() => {});
+      setError(null);
+    } catch (err) {
+      setFiles(chosen);
+      setText(value);
+      setError(err?.name === 'QuotaExceededError' ? t('storage.quota') : t('composer.failed'));
+    }
+  }
+
+  const addFiles = (more) => setFiles((held) => [...held, ...more]);
+  function onPaste(event) {
+    const pasted = [...(event.clipboardData?.files ?? [])];
+    if (pasted.length) {
+      event.preventDefault();
+      addFiles(pasted);
+    }
+  }
+  function onDrop(event) {
+    const dropped = [...(event.dataTransfer?.files ?? [])];
+    if (dropped.length) {
+      event.preventDefault();
+      addFiles(dropped);
+    }
   }
 
   const options = mention ? suggestions(app, channelId, mention.query) : [];
@@ -139,7 +179,10 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
   }
 
   const listId = `${inputId}-mentions`;
-  return html`<form class=${`composer${thread ? ' composer--thread' : ''}`} onSubmit=${(e) => (e.preventDefault(), send())}>
+  return html`<form class=${`composer${thread ? ' composer--thread' : ''}`} onSubmit=${(e) => (e.preventDefault(), send())}
+    onDragOver=${(e) => e.dataTransfer?.types?.includes('Files') && e.preventDefault()} onDrop=${onDrop}>
+    <${ChosenFiles} files=${files} downscale=${downscale} onDownscale=${setDownscale}
+      onRemove=${(i) => setFiles((held) => held.filter((_, j) => j !== i))} />
     ${options.length
       ? html`<ul class="mentions-popup" id=${listId} role="listbox" aria-label=${t('mentions.suggestions')}>
           ${options.map(
@@ -160,9 +203,11 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
       value=${text}
       onInput=${onInput}
       onKeyDown=${onKeyDown}
+      onPaste=${onPaste}
       aria-describedby=${`${inputId}-hint`}
       aria-invalid=${error ? 'true' : undefined}
     ></textarea>
+    ${app.files ? html`<${AttachControls} onFiles=${addFiles} />` : null}
     <button type="submit" class="button button--primary composer__send">${thread ? t('thread.send') : t('composer.send')}</button>
     <p id=${`${inputId}-hint`} class=${error ? 'composer__hint composer__hint--error' : 'composer__hint'} role=${error ? 'alert' : undefined}>
       ${error || t('composer.hint')}

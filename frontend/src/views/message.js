@@ -14,6 +14,7 @@ import { href } from './router.js';
 import { EMOJI, MessageSheet, available, deleteMessage } from './message-sheet.js';
 import { useLongPress } from './touch.js';
 import { touch } from './viewport.js';
+import { MessageFiles } from './attachments.js';
 
 function When({ at }) {
   if (typeof at !== 'number') return null;
@@ -192,6 +193,7 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
         : editing
         ? html`<${EditForm} app=${app} item=${item} onDone=${() => setEditing(false)} />`
         : html`<${Markdown} text=${item.text} />`}
+      <${MessageFiles} app=${app} item=${item} />
       ${item.edited && !item.deleted
         ? html`<button type="button" class="msg__edited" onClick=${() => setVersions(true)}>${t('message.edited')}</button>`
         : null}

@@ -1,0 +1,85 @@
+// Files in the PWA, assembled: the upload queue over its own IndexedDB, tus uploads, hashing in
+// a worker, the queue's state as a signal for the views, and "Keep offline" pins in Cache
+// Storage (the service worker answers pinned files from there when the network is gone).
+
+import { signal, computed } from '@preact/signals';
+import { UploadQueue, openQueueDB } from './queue.js';
+import { tusUploader } from './tus.js';
+import { sha256 } from './hashing.js';
+
+export const PINNED_CACHE = 'teamtalk-files-pinned';
+
+export class Files {
+  /** The queue's jobs, re-read on every change (a new array: views re-render). */
+  jobs = signal([]);
+  /** File URLs pinned for offline use. */
+  pinned = signal(new Set());
+  queue = null;
+  #app;
+
+  constructor(app) {
+    this.#app = app;
+    /** message id -> its file records, oldest first (one pass over `files` per change). */
+    this.byMessage = computed(() => {
+      const index = new Map();
+      for (const [id, record] of this.#app.queries.collection('files').value.entries()) {
+        const f = record.fields;
+        if (f.deleted || typeof f.message !== 'string') continue;
+        if (!index.has(f.message)) index.set(f.message, []);
+        index.get(f.message).push({ id, ...f });
+      }
+      return index;
+    });
+  }
+
+  /** @param {{csrf: () => string | null, online: () => boolean}} o */
+  async start({ csrf, online }) {
+    this.queue = await UploadQueue.open({
+      db: await openQueueDB(),
+      upload: tusUploader({ csrf }),
+      hash: sha256,
+      deliver: (job) => this.#app.actions.sendWithFiles(job),
+      online,
+    });
+    this.queue.subscribe(() => (this.jobs.value = this.queue.jobs()));
+    this.jobs.value = this.queue.jobs();
+    await this.#readPins();
+    this.queue.run();
+  }
+
+  /** The network is back, or the app opened: upload what waits. */
+  run() {
+    this.queue?.run();
+  }
+
+  inChannel(channelId) {
+    const files = [];
+    for (const [id, record] of this.#app.queries.collection('files').value.entries()) {
+      if (record.fields.channel === channelId && !record.fields.deleted) files.push({ id, ...record.fields });
+    }
+    return files.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
+  }
+
+  async #readPins() {
+    // Only look: opening would create the cache on every device that never pinned anything.
+    if (typeof caches === 'undefined' || !(await caches.has(PINNED_CACHE))) {
+      this.pinned.value = new Set();
+      return;
+    }
+    const cache = await caches.open(PINNED_CACHE);
+    this.pinned.value = new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
+  }
+
+  /** Keep a file (and its thumbnail) for offline use, or stop keeping it. */
+  async togglePin(fileId) {
+    const cache = await caches.open(PINNED_CACHE);
+    const urls = [`/api/files/${fileId}`, `/api/files/${fileId}/thumb/small`];
+    if (this.pinned.value.has(urls[0])) {
+      await Promise.all(urls.map((u) => cache.delete(u)));
+    } else {
+      await cache.add(urls[0]);
+      await cache.add(urls[1]).catch(() => {}); // a file without a thumbnail is still kept
+    }
+    await this.#readPins();
+  }
+}

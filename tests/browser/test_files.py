@@ -1,0 +1,115 @@
+"""Files in the PWA, end to end in Chromium: a photo taken offline is previewed at once, survives a
+reload, uploads by itself when the network is back, and the other person sees its thumbnail,
+opens it and downloads the very bytes; a PDF shows its first page; "Keep offline" works offline."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pypdfium2 as pdfium
+from PIL import ExifTags, Image
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import (
+    Team,
+    connection_status,
+    go_offline,
+    go_online,
+    message_list,
+    open_channel,
+    until,
+    wait_until_synced,
+)
+
+
+def photo() -> bytes:
+    """A JPEG as a phone writes it: EXIF orientation 6 (turn to view) and a GPS position."""
+    image = Image.new("RGB", (640, 480), (220, 40, 40))
+    image.paste((40, 40, 220), (0, 0, 320, 480))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def pdf() -> bytes:
+    document = pdfium.PdfDocument.new()
+    document.new_page(595, 842)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def attach(page: Page, name: str, mime: str, data: bytes, text: str) -> None:
+    page.get_by_label("Attach files").set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+    expect(page.get_by_role("list", name="Files to send")).to_contain_text(name)
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def image_shown(page: Page, alt: str) -> None:
+    """An image with this alt text has loaded and has pixels."""
+    image = page.get_by_role("img", name=alt).first
+    expect(image).to_be_visible()
+    selector = json.dumps(f"img[alt={json.dumps(alt)}]")
+    until(page, f"[...document.querySelectorAll({selector})].some((img) => img.naturalWidth > 0)")
+
+
+def test_a_photo_taken_offline_uploads_after_reconnecting_and_arrives_intact(team: Team) -> None:
+    ada, bob = team
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+    until(bob.page, "navigator.serviceWorker.controller !== null")
+    original = photo()
+
+    go_offline(bob.context)
+    expect(connection_status(bob.page)).to_have_text("Offline")
+    attach(bob.page, "site.jpg", "image/jpeg", original, "the crack in the north wall")
+    waiting = bob.page.get_by_role("list", name="Messages waiting for their files")
+    expect(waiting).to_contain_text("Waiting to upload")
+    image_shown(bob.page, "site.jpg")  # the local preview, from IndexedDB
+
+    bob.page.reload()  # still offline: the shell from the service worker, the bytes from IndexedDB
+    open_channel(bob.page, "general")
+    expect(waiting).to_contain_text("Waiting to upload")
+    image_shown(bob.page, "site.jpg")
+    expect(message_list(ada.page)).to_have_count(0)
+
+    go_online(bob.context)
+    expect(waiting).to_have_count(0)  # uploaded, then the message went out
+    wait_until_synced(bob.page)
+    expect(message_list(ada.page).filter(has_text="the crack in the north wall")).to_have_count(1)
+    image_shown(ada.page, "site.jpg")  # the server's thumbnail
+
+    opened = ada.page.get_by_role("link", name="Open site.jpg").get_attribute("href")
+    full = ada.page.request.get(opened or "")
+    assert full.status == 200 and full.headers["content-type"] == "image/jpeg" and full.body() == original
+    with ada.page.expect_download() as download_info:
+        ada.page.get_by_role("link", name="Download site.jpg").click()
+    download = download_info.value
+    assert download.suggested_filename == "site.jpg"
+    with open(download.path(), "rb") as saved:
+        assert saved.read() == original
+    assert not ada.errors and not bob.errors
+
+
+def test_a_pdf_shows_its_first_page_and_a_pinned_file_opens_offline(team: Team) -> None:
+    ada, bob = team
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+    document = pdf()
+    attach(ada.page, "report.pdf", "application/pdf", document, "the inspection report")
+    expect(message_list(bob.page).filter(has_text="the inspection report")).to_have_count(1)
+    image_shown(bob.page, "report.pdf")  # the first page, made by the server
+
+    until(bob.page, "navigator.serviceWorker.controller !== null")
+    keep = bob.page.get_by_role("button", name="Keep offline")
+    keep.click()
+    expect(keep).to_have_attribute("aria-pressed", "true")
+    href = bob.page.get_by_role("link", name="Open report.pdf").get_attribute("href")
+    go_offline(bob.context)
+    size = bob.page.evaluate(f"async () => (await (await fetch({href!r})).arrayBuffer()).byteLength")
+    assert size == len(document)
