@@ -312,6 +312,31 @@ def _receipt(access: Access, attempt: Attempt) -> None:
         raise _forbid("read receipts exist only in direct messages and group DMs")
 
 
+# --- tasks ---------------------------------------------------------------------------------------
+# Members of a channel create and edit its tasks; archived channels make them read-only; a task
+# (or a list) is deleted by its creator or an admin. Records hanging off a task (assignees,
+# labels, checklist items) follow the task: same channel, and not once it is deleted.
+
+
+def _task_editor(access: Access, attempt: Attempt) -> None:
+    access._writable_channel(attempt.channel_id)
+
+
+def _task_deleter(access: Access, attempt: Attempt) -> None:
+    access._writable_channel(attempt.channel_id)
+    if not (access.admin or attempt.current.get("created_by") == access.user):
+        raise _forbid(f"only its creator or an admin may delete this {attempt.collection.removesuffix('s')}")
+
+
+def _task_part(access: Access, attempt: Attempt) -> None:
+    access._writable_channel(attempt.channel_id)
+    task = access.store.get_record("tasks", str(attempt.merged["task"]))
+    if task is None or task.state.fields.get("channel") != attempt.merged["channel"]:
+        raise Rejected("not_found", "there is no such task in this channel")
+    if task.state.fields.get("deleted") is True:
+        raise Rejected("deleted", "this task was deleted")
+
+
 RULES: dict[str, Rule] = {
     FIXED: _fixed,
     "self": _self,
@@ -326,6 +351,9 @@ RULES: dict[str, Rule] = {
     "message_deleter": _message_deleter,
     "reactor": _reactor,
     "receipt": _receipt,
+    "task_editor": _task_editor,
+    "task_deleter": _task_deleter,
+    "task_part": _task_part,
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+from sync_protocol.collections_tasks import TASK_COLLECTIONS
 from sync_protocol.registry import (
     WORKSPACE,
     CollectionSpec,
@@ -105,6 +106,8 @@ MESSAGES = CollectionSpec(
         "channel": CHANNEL_REF,
         "text": Field(str, MAX_TEXT, required=True),
         "thread": Field(str, 120, immutable=True),
+        #: A comment on a task (sync_protocol/collections_tasks.py): numbered in the task, not the channel.
+        "task": Field(str, 120, immutable=True),
         "mentions": Field(str, 2000),
         "pinned": Field(bool),
         "deleted": TOMBSTONE,
@@ -124,6 +127,7 @@ MESSAGES = CollectionSpec(
         fields={
             "channel": FIXED,
             "thread": FIXED,
+            "task": FIXED,
             "text": "message_author",
             "mentions": "message_author",
             "pinned": "channel_poster",
@@ -231,7 +235,9 @@ NOTICES = CollectionSpec(
     ),
 )
 
-REGISTRY = Registry([USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES])
+REGISTRY = Registry(
+    [USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES, *TASK_COLLECTIONS]
+)
 
 #: Each collection's fields by name (the schema half of the registry), for readers of the schema.
 COLLECTIONS: dict[str, dict[str, Field]] = {spec.name: dict(spec.fields) for spec in REGISTRY}
