@@ -166,4 +166,16 @@ def ordered(items: Iterable[tuple[str, Mapping[str, object]]], field: str = "pos
     return [record_id for record_id, _ in sorted(items, key=sort_key)]
 
 
-__all__ = ["MAX_KEY", "PositionError", "key_between", "keys_between", "ordered", "validate"]
+def key_at(ids: list[str], positions: Mapping[str, str | None], index: int) -> str:
+    """The key for an item dropped at ``index`` of ``ids`` (display order, without it): between
+    its new neighbours; after a run of equal keys when they leave no room (Rule 2, one change).
+    The JS twin is ``keyAt`` in frontend/src/lib/positions.js."""
+    before = positions.get(ids[index - 1]) if index > 0 else None
+    following = index
+    while before is not None and following < len(ids) and (positions.get(ids[following]) or "~") <= before:
+        following += 1
+    after = positions.get(ids[following]) if following < len(ids) else None
+    return key_between(before, after)
+
+
+__all__ = ["MAX_KEY", "PositionError", "key_at", "key_between", "keys_between", "ordered", "validate"]
