@@ -22,6 +22,7 @@ from backend.http import admin as admin_routes
 from backend.http import chat as chat_routes
 from backend.http import push as push_routes
 from backend.http import records as records_routes
+from backend.http import tasks as tasks_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
 from backend.http.static import add_security_headers, frontend_routes
@@ -44,6 +45,7 @@ API_ROUTES = [
     *chat_routes.ROUTES,
     *push_routes.ROUTES,
     *records_routes.ROUTES,
+    *tasks_routes.ROUTES,
 ]
 
 

@@ -49,6 +49,7 @@ OPERATIONS = [
     ("POST", "/api/push/subscriptions"),
     ("DELETE", "/api/push/subscriptions/{sub_id}"),
     ("GET", "/api/records/{collection}/{record_id}/versions"),
+    ("GET", "/api/tasks/search"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
@@ -58,6 +59,7 @@ BREAKABLE = [
     ("POST", "/api/history"),
     ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
+    ("GET", "/api/tasks/search"),
 ]
 CHECKS = [
     schemathesis.checks.not_a_server_error,
