@@ -12,6 +12,8 @@ import { Store } from './store.js';
 import { Queries } from './queries.js';
 import { Actions } from './actions.js';
 import { History } from './history.js';
+import { TaskQueries } from './task-queries.js';
+import { TaskActions } from './task-actions.js';
 import { deviceName } from '../lib/device-name.js';
 
 /** The longest a render waits for a send's request to leave (App#whenSent). */
@@ -34,6 +36,9 @@ export class App {
   replica = null;
   actions = null;
   history = null;
+  /** Tasks: queries and actions (task-queries.js, task-actions.js), made with the actions. */
+  tasks = null;
+  taskActions = null;
   engine = null;
   /** Web Push on this device (platform/push.js); set by the composition root. @type {any} */
   push = null;
@@ -73,6 +78,8 @@ export class App {
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
+    this.tasks = new TaskQueries(this.queries);
+    this.taskActions = new TaskActions({ actions: this.actions, queries: this.queries, tasks: this.tasks });
     this.history = new History({
       replica: this.replica,
       transport: this.#transport,
@@ -333,6 +340,11 @@ export class App {
       }
     }
     return { where: 'device', results: this.queries.searchLocal(query, { limit }).results };
+  }
+
+  /** Every version of any record, with author and time (a task's history; needs a connection). */
+  recordVersions(collection, id) {
+    return this.#transport.recordVersions(collection, id);
   }
 
   /** Every version of a message (needs a connection). */

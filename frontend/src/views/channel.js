@@ -12,6 +12,7 @@ import { Dialog } from './dialog.js';
 import { MainHeader } from './header.js';
 import { phone } from './viewport.js';
 import { ThreadPane } from './thread.js';
+import { navigate, taskHref } from './router.js';
 import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
@@ -108,6 +109,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const archive = () => app.actions.setArchived(channelId, !channel.archived);
   const leave = () => app.actions.leaveChannel(channelId);
   const more = [
+    { key: 'tasks', label: t('tasks.open'), onSelect: () => navigate('tasks', channelId) },
     { key: 'pins', label: t('pins.open', { count: pinCount }), pressed: showPins, onSelect: () => setShowPins(!showPins) },
     ...(member
       ? [{ key: 'notify', label: `${t('prefs.title')}${prefs.muted ? ` · ${t('prefs.mutedShort')}` : ''}`, onSelect: () => setNotifying(true) }]
@@ -122,6 +124,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
       <${MainHeader} app=${app} title=${title} icon=${isDm ? null : channel.kind === 'private' ? '🔒' : '#'}
         tag=${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
         topic=${channel.topic} more=${more}>
+        <a class="button button--small button--ghost" href=${taskHref(channelId)}>${t('tasks.open')}</a>
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
           onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
         ${member ? html`<${NotifySettings} app=${app} channelId=${channelId} />` : null}
