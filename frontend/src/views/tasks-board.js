@@ -1,10 +1,10 @@
-// The board: columns by status, cards in position order. Drag a card (pointer or touch, HTML
-// drag and drop) or move it with the keyboard (Shift+arrows on a focused card): either writes
+// The board: columns by status, cards in position order. Drag a card (pointer events: a mouse
+// anywhere on the card, a finger on its grip, so a swipe elsewhere still scrolls) or move it with the keyboard (Shift+arrows on a focused card): either writes
 // exactly one change, the card's new position (and status when it changes column), through
 // app.taskActions.move. A column draws its first PAGE cards, then "Show more", so a board of
 // thousands of tasks paints what fits the screen.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { Avatar } from './avatar.js';
@@ -18,14 +18,14 @@ export function statusName(status) {
 }
 
 /** One card: a link that opens the task, with its dot, due date, assignees and progress. */
-export function TaskCard({ app, id, task, href, grabbed = false, onKey = null, onDragStart = null }) {
+export function TaskCard({ app, id, task, href, grabbed = false, onKey = null, onPointerDown = null }) {
   const tq = app.tasks;
   const who = tq.assigneesOf(id);
   const { progress } = tq.checklistOf(id);
   const changed = tq.changed(id);
-  return html`<li class=${`task-card${grabbed ? ' task-card--moving' : ''}`} data-id=${id}
-      draggable=${onDragStart ? 'true' : undefined} onDragStart=${onDragStart}>
-    <a class="task-card__open" href=${href} onKeyDown=${onKey} data-task=${id}>
+  return html`<li class=${`task-card${grabbed ? ' task-card--moving' : ''}`} data-id=${id} onPointerDown=${onPointerDown}>
+    ${onPointerDown ? html`<span class="task-card__grip" aria-hidden="true">⠿</span>` : null}
+    <a class="task-card__open" href=${href} onKeyDown=${onKey} data-task=${id} draggable="false">
       ${changed ? html`<span class="task-dot" role="img" aria-label=${t('tasks.changed')}></span>` : null}
       <span class="task-card__title">${task.title}</span>
     </a>
@@ -55,6 +55,18 @@ export function Board({ app, channelId, openHref }) {
   const [notice, setNotice] = useState('');
   const may = app.queries.isMember(channelId) && !app.queries.record('channels', channelId)?.fields.archived;
 
+  // Keep the focus on a card moved by keyboard once it is drawn in its new column.
+  const refocus = useRef(null);
+  useEffect(() => {
+    const want = refocus.current;
+    if (!want) return;
+    const card = document.querySelector(`.task-column[data-status="${CSS.escape(want.status)}"] a[data-task="${CSS.escape(want.id)}"]`);
+    if (card) {
+      refocus.current = null;
+      if (document.activeElement !== card) card.focus();
+    }
+  });
+
   function keyMove(event, id, status, index) {
     if (!event.shiftKey || !may) return;
     const statuses = board.statuses;
@@ -74,17 +86,41 @@ export function Board({ app, channelId, openHref }) {
     if (target === status && (to < 0 || to >= column.length)) return;
     app.taskActions.move(id, target, to);
     setNotice(t('tasks.moved', { title: app.tasks.task(id)?.title ?? '', status: statusName(target), position: to + 1 }));
-    // Keep the focus on the moved card once it is drawn in its new place.
-    requestAnimationFrame(() => requestAnimationFrame(() => document.querySelector(`a[data-task="${CSS.escape(id)}"]`)?.focus()));
+    refocus.current = { id, status: target };
   }
 
-  function onDrop(event, status) {
-    event.preventDefault();
-    const id = event.dataTransfer.getData('text/x-task') || dragging;
-    setDragging(null);
-    if (!id || !may) return;
-    const list = event.currentTarget.querySelector('.task-column__cards');
-    app.taskActions.move(id, status, dropIndex(list, event.clientY, id));
+  // A drag: pointer down on a card, moved past a few pixels, released over a column. One move
+  // on release; a plain click still opens the card.
+  const drag = useRef(null);
+  function onPointerDown(event, id) {
+    if (!may || event.button !== 0) return;
+    if (event.pointerType === 'touch' && !event.target.closest('.task-card__grip')) return;
+    const start = { id, x: event.clientX, y: event.clientY, active: false };
+    drag.current = start;
+    const move = (e) => {
+      if (!start.active && Math.hypot(e.clientX - start.x, e.clientY - start.y) > 6) {
+        start.active = true;
+        setDragging(id);
+      }
+      if (start.active) e.preventDefault();
+    };
+    const up = (e) => {
+      removeEventListener('pointermove', move);
+      removeEventListener('pointerup', up);
+      removeEventListener('pointercancel', up);
+      drag.current = null;
+      if (!start.active) return;
+      setDragging(null);
+      // The click that ends a drag must not open the card.
+      addEventListener('click', (c) => (c.preventDefault(), c.stopPropagation()), { capture: true, once: true });
+      const section = e.type === 'pointerup' ? document.elementFromPoint(e.clientX, e.clientY)?.closest('.task-column') : null;
+      if (!section) return;
+      const list = section.querySelector('.task-column__cards');
+      app.taskActions.move(id, section.dataset.status, dropIndex(list, e.clientY, id));
+    };
+    addEventListener('pointermove', move);
+    addEventListener('pointerup', up);
+    addEventListener('pointercancel', up);
   }
 
   return html`<div class="task-board" aria-label=${t('tasks.board')}>
@@ -92,14 +128,13 @@ export function Board({ app, channelId, openHref }) {
     ${board.statuses.map((status) => {
       const ids = board.columns.get(status) ?? [];
       const limit = shown[status] ?? PAGE;
-      return html`<section key=${status} class="task-column" aria-label=${statusName(status)}
-          onDragOver=${(e) => may && e.preventDefault()} onDrop=${(e) => onDrop(e, status)}>
+      return html`<section key=${status} class="task-column" aria-label=${statusName(status)} data-status=${status}>
         <h2 class="task-column__title">${statusName(status)} <span class="task-column__count">${ids.length}</span></h2>
         <ul class="task-column__cards" role="list">
           ${ids.slice(0, limit).map((id, index) => html`<${TaskCard} key=${id} app=${app} id=${id} task=${app.tasks.task(id)}
               href=${openHref(id)} grabbed=${dragging === id}
               onKey=${(e) => keyMove(e, id, status, index)}
-              onDragStart=${may ? (e) => { e.dataTransfer.setData('text/x-task', id); e.dataTransfer.effectAllowed = 'move'; setDragging(id); } : null} />`)}
+              onPointerDown=${may ? (e) => onPointerDown(e, id) : null} />`)}
         </ul>
         ${ids.length > limit
           ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown({ ...shown, [status]: limit + PAGE })}>
