@@ -202,6 +202,34 @@ def devices(page: Page, ws: Workspace) -> None:
     expect(page.locator(".card-list__item").first).to_be_visible()
 
 
+def tasks(page: Page, ws: Workspace) -> None:
+    """The channel's board; the first visit adds a task with a checklist, assigned and overdue."""
+    page.evaluate(
+        """async (channel) => {
+            const app = teamtalk.app;
+            if ((app.tasks.byChannel.value.get(channel) ?? []).length) return;
+            const id = await app.taskActions.create(channel, { title: 'Replace the north depot gate camera before the morning shift' });
+            await app.taskActions.update(id, { due: '2020-01-01', priority: 'high', description: 'See **camera log**.' });
+            await app.taskActions.addItem(id, 'Order the camera');
+            await app.taskActions.assign(id, app.queries.me.value, true);
+            await app.taskActions.label(id, 'hardware', true);
+        }""",
+        ws.channel,
+    )
+    _go(page, f"#/c/{ws.channel}/tasks")
+    expect(page.get_by_role("region", name="To do", exact=True).get_by_role("link").first).to_be_visible()
+
+
+def task(page: Page, ws: Workspace) -> None:
+    page.get_by_role("region", name="To do", exact=True).get_by_role("link").first.click()
+    expect(page.get_by_role("region", name="Task details").get_by_label("Title", exact=True)).to_be_visible()
+
+
+def my_tasks(page: Page, ws: Workspace) -> None:
+    _go(page, "#/tasks")
+    expect(page.get_by_role("heading", name="Overdue")).to_be_visible()
+
+
 #: Every main view after sign-in, in the order one device visits them. A new view goes here.
 VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("channel-list", channel_list),
@@ -210,6 +238,9 @@ VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("search", search),
     ("mentions", mentions),
     ("devices", devices),
+    ("tasks", tasks),
+    ("task", task),
+    ("my-tasks", my_tasks),
 ]
 
 

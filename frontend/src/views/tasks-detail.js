@@ -26,16 +26,18 @@ function Checklist({ app, taskId, may }) {
     setText('');
   };
   return html`<section class="task-section" aria-labelledby="task-checklist-title">
-    <h3 id="task-checklist-title" class="task-section__title">${t('tasks.checklist')}
-      <span class="task-progress">${t('tasks.progress', { done: progress[0], total: progress[1] })}</span></h3>
+    <h2 id="task-checklist-title" class="task-section__title">${t('tasks.checklist')}
+      <span class="task-progress">${t('tasks.progress', { done: progress[0], total: progress[1] })}</span></h2>
     ${progress[1] ? html`<progress class="task-progress__bar" max=${progress[1]} value=${progress[0]} aria-label=${t('tasks.checklist')}></progress>` : null}
     <ul class="task-checklist" role="list">
       ${order.map((id, index) => {
         const item = items[id];
         return html`<li key=${id} class="task-item">
-          <input type="checkbox" id=${`item-${id}`} checked=${item.done === true} disabled=${!may}
-            onChange=${(e) => ta.updateItem(id, { done: e.currentTarget.checked })} />
-          <label class="visually-hidden" for=${`item-${id}`}>${item.text}</label>
+          <label class="task-item__check">
+            <input type="checkbox" checked=${item.done === true} disabled=${!may}
+              onChange=${(e) => ta.updateItem(id, { done: e.currentTarget.checked })} />
+            <span class="visually-hidden">${item.text}</span>
+          </label>
           <input class="task-item__text" type="text" value=${item.text} disabled=${!may} aria-label=${t('tasks.itemText', { text: item.text })}
             onChange=${(e) => e.currentTarget.value.trim() && ta.updateItem(id, { text: e.currentTarget.value.trim() })} />
           <button type="button" class="icon-button" disabled=${!may || index === 0} onClick=${() => ta.moveItem(taskId, id, index - 1)}
@@ -106,7 +108,7 @@ function History({ app, taskId, may }) {
       .map(([name, value]) => ({ ...v, name, value, text: describe(app, v.collection, { ...v.current, ...v.fields }, name, value) }))
       .filter((r) => r.text !== null));
   return html`<section class="task-section" aria-labelledby="task-history-title">
-    <h3 id="task-history-title" class="task-section__title">${t('tasks.history')}</h3>
+    <h2 id="task-history-title" class="task-section__title">${t('tasks.history')}</h2>
     ${versions === null ? html`<button type="button" class="button button--small" onClick=${load}>${t('tasks.showHistory')}</button>` : null}
     ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}
     ${versions ? html`<ol class="task-history" aria-label=${t('tasks.history')}>
@@ -135,7 +137,7 @@ function Comments({ app, taskId, may }) {
     setText('');
   };
   return html`<section class="task-section" aria-labelledby="task-comments-title">
-    <h3 id="task-comments-title" class="task-section__title">${t('tasks.comments')}</h3>
+    <h2 id="task-comments-title" class="task-section__title">${t('tasks.comments')}</h2>
     <ul class="task-comments" role="list">
       ${replies.map((m) => html`<li key=${m.id} class="task-comment">
         <span class="task-comment__who">${app.queries.userName(m.author) || t('message.someone')}</span>
@@ -225,8 +227,8 @@ export function TaskDetail({ app, taskId, closeHref }) {
       </form>` : null}
     </div>
     <section class="task-section" aria-labelledby="task-description-title">
-      <h3 id="task-description-title" class="task-section__title">${t('tasks.description')}
-        ${may ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setEditing(!editing)}>${editing ? t('tasks.done') : t('tasks.edit')}</button>` : null}</h3>
+      <h2 id="task-description-title" class="task-section__title">${t('tasks.description')}
+        ${may ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setEditing(!editing)}>${editing ? t('tasks.done') : t('tasks.edit')}</button>` : null}</h2>
       ${editing
         ? html`<textarea id="task-description" aria-label=${t('tasks.description')} rows="6" value=${task.description ?? ''}
             onChange=${(e) => set({ description: e.currentTarget.value })}></textarea>`

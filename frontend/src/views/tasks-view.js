@@ -11,6 +11,7 @@ import { Board } from './tasks-board.js';
 import { TaskList } from './tasks-list.js';
 import { TaskDetail } from './tasks-detail.js';
 import { navigate, taskHref } from './router.js';
+import { phone } from './viewport.js';
 
 export const SHORTCUTS = [
   ['n', 'tasks.key.new'],
@@ -77,7 +78,7 @@ export function TasksView({ app, channelId, taskId = null }) {
       <button type="button" class="button button--small button--ghost" onClick=${() => setHelp(true)} aria-keyshortcuts="?">${t('tasks.shortcuts')}</button>
     <//>
     <div class="tasks-layout">
-      <div class="page tasks-page">
+      ${phone.value && taskId ? null : html`<div class="page tasks-page">
         <div class="tasks-toolbar">
           <div class="segmented" role="group" aria-label=${t('tasks.view')}>
             <button type="button" class="button button--small" aria-pressed=${mode === 'board' ? 'true' : 'false'} onClick=${() => setMode('board')}>${t('tasks.board')}</button>
@@ -93,7 +94,7 @@ export function TasksView({ app, channelId, taskId = null }) {
         ${mode === 'board'
           ? html`<${Board} app=${app} channelId=${channelId} openHref=${openHref} />`
           : html`<${TaskList} app=${app} channelId=${channelId} openHref=${openHref} />`}
-      </div>
+      </div>`}
       ${taskId ? html`<${TaskDetail} key=${taskId} app=${app} taskId=${taskId} closeHref=${taskHref(channelId)} />` : null}
     </div>
     ${help ? html`<${ShortcutsDialog} onClose=${() => setHelp(false)} />` : null}
