@@ -23,9 +23,11 @@ export function TaskCard({ app, id, task, href, grabbed = false, onKey = null, o
   const who = tq.assigneesOf(id);
   const { progress } = tq.checklistOf(id);
   const changed = tq.changed(id);
-  return html`<li class=${`task-card${grabbed ? ' task-card--moving' : ''}`} data-id=${id} onPointerDown=${onPointerDown}>
+  // Native drag and drop (of the link, of text) would cancel the pointer drag: it is turned off.
+  return html`<li class=${`task-card${grabbed ? ' task-card--moving' : ''}`} data-id=${id} onPointerDown=${onPointerDown}
+      onDragStart=${(e) => e.preventDefault()}>
     ${onPointerDown ? html`<span class="task-card__grip" aria-hidden="true">⠿</span>` : null}
-    <a class="task-card__open" href=${href} onKeyDown=${onKey} data-task=${id} draggable="false">
+    <a class="task-card__open" href=${href} onKeyDown=${onKey} data-task=${id} draggable=${false}>
       ${changed ? html`<span class="task-dot" role="img" aria-label=${t('tasks.changed')}></span>` : null}
       <span class="task-card__title">${task.title}</span>
     </a>
