@@ -12,7 +12,8 @@ import { Store } from './store.js';
 import { Queries } from './queries.js';
 import { Actions } from './actions.js';
 import { History } from './history.js';
-import { TaskQueries } from './task-queries.js';
+import { TaskQueries, zone } from './task-queries.js';
+import { splitTaskFilters } from '../lib/task-query.js';
 import { TaskActions } from './task-actions.js';
 import { deviceName } from '../lib/device-name.js';
 
@@ -331,6 +332,7 @@ export class App {
    * device holds, with the same syntax. `where` says which: 'server' | 'device'.
    */
   async search(query, { limit = 50 } = {}) {
+    if (splitTaskFilters(query)[0].tasks) return this.#searchTasks(query, limit);
     if (this.store.status.value !== 'Offline') {
       try {
         const answer = await this.#transport.search(query, limit);
@@ -340,6 +342,19 @@ export class App {
       }
     }
     return { where: 'device', results: this.queries.searchLocal(query, { limit }).results };
+  }
+
+  /** Tasks (is:task, assignee:, status:, due:): the server's answer online, this device's offline. */
+  async #searchTasks(query, limit) {
+    if (this.store.status.value !== 'Offline') {
+      try {
+        const answer = await this.#transport.searchTasks(query, zone(), limit);
+        return { where: 'server', results: (answer.results ?? []).map((r) => ({ ...r, task: true })) };
+      } catch (error) {
+        if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
+      }
+    }
+    return { where: 'device', results: (this.tasks?.search(query, { limit })?.results ?? []).map((r) => ({ ...r, task: true })) };
   }
 
   /** Every version of any record, with author and time (a task's history; needs a connection). */

@@ -152,6 +152,12 @@ function Comments({ app, taskId, may }) {
   </section>`;
 }
 
+/** Share the task in its channel: a message linking to it, which chat draws as a live card. */
+function shareInChat(app, taskId, task) {
+  const link = `${location.origin}${location.pathname}#/c/${encodeURIComponent(task.channel)}/tasks/${encodeURIComponent(taskId)}`;
+  return app.actions.sendMessage(task.channel, `${task.title} ${link}`);
+}
+
 export function TaskDetail({ app, taskId, closeHref }) {
   const tq = app.tasks;
   const ta = app.taskActions;
@@ -179,6 +185,7 @@ export function TaskDetail({ app, taskId, closeHref }) {
     <div class="task-detail__bar">
       <a class="button button--small button--ghost" href=${closeHref}>${t('tasks.close')}</a>
       ${task.deleted ? html`<span class="tag">${t('tasks.deleted')}</span>` : null}
+      ${may ? html`<button type="button" class="button button--small button--ghost" onClick=${() => shareInChat(app, taskId, task)}>${t('tasks.share')}</button>` : null}
       ${mayDelete ? html`<button type="button" class="button button--small button--danger" onClick=${() => ta.remove(taskId)}>${t('tasks.delete')}</button>` : null}
     </div>
     <div class="field">

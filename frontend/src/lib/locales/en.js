@@ -348,4 +348,5 @@ export default {
   "tasks.itemRemoved": "Removed {text}",
   "tasks.assigned": "Assigned {name}",
   "tasks.unassigned": "Unassigned {name}",
+  "tasks.share": "Share in chat",
 };

@@ -340,4 +340,5 @@ export default {
   "tasks.itemRemoved": "移除了 {text}",
   "tasks.assigned": "分配给 {name}",
   "tasks.unassigned": "取消分配 {name}",
+  "tasks.share": "分享到聊天",
 };
