@@ -29,6 +29,7 @@ from bench import (
     render_50k,
     send_latency,
     server_scale,
+    tasks_board,
     throughput,
 )
 from bench.common import RESULTS, ROOT
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "push": push_delivery.run,
     "hotpath": browser_hotpath.run,
     "pushcost": push_cost.run,
+    "tasks": tasks_board.run,
 }
 
 
