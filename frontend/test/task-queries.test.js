@@ -26,7 +26,7 @@ function setup(records, outbox = []) {
     meta: { user: 'U1', device: 'd1' },
   });
   const q = new Queries(store);
-  return { q, tq: new TaskQueries(q) };
+  return { q, tq: new TaskQueries(q, store) };
 }
 
 const tasks = [

@@ -79,7 +79,7 @@ export class App {
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
-    this.tasks = new TaskQueries(this.queries);
+    this.tasks = new TaskQueries(this.queries, this.store);
     this.taskActions = new TaskActions({ actions: this.actions, queries: this.queries, tasks: this.tasks });
     this.history = new History({
       replica: this.replica,

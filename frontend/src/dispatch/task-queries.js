@@ -7,7 +7,7 @@
 // no list names), each column in position order (ties by id). My tasks: open tasks assigned to
 // me, grouped by due date in my zone.
 
-import { computed } from '@preact/signals';
+import { batch, computed, signal } from '@preact/signals';
 import { ordered } from '../lib/positions.js';
 import { changedSinceSeen, dueGroup, GROUPS, progress, checklist } from '../lib/tasks.js';
 import { dueMatches, splitTaskFilters, statusMatches, taskText } from '../lib/task-query.js';
@@ -31,53 +31,164 @@ function byTask(collection) {
 
 export class TaskQueries {
   #q;
+  #store;
   #boards = new Map();
+  /** channel -> Map(task id -> fields), tasks not deleted; kept in step as records change. */
+  #byChannel = new Map();
+  #channelOf = new Map();
+  #channelVersions = new Map();
+  /** task id -> Map(record id -> fields), per part collection. */
+  #parts = { task_assignees: new Map(), task_labels: new Map(), task_items: new Map() };
+  #partOf = new Map();
+  /** The tasks assigned to me (ids). */
+  #mine = new Set();
+  #mineVersion = signal(0);
+  #partsVersion = signal(0);
+  #allVersion = signal(0);
 
-  /** @param {import('./queries.js').Queries} queries */
-  constructor(queries) {
+  /**
+   * @param {import('./queries.js').Queries} queries
+   * @param {import('./store.js').Store} store
+   */
+  constructor(queries, store) {
     this.#q = queries;
-    const q = queries;
-    this.tasks = q.collection('tasks');
+    this.#store = store;
+    this.tasks = queries.collection('tasks');
+    // Incremental, like the message index: a change to one task touches its channel's board
+    // and, if it is mine, My tasks; never a pass over every task of every channel.
+    store.subscribe({
+      changed: (collection, ids) => this.#changed(collection, ids),
+      reset: () => this.#rebuild(),
+      failed: () => {},
+    });
+    this.#rebuild();
     this.byChannel = computed(() => {
-      const out = new Map();
-      for (const [id, record] of this.tasks.value) {
-        const f = record.fields;
-        if (f.deleted === true) continue;
-        if (!out.has(f.channel)) out.set(f.channel, []);
-        out.get(f.channel).push([id, f]);
-      }
-      return out;
+      this.#allVersion.value;
+      return new Map([...this.#byChannel].map(([channel, tasks]) => [channel, [...tasks]]));
     });
-    this.assignees = computed(() => byTask(q.collection('task_assignees').value));
-    this.labels = computed(() => byTask(q.collection('task_labels').value));
-    this.items = computed(() => byTask(q.collection('task_items').value));
-    this.mine = computed(() => {
-      const me = q.me.value;
-      const ids = [];
-      for (const [, record] of q.collection('task_assignees').value) {
-        if (record.fields.user === me && record.fields.on === true) ids.push(record.fields.task);
-      }
-      return ids;
-    });
+    this.assignees = computed(() => (this.#partsVersion.value, this.#parts.task_assignees));
+    this.labels = computed(() => (this.#partsVersion.value, this.#parts.task_labels));
+    this.items = computed(() => (this.#partsVersion.value, this.#parts.task_items));
     /** My open tasks by due group: {overdue: [[id, fields]], today: ..., ...}. */
     this.myTasks = computed(() => {
+      this.#mineVersion.value;
       const groups = Object.fromEntries(GROUPS.map((g) => [g, []]));
       const now = Date.now();
       const here = zone();
-      const tasks = this.tasks.value;
-      for (const id of this.mine.value) {
-        const f = tasks.get(id)?.fields;
-        if (!f || f.deleted === true || f.status === 'done') continue;
+      for (const id of this.#mine) {
+        const f = this.#byChannel.get(this.#channelOf.get(id))?.get(id);
+        if (!f || f.status === 'done') continue;
         groups[dueGroup(f.due, f.due_tz, now, here)].push([id, f]);
       }
-      for (const g of GROUPS) groups[g].sort(([a, fa], [b, fb]) => (String(fa.due ?? '') < String(fb.due ?? '') ? -1 : String(fa.due ?? '') > String(fb.due ?? '') ? 1 : a < b ? -1 : 1));
+      const byDue = ([a, fa], [b, fb]) => {
+        const x = fa.due ?? '~';
+        const y = fb.due ?? '~';
+        return x < y ? -1 : x > y ? 1 : a < b ? -1 : a > b ? 1 : 0;
+      };
+      for (const g of GROUPS) groups[g].sort(byDue);
       return groups;
     });
     this.overdueCount = computed(() => this.myTasks.value.overdue.length);
   }
 
+  #version(channel) {
+    let v = this.#channelVersions.get(channel);
+    if (!v) {
+      v = signal(0);
+      this.#channelVersions.set(channel, v);
+    }
+    return v;
+  }
+
+  #placeTask(id, bumped) {
+    const fields = this.#store.shown('tasks', id)?.fields;
+    const before = this.#channelOf.get(id);
+    const after = fields && fields.deleted !== true ? fields.channel : undefined;
+    if (before !== undefined && before !== after) {
+      this.#byChannel.get(before)?.delete(id);
+      this.#channelOf.delete(id);
+      bumped.add(before);
+    }
+    if (after !== undefined) {
+      if (!this.#byChannel.has(after)) this.#byChannel.set(after, new Map());
+      this.#byChannel.get(after).set(id, fields);
+      this.#channelOf.set(id, after);
+      bumped.add(after);
+    }
+  }
+
+  #placePart(collection, id) {
+    const fields = this.#store.shown(collection, id)?.fields;
+    const task = fields?.task ?? this.#partOf.get(`${collection}/${id}`);
+    if (task === undefined) return false;
+    const parts = this.#parts[collection];
+    if (!parts.has(task)) parts.set(task, new Map());
+    if (fields) {
+      parts.get(task).set(id, fields);
+      this.#partOf.set(`${collection}/${id}`, task);
+    } else parts.get(task).delete(id);
+    if (collection === 'task_assignees' && fields && fields.user === this.#store.meta.peek().user) {
+      if (fields.on === true) this.#mine.add(task);
+      else this.#mine.delete(task);
+      return true;
+    }
+    return false;
+  }
+
+  #changed(collection, ids) {
+    if (collection === 'tasks') {
+      const bumped = new Set();
+      let mine = false;
+      for (const id of ids) {
+        this.#placeTask(id, bumped);
+        if (this.#mine.has(id)) mine = true;
+      }
+      batch(() => {
+        for (const channel of bumped) this.#version(channel).value += 1;
+        this.#allVersion.value += 1;
+        if (mine) this.#mineVersion.value += 1;
+      });
+    } else if (collection in this.#parts) {
+      let mine = false;
+      for (const id of ids) mine = this.#placePart(collection, id) || mine;
+      batch(() => {
+        this.#partsVersion.value += 1;
+        if (mine) this.#mineVersion.value += 1;
+      });
+    }
+  }
+
+  #rebuild() {
+    this.#byChannel.clear();
+    this.#channelOf.clear();
+    this.#mine.clear();
+    this.#partOf.clear();
+    for (const parts of Object.values(this.#parts)) parts.clear();
+    const bumped = new Set();
+    for (const [id] of this.#store.shownEntries('tasks')) this.#placeTask(id, bumped);
+    for (const collection of Object.keys(this.#parts)) {
+      for (const [id] of this.#store.shownEntries(collection)) this.#placePart(collection, id);
+    }
+    batch(() => {
+      for (const v of this.#channelVersions.values()) v.value += 1;
+      this.#allVersion.value += 1;
+      this.#partsVersion.value += 1;
+      this.#mineVersion.value += 1;
+    });
+  }
+
+  /** A channel's tasks (not deleted) as [id, fields] entries; reading it subscribes to that channel only. */
+  entriesOf(channel) {
+    this.#version(channel).value;
+    return [...(this.#byChannel.get(channel) ?? [])];
+  }
+
+  /** One task's fields (deleted ones too), or null. Reading it subscribes to its channel's version. */
   task(id) {
-    return this.tasks.value.get(id)?.fields ?? null;
+    const channel = this.#channelOf.get(id);
+    if (channel !== undefined) this.#version(channel).value;
+    else this.#allVersion.value;
+    return this.#store.shown('tasks', id)?.fields ?? null;
   }
 
   /** The statuses of a channel's board: defaults, then its lists' custom ones, then strays. */
@@ -98,7 +209,7 @@ export class TaskQueries {
       board = computed(() => {
         const statuses = this.statuses(channel);
         const groups = new Map(statuses.map((s) => [s, []]));
-        for (const entry of this.byChannel.value.get(channel) ?? []) {
+        for (const entry of this.entriesOf(channel)) {
           const status = entry[1].status || 'todo';
           if (!groups.has(status)) {
             groups.set(status, []);
@@ -116,11 +227,11 @@ export class TaskQueries {
   }
 
   assigneesOf(task) {
-    return (this.assignees.value.get(task) ?? []).filter(([, f]) => f.on === true).map(([, f]) => f.user).sort();
+    return [...(this.assignees.value.get(task)?.values() ?? [])].filter((f) => f.on === true).map((f) => f.user).sort();
   }
 
   labelsOf(task) {
-    return [...new Set((this.labels.value.get(task) ?? []).filter(([, f]) => f.on === true).map(([, f]) => f.label))].sort();
+    return [...new Set([...(this.labels.value.get(task)?.values() ?? [])].filter((f) => f.on === true).map((f) => f.label))].sort();
   }
 
   /** Checklist item ids in order, and the items by id. */
@@ -134,10 +245,9 @@ export class TaskQueries {
     return this.#q.record('task_seen', derivedId('task_seen', { user: me, task }))?.fields.at ?? null;
   }
 
-  /** The dot: someone else changed the task since I last opened it. */
-  changed(task) {
-    const f = this.task(task);
-    return f ? changedSinceSeen(f, this.seenAt(task), this.#q.me.value) : false;
+  /** The dot: someone else changed the task since I last opened it (`fields`: when held already). */
+  changed(task, fields = this.task(task)) {
+    return fields ? changedSinceSeen(fields, this.seenAt(task), this.#q.me.value) : false;
   }
 
   /**

@@ -73,10 +73,14 @@ export function wallToMs(wall, zone) {
   return guess - offsetAt(first);
 }
 
+// My tasks groups thousands of tasks at one `now`: today's day number is worked out once.
+let lastToday = { nowMs: NaN, zone: '', day: 0 };
+
 /** Rule 4. */
 export function dueGroup(due, dueTz, nowMs, zone) {
   if (!due) return 'none';
-  const today = dayNumber(nowMs, zone);
+  if (lastToday.nowMs !== nowMs || lastToday.zone !== zone) lastToday = { nowMs, zone, day: dayNumber(nowMs, zone) };
+  const today = lastToday.day;
   let day;
   if (due.includes('T')) {
     const at = wallToMs(due, dueTz || zone);

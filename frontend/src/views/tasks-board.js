@@ -5,6 +5,7 @@
 // thousands of tasks paints what fits the screen.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { memo } from 'preact/compat';
 import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { Avatar } from './avatar.js';
@@ -17,12 +18,18 @@ export function statusName(status) {
   return name === key ? status : name;
 }
 
-/** One card: a link that opens the task, with its dot, due date, assignees and progress. */
-export function TaskCard({ app, id, task, href, grabbed = false, onKey = null, onPointerDown = null }) {
+/**
+ * One card: a link that opens the task, with its dot, due date, assignees and progress. Memoized:
+ * a change to one task redraws that card only (its fields object is new, the others' are not);
+ * what it reads from signals (assignees, checklist, the dot) redraws it on its own.
+ */
+export const TaskCard = memo(function TaskCard({ app, id, task, href, grabbed = false, status = '', index = 0, handlers = null }) {
+  const onKey = handlers ? (e) => handlers.key(e, id, status, index) : null;
+  const onPointerDown = handlers ? (e) => handlers.down(e, id) : null;
   const tq = app.tasks;
   const who = tq.assigneesOf(id);
   const { progress } = tq.checklistOf(id);
-  const changed = tq.changed(id);
+  const changed = tq.changed(id, task);
   // Native drag and drop (of the link, of text) would cancel the pointer drag: it is turned off.
   return html`<li class=${`task-card${grabbed ? ' task-card--moving' : ''}`} data-id=${id} onPointerDown=${onPointerDown}
       onDragStart=${(e) => e.preventDefault()}>
@@ -38,7 +45,7 @@ export function TaskCard({ app, id, task, href, grabbed = false, onKey = null, o
       <span class="task-card__people">${who.slice(0, 3).map((u) => html`<${Avatar} key=${u} id=${u} name=${app.queries.userName(u)} size="sm" />`)}</span>
     </div>
   </li>`;
-}
+});
 
 /** The index a drop at pointer height `y` lands at among the column's cards (the dragged one left out). */
 function dropIndex(list, y, dragged) {
@@ -125,6 +132,12 @@ export function Board({ app, channelId, openHref }) {
     addEventListener('pointercancel', up);
   }
 
+  // One object for every card, pointing at this render's functions: the cards' props stay equal
+  // from render to render (memo), yet a card always calls the current board's handlers.
+  const handlers = useRef({}).current;
+  handlers.key = keyMove;
+  handlers.down = onPointerDown;
+
   return html`<div class="task-board" aria-label=${t('tasks.board')}>
     <p class="visually-hidden" aria-live="polite">${notice}</p>
     ${board.statuses.map((status) => {
@@ -134,9 +147,8 @@ export function Board({ app, channelId, openHref }) {
         <h2 class="task-column__title">${statusName(status)} <span class="task-column__count">${ids.length}</span></h2>
         <ul class="task-column__cards" role="list">
           ${ids.slice(0, limit).map((id, index) => html`<${TaskCard} key=${id} app=${app} id=${id} task=${app.tasks.task(id)}
-              href=${openHref(id)} grabbed=${dragging === id}
-              onKey=${(e) => keyMove(e, id, status, index)}
-              onPointerDown=${may ? (e) => onPointerDown(e, id) : null} />`)}
+              href=${openHref(id)} grabbed=${dragging === id} status=${status} index=${index}
+              handlers=${may ? handlers : null} />`)}
         </ul>
         ${ids.length > limit
           ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown({ ...shown, [status]: limit + PAGE })}>

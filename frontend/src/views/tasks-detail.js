@@ -84,8 +84,8 @@ function History({ app, taskId, may }) {
       // The task's own changes, and those of its checklist items and assignees (records of their own).
       const parts = [
         ['tasks', taskId],
-        ...(app.tasks.items.value.get(taskId) ?? []).map(([id]) => ['task_items', id]),
-        ...(app.tasks.assignees.value.get(taskId) ?? []).map(([id]) => ['task_assignees', id]),
+        ...[...(app.tasks.items.value.get(taskId) ?? [])].map(([id]) => ['task_items', id]),
+        ...[...(app.tasks.assignees.value.get(taskId) ?? [])].map(([id]) => ['task_assignees', id]),
       ];
       const answers = await Promise.all(parts.map(([c, id]) => app.recordVersions(c, id).catch((e) => (c === 'tasks' ? Promise.reject(e) : { versions: [] }))));
       const all = answers.flatMap((answer, i) => {

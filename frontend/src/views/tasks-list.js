@@ -20,7 +20,7 @@ export function TaskList({ app, channelId, openHref }) {
   const tq = app.tasks;
   const [sort, setSort] = useState({ by: 'due', up: true });
   const [filter, setFilter] = useState({ assignee: '', label: '', status: '', due: '' });
-  const entries = tq.byChannel.value.get(channelId) ?? [];
+  const entries = tq.entriesOf(channelId);
   const statuses = tq.board(channelId).value.statuses;
   const members = app.queries.membersOf(channelId);
   const labels = [...new Set(entries.flatMap(([id]) => tq.labelsOf(id)))].sort();
