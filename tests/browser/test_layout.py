@@ -208,8 +208,9 @@ def tasks(page: Page, ws: Workspace) -> None:
         """async (channel) => {
             const app = teamtalk.app;
             if ((app.tasks.byChannel.value.get(channel) ?? []).length) return;
-            const id = await app.taskActions.create(channel, { title: 'Replace the north depot gate camera before the morning shift' });
-            await app.taskActions.update(id, { due: '2020-01-01', priority: 'high', description: 'See **camera log**.' });
+            const title = 'Replace the north depot gate camera before the morning shift';
+            const id = await app.taskActions.create(channel, { title });
+            await app.taskActions.update(id, { due: '2020-01-01', priority: 'high', description: 'See **log**.' });
             await app.taskActions.addItem(id, 'Order the camera');
             await app.taskActions.assign(id, app.queries.me.value, true);
             await app.taskActions.label(id, 'hardware', true);

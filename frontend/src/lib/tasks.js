@@ -22,7 +22,7 @@ const sortedSet = (values) => [...new Set(values)].sort((a, b) => (a < b ? -1 : 
 export const assignees = (records) => sortedSet(records.filter((r) => r.on === true).map((r) => String(r.user)));
 export const labels = (records) => sortedSet(records.filter((r) => r.on === true).map((r) => String(r.label)));
 
-/** @param {Record<string, object>} items id -> fields */
+/** @param {Record<string, any>} items id -> fields */
 export function checklist(items) {
   return ordered(Object.entries(items).filter(([, f]) => f.deleted !== true));
 }

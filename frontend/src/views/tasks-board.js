@@ -23,7 +23,9 @@ export function statusName(status) {
  * a change to one task redraws that card only (its fields object is new, the others' are not);
  * what it reads from signals (assignees, checklist, the dot) redraws it on its own.
  */
-export const TaskCard = memo(function TaskCard({ app, id, task, href, grabbed = false, status = '', index = 0, handlers = null }) {
+export const TaskCard = memo(
+  /** @param {{app: any, id: string, task: any, href: string, grabbed?: boolean, status?: string, index?: number, handlers?: any}} props */
+  function TaskCard({ app, id, task, href, grabbed = false, status = '', index = 0, handlers = null }) {
   const onKey = handlers ? (e) => handlers.key(e, id, status, index) : null;
   const onPointerDown = handlers ? (e) => handlers.down(e, id) : null;
   const tq = app.tasks;
@@ -45,7 +47,8 @@ export const TaskCard = memo(function TaskCard({ app, id, task, href, grabbed = 
       <span class="task-card__people">${who.slice(0, 3).map((u) => html`<${Avatar} key=${u} id=${u} name=${app.queries.userName(u)} size="sm" />`)}</span>
     </div>
   </li>`;
-});
+  },
+);
 
 /** The index a drop at pointer height `y` lands at among the column's cards (the dragged one left out). */
 function dropIndex(list, y, dragged) {
@@ -70,7 +73,7 @@ export function Board({ app, channelId, openHref }) {
     const want = refocus.current;
     if (!want) return;
     const card = document.querySelector(`.task-column[data-status="${CSS.escape(want.status)}"] a[data-task="${CSS.escape(want.id)}"]`);
-    if (card) {
+    if (card instanceof HTMLElement) {
       refocus.current = null;
       if (document.activeElement !== card) card.focus();
     }
@@ -125,7 +128,7 @@ export function Board({ app, channelId, openHref }) {
       const section = e.type === 'pointerup' ? document.elementFromPoint(e.clientX, e.clientY)?.closest('.task-column') : null;
       if (!section) return;
       const list = section.querySelector('.task-column__cards');
-      app.taskActions.move(id, section.dataset.status, dropIndex(list, e.clientY, id));
+      app.taskActions.move(id, /** @type {HTMLElement} */ (section).dataset.status, dropIndex(list, e.clientY, id));
     };
     addEventListener('pointermove', move);
     addEventListener('pointerup', up);
@@ -134,7 +137,7 @@ export function Board({ app, channelId, openHref }) {
 
   // One object for every card, pointing at this render's functions: the cards' props stay equal
   // from render to render (memo), yet a card always calls the current board's handlers.
-  const handlers = useRef({}).current;
+  const handlers = /** @type {{key?: Function, down?: Function}} */ (useRef({}).current);
   handlers.key = keyMove;
   handlers.down = onPointerDown;
 
