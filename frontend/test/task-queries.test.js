@@ -26,7 +26,7 @@ function setup(records, outbox = []) {
     meta: { user: 'U1', device: 'd1' },
   });
   const q = new Queries(store);
-  return { q, tq: new TaskQueries(q, store) };
+  return { store, q, tq: new TaskQueries(q, store) };
 }
 
 const tasks = [
@@ -77,4 +77,24 @@ test('a comment is listed under its task, never in the channel', () => {
   ]);
   assert.deepEqual(q.messages('C1').map((m) => m.id), ['M1']);
   assert.deepEqual(q.replies('C1', 'task:T1').map((m) => m.id), ['K1']);
+});
+
+test('the board after changes: moved, restatused, deleted and new cards land where a full regroup puts them', () => {
+  const { store, q, tq } = setup(tasks);
+  assert.deepEqual(tq.board('C1').value.columns.get('todo'), ['T2', 'T1']);
+  const record = (id, fields) => [`tasks/${id}`, rec('tasks', id, { channel: 'C1', ...fields })];
+  const steps = [
+    [record('T1', { title: 'Pump', status: 'todo', position: 'Zz' })],
+    [record('T3', { title: 'Seal', status: 'todo', position: 'a0V' })],
+    [record('T2', { title: 'Valve', status: 'todo', position: 'a0', deleted: true }), record('T5', { title: 'New', status: 'done', position: 'a0' })],
+    [record('T6', { title: 'Tie', status: 'todo', position: 'a0V' })],
+  ];
+  for (const entries of steps) {
+    store.patch(entries);
+    const incremental = tq.board('C1').value;
+    const full = new TaskQueries(q, store).board('C1').value;
+    assert.deepEqual([...incremental.columns].filter(([, ids]) => ids.length), [...full.columns].filter(([, ids]) => ids.length));
+  }
+  assert.deepEqual(tq.board('C1').value.columns.get('todo'), ['T1', 'T3', 'T6']);
+  assert.deepEqual(tq.board('C1').value.columns.get('done'), ['T5']);
 });

@@ -8,7 +8,7 @@
 // me, grouped by due date in my zone.
 
 import { batch, computed, signal } from '@preact/signals';
-import { ordered } from '../lib/positions.js';
+import { comparePositioned, ordered } from '../lib/positions.js';
 import { changedSinceSeen, dueGroup, GROUPS, progress, checklist } from '../lib/tasks.js';
 import { dueMatches, splitTaskFilters, statusMatches, taskText } from '../lib/task-query.js';
 import { parseQuery, personNamed, textMatches } from '../lib/search-query.js';
@@ -42,6 +42,9 @@ export class TaskQueries {
   #partOf = new Map();
   /** The tasks assigned to me (ids). */
   #mine = new Set();
+  /** channel -> task ids changed since its board was last worked out. */
+  #dirty = new Map();
+  #generation = 0;
   #mineVersion = signal(0);
   #partsVersion = signal(0);
   #allVersion = signal(0);
@@ -100,10 +103,17 @@ export class TaskQueries {
     return v;
   }
 
+  #markDirty(channel, id) {
+    if (!this.#dirty.has(channel)) this.#dirty.set(channel, new Set());
+    this.#dirty.get(channel).add(id);
+  }
+
   #placeTask(id, bumped) {
     const fields = this.#store.shown('tasks', id)?.fields;
     const before = this.#channelOf.get(id);
     const after = fields && fields.deleted !== true ? fields.channel : undefined;
+    if (before !== undefined) this.#markDirty(before, id);
+    if (after !== undefined) this.#markDirty(after, id);
     if (before !== undefined && before !== after) {
       this.#byChannel.get(before)?.delete(id);
       this.#channelOf.delete(id);
@@ -159,6 +169,8 @@ export class TaskQueries {
   }
 
   #rebuild() {
+    this.#dirty.clear();
+    this.#generation += 1; // every board is worked out again in full
     this.#byChannel.clear();
     this.#channelOf.clear();
     this.#mine.clear();
@@ -206,9 +218,22 @@ export class TaskQueries {
   board(channel) {
     let board = this.#boards.get(channel);
     if (!board) {
+      let last = null;
+      let generation = -1;
       board = computed(() => {
         const statuses = this.statuses(channel);
-        const groups = new Map(statuses.map((s) => [s, []]));
+        this.#version(channel).value;
+        const dirty = this.#dirty.get(channel);
+        this.#dirty.delete(channel);
+        // A few tasks changed (a remote edit, a move): place just them in the last columns,
+        // so one card's change costs a binary search, not a regroup and sort of the channel.
+        const same = generation === this.#generation;
+        generation = this.#generation;
+        if (same && last && dirty && dirty.size <= 64 && statuses.every((x) => last.statuses.includes(x))) {
+          last = this.#placeOnBoard(channel, last, dirty);
+          return last;
+        }
+        const groups = new Map(statuses.map((x) => [x, []]));
         for (const entry of this.entriesOf(channel)) {
           const status = entry[1].status || 'todo';
           if (!groups.has(status)) {
@@ -219,11 +244,47 @@ export class TaskQueries {
         }
         const columns = new Map();
         for (const [status, entries] of groups) columns.set(status, ordered(entries));
-        return { statuses, columns };
+        last = { statuses, columns };
+        return last;
       });
       this.#boards.set(channel, board);
     }
     return board;
+  }
+
+  /** The last board with the `dirty` tasks taken out of their columns and put back where they sort. */
+  #placeOnBoard(channel, last, dirty) {
+    const tasks = this.#byChannel.get(channel) ?? new Map();
+    const columns = new Map(last.columns);
+    const statuses = [...last.statuses];
+    const touched = new Set();
+    const copy = (status) => {
+      if (!touched.has(status)) {
+        columns.set(status, [...(columns.get(status) ?? [])]);
+        touched.add(status);
+      }
+      return columns.get(status);
+    };
+    for (const id of dirty) {
+      for (const [status, ids] of columns) {
+        if (ids.includes(id)) copy(status).splice(columns.get(status).indexOf(id), 1);
+      }
+      const fields = tasks.get(id);
+      if (!fields) continue;
+      const status = fields.status || 'todo';
+      if (!columns.has(status)) statuses.push(status);
+      const ids = copy(status);
+      const entry = [id, fields];
+      let low = 0;
+      let high = ids.length;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (comparePositioned([ids[mid], tasks.get(ids[mid])], entry) < 0) low = mid + 1;
+        else high = mid;
+      }
+      ids.splice(low, 0, id);
+    }
+    return { statuses, columns };
   }
 
   assigneesOf(task) {
