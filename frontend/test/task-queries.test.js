@@ -98,3 +98,17 @@ test('the board after changes: moved, restatused, deleted and new cards land whe
   assert.deepEqual(tq.board('C1').value.columns.get('todo'), ['T1', 'T3', 'T6']);
   assert.deepEqual(tq.board('C1').value.columns.get('done'), ['T5']);
 });
+
+test('a tick or an assignment redraws what reads it (the part views are new values)', () => {
+  const { store, tq } = setup(tasks);
+  const item = (done) => [['task_items/I1', rec('task_items', 'I1', { task: 'T1', channel: 'C1', text: 'Valve', done })]];
+  store.patch(item(false));
+  const before = tq.items.value;
+  assert.deepEqual(tq.checklistOf('T1').progress, [0, 1]);
+  store.patch(item(true));
+  assert.notEqual(tq.items.value, before);
+  assert.deepEqual(tq.checklistOf('T1').progress, [1, 1]);
+  store.patch([['task_assignees/T3:U1', rec('task_assignees', 'T3:U1', { task: 'T3', user: 'U1', channel: 'C1', on: true })]]);
+  assert.deepEqual(tq.assigneesOf('T3'), ['U1']);
+  assert.equal(tq.myTasks.value.none.some(([id]) => id === 'T3'), true);
+});

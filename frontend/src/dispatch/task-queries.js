@@ -69,9 +69,11 @@ export class TaskQueries {
       this.#allVersion.value;
       return new Map([...this.#byChannel].map(([channel, tasks]) => [channel, [...tasks]]));
     });
-    this.assignees = computed(() => (this.#partsVersion.value, this.#parts.task_assignees));
-    this.labels = computed(() => (this.#partsVersion.value, this.#parts.task_labels));
-    this.items = computed(() => (this.#partsVersion.value, this.#parts.task_items));
+    // Each a new view per change (a signal passes on only a new value), over maps kept in place.
+    const view = (map) => ({ get: (task) => map.get(task) });
+    this.assignees = computed(() => (this.#partsVersion.value, view(this.#parts.task_assignees)));
+    this.labels = computed(() => (this.#partsVersion.value, view(this.#parts.task_labels)));
+    this.items = computed(() => (this.#partsVersion.value, view(this.#parts.task_items)));
     /** My open tasks by due group: {overdue: [[id, fields]], today: ..., ...}. */
     this.myTasks = computed(() => {
       this.#mineVersion.value;
@@ -274,12 +276,12 @@ export class TaskQueries {
       const status = fields.status || 'todo';
       if (!columns.has(status)) statuses.push(status);
       const ids = copy(status);
-      const entry = [id, fields];
+      const entry = /** @type {[string, any]} */ ([id, fields]);
       let low = 0;
       let high = ids.length;
       while (low < high) {
         const mid = (low + high) >> 1;
-        if (comparePositioned([ids[mid], tasks.get(ids[mid])], entry) < 0) low = mid + 1;
+        if (comparePositioned(/** @type {[string, any]} */ ([ids[mid], tasks.get(ids[mid])]), entry) < 0) low = mid + 1;
         else high = mid;
       }
       ids.splice(low, 0, id);
