@@ -4,7 +4,8 @@
 Rules:
 
 Rule 1. A new task gets ``created_by``, ``changed`` (server ms) and ``changed_by``.
-Rule 2. Any later change to a task, or to one of its assignees, labels or checklist items, is
+Rule 2. Any later change to a task, to one of its assignees, labels or checklist items, or a new
+        comment on it, is
         followed by a server change to the task that sets ``changed``/``changed_by``, stamped
         later than every clock on the task. A follow-up, not a field of the change itself, because
         an edit made offline days ago carries an old clock: as its own field it could lose to an
@@ -51,6 +52,8 @@ def touch(
         task_id = record_id
     elif collection in TASK_PARTS:
         task_id = str(fields["task"])
+    elif collection == "messages" and creating and isinstance(fields.get("task"), str):
+        task_id = str(fields["task"])  # a new comment: the task's people see a dot
     else:
         return []
     task = store.get_record("tasks", task_id)

@@ -136,7 +136,7 @@ MESSAGES = CollectionSpec(
     ),
     on_create="message_numbers",
     on_update="message_marks",
-    follow_ups=("thread_parent_counters",),
+    follow_ups=("thread_parent_counters", "task_touch"),
     derived_tables=("message_index",),
     wipe_on_delete=("text",),
     paged=True,

@@ -187,6 +187,7 @@ def test_comments_are_messages_numbered_in_their_task(workspace: Workspace) -> N
     _ok(ada, ada.change("messages", "01C2", {"channel": channel, "text": "thanks", "task": "01T"}))
     messages = ada.records("messages")
     assert (messages["01C1"].get("tn"), messages["01C2"].get("tn")) == (1, 2)
+    assert ada.records("tasks")["01T"]["changed_by"] == ada.user  # the last comment marks the task changed
     assert "n" not in messages["01C1"]  # channel unread counts concern chat only
     assert ada.records("tasks")["01T"]["message"] == "01M"
     assert _codes(ada, ada.change("messages", "01C3", {"channel": channel, "text": "x", "task": "01NOPE"})) == [
