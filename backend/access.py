@@ -351,6 +351,29 @@ def _file_deleter(access: Access, attempt: Attempt) -> None:
     """The uploader deletes (even after leaving); so do admins who are members, as for messages."""
     if attempt.current.get("uploader") != access.user and not (access.admin and access._is_member(attempt.channel_id)):
         raise _forbid("only the person who shared a file or an admin may delete it")
+# --- tasks ---------------------------------------------------------------------------------------
+# Members of a channel create and edit its tasks; archived channels make them read-only; a task
+# (or a list) is deleted by its creator or an admin. Records hanging off a task (assignees,
+# labels, checklist items) follow the task: same channel, and not once it is deleted.
+
+
+def _task_editor(access: Access, attempt: Attempt) -> None:
+    access._writable_channel(attempt.channel_id)
+
+
+def _task_deleter(access: Access, attempt: Attempt) -> None:
+    access._writable_channel(attempt.channel_id)
+    if not (access.admin or attempt.current.get("created_by") == access.user):
+        raise _forbid(f"only its creator or an admin may delete this {attempt.collection.removesuffix('s')}")
+
+
+def _task_part(access: Access, attempt: Attempt) -> None:
+    access._writable_channel(attempt.channel_id)
+    task = access.store.get_record("tasks", str(attempt.merged["task"]))
+    if task is None or task.state.fields.get("channel") != attempt.merged["channel"]:
+        raise Rejected("not_found", "there is no such task in this channel")
+    if task.state.fields.get("deleted") is True:
+        raise Rejected("deleted", "this task was deleted")
 
 
 RULES: dict[str, Rule] = {
@@ -370,6 +393,9 @@ RULES: dict[str, Rule] = {
     "file_sharer": _file_sharer,
     "file_renamer": _file_renamer,
     "file_deleter": _file_deleter,
+    "task_editor": _task_editor,
+    "task_deleter": _task_deleter,
+    "task_part": _task_part,
 }
 
 

@@ -28,6 +28,7 @@ from backend.http import followers as followers_routes
 from backend.http import history_bulk as bulk_routes
 from backend.http import push as push_routes
 from backend.http import records as records_routes
+from backend.http import tasks as tasks_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
 from backend.http.static import add_security_headers, frontend_routes
@@ -52,6 +53,7 @@ API_ROUTES = [
     *followers_routes.ROUTES,
     *bulk_routes.ROUTES,
     *files_routes.ROUTES,
+    *tasks_routes.ROUTES,
 ]
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from backend import message_rules
+from backend import message_rules, task_rules
 from backend.access import Rejected
 from backend.storage.base import Storage, StoredRecord
 from sync_protocol.collections_files import DIGEST
@@ -128,15 +128,45 @@ def _file_refs(store: Storage, record_id: str, fields: Mapping[str, Value]) -> I
     return ()
 
 
+# --- tasks ---
+
+
+def _task_created(change: Applied) -> dict[str, Value]:
+    return task_rules.created(change.author, change.now_ms)
+
+
+def _task_values(change: Applied) -> None:
+    task_rules.check_values(change.fields)
+
+
+def _task_assignee_member(change: Applied) -> None:
+    task_rules.check_assignee(change.store, change.fields, change.existing.state.fields if change.existing else {})
+
+
+def _task_touch(
+    change: Applied, applied: Mapping[str, Value], state: Mapping[str, Value]
+) -> list[tuple[str, str, dict[str, Value]]]:
+    creating = change.existing is None
+    return task_rules.touch(
+        change.store, change.collection, change.record_id, state, creating, change.author, change.now_ms
+    )
+
+
+TASK_SERVER_FIELDS: dict[str, ServerFields] = {"task_created": _task_created}
+TASK_CHECKS: dict[str, Check] = {"task_values": _task_values, "task_assignee_member": _task_assignee_member}
+TASK_FOLLOW_UPS: dict[str, FollowUp] = {"task_touch": _task_touch}
+
+
 SERVER_FIELDS: dict[str, ServerFields] = {
     "created_by": _created_by,
     "author": _author,
     "message_numbers": _message_numbers,
     "message_marks": _message_marks,
     "file_uploader": _file_uploader,
+    **TASK_SERVER_FIELDS,
 }
-CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name, "file_stored": _file_stored}
-FOLLOW_UPS: dict[str, FollowUp] = {"thread_parent_counters": _thread_parent_counters}
+CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name, "file_stored": _file_stored, **TASK_CHECKS}
+FOLLOW_UPS: dict[str, FollowUp] = {"thread_parent_counters": _thread_parent_counters, **TASK_FOLLOW_UPS}
 DERIVED_TABLES: dict[str, DerivedTable] = {
     "memberships": _memberships,
     "message_index": _message_index,

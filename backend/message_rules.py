@@ -7,13 +7,15 @@ Rule 1. A top-level message gets the channel's next ``n``; a thread reply gets i
 Rule 2. A reply's parent must be a top-level, undeleted message of the same channel.
 Rule 3. After each reply the parent carries ``replies`` (the count), ``repliers`` (the last three
         distinct repliers, most recent last) and ``last_reply_at``.
-Rule 4. Changing the text of an existing message sets ``edited``; pinning records ``pinned_by``.
+Rule 4. A comment on a task (``task`` set) is numbered in its task (``tn``), like a reply.
+Rule 5. Changing the text of an existing message sets ``edited``; pinning records ``pinned_by``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from backend import task_rules
 from backend.access import Rejected
 from backend.storage.base import Storage
 from sync_protocol.wire import Value
@@ -24,7 +26,9 @@ MAX_REPLIERS = 3
 def on_create(store: Storage, fields: Mapping[str, Value], author: str, now_ms: int) -> dict[str, Value]:
     added: dict[str, Value] = {"author": author, "at": now_ms}
     thread = fields.get("thread")
-    if isinstance(thread, str):
+    if isinstance(fields.get("task"), str):  # a comment on a task (backend/task_rules.py, Rule 5)
+        added["tn"] = task_rules.comment_number(store, fields)
+    elif isinstance(thread, str):
         parent = store.get_record("messages", thread)
         info = parent.state.fields if parent else {}
         if parent is None or info.get("channel") != fields["channel"]:

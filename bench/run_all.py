@@ -31,6 +31,7 @@ from bench import (
     render_50k,
     send_latency,
     server_scale,
+    tasks_board,
     throughput,
 )
 from bench.common import RESULTS, ROOT
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "pushcost": push_cost.run,
     "offline": offline_depth.run,
     "files": files.run,
+    "tasks": tasks_board.run,
 }
 
 

@@ -17,6 +17,7 @@ import json
 
 from sync_protocol.collections_files import FILE_COLLECTIONS
 from sync_protocol.collections_offline import OFFLINE_COLLECTIONS
+from sync_protocol.collections_tasks import TASK_COLLECTIONS
 from sync_protocol.registry import (
     WORKSPACE,
     CollectionSpec,
@@ -107,6 +108,8 @@ MESSAGES = CollectionSpec(
         "channel": CHANNEL_REF,
         "text": Field(str, MAX_TEXT, required=True),
         "thread": Field(str, 120, immutable=True),
+        #: A comment on a task (sync_protocol/collections_tasks.py): numbered in the task, not the channel.
+        "task": Field(str, 120, immutable=True),
         "mentions": Field(str, 2000),
         "pinned": Field(bool),
         "deleted": TOMBSTONE,
@@ -126,6 +129,7 @@ MESSAGES = CollectionSpec(
         fields={
             "channel": FIXED,
             "thread": FIXED,
+            "task": FIXED,
             "text": "message_author",
             "mentions": "message_author",
             "pinned": "channel_poster",
@@ -134,7 +138,7 @@ MESSAGES = CollectionSpec(
     ),
     on_create="message_numbers",
     on_update="message_marks",
-    follow_ups=("thread_parent_counters",),
+    follow_ups=("thread_parent_counters", "task_touch"),
     derived_tables=("message_index",),
     wipe_on_delete=("text",),
     paged=True,
@@ -238,6 +242,7 @@ REGISTRY = Registry(
         *(USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES),
         *OFFLINE_COLLECTIONS,
         *FILE_COLLECTIONS,
+        *TASK_COLLECTIONS,
     ]
 )
 

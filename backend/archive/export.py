@@ -26,8 +26,8 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from backend.archive import export_tasks, model
 from backend.archive import files as archive_files
-from backend.archive import model
 from backend.archive.model import Filter, Progress, Row, no_progress
 from backend.storage import Snapshot, chain, open_readonly
 from sync_protocol.collections import COLLECTIONS
@@ -210,6 +210,7 @@ _RECORD_TABLES = {
     "reactions": "reactions",
     "files": "files",
     **{name: name for name in model.EXTRA_COLLECTIONS},
+    **{name: name for name in export_tasks.TASK_TABLES},
 }
 
 
@@ -340,6 +341,7 @@ class _Writer:
         for name in model.EXTRA_COLLECTIONS:
             if name in COLLECTIONS or s.count(name):
                 self._extra(name)
+        export_tasks.write(self)
         server_wrote = self._log() if log else s.wrote(model.SERVER_AUTHOR)
         people = model.people(users, accounts, server_wrote)
         people += self._missing_people(people)

@@ -10,6 +10,8 @@ Rule 4. Units that hold no new message cost nothing but the follower's take; the
         stored with every queued row, and otherwise at most once per PERSIST_EVERY_S (a commit
         and an fsync per send would halve the server's throughput). After a crash it may derive
         that last second again: only a device subscribed meanwhile could get a late notice.
+Rule 5. Tasks add one event, ``task_assigned`` (task_assigned.py): an assignment by someone
+        else notifies the person assigned.
 Rule 3. Only new messages notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
@@ -26,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from backend.feed import Committed, Feed, Follower
-from backend.push import rules
+from backend.push import rules, task_assigned
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
 from sync_protocol.collections import follow_id, notices_id, pref_id, read_id
@@ -132,8 +134,9 @@ class PushProducer:
             for change in unit.changes
             if change.collection == "messages" and "at" in change.fields and "text" in change.fields
         ]
+        assigned = [c for unit in units for c in unit.changes if task_assigned.is_assignment(c)]
         due = time.monotonic() - self._persisted >= PERSIST_EVERY_S
-        if not new and not due:
+        if not new and not assigned and not due:
             return 0  # Rule 4
         count = 0
         with self.store.transaction():
@@ -141,6 +144,8 @@ class PushProducer:
             audience: dict[str, Audience | None] = {}
             for change in new:
                 count += self._message(change, now, audience)
+            for change in assigned:
+                count += task_assigned.queue(self.store, self.settings, change, now)
             if count or due:
                 self.store.set_setting(POSITION, str(upto))
                 self._persisted = time.monotonic()

@@ -225,6 +225,33 @@ _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001649444154789c63e43ac1c5c0"
     "c0c0c4c0c0c0c0c000000a7a00e0fe70df820000000049454e44ae426082"
 )
+def tasks(page: Page, ws: Workspace) -> None:
+    """The channel's board; the first visit adds a task with a checklist, assigned and overdue."""
+    page.evaluate(
+        """async (channel) => {
+            const app = teamtalk.app;
+            if ((app.tasks.byChannel.value.get(channel) ?? []).length) return;
+            const title = 'Replace the north depot gate camera before the morning shift';
+            const id = await app.taskActions.create(channel, { title });
+            await app.taskActions.update(id, { due: '2020-01-01', priority: 'high', description: 'See **log**.' });
+            await app.taskActions.addItem(id, 'Order the camera');
+            await app.taskActions.assign(id, app.queries.me.value, true);
+            await app.taskActions.label(id, 'hardware', true);
+        }""",
+        ws.channel,
+    )
+    _go(page, f"#/c/{ws.channel}/tasks")
+    expect(page.get_by_role("region", name="To do", exact=True).get_by_role("link").first).to_be_visible()
+
+
+def task(page: Page, ws: Workspace) -> None:
+    page.get_by_role("region", name="To do", exact=True).get_by_role("link").first.click()
+    expect(page.get_by_role("region", name="Task details").get_by_label("Title", exact=True)).to_be_visible()
+
+
+def my_tasks(page: Page, ws: Workspace) -> None:
+    _go(page, "#/tasks")
+    expect(page.get_by_role("heading", name="Overdue")).to_be_visible()
 
 
 #: Every main view after sign-in, in the order one device visits them. A new view goes here.
@@ -236,6 +263,9 @@ VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("mentions", mentions),
     ("devices", devices),
     ("files", files),
+    ("tasks", tasks),
+    ("task", task),
+    ("my-tasks", my_tasks),
 ]
 
 

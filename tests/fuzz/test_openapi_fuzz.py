@@ -59,6 +59,7 @@ OPERATIONS = [
     ("GET", "/api/files/{file_id}/preview"),
     ("GET", "/api/files/{file_id}/thumb/{size}"),
     ("GET", "/api/files/{file_id}/text"),
+    ("GET", "/api/tasks/search"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
@@ -70,6 +71,7 @@ BREAKABLE = [
     ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
     ("GET", "/api/files/{file_id}"),
+    ("GET", "/api/tasks/search"),
 ]
 CHECKS = [
     schemathesis.checks.not_a_server_error,

@@ -113,6 +113,25 @@ class RightsLab:
             ],
             NOW,
         )
+        # Tasks by the member, in the private channel and (before it is archived) the archived one.
+        w.extra = {"task": new_id(), "task_archived": new_id(), "task_deleted": new_id(), "item": new_id()}
+        w.extra["list"] = new_id()
+        self.sync.write_as_server(
+            p["member"],
+            [
+                ("task_lists", w.extra["list"], {"channel": w.channel, "name": "Site"}),
+                ("tasks", w.extra["task"], {"channel": w.channel, "title": "Fix the pump"}),
+                ("tasks", w.extra["task_archived"], {"channel": w.archived, "title": "Old"}),
+                ("tasks", w.extra["task_deleted"], {"channel": w.channel, "title": "Gone"}),
+                ("tasks", w.extra["task_deleted"], {"deleted": True}),
+                ("task_items", w.extra["item"], {"task": w.extra["task"], "channel": w.channel, "text": "Valve"}),
+            ],
+            NOW,
+        )
+        w.extra["task_owner"] = new_id()
+        self.sync.write_as_server(
+            p["owner"], [("tasks", w.extra["task_owner"], {"channel": w.channel, "title": "O"})], NOW
+        )
         self.sync.write_as_server(
             p["owner"],
             [

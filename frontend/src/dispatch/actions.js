@@ -91,11 +91,12 @@ export class Actions {
 
   /** Post a message; with `thread` a reply, which also makes me follow the thread. The draft kept
    * under `draftKey` is cleared in the same transaction that queues the message. */
-  async sendMessage(channel, text, { thread = null, draftKey = null } = {}) {
+  async sendMessage(channel, text, { thread = null, draftKey = null, task = null } = {}) {
     const id = ulid(this.#now());
     /** @type {Record<string, unknown>} */
     const fields = { channel, text };
     if (thread) fields.thread = thread;
+    if (task) fields.task = task; // a comment on a task (dispatch/task-actions.js)
     const mentions = this.#mentions(channel, text);
     if (mentions) fields.mentions = mentions;
     /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
@@ -125,6 +126,11 @@ export class Actions {
     if (mentions) fields.mentions = mentions;
     changes.push({ collection: 'messages', id: message, fields });
     await this.#write(changes);
+  }
+
+  /** Changes written as they are (task-actions.js builds them): the same outbox path. */
+  writeChanges(changes) {
+    return this.#write(changes);
   }
 
   /** Change the text of my message (the server marks it edited and keeps every version). */

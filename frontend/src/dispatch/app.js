@@ -15,6 +15,9 @@ import { History } from './history.js';
 import { Holdings } from '../replica/holdings.js';
 import { OfflineQueries } from './offline.js';
 import { Backfill } from './backfill.js';
+import { TaskQueries, zone } from './task-queries.js';
+import { splitTaskFilters } from '../lib/task-query.js';
+import { TaskActions } from './task-actions.js';
 import { deviceName } from '../lib/device-name.js';
 
 /** The longest a render waits for a send's request to leave (App#whenSent). */
@@ -37,6 +40,9 @@ export class App {
   replica = null;
   actions = null;
   history = null;
+  /** Tasks: queries and actions (task-queries.js, task-actions.js), made with the actions. */
+  tasks = null;
+  taskActions = null;
   engine = null;
   /** Keep offline (issue 16): choices and sizes, and the leader tab's backfill. */
   keeping = new OfflineQueries(this.store, this.queries);
@@ -82,6 +88,8 @@ export class App {
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
+    this.tasks = new TaskQueries(this.queries, this.store);
+    this.taskActions = new TaskActions({ actions: this.actions, queries: this.queries, tasks: this.tasks });
     this.history = new History({
       replica: this.replica,
       transport: this.#transport,
@@ -334,6 +342,7 @@ export class App {
    * device holds, with the same syntax. `where` says which: 'server' | 'device'.
    */
   async search(query, { limit = 50 } = {}) {
+    if (splitTaskFilters(query)[0].tasks) return this.#searchTasks(query, limit);
     if (this.store.status.value !== 'Offline') {
       try {
         const answer = await this.#transport.search(query, limit);
@@ -349,6 +358,24 @@ export class App {
       .map((id) => ({ id, name: this.queries.channel(id)?.name ?? id, ...this.keeping.coverage(id) }))
       .filter((c) => c.partial && c.total > 0);
     return { where: 'device', results: local.results, partial };
+  }
+
+  /** Tasks (is:task, assignee:, status:, due:): the server's answer online, this device's offline. */
+  async #searchTasks(query, limit) {
+    if (this.store.status.value !== 'Offline') {
+      try {
+        const answer = await this.#transport.searchTasks(query, zone(), limit);
+        return { where: 'server', results: (answer.results ?? []).map((r) => ({ ...r, task: true })) };
+      } catch (error) {
+        if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
+      }
+    }
+    return { where: 'device', results: (this.tasks?.search(query, { limit })?.results ?? []).map((r) => ({ ...r, task: true })) };
+  }
+
+  /** Every version of any record, with author and time (a task's history; needs a connection). */
+  recordVersions(collection, id) {
+    return this.#transport.recordVersions(collection, id);
   }
 
   /** Every version of a message (needs a connection). */

@@ -415,7 +415,8 @@ export class Queries {
       channel: f.channel,
       n: f.n,
       tn: f.tn,
-      thread: f.thread ?? null,
+      // A task's comments are listed like a thread's replies, under `task:<id>` (never in the channel).
+      thread: f.thread ?? (f.task ? `task:${f.task}` : null),
       text: f.deleted ? '' : (f.text ?? ''),
       deleted: Boolean(f.deleted),
       author: f.author ?? (sent ? null : this.me.peek()),

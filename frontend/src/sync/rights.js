@@ -47,6 +47,10 @@ const RULES = {
   channel_poster: (f) => f.member && !f.archived,
   message_author: (f) => (f.creating || f.fields.author === f.me) && f.member && !f.archived,
   message_deleter: (f) => f.fields.author === f.me || (isAdmin(f.role) && f.member),
+  // tasks: members of a writable channel; the task's other records follow it (backend/access.py)
+  task_editor: (f) => f.member && !f.archived,
+  task_deleter: (f) => f.member && !f.archived && (isAdmin(f.role) || f.fields.created_by === f.me),
+  task_part: (f) => f.member && !f.archived,
 };
 
 /**

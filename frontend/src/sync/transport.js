@@ -104,6 +104,10 @@ export class Transport {
     });
   search = (q, limit = 50) => this.#json('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
   versions = (id) => this.#json('GET', `/api/messages/${encodeURIComponent(id)}/versions`);
+  searchTasks = (q, zone, limit = 50) =>
+    this.#json('GET', `/api/tasks/search?q=${encodeURIComponent(q)}&zone=${encodeURIComponent(zone)}&limit=${limit}`);
+  recordVersions = (collection, id) =>
+    this.#json('GET', `/api/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}/versions`);
 
   // --- sync (MessagePack) ----------------------------------------------------------------------
   /** One push + pull round trip. */

@@ -15,6 +15,7 @@ import { MainHeader } from './header.js';
 import { phone } from './viewport.js';
 import { ThreadPane } from './thread.js';
 import { KeepChoices } from './offline.js';
+import { navigate, taskHref } from './router.js';
 import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
@@ -113,6 +114,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
   const archive = () => app.actions.setArchived(channelId, !channel.archived);
   const leave = () => app.actions.leaveChannel(channelId);
   const more = [
+    { key: 'tasks', label: t('tasks.open'), onSelect: () => navigate('tasks', channelId) },
     { key: 'pins', label: t('pins.open', { count: pinCount }), pressed: showPins, onSelect: () => setShowPins(!showPins) },
     { key: 'files', label: t('files.open.button'), pressed: showFiles, onSelect: () => setShowFiles(!showFiles) },
     ...(member
@@ -129,6 +131,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
       <${MainHeader} app=${app} title=${title} icon=${isDm ? null : channel.kind === 'private' ? '🔒' : '#'}
         tag=${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
         topic=${channel.topic} more=${more}>
+        <a class="button button--small button--ghost" href=${taskHref(channelId)}>${t('tasks.open')}</a>
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
           onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
         <button type="button" class="button button--small button--ghost" aria-pressed=${showFiles ? 'true' : 'false'}

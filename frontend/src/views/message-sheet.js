@@ -8,6 +8,7 @@ import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { Dialog } from './dialog.js';
 import { href, navigate } from './router.js';
+import { createTaskFrom } from './tasks-card.js';
 
 export const EMOJI = ['👍', '❤️', '😂', '🎉', '👀', '🙏', '✅', '🚀'];
 
@@ -65,6 +66,10 @@ export function MessageSheet({ app, item, inThread, onEdit, onClose }) {
       ${can.pin
         ? html`<li><button type="button" class="sheet__item" onClick=${then(() => app.actions.setPinned(item.id, !item.pinned))}>
             <span aria-hidden="true">📌</span>${item.pinned ? t('pins.unpin') : t('pins.pin')}</button></li>`
+        : null}
+      ${can.pin
+        ? html`<li><button type="button" class="sheet__item" onClick=${then(() => createTaskFrom(app, item))}>
+            <span aria-hidden="true">☑</span>${t('tasks.fromMessageAction')}</button></li>`
         : null}
       ${can.unread
         ? html`<li><button type="button" class="sheet__item" onClick=${then(() => app.actions.markUnread(item.channel, item.n))}>

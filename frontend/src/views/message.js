@@ -9,6 +9,7 @@ import { html } from './html.js';
 import { t, formatTime, formatDateTime } from '../lib/i18n.js';
 import { Avatar } from './avatar.js';
 import { Markdown } from './markdown.js';
+import { TaskEmbeds, createTaskFrom } from './tasks-card.js';
 import { Dialog } from './dialog.js';
 import { href } from './router.js';
 import { EMOJI, MessageSheet, available, deleteMessage } from './message-sheet.js';
@@ -145,6 +146,12 @@ function Actions({ app, item, onEdit, inThread }) {
           <span aria-hidden="true">📌</span><span class="visually-hidden">${item.pinned ? t('pins.unpin') : t('pins.pin')}</span>
         </button>`
       : null}
+    ${can.pin
+      ? html`<button type="button" class="icon-button icon-button--small" title=${t('tasks.fromMessageAction')}
+          onClick=${() => createTaskFrom(app, item)}>
+          <span aria-hidden="true">☑</span><span class="visually-hidden">${t('tasks.fromMessageAction')}</span>
+        </button>`
+      : null}
     ${can.unread
       ? html`<button type="button" class="icon-button icon-button--small" title=${t('message.markUnread')}
           onClick=${() => app.actions.markUnread(item.channel, item.n)}>
@@ -192,7 +199,7 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
         ? html`<p class="msg__text msg__text--deleted">${t('message.deleted')}</p>`
         : editing
         ? html`<${EditForm} app=${app} item=${item} onDone=${() => setEditing(false)} />`
-        : html`<${Markdown} text=${item.text} />`}
+        : html`<${Markdown} text=${item.text} /><${TaskEmbeds} app=${app} text=${item.text} />`}
       <${MessageFiles} app=${app} item=${item} />
       ${item.edited && !item.deleted
         ? html`<button type="button" class="msg__edited" onClick=${() => setVersions(true)}>${t('message.edited')}</button>`

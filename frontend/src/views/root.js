@@ -10,6 +10,8 @@ import { Sidebar } from './sidebar.js';
 import { ChannelView } from './channel.js';
 import { BrowseView } from './browse.js';
 import { DevicesView } from './devices.js';
+import { TasksView } from './tasks-view.js';
+import { MyTasksView } from './tasks-mine.js';
 import { SearchView, MentionsView } from './search.js';
 import { NewChannelDialog, NewMessageDialog, InviteDialog } from './dialogs.js';
 import { Logo } from './logo.js';
@@ -53,6 +55,8 @@ function Shell({ app }) {
   else if (r.name === 'mentions') main = html`<${MentionsView} app=${app} />`;
   else if (r.name === 'browse') main = html`<${BrowseView} app=${app} ...${openers} />`;
   else if (r.name === 'devices') main = html`<${DevicesView} app=${app} />`;
+  else if (r.name === 'tasks') main = html`<${TasksView} app=${app} channelId=${r.id} taskId=${r.task} />`;
+  else if (r.name === 'my-tasks') main = html`<${MyTasksView} app=${app} />`;
   else main = html`<${Home} app=${app} ...${openers} />`;
 
   // Alt+ArrowUp / Alt+ArrowDown: previous / next conversation, as in other chat apps.
@@ -76,7 +80,7 @@ function Shell({ app }) {
   useEdgeSwipe(
     !phone.value || r.name === 'home'
       ? null
-      : () => (r.name === 'channel' && r.thread ? navigate('channel', r.id) : navigate('home')),
+      : () => (r.name === 'channel' && r.thread ? navigate('channel', r.id) : r.name === 'tasks' ? navigate('channel', r.id) : navigate('home')),
   );
 
   useEffect(() => {

@@ -8,6 +8,9 @@
 //   #/search      search messages
 //   #/browse      public channels to join
 //   #/devices     my signed-in devices
+//   #/c/<id>/tasks            a channel's tasks (board or list)
+//   #/c/<id>/tasks/<task>     the same, with a task's detail panel open
+//   #/tasks       my tasks, across channels
 
 import { signal } from '@preact/signals';
 
@@ -17,6 +20,7 @@ function parse(hash) {
   if (parts[0] === 'c' && parts[1]) {
     const route = { name: 'channel', id: decodeURIComponent(parts[1]) };
     let rest = parts.slice(2);
+    if (rest[0] === 'tasks') return { name: 'tasks', id: route.id, task: rest[1] ? decodeURIComponent(rest[1]) : null };
     if (rest[0] === 't' && rest[1]) {
       route.thread = decodeURIComponent(rest[1]);
       rest = rest.slice(2);
@@ -28,6 +32,7 @@ function parse(hash) {
   if (parts[0] === 'search') return { name: 'search' };
   if (parts[0] === 'browse') return { name: 'browse' };
   if (parts[0] === 'devices') return { name: 'devices' };
+  if (parts[0] === 'tasks') return { name: 'my-tasks' };
   return { name: 'home' };
 }
 
@@ -39,7 +44,14 @@ export function startRouter() {
   });
 }
 
+/** A channel's tasks, or one task's panel in them. */
+export function taskHref(channel, task = null) {
+  return `#/c/${encodeURIComponent(channel)}/tasks` + (task ? `/${encodeURIComponent(task)}` : '');
+}
+
 export function href(name, id, thread) {
+  if (name === 'tasks') return taskHref(id, thread);
+  if (name === 'my-tasks') return '#/tasks';
   if (name === 'channel') return `#/c/${encodeURIComponent(id)}`;
   if (name === 'thread') return `#/c/${encodeURIComponent(id)}/t/${encodeURIComponent(thread)}`;
   if (name === 'home') return '#/';

@@ -67,6 +67,13 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite, landmark = 
             </a>
           </li>
           <li>
+            <a class=${`nav-link${route.value.name === 'my-tasks' ? ' nav-link--current' : ''}`} href=${href('my-tasks')}>
+              <span class="nav-link__icon" aria-hidden="true">☑</span>
+              <span class="nav-link__name">${t('tasks.mine')}</span>
+              <${OverdueBadge} count=${app.tasks?.overdueCount.value ?? 0} />
+            </a>
+          </li>
+          <li>
             <a class=${`nav-link${route.value.name === 'search' ? ' nav-link--current' : ''}`} href=${href('search')}>
               <span class="nav-link__icon" aria-hidden="true">⌕</span>
               <span class="nav-link__name">${t('search.title')}</span>
@@ -129,4 +136,10 @@ async function signOut(app) {
   const pending = app.queries.pendingCount.value;
   if (pending && !globalThis.confirm(t('auth.signOutPending', { count: pending }))) return;
   await app.signOut();
+}
+
+/** The count of my overdue tasks beside "My tasks" (reads like "2 overdue"). */
+function OverdueBadge({ count }) {
+  if (!count) return null;
+  return html`<span class="badge badge--overdue">${count}<span class="visually-hidden"> ${t('tasks.overdueSuffix')}</span></span>`;
 }
