@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from backend import message_rules
 from backend.access import Rejected
+from backend.calendar import recurrence
 from backend.storage.base import Storage, StoredRecord
 from sync_protocol.wire import Value
 
@@ -98,13 +99,37 @@ def _message_index(store: Storage, record_id: str, fields: Mapping[str, Value]) 
     return ()
 
 
+# --- calendar ---------------------------------------------------------------------------------
+
+
+def _calendar_times(change: Applied) -> None:
+    """An event's (or an exception's) times, zone and rule, as they will be after the change, make
+    sense together: a wall time of the right shape, a real IANA zone, an RRULE dateutil reads."""
+    if not {"start", "end", "tz", "rrule"} & change.fields.keys():
+        return
+    current = change.existing.state.fields if change.existing else {}
+    merged = {**current, **change.fields}
+    if change.collection == "occurrences":
+        series = change.store.get_record("events", str(merged["event"]))
+        base = series.state.fields if series else {}
+        merged = {
+            "start": merged.get("start") or merged["recurrence_id"],
+            "end": merged.get("end"),
+            "tz": base.get("tz"),
+        }
+    try:
+        recurrence.check(merged)
+    except recurrence.BadTime as exc:
+        raise Rejected("invalid", f"{change.collection}/{change.record_id}: {exc}") from None
+
+
 SERVER_FIELDS: dict[str, ServerFields] = {
     "created_by": _created_by,
     "author": _author,
     "message_numbers": _message_numbers,
     "message_marks": _message_marks,
 }
-CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name}
+CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name, "calendar_times": _calendar_times}
 FOLLOW_UPS: dict[str, FollowUp] = {"thread_parent_counters": _thread_parent_counters}
 DERIVED_TABLES: dict[str, DerivedTable] = {"memberships": _memberships, "message_index": _message_index}
 
