@@ -14,11 +14,14 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from backend import retention, tokens
 from backend.accounts import AccountService
+from backend.calendar.reminders import ReminderSchedule
+from backend.calendar.service import CalendarService
 from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
 from backend.feed import InProcessFeed
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
+from backend.http import calendar as calendar_routes
 from backend.http import chat as chat_routes
 from backend.http import push as push_routes
 from backend.http import records as records_routes
@@ -44,6 +47,7 @@ API_ROUTES = [
     *chat_routes.ROUTES,
     *push_routes.ROUTES,
     *records_routes.ROUTES,
+    *calendar_routes.ROUTES,
 ]
 
 
@@ -57,7 +61,8 @@ def build_services(settings: Settings) -> Services:
     search = SearchIndex(feed, settings.data_dir / "search.db")
     accounts = AccountService(store, sync_service, settings)
     push = PushService(store, feed, settings, hub.visible)
-    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push)
+    calendar = CalendarService(store, sync_service)
+    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, calendar)
 
 
 def _secret(found: Services) -> str:
@@ -73,6 +78,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     found = build_services(settings)
     found.push.start()  # the server delivers pushes; the CLI's tools that build services do not
+    schedule = ReminderSchedule(found.calendar.store, found.sync.feed, settings, found.push.sender.wake)
+    found.calendar.schedule = schedule
+    schedule.start()
     return Litestar(
         route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},

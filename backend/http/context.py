@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from backend.accounts import AccountService, CurrentSession
+from backend.calendar.service import CalendarService
 from backend.chat_service import ChatService
 from backend.live import Hub
 from backend.push.service import PushService
@@ -30,8 +31,10 @@ class Services:
     chat: ChatService
     search: SearchIndex
     push: PushService
+    calendar: CalendarService
 
     def close(self) -> None:
+        self.calendar.close()
         self.push.close()
         self.search.close()
         self.store.close()
