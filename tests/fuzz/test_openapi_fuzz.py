@@ -49,6 +49,12 @@ OPERATIONS = [
     ("POST", "/api/push/subscriptions"),
     ("DELETE", "/api/push/subscriptions/{sub_id}"),
     ("GET", "/api/records/{collection}/{record_id}/versions"),
+    ("POST", "/api/calendar/feeds"),
+    ("GET", "/api/calendar/feeds"),
+    ("DELETE", "/api/calendar/feeds/{feed_id}"),
+    ("GET", "/api/calendar/feed/{name}"),
+    ("GET", "/api/calendar/events/{event_id}/ics"),
+    ("POST", "/api/calendar/import"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
@@ -58,6 +64,8 @@ BREAKABLE = [
     ("POST", "/api/history"),
     ("GET", "/api/search"),
     ("POST", "/api/push/subscriptions"),
+    ("POST", "/api/calendar/feeds"),
+    ("POST", "/api/calendar/import"),
 ]
 CHECKS = [
     schemathesis.checks.not_a_server_error,
