@@ -18,9 +18,10 @@
 
 import * as rrulePackage from 'rrule';
 
-/** @type {typeof import('rrule').rrulestr} */
 // esbuild hands us the ESM build (named exports); node the CommonJS one (under default).
-const rrulestr = /** @type {any} */ (rrulePackage).rrulestr ?? /** @type {any} */ (rrulePackage).default.rrulestr;
+const rrulePackageExports = /** @type {Record<string, any>} */ ({ ...rrulePackage });
+/** @type {typeof import('rrule').rrulestr} */
+const rrulestr = rrulePackageExports.rrulestr ?? rrulePackageExports.default.rrulestr;
 
 const WALL = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d)?)?$/;
 const HOUR = 3_600_000;
@@ -92,11 +93,18 @@ function floatingUntil(/** @type {string} */ rule, /** @type {string|null} */ tz
   });
 }
 
+/** Parsed rules by event fields object: a record's fields are replaced, never changed, on edit. */
+const parsed = new WeakMap();
+
 /** The event's rule (null for a single event). @param {Record<string, any>} event */
 export function series(event) {
   if (typeof event.rrule !== 'string' || !event.rrule) return null;
+  const known = parsed.get(event);
+  if (known && known.rrule === event.rrule && known.start === event.start && known.tz === event.tz) return known.rule;
   const tz = typeof event.tz === 'string' ? event.tz : null;
-  return rrulestr(floatingUntil(event.rrule, tz, isAllDay(event.start)), { dtstart: parseWall(event.start) });
+  const rule = rrulestr(floatingUntil(event.rrule, tz, isAllDay(event.start)), { dtstart: parseWall(event.start) });
+  parsed.set(event, { rule, rrule: event.rrule, start: event.start, tz: event.tz });
+  return rule;
 }
 
 /** @param {Record<string, any>} event */

@@ -98,6 +98,13 @@ export class Transport {
   history = (request) => this.#json('POST', '/api/history', request);
   search = (q, limit = 50) => this.#json('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
   versions = (id) => this.#json('GET', `/api/messages/${encodeURIComponent(id)}/versions`);
+  recordVersions = (collection, id) =>
+    this.#json('GET', `/api/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}/versions`);
+
+  // --- calendar feeds (JSON) ---------------------------------------------------------------------
+  calendarFeeds = () => this.#json('GET', '/api/calendar/feeds');
+  createCalendarFeed = (options) => this.#json('POST', '/api/calendar/feeds', options);
+  revokeCalendarFeed = (id) => this.#json('DELETE', `/api/calendar/feeds/${encodeURIComponent(id)}`);
 
   // --- sync (MessagePack) ----------------------------------------------------------------------
   /** One push + pull round trip. */

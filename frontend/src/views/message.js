@@ -13,6 +13,7 @@ import { Dialog } from './dialog.js';
 import { href } from './router.js';
 import { EMOJI, MessageSheet, available, deleteMessage } from './message-sheet.js';
 import { useLongPress } from './touch.js';
+import { InviteCard, invitedEvent } from './calendar/card.js';
 import { touch } from './viewport.js';
 
 function When({ at }) {
@@ -192,6 +193,7 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
         : editing
         ? html`<${EditForm} app=${app} item=${item} onDone=${() => setEditing(false)} />`
         : html`<${Markdown} text=${item.text} />`}
+      ${!item.deleted && invitedEvent(item.text) ? html`<${InviteCard} app=${app} eventId=${invitedEvent(item.text)} />` : null}
       ${item.edited && !item.deleted
         ? html`<button type="button" class="msg__edited" onClick=${() => setVersions(true)}>${t('message.edited')}</button>`
         : null}

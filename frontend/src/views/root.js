@@ -10,6 +10,8 @@ import { Sidebar } from './sidebar.js';
 import { ChannelView } from './channel.js';
 import { BrowseView } from './browse.js';
 import { DevicesView } from './devices.js';
+import { CalendarView } from './calendar/index.js';
+import { CalendarReminders } from './calendar/reminders.js';
 import { SearchView, MentionsView } from './search.js';
 import { NewChannelDialog, NewMessageDialog, InviteDialog } from './dialogs.js';
 import { Logo } from './logo.js';
@@ -53,6 +55,7 @@ function Shell({ app }) {
   else if (r.name === 'mentions') main = html`<${MentionsView} app=${app} />`;
   else if (r.name === 'browse') main = html`<${BrowseView} app=${app} ...${openers} />`;
   else if (r.name === 'devices') main = html`<${DevicesView} app=${app} />`;
+  else if (r.name === 'calendar') main = html`<${CalendarView} app=${app} eventId=${r.event} />`;
   else main = html`<${Home} app=${app} ...${openers} />`;
 
   // Alt+ArrowUp / Alt+ArrowDown: previous / next conversation, as in other chat apps.
@@ -100,6 +103,7 @@ function Shell({ app }) {
     ${dialog === 'channel' ? html`<${NewChannelDialog} app=${app} onClose=${close} />` : null}
     ${dialog === 'message' ? html`<${NewMessageDialog} app=${app} onClose=${close} />` : null}
     ${dialog === 'invite' ? html`<${InviteDialog} app=${app} onClose=${close} />` : null}
+    <${CalendarReminders} app=${app} />
   </div>`;
 }
 

@@ -8,6 +8,7 @@
 //   #/search      search messages
 //   #/browse      public channels to join
 //   #/devices     my signed-in devices
+//   #/calendar    the calendar; #/calendar/event/<id> one event in it
 
 import { signal } from '@preact/signals';
 
@@ -28,6 +29,7 @@ function parse(hash) {
   if (parts[0] === 'search') return { name: 'search' };
   if (parts[0] === 'browse') return { name: 'browse' };
   if (parts[0] === 'devices') return { name: 'devices' };
+  if (parts[0] === 'calendar') return { name: 'calendar', event: parts[1] === 'event' && parts[2] ? decodeURIComponent(parts[2]) : null };
   return { name: 'home' };
 }
 
