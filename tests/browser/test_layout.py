@@ -202,6 +202,13 @@ def devices(page: Page, ws: Workspace) -> None:
     expect(page.locator(".card-list__item").first).to_be_visible()
 
 
+def calendar(page: Page, ws: Workspace) -> None:
+    _go(page, "#/calendar")
+    expect(page.get_by_role("group", name="Calendar view")).to_be_visible()
+    page.get_by_role("group", name="Calendar view").get_by_role("button", name="Month").click()
+    expect(page.get_by_role("grid")).to_be_visible()
+
+
 #: Every main view after sign-in, in the order one device visits them. A new view goes here.
 VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("channel-list", channel_list),
@@ -210,6 +217,7 @@ VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("search", search),
     ("mentions", mentions),
     ("devices", devices),
+    ("calendar", calendar),
 ]
 
 

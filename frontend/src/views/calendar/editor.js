@@ -138,13 +138,13 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
       <div class="cal-editor__row">
         <div class="field"><label for="ev-start-day">${ct('start')}</label>
           <input id="ev-start-day" type="date" required value=${form.startDay} onInput=${set('startDay')} /></div>
-        ${form.allDay ? null : html`<div class="field"><label for="ev-start-time">${ct('start')} (${ct('zone')})</label>
+        ${form.allDay ? null : html`<div class="field"><label for="ev-start-time">${ct('startTime')}</label>
           <input id="ev-start-time" type="time" required value=${form.startTime} onInput=${set('startTime')} /></div>`}
       </div>
       <div class="cal-editor__row">
         <div class="field"><label for="ev-end-day">${ct('end')}</label>
           <input id="ev-end-day" type="date" required value=${form.endDay} onInput=${set('endDay')} /></div>
-        ${form.allDay ? null : html`<div class="field"><label for="ev-end-time">${ct('end')} (${ct('zone')})</label>
+        ${form.allDay ? null : html`<div class="field"><label for="ev-end-time">${ct('endTime')}</label>
           <input id="ev-end-time" type="time" required value=${form.endTime} onInput=${set('endTime')} /></div>`}
       </div>
       ${form.allDay ? null : html`<div class="field"><label for="ev-tz">${ct('zone')}</label>
