@@ -40,6 +40,9 @@ export function MonthGrid({ days, month, today, focus, colors, onOpen, onPick })
           return html`<div role="gridcell" class=${cls} key=${day} data-day=${day} aria-selected=${day === focus ? 'true' : 'false'}>
             <button type="button" class="cal-day__number" tabindex=${day === focus ? 0 : -1}
               aria-label=${dayLabel(day, { dateStyle: 'full' })} onClick=${() => onPick(day)}>${Number(day.slice(8))}</button>
+            <span class="cal-day__dots" aria-hidden="true">
+              ${items.slice(0, MONTH_CHIPS).map((item) => html`<span key=${`${item.event}/${item.recurrence_id}`} class=${`cal-item__dot cal-c${colors.get(item.calendar) ?? 0}`}></span>`)}
+            </span>
             ${items.slice(0, MONTH_CHIPS).map((item) => html`<${Chip} key=${`${item.event}/${item.recurrence_id}`} item=${item} colors=${colors} onOpen=${onOpen} />`)}
             ${items.length > MONTH_CHIPS
               ? html`<button type="button" class="cal-day__more" onClick=${() => onPick(day, 'day')}>${ct('more', { count: items.length - MONTH_CHIPS })}</button>`
