@@ -22,6 +22,7 @@ from typing import Any
 from bench import (
     archive_export,
     browser_hotpath,
+    calendar,
     history,
     live_fanout,
     push_cost,
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "push": push_delivery.run,
     "hotpath": browser_hotpath.run,
     "pushcost": push_cost.run,
+    "calendar": calendar.run,
 }
 
 

@@ -96,12 +96,15 @@ export function occurrencesIn(events, exceptions, { from, to, zone, shown }) {
   const after = parseWall(from).getTime() - 2 * DAY;
   const before = parseWall(to).getTime() + 2 * DAY;
   const lo = addDays(from, -3);
+  const hi = addDays(to, 2);
   const found = [];
   for (const [id, record] of events) {
     const f = record.fields;
     if (f.deleted || !shown.has(f.calendar) || typeof f.start !== 'string') continue;
     // A single event far from the range costs a string comparison, not an expansion.
-    if (!f.rrule && (f.start.slice(0, 10) >= addDays(to, 2) || (f.end ?? f.start).slice(0, 10) < lo)) continue;
+    // A series that starts after the range costs the same; one before it is expanded (from a list
+    // made once per version of the event: recurrence.js).
+    if (f.start.slice(0, 10) >= hi || (!f.rrule && (f.end ?? f.start).slice(0, 10) < lo)) continue;
     let list;
     try {
       list = expand(id, f, byEvent.get(id) ?? [], after, before);
@@ -115,7 +118,7 @@ export function occurrencesIn(events, exceptions, { from, to, zone, shown }) {
         ? addDays(o.end && o.end > o.start ? o.end : addDays(o.start, 1), -1)
         : wallIn(/** @type {number} */ (lastMs), zone, '2000-01-01');
       if (last < from || first >= to) continue;
-      found.push({ ...o, calendar: f.calendar, first, last, time: isAllDay(o.start) ? '' : wallIn(o.at, zone).slice(11, 16) });
+      found.push(Object.assign(o, { calendar: f.calendar, first, last, time: isAllDay(o.start) ? '' : wallIn(o.at, zone).slice(11, 16) }));
     }
   }
   return found.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.at - b.at));
@@ -136,9 +139,20 @@ export function dueTasks(tasks, { from, to }) {
 export function byDay(items, from, to) {
   /** @type {Map<string, any[]>} */
   const days = new Map();
-  for (let d = from; d < to; d = addDays(d, 1)) days.set(d, []);
+  /** @type {any[][]} */
+  const lists = [];
+  /** @type {Map<string, number>} */
+  const index = new Map();
+  for (let d = from; d < to; d = addDays(d, 1)) {
+    const list = [];
+    index.set(d, lists.length);
+    days.set(d, list);
+    lists.push(list);
+  }
   for (const item of items) {
-    for (let d = item.first < from ? from : item.first; d <= item.last && d < to; d = addDays(d, 1)) days.get(d)?.push(item);
+    const first = item.first < from ? 0 : index.get(item.first) ?? 0;
+    const last = item.last >= to ? lists.length - 1 : index.get(item.last) ?? first;
+    for (let i = first; i <= last; i++) lists[i].push(item);
   }
   return days;
 }

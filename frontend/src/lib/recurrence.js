@@ -28,6 +28,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const ZONE_MARGIN = 27 * HOUR;
 const MAX_OCCURRENCES = 5000;
+/** No exception: the occurrence is the series' own. */
+const NONE = Object.freeze({});
 
 /** @param {string} wall */
 export const isAllDay = (wall) => wall.length === 10;
@@ -48,8 +50,32 @@ export function formatWall(floating, like) {
 /** @type {Map<string, Intl.DateTimeFormat>} */
 const formats = new Map();
 
+/** Offsets by zone and UTC day: a day whose two ends have one offset has it throughout (zones
+ * change offset at most once a day); a day with a change is measured per quarter hour. Intl is slow. */
+const offsets = new Map();
+const QUARTER = 900_000;
+
 /** The zone's offset from UTC at an instant, in ms. @param {number} ms @param {string} tz */
 function offset(ms, tz) {
+  let known = offsets.get(tz);
+  if (!known) offsets.set(tz, (known = new Map()));
+  if (known.size > 100_000) known.clear();
+  const day = Math.floor(ms / DAY);
+  let found = known.get(day);
+  if (found === undefined) {
+    const first = measure(day * DAY, tz);
+    found = first === measure(day * DAY + DAY - QUARTER, tz) ? first : null;
+    known.set(day, found);
+  }
+  if (found !== null) return found;
+  const quarter = `q${Math.floor(ms / QUARTER)}`;
+  let exact = known.get(quarter);
+  if (exact === undefined) known.set(quarter, (exact = measure(Math.floor(ms / QUARTER) * QUARTER, tz)));
+  return exact;
+}
+
+/** @param {number} ms @param {string} tz */
+function measure(ms, tz) {
   let format = formats.get(tz);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {
@@ -95,6 +121,38 @@ function floatingUntil(/** @type {string} */ rule, /** @type {string|null} */ tz
 
 /** Parsed rules by event fields object: a record's fields are replaced, never changed, on edit. */
 const parsed = new WeakMap();
+/** A series' occurrences are listed once, up to this far from its start (then asked per window). */
+const HORIZON = 4 * 366 * DAY;
+
+/**
+ * The series' occurrences (floating ms) in [lo, hi], inclusive, as rule.between(lo, hi, true) gives
+ * them: from a list made once per rule (binary search), or from the rule beyond its horizon.
+ * @param {any} rule @param {number} lo @param {number} hi @returns {Date[]}
+ */
+function between(rule, lo, hi) {
+  let list = rule.__teamtalkList;
+  if (!list) {
+    const start = rule.options.dtstart.getTime();
+    const bounded = rule.options.count || rule.options.until;
+    const all = bounded
+      ? rule.all((/** @type {Date} */ _, /** @type {number} */ i) => i < MAX_OCCURRENCES)
+      : rule.between(new Date(start), new Date(start + HORIZON), true);
+    list = { times: all.map((/** @type {Date} */ d) => d.getTime()), end: bounded ? Infinity : start + HORIZON };
+    rule.__teamtalkList = list;
+  }
+  if (hi > list.end) return rule.between(new Date(lo), new Date(hi), true);
+  const { times } = list;
+  let a = 0;
+  let b = times.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (times[mid] < lo) a = mid + 1;
+    else b = mid;
+  }
+  const out = [];
+  for (let i = a; i < times.length && times[i] <= hi; i++) out.push(new Date(times[i]));
+  return out;
+}
 
 /** The event's rule (null for a single event). @param {Record<string, any>} event */
 export function series(event) {
@@ -141,29 +199,76 @@ export function expand(eventId, event, exceptions, after, before) {
     if (at < after || at >= before) return;
     out.push({
       event: eventId, recurrence_id: rid, start: begin, end, tz, title: over.title || event.title || '',
-      fields: { ...event, ...over }, at, until: instant(end, tz),
+      fields: over === NONE ? event : { ...event, ...over }, at, until: instant(end, tz),
     });
   };
   if (!rule) {
-    add(null, parseWall(start), {});
+    const [own] = ownOccurrences(event, null, tz, length).items;
+    if (own.at >= after && own.at < before) out.push({ event: eventId, recurrence_id: null, title: event.title || '', fields: event, tz, ...own });
     return out;
   }
   /** @type {Map<string, Record<string, any>>} */
   const byRid = new Map();
   for (const x of exceptions) if (typeof x.recurrence_id === 'string') byRid.set(x.recurrence_id, x);
-  const lo = new Date(after - ZONE_MARGIN - Math.max(length, 0));
-  const hi = new Date(before + ZONE_MARGIN);
-  for (const local of rule.between(lo, hi, true).slice(0, MAX_OCCURRENCES)) {
-    const rid = formatWall(local, start);
-    if (!byRid.has(rid)) add(rid, local, {});
+  const lo = after - ZONE_MARGIN - Math.max(length, 0);
+  const hi = before + ZONE_MARGIN;
+  const own = ownOccurrences(event, rule, tz, length);
+  if (hi <= own.end) {
+    // The series' own occurrences, listed once per version of the event: a window is a binary search.
+    const { items } = own;
+    let a = 0;
+    let b = items.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (items[mid].local < lo) a = mid + 1;
+      else b = mid;
+    }
+    for (let i = a; i < items.length && items[i].local <= hi; i++) {
+      const item = items[i];
+      if (byRid.has(item.start) || item.at < after || item.at >= before) continue;
+      out.push({ event: eventId, recurrence_id: item.start, start: item.start, end: item.end, tz, title: event.title || '', fields: event, at: item.at, until: item.until });
+    }
+  } else {
+    for (const local of between(rule, lo, hi).slice(0, MAX_OCCURRENCES)) {
+      const rid = formatWall(local, start);
+      if (!byRid.has(rid)) add(rid, local, NONE);
+    }
   }
   for (const [rid, over] of byRid) {
     if (over.cancelled === true || !WALL.test(rid)) continue;
     const local = parseWall(rid);
-    if (rule.between(local, local, true).length) add(rid, local, over);
+    if (between(rule, local.getTime(), local.getTime()).length) add(rid, local, over);
   }
   out.sort((a, b) => a.at - b.at || (a.event < b.event ? -1 : a.event > b.event ? 1 : 0));
   return out;
+}
+
+/** Each event version's own occurrences (no exceptions), with their instants. */
+const owned = new WeakMap();
+
+/**
+ * @param {Record<string, any>} event @param {any} rule @param {string|null} tz @param {number} length
+ * @returns {{items: {local: number, start: string, end: string, at: number, until: number}[], end: number}}
+ */
+function ownOccurrences(event, rule, tz, length) {
+  const known = owned.get(event);
+  if (known && known.start === event.start && known.end_ === event.end && known.tz === tz && known.rrule === event.rrule) return known.list;
+  let locals;
+  let end = Infinity;
+  if (!rule) locals = [parseWall(event.start).getTime()];
+  else {
+    between(rule, 0, 0); // lists the rule (see between)
+    locals = rule.__teamtalkList.times.slice(0, MAX_OCCURRENCES);
+    end = rule.__teamtalkList.end;
+  }
+  const items = locals.map((local) => {
+    const start = formatWall(new Date(local), event.start);
+    const finish = formatWall(new Date(local + length), event.start);
+    return { local, start, end: finish, at: instant(start, tz), until: instant(finish, tz) };
+  });
+  const list = { items, end };
+  owned.set(event, { start: event.start, end_: event.end, tz, rrule: event.rrule, list });
+  return list;
 }
 
 /** @param {string} rule */
