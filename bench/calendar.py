@@ -169,8 +169,9 @@ def main() -> int:
         finally:
             server.stop()
     header("Calendar (issue 12): ICS feed and month view")
+    mb = size / 1e6
     info(
-        f"feed of {FEED_EVENTS} events ({size / 1e6:.1f} MB): p50 {statistics.median(full):.1f} / p95 {pct(full, 0.95):.1f}"
+        f"feed of {FEED_EVENTS} events ({mb:.1f} MB): p50 {statistics.median(full):.1f} / p95 {pct(full, 0.95):.1f} ms"
     )
     p50, p95, p99 = statistics.median(conditional), pct(conditional, 0.95), pct(conditional, 0.99)
     info(f"304: p50 {p50:.2f} / p95 {p95:.2f} / p99 {p99:.2f} ms")

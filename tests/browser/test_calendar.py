@@ -87,7 +87,9 @@ def _move(page: Page, day: str, scope: str, start: str, end: str) -> None:
     editor.get_by_label("End time").fill(end)
     editor.get_by_role("button", name="Save").click()
     asked = page.get_by_role("dialog", name="Change which events?")
-    expect(asked.locator(".dialog__actions button")).to_have_text(["This event", "This and following events", "All events", "Cancel"])
+    expect(asked.locator(".dialog__actions button")).to_have_text(
+        ["This event", "This and following events", "All events", "Cancel"]
+    )
     asked.get_by_role("button", name=scope).click()
     expect(asked).to_have_count(0)
 
