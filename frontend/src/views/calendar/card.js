@@ -32,6 +32,6 @@ export function InviteCard({ app, eventId }) {
       ${STATES.map((s) => html`<button type="button" key=${s} class="button button--small" aria-pressed=${mine === s ? 'true' : 'false'}
         onClick=${() => answer(app, eventId, s)}>${ct(s)}</button>`)}
     </div>
-    <p class="cal-card__answers" aria-live="polite">${counts.map(([s, n]) => `${ct(s)} ${n}`).join(' · ')}</p>
+    <p class="cal-card__answers" aria-live="polite">${counts.map(([s, n]) => `${ct(String(s))} ${n}`).join(' · ')}</p>
   </div>`;
 }

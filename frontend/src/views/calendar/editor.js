@@ -73,6 +73,7 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
     const end = form.allDay ? addDays(form.endDay < form.startDay ? form.startDay : form.endDay, 1) : `${form.endDay}T${form.endTime}`;
     let rrule = form.repeat === 'custom' ? form.custom.replace(/^RRULE:/, '').trim() : rules(form.startDay)[form.repeat] ?? '';
     if (rrule && form.repeat !== 'custom' && /^\d+$/.test(form.count)) rrule += `;COUNT=${form.count}`;
+    /** @type {Record<string, any>} */
     const out = { calendar: form.calendar, title: form.title.trim(), description: form.description, location: form.location, start, end, rrule };
     if (!form.allDay) out.tz = form.tz;
     return out;

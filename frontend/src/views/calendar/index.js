@@ -44,7 +44,7 @@ export function CalendarView({ app, eventId = null }) {
   const [from, to] = rangeOf(mode, focus);
   const events = app.queries.collection('events').value;
   const exceptions = app.queries.collection('occurrences').value;
-  const tasks = REGISTRY.tasks ? app.queries.collection('tasks').value : null;
+  const tasks = Object.hasOwn(REGISTRY, 'tasks') ? app.queries.collection('tasks').value : null;
   const shownKey = [...shown].join();
   const days = useMemo(() => {
     const items = occurrencesIn(events.entries(), exceptions.entries(), { from, to, zone: localZone(), shown });
