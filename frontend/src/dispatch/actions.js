@@ -36,7 +36,8 @@ export class Actions {
    * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>,
    *   pushKey(): Promise<any>, pushSubscriptions(): Promise<any>, subscribePush(s: object): Promise<any>,
    *   revokePush(id: string): Promise<any>, recordVersions(c: string, id: string): Promise<any>,
-   *   calendarFeeds(): Promise<any>, createCalendarFeed(o: object): Promise<any>, revokeCalendarFeed(id: string): Promise<any>} | null} [o.transport]
+   *   calendarFeeds(): Promise<any>, createCalendarFeed(o: object): Promise<any>, revokeCalendarFeed(id: string): Promise<any>,
+   *   importCalendar(c: string, text: string, tz: string): Promise<any>} | null} [o.transport]
    * @param {{value: number} | null} [o.writing]
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
@@ -386,6 +387,11 @@ export class Actions {
 
   revokeCalendarFeed(id) {
     return this.#server().revokeCalendarFeed(id);
+  }
+
+  /** Import an .ics file's events into a calendar (by UID: a second import updates). */
+  importCalendar(calendar, text, tz) {
+    return this.#server().importCalendar(calendar, text, tz);
   }
 
   #server() {

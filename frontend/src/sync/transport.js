@@ -105,6 +105,11 @@ export class Transport {
   calendarFeeds = () => this.#json('GET', '/api/calendar/feeds');
   createCalendarFeed = (options) => this.#json('POST', '/api/calendar/feeds', options);
   revokeCalendarFeed = (id) => this.#json('DELETE', `/api/calendar/feeds/${encodeURIComponent(id)}`);
+  importCalendar = (calendar, text, tz) =>
+    this.#request('POST', `/api/calendar/import?calendar=${encodeURIComponent(calendar)}&tz=${encodeURIComponent(tz)}`, {
+      body: text,
+      headers: { 'content-type': 'text/calendar', accept: 'application/json' },
+    });
 
   // --- sync (MessagePack) ----------------------------------------------------------------------
   /** One push + pull round trip. */

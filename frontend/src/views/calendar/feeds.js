@@ -7,12 +7,15 @@ import { Dialog } from '../dialog.js';
 import { ct } from './strings.js';
 import { derivedId } from '../../sync/registry.js';
 import { formatDateTime } from '../../lib/i18n.js';
+import { localZone } from '../../lib/calendar-model.js';
 
 export function FeedPanel({ app, calendars, onClose }) {
   const [feeds, setFeeds] = useState([]);
   const [made, setMade] = useState(null);
   const [tasks, setTasks] = useState(false);
   const [error, setError] = useState(null);
+  const [target, setTarget] = useState(calendars[0]?.id);
+  const [imported, setImported] = useState(null);
   const fail = (e) => setError(e?.offline || e?.status === 0 ? ct('offline') : e?.message || String(e));
   const load = () => app.actions.calendarFeeds().then(setFeeds, fail);
   useEffect(() => void load(), []);
@@ -21,6 +24,17 @@ export function FeedPanel({ app, calendars, onClose }) {
     try {
       setMade(await app.actions.createCalendarFeed({ tasks }));
       load();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function importFile(event) {
+    const file = event.currentTarget.files?.[0];
+    if (!file) return;
+    try {
+      const done = await app.actions.importCalendar(target, await file.text(), localZone());
+      setImported(ct('importDone', { created: done.created, updated: done.updated }));
     } catch (e) {
       fail(e);
     }
@@ -48,6 +62,15 @@ export function FeedPanel({ app, calendars, onClose }) {
             <p class="cal-feeds__url"><input readonly aria-label="https" value=${made.https} onFocus=${(e) => e.currentTarget.select()} /></p>`
         : null}
       ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}
+      <fieldset class="choices"><legend>${ct('importTitle')}</legend>
+        <div class="field"><label for="ics-calendar">${ct('calendar')}</label>
+          <select id="ics-calendar" value=${target} onChange=${(e) => setTarget(e.currentTarget.value)}>
+            ${calendars.map((c) => html`<option value=${c.id}>${c.name}</option>`)}
+          </select></div>
+        <div class="field"><label for="ics-file">${ct('importFile')}</label>
+          <input id="ics-file" type="file" accept=".ics,text/calendar" onChange=${importFile} /></div>
+        ${imported ? html`<p aria-live="polite">${imported}</p>` : null}
+      </fieldset>
       <ul class="card-list">
         ${feeds.map((f) => html`<li key=${f.id} class="card-list__item">
           <span class="card-list__text">${formatDateTime(f.created)}${f.tasks ? ` · ${ct('task')}` : ''}</span>

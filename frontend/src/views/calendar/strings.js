@@ -71,6 +71,9 @@ const en = {
   hide: 'Show {name}',
   task: 'Task',
   more: '+{count} more',
+  importTitle: 'Import an .ics file',
+  importFile: 'File from Google, Outlook or Apple Calendar',
+  importDone: '{created} new, {updated} updated',
 };
 
 const zhCN = {
@@ -88,7 +91,8 @@ const zhCN = {
   subscribeLead: '把这个私密地址添加到手机或电脑的日历应用。拿到地址的人都能读取你的日历：泄露时请撤销。',
   makeFeed: '生成私密地址', withTasks: '包含我的任务截止日期', revoke: '撤销', revoked: '已撤销',
   offline: '你处于离线状态：联网后再试。', reminder: '提醒：{title}', startsAt: '{time} 开始', hide: '显示 {name}',
-  task: '任务', more: '还有 {count} 项',
+  task: '任务', more: '还有 {count} 项', importTitle: '导入 .ics 文件', importFile: '来自 Google、Outlook 或 Apple 日历的文件',
+  importDone: '新增 {created} 个，更新 {updated} 个',
 };
 
 const CATALOGS = { en, 'zh-CN': zhCN };
