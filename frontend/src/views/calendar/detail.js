@@ -80,7 +80,11 @@ export function EventDetail({ app, item, calendars, onClose, onEdit }) {
         <button type="button" class="button button--small" onClick=${() => setHistory(!history)} aria-expanded=${history ? 'true' : 'false'}>${ct('history')}</button>
         <button type="button" class="button button--small button--danger"
           onClick=${async () => (series ? await changeOccurrence(app, item.event, item.recurrence_id, { cancelled: true }) : await deleteEvent(app, item.event), onClose())}>
-          ${ct('delete')}</button>
+          ${series ? ct('deleteOne') : ct('delete')}</button>
+        ${series
+          ? html`<button type="button" class="button button--small button--danger"
+              onClick=${async () => (await deleteEvent(app, item.event), onClose())}>${ct('deleteAll')}</button>`
+          : null}
         <button type="button" class="button button--small button--primary"
           onClick=${() => onEdit({ event: item.event, recurrence_id: item.recurrence_id, start, end, title: item.title })}>${ct('edit')}</button>
       </div>
