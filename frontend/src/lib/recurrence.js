@@ -134,8 +134,11 @@ function between(rule, lo, hi) {
   if (!list) {
     const start = rule.options.dtstart.getTime();
     const bounded = rule.options.count || rule.options.until;
+    // all() without an iterator is the rrule package's fast path (no per-date callback).
     const all = bounded
-      ? rule.all((/** @type {Date} */ _, /** @type {number} */ i) => i < MAX_OCCURRENCES)
+      ? rule.options.count && rule.options.count <= MAX_OCCURRENCES
+        ? rule.all()
+        : rule.all((/** @type {Date} */ _, /** @type {number} */ i) => i < MAX_OCCURRENCES)
       : rule.between(new Date(start), new Date(start + HORIZON), true);
     list = { times: all.map((/** @type {Date} */ d) => d.getTime()), end: bounded ? Infinity : start + HORIZON };
     rule.__teamtalkList = list;
