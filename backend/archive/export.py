@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from backend.archive import model
+from backend.archive import calendar, model
 from backend.archive.model import Filter, Progress, Row, no_progress
 from backend.storage import Snapshot, chain, open_readonly
 from sync_protocol.collections import COLLECTIONS
@@ -339,6 +339,7 @@ class _Writer:
         for name in model.EXTRA_COLLECTIONS:
             if name in COLLECTIONS or s.count(name):
                 self._extra(name)
+        self.counts["event_occurrences"] = calendar.write(self.db)
         server_wrote = self._log() if log else s.wrote(model.SERVER_AUTHOR)
         people = model.people(users, accounts, server_wrote)
         people += self._missing_people(people)
