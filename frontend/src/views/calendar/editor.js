@@ -75,7 +75,8 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
     if (rrule && form.repeat !== 'custom' && /^\d+$/.test(form.count)) rrule += `;COUNT=${form.count}`;
     /** @type {Record<string, any>} */
     const out = { calendar: form.calendar, title: form.title.trim(), description: form.description, location: form.location, start, end, rrule };
-    if (!form.allDay) out.tz = form.tz;
+    // An all-day event has no zone: null clears one the event had (a new one simply has none).
+    out.tz = form.allDay ? null : form.tz;
     return out;
   }
 
@@ -87,8 +88,10 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
     if (wanted.end < wanted.start) return setError(ct('end'));
     try {
       if (!target.event) {
-        const { rrule, ...rest } = wanted;
-        const id = await createEvent(app, rrule ? wanted : rest, { reminders: minutes(), attendees: form.attendees });
+        const { rrule, tz, ...rest } = wanted;
+        const id = await createEvent(app, { ...rest, ...(rrule ? { rrule } : {}), ...(tz ? { tz } : {}) }, {
+          reminders: minutes(), attendees: form.attendees,
+        });
         if (channel && form.attendees.some((u) => u !== app.queries.me.value)) {
           const when = `${wanted.start.replace('T', ' ')}${wanted.tz ? ` (${wanted.tz})` : ''}`;
           await postInvitation(app, channel, ct('invited', { title: wanted.title, when, id }));
@@ -101,7 +104,7 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
         await splitSeries(app, target.event, target.recurrence_id, rest);
       } else {
         const { calendar, ...rest } = wanted;
-        if (!rest.tz) rest.tz = undefined;
+        if (!rest.tz && !app.queries.record('events', target.event)?.fields.tz) delete rest.tz;
         await updateEvent(app, target.event, rest, { reminders: minutes(), attendees: channel ? form.attendees : null });
       }
       onClose();
