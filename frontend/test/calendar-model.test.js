@@ -1,7 +1,7 @@
 // The calendar's view model: ranges, calendars, occurrences placed on the viewer's days.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addMonths, byDay, calendarsOf, occurrencesIn, rangeOf } from '../src/lib/calendar-model.js';
+import { addMonths, byDay, calendarsOf, occurrencesIn, rangeOf, reminderMinutes } from '../src/lib/calendar-model.js';
 
 const record = (fields) => ({ fields });
 
@@ -40,4 +40,8 @@ test('my calendars: personal first, then my channels, coloured, hidden by my pre
     ['u:ada', '', 0, false, true],
     ['c:c1', 'Site shifts', 3, true, false],
   ]);
+});
+
+test('reminders are written in minutes, hours or days', () => {
+  assert.deepEqual(reminderMinutes('10, 1h, 2D, x, 5w'), [10, 60, 2880]);
 });

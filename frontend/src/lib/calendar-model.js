@@ -161,3 +161,10 @@ export function byDay(items, from, to) {
 export function localZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
+
+/** "10, 1h, 2d" -> [10, 60, 2880]: minutes, hours or days before (at most four weeks). */
+export function reminderMinutes(text) {
+  const unit = { '': 1, m: 1, h: 60, d: 1440 };
+  return text.split(',').map((part) => /^\s*(\d+)\s*([mhd]?)\s*$/i.exec(part)).filter(Boolean)
+    .map((m) => Number(m[1]) * unit[m[2].toLowerCase()]).filter((m) => m <= 40_320);
+}

@@ -9,7 +9,7 @@ import { ct } from './strings.js';
 import {
   createEvent, updateEvent, changeOccurrence, splitSeries, myReminders, invitees, postInvitation,
 } from './actions.js';
-import { addDays, localZone } from '../../lib/calendar-model.js';
+import { addDays, localZone, reminderMinutes } from '../../lib/calendar-model.js';
 import { parseWall } from '../../lib/recurrence.js';
 
 const DAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
@@ -80,7 +80,7 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
     return out;
   }
 
-  const minutes = () => form.reminders.split(',').map((m) => Number(m.trim())).filter((m) => Number.isInteger(m) && m >= 0 && m <= 40_320 && String(m) !== '');
+  const minutes = () => reminderMinutes(form.reminders);
 
   async function save(scope) {
     const wanted = fields();
