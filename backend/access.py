@@ -376,6 +376,52 @@ def _task_part(access: Access, attempt: Attempt) -> None:
         raise Rejected("deleted", "this task was deleted")
 
 
+# --- calendar ---------------------------------------------------------------------------------
+# A calendar is its scope (sync_protocol/collections_calendar.py): ``c:<channel>`` for the
+# channel's members (writable channels only), ``u:<user>`` for its owner alone. Anything else is
+# refused, so no record can be written into the workspace or another person's space.
+
+
+def _calendar_editor(access: Access, attempt: Attempt) -> None:
+    calendar = str(attempt.merged.get("calendar"))
+    kind, _, rest = calendar.partition(":")
+    if kind == "u" and rest == access.user:
+        pass
+    elif kind == "c" and rest:
+        access._writable_channel(rest)
+    else:
+        raise _forbid("a calendar is c:<a channel of yours> or u:<you>")
+    event = attempt.merged.get("event")
+    if attempt.creating and isinstance(event, str):
+        _event_in(access, event, calendar)
+
+
+def _event_in(access: Access, event_id: str, calendar: str) -> None:
+    event = access.store.get_record("events", event_id)
+    if event is None or event.state.fields.get("calendar") != calendar:
+        raise Rejected("not_found", "there is no such event in this calendar")
+
+
+def _rsvp_invite(access: Access, attempt: Attempt) -> None:
+    """Members of the channel invite members of the channel; in a personal calendar, only its owner."""
+    _calendar_editor(access, attempt)
+    calendar, person = str(attempt.merged["calendar"]), str(attempt.merged.get("user"))
+    if calendar.startswith("u:"):
+        if person != access.user:
+            raise _forbid("a personal calendar's events are private: invite people from a channel's calendar")
+    elif not access.store.is_member(calendar[2:], person):
+        raise _forbid("only members of the channel can be invited to its events")
+
+
+def _rsvp_answer(access: Access, attempt: Attempt) -> None:
+    """Only the attendee answers; inviting writes "none"."""
+    if attempt.creating and attempt.changed.get("status") == "none":
+        return
+    if attempt.merged.get("user") != access.user:
+        raise _forbid("only the attendee answers an invitation")
+    _calendar_editor(access, attempt)
+
+
 RULES: dict[str, Rule] = {
     FIXED: _fixed,
     "self": _self,
@@ -396,6 +442,9 @@ RULES: dict[str, Rule] = {
     "task_editor": _task_editor,
     "task_deleter": _task_deleter,
     "task_part": _task_part,
+    "calendar_editor": _calendar_editor,
+    "rsvp_invite": _rsvp_invite,
+    "rsvp_answer": _rsvp_answer,
 }
 
 

@@ -14,6 +14,8 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from backend import retention, tokens
 from backend.accounts import AccountService
+from backend.calendar.reminders import ReminderSchedule
+from backend.calendar.service import CalendarService
 from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
 from backend.feed import InProcessFeed
@@ -22,6 +24,7 @@ from backend.followers.search import RemoteSearchIndex
 from backend.followers.supervisor import Supervisor
 from backend.http import accounts as accounts_routes
 from backend.http import admin as admin_routes
+from backend.http import calendar as calendar_routes
 from backend.http import chat as chat_routes
 from backend.http import files as files_routes
 from backend.http import followers as followers_routes
@@ -54,6 +57,7 @@ API_ROUTES = [
     *bulk_routes.ROUTES,
     *files_routes.ROUTES,
     *tasks_routes.ROUTES,
+    *calendar_routes.ROUTES,
 ]
 
 
@@ -71,8 +75,9 @@ def build_services(settings: Settings) -> Services:
     accounts = AccountService(store, sync_service, settings)
     push = PushService(store, settings)
     files = FileService(store, feed, settings)
+    calendar = CalendarService(store, sync_service)
     return Services(
-        settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, followers, files
+        settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, followers, files, calendar
     )
 
 
@@ -90,6 +95,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     found = build_services(settings)
     found.followers.start()  # the server indexes and delivers pushes; the CLI's tools that build services do not
     found.files.start()  # previews and garbage collection, likewise
+    schedule = ReminderSchedule(found.calendar.store, found.sync.feed, settings, found.followers.pushes_queued)
+    found.calendar.schedule = schedule
+    schedule.start()
     return Litestar(
         route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from backend import message_rules, task_rules
 from backend.access import Rejected
+from backend.calendar import recurrence
 from backend.storage.base import Storage, StoredRecord
 from sync_protocol.collections_files import DIGEST
 from sync_protocol.wire import Value
@@ -157,6 +158,30 @@ TASK_CHECKS: dict[str, Check] = {"task_values": _task_values, "task_assignee_mem
 TASK_FOLLOW_UPS: dict[str, FollowUp] = {"task_touch": _task_touch}
 
 
+# --- calendar ---------------------------------------------------------------------------------
+
+
+def _calendar_times(change: Applied) -> None:
+    """An event's (or an exception's) times, zone and rule, as they will be after the change, make
+    sense together: a wall time of the right shape, a real IANA zone, an RRULE dateutil reads."""
+    if not {"start", "end", "tz", "rrule"} & change.fields.keys():
+        return
+    current = change.existing.state.fields if change.existing else {}
+    merged = {**current, **change.fields}
+    if change.collection == "occurrences":
+        series = change.store.get_record("events", str(merged["event"]))
+        base = series.state.fields if series else {}
+        merged = {
+            "start": merged.get("start") or merged["recurrence_id"],
+            "end": merged.get("end"),
+            "tz": base.get("tz"),
+        }
+    try:
+        recurrence.check(merged)
+    except recurrence.BadTime as exc:
+        raise Rejected("invalid", f"{change.collection}/{change.record_id}: {exc}") from None
+
+
 SERVER_FIELDS: dict[str, ServerFields] = {
     "created_by": _created_by,
     "author": _author,
@@ -165,7 +190,12 @@ SERVER_FIELDS: dict[str, ServerFields] = {
     "file_uploader": _file_uploader,
     **TASK_SERVER_FIELDS,
 }
-CHECKS: dict[str, Check] = {"unique_channel_name": _unique_channel_name, "file_stored": _file_stored, **TASK_CHECKS}
+CHECKS: dict[str, Check] = {
+    "unique_channel_name": _unique_channel_name,
+    "file_stored": _file_stored,
+    "calendar_times": _calendar_times,
+    **TASK_CHECKS,
+}
 FOLLOW_UPS: dict[str, FollowUp] = {"thread_parent_counters": _thread_parent_counters, **TASK_FOLLOW_UPS}
 DERIVED_TABLES: dict[str, DerivedTable] = {
     "memberships": _memberships,

@@ -23,6 +23,7 @@ from bench import (
     archive_export,
     browser_hotpath,
     files,
+    calendar,
     history,
     live_fanout,
     offline_depth,
@@ -50,6 +51,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "offline": offline_depth.run,
     "files": files.run,
     "tasks": tasks_board.run,
+    "calendar": calendar.run,
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+from sync_protocol.collections_calendar import CALENDAR_COLLECTIONS
 from sync_protocol.collections_files import FILE_COLLECTIONS
 from sync_protocol.collections_offline import OFFLINE_COLLECTIONS
 from sync_protocol.collections_tasks import TASK_COLLECTIONS
@@ -243,6 +244,7 @@ REGISTRY = Registry(
         *OFFLINE_COLLECTIONS,
         *FILE_COLLECTIONS,
         *TASK_COLLECTIONS,
+        *CALENDAR_COLLECTIONS,
     ]
 )
 

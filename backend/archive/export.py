@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from backend.archive import export_tasks, model
+from backend.archive import calendar, export_tasks, model
 from backend.archive import files as archive_files
 from backend.archive.model import Filter, Progress, Row, no_progress
 from backend.storage import Snapshot, chain, open_readonly
@@ -342,6 +342,7 @@ class _Writer:
             if name in COLLECTIONS or s.count(name):
                 self._extra(name)
         export_tasks.write(self)
+        self.counts["event_occurrences"] = calendar.write(self.db)
         server_wrote = self._log() if log else s.wrote(model.SERVER_AUTHOR)
         people = model.people(users, accounts, server_wrote)
         people += self._missing_people(people)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import msgspec
 
 from backend.feed import Committed, Feed
-from backend.followers import Head, Progress, Urgent, Visible, decode_progress, encode, settings_json
+from backend.followers import Head, Progress, Queued, Urgent, Visible, decode_progress, encode, settings_json
 from backend.push.producer import start_position
 from backend.settings import Settings
 from backend.storage.base import Storage
@@ -67,6 +67,7 @@ class Supervisor:
         self._sent_head = -1
         self._visible_dirty = True
         self._urgent = False
+        self._queued = False
         self._lag_mark: tuple[float, int] | None = None
         self._threads: list[threading.Thread] = []
         self._stop_listening = feed.listen(self._heard)
@@ -91,6 +92,14 @@ class Supervisor:
         """A search waits for the index."""
         with self._cond:
             self._urgent = True
+            if not self._wanted:
+                self._start_locked()
+            self._cond.notify_all()
+
+    def pushes_queued(self) -> None:
+        """Push rows were queued by a timer, not by a change (calendar reminders): wake the sender."""
+        with self._cond:
+            self._queued = True
             if not self._wanted:
                 self._start_locked()
             self._cond.notify_all()
@@ -183,6 +192,9 @@ class Supervisor:
                 if self._urgent:
                     self._urgent = False
                     lines.append(encode(Urgent()))
+                if self._queued:
+                    self._queued = False
+                    lines.append(encode(Queued()))
                 self._check_lag()
             if lines:
                 try:
@@ -193,7 +205,7 @@ class Supervisor:
 
     def _has_news(self) -> bool:
         return self._stopping or (
-            self._proc is not None and (self._visible_dirty or self._urgent or self._sent_head < self.head)
+            self._proc is not None and (self._visible_dirty or self._urgent or self._queued or self._sent_head < self.head)
         )
 
     def _visible_list(self) -> list[str]:

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import msgspec
 
-from backend.followers import Head, Progress, Urgent, Visible, decode_to_followers, encode, settings_from_json
+from backend.followers import Head, Progress, Queued, Urgent, Visible, decode_to_followers, encode, settings_from_json
 from backend.followers.log_feed import LogFeed
 from backend.push import keys as vapid
 from backend.push.producer import PushProducer
@@ -69,6 +69,8 @@ class Followers:
             self._visible = frozenset(message.devices)
         elif isinstance(message, Urgent):
             self.index.poke(urgent=True)
+        elif isinstance(message, Queued):
+            self.sender.wake()
 
     def _report(self) -> None:
         """Write the positions whenever they moved (Rule 3): woken when a follower comes back for

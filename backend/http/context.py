@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from backend.accounts import AccountService, CurrentSession
+from backend.calendar.service import CalendarService
 from backend.chat_service import ChatService
 from backend.files.service import FileService
 from backend.followers.supervisor import Supervisor
@@ -35,8 +36,10 @@ class Services:
     #: The followers process: search indexer, push producer and sender (backend/followers/).
     followers: Supervisor
     files: FileService
+    calendar: CalendarService
 
     def close(self) -> None:
+        self.calendar.close()
         self.files.close()
         self.followers.close()
         self.search.close()

@@ -26,6 +26,7 @@ from backend.storage import chain
 from backend.storage.base import NewChange, ReadOnlyStore, Snapshot, StoredRecord
 from backend.storage.sqlite_accounts import AccountTables
 from backend.storage.sqlite_files import FileTables
+from backend.storage.sqlite_calendar import CalendarTables
 from backend.storage.sqlite_push import PushTables
 from backend.storage.sqlite_schema import open_database, pack_clocks, unpack_clocks
 from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly
@@ -92,7 +93,7 @@ def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> S
     return StoredRecord(scope, RecordState(fields, unpack_clocks(clocks_json, fields)))
 
 
-class SqliteStorage(AccountTables, PushTables, FileTables):
+class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
     def __init__(self, path: Path | str, readonly: bool = False) -> None:
         """Open (creating or migrating) the store at ``path``; with ``readonly`` open an existing
         one on a connection that cannot write (FileNotFoundError when there is none)."""

@@ -11,6 +11,7 @@ import msgspec
 
 from backend.storage.sqlite_accounts import ACCOUNT_SCHEMA
 from backend.storage.sqlite_files import FILES_SCHEMA
+from backend.storage.sqlite_calendar import CALENDAR_SCHEMA
 from backend.storage.sqlite_push import PUSH_SCHEMA
 from sync_protocol.wire import Value
 
@@ -55,6 +56,7 @@ CREATE TABLE IF NOT EXISTS memberships (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user, channel);
 """
+    + CALENDAR_SCHEMA
 )
 
 _encode = msgspec.json.encode

@@ -254,6 +254,13 @@ def my_tasks(page: Page, ws: Workspace) -> None:
     expect(page.get_by_role("heading", name="Overdue")).to_be_visible()
 
 
+def calendar(page: Page, ws: Workspace) -> None:
+    _go(page, "#/calendar")
+    expect(page.get_by_role("group", name="Calendar view")).to_be_visible()
+    page.get_by_role("group", name="Calendar view").get_by_role("button", name="Month").click()
+    expect(page.get_by_role("grid")).to_be_visible()
+
+
 #: Every main view after sign-in, in the order one device visits them. A new view goes here.
 VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("channel-list", channel_list),
@@ -266,6 +273,7 @@ VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("tasks", tasks),
     ("task", task),
     ("my-tasks", my_tasks),
+    ("calendar", calendar),
 ]
 
 

@@ -60,6 +60,12 @@ OPERATIONS = [
     ("GET", "/api/files/{file_id}/thumb/{size}"),
     ("GET", "/api/files/{file_id}/text"),
     ("GET", "/api/tasks/search"),
+    ("POST", "/api/calendar/feeds"),
+    ("GET", "/api/calendar/feeds"),
+    ("DELETE", "/api/calendar/feeds/{feed_id}"),
+    ("GET", "/api/calendar/feed/{name}"),
+    ("GET", "/api/calendar/events/{event_id}/ics"),
+    ("POST", "/api/calendar/import"),
 ]
 #: The operations a request can break the schema of (a body, or a typed or required query
 #: parameter); the others take only path strings and cookies, which every value fits.
@@ -72,6 +78,8 @@ BREAKABLE = [
     ("POST", "/api/push/subscriptions"),
     ("GET", "/api/files/{file_id}"),
     ("GET", "/api/tasks/search"),
+    ("POST", "/api/calendar/feeds"),
+    ("POST", "/api/calendar/import"),
 ]
 CHECKS = [
     schemathesis.checks.not_a_server_error,

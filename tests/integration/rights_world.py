@@ -101,6 +101,22 @@ class RightsLab:
                 ("messages", w.msg_member, {"channel": w.channel, "text": "member's words"}),
                 ("messages", w.msg_deleted, {"channel": w.channel, "text": "gone soon"}),
                 ("messages", w.msg_deleted, {"deleted": True}),
+                # the calendar's rows: an event in the channel's calendar and the member's reminder of it
+                (
+                    "events",
+                    w.extra.setdefault("event", new_id()),
+                    {
+                        "calendar": f"c:{w.channel}",
+                        "title": "Visit",
+                        "start": "2026-03-17T09:00",
+                        "tz": "Europe/Berlin",
+                    },
+                ),
+                (
+                    "reminders",
+                    w.extra.setdefault("reminder", new_id()),
+                    {"user": p["member"], "event": w.extra["event"], "minutes": 10},
+                ),
             ],
             NOW,
         )

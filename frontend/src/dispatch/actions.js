@@ -36,7 +36,9 @@ export class Actions {
    * @param {(mutations: any[], what?: AfterWrite) => Promise<void>} o.afterWrite
    * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>,
    *   pushKey(): Promise<any>, pushSubscriptions(): Promise<any>, subscribePush(s: object): Promise<any>,
-   *   revokePush(id: string): Promise<any>} | null} [o.transport]
+   *   revokePush(id: string): Promise<any>, recordVersions(c: string, id: string): Promise<any>,
+   *   calendarFeeds(): Promise<any>, createCalendarFeed(o: object): Promise<any>, revokeCalendarFeed(id: string): Promise<any>,
+   *   importCalendar(c: string, text: string, tz: string): Promise<any>} | null} [o.transport]
    * @param {{value: number} | null} [o.writing]
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
@@ -361,6 +363,11 @@ export class Actions {
     return this.#queries.draft(channel);
   }
 
+  /** Changes a view composes itself (the calendar's records): one optimistic write, like the others. */
+  async writeChanges(changes) {
+    return this.#write(changes);
+  }
+
   async retry(mid) {
     const mutation = await this.#replica.retry(mid, this.#now());
     await this.#afterWrite(mutation ? [mutation] : [], { reread: true });
@@ -406,6 +413,29 @@ export class Actions {
   /** Stop pushes to one of my devices. */
   revokePushSubscription(id) {
     return this.#server().revokePush(id);
+  }
+
+  /** Every version of a record, with author and time (history and restore). */
+  recordVersions(collection, id) {
+    return this.#server().recordVersions(collection, id);
+  }
+
+  /** My private calendar feeds; one new one (its URLs are shown once); revoking one. */
+  calendarFeeds() {
+    return this.#server().calendarFeeds();
+  }
+
+  createCalendarFeed(options) {
+    return this.#server().createCalendarFeed(options);
+  }
+
+  revokeCalendarFeed(id) {
+    return this.#server().revokeCalendarFeed(id);
+  }
+
+  /** Import an .ics file's events into a calendar (by UID: a second import updates). */
+  importCalendar(calendar, text, tz) {
+    return this.#server().importCalendar(calendar, text, tz);
   }
 
   #server() {

@@ -109,6 +109,16 @@ export class Transport {
   recordVersions = (collection, id) =>
     this.#json('GET', `/api/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}/versions`);
 
+  // --- calendar feeds (JSON) ---------------------------------------------------------------------
+  calendarFeeds = () => this.#json('GET', '/api/calendar/feeds');
+  createCalendarFeed = (options) => this.#json('POST', '/api/calendar/feeds', options);
+  revokeCalendarFeed = (id) => this.#json('DELETE', `/api/calendar/feeds/${encodeURIComponent(id)}`);
+  importCalendar = (calendar, text, tz) =>
+    this.#request('POST', `/api/calendar/import?calendar=${encodeURIComponent(calendar)}&tz=${encodeURIComponent(tz)}`, {
+      body: text,
+      headers: { 'content-type': 'text/calendar', accept: 'application/json' },
+    });
+
   // --- sync (MessagePack) ----------------------------------------------------------------------
   /** One push + pull round trip. */
   sync({ changes, cursors, limit = 1000, recent = 0 }) {

@@ -14,6 +14,7 @@ import { Dialog } from './dialog.js';
 import { href } from './router.js';
 import { EMOJI, MessageSheet, available, deleteMessage } from './message-sheet.js';
 import { useLongPress } from './touch.js';
+import { InviteCard, invitedEvent } from './calendar/card.js';
 import { touch } from './viewport.js';
 import { MessageFiles } from './attachments.js';
 
@@ -201,6 +202,7 @@ export function MessageBody({ app, item, grouped = false, inThread = false, seen
         ? html`<${EditForm} app=${app} item=${item} onDone=${() => setEditing(false)} />`
         : html`<${Markdown} text=${item.text} /><${TaskEmbeds} app=${app} text=${item.text} />`}
       <${MessageFiles} app=${app} item=${item} />
+      ${!item.deleted && invitedEvent(item.text) ? html`<${InviteCard} app=${app} eventId=${invitedEvent(item.text)} />` : null}
       ${item.edited && !item.deleted
         ? html`<button type="button" class="msg__edited" onClick=${() => setVersions(true)}>${t('message.edited')}</button>`
         : null}

@@ -12,6 +12,8 @@ import { BrowseView } from './browse.js';
 import { DevicesView } from './devices.js';
 import { TasksView } from './tasks-view.js';
 import { MyTasksView } from './tasks-mine.js';
+import { CalendarView } from './calendar/index.js';
+import { CalendarReminders } from './calendar/reminders.js';
 import { SearchView, MentionsView } from './search.js';
 import { NewChannelDialog, NewMessageDialog, InviteDialog } from './dialogs.js';
 import { Logo } from './logo.js';
@@ -57,6 +59,7 @@ function Shell({ app }) {
   else if (r.name === 'devices') main = html`<${DevicesView} app=${app} />`;
   else if (r.name === 'tasks') main = html`<${TasksView} app=${app} channelId=${r.id} taskId=${r.task} />`;
   else if (r.name === 'my-tasks') main = html`<${MyTasksView} app=${app} />`;
+  else if (r.name === 'calendar') main = html`<${CalendarView} app=${app} eventId=${r.event} />`;
   else main = html`<${Home} app=${app} ...${openers} />`;
 
   // Alt+ArrowUp / Alt+ArrowDown: previous / next conversation, as in other chat apps.
@@ -104,6 +107,7 @@ function Shell({ app }) {
     ${dialog === 'channel' ? html`<${NewChannelDialog} app=${app} onClose=${close} />` : null}
     ${dialog === 'message' ? html`<${NewMessageDialog} app=${app} onClose=${close} />` : null}
     ${dialog === 'invite' ? html`<${InviteDialog} app=${app} onClose=${close} />` : null}
+    <${CalendarReminders} app=${app} />
   </div>`;
 }
 

@@ -11,6 +11,7 @@
 //   #/c/<id>/tasks            a channel's tasks (board or list)
 //   #/c/<id>/tasks/<task>     the same, with a task's detail panel open
 //   #/tasks       my tasks, across channels
+//   #/calendar    the calendar; #/calendar/event/<id> one event in it
 
 import { signal } from '@preact/signals';
 
@@ -33,6 +34,7 @@ function parse(hash) {
   if (parts[0] === 'browse') return { name: 'browse' };
   if (parts[0] === 'devices') return { name: 'devices' };
   if (parts[0] === 'tasks') return { name: 'my-tasks' };
+  if (parts[0] === 'calendar') return { name: 'calendar', event: parts[1] === 'event' && parts[2] ? decodeURIComponent(parts[2]) : null };
   return { name: 'home' };
 }
 

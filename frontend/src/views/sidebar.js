@@ -2,6 +2,7 @@
 // doors to everything else (new channel, browse, new message, invite, devices, sign out).
 
 import { html } from './html.js';
+import { ct } from './calendar/strings.js';
 import { t } from '../lib/i18n.js';
 import { href, route } from './router.js';
 import { ConnectionStatus } from './status.js';
@@ -71,6 +72,12 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite, landmark = 
               <span class="nav-link__icon" aria-hidden="true">☑</span>
               <span class="nav-link__name">${t('tasks.mine')}</span>
               <${OverdueBadge} count=${app.tasks?.overdueCount.value ?? 0} />
+            </a>
+          </li>
+          <li>
+            <a class=${`nav-link${route.value.name === 'calendar' ? ' nav-link--current' : ''}`} href=${href('calendar')}>
+              <span class="nav-link__icon" aria-hidden="true">▦</span>
+              <span class="nav-link__name">${ct('title')}</span>
             </a>
           </li>
           <li>
