@@ -351,6 +351,8 @@ def _file_deleter(access: Access, attempt: Attempt) -> None:
     """The uploader deletes (even after leaving); so do admins who are members, as for messages."""
     if attempt.current.get("uploader") != access.user and not (access.admin and access._is_member(attempt.channel_id)):
         raise _forbid("only the person who shared a file or an admin may delete it")
+
+
 # --- tasks ---------------------------------------------------------------------------------------
 # Members of a channel create and edit its tasks; archived channels make them read-only; a task
 # (or a list) is deleted by its creator or an admin. Records hanging off a task (assignees,

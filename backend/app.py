@@ -77,7 +77,17 @@ def build_services(settings: Settings) -> Services:
     files = FileService(store, feed, settings)
     calendar = CalendarService(store, sync_service)
     return Services(
-        settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, followers, files, calendar
+        settings,
+        store,
+        sync_service,
+        accounts,
+        hub,
+        ChatService(store, search),
+        search,
+        push,
+        followers,
+        files,
+        calendar,
     )
 
 

@@ -22,8 +22,8 @@ from typing import Any
 from bench import (
     archive_export,
     browser_hotpath,
-    files,
     calendar,
+    files,
     history,
     live_fanout,
     offline_depth,

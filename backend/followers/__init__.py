@@ -9,7 +9,8 @@ Rule 1. The followers process reads committed changes from the SQLite log itself
 Rule 2. The server tells it only what is cheap to say, one JSON line each on its stdin
         (``ToFollowers``): the log's new head after a commit (coalesced: the latest head, not
         one line per commit), the devices that have the app open and visible (sender.py,
-        Rule 3), that a search is waiting, and that push rows were queued by a timer (reminders). Without a line it still reads the log every
+        Rule 3), that a search is waiting, and that push rows were queued by a timer
+        (calendar reminders). Without a line it still reads the log every
         POLL_S: a lost wake-up costs latency, not changes.
 Rule 3. It answers on its stdout with its followers' positions (``Progress``) whenever they move.
         A search waits on the indexer's reported position reaching the head that existed when

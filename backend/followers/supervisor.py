@@ -205,7 +205,8 @@ class Supervisor:
 
     def _has_news(self) -> bool:
         return self._stopping or (
-            self._proc is not None and (self._visible_dirty or self._urgent or self._queued or self._sent_head < self.head)
+            self._proc is not None
+            and (self._visible_dirty or self._urgent or self._queued or self._sent_head < self.head)
         )
 
     def _visible_list(self) -> list[str]:

@@ -25,8 +25,8 @@ import msgspec
 from backend.storage import chain
 from backend.storage.base import NewChange, ReadOnlyStore, Snapshot, StoredRecord
 from backend.storage.sqlite_accounts import AccountTables
-from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_calendar import CalendarTables
+from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_push import PushTables
 from backend.storage.sqlite_schema import open_database, pack_clocks, unpack_clocks
 from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly

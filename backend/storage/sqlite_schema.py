@@ -10,8 +10,8 @@ import sqlite3
 import msgspec
 
 from backend.storage.sqlite_accounts import ACCOUNT_SCHEMA
-from backend.storage.sqlite_files import FILES_SCHEMA
 from backend.storage.sqlite_calendar import CALENDAR_SCHEMA
+from backend.storage.sqlite_files import FILES_SCHEMA
 from backend.storage.sqlite_push import PUSH_SCHEMA
 from sync_protocol.wire import Value
 

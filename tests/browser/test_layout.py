@@ -225,6 +225,8 @@ _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001649444154789c63e43ac1c5c0"
     "c0c0c4c0c0c0c0c000000a7a00e0fe70df820000000049454e44ae426082"
 )
+
+
 def tasks(page: Page, ws: Workspace) -> None:
     """The channel's board; the first visit adds a task with a checklist, assigned and overdue."""
     page.evaluate(

@@ -24,9 +24,9 @@ from sync_protocol.collections import (
     read_id,
     receipt_id,
 )
+from sync_protocol.collections_calendar import calendar_pref_id, occurrence_id, rsvp_id
 from sync_protocol.collections_offline import keep_id
 from sync_protocol.collections_tasks import assignee_id, label_id, seen_id
-from sync_protocol.collections_calendar import calendar_pref_id, occurrence_id, rsvp_id
 from sync_protocol.wire import Value
 from tests.integration.rights_world import PERSONAS, RightsLab, World, new_id
 
@@ -603,7 +603,6 @@ ROWS = [
 def _x(world: World, key: str) -> str:
     """A record the world seeded (its name stands in when the coverage test builds no world)."""
     return world.extra.get(key, key)
-
 
 
 def _shared(w: World) -> str:

@@ -130,7 +130,7 @@ export class Actions {
     await this.#write(changes);
   }
 
-  /** Changes written as they are (task-actions.js builds them): the same outbox path. */
+  /** Changes a view composes itself (tasks' and the calendar's records): the same outbox path. */
   writeChanges(changes) {
     return this.#write(changes);
   }
@@ -361,11 +361,6 @@ export class Actions {
 
   draft(channel) {
     return this.#queries.draft(channel);
-  }
-
-  /** Changes a view composes itself (the calendar's records): one optimistic write, like the others. */
-  async writeChanges(changes) {
-    return this.#write(changes);
   }
 
   async retry(mid) {
