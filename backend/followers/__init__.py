@@ -12,6 +12,7 @@ Rule 2. The server tells it only what is cheap to say, one JSON line each on its
         Rule 3), that a search is waiting, and that push rows were queued by a timer
         (calendar reminders). Without a line it still reads the log every
         POLL_S: a lost wake-up costs latency, not changes.
+        Its first line is always the visible devices, and it reads the log only after it.
 Rule 3. It answers on its stdout with its followers' positions (``Progress``) whenever they move.
         A search waits on the indexer's reported position reaching the head that existed when
         it was asked (search_index.py, Rule 2), then reads ``search.db`` itself, read-only.

@@ -127,6 +127,14 @@ class Supervisor:
     def _spawn(self) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "backend.followers", settings_json(self.settings)]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        # Its first line, before it reads the log: who is looking now (worker.py waits for it), so a
+        # change it finds at start is never pushed to a device that has the app open and showing.
+        if proc.stdin is not None:
+            try:
+                proc.stdin.write(encode(Visible(self._visible_list())) + b"\n")
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass  # it died at once: the supervisor restarts it
         with self._cond:
             if self._stopping and proc.stdin is not None:
                 proc.stdin.close()  # close() came first: let it end at once

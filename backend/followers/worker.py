@@ -108,6 +108,7 @@ def main(argv: list[str]) -> int:
         return 2
     os.nice(NICE)
     followers = Followers(settings_from_json(argv[0]), sys.stdout.buffer)
+    followers.hear(sys.stdin.buffer.readline())  # the visible devices, before any push is made
     followers.start()
     try:
         for line in sys.stdin.buffer:
