@@ -19,7 +19,7 @@ import msgspec
 
 from backend.feed import Committed, Feed
 from backend.followers import Head, Progress, Queued, Urgent, Visible, decode_progress, encode, settings_json
-from backend.push.producer import start_position
+from backend.push.producer import FOLLOWED, start_position
 from backend.settings import Settings
 from backend.storage.base import Storage
 
@@ -78,7 +78,7 @@ class Supervisor:
         """A feed listener (feed.py, Rule 3), on the publishing thread."""
         with self._cond:
             self.head = max(self.head, unit.last)
-            if not self._wanted and any(c.collection == "messages" for c in unit.changes):
+            if not self._wanted and any(c.collection in FOLLOWED for c in unit.changes):
                 self._start_locked()
             self._cond.notify_all()
 

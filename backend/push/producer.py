@@ -37,6 +37,9 @@ from sync_protocol.wire import Change, Value
 log = logging.getLogger("teamtalk.push")
 
 POSITION = "push_seq"
+#: The collections whose changes may notify someone (or be searched): the server starts the
+#: followers process when one of them changes (followers/supervisor.py).
+FOLLOWED = frozenset({"messages", "task_assignees"})
 PERSIST_EVERY_S = 1.0
 COALESCE_S = 0.02
 #: Units arriving within this long of the last derivation are coalesced (Rule 4); otherwise not.

@@ -130,7 +130,7 @@ class RightsLab:
             NOW,
         )
         # Tasks by the member, in the private channel and (before it is archived) the archived one.
-        w.extra = {"task": new_id(), "task_archived": new_id(), "task_deleted": new_id(), "item": new_id()}
+        w.extra.update(task=new_id(), task_archived=new_id(), task_deleted=new_id(), item=new_id())
         w.extra["list"] = new_id()
         self.sync.write_as_server(
             p["member"],

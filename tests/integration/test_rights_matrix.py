@@ -653,6 +653,7 @@ def test_every_collection_and_every_writable_field_has_a_row() -> None:
         msg_member="m1",
         msg_removed="m2",
         msg_deleted="m3",
+        extra={"event": "e", "reminder": "r"},
     )
     for row in ROWS:
         collection, _, fields = row.change(names, "me")
