@@ -137,6 +137,24 @@ function stillHeld(response, held, sent) {
   };
 }
 
+/**
+ * Delete mids from the outbox: a run of consecutive mids (a backlog's acks) as one range delete,
+ * not one request each; anything else one by one.
+ * @param {any} outbox
+ * @param {number[]} mids
+ */
+function deleteMids(outbox, mids) {
+  if (mids.length > 1) {
+    const low = Math.min(...mids);
+    const high = Math.max(...mids);
+    if (high - low + 1 === mids.length && new Set(mids).size === mids.length) {
+      outbox.delete(IDBKeyRange.bound(low, high));
+      return;
+    }
+  }
+  for (const mid of mids) outbox.delete(mid);
+}
+
 export class Replica {
   #db;
 
@@ -245,16 +263,17 @@ export class Replica {
   }
 
   /**
-   * What a sync request carries, read in one transaction: the oldest pending mutations and the
-   * cursors.
+   * What a sync request carries, read in one transaction: the oldest pending mutations (past mid
+   * `after`, when a request for the ones before is still in flight) and the cursors.
    * @param {number} [limit]
+   * @param {number} [after]
    * @returns {Promise<{pending: Mutation[], cursors: Record<string, number>}>}
    */
-  async outgoing(limit = 500) {
+  async outgoing(limit = 500, after = 0) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'meta']);
       const [pending, cursors] = await Promise.all([
-        tx.objectStore('outbox').getAll(null, limit),
+        tx.objectStore('outbox').getAll(after ? IDBKeyRange.lowerBound(after, true) : null, limit),
         tx.objectStore('meta').get('cursors'),
       ]);
       return { pending, cursors: cursors ?? {} };
@@ -360,7 +379,7 @@ export class Replica {
       const offset = response.server_time - wallMs;
       meta.put(offset, 'offset');
 
-      for (const mid of response.acks ?? []) outbox.delete(mid);
+      deleteMids(outbox, response.acks ?? []);
       const rejections = response.rejections ?? [];
       const refused = await Promise.all(rejections.map((r) => outbox.get(r.mid)));
       for (const [i, rejection] of rejections.entries()) {
