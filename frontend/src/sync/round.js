@@ -35,11 +35,12 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
 /**
  * @param {import('../replica/replica.js').Replica} replica
  * @param {{sync: (body: object) => Promise<any>}} transport
- * @param {{now?: () => number, limit?: number, recent?: number, size?: number}} [options] `size`: most
- *   mutations per request (MAX_PUSH, the server's limit)
+ * @param {{now?: () => number, limit?: number, recent?: number, size?: number,
+ *   first?: {pending: any[], cursors: Record<string, number>} | null}} [options] `size`: most mutations per
+ *   request (MAX_PUSH, the server's limit); `first`: the first request's outbox and cursors, already read
  * @returns {Promise<SyncResult>}
  */
-export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT, size: most = MAX_PUSH } = {}) {
+export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT, size: most = MAX_PUSH, first = null } = {}) {
   /** @type {SyncResult} */
   const result = { keys: new Set(), records: new Map(), dropped: [], outbox: false, rounds: 0, acked: [], rejected: [] };
   let size = most;
@@ -47,7 +48,8 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
   /** The next request, already sent while the last reply was being applied (see `ahead`). */
   let next = null;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const { pending, cursors } = next ?? (await replica.outgoing(size));
+    const { pending, cursors } = next ?? first ?? (await replica.outgoing(size));
+    first = null; // read with the write that started this sync (Replica#writeToSend): once
     let response;
     try {
       response = await (next?.reply ?? transport.sync({ changes: pending.map(wire), cursors, limit, recent }));
