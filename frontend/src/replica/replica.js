@@ -441,15 +441,11 @@ export class Replica {
   /**
    * Apply a live `changes` frame if it continues our cursor for its scope.
    * Returns `{applied: true, keys}` or `{applied: false}` (a gap: the caller runs a sync).
-   * `onMerged({keys, records})` hears the merged records before the transaction commits, so the
-   * screen need not wait for the commit: they are confirmed by the server already, and if the
-   * commit fails the cursor stays put and the next sync brings them again (the merge is idempotent).
    * @param {LiveChanges} frame
    * @param {number} wallMs
-   * @param {((merged: {keys: string[], records: [string, Snapshot][]}) => void) | null} [onMerged]
    * @returns {Promise<{applied: boolean, keys?: string[], records?: [string, Snapshot][]}>}
    */
-  async applyLive(frame, wallMs, onMerged = null) {
+  async applyLive(frame, wallMs) {
     return run(async () => {
       // Records and meta only: a local write (outbox, meta) waits for it no longer than it must.
       const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
@@ -472,7 +468,6 @@ export class Replica {
       const top = frame.changes.reduce((most, change) => Math.max(most, change.seq), frame.prev);
       cursors[frame.scope] = top;
       meta.put(cursors, 'cursors');
-      onMerged?.(merged);
       await tx.done;
       return { applied: true, keys: merged.keys, records: merged.records };
     });

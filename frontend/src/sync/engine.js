@@ -284,24 +284,21 @@ export class SyncEngine {
         break;
       case 'changes': {
         try {
-          // The store takes the merged records as soon as they are merged, before the commit
-          // (Replica#applyLive): a frame's records are confirmed by the server already.
-          const show = ({ keys, records }) =>
-            this.#events.onApplied?.({
-              keys: new Set(keys),
-              records: new Map(records),
-              dropped: [],
-              outbox: false,
-              rounds: 0,
-              acked: [],
-              rejected: [],
-              live: true,
-            });
-          const result = await this.#replica.applyLive(frame, this.#now(), show);
+          const result = await this.#replica.applyLive(frame, this.#now());
           if (!result.applied) {
             this.trigger();
             break;
           }
+          this.#events.onApplied?.({
+            keys: new Set(result.keys),
+            records: new Map(result.records),
+            dropped: [],
+            outbox: false,
+            rounds: 0,
+            acked: [],
+            rejected: [],
+            live: true,
+          });
           // A membership or channel change may open a scope we have not pulled yet.
           if (frame.changes.some((c) => c.collection === 'members' || c.collection === 'channels')) {
             this.trigger();
