@@ -94,7 +94,8 @@ CLICKS = r"""
   window.__posted = [];
   window.__marks = [];
   const app = teamtalk.app;
-  for (const name of ['write', 'outgoing']) {
+  // A send that leaves at once writes through writeToSend (which also reads its request).
+  for (const name of ['write', 'writeToSend', 'outgoing']) {
     if (!app.replica[name]) continue; // an older build (a baseline run) has no `outgoing`
     const original = app.replica[name].bind(app.replica);
     app.replica[name] = async (...args) => {
@@ -223,7 +224,11 @@ def main() -> int:
             def after_click(name: str, edge: int) -> list[float]:
                 return [min((m[edge] for m in marks if m[0] == name and m[1] >= t), default=t) - t for t in sent]
 
-            a_steps = {name: (after_click(name, 1), after_click(name, 2)) for name in ("write", "outgoing")}
+            a_steps = {
+                name: (after_click(name, 1), after_click(name, 2))
+                for name in ("write", "writeToSend", "outgoing")
+                if any(m[0] == name for m in marks)
+            }
             drawing = [at_screen[k] - at_replica[k] for k in at_replica if k in at_screen]
             live_requests = dict(requests)
 

@@ -10,7 +10,10 @@
 //         the same options and without asking; if that fails, the page's renew() does it at the
 //         next open (src/platform/push.js).
 
-/** @param {ServiceWorkerRegistration} registration @param {any} data the push payload */
+/**
+ * @param {ServiceWorkerRegistration} registration @param {any} data the push payload
+ * @returns {Promise<string>} the notification's tag
+ */
 export async function showPush(registration, data) {
   const tag = typeof data.tag === 'string' && data.tag ? data.tag : 'teamtalk';
   await registration.showNotification(data.title || 'TeamTalk', {
@@ -21,6 +24,7 @@ export async function showPush(registration, data) {
     icon: '/icons/icon-192.png',
     badge: '/icons/icon-192.png',
   });
+  return tag;
 }
 
 /** The push event's payload: JSON, or text as the body. */

@@ -12,6 +12,9 @@
 //             syncs); with none open, it runs the same engine module for one flush on the same
 //             IndexedDB replica, under the same Web Lock the leader tab holds.
 // - push / notificationclick: one notification per conversation; a click opens the message (sw/push.js).
+//             After showing a push, and after a sync here, the worker (with no page open) syncs
+//             the replica and closes notifications of conversations read elsewhere, and sets the
+//             badge (sw/reads.js); an open page does both itself.
 //
 // The messages between pages and this worker are defined in src/sync/tab-messages.js.
 
@@ -21,6 +24,7 @@ import { SyncEngine } from '../src/sync/engine.js';
 import { LOCK_NAME } from '../src/sync/coordinator.js';
 import { flush } from '../src/sync/tab-messages.js';
 import { showPush, payloadOf, openAt, resubscribe } from './push.js';
+import { followReads } from './reads.js';
 
 /* global __VERSION__, __PRECACHE__ */
 const VERSION = __VERSION__;
@@ -95,10 +99,16 @@ async function asset(request) {
 // --- background sync ---------------------------------------------------------------------------
 
 self.addEventListener('sync', (event) => {
-  if (event.tag === 'outbox') event.waitUntil(flushOutbox());
+  if (event.tag === 'outbox') event.waitUntil(syncHere());
 });
 
-async function flushOutbox() {
+/**
+ * Sync the replica: through the open pages' engine (FLUSH) if there are any, else here, for one
+ * flush; then (here) close what was read elsewhere and set the badge, from what the replica holds
+ * even when the flush failed. It rejects when the flush did, so Background Sync fires again.
+ * @param {string | null} [keep] the tag of the notification a push has just shown
+ */
+async function syncHere(keep = null) {
   const pages = await self.clients.matchAll({ type: 'window' });
   if (pages.length) {
     for (const page of pages) page.postMessage(flush());
@@ -112,7 +122,14 @@ async function flushOutbox() {
       const transport = new Transport({
         csrf: async () => (await self.cookieStore?.get('csrftoken'))?.value ?? meta.csrf ?? null,
       });
-      await new SyncEngine({ replica, transport, live: false, location: null }).flush();
+      let failure = null;
+      try {
+        await new SyncEngine({ replica, transport, live: false, location: null }).flush();
+      } catch (error) {
+        failure = error;
+      }
+      await followReads(self.registration, replica, self.navigator, keep);
+      if (failure) throw failure;
     } finally {
       replica.close();
     }
@@ -134,7 +151,13 @@ const LOCK_WAIT_MS = 10_000;
 // --- push and notification clicks (sw/push.js) -------------------------------------------------
 
 self.addEventListener('push', (event) => {
-  event.waitUntil(showPush(self.registration, payloadOf(event)));
+  event.waitUntil(
+    (async () => {
+      const tag = await showPush(self.registration, payloadOf(event));
+      // Any push is news that the replica is behind: catch up, then show what is still unread.
+      await syncHere(tag).catch(() => {}); // offline or signed out: the next push or sync tries again
+    })(),
+  );
 });
 
 self.addEventListener('pushsubscriptionchange', (event) => {

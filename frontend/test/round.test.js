@@ -119,3 +119,29 @@ test('changeIndex reads the index out of an error field path', () => {
   assert.equal(changeIndex('cursors'), null);
   assert.equal(changeIndex(undefined), null);
 });
+
+test('a backlog: the next batch leaves before the last reply is applied, past its mids, with its cursors', async () => {
+  const r = await fresh();
+  const changes = Array.from({ length: 5 }, (_, i) => ({ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }));
+  for (const change of changes) await r.write([change], T0);
+  const applying = [];
+  const apply = r.applyResponse.bind(r);
+  r.applyResponse = async (...args) => {
+    applying.push(t.requests.length);
+    return apply(...args);
+  };
+  let seq = 0;
+  const t = scripted(...Array.from({ length: 3 }, () => (body) => ({
+    v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [],
+    changes: [msg(++seq, `S${seq}`, seq)], cursors: { 'c:C1': seq }, scopes: ['c:C1'], more: false,
+  })));
+  const result = await syncUntilDone(r, t, { now: () => T0, size: 2 });
+  assert.deepEqual(t.requests.map((q) => q.changes.map((c) => c.id)), [['P0', 'P1'], ['P2', 'P3'], ['P4']]);
+  // The second request was on its way before the first reply was applied, and carried the
+  // cursor that reply leaves; each reply was applied once, in order.
+  assert.deepEqual(applying, [2, 3, 3]);
+  assert.deepEqual(t.requests.map((q) => q.cursors), [{}, { 'c:C1': 1 }, { 'c:C1': 2 }]);
+  assert.equal(await r.pendingCount(), 0);
+  assert.deepEqual(result.acked, [1, 2, 3, 4, 5]);
+  assert.deepEqual([...result.keys].sort(), ['messages/S1', 'messages/S2', 'messages/S3']);
+});

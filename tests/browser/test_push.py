@@ -72,8 +72,9 @@ def stub_push(context: BrowserContext, server: str, sub: Subscription | None) ->
     """)
 
 
-def deliver(context: BrowserContext, page: Page, server: str, payload: dict[str, Any]) -> None:
-    """Hand a push to the service worker as the push service would."""
+def to_worker(context: BrowserContext, page: Page, server: str, method: str, params: dict[str, Any]) -> None:
+    """Send a ServiceWorker.* DevTools command for the app's registration (`page` may be any page
+    of the context, about:blank included: the app need not be open)."""
     cdp = context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
@@ -83,11 +84,13 @@ def deliver(context: BrowserContext, page: Page, server: str, payload: dict[str,
         assert time.monotonic() < deadline, "no service worker registration"
         page.wait_for_timeout(50)
     live = next(r for r in registrations if not r.get("isDeleted"))
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": server, "registrationId": live["registrationId"], "data": json.dumps(payload)},
-    )
+    cdp.send(method, {"origin": server, "registrationId": live["registrationId"], **params})
     cdp.detach()
+
+
+def deliver(context: BrowserContext, page: Page, server: str, payload: dict[str, Any]) -> None:
+    """Hand a push to the service worker as the push service would."""
+    to_worker(context, page, server, "ServiceWorker.deliverPushMessage", {"data": json.dumps(payload)})
 
 
 def notifications(page: Page) -> list[dict[str, Any]]:
@@ -187,3 +190,84 @@ def test_a_subscribe_that_never_answers_says_so_plainly_within_10_s(team: tuple[
     expect(bob.page.get_by_role("button", name="Turn on notifications")).to_be_visible()  # try again later
     open_channel(bob.page, "general")
     send_message(bob.page, "everything else still works")
+
+
+# In the service worker, record what it sets on the app icon (there is no way to read a badge
+# back): the worker stays the same instance while DevTools is attached to it, which the
+# `self.badges` check in `in_worker` confirms at every read.
+RECORD_BADGES = """() => {
+    self.badges = [];
+    self.navigator.setAppBadge = (n) => (self.badges.push(n), Promise.resolve());
+    self.navigator.clearAppBadge = () => (self.badges.push(0), Promise.resolve());
+}"""
+
+
+def in_worker(context: BrowserContext, expression: str, timeout_s: float = 15) -> None:
+    """Wait until `expression` holds in the app's service worker (no page needs to be open)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        (worker,) = context.service_workers
+        state = worker.evaluate(f"async () => [Array.isArray(self.badges), Boolean(await ({expression}))]")
+        assert state[0], "the service worker restarted: its badge record is gone"
+        if state[1]:
+            return
+        assert time.monotonic() < deadline, f"still false in the service worker: {expression}"
+        time.sleep(0.05)
+
+
+def read_on(device: Person, channel: str) -> None:
+    """`device` shows `channel` until its read cursor there has reached the server."""
+    device.page.evaluate(f"location.hash = '#/c/{channel}'")
+    until(
+        device.page,
+        f"teamtalk.app.queries.readCursor('{channel}') > 0 && teamtalk.app.queries.unread('{channel}') === 0"
+        " && teamtalk.app.store.outboxSize.value === 0 && teamtalk.app.store.writing.value === 0",
+    )
+
+
+def test_with_the_app_closed_a_push_or_a_sync_closes_what_was_read_elsewhere_and_the_badge_follows(
+    team: tuple[Person, Person], people: OpenDevice, server: str, push: PushService
+) -> None:
+    ada, bob = team
+    sub = push.subscription()
+    stub_push(bob.context, server, sub)
+    bob.page.reload()
+    wait_until_synced(bob.page)
+    me = bob.page.evaluate("() => teamtalk.app.queries.me.value")
+    general = bob.page.evaluate("() => teamtalk.app.queries.myChannels.value.find((c) => c.name === 'general').id")
+    turn_on(bob)
+    bob.page.goto("about:blank")  # Bob closes TeamTalk on his laptop
+    bob.context.service_workers[0].evaluate(RECORD_BADGES)
+
+    open_channel(ada.page, "general")
+    send_message(ada.page, "@Bob Babbage the crane arrives at 9")
+    push.wait_for(lambda: len(push.to(sub)) == 1)
+    deliver(bob.context, bob.page, server, push.to(sub)[0].payload)
+    shown = "self.registration.getNotifications().then((n) => n.map((x) => x.data.channel).join())"
+    in_worker(bob.context, f"{shown}.then((c) => c === '{general}')")
+    in_worker(bob.context, "self.badges.at(-1) === 1")  # the worker synced the replica: one unread
+
+    # Bob reads #general on his phone; then a DM comes: its push closes the #general notification.
+    phone = people("Bob")
+    sign_in(phone.page, bob.email)
+    read_on(phone, general)
+    dm = ada.page.evaluate(
+        """async (bob) => {
+            const actions = teamtalk.app.actions;
+            const dm = await actions.startDirectMessage(bob);
+            await actions.sendMessage(dm, 'are you on site?');
+            return dm;
+        }""",
+        me,
+    )
+    push.wait_for(lambda: len(push.to(sub)) == 2, timeout_s=15)
+    deliver(bob.context, bob.page, server, push.to(sub)[1].payload)
+    in_worker(bob.context, f"{shown}.then((c) => c === '{dm}')")
+    in_worker(bob.context, "self.badges.at(-1) === 1")  # the DM's message only
+
+    # Bob reads the DM on his phone; the next sync that reaches the laptop (Background Sync,
+    # still with no page open) closes its notification and clears the badge.
+    read_on(phone, dm)
+    to_worker(bob.context, bob.page, server, "ServiceWorker.dispatchSyncEvent", {"tag": "outbox", "lastChance": False})
+    in_worker(bob.context, f"{shown}.then((c) => c === '')")
+    in_worker(bob.context, "self.badges.at(-1) === 0")

@@ -7,11 +7,14 @@ import { ulid } from '../lib/ulid.js';
 import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { findMentions } from '../lib/mentions.js';
 import { derivedId } from '../sync/registry.js';
+import { MAX_PUSH } from '../sync/round.js';
 
 /**
  * What a write changed besides its mutations: meta entries it set, pending mids it replaced,
  * whether it may wait for the next sync, and whether `failed` changed (re-read it).
- * @typedef {{metaEntries?: Record<string, unknown>, superseded?: number[], lazy?: boolean, reread?: boolean}} AfterWrite
+ * `outgoing`: the request that sends it, read with the write (Replica#writeToSend), or null.
+ * @typedef {{metaEntries?: Record<string, unknown>, superseded?: number[], lazy?: boolean, reread?: boolean,
+ *   outgoing?: {pending: any[], cursors: Record<string, number>} | null}} AfterWrite
  */
 
 export class Actions {
@@ -26,6 +29,7 @@ export class Actions {
   #onStorageError;
   #writing;
   #transport;
+  #sendNow;
 
   /** afterWrite(mutations, what) updates the store and nudges the sync (see app.js). `writing` is
    * the store's count of writes in flight: from the call until the outbox shows the write. */
@@ -43,8 +47,10 @@ export class Actions {
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
    * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (app.js holds drawing)
+   * @param {() => boolean} [o.sendNow] will a write now start a sync at once (this tab leads, online, idle)?
    */
-  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {} }) {
+  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {}, sendNow = () => false }) {
+    this.#sendNow = sendNow;
     this.#beforeSend = beforeSend;
     this.#transport = transport;
     this.#onStorageError = onStorageError;
@@ -66,14 +72,19 @@ export class Actions {
     if (this.#writing) this.#writing.value += 1;
     try {
       let mutations;
+      let outgoing = null;
       try {
-        mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
+        // A send that will leave at once reads its request in the same transaction (the engine
+        // is idle: nothing else will read the outbox before it goes).
+        if (!lazy && this.#sendNow()) {
+          ({ mutations, outgoing } = await this.#replica.writeToSend(changes, this.#now(), metaEntries, supersede, MAX_PUSH));
+        } else mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
       } catch (error) {
         // Storage full or broken: the app shows a banner; the caller keeps the user's input.
         if (error?.name === 'StorageError') this.#onStorageError(error);
         throw error;
       }
-      await this.#afterWrite(mutations, { metaEntries, superseded: supersede, lazy });
+      await this.#afterWrite(mutations, { metaEntries, superseded: supersede, lazy, outgoing });
       return mutations;
     } finally {
       if (this.#writing) this.#writing.value -= 1;
@@ -87,6 +98,7 @@ export class Actions {
   }
 
   #mentions(channel, text) {
+    if (!text.includes('@')) return ''; // every mention starts with one: no need to list the members
     const people = this.#queries.membersOf(channel).map((id) => ({ id, ...(this.#queries.user(id) ?? {}) }));
     return findMentions(text, people);
   }

@@ -22,6 +22,8 @@ import { deviceName } from '../lib/device-name.js';
 
 /** The longest a render waits for a send's request to leave (App#whenSent). */
 const HOLD_MS = 50;
+/** How long another tab may wait to hear of this tab's local writes (see #noteWrite). */
+const NOTE_MS = 16;
 
 export class App {
   /** 'loading' | 'signed-out' | 'ready' | 'fatal' */
@@ -85,6 +87,7 @@ export class App {
       transport: this.#transport,
       afterWrite: (mutations, what) => this.#afterWrite(mutations, what),
       beforeSend: () => this.#holdDrawing(),
+      sendNow: () => Boolean(this.#coordinator?.leader && this.engine?.idle),
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
@@ -260,17 +263,17 @@ export class App {
    * @param {any[]} mutations
    * @param {import('./actions.js').AfterWrite} [what]
    */
-  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false } = {}) {
+  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false, outgoing = null } = {}) {
     if (this.storageError.value === 'quota') this.storageError.value = null; // space again
     if (reread) await this.#refresh({ keys: [] });
     else this.store.wrote(mutations, metaEntries, superseded);
     if (mutations.length) {
       if (this.#coordinator?.leader) {
         if (lazy) this.engine?.later();
-        else this.engine?.trigger();
+        else this.engine?.trigger(outgoing);
       } else this.#coordinator?.post(tab.wrote(lazy));
     }
-    this.#coordinator?.post(tab.changed([]));
+    this.#noteWrite();
     if (!mutations.length) return;
     const nav = this.#env.navigator;
     if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
@@ -285,6 +288,19 @@ export class App {
   }
 
   #askedBackgroundSync = -Infinity;
+  #noteTimer = null;
+
+  /**
+   * Tell the other tabs that this one wrote, at most once per NOTE_MS: each note makes them read
+   * the outbox again, so a burst of writes (a device queueing offline) must not cost one each.
+   */
+  #noteWrite() {
+    if (this.#noteTimer !== null || !this.#coordinator) return;
+    this.#noteTimer = setTimeout(() => {
+      this.#noteTimer = null;
+      this.#coordinator?.post(tab.changed([]));
+    }, NOTE_MS);
+  }
 
   /** @type {{promise: Promise<void>, release: () => void} | null} */
   #sending = null;

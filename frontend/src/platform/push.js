@@ -139,14 +139,26 @@ export class PushClient {
    */
   async closeRead(unreadOf) {
     try {
-      const registration = await this.#registration();
-      for (const note of await registration.getNotifications()) {
-        const channel = note.data?.channel;
-        if (channel && unreadOf(channel) === 0 && !String(note.tag).startsWith('t:')) note.close();
-      }
+      await closeRead(await this.#registration(), unreadOf);
     } catch {
       // No worker yet, or notifications unsupported: nothing to close.
     }
+  }
+}
+
+/**
+ * Close the notifications whose conversation has nothing unread (read on another device), by the
+ * sidebar's rule (`unreadOf`); thread notifications (tag `t:...`) stay, and so does `keep`. The
+ * page calls it when its counts change; the service worker after a push or a sync (sw/reads.js).
+ * @param {ServiceWorkerRegistration} registration
+ * @param {(channel: string) => number} unreadOf
+ * @param {string | null} [keep]
+ */
+export async function closeRead(registration, unreadOf, keep = null) {
+  for (const note of await registration.getNotifications()) {
+    const channel = note.data?.channel;
+    if (!channel || note.tag === keep || String(note.tag).startsWith('t:')) continue;
+    if (unreadOf(channel) === 0) note.close();
   }
 }
 

@@ -137,6 +137,24 @@ function stillHeld(response, held, sent) {
   };
 }
 
+/**
+ * Delete mids from the outbox: a run of consecutive mids (a backlog's acks) as one range delete,
+ * not one request each; anything else one by one.
+ * @param {any} outbox
+ * @param {number[]} mids
+ */
+function deleteMids(outbox, mids) {
+  if (mids.length > 1) {
+    const low = Math.min(...mids);
+    const high = Math.max(...mids);
+    if (high - low + 1 === mids.length && new Set(mids).size === mids.length) {
+      outbox.delete(IDBKeyRange.bound(low, high));
+      return;
+    }
+  }
+  for (const mid of mids) outbox.delete(mid);
+}
+
 export class Replica {
   #db;
 
@@ -245,16 +263,17 @@ export class Replica {
   }
 
   /**
-   * What a sync request carries, read in one transaction: the oldest pending mutations and the
-   * cursors.
+   * What a sync request carries, read in one transaction: the oldest pending mutations (past mid
+   * `after`, when a request for the ones before is still in flight) and the cursors.
    * @param {number} [limit]
+   * @param {number} [after]
    * @returns {Promise<{pending: Mutation[], cursors: Record<string, number>}>}
    */
-  async outgoing(limit = 500) {
+  async outgoing(limit = 500, after = 0) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'meta']);
       const [pending, cursors] = await Promise.all([
-        tx.objectStore('outbox').getAll(null, limit),
+        tx.objectStore('outbox').getAll(after ? IDBKeyRange.lowerBound(after, true) : null, limit),
         tx.objectStore('meta').get('cursors'),
       ]);
       return { pending, cursors: cursors ?? {} };
@@ -284,14 +303,30 @@ export class Replica {
    * @returns {Promise<Mutation[]>}
    */
   async write(changes, wallMs, metaEntries = {}, supersede = []) {
+    return (await this.writeToSend(changes, wallMs, metaEntries, supersede, 0)).mutations;
+  }
+
+  /**
+   * `write`, and with `limit` > 0 also what the sync request that sends it will carry (as
+   * `outgoing` reads it), in the same transaction: a send that leaves at once needs no second one.
+   * @param {LocalChange[]} changes
+   * @param {number} wallMs
+   * @param {Record<string, unknown>} [metaEntries]
+   * @param {number[]} [supersede]
+   * @param {number} [limit]
+   * @returns {Promise<{mutations: Mutation[], outgoing: {pending: Mutation[], cursors: Record<string, number>} | null}>}
+   */
+  async writeToSend(changes, wallMs, metaEntries = {}, supersede = [], limit = 500) {
     return run(async () => {
       const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
       if (supersede.length) changes = await fold(tx.objectStore('outbox'), changes, supersede);
       const mutations = await queue(tx, changes, wallMs);
       const meta = tx.objectStore('meta');
       for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
-      await tx.done;
-      return mutations;
+      // Requests in a transaction run in order: this read sees the puts above.
+      const reading = limit > 0 ? Promise.all([tx.objectStore('outbox').getAll(null, limit), meta.get('cursors')]) : null;
+      const [read] = await Promise.all([reading, tx.done]);
+      return { mutations, outgoing: read ? { pending: read[0], cursors: read[1] ?? {} } : null };
     });
   }
 
@@ -360,7 +395,7 @@ export class Replica {
       const offset = response.server_time - wallMs;
       meta.put(offset, 'offset');
 
-      for (const mid of response.acks ?? []) outbox.delete(mid);
+      deleteMids(outbox, response.acks ?? []);
       const rejections = response.rejections ?? [];
       const refused = await Promise.all(rejections.map((r) => outbox.get(r.mid)));
       for (const [i, rejection] of rejections.entries()) {
@@ -415,21 +450,26 @@ export class Replica {
       // Records and meta only: a local write (outbox, meta) waits for it no longer than it must.
       const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
       const meta = tx.objectStore('meta');
-      // Every meta entry this needs, at once: one round trip before the records are read.
-      const [held, offset, device, last, seen] = await Promise.all(
-        ['cursors', 'offset', 'device', 'hlc', 'hlcSeen'].map((key) => meta.get(key)),
-      );
+      // Every meta entry this needs and every record the frame touches, at once: one round trip
+      // (the records are read even when the frame turns out not to continue our cursor).
+      const records = tx.objectStore('records');
+      const unique = [...new Set(frame.changes.map((c) => keyOf(c.collection, c.id)))];
+      const [[held, offset, device, last, seen], found] = await Promise.all([
+        Promise.all(['cursors', 'offset', 'device', 'hlc', 'hlcSeen'].map((key) => meta.get(key))),
+        Promise.all(unique.map((key) => records.get(splitKey(key)))),
+      ]);
       const cursors = { ...(held ?? {}) };
       if ((cursors[frame.scope] ?? 0) !== frame.prev) {
         await tx.done;
         return { applied: false };
       }
-      const { keys, records } = await this.#mergeWith(tx, frame.changes, wallMs + (offset ?? 0), { device, last, seen });
+      const read = new Map(unique.map((key, i) => [key, found[i] ?? null]));
+      const merged = await this.#mergeWith(tx, frame.changes, wallMs + (offset ?? 0), { device, last, seen, found: read });
       const top = frame.changes.reduce((most, change) => Math.max(most, change.seq), frame.prev);
       cursors[frame.scope] = top;
       meta.put(cursors, 'cursors');
       await tx.done;
-      return { applied: true, keys, records };
+      return { applied: true, keys: merged.keys, records: merged.records };
     });
   }
 
@@ -499,7 +539,8 @@ export class Replica {
    * @param {any} tx
    * @param {{collection: string, id: string, scope: string, fields: Record<string, Value>, hlc: string}[]} changes
    * @param {number} correctedMs
-   * @param {{device: string, last: string, seen: string} | null} [known]
+   * @param {{device: string, last: string, seen: string, found?: Map<string, any>} | null} [known] `found`: the
+   *   touched records, already read in this transaction (null where absent)
    * @returns {Promise<{keys: string[], records: [string, Snapshot][]}>}
    */
   async #mergeWith(tx, changes, correctedMs, known = null) {
@@ -515,7 +556,7 @@ export class Replica {
     const unique = [...touched.keys()];
     const [[device, last, seen], found] = await Promise.all([
       known ? [known.device, known.last, known.seen] : Promise.all(['device', 'hlc', 'hlcSeen'].map((k) => meta.get(k))),
-      Promise.all(unique.map((key) => records.get(splitKey(key)))),
+      known?.found ? unique.map((key) => known.found.get(key)) : Promise.all(unique.map((key) => records.get(splitKey(key)))),
     ]);
     unique.forEach((key, i) => touched.set(key, found[i] ?? null));
     const clock = device ? clockFor(device, last) : null;

@@ -117,8 +117,20 @@ export class SyncEngine {
     this.#lazyTimer = null;
   }
 
-  /** Sync now. While a request is in flight, calls collapse into one more request after it. */
-  trigger() {
+  /**
+   * Nothing in flight, nothing scheduled, not offline: a `trigger()` now sends at once (so the
+   * writer may read the request with its write, see Replica#writeToSend).
+   */
+  get idle() {
+    return !this.#stopped && !this.#running && !this.#browserOffline && this.#timer === null;
+  }
+
+  /**
+   * Sync now. While a request is in flight, calls collapse into one more request after it.
+   * `first`: the request's outbox and cursors, already read with the write that triggers it.
+   * @param {{pending: any[], cursors: Record<string, number>} | null} [first]
+   */
+  trigger(first = null) {
     if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
@@ -128,7 +140,7 @@ export class SyncEngine {
     // which keeps probing), instead of a doomed request per write.
     if (this.#browserOffline && this.#timer !== null) return;
     this.#clearTimers();
-    void this.#run();
+    void this.#run(first);
   }
 
   /**
@@ -178,7 +190,8 @@ export class SyncEngine {
     this.#events.onStatus?.(status, detail);
   }
 
-  async #run() {
+  /** @param {{pending: any[], cursors: Record<string, number>} | null} [first] */
+  async #run(first = null) {
     if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
@@ -191,7 +204,7 @@ export class SyncEngine {
     this.#lazyTimer = null;
     let failed = false;
     try {
-      await this.#round();
+      await this.#round(first);
     } catch (error) {
       failed = true;
       this.#fail(error);
@@ -204,9 +217,10 @@ export class SyncEngine {
   }
 
   /** One sync (push the outbox, pull until done), told to the events; throws what failed. */
-  async #round() {
+  /** @param {{pending: any[], cursors: Record<string, number>} | null} [first] */
+  async #round(first = null) {
     this.#setStatus(Status.SYNCING);
-    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now });
+    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first });
     this.#attempt = 0;
     this.#lastError = null;
     this.#events.onApplied?.(result);

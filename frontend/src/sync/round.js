@@ -35,20 +35,26 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
 /**
  * @param {import('../replica/replica.js').Replica} replica
  * @param {{sync: (body: object) => Promise<any>}} transport
- * @param {{now?: () => number, limit?: number, recent?: number}} [options]
+ * @param {{now?: () => number, limit?: number, recent?: number, size?: number,
+ *   first?: {pending: any[], cursors: Record<string, number>} | null}} [options] `size`: most mutations per
+ *   request (MAX_PUSH, the server's limit); `first`: the first request's outbox and cursors, already read
  * @returns {Promise<SyncResult>}
  */
-export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT } = {}) {
+export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT, size: most = MAX_PUSH, first = null } = {}) {
   /** @type {SyncResult} */
   const result = { keys: new Set(), records: new Map(), dropped: [], outbox: false, rounds: 0, acked: [], rejected: [] };
-  let size = MAX_PUSH;
+  let size = most;
   let clockRetries = 0;
+  /** The next request, already sent while the last reply was being applied (see `ahead`). */
+  let next = null;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const { pending, cursors } = await replica.outgoing(size);
+    const { pending, cursors } = next ?? first ?? (await replica.outgoing(size));
+    first = null; // read with the write that started this sync (Replica#writeToSend): once
     let response;
     try {
-      response = await transport.sync({ changes: pending.map(wire), cursors, limit, recent });
+      response = await (next?.reply ?? transport.sync({ changes: pending.map(wire), cursors, limit, recent }));
     } catch (error) {
+      next = null;
       if (!(error instanceof ApiError)) throw error;
       const handled = await recover(error, pending, replica, now, { clockRetries, size });
       if (!handled) throw error;
@@ -60,9 +66,13 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
       }
       continue;
     }
+    next = null;
     result.rounds += 1;
     const full = pending.length >= size;
-    size = MAX_PUSH;
+    size = most;
+    // A backlog (a device back online with thousands queued): the next batch goes out now, while
+    // this reply is applied, so the server's work and ours overlap instead of taking turns.
+    if (full) next = await ahead(replica, transport, pending, cursors, response, { limit, recent, size });
     const applied = await replica.applyResponse(response, now(), cursors);
     for (const key of applied.keys) result.keys.add(key);
     for (const [key, record] of applied.records ?? []) result.records.set(key, record);
@@ -70,6 +80,14 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     result.acked.push(...applied.acked);
     result.rejected.push(...applied.rejected);
     if (applied.acked.length || applied.rejected.length) result.outbox = true;
+    if (next) {
+      // Its cursors assumed this reply applied in full: when a scope was dropped, ask again.
+      if (applied.dropped.length) {
+        next.reply.catch(() => {}); // its pushes stay queued and go again (mids make that safe)
+        next = null;
+      }
+      continue;
+    }
     if (response.more) continue;
     const progress = applied.acked.length + applied.rejected.length > 0;
     // The rest of a push split by size: go again. What was written while this request was in
@@ -78,7 +96,31 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     if (full && progress && (await replica.pendingCount()) > 0) continue;
     break;
   }
+  next?.reply.catch(() => {});
   return result;
+}
+
+/**
+ * Send the request after `response` before it is applied: the pending mutations past the ones
+ * just pushed, and the cursors the reply will leave. It is only taken after this reply applied
+ * (replies are applied in order, each in its own transaction), so a failure here changes
+ * nothing: what it pushed stays in the outbox and goes again; a pushed mid is applied once.
+ * @returns {Promise<{pending: any[], cursors: Record<string, number>, reply: Promise<any>} | null>}
+ */
+async function ahead(replica, transport, pushed, sent, response, { limit, recent, size }) {
+  if (response.rejections?.length) return null; // a refusal may need the one-by-one path
+  const after = pushed[pushed.length - 1]?.mid ?? 0;
+  const { pending } = await replica.outgoing(size, after);
+  if (!pending.length && !response.more) return null;
+  const cursors = { ...sent };
+  for (const [scope, seq] of Object.entries(response.cursors ?? {})) cursors[scope] = Math.max(seq, cursors[scope] ?? 0);
+  if (response.scopes?.length) {
+    const visible = new Set(response.scopes);
+    for (const scope of Object.keys(cursors)) if (!visible.has(scope)) delete cursors[scope];
+  }
+  const reply = transport.sync({ changes: pending.map(wire), cursors, limit, recent });
+  reply.catch(() => {}); // awaited (and its error handled) by the next round
+  return { pending, cursors, reply };
 }
 
 async function recover(error, pending, replica, now, { clockRetries, size }) {

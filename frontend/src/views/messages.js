@@ -78,6 +78,10 @@ function locate(items, id, hint) {
   return items[hint]?.id === id ? hint : items.findIndex((m) => m.id === id);
 }
 
+// A row's body re-renders only when its message, grouping or "seen by" changes: a new message
+// changes every shown row's position in the set (aria-setsize), which must not re-render them all.
+const Body = memo(MessageBody);
+
 // Rows re-render only when their own props change (items are stable objects from the store).
 /** @type {import('preact').FunctionComponent<Record<string, any>>} */
 const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy, readOnly, target }) {
@@ -93,7 +97,7 @@ const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, ga
   >
     ${gap ? html`<div class="gap-marker" aria-hidden="true"><span>${t('history.gap', { count: gap })}</span></div>` : null}
     ${firstUnread ? html`<div class="unread-divider" aria-hidden="true"><span>${t('message.new')}</span></div>` : null}
-    <${MessageBody} app=${app} item=${readOnly ? { ...item, readOnly } : item} grouped=${grouped && !firstUnread && !gap}
+    <${Body} app=${app} item=${readOnly ? { ...item, readOnly } : item} grouped=${grouped && !firstUnread && !gap}
       seenBy=${seenBy} />
   </li>`;
 }, (a, b) => a.item === b.item && a.index === b.index && a.size === b.size && a.grouped === b.grouped
