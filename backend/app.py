@@ -23,9 +23,11 @@ from backend.http import chat as chat_routes
 from backend.http import push as push_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
+from backend.http.meetings import meet
 from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
 from backend.live import Hub
+from backend.meetings.service import build_meeting_hub
 from backend.push.service import PushService
 from backend.search_index import SearchIndex
 from backend.settings import Settings
@@ -35,7 +37,7 @@ from sync_protocol.wire import PROTOCOL_VERSION
 
 log = logging.getLogger("teamtalk")
 
-API_ROUTES = [sync, live, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_routes.ROUTES, *push_routes.ROUTES]
+API_ROUTES = [sync, live, meet, *accounts_routes.ROUTES, *admin_routes.ROUTES, *chat_routes.ROUTES, *push_routes.ROUTES]
 
 
 def build_services(settings: Settings) -> Services:
@@ -48,7 +50,8 @@ def build_services(settings: Settings) -> Services:
     search = SearchIndex(feed, settings.data_dir / "search.db")
     accounts = AccountService(store, sync_service, settings)
     push = PushService(store, feed, settings, hub.visible)
-    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push)
+    meetings = build_meeting_hub(sync_service, feed, settings)
+    return Services(settings, store, sync_service, accounts, hub, ChatService(store, search), search, push, meetings)
 
 
 def _secret(found: Services) -> str:

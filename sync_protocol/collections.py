@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+from sync_protocol.collections_meetings import MEETING_COLLECTIONS
 from sync_protocol.registry import (
     WORKSPACE,
     CollectionSpec,
@@ -231,7 +232,9 @@ NOTICES = CollectionSpec(
     ),
 )
 
-REGISTRY = Registry([USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES])
+REGISTRY = Registry(
+    [USERS, CHANNELS, MEMBERS, MESSAGES, READS, REACTIONS, RECEIPTS, FOLLOWS, PREFS, NOTICES, *MEETING_COLLECTIONS]
+)
 
 #: Each collection's fields by name (the schema half of the registry), for readers of the schema.
 COLLECTIONS: dict[str, dict[str, Field]] = {spec.name: dict(spec.fields) for spec in REGISTRY}

@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from backend.accounts import AccountService, CurrentSession
 from backend.chat_service import ChatService
 from backend.live import Hub
+from backend.meetings.hub import MeetingHub
 from backend.push.service import PushService
 from backend.search_index import SearchIndex
 from backend.settings import Settings
@@ -30,6 +31,7 @@ class Services:
     chat: ChatService
     search: SearchIndex
     push: PushService
+    meetings: MeetingHub
 
     def close(self) -> None:
         self.push.close()
