@@ -12,6 +12,7 @@ import { Dialog } from './dialog.js';
 import { MainHeader } from './header.js';
 import { phone } from './viewport.js';
 import { ThreadPane } from './thread.js';
+import { MeetingBar, PastMeetings, StartMeeting } from './meeting-bar.js';
 import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
@@ -114,6 +115,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
       : []),
     ...(canArchive ? [{ key: 'archive', label: channel.archived ? t('channel.unarchive') : t('channel.archive'), onSelect: archive }] : []),
     ...(canAdd ? [{ key: 'add', label: t('members.add'), onSelect: () => setAdding(true) }] : []),
+    ...(canPost ? [{ key: 'meet', label: t('meeting.start'), onSelect: () => (location.hash = `#/c/${encodeURIComponent(channelId)}/meet`) }] : []),
     ...(canLeave ? [{ key: 'leave', label: t('channel.leave'), onSelect: leave, danger: true }] : []),
   ];
 
@@ -122,6 +124,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
       <${MainHeader} app=${app} title=${title} icon=${isDm ? null : channel.kind === 'private' ? '🔒' : '#'}
         tag=${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
         topic=${channel.topic} more=${more}>
+        ${canPost ? html`<${StartMeeting} app=${app} channelId=${channelId} />` : null}
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
           onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
         ${member ? html`<${NotifySettings} app=${app} channelId=${channelId} />` : null}
@@ -133,6 +136,8 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
         ${canAdd ? html`<button type="button" class="button button--small" onClick=${() => setAdding(true)}>${t('members.add')}</button>` : null}
         ${canLeave ? html`<button type="button" class="button button--small button--ghost" onClick=${leave}>${t('channel.leave')}</button>` : null}
       <//>
+      <${MeetingBar} app=${app} channelId=${channelId} canJoin=${canPost} />
+      <${PastMeetings} app=${app} channelId=${channelId} />
       ${showPins ? html`<${PinnedPanel} app=${app} channelId=${channelId} onClose=${() => setShowPins(false)} />` : null}
       <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost}
         at=${threadId ? null : at} />

@@ -7,6 +7,7 @@ import { href, route } from './router.js';
 import { ConnectionStatus } from './status.js';
 import { Avatar } from './avatar.js';
 import { Logo } from './logo.js';
+import { LiveMark } from './meeting-bar.js';
 
 function UnreadBadge({ count, muted = false }) {
   if (!count) return null;
@@ -29,6 +30,7 @@ function ChannelLink({ app, channel, current }) {
         : html`<span class="nav-link__icon" aria-hidden="true">${channel.kind === 'private' ? '🔒' : '#'}</span>`}
       <span class="nav-link__name">${channel.name}</span>
       ${presence ? html`<span class="visually-hidden">${' '}${t(`presence.${presence}`)}</span>` : null}
+      <${LiveMark} app=${app} channelId=${channel.id} />
       <${UnreadBadge} count=${unread} muted=${muted} />
     </a>
   </li>`;
