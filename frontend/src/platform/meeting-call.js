@@ -154,6 +154,10 @@ export class MeetingCall {
     return out;
   }
 
+  peerConnection(id) {
+    return this.#links.get(id)?.pc ?? null;
+  }
+
   peerStream(id) {
     return this.#links.get(id)?.stream ?? null;
   }

@@ -1,0 +1,184 @@
+"""Three people meet in real Chromium with fake camera and microphone (run by test_meetings.py
+inside a private network namespace; skipped anywhere else).
+
+What a person sees and what WebRTC reports are both checked: each decodes video from both others
+(getStats framesDecoded) and receives audio (totalSamplesReceived grows); one mutes and the others
+see it and hear silence (totalAudioEnergy stops growing); one leaves and the others' grids drop the
+tile and close that connection; the synced meeting record lists the three with join and leave times.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect
+
+from tests.browser.conftest import (
+    CHROMIUM,
+    FLAGS,
+    OpenDevice,
+    Person,
+    channel_link,
+    invite_link,
+    open_channel,
+    sign_up,
+    until,
+)
+
+if os.environ.get("TEAMTALK_NETNS") != "1":
+    pytest.skip("runs inside a private network namespace (tests/browser/test_meetings.py)", allow_module_level=True)
+
+WEBRTC_FLAGS = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + WEBRTC_FLAGS)
+    yield browser
+    browser.close()
+
+
+def _inbound(page: Page, peer: str, kind: str, stat: str) -> float:
+    """One inbound-rtp counter of this page's connection to ``peer`` (0 before it exists)."""
+    return float(
+        page.evaluate(
+            """async ([peer, kind, stat]) => {
+                const s = (await teamtalk.meeting.stats())[peer];
+                const r = s && s.reports.find((r) => r.type === 'inbound-rtp' && r.kind === kind);
+                return (r && r[stat]) || 0;
+            }""",
+            [peer, kind, stat],
+        )
+    )
+
+
+def _me(page: Page) -> str:
+    return str(page.evaluate("() => teamtalk.meeting.state.value.me"))
+
+
+def _decodes_from_all(page: Page, count: int) -> str:
+    return f"""(async () => {{
+        const links = Object.values(await teamtalk.meeting.stats());
+        return links.length === {count} && links.every((l) =>
+            l.reports.some((r) => r.type === 'inbound-rtp' && r.kind === 'video' && r.framesDecoded > 0) &&
+            l.reports.some((r) => r.type === 'inbound-rtp' && r.kind === 'audio' && r.totalSamplesReceived > 0));
+    }})()"""
+
+
+def _summary(page: Page) -> object:
+    """What the call looks like from this page, for a failure message."""
+    return page.evaluate(
+        """async () => {
+            const m = teamtalk.meeting, s = m.state.value;
+            const links = Object.entries(await m.stats()).map(([id, l]) => [id, l.state,
+                l.reports.filter((r) => r.type === 'inbound-rtp').map((r) => [r.kind, r.framesDecoded, r.totalSamplesReceived])]);
+            const pcs = m.connections.map((pc) => [pc.signalingState, pc.iceGatheringState, pc.iceConnectionState,
+                (pc.localDescription?.sdp.match(/a=candidate/g) || []).length, (pc.remoteDescription?.sdp.match(/a=candidate/g) || []).length]);
+            return {phase: s.phase, me: s.me, error: s.error, peers: [...s.peers.keys()], links, pcs};
+        }"""
+    )
+
+
+def _grows(page: Page, peer: str, kind: str, stat: str) -> bool:
+    before = _inbound(page, peer, kind, stat)
+    page.wait_for_timeout(400)  # a measuring interval, not a wait for a condition
+    return _inbound(page, peer, kind, stat) > before
+
+
+def _until_still(page: Page, peer: str, kind: str, stat: str, timeout_ms: int = 10_000) -> None:
+    """Wait until a counter stops growing over two consecutive 400 ms intervals."""
+    waited = 0
+    still = 0
+    while still < 2:
+        assert waited < timeout_ms, f"{stat} from {peer} kept growing"
+        still = still + 1 if not _grows(page, peer, kind, stat) else 0
+        waited += 400
+
+
+def _join(person: Person, start: bool) -> None:
+    page = person.page
+    open_channel(page, "general")
+    if start:
+        page.get_by_role("link", name="Start meeting").click()
+        page.get_by_role("button", name="Start meeting").click()
+    else:
+        expect(page.get_by_role("region", name="Meeting in progress")).to_be_visible()
+        page.get_by_role("region", name="Meeting in progress").get_by_role("link", name="Join").click()
+        page.get_by_role("button", name="Join meeting").click()
+    expect(page.get_by_role("toolbar", name="Meeting controls")).to_be_visible()
+
+
+def _device(people: OpenDevice, server: str, name: str) -> Person:
+    """A device that has allowed the camera and microphone. Without that grant Chromium gathers no
+    ICE candidates at all (it hides local addresses from pages without media permission)."""
+    person = people(name)
+    person.context.grant_permissions(["background-sync", "camera", "microphone"], origin=server)
+    return person
+
+
+def test_three_people_meet_see_and_hear_each_other_mute_and_leave(people: OpenDevice, server: str) -> None:
+    ada, bob, chen = (_device(people, server, name) for name in ("Ada", "Bob", "Chen"))
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    for person, name in ((bob, "Bob Babbage"), (chen, "Chen Ning")):
+        sign_up(person.page, name, person.email, invite=invite_link(ada.page))
+        expect(channel_link(person.page, "general")).to_be_visible()
+
+    _join(ada, start=True)
+    _join(bob, start=False)
+    _join(chen, start=False)
+    trio = (ada, bob, chen)
+    ids = {p.name: _me(p.page) for p in trio}
+    for person in trio:
+        try:
+            until(person.page, _decodes_from_all(person.page, 2))
+        except AssertionError as exc:
+            seen = {p.name: _summary(p.page) for p in trio}
+            raise AssertionError(f"{person.name} does not receive from both: {seen}") from exc
+        grid = person.page.get_by_role("list", name="Participants")
+        expect(grid.get_by_role("listitem")).to_have_count(3)
+        for other in trio:
+            if other is not person:
+                assert _grows(person.page, ids[other.name], "audio", "totalSamplesReceived")
+
+    # Ada mutes: the others see it on her tile, and the energy of her audio stops growing.
+    ada.page.get_by_role("button", name="Mute").click()
+    for listener in (bob, chen):
+        expect(listener.page.locator(f'[data-peer="{ids["Ada"]}"]')).to_have_attribute("data-muted", "true")
+        _until_still(listener.page, ids["Ada"], "audio", "totalAudioEnergy")
+    assert _grows(bob.page, ids["Chen"], "audio", "totalAudioEnergy"), "Chen, not muted, fell silent too"
+
+    # Chen leaves: the others drop the tile and close the connection to Chen.
+    for stayer in (ada, bob):
+        stayer.page.evaluate("(id) => { globalThis.leftPc = teamtalk.meeting.peerConnection(id); }", ids["Chen"])
+    chen.page.get_by_role("button", name="Leave").click()
+    for stayer in (ada, bob):
+        expect(stayer.page.locator(f'[data-peer="{ids["Chen"]}"]')).to_have_count(0)
+        until(stayer.page, "globalThis.leftPc.signalingState === 'closed'")
+        until(stayer.page, "teamtalk.meeting.connections.length === 1")
+    ada.page.get_by_role("button", name="Leave").click()
+    bob.page.get_by_role("button", name="Leave").click()
+
+    # The synced record: three attendances with join and leave times; the meeting ended.
+    until(
+        ada.page,
+        """(() => {
+            const spans = [...teamtalk.app.queries.collection('meeting_attendance').value.values()].map((r) => r.fields);
+            const meetings = [...teamtalk.app.queries.collection('meetings').value.values()].map((r) => r.fields);
+            return meetings.length === 1 && typeof meetings[0].ended_at === 'number' && spans.length === 3 &&
+                new Set(spans.map((s) => s.user)).size === 3 &&
+                spans.every((s) => typeof s.joined_at === 'number' && s.left_at >= s.joined_at);
+        })()""",
+    )
+    open_channel(ada.page, "general")
+    history = ada.page.get_by_role("list", name="Past meetings")
+    expect(history).to_contain_text("Meeting · 1 min · ")
+    for name in ("Ada Lovelace", "Bob Babbage", "Chen Ning"):
+        expect(history).to_contain_text(name)
+    for person in trio:
+        assert person.errors == [], person.errors
