@@ -10,14 +10,18 @@ tile and close that connection; the synced meeting record lists the three with j
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
+import aioice.ice
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from tests.browser.conftest import (
     CHROMIUM,
     FLAGS,
+    PASSWORD,
     OpenDevice,
     Person,
     channel_link,
@@ -26,6 +30,7 @@ from tests.browser.conftest import (
     sign_up,
     until,
 )
+from tests.browser.meeting_bot import MeetingBot
 
 if os.environ.get("TEAMTALK_NETNS") != "1":
     pytest.skip("runs inside a private network namespace (tests/browser/test_meetings.py)", allow_module_level=True)
@@ -76,10 +81,10 @@ def _summary(page: Page) -> object:
     return page.evaluate(
         """async () => {
             const m = teamtalk.meeting, s = m.state.value;
-            const links = Object.entries(await m.stats()).map(([id, l]) => [id, l.state,
-                l.reports.filter((r) => r.type === 'inbound-rtp').map((r) => [r.kind, r.framesDecoded, r.totalSamplesReceived])]);
-            const pcs = m.connections.map((pc) => [pc.signalingState, pc.iceGatheringState, pc.iceConnectionState,
-                (pc.localDescription?.sdp.match(/a=candidate/g) || []).length, (pc.remoteDescription?.sdp.match(/a=candidate/g) || []).length]);
+            const inbound = (l) => l.reports.filter((r) => r.type === 'inbound-rtp')
+                .map((r) => [r.kind, r.framesDecoded, r.totalSamplesReceived]);
+            const links = Object.entries(await m.stats()).map(([id, l]) => [id, l.state, inbound(l)]);
+            const pcs = m.connections.map((pc) => [pc.signalingState, pc.iceGatheringState, pc.iceConnectionState]);
             return {phase: s.phase, me: s.me, error: s.error, peers: [...s.peers.keys()], links, pcs};
         }"""
     )
@@ -168,8 +173,9 @@ def test_three_people_meet_see_and_hear_each_other_mute_and_leave(people: OpenDe
     until(
         ada.page,
         """(() => {
-            const spans = [...teamtalk.app.queries.collection('meeting_attendance').value.values()].map((r) => r.fields);
-            const meetings = [...teamtalk.app.queries.collection('meetings').value.values()].map((r) => r.fields);
+            const q = teamtalk.app.queries;
+            const spans = [...q.collection('meeting_attendance').value.values()].map((r) => r.fields);
+            const meetings = [...q.collection('meetings').value.values()].map((r) => r.fields);
             return meetings.length === 1 && typeof meetings[0].ended_at === 'number' && spans.length === 3 &&
                 new Set(spans.map((s) => s.user)).size === 3 &&
                 spans.every((s) => typeof s.joined_at === 'number' && s.left_at >= s.joined_at);
@@ -182,3 +188,46 @@ def test_three_people_meet_see_and_hear_each_other_mute_and_leave(people: OpenDe
         expect(history).to_contain_text(name)
     for person in trio:
         assert person.errors == [], person.errors
+
+
+def _bot_session(server: str, invite: str) -> str:
+    """Sign a bot up through the documented HTTP API; returns its ``tt_session=...`` cookie."""
+    with httpx.Client(base_url=server) as client:
+        client.get("/api/workspace")
+        body = {"name": "Recorder Bot", "email": "bot@example.com", "password": PASSWORD, "invite": invite}
+        reply = client.post("/api/signup", json=body, headers={"x-csrftoken": client.cookies["csrftoken"]})
+        assert reply.status_code == 201, reply.text
+        return f"tt_session={client.cookies['tt_session']}"
+
+
+def test_an_aiortc_peer_joins_through_the_documented_signaling_and_exchanges_video(
+    people: OpenDevice, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aioice never offers 127.0.0.1 (it assumes a real network); this namespace has only loopback.
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    ada = _device(people, server, "Ada")
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    cookie = _bot_session(server, invite_link(ada.page))
+    _join(ada, start=True)
+    channel = ada.page.url.split("#/c/")[1].split("/")[0]
+    bot = MeetingBot(f"{server.replace('http', 'ws')}/api/meet/{channel}", cookie)
+    bot.start()
+    try:
+        assert bot.joined.wait(15), bot.errors
+        until(
+            ada.page,
+            f"""(async () => {{
+            const s = (await teamtalk.meeting.stats())['{bot.me}'];
+            return s && s.reports.some((r) => r.type === 'inbound-rtp' && r.kind === 'video' && r.framesDecoded > 0);
+        }})()""",
+        )
+        expect(ada.page.locator(f'[data-peer="{bot.me}"]')).to_contain_text("Recorder Bot")
+        ada_id = _me(ada.page)
+        deadline = time.monotonic() + 15
+        while bot.frames.get(ada_id, 0) < 5:
+            assert time.monotonic() < deadline, f"the bot decoded no video from the browser: {bot.frames} {bot.errors}"
+            ada.page.wait_for_timeout(100)
+    finally:
+        bot.stop()
+    assert bot.errors == []
+    expect(ada.page.locator(f'[data-peer="{bot.me}"]')).to_have_count(0)  # the bot said leave

@@ -20,9 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 INNER = Path(__file__).with_name("meetings_in_netns.py")
-NETNS_SETUP = (
-    "ip link set lo up && ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up"
-)
+NETNS_SETUP = "ip link set lo up && ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up"
 
 
 def in_private_netns(*command: str) -> list[str]:
