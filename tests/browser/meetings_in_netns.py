@@ -10,14 +10,20 @@ tile and close that connection; the synced meeting record lists the three with j
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import aioice.ice
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
+from backend.meetings.ice import turn_credentials
 from tests.browser.conftest import (
     CHROMIUM,
     FLAGS,
@@ -27,10 +33,12 @@ from tests.browser.conftest import (
     channel_link,
     invite_link,
     open_channel,
+    serving,
     sign_up,
     until,
 )
 from tests.browser.meeting_bot import MeetingBot
+from tests.integration.conftest import free_port
 
 if os.environ.get("TEAMTALK_NETNS") != "1":
     pytest.skip("runs inside a private network namespace (tests/browser/test_meetings.py)", allow_module_level=True)
@@ -231,3 +239,121 @@ def test_an_aiortc_peer_joins_through_the_documented_signaling_and_exchanges_vid
         bot.stop()
     assert bot.errors == []
     expect(ada.page.locator(f'[data-peer="{bot.me}"]')).to_have_count(0)  # the bot said leave
+
+
+@contextmanager
+def coturn(tmp: Path, secret: str) -> Iterator[str]:
+    """Debian's coturn on a free port with the TURN REST API shared secret; yields its TURN URL."""
+    port = free_port()
+    (tmp / "turn").mkdir()
+    log = (tmp / "turn" / "turnserver.log").open("wb")
+    process = subprocess.Popen(
+        [
+            "turnserver", "-n", "--listening-ip=127.0.0.1", f"--listening-port={port}", "--relay-ip=127.0.0.1",
+            "--use-auth-secret", f"--static-auth-secret={secret}", "--realm=teamtalk.test",
+            "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
+            "--min-port=49160", "--max-port=49260", f"--pidfile={tmp / 'turn' / 'pid'}",
+            f"--userdb={tmp / 'turn' / 'db.sqlite'}", "--log-file=stdout", "--simple-log",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # ready once it accepts TCP on its port (it listens on UDP and TCP alike)
+            assert process.poll() is None, (tmp / "turn" / "turnserver.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "coturn did not start listening"
+                time.sleep(0.05)
+        yield f"turn:127.0.0.1:{port}?transport=udp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _relay_only(page: Page) -> None:
+    page.evaluate("() => { teamtalk.meeting.relayOnly = true; }")
+
+
+def _gather_relay(page: Page, url: str, username: str, credential: str) -> dict[str, object]:
+    """Gather relay candidates from the TURN server with these credentials, in the page."""
+    return dict(
+        page.evaluate(
+            """async ([url, username, credential]) => {
+                const pc = new RTCPeerConnection({iceServers: [{urls: url, username, credential}],
+                    iceTransportPolicy: 'relay'});
+                const found = {relay: 0, errors: []};
+                pc.onicecandidate = (e) => {
+                    if (e.candidate && / typ relay /.test(e.candidate.candidate)) found.relay++;
+                };
+                pc.onicecandidateerror = (e) => found.errors.push(e.errorCode);
+                pc.createDataChannel('probe');
+                await pc.setLocalDescription(await pc.createOffer());
+                const until = Date.now() + 8000;
+                while (pc.iceGatheringState !== 'complete' && Date.now() < until) {
+                    await new Promise((r) => setTimeout(r, 50));
+                }
+                pc.close();
+                return found;
+            }""",
+            [url, username, credential],
+        )
+    )
+
+
+@pytest.mark.skipif(shutil.which("turnserver") is None, reason="Debian's coturn is not installed (make chromium)")
+def test_two_people_forced_to_relay_through_coturn_still_meet(browser: Browser, tmp_path: Path) -> None:
+    secret = "a-shared-secret-for-tests"
+    (tmp_path / "turn-secret").write_text(secret)
+    with (
+        coturn(tmp_path, secret) as turn_url,
+        serving(
+            tmp_path / "data", "--ice-server", turn_url, "--turn-secret-file", str(tmp_path / "turn-secret")
+        ) as url,
+    ):
+        contexts = []
+        try:
+            pages = []
+            for _ in ("Ada", "Bob"):
+                context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 800}, locale="en-US")
+                context.grant_permissions(["background-sync", "camera", "microphone"], origin=url)
+                contexts.append(context)
+                pages.append(context.new_page())
+            ada, bob = pages
+            sign_up(ada, "Ada Lovelace", "ada@example.com")
+            sign_up(bob, "Bob Babbage", "bob@example.com", invite=invite_link(ada))
+            for page, start in ((ada, True), (bob, False)):
+                open_channel(page, "general")
+                if start:
+                    page.get_by_role("link", name="Start meeting").click()
+                else:
+                    page.get_by_role("region", name="Meeting in progress").get_by_role("link", name="Join").click()
+                _relay_only(page)
+                page.get_by_role("button", name="Start meeting" if start else "Join meeting").click()
+            for page in (ada, bob):
+                until(page, _decodes_from_all(page, 1), timeout_ms=30_000)
+                # The pair in use is relayed by coturn: nothing went host to host.
+                until(
+                    page,
+                    """(async () => {
+                        const [link] = Object.values(await teamtalk.meeting.stats());
+                        const byId = new Map(link.reports.map((r) => [r.id, r]));
+                        const pair = link.reports.find((r) =>
+                            r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded');
+                        return pair && byId.get(pair.localCandidateId).candidateType === 'relay';
+                    })()""",
+                )
+
+            # An expired credential is refused (401); a fresh one for the same user is not.
+            expired = turn_credentials(secret, "someone", int(time.time()) - 60)
+            fresh = turn_credentials(secret, "someone", int(time.time()) + 600)
+            refused = _gather_relay(ada, turn_url, *expired)
+            assert refused["relay"] == 0 and 401 in refused["errors"], refused  # type: ignore[operator]
+            assert _gather_relay(ada, turn_url, *fresh)["relay"], "a fresh credential got no relay candidate"
+        finally:
+            for context in contexts:
+                context.close()
