@@ -24,6 +24,7 @@ from bench import (
     browser_hotpath,
     history,
     live_fanout,
+    meetings,
     push_cost,
     push_delivery,
     render_50k,
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "push": push_delivery.run,
     "hotpath": browser_hotpath.run,
     "pushcost": push_cost.run,
+    "meetings": meetings.run,
 }
 
 
