@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from backend import retention, tokens
-from backend.accounts import AccountService
+from backend.accounts import AccountService, now_ms
 from backend.chat_service import ChatService
 from backend.errors import EXCEPTION_HANDLERS
 from backend.feed import InProcessFeed
@@ -27,7 +27,7 @@ from backend.http.meetings import meet
 from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
 from backend.live import Hub
-from backend.meetings.service import build_meeting_hub
+from backend.meetings.service import build_meeting_hub, end_interrupted_meetings
 from backend.push.service import PushService
 from backend.search_index import SearchIndex
 from backend.settings import Settings
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     found = build_services(settings)
     found.push.start()  # the server delivers pushes; the CLI's tools that build services do not
+    end_interrupted_meetings(found.sync, now_ms())  # nobody is in a call the last run left open
     return Litestar(
         route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},

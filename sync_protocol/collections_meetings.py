@@ -41,7 +41,8 @@ MEETING_ATTENDANCE = CollectionSpec(
         "joined_at": Field(int, MS, server=True),
         "left_at": Field(int, MS, server=True),
         #: Why they left: ``left`` (said so), ``closed`` (socket closed),
-        #: ``dropped`` (heartbeat lost) or ``removed`` (no longer a member).
+        #: ``dropped`` (heartbeat lost), ``removed`` (no longer a member) or ``restart`` (the server
+        #: restarted during the call: ``left_at`` is then the restart, an upper bound).
         "reason": Field(str, 16, server=True),
     },
     IN_CHANNEL,

@@ -188,3 +188,34 @@ def test_turn_credentials_follow_the_rest_api_scheme() -> None:
     assert stun.urls == ["stun:s:3478"] and stun.username is None
     assert turn.username == "1060:u1"
     assert ice_servers(Settings(ice_urls=("turn:t:3478",)), "u1", 0) == []
+
+
+def test_a_restart_ends_the_meetings_the_last_run_left_open(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "no-frontend")
+    first = Workspace(create_app(settings), tmp_path)
+    ada = first.join("Ada")
+    channel = ada.channel_named("general")
+    # What a crash leaves: a meeting and a span the hub never closed.
+    first.app.state["services"].sync.write_as_server(
+        ada.user,
+        [
+            ("meetings", "01CRASHED", {"channel": channel, "started_by": ada.user, "started_at": 1_000}),
+            (
+                "meeting_attendance",
+                "01CRASHED:c1",
+                {"meeting": "01CRASHED", "channel": channel, "user": ada.user, "joined_at": 1_000},
+            ),
+        ],
+        2_000,
+    )
+    first.close()
+    second = Workspace(create_app(settings), tmp_path)
+    try:
+        store = second.store()
+        meeting = store.get_record("meetings", "01CRASHED").state.fields  # type: ignore[union-attr]
+        span = store.get_record("meeting_attendance", "01CRASHED:c1").state.fields  # type: ignore[union-attr]
+        store.close()
+        assert meeting["ended_at"] > 2_000 and meeting["duration_ms"] == meeting["ended_at"] - 1_000
+        assert span["reason"] == "restart" and span["left_at"] == meeting["ended_at"]
+    finally:
+        second.close()
