@@ -36,6 +36,8 @@ export class MeetingCall {
     screen: false,
     hand: false,
     speaker: '',
+    /** The chosen speaker (audio output device id; '' = the default). */
+    sink: '',
     error: '',
   });
   /** @type {MediaStream | null} */
@@ -119,6 +121,10 @@ export class MeetingCall {
     this.local?.getVideoTracks().forEach((track) => (track.enabled = camera));
     this.#set({ camera });
     this.#sendState();
+  }
+
+  setSink(sink) {
+    this.#set({ sink });
   }
 
   setHand(hand) {

@@ -74,6 +74,9 @@ function Preview({ call, state, onJoin }) {
     <div class="meeting__devices">
       <${DevicePicker} kind="audioinput" label=${t('meeting.microphone')} value=${mic} onChange=${setMic} />
       <${DevicePicker} kind="videoinput" label=${t('meeting.camera')} value=${cam} onChange=${setCam} />
+      ${'setSinkId' in HTMLMediaElement.prototype
+        ? html`<${DevicePicker} kind="audiooutput" label=${t('meeting.speaker')} value=${state.sink} onChange=${(id) => call.setSink(id)} />`
+        : null}
     </div>
     <p class="meeting__who">${count ? t('meeting.inProgress', { count }) : t('meeting.nobody')}</p>
     <button type="button" class="button button--primary meeting__join" onClick=${onJoin}>
@@ -144,7 +147,7 @@ export function MeetingView({ app, channelId }) {
         <ul class="meeting__grid" aria-label=${t('meeting.grid')} data-count=${peers.length + 1}>
           <${Tile} id=${state.me} name=${t('meeting.you')} stream=${call.local} state=${state} self />
           ${peers.map((peer) => html`<${Tile} key=${peer.id} id=${peer.id} name=${peer.name || q.userName(peer.user)}
-            stream=${call.peerStream(peer.id)} state=${peer} speaking=${state.speaker === peer.id} />`)}
+            stream=${call.peerStream(peer.id)} state=${peer} speaking=${state.speaker === peer.id} sink=${state.sink} />`)}
         </ul>
         <${Controls} call=${call} state=${state} chat=${chat} onChat=${() => setChat(!chat)} />
       </div>
