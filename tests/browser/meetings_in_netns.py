@@ -332,8 +332,10 @@ def test_two_people_forced_to_relay_through_coturn_still_meet(browser: Browser, 
                     page.get_by_role("link", name="Start meeting").click()
                 else:
                     page.get_by_role("region", name="Meeting in progress").get_by_role("link", name="Join").click()
+                join = page.get_by_role("button", name="Start meeting" if start else "Join meeting")
+                expect(join).to_be_visible()  # the meeting view is up: its call exists
                 _relay_only(page)
-                page.get_by_role("button", name="Start meeting" if start else "Join meeting").click()
+                join.click()
             for page in (ada, bob):
                 until(page, _decodes_from_all(page, 1), timeout_ms=30_000)
                 # The pair in use is relayed by coturn: nothing went host to host.
