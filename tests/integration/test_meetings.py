@@ -15,9 +15,11 @@ from litestar.exceptions import WebSocketDisconnect
 from backend.app import create_app
 from backend.meetings.ice import ice_servers, turn_credentials
 from backend.settings import Settings
-from sync_protocol.collections import member_id
+from sync_protocol.collections import member_id, pref_id
 from sync_protocol.signaling import MAX_FRAME_BYTES
 from tests.integration.conftest import Person, Workspace
+from tests.integration.push_service import PushService
+from tests.integration.test_push import settle, subscribe
 
 
 @pytest.fixture
@@ -219,3 +221,27 @@ def test_a_restart_ends_the_meetings_the_last_run_left_open(tmp_path: Path) -> N
         assert span["reason"] == "restart" and span["left_at"] == meeting["ended_at"]
     finally:
         second.close()
+
+
+def test_a_meeting_that_starts_pushes_to_the_other_members_unless_they_muted_it(tmp_path: Path) -> None:
+    service = PushService()
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
+    space = Workspace(create_app(settings), tmp_path)
+    try:
+        ada, bob, chen = space.join("Ada"), space.join("Bob"), space.join("Chen")
+        channel = _private_channel(ada, "site", bob, chen)
+        to_ada, to_bob, to_chen = (subscribe(p, service) for p in (ada, bob, chen))
+        chen.sync(
+            chen.change("prefs", pref_id(chen.user, channel), {"channel": channel, "user": chen.user, "muted": True})
+        )
+        with _meet(ada, channel) as a:
+            joined = _join(a)
+            service.wait_for(lambda: len(service.to(to_bob)) == 1)
+        got = service.to(to_bob)[0]
+        assert got.payload["title"] == "Meeting in #site" and got.payload["body"] == "Ada started a meeting · Join"
+        assert got.payload["url"] == f"/#/c/{channel}/meet" and got.payload["tag"] == f"m:{joined['meeting']}"
+        settle(space)
+        assert service.to(to_ada) == [] and service.to(to_chen) == []  # the starter; a muted channel
+    finally:
+        space.close()
+        service.close()
