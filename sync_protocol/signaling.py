@@ -139,6 +139,9 @@ class Joined(Signal, tag="joined", frozen=True):
     peers: list[Peer]
     ice_servers: list[IceServer] = []
     heartbeat_ms: int = HEARTBEAT_MS
+    #: True when this socket resumed the seat of one that dropped (``?resume=<id>``): keep your
+    #: peer connections and restart ICE on those you offered; offer to nobody new.
+    resumed: bool = False
 
 
 class PeerJoined(Signal, tag="peer_joined", frozen=True):

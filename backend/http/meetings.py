@@ -48,15 +48,18 @@ async def meet(socket: WebSocket[object, object, State]) -> None:
     peer = Peer(id=conn_id, user=current.user_id, name=account.name if account else "")
     conn = MeetingConn(conn_id, current.user_id, current.device_id, channel, peer, asyncio.get_running_loop())
     hub = found.meetings
-    hub.connect(conn)
+    hub.connect(conn, socket.query_params.get("resume"), now_ms())
     writer = asyncio.create_task(_write(socket, conn))
     try:
         await _read(socket, conn, hub)
     finally:
-        hub.disconnect(conn, now_ms())
+        detached = hub.disconnect(conn, now_ms())
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
+    if detached:  # the seat waits for a resume (hub Rule 4); this task is all that remembers it
+        await asyncio.sleep(hub.drop_ms / 1000)
+        hub.expire(conn)
 
 
 async def _write(socket: WebSocket[object, object, State], conn: MeetingConn) -> None:

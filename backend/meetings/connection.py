@@ -52,9 +52,21 @@ class MeetingConn:
     bucket: Bucket = field(default_factory=Bucket)
     strikes: int = 0
     closing: bool = False
+    #: The socket closed without ``leave``: the seat waits ``drop_ms`` for a resume.
+    detached: bool = False
 
     def send(self, frame: Signal) -> None:
         self._put(encoder.encode(frame))
+
+    def send_raw(self, data: bytes) -> None:
+        self._put(data)
+
+    def drain(self) -> list[Outgoing]:
+        """Take what is queued (a detached connection's frames, handed to the one resuming it)."""
+        items: list[Outgoing] = []
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
 
     def close(self, code: int, reason: str) -> None:
         self._put((code, reason))

@@ -13,9 +13,11 @@ Rule 3. Signaling (offers, answers, candidates, state) is relayed to one connect
         stored. What is stored is the meeting record and one attendance record per participant
         connection, written by the server (``write``: SyncService.write_as_server), so they reach
         members like any change, through the feed.
-Rule 4. A participant leaves by ``leave``, by closing the socket, by losing the right (Rule 1)
-        or by silence: the shell drops one that sent nothing for ``drop_ms`` (heartbeat). Each
-        way tells the others ``peer_left``
+Rule 4. A participant leaves by ``leave``, by losing the right (Rule 1), by silence (the shell
+        drops one that sent nothing for ``drop_ms``: the heartbeat) or by a socket that closed and
+        was not resumed within ``drop_ms`` (a network change: the device reconnects with
+        ``?resume=<its id>`` and keeps its seat and id, so the others see a freeze). Each way
+        tells the others ``peer_left``
         and close the attendance span; the last one out ends the meeting (ended_at, duration).
 Rule 5. Time arrives as ``now_ms``; the hub makes no I/O except ``write`` and the connections'
         queues, so it can be driven by a test without a socket.
@@ -95,21 +97,64 @@ class MeetingHub:
 
     # --- sockets coming and going ---------------------------------------------------------------
 
-    def connect(self, conn: MeetingConn) -> None:
+    def connect(self, conn: MeetingConn, resume: str | None = None, now_ms: int = 0) -> None:
+        """A new socket: ``room`` for it, or, when it resumes the seat of another socket of the
+        same device (``resume``: that connection's id; the old socket dropped moments ago or is
+        dying after a network change), ``joined`` again with the same id, so the others keep
+        their connections to it (Rule 4). An old socket still open is closed (4409)."""
         with self._lock:
             self._sockets.setdefault(conn.channel, set()).add(conn)
             meeting = self._meetings.get(conn.channel)
+            old = meeting.people.get(resume) if meeting and resume else None
+            if meeting and old and (old.user, old.device) == (conn.user, conn.device):
+                return self._resume(meeting, old, conn, now_ms)
             peers = [p.peer for p in meeting.people.values()] if meeting else []
             conn.send(Room(me=conn.id, meeting=meeting.id if meeting else None, peers=peers))
 
-    def disconnect(self, conn: MeetingConn, now_ms: int) -> None:
+    def _resume(self, meeting: Meeting, old: MeetingConn, conn: MeetingConn, now_ms: int) -> None:
+        conn.id, conn.peer = old.id, old.peer
+        meeting.people[conn.id] = conn  # the old one's leave or expire now finds the seat taken
+        old.detached = False
+        for item in old.drain():  # what the others sent meanwhile (an ICE-restart offer) is not lost
+            if isinstance(item, bytes):
+                conn.send_raw(item)
+        if not old.closing:
+            old.close(4409, "this seat resumed on a newer socket")
+        others = [p.peer for p in meeting.people.values() if p is not conn]
+        conn.send(
+            Joined(
+                me=conn.id,
+                meeting=meeting.id,
+                peers=others,
+                ice_servers=self._ice(conn.user, now_ms),
+                heartbeat_ms=max(500, self.drop_ms // 3),
+                resumed=True,
+            )
+        )
+
+    def disconnect(self, conn: MeetingConn, now_ms: int) -> bool:
+        """The socket closed. A participant that did not say ``leave`` keeps its seat for
+        ``drop_ms`` (a network change: the device reconnects and resumes): returns True, and the
+        shell calls ``expire`` once ``drop_ms`` has passed."""
         with self._lock:
-            self._leave(conn, now_ms, "closed")
             watchers = self._sockets.get(conn.channel)
             if watchers is not None:
                 watchers.discard(conn)
                 if not watchers:
                     del self._sockets[conn.channel]
+            meeting = self._meetings.get(conn.channel)
+            if meeting is not None and meeting.people.get(conn.id) is conn and not conn.closing:
+                conn.detached = True
+                return True
+            self._leave(conn, now_ms, "closed")
+            return False
+
+    def expire(self, conn: MeetingConn) -> None:
+        """``drop_ms`` after a detach: out, unless a new socket resumed the seat meanwhile."""
+        with self._lock:
+            meeting = self._meetings.get(conn.channel)
+            if conn.detached and meeting is not None and meeting.people.get(conn.id) is conn:
+                self._leave(conn, self._clock(), "closed")
 
     def silent(self, conn: MeetingConn, now_ms: int) -> None:
         """The shell heard nothing from ``conn`` for ``drop_ms`` (Rule 4)."""
@@ -204,8 +249,8 @@ class MeetingHub:
 
     def _leave(self, conn: MeetingConn, now_ms: int, reason: str) -> None:
         meeting = self._meetings.get(conn.channel)
-        if meeting is None or conn.id not in meeting.people:
-            return
+        if meeting is None or meeting.people.get(conn.id) is not conn:
+            return  # not in, or its seat was resumed by a newer socket
         del meeting.people[conn.id]
         meeting.joined_at.pop(conn.id, None)
         writes: Writes = [

@@ -37,9 +37,10 @@ def meeting_space(tmp_path: Path) -> Iterator[Workspace]:
     ws.close()
 
 
-def _meet(person: Person, channel: str) -> Any:
+def _meet(person: Person, channel: str, resume: str = "") -> Any:
     return person.client.websocket_connect(
-        f"/api/meet/{channel}", headers={"cookie": f"tt_session={person.client.cookies['tt_session']}"}
+        f"/api/meet/{channel}" + (f"?resume={resume}" if resume else ""),
+        headers={"cookie": f"tt_session={person.client.cookies['tt_session']}"},
     )
 
 
@@ -92,8 +93,14 @@ def test_two_members_exchange_an_offer_and_a_non_member_is_refused(meeting_space
             socket.receive_json()
         b.send_json({"t": "leave"})
         assert _next(a, "peer_left") == {"t": "peer_left", "id": joined_b["me"], "reason": "left"}
-    meetings = ada.records("meetings")
+    # Ada's socket closed without `leave`: her seat waits drop_ms for a resume, then she is out.
+    deadline = time.monotonic() + 5
     attendance = ada.records("meeting_attendance")
+    while any("left_at" not in a for a in attendance.values()):
+        assert time.monotonic() < deadline, attendance
+        time.sleep(0.05)
+        attendance = ada.records("meeting_attendance")
+    meetings = ada.records("meetings")
     assert len(meetings) == 1
     (meeting,) = meetings.values()
     assert meeting["started_by"] == ada.user and meeting["ended_at"] >= meeting["started_at"]
@@ -245,3 +252,32 @@ def test_a_meeting_that_starts_pushes_to_the_other_members_unless_they_muted_it(
     finally:
         space.close()
         service.close()
+
+
+def test_a_dropped_socket_resumes_its_seat_and_the_others_see_no_departure(meeting_space: Workspace) -> None:
+    ada, bob = meeting_space.join("Ada"), meeting_space.join("Bob")
+    channel = ada.channel_named("general")
+    with _meet(ada, channel) as a:
+        joined_a = _join(a)
+        with _meet(bob, channel) as old:
+            bob_id = _join(old)["me"]
+            _next(a, "peer_joined")
+            # Bob's network changed: his device opens a new socket and resumes its seat; the old
+            # one, half dead, is closed by the server without Bob leaving.
+            with _meet(bob, channel, resume=bob_id) as b:
+                again = b.receive_json()
+                assert again["t"] == "joined" and again["resumed"] is True and again["me"] == bob_id
+                assert [p["id"] for p in again["peers"]] == [joined_a["me"]]
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    for _ in range(5):
+                        old.receive_json()
+                assert closed.value.code == 4409
+                a.send_json({"t": "offer", "to": bob_id, "sdp": "v=0 restart"})  # Ada restarts ICE
+                assert _next(b, "offer")["sdp"] == "v=0 restart"
+                b.send_json({"t": "answer", "to": joined_a["me"], "sdp": "v=0 answer"})
+                assert a.receive_json()["t"] == "answer"  # and no peer_left came before it
+                b.send_json({"t": "leave"})
+                assert _next(a, "peer_left") == {"t": "peer_left", "id": bob_id, "reason": "left"}
+        # Another device of Bob's, or Bob after drop_ms, cannot take a seat that is not his.
+        with _meet(bob, channel, resume=joined_a["me"]) as b:
+            assert b.receive_json()["t"] == "room"
