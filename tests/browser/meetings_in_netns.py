@@ -166,6 +166,16 @@ def test_three_people_meet_see_and_hear_each_other_mute_and_leave(people: OpenDe
         _until_still(listener.page, ids["Ada"], "audio", "totalAudioEnergy")
     assert _grows(bob.page, ids["Chen"], "audio", "totalAudioEnergy"), "Chen, not muted, fell silent too"
 
+    # Bob's network changes: his tab resumes its seat on a new socket and restarts ICE. Ada keeps
+    # the same connection to him (a freeze at most, no departure) and his video keeps coming.
+    ada.page.evaluate("(id) => { globalThis.bobPc = teamtalk.meeting.peerConnection(id); }", ids["Bob"])
+    bob.page.evaluate("() => teamtalk.meeting.reconnect()")
+    until(bob.page, "teamtalk.meeting.state.value.phase === 'in'")
+    until(ada.page, f"teamtalk.meeting.peerConnection('{ids['Bob']}') === globalThis.bobPc")
+    assert _me(bob.page) == ids["Bob"]
+    expect(ada.page.get_by_role("list", name="Participants").get_by_role("listitem")).to_have_count(3)
+    assert _grows(ada.page, ids["Bob"], "video", "framesDecoded"), "Bob's video stopped after he resumed"
+
     # Chen leaves: the others drop the tile and close the connection to Chen.
     for stayer in (ada, bob):
         stayer.page.evaluate("(id) => { globalThis.leftPc = teamtalk.meeting.peerConnection(id); }", ids["Chen"])

@@ -9,9 +9,10 @@
 // 3. Every video sender is capped (maxBitrate) by the size of the call, so a phone on 4G keeps up.
 // 4. Mute and camera-off disable the track (the peers receive silence / black, the connection
 //    stays) and tell the others through `state`. Screen sharing replaces the video track.
-// 5. ICE restart: when a connection this side offered goes `disconnected`/`failed`, or the
-//    browser reports a network change, this side offers again with iceRestart. The peers see a
-//    frozen tile meanwhile, not a departure.
+// 5. Network change: the signaling socket reconnects with `?resume=<my id>` and keeps the seat
+//    (the server holds it while the old socket dies), and every connection this side offered
+//    restarts ICE (also when one goes `disconnected`/`failed`); the other side answers. The
+//    peers see a frozen tile meanwhile, not a departure.
 
 import { signal } from '@preact/signals';
 
@@ -50,7 +51,8 @@ export class MeetingCall {
   #beat = null;
   #levels = null;
   #screenTrack = null;
-  #onNetwork = () => this.#restartAll();
+  #onNetwork = () => this.reconnect();
+  #retries = 0;
   #chain = Promise.resolve();
 
   /** @param {string} url @param {{relayOnly?: boolean}} [options] */
@@ -63,9 +65,11 @@ export class MeetingCall {
     this.state.value = { ...this.state.value, ...patch };
   }
 
-  /** Open the socket: `room` says who is in the meeting (the preview screen shows it). */
-  connect() {
-    const socket = new WebSocket(this.#url);
+  /** Open the socket: `room` says who is in the meeting (the preview screen shows it). With
+   * `resume` (my connection id), take my seat back on a new socket: the others keep their
+   * connections to me (PROTOCOL.md, "Meetings": resume). */
+  connect(resume = '') {
+    const socket = new WebSocket(resume ? `${this.#url}?resume=${encodeURIComponent(resume)}` : this.#url);
     this.#socket = socket;
     // One frame at a time, in order: a candidate must not overtake the offer it belongs to.
     socket.onmessage = (event) => {
@@ -73,11 +77,25 @@ export class MeetingCall {
       this.#chain = this.#chain.then(() => this.#frame(frame)).catch((error) => this.#set({ error: String(error) }));
     };
     socket.onclose = (event) => {
-      if (this.#socket !== socket) return;
+      if (this.#socket !== socket) return; // replaced by a newer socket
       const refused = event.code === 4403 || event.code === 4401;
+      if (!refused && this.state.value.phase === 'in' && this.#retries < 5) {
+        // The network changed under us: come back on a new socket and keep the seat.
+        this.#retries += 1;
+        setTimeout(() => this.#socket === socket && this.connect(this.state.value.me), 300 * this.#retries);
+        return;
+      }
       this.#closeLinks();
       this.#set({ phase: refused ? 'refused' : 'closed', error: event.reason || '' });
     };
+  }
+
+  /** The network changed (or a test says so): resume on a new socket, restart ICE. */
+  reconnect() {
+    if (this.state.value.phase !== 'in') return;
+    const old = this.#socket;
+    this.connect(this.state.value.me);
+    old?.close();
   }
 
   /** Ask for the camera and microphone (or the devices chosen in the preview). */
@@ -187,13 +205,30 @@ export class MeetingCall {
     const s = this.state.value;
     switch (frame.t) {
       case 'room':
+        if (this.state.value.phase === 'in') {
+          // A resume came too late (the seat expired): join again as a newcomer.
+          this.#closeLinks();
+          this.#set({ phase: 'preview', me: frame.me, meeting: frame.meeting, peers: byId(frame.peers) });
+          await this.join();
+          break;
+        }
         this.#set({ phase: 'preview', me: frame.me, meeting: frame.meeting, peers: byId(frame.peers) });
         break;
       case 'joined':
         this.#ice = frame.ice_servers ?? [];
+        this.#retries = 0;
         this.#set({ phase: 'in', me: frame.me, meeting: frame.meeting, peers: byId(frame.peers) });
+        clearInterval(this.#beat);
+        clearInterval(this.#levels);
         this.#beat = setInterval(() => this.#send({ t: 'heartbeat' }), frame.heartbeat_ms ?? 3000);
         this.#levels = setInterval(() => this.#activeSpeaker(), 500);
+        if (frame.resumed) {
+          // Same seat: drop links to people who left meanwhile, restart ICE on those I offered.
+          for (const id of [...this.#links.keys()]) if (!this.state.value.peers.has(id)) this.#drop(id);
+          this.#restartAll();
+          this.#sendState();
+          break;
+        }
         addEventListener('online', this.#onNetwork);
         /** @type {any} */ (navigator).connection?.addEventListener?.('change', this.#onNetwork);
         for (const peer of frame.peers) await this.#offer(peer.id, false);
