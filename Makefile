@@ -41,8 +41,9 @@ build: frontend/node_modules/.installed ## bundle the PWA into frontend/dist
 run: install build ## install, build and serve on http://127.0.0.1:8000 (HOST, PORT, DATA=./data override)
 	$(VENV)/bin/teamtalk serve --host $(HOST) --port $(PORT) --data $(DATA)
 
-chromium: ## install Debian's Chromium for the browser tests (root, once per machine)
+chromium: ## install Debian's Chromium and coturn for the browser tests (root, once per machine)
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v turnserver >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null)
 
 test-unit: install-test ## Python unit tests (the pure core, vectors, properties)
 	$(PY) -m pytest tests/unit -q

@@ -424,6 +424,22 @@ def _rsvp_answer(access: Access, attempt: Attempt) -> None:
     _calendar_editor(access, attempt)
 
 
+# --- meetings ---
+
+
+def may_join_meeting(store: Storage, user_id: str, channel_id: str) -> bool:
+    """Who opens a channel's meeting socket: hears who is in the call, starts or joins it, and
+    sends or receives its signaling. Members of the channel now, while it is writable (an
+    archived or deleted channel holds no new meetings). Re-asked when memberships change."""
+    if not store.is_member(channel_id, user_id):
+        return False
+    channel = store.get_record("channels", channel_id)
+    if channel is None:
+        return False
+    fields = channel.state.fields
+    return fields.get("deleted") is not True and fields.get("archived") is not True
+
+
 RULES: dict[str, Rule] = {
     FIXED: _fixed,
     "self": _self,

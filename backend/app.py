@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from backend import retention, tokens
-from backend.accounts import AccountService
+from backend.accounts import AccountService, now_ms
 from backend.calendar.reminders import ReminderSchedule
 from backend.calendar.service import CalendarService
 from backend.chat_service import ChatService
@@ -34,9 +34,11 @@ from backend.http import records as records_routes
 from backend.http import tasks as tasks_routes
 from backend.http.context import Services, current_session
 from backend.http.live import live
+from backend.http.meetings import meet
 from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
 from backend.live import Hub
+from backend.meetings.service import build_meeting_hub, end_interrupted_meetings
 from backend.push.service import PushService
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
@@ -48,6 +50,7 @@ log = logging.getLogger("teamtalk")
 API_ROUTES = [
     sync,
     live,
+    meet,
     *accounts_routes.ROUTES,
     *admin_routes.ROUTES,
     *chat_routes.ROUTES,
@@ -76,18 +79,10 @@ def build_services(settings: Settings) -> Services:
     push = PushService(store, settings)
     files = FileService(store, feed, settings)
     calendar = CalendarService(store, sync_service)
+    meetings = build_meeting_hub(sync_service, feed, settings)
+    chat = ChatService(store, search)
     return Services(
-        settings,
-        store,
-        sync_service,
-        accounts,
-        hub,
-        ChatService(store, search),
-        search,
-        push,
-        followers,
-        files,
-        calendar,
+        settings, store, sync_service, accounts, hub, chat, search, push, followers, files, calendar, meetings
     )
 
 
@@ -108,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     schedule = ReminderSchedule(found.calendar.store, found.sync.feed, settings, found.followers.pushes_queued)
     found.calendar.schedule = schedule
     schedule.start()
+    end_interrupted_meetings(found.sync, now_ms())  # nobody is in a call the last run left open
     return Litestar(
         route_handlers=[*API_ROUTES, *frontend_routes(settings.frontend_dir)],
         dependencies={"current": Provide(current_session)},

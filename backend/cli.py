@@ -27,6 +27,11 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings(data_dir=args.data, host=args.host, port=args.port, push_test_mode=args.push_test_mode)
     if args.push_contact:
         settings = msgspec.structs.replace(settings, push_contact=args.push_contact)
+    if args.ice_server or args.turn_secret_file:
+        secret = args.turn_secret_file.read_text().strip() if args.turn_secret_file else ""
+        settings = msgspec.structs.replace(settings, ice_urls=tuple(args.ice_server), turn_secret=secret)
+    if args.meeting_drop_ms:
+        settings = msgspec.structs.replace(settings, meeting_drop_ms=args.meeting_drop_ms)
     if args.frontend_dir is not None:
         settings = msgspec.structs.replace(settings, frontend_dir=args.frontend_dir)
     app = create_app(settings)
@@ -128,6 +133,19 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="the contact push services see in VAPID (mailto: or https: URL of the admin)",
     )
+    serve.add_argument(
+        "--ice-server",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a STUN or TURN URL for meetings (repeatable), e.g. stun:turn.example.org:3478 turn:turn.example.org:3478",
+    )
+    serve.add_argument(
+        "--turn-secret-file",
+        type=Path,
+        help="file holding the secret shared with the TURN server (coturn static-auth-secret)",
+    )
+    serve.add_argument("--meeting-drop-ms", type=int, default=0, help=argparse.SUPPRESS)  # tests: faster heartbeat
     serve.add_argument("--push-test-mode", action="store_true", help=argparse.SUPPRESS)  # tests: local push service
     serve.set_defaults(run=_serve)
 

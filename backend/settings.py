@@ -49,6 +49,13 @@ class Settings(msgspec.Struct, frozen=True):
     quota_bytes: int = 50 * 1024**3
     upload_expiry_s: int = 86_400
     blob_grace_s: int = 7 * 86_400
+    #: Meetings (backend/meetings/): STUN and TURN URLs handed to members ("stun:host:3478",
+    #: "turn:host:3478?transport=udp"), the secret shared with the TURN server (coturn's
+    #: static-auth-secret) and how long a TURN credential lasts; a participant silent this long is dropped.
+    ice_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    turn_ttl_s: int = 3600
+    meeting_drop_ms: int = 10_000
 
     @property
     def database(self) -> Path:

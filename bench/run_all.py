@@ -26,6 +26,7 @@ from bench import (
     files,
     history,
     live_fanout,
+    meetings,
     offline_depth,
     push_cost,
     push_delivery,
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "files": files.run,
     "tasks": tasks_board.run,
     "calendar": calendar.run,
+    "meetings": meetings.run,
 }
 
 

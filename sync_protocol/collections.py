@@ -17,6 +17,7 @@ import json
 
 from sync_protocol.collections_calendar import CALENDAR_COLLECTIONS
 from sync_protocol.collections_files import FILE_COLLECTIONS
+from sync_protocol.collections_meetings import MEETING_COLLECTIONS
 from sync_protocol.collections_offline import OFFLINE_COLLECTIONS
 from sync_protocol.collections_tasks import TASK_COLLECTIONS
 from sync_protocol.registry import (
@@ -245,6 +246,7 @@ REGISTRY = Registry(
         *FILE_COLLECTIONS,
         *TASK_COLLECTIONS,
         *CALENDAR_COLLECTIONS,
+        *MEETING_COLLECTIONS,
     ]
 )
 

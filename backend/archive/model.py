@@ -54,7 +54,7 @@ SECRET_FIELDS = frozenset(
     {"password", "password_hash", "token", "token_hash", "secret", "p256dh", "auth", "endpoint", "keys", "vapid"}
 )
 #: Optional collections exported as tables of their own when they exist.
-EXTRA_COLLECTIONS = ("tasks", "events", "occurrences", "rsvps")  # the calendar's: archive/calendar.py
+EXTRA_COLLECTIONS = ("tasks", "events", "occurrences", "rsvps", "meetings", "meeting_attendance")
 FILE_COLUMNS = ("channel", "message", "name", "size", "type", "sha256", "author")
 #: Columns of the archive's tables that name a person (each must exist in ``people``).
 PERSON_COLUMNS = ("created_by", "user", "joined_by", "left_by", "author", "deleted_by")

@@ -14,6 +14,7 @@ from backend.chat_service import ChatService
 from backend.files.service import FileService
 from backend.followers.supervisor import Supervisor
 from backend.live import Hub
+from backend.meetings.hub import MeetingHub
 from backend.push.service import PushService
 from backend.search_index import SearchIndex
 from backend.settings import Settings
@@ -37,6 +38,7 @@ class Services:
     followers: Supervisor
     files: FileService
     calendar: CalendarService
+    meetings: MeetingHub
 
     def close(self) -> None:
         self.calendar.close()

@@ -12,7 +12,7 @@ Rule 4. Units that hold no new message cost nothing but the follower's take; the
         that last second again: only a device subscribed meanwhile could get a late notice.
 Rule 5. Tasks add one event, ``task_assigned`` (task_assigned.py): an assignment by someone
         else notifies the person assigned.
-Rule 3. Only new messages notify (rules.py decides for whom); a message's notice is queued for
+Rule 3. Only new messages and meetings that start notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
         the last one sent about that conversation to that device waits for the gap to pass.
@@ -39,7 +39,7 @@ log = logging.getLogger("teamtalk.push")
 POSITION = "push_seq"
 #: The collections whose changes may notify someone (or be searched): the server starts the
 #: followers process when one of them changes (followers/supervisor.py).
-FOLLOWED = frozenset({"messages", "task_assignees"})
+FOLLOWED = frozenset({"messages", "task_assignees", "meetings"})
 PERSIST_EVERY_S = 1.0
 COALESCE_S = 0.02
 #: Units arriving within this long of the last derivation are coalesced (Rule 4); otherwise not.
@@ -135,7 +135,8 @@ class PushProducer:
             change
             for unit in units
             for change in unit.changes
-            if change.collection == "messages" and "at" in change.fields and "text" in change.fields
+            if (change.collection == "messages" and "at" in change.fields and "text" in change.fields)
+            or (change.collection == "meetings" and "started_at" in change.fields)
         ]
         assigned = [c for unit in units for c in unit.changes if task_assigned.is_assignment(c)]
         due = time.monotonic() - self._persisted >= PERSIST_EVERY_S
@@ -146,7 +147,10 @@ class PushProducer:
             now = now_ms()
             audience: dict[str, Audience | None] = {}
             for change in new:
-                count += self._message(change, now, audience)
+                if change.collection == "meetings":
+                    count += self._meeting(change, now, audience)
+                else:
+                    count += self._message(change, now, audience)
             for change in assigned:
                 count += task_assigned.queue(self.store, self.settings, change, now)
             if count or due:
@@ -220,6 +224,42 @@ class PushProducer:
             for job in jobs:
                 if job.subscription in last:
                     job.due = max(now, last[job.subscription] + gap)
+            store.queue_pushes(jobs)
+        return len(jobs)
+
+    def _meeting(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> int:
+        """Queue the notices of a meeting that just started (rules.py, Rule 6); returns how many rows."""
+        store = self.store
+        channel_id, starter = str(change.fields.get("channel")), str(change.fields.get("started_by"))
+        if channel_id not in audiences:
+            audiences[channel_id] = self._audience(channel_id)
+        audience = audiences[channel_id]
+        if audience is None:
+            return 0
+        account = store.account(starter)
+        name = account.name if account else starter
+        jobs: list[PushJob] = []
+        for person, subs in audience.subscriptions.items():
+            if person == starter:
+                continue
+            pref = store.get_record("prefs", pref_id(person, channel_id))
+            notices = store.get_record("notices", notices_id(person))
+            if not rules.meeting_wanted(pref.state.fields if pref else None) or rules.quiet(
+                notices.state.fields if notices else None, now
+            ):
+                continue
+            for sub in subs:
+                notice = rules.meeting_notice(
+                    user=person,
+                    lang=sub.lang,
+                    meeting_id=change.id,
+                    channel_id=channel_id,
+                    channel=audience.channel,
+                    starter=name,
+                )
+                payload = json.dumps(notice.payload)
+                jobs.append(PushJob(sub.id, notice.topic, payload, notice.urgency, self.settings.push_ttl_s, now, now))
+        if jobs:
             store.queue_pushes(jobs)
         return len(jobs)
 

@@ -13,6 +13,9 @@ Rule 3. A notification belongs to a conversation (a channel, or a thread): its `
         at the push service, and a duplicate sent after a crash is the same notification.
 Rule 4. Text follows the subscription's language (English or zh-CN). A person who chose private
         previews gets the conversation's name and count only, never the sender or the text.
+Rule 6. A meeting starting in a channel notifies its other members (not the one who started it),
+        held back by a muted channel, the level ``none``, and do-not-disturb, like messages; it
+        opens the meeting. Devices showing the app get none (the sender holds them back).
 Rule 5. Endpoints are https URLs on a known push service (``Settings.push_services``: a host or
         its subdomains, never an address); http and loopback hosts only in test mode. This keeps
         the server from being made to call into its own network (SSRF).
@@ -113,12 +116,16 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "many": "{count} new messages in {where}",
         "thread": "thread in {where}",
         "dm": "{who}",
+        "meeting": "Meeting in {where}",
+        "started": "{who} started a meeting · Join",
     },
     "zh-CN": {
         "one": "{where} 有新消息",
         "many": "{where} 有 {count} 条新消息",
         "thread": "{where} 中的讨论串",
         "dm": "{who}",
+        "meeting": "{where} 的会议",
+        "started": "{who} 发起了会议 · 加入",
     },
 }
 
@@ -168,6 +175,33 @@ def message_notice(
     }
     urgency = "high" if why in ("direct", "mention") else "normal"
     return Notice(user, topic(conversation), urgency, payload)
+
+
+def meeting_wanted(pref: Mapping[str, Value] | None) -> bool:
+    """A meeting that starts in a channel notifies its members (Rule 6) unless they muted the
+    channel or set its level to ``none``: a call is worth a push even at ``mentions``."""
+    pref = pref or {}
+    return pref.get("muted") is not True and pref.get("notify") != "none"
+
+
+def meeting_notice(
+    *, user: str, lang: str, meeting_id: str, channel_id: str, channel: Mapping[str, Value], starter: str
+) -> Notice:
+    """Rule 6. "Meeting in #site-a" / "Ada started a meeting · Join", opening the meeting view."""
+    text = words(lang)
+    kind, name = channel.get("kind"), str(channel.get("name") or "")
+    where = starter if kind == "dm" else name if kind == "group" else f"#{name}"
+    conversation = f"m:{meeting_id}"
+    payload: dict[str, Value] = {
+        "title": text["meeting"].format(where=where),
+        "body": text["started"].format(who=starter),
+        "tag": conversation,
+        "url": f"/#/c/{channel_id}/meet",
+        "count": 1,
+        "id": meeting_id,
+        "channel": channel_id,
+    }
+    return Notice(user, topic(conversation), "high", payload)
 
 
 # --- Rule 5 ------------------------------------------------------------------------------------

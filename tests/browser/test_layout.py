@@ -263,6 +263,12 @@ def calendar(page: Page, ws: Workspace) -> None:
     expect(page.get_by_role("grid")).to_be_visible()
 
 
+def meeting(page: Page, ws: Workspace) -> None:
+    """The preview before joining (no camera here: it says so, which the layout must hold too)."""
+    _go(page, f"#/c/{ws.channel}/meet")
+    expect(page.get_by_role("button", name="Start meeting")).to_be_visible()
+
+
 #: Every main view after sign-in, in the order one device visits them. A new view goes here.
 VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("channel-list", channel_list),
@@ -276,6 +282,7 @@ VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("task", task),
     ("my-tasks", my_tasks),
     ("calendar", calendar),
+    ("meeting", meeting),
 ]
 
 

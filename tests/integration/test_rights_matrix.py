@@ -597,6 +597,17 @@ ROWS = [
         lambda w, me: ("reminders", w.extra["reminder"], {"deleted": True}),
         (NO, NO, OK, NO, NO, NO),
     ),
+    # --- meetings --- written only by the server from the meeting socket: no client forges one
+    Row("meetings: create one", lambda w, me: ("meetings", new_id(), {"channel": w.channel}), _everyone(NO)),
+    Row(
+        "meeting_attendance: claim to have attended",
+        lambda w, me: (
+            "meeting_attendance",
+            f"{new_id()}:x",
+            {"meeting": new_id(), "channel": w.channel, "user": me},
+        ),
+        _everyone(NO),
+    ),
 ]
 
 

@@ -16,6 +16,7 @@ import { phone } from './viewport.js';
 import { ThreadPane } from './thread.js';
 import { KeepChoices } from './offline.js';
 import { navigate, taskHref } from './router.js';
+import { MeetingBar, PastMeetings, StartMeeting } from './meeting-bar.js';
 import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
@@ -123,6 +124,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
     ...(member ? [{ key: 'offline', label: t('offline.menu'), onSelect: () => setKeeping(true) }] : []),
     ...(canArchive ? [{ key: 'archive', label: channel.archived ? t('channel.unarchive') : t('channel.archive'), onSelect: archive }] : []),
     ...(canAdd ? [{ key: 'add', label: t('members.add'), onSelect: () => setAdding(true) }] : []),
+    ...(canPost ? [{ key: 'meet', label: t('meeting.start'), onSelect: () => (location.hash = `#/c/${encodeURIComponent(channelId)}/meet`) }] : []),
     ...(canLeave ? [{ key: 'leave', label: t('channel.leave'), onSelect: leave, danger: true }] : []),
   ];
 
@@ -132,6 +134,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
         tag=${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
         topic=${channel.topic} more=${more}>
         <a class="button button--small button--ghost" href=${taskHref(channelId)}>${t('tasks.open')}</a>
+        ${canPost ? html`<${StartMeeting} app=${app} channelId=${channelId} />` : null}
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}
           onClick=${() => setShowPins(!showPins)}>${t('pins.open', { count: pinCount })}</button>
         <button type="button" class="button button--small button--ghost" aria-pressed=${showFiles ? 'true' : 'false'}
@@ -146,6 +149,8 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
         ${canAdd ? html`<button type="button" class="button button--small" onClick=${() => setAdding(true)}>${t('members.add')}</button>` : null}
         ${canLeave ? html`<button type="button" class="button button--small button--ghost" onClick=${leave}>${t('channel.leave')}</button>` : null}
       <//>
+      <${MeetingBar} app=${app} channelId=${channelId} canJoin=${canPost} />
+      <${PastMeetings} app=${app} channelId=${channelId} />
       ${showPins ? html`<${PinnedPanel} app=${app} channelId=${channelId} onClose=${() => setShowPins(false)} />` : null}
       ${showFiles ? html`<${FilesPanel} app=${app} channelId=${channelId} onClose=${() => setShowFiles(false)} />` : null}
       <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost}

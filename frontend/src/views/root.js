@@ -8,6 +8,7 @@ import { Banners } from './banners.js';
 import { AuthScreen } from './auth.js';
 import { Sidebar } from './sidebar.js';
 import { ChannelView } from './channel.js';
+import { MeetingView } from './meeting.js';
 import { BrowseView } from './browse.js';
 import { DevicesView } from './devices.js';
 import { TasksView } from './tasks-view.js';
@@ -53,6 +54,7 @@ function Shell({ app }) {
   };
   let main;
   if (r.name === 'channel') main = html`<${ChannelView} app=${app} channelId=${r.id} threadId=${r.thread ?? null} at=${r.at ?? null} />`;
+  else if (r.name === 'meeting') main = html`<${MeetingView} key=${r.id} app=${app} channelId=${r.id} />`;
   else if (r.name === 'search') main = html`<${SearchView} app=${app} />`;
   else if (r.name === 'mentions') main = html`<${MentionsView} app=${app} />`;
   else if (r.name === 'browse') main = html`<${BrowseView} app=${app} ...${openers} />`;

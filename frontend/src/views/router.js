@@ -4,6 +4,7 @@
 //   #/c/<id>/t/<message>   a thread, beside its channel
 //   #/c/<id>/n/<n>         a channel scrolled to its message n, highlighted (a search result, a mention)
 //   #/c/<id>/t/<message>/n/<tn>   a thread with its reply tn highlighted
+//   #/c/<id>/meet the channel's meeting (views/meeting.js)
 //   #/mentions    messages that mention me
 //   #/search      search messages
 //   #/browse      public channels to join
@@ -22,6 +23,7 @@ function parse(hash) {
     const route = { name: 'channel', id: decodeURIComponent(parts[1]) };
     let rest = parts.slice(2);
     if (rest[0] === 'tasks') return { name: 'tasks', id: route.id, task: rest[1] ? decodeURIComponent(rest[1]) : null };
+    if (rest[0] === 'meet') return { name: 'meeting', id: route.id };
     if (rest[0] === 't' && rest[1]) {
       route.thread = decodeURIComponent(rest[1]);
       rest = rest.slice(2);

@@ -9,6 +9,7 @@ import { ConnectionStatus } from './status.js';
 import { Avatar } from './avatar.js';
 import { Logo } from './logo.js';
 import { OfflineMark } from './offline.js';
+import { LiveMark } from './meeting-bar.js';
 
 function UnreadBadge({ count, muted = false }) {
   if (!count) return null;
@@ -32,6 +33,7 @@ function ChannelLink({ app, channel, current }) {
       <span class="nav-link__name">${channel.name}</span>
       <${OfflineMark} app=${app} channelId=${channel.id} />
       ${presence ? html`<span class="visually-hidden">${' '}${t(`presence.${presence}`)}</span>` : null}
+      <${LiveMark} app=${app} channelId=${channel.id} />
       <${UnreadBadge} count=${unread} muted=${muted} />
     </a>
   </li>`;

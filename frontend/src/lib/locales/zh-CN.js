@@ -400,4 +400,11 @@ export default {
   "tasks.assigned": "分配给 {name}",
   "tasks.unassigned": "取消分配 {name}",
   "tasks.share": "分享到聊天",
+  "meeting.start": "开始会议",
+  "meeting.join": "加入",
+  "meeting.joinMeeting": "加入会议",
+  "meeting.title": "{name} 中的会议",
+  "meeting.offline": "你已离线。会议需要网络连接，恢复在线后即可开始或加入。",
+  "meeting.mute": "静音",
+  "meeting.leave": "离开",
 };
