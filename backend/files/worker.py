@@ -32,6 +32,7 @@ POSITION = "files_seq"
 COLLECT_EVERY_S = 3600.0
 IDLE_WAIT_S = 0.5
 BATCH = 500
+RETRY_S = 1.0
 
 
 def now_ms() -> int:
@@ -77,22 +78,38 @@ class FileWorker:
             return self._follower
 
     def _run(self) -> None:
-        follower = self._follow()
-        while follower is not None and not self._stopping.is_set():
-            units = follower.take(IDLE_WAIT_S, BATCH)
-            for unit in units:
-                for change in unit.changes:
-                    if change.collection == "files" and "digest" in change.fields:
-                        self.preview(change)
-            if units:
-                with self.store.transaction():
-                    self.store.set_setting(POSITION, str(follower.position))
-            if time.monotonic() - self._collected > COLLECT_EVERY_S:
-                self._collected = time.monotonic()
-                try:
-                    self.collect(now_ms())
-                except Exception:
-                    log.exception("collecting expired uploads and unreferenced blobs failed; next hour again")
+        # A busy database (another process writing for longer than the busy timeout) must not
+        # end the worker: it tries again from its stored position, so nothing is skipped.
+        follower: Follower | None = None
+        while not self._stopping.is_set():
+            try:
+                if follower is None:
+                    follower = self._follow()
+                    if follower is None:
+                        return
+                self._step(follower)
+            except Exception:
+                log.exception("the file worker failed; trying again from its stored position")
+                if follower is not None:
+                    follower.close()
+                    follower = None
+                self._stopping.wait(RETRY_S)
+
+    def _step(self, follower: Follower) -> None:
+        units = follower.take(IDLE_WAIT_S, BATCH)
+        for unit in units:
+            for change in unit.changes:
+                if change.collection == "files" and "digest" in change.fields:
+                    self.preview(change)
+        if units:
+            with self.store.transaction():
+                self.store.set_setting(POSITION, str(follower.position))
+        if time.monotonic() - self._collected > COLLECT_EVERY_S:
+            self._collected = time.monotonic()
+            try:
+                self.collect(now_ms())
+            except Exception:
+                log.exception("collecting expired uploads and unreferenced blobs failed; next hour again")
 
     def preview(self, change: Change) -> Preview:
         """Rule 2: the blob's preview, made now unless it exists."""
