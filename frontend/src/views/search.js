@@ -49,7 +49,10 @@ export function SearchView({ app }) {
   const [answer, setAnswer] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const set = (name) => (e) => setForm({ ...form, [name]: e.currentTarget.value });
+  const set = (name) => (e) => {
+    const value = e.currentTarget.value;
+    setForm((prev) => ({ ...prev, [name]: value }));
+  };
   const channels = [...q.myChannels.value, ...q.myDirectMessages.value.filter((c) => c.kind !== 'dm')];
   const people = q.people.value;
 

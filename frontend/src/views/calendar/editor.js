@@ -63,7 +63,12 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
   const [form, setForm] = useState(() => initial(app, target, calendars));
   const [asking, setAsking] = useState(null);
   const [error, setError] = useState(null);
-  const set = (key) => (e) => setForm({ ...form, [key]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
+  // Updates from the previous state, not from this render's: two inputs before the next frame's
+  // render (typing into Starts, then Ends) must both stay.
+  const set = (key) => (e) => {
+    const value = e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value;
+    setForm((prev) => ({ ...prev, [key]: value }));
+  };
   const occurrence = target.event && target.recurrence_id && app.queries.record('events', target.event)?.fields.rrule;
   const channel = form.calendar?.startsWith('c:') ? form.calendar.slice(2) : null;
   const people = channel ? app.queries.membersOf(channel) : [];
@@ -178,7 +183,7 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
         ? html`<fieldset class="choices"><legend>${ct('attendees')}</legend>
             ${people.map((user) => html`<label class="choice" key=${user}>
               <input type="checkbox" checked=${form.attendees.includes(user)}
-                onChange=${(e) => setForm({ ...form, attendees: e.currentTarget.checked ? [...form.attendees, user] : form.attendees.filter((u) => u !== user) })} />
+                onChange=${(e) => { const on = e.currentTarget.checked; setForm((prev) => ({ ...prev, attendees: on ? [...prev.attendees, user] : prev.attendees.filter((u) => u !== user) })); }} />
               <span>${app.queries.userName(user) || user}</span></label>`)}
           </fieldset>`
         : null}
