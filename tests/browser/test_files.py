@@ -106,7 +106,7 @@ def test_a_pdf_shows_its_first_page_and_a_pinned_file_opens_offline(team: Team) 
     image_shown(bob.page, "report.pdf")  # the first page, made by the server
 
     until(bob.page, "navigator.serviceWorker.controller !== null")
-    keep = bob.page.get_by_role("button", name="Keep offline")
+    keep = bob.page.get_by_role("button", name="Keep offline: report.pdf")
     keep.click()
     expect(keep).to_have_attribute("aria-pressed", "true")
     href = bob.page.get_by_role("link", name="Open report.pdf").get_attribute("href")

@@ -89,7 +89,7 @@ def held(page: Page, channel: str) -> dict[str, int]:
 def keep(page: Page, channel_name: str, level: str) -> None:
     """Choose through the channel's menu: "Keep offline" -> Recent / Last 30 days / Everything."""
     open_channel(page, channel_name)
-    page.get_by_role("button", name="Keep offline").click()
+    page.get_by_role("button", name="Keep offline", exact=True).click()
     dialog = page.get_by_role("dialog", name="Keep offline")
     dialog.get_by_label(level).check()
     dialog.get_by_role("button", name="Close").click()

@@ -176,7 +176,7 @@ export function FileCard({ app, file }) {
       <span class="file-card__size">${formatBytes(file.size ?? 0)}</span>
       <a class="file-card__download" href=${`${url}?download=true`} download=${name}>${t('files.download', { name })}</a>
       <button type="button" class="button button--small button--ghost" aria-pressed=${pinned ? 'true' : 'false'}
-        onClick=${() => app.files?.togglePin(file.id)}>${t('files.keepOffline')}</button>
+        aria-label=${t('files.keepOfflineNamed', { name })} onClick=${() => app.files?.togglePin(file.id)}>${t('files.keepOffline')}</button>
     </figcaption>
   </figure>`;
 }

@@ -132,7 +132,7 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
     <section class="main" aria-labelledby="main-title" inert=${phone.value && threadId ? true : undefined}>
       <${MainHeader} app=${app} title=${title} icon=${isDm ? null : channel.kind === 'private' ? '🔒' : '#'}
         tag=${channel.archived ? html`<span class="tag">${t('channel.archivedTag')}</span>` : null}
-        topic=${channel.topic} more=${more}>
+        topic=${channel.topic} more=${more} fold=${Boolean(threadId)}>
         <a class="button button--small button--ghost" href=${taskHref(channelId)}>${t('tasks.open')}</a>
         ${canPost ? html`<${StartMeeting} app=${app} channelId=${channelId} />` : null}
         <button type="button" class="button button--small button--ghost" aria-pressed=${showPins ? 'true' : 'false'}

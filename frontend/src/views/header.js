@@ -51,14 +51,15 @@ function scrollToTop(event) {
 
 /**
  * @param {{app: any, title: any, icon?: string | null, tag?: any, topic?: string | null,
- *   back?: boolean, more?: MoreItem[], children?: any}} props
+ *   back?: boolean, more?: MoreItem[], fold?: boolean, children?: any}} props
  *   `children`: the actions shown in the header from the phone breakpoint up; `more`: the same
- *   actions as sheet entries, for a phone.
+ *   actions as sheet entries, for a phone; `fold`: use the sheet at any width (a side panel is open).
  */
-export function MainHeader({ app, title, icon = null, tag = null, topic = null, back = true, more = [], children = null }) {
+export function MainHeader({ app, title, icon = null, tag = null, topic = null, back = true, more = [], fold = false, children = null }) {
   const [whole, setWhole] = useState(false);
   const [open, setOpen] = useState(false);
-  const onPhone = phone.value;
+  // A phone, or a column narrowed by a side panel (a thread beside the channel): one "More".
+  const onPhone = phone.value || fold;
   return html`<header class="main__header" onClick=${scrollToTop}>
     ${back ? html`<${BackLink} />` : null}
     <div class=${`main__heading${whole ? ' main__heading--whole' : ''}`} onClick=${() => setWhole(!whole)}>

@@ -296,6 +296,7 @@ export default {
   "files.open": "Open {name}",
   "files.download": "Download {name}",
   "files.keepOffline": "Keep offline",
+  "files.keepOfflineNamed": "Keep offline: {name}",
   "files.title": "Files",
   "files.open.button": "Files",
   "files.filterType": "Type",

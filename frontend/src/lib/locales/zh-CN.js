@@ -288,6 +288,7 @@ export default {
   "files.open": "打开 {name}",
   "files.download": "下载 {name}",
   "files.keepOffline": "离线保存",
+  "files.keepOfflineNamed": "离线保存：{name}",
   "files.title": "文件",
   "files.open.button": "文件",
   "files.filterType": "类型",
