@@ -121,10 +121,13 @@ def test_a_drag_persists_and_reaches_the_other_person_live_and_the_keyboard_move
     column(ada.page, "To do").get_by_role("link", name="Call the client").focus()
     ada.page.keyboard.press("Shift+ArrowRight")
     expect(column(ada.page, "In progress").get_by_role("link")).to_have_count(2)
+    moved = column(ada.page, "In progress").get_by_role("link", name="Call the client")
+    expect(moved).to_be_focused()  # the card keeps focus in its new column before the next key
     ada.page.keyboard.press("Shift+ArrowDown")
     expect(column(bob.page, "In progress").locator(".task-card__title")).to_have_text(
         ["Order parts", "Call the client"]
     )
+    expect(moved).to_be_focused()
     ada.page.keyboard.press("Shift+ArrowUp")
     expect(column(bob.page, "In progress").locator(".task-card__title")).to_have_text(
         ["Call the client", "Order parts"]

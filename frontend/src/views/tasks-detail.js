@@ -13,6 +13,26 @@ import { PRIORITIES } from '../dispatch/task-queries.js';
 import { statusName } from './tasks-board.js';
 
 /** Fields a person sets, in the order the history shows them (server stamps are left out). */
+/**
+ * A text field that keeps what the person typed while the task re-renders under it (a live
+ * change, the connection state going offline): it commits on change and follows the record only
+ * while nobody is typing. Without it a render between typing and leaving the field put the old
+ * value back, and the edit was lost.
+ * @param {{value: string, onCommit: (text: string) => void, [key: string]: any}} props
+ */
+function DraftInput({ value, onCommit, ...rest }) {
+  const [draft, setDraft] = useState(value);
+  const [typing, setTyping] = useState(false);
+  useEffect(() => {
+    if (!typing) setDraft(value);
+  }, [value, typing]);
+  return html`<input ...${rest} value=${draft}
+    onFocus=${() => setTyping(true)}
+    onInput=${(e) => setDraft(e.currentTarget.value)}
+    onChange=${(e) => onCommit(e.currentTarget.value)}
+    onBlur=${() => setTyping(false)} />`;
+}
+
 const HISTORY_FIELDS = ['title', 'description', 'status', 'priority', 'due', 'due_tz', 'list', 'position', 'deleted'];
 
 function Checklist({ app, taskId, may }) {
@@ -190,8 +210,8 @@ export function TaskDetail({ app, taskId, closeHref }) {
     </div>
     <div class="field">
       <label for="task-title">${t('tasks.title')}</label>
-      <input id="task-title" type="text" value=${task.title} disabled=${!may} maxlength="500"
-        onChange=${(e) => e.currentTarget.value.trim() && set({ title: e.currentTarget.value.trim() })} />
+      <${DraftInput} id="task-title" type="text" value=${task.title} disabled=${!may} maxlength="500"
+        onCommit=${(text) => text.trim() && set({ title: text.trim() })} />
     </div>
     <div class="task-fields">
       <div class="field">
