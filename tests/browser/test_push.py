@@ -202,8 +202,10 @@ RECORD_BADGES = """() => {
 }"""
 
 
-def in_worker(context: BrowserContext, expression: str, timeout_s: float = 15) -> None:
-    """Wait until `expression` holds in the app's service worker (no page needs to be open)."""
+def in_worker(context: BrowserContext, expression: str, timeout_s: float = 30) -> None:
+    """Wait until `expression` holds in the app's service worker (no page needs to be open).
+    30 s: after a push the worker waits up to 10 s for the leader lock (sw.js), then syncs the
+    replica before it closes anything; on a busy machine that took more than 15 s."""
     deadline = time.monotonic() + timeout_s
     while True:
         (worker,) = context.service_workers
