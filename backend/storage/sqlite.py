@@ -99,20 +99,19 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
         one on a connection that cannot write (FileNotFoundError when there is none)."""
         self.path = str(path)
         self._readonly = readonly
-        self._db = connect_readonly(self.path) if readonly else open_database(self.path)
+        self._writer = connect_readonly(self.path) if readonly else open_database(self.path)
         # A push's savepoint (group_commit.py) keeps the pages it changes in a sub-journal: in
         # memory, not a temporary file (~1.7 us per change on disk, bench 2 with 50 devices 1.07x).
-        self._db.execute("PRAGMA temp_store=MEMORY")
+        self._writer.execute("PRAGMA temp_store=MEMORY")
+        # Reads outside a transaction: each thread its own read-only connection (``_db``).
+        self._readers = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
         self._savepoints = 0
         self._on_commit: list[Callable[[], None]] = []
-        # Reads that must see only committed rows, from threads outside the transaction (the
-        # feed's followers): their own connection, opened on first use. WAL lets it read beside
-        # the writer without waiting for it.
-        self._committed: sqlite3.Connection | None = None
-        self._committed_lock = threading.Lock()
         # Within one write transaction nobody else writes, so the log's head and the message
         # counters can be kept in memory; they are forgotten at every transaction's end.
         self._head: tuple[int, str] | None = None
@@ -126,20 +125,40 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
         self._log: list[tuple[int, str, str, str, str, str, str, int, int, bytes, str]] = []
 
     def close(self) -> None:
-        # The read-only connection first: the last connection to close checkpoints the WAL into
+        # The read-only connections first: the last connection to close checkpoints the WAL into
         # the database file, and a read-only one cannot.
-        with self._committed_lock:
-            if self._committed is not None:
-                self._committed.close()
-                self._committed = None
+        with self._opened_lock:
+            for reader in self._opened:
+                reader.close()
+            self._opened.clear()
         with self._lock:  # let a transaction running on another thread finish first
-            self._db.close()
+            self._writer.close()
 
     # --- transactions ----------------------------------------------------------------------
 
     def _mine(self) -> bool:
         """Is the calling thread inside a transaction of this store?"""
         return self._owner == threading.get_ident()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """Inside this thread's transaction, the writer; anywhere else, this thread's own
+        read-only connection, which sees committed rows only.
+
+        Why not the writer for every thread: a statement one thread is still reading pins that
+        connection's snapshot, and when another thread's BEGIN IMMEDIATE starts on the same
+        connection after a second process (the followers) has committed, SQLite answers
+        "database is locked" at once, busy timeout or not (the snapshot cannot be upgraded). A
+        reader on the writer would also see another thread's uncommitted rows."""
+        if self._owner == threading.get_ident() or self._readonly:
+            return self._writer
+        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
+        if reader is None:
+            reader = connect_readonly(self.path)
+            self._readers.db = reader
+            with self._opened_lock:
+                self._opened.append(reader)
+        return reader
 
     def _reading(self) -> sqlite3.Connection:
         """The connection for a query of records, the log or message positions: inside a
@@ -540,18 +559,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
             "SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
             "WHERE seq > ? ORDER BY seq LIMIT ?"
         )
-        if self._mine():
-            rows = self._reading().execute(sql, (after, limit)).fetchall()
-        else:
-            with self._committed_lock:
-                if self._committed is None:
-                    self._committed = sqlite3.connect(
-                        f"{Path(self.path).resolve().as_uri()}?mode=ro",
-                        uri=True,
-                        isolation_level=None,
-                        check_same_thread=False,
-                    )
-                rows = self._committed.execute(sql, (after, limit)).fetchall()
+        rows = self._reading().execute(sql, (after, limit)).fetchall()
         decode = _fields_decoder.decode
         return [
             Change(seq, scope, col, rid, hlc, author, decode(fields))

@@ -39,9 +39,10 @@ CREATE TABLE IF NOT EXISTS invites (
 
 
 class AccountTables:
-    _db: sqlite3.Connection
-
     if TYPE_CHECKING:  # SqliteStorage's: one statement inside the open transaction, or its own
+
+        @property
+        def _db(self) -> sqlite3.Connection: ...  # the writer in a transaction, else a reader
 
         def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor: ...
 

@@ -72,9 +72,10 @@ def _feed(row: Sequence[object]) -> CalendarFeed:
 
 
 class CalendarTables:
-    _db: sqlite3.Connection
-
     if TYPE_CHECKING:
+
+        @property
+        def _db(self) -> sqlite3.Connection: ...  # the writer in a transaction, else a reader
 
         def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor: ...
         def _reading(self) -> sqlite3.Connection: ...
