@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from backend.access import may_read_scope
 from backend.calendar import recurrence
 from backend.calendar.service import CalendarStore
 from backend.feed import Committed, Feed, Follower
+from backend.following import FollowerThread
 from backend.push.reminders import reminder_notice
 from backend.settings import Settings
 from backend.storage.base import PushJob
@@ -72,24 +72,16 @@ class ReminderSchedule:
         self.feed = feed
         self.settings = settings
         self._queued = queued  # wakes the push sender
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._follower: Follower | None = None
         self._persisted = 0.0
-        self._thread = threading.Thread(target=self._run, name="calendar-reminders", daemon=True)
+        self._thread = FollowerThread(feed, "calendar-reminders", self._resume, self._step, log, IDLE_WAIT_S)
 
     def start(self) -> None:
         self._thread.start()
 
     def close(self) -> None:
-        with self._lock:
-            self._stopping.set()
-            if self._follower is not None:
-                self._follower.close()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        self._thread.close()
 
-    def _follow(self) -> Follower | None:
+    def _resume(self) -> int:
         with self.store.transaction():
             stored = self.store.get_setting(POSITION)
             if stored is None:  # Rule 2
@@ -97,28 +89,16 @@ class ReminderSchedule:
                 for reminder_id in self.store.record_ids("reminders"):
                     self.reschedule(reminder_id, now_ms())
                 self.store.set_setting(POSITION, stored)
-        with self._lock:
-            if self._stopping.is_set():
-                return None
-            self._follower = self.feed.follow(int(stored))
-            return self._follower
+        return int(stored)
 
-    def _run(self) -> None:
-        follower = self._follow()
-        while follower is not None and not self._stopping.is_set():
-            due = self.store.next_reminder_due()
-            wait = IDLE_WAIT_S if due is None else max(0.0, min(IDLE_WAIT_S, (due - now_ms()) / 1000))
-            units = follower.take(wait, BATCH)
-            try:
-                if units:
-                    self.derive(units, follower.position)
-                if self.fire(now_ms()):
-                    self._queued()
-            except Exception:
-                log.exception("the reminder schedule failed; retrying from the stored position")
-                follower.close()
-                self._stopping.wait(IDLE_WAIT_S)
-                follower = self._follow()
+    def _step(self, follower: Follower) -> None:
+        due = self.store.next_reminder_due()
+        wait = IDLE_WAIT_S if due is None else max(0.0, min(IDLE_WAIT_S, (due - now_ms()) / 1000))
+        units = follower.take(wait, BATCH)
+        if units:
+            self.derive(units, follower.position)
+        if self.fire(now_ms()):
+            self._queued()
 
     def derive(self, units: list[Committed], upto: int) -> None:
         """Rule 1: reschedule what the units touched and store ``upto``, in one transaction."""

@@ -14,13 +14,13 @@ Rule 3. Every COLLECT_EVERY_S it expires uploads past ``upload_expiry_s`` (uploa
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from backend.feed import Feed, Follower
 from backend.files import previews
 from backend.files.blobstore import BlobStore, derived_key
 from backend.files.uploads import UploadService
+from backend.following import FollowerThread
 from backend.settings import Settings
 from backend.storage.base import Storage
 from backend.storage.files_base import Preview
@@ -32,7 +32,6 @@ POSITION = "files_seq"
 COLLECT_EVERY_S = 3600.0
 IDLE_WAIT_S = 0.5
 BATCH = 500
-RETRY_S = 1.0
 
 
 def now_ms() -> int:
@@ -48,52 +47,23 @@ class FileWorker:
         self.blobs = blobs
         self.uploads = uploads
         self.settings = settings
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._follower: Follower | None = None
-        self._thread = threading.Thread(target=self._run, name="file-worker", daemon=True)
         self._collected = time.monotonic()
+        # A busy database or a bad blob never ends it (following.py, Rule 2).
+        self._thread = FollowerThread(feed, "file-worker", self._resume, self._step, log)
 
     def start(self) -> None:
         self._thread.start()
 
     def close(self) -> None:
-        with self._lock:
-            self._stopping.set()
-            if self._follower is not None:
-                self._follower.close()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        self._thread.close()
 
-    def _follow(self) -> Follower | None:
+    def _resume(self) -> int:
         with self.store.transaction():
             stored = self.store.get_setting(POSITION)
             if stored is None:  # Rule 1
                 stored = str(self.store.head_hash()[0])
                 self.store.set_setting(POSITION, stored)
-        with self._lock:
-            if self._stopping.is_set():
-                return None
-            self._follower = self.feed.follow(int(stored))
-            return self._follower
-
-    def _run(self) -> None:
-        # A busy database (another process writing for longer than the busy timeout) must not
-        # end the worker: it tries again from its stored position, so nothing is skipped.
-        follower: Follower | None = None
-        while not self._stopping.is_set():
-            try:
-                if follower is None:
-                    follower = self._follow()
-                    if follower is None:
-                        return
-                self._step(follower)
-            except Exception:
-                log.exception("the file worker failed; trying again from its stored position")
-                if follower is not None:
-                    follower.close()
-                    follower = None
-                self._stopping.wait(RETRY_S)
+        return int(stored)
 
     def _step(self, follower: Follower) -> None:
         units = follower.take(IDLE_WAIT_S, BATCH)

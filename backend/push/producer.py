@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from backend.feed import Committed, Feed, Follower
+from backend.following import FollowerThread
 from backend.push import rules, task_assigned
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
@@ -76,58 +76,36 @@ class PushProducer:
         self.feed = feed
         self.settings = settings
         self._queued = queued  # wakes the sender
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._follower: Follower | None = None
         self.position = 0
         self._persisted = 0.0
         self._derived = 0.0
-        self._thread = threading.Thread(target=self._run, name="push-producer", daemon=True)
+        self._thread = FollowerThread(feed, "push-producer", self._resume, self._step, log, IDLE_WAIT_S)
 
     def start(self) -> None:
         self._thread.start()
 
     def close(self) -> None:
-        with self._lock:
-            self._stopping.set()
-            if self._follower is not None:
-                self._follower.close()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        self._thread.close()
 
-    def _follow(self) -> Follower | None:
-        stored = start_position(self.store)
-        with self._lock:
-            if self._stopping.is_set():
-                return None
-            self._follower = self.feed.follow(stored)
-            self.position = self._follower.position
-            return self._follower
+    def _resume(self) -> int:
+        self.position = start_position(self.store)
+        return self.position
 
-    def _run(self) -> None:
-        follower = self._follow()
-        while follower is not None and not self._stopping.is_set():
-            units = follower.take(IDLE_WAIT_S, BATCH)
-            if not units:
-                continue
-            # Rule 4: at a thousand sends a second, one transaction per unit would cost the sync
-            # path more than the notices; wait a moment and derive what came meanwhile with them.
-            # A message after a quiet spell goes at once: its notices are what the person waits for.
-            busy = time.monotonic() - self._derived < BUSY_S
-            self._derived = time.monotonic()
-            if busy and len(units) < BATCH and not self._stopping.wait(COALESCE_S):
-                units += follower.take(0, BATCH - len(units))
-            try:
-                queued = self.derive(units, follower.position)
-            except Exception:
-                log.exception("deriving pushes failed; retrying from the stored position")
-                follower.close()
-                self._stopping.wait(IDLE_WAIT_S)
-                follower = self._follow()
-                continue
-            self.position = follower.position
-            if queued:
-                self._queued()
+    def _step(self, follower: Follower) -> None:
+        units = follower.take(IDLE_WAIT_S, BATCH)
+        if not units:
+            return
+        # Rule 4: at a thousand sends a second, one transaction per unit would cost the sync
+        # path more than the notices; wait a moment and derive what came meanwhile with them.
+        # A message after a quiet spell goes at once: its notices are what the person waits for.
+        busy = time.monotonic() - self._derived < BUSY_S
+        self._derived = time.monotonic()
+        if busy and len(units) < BATCH and not self._thread.stopping.wait(COALESCE_S):
+            units += follower.take(0, BATCH - len(units))
+        queued = self.derive(units, follower.position)
+        self.position = follower.position
+        if queued:
+            self._queued()
 
     def derive(self, units: list[Committed], upto: int) -> int:
         """Queue the notices of these units and store ``upto``, in one transaction (Rule 1)."""

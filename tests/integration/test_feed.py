@@ -4,6 +4,8 @@ followers; a follower resumes from a seq after a restart, from the log, then liv
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ import pytest
 from backend import feed as feed_module
 from backend.accounts import GENERAL_SETTING, AccountService, CurrentSession
 from backend.feed import Committed, Follower, InProcessFeed
+from backend.following import FollowerThread
 from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.base import DeviceSession
@@ -281,3 +284,45 @@ def test_the_search_index_merges_eight_segments_per_level(tmp_path: Path) -> Non
             assert row is not None and int(row[0]) == AUTOMERGE == 8
         finally:
             index.close()
+
+
+def test_a_follower_thread_survives_failures_and_resumes_from_its_stored_position(server: Server) -> None:
+    """following.py, Rule 2: a failing resume and a failing step are retried from the stored
+    position; nothing is skipped, nothing is lost, and the thread ends only at close()."""
+    ada = server.device("Ada")
+    stored = {"at": server.head()}
+    resumes: list[int] = []
+    seen: list[int] = []
+    failures = {"resume": 1, "step": 1}
+
+    def resume() -> int:
+        resumes.append(stored["at"])
+        if failures["resume"]:
+            failures["resume"] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return stored["at"]
+
+    def step(follower: Follower) -> None:
+        units = follower.take(0.05)
+        if units and failures["step"]:
+            failures["step"] -= 1
+            raise RuntimeError("a bug on one odd record")
+        seen.extend(_seqs(units))
+        stored["at"] = follower.position
+
+    thread = FollowerThread(server.feed, "test-follower", resume, step, logging.getLogger("test"), retry_s=0.01)
+    thread.start()
+    try:
+        server.send(ada, "one", "two")
+        server.send(ada, "three")
+        deadline = time.monotonic() + 10
+        while stored["at"] < server.head():
+            assert time.monotonic() < deadline, (seen, resumes)
+            assert thread.is_alive()
+            time.sleep(0.01)
+        first = resumes[0]
+        assert seen == list(range(first + 1, server.head() + 1))  # each once, in order, none skipped
+        assert len(resumes) == 3  # the failed resume, the retry, and the resume after the failed step
+    finally:
+        thread.close()
+    assert not thread.is_alive()

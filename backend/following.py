@@ -1,0 +1,84 @@
+"""A durable follower of the feed in its own thread: the lifecycle the file worker, the calendar
+reminders and the push producer share (each supplies only where to resume and one step).
+
+Rule 1. It resumes from a position its owner stores (``resume`` reads it, storing the log's head
+        the first time), so what was committed while it was away is still seen, once.
+Rule 2. Anything a step raises (a database busy past its timeout, a bug on one odd record) is
+        logged; the follower is closed and followed again from the stored position after
+        ``retry_s``. Nothing is skipped, and the thread ends only at ``close()``. Resuming can
+        fail too, and is retried the same way.
+Rule 3. ``close()`` wakes a step waiting in ``take`` or on ``stopping`` and joins the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from backend.feed import Feed, Follower
+
+RETRY_S = 1.0
+
+
+class FollowerThread:
+    def __init__(
+        self,
+        feed: Feed,
+        name: str,
+        resume: Callable[[], int],
+        step: Callable[[Follower], None],
+        log: logging.Logger,
+        retry_s: float = RETRY_S,
+    ) -> None:
+        self.feed = feed
+        self.name = name
+        self._resume = resume
+        self._step = step
+        self._log = log
+        self._retry_s = retry_s
+        #: Set by close(); a step that waits (to coalesce, or until something is due) waits on it.
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._follower: Follower | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self) -> None:
+        with self._lock:
+            self.stopping.set()
+            if self._follower is not None:
+                self._follower.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _follow(self) -> Follower | None:
+        after = self._resume()
+        with self._lock:
+            if self.stopping.is_set():
+                return None
+            self._follower = self.feed.follow(after)
+            return self._follower
+
+    def _run(self) -> None:
+        follower: Follower | None = None
+        while not self.stopping.is_set():
+            try:
+                if follower is None:
+                    follower = self._follow()
+                    if follower is None:
+                        return
+                self._step(follower)
+            except Exception:
+                self._log.exception("%s failed; following again from its stored position", self.name)
+                if follower is not None:
+                    follower.close()
+                    follower = None
+                self.stopping.wait(self._retry_s)
+        if follower is not None:
+            follower.close()
