@@ -8,7 +8,7 @@ part that rolls back alone when it raises.
 A store opened read-only (``backend.storage.open_readonly``: the CLI's exports and checks, the
 Datasette sign-in) answers every read and refuses every transaction with ReadOnlyStore.
 ``snapshot()`` is one consistent, streamed read of the whole store for exports (Snapshot).
-tests/integration/test_storage_contract.py is the conformance suite every implementation runs.
+tests/integration/storage_contract/ is the conformance suite every implementation runs.
 """
 
 from __future__ import annotations

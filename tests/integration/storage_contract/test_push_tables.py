@@ -1,0 +1,77 @@
+"""Web Push subscriptions and the queue (sqlite_push.py's rules)."""
+
+from __future__ import annotations
+
+from backend.storage.base import (
+    Account,
+    DeviceSession,
+    PushJob,
+    PushSubscription,
+    Storage,
+)
+
+
+def _sub(sub_id: str, device: str, user: str = "u1", endpoint: str | None = None) -> PushSubscription:
+    return PushSubscription(sub_id, user, device, endpoint or f"https://push.example/{sub_id}", "key", "auth", "en", 1)
+
+
+def _job(sub_id: str, topic: str, payload: str, due: int = 10) -> PushJob:
+    return PushJob(sub_id, topic, payload, "high", 60, due, due)
+
+
+def test_one_push_subscription_per_device_and_endpoint(store: Storage) -> None:
+    with store.transaction():
+        store.add_account(Account("u1", "a@b.c", "Ada", "owner", "hash", 1))
+        store.add_session(DeviceSession("d1", "u1", "Phone", 1, 1), "t1")
+        store.add_session(DeviceSession("d2", "u1", "Laptop", 1, 1), "t2")
+        store.add_push_subscription(_sub("s1", "d1"))
+        store.add_push_subscription(_sub("s2", "d2"))
+        store.add_push_subscription(_sub("s3", "d1"))  # the browser rotated d1's subscription
+        store.add_push_subscription(_sub("s4", "d3", user="u2", endpoint="https://push.example/s2"))
+    assert [s.id for s in store.push_subscriptions_of(["u1"])] == ["s3"]
+    assert [s.id for s in store.push_subscriptions_of(["u1", "u2"])] == ["s3", "s4"]
+    assert store.push_subscription("s1") is None and store.push_subscription("s3") == _sub("s3", "d1")
+    found = store.push_subscriptions(["s1", "s3", "s4", "s3"])
+    assert found == {"s3": _sub("s3", "d1"), "s4": store.push_subscription("s4")}
+    with store.transaction():
+        store.revoke_session("d1")  # signing a device out revokes its subscription
+        store.remove_push_subscription("s4")
+    assert store.push_subscriptions_of(["u1", "u2"]) == []
+
+
+def test_the_push_queue_coalesces_per_topic_and_keeps_a_row_replaced_while_sending(store: Storage) -> None:
+    with store.transaction():
+        store.add_push_subscription(_sub("s1", "d1"))
+        store.queue_pushes([_job("s1", "t", "one", due=10)])
+        # Same conversation: replaces, keeps due.
+        store.queue_pushes([_job("s1", "t", "two", due=99), _job("s1", "u", "other", due=20)])
+    assert store.next_push_due() == 10
+    due = store.due_pushes(15, 10)
+    assert [(j.topic, j.payload, j.version) for j in due] == [("t", "two", 2)]
+    with store.transaction():
+        store.queue_pushes([_job("s1", "t", "three")])  # arrives while "two" is being sent
+        store.pushes_sent(due, now_ms=15, gap_ms=100)
+    assert store.last_pushes_sent(["s1", "s9"], "t") == {"s1": 15} and store.last_pushes_sent(["s1"], "u") == {}
+    waiting = [(j.topic, j.payload, j.due) for j in store.due_pushes(1000, 10)]
+    assert waiting == [("u", "other", 20), ("t", "three", 115)]
+    job = store.due_pushes(1000, 10)[1]
+    with store.transaction():
+        store.pushes_sent([job], now_ms=200, gap_ms=100)
+        store.retry_push(store.due_pushes(1000, 10)[0], 500)
+    assert [(j.topic, j.due, j.attempts) for j in store.due_pushes(1000, 10)] == [("u", 500, 1)]
+    with store.transaction():
+        store.drop_push(store.due_pushes(1000, 10)[0])
+    assert store.next_push_due() is None
+
+
+def test_removing_a_subscription_removes_its_queued_pushes(store: Storage) -> None:
+    with store.transaction():
+        store.add_push_subscription(_sub("s1", "d1"))
+        store.queue_pushes([_job("s1", "t", "one")])
+        store.remove_push_subscription("s1")
+    assert store.due_pushes(10**15, 10) == []
+    with store.transaction():
+        store.add_push_subscription(_sub("s2", "d2"))
+        store.queue_pushes([_job("s2", "t", "one")])
+        store.clear_push_subscriptions()
+    assert store.push_subscriptions_of(["u1"]) == [] and store.due_pushes(10**15, 10) == []
