@@ -1,6 +1,8 @@
 """The calendar in real Chromium, two teammates on the real server: a series made offline
 reaches the other person whole, an RSVP made offline reaches the organiser, and moving one
-occurrence asks "this event / this and following" and does what was chosen."""
+occurrence asks "this event / this and following" and does what was chosen (the three the issue
+names); and, for one person, a reminder set offline fires in the app and as a notification, and a
+task's due date is on the calendar and opens the task."""
 
 from __future__ import annotations
 
@@ -9,7 +11,17 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Team, go_offline, go_online, open_channel, wait_until_synced
+from tests.browser.conftest import (
+    OpenDevice,
+    Person,
+    Team,
+    go_offline,
+    go_online,
+    open_channel,
+    sign_up,
+    until,
+    wait_until_synced,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -107,4 +119,70 @@ def test_moving_one_occurrence_asks_this_or_following_and_does_what_was_chosen(t
     for page in (ada.page, bob.page):
         for day, text in zip(week, expected, strict=True):
             expect(page.locator(f'[data-day="{day}"] .cal-item')).to_have_text([text])
+        # The week is an hour grid: each item sits at its time, lower for later.
+        tops = [_top(page, day) for day in week]
+        assert tops[0] == tops[1] < tops[2] < tops[3] == tops[4], tops
     assert not ada.errors and not bob.errors
+
+
+def _top(page: Page, day: str) -> float:
+    box = page.locator(f'[data-day="{day}"] .cal-item').bounding_box()
+    assert box is not None
+    return round(box["y"])
+
+
+def _alone(people: OpenDevice, *permissions: str) -> Person:
+    ada = people("Ada")
+    sign_up(ada.page, "Ada Lovelace", ada.email)
+    if permissions:
+        # What it grants replaces what the device had: list background sync again.
+        origin = ada.page.evaluate("location.origin")
+        ada.context.grant_permissions([*permissions, "background-sync"], origin=origin)
+    return ada
+
+
+def test_a_reminder_set_offline_fires_in_the_app_and_as_a_notification(people: OpenDevice) -> None:
+    ada = _alone(people, "notifications")
+    until(ada.page, "navigator.serviceWorker.ready")
+    go_offline(ada.context)
+    # Ten minutes before an event that starts in ten minutes and three seconds.
+    ada.page.evaluate(
+        """async () => {
+            const app = teamtalk.app, me = app.queries.me.value;
+            const start = new Date(Date.now() + 603_000).toISOString().slice(0, 19);
+            await app.actions.writeChanges([
+                { collection: 'events', id: '01JREMINDEDEVENT0000000000',
+                  fields: { calendar: `u:${me}`, title: 'Pump check', start, tz: 'UTC' } },
+                { collection: 'reminders', id: '01JREMINDER000000000000000',
+                  fields: { user: me, event: '01JREMINDEDEVENT0000000000', minutes: 10 } },
+            ]);
+        }"""
+    )
+    expect(ada.page.get_by_role("link", name="Reminder: Pump check")).to_be_visible(timeout=20_000)
+    until(
+        ada.page,
+        """navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) => list.some((n) =>
+            n.title === 'Reminder: Pump check' && n.tag === 'reminder:01JREMINDER000000000000000:'))""",
+    )
+    assert not ada.errors
+
+
+def test_a_task_due_this_week_is_on_the_calendar_and_opens_from_it(people: OpenDevice) -> None:
+    ada = _alone(people)
+    day = _week()[2]
+    ada.page.evaluate(
+        """async (due) => {
+            const app = teamtalk.app;
+            const general = app.queries.myChannels.value.find((c) => c.name === 'general').id;
+            const id = await app.taskActions.create(general, { title: 'Order gravel' });
+            await app.taskActions.update(id, { due });
+        }""",
+        day,
+    )
+    _calendar(ada.page)
+    task = ada.page.locator(f'[data-day="{day}"] .cal-item')
+    expect(task).to_have_text(["☐ Order gravel"])
+    task.click()
+    details = ada.page.get_by_role("region", name="Task details")
+    expect(details.get_by_label("Title", exact=True)).to_have_value("Order gravel")
+    assert not ada.errors
