@@ -186,3 +186,29 @@ def test_a_task_due_this_week_is_on_the_calendar_and_opens_from_it(people: OpenD
     details = ada.page.get_by_role("region", name="Task details")
     expect(details.get_by_label("Title", exact=True)).to_have_value("Order gravel")
     assert not ada.errors
+
+
+def test_a_weekly_series_on_chosen_days_with_an_end_date(people: OpenDevice) -> None:
+    ada = _alone(people)
+    week = _week()
+    _calendar(ada.page)
+    ada.page.get_by_role("button", name="New event").click()
+    dialog = ada.page.get_by_role("dialog", name="New event")
+    dialog.get_by_label("Title").fill("Yard sweep")
+    dialog.get_by_label("Starts").fill(week[0])
+    dialog.get_by_label("Ends").fill(week[0])
+    dialog.get_by_label("Repeat").select_option(label="Every week")
+    days = dialog.get_by_role("group", name="On")
+    for name in ("Wed", "Fri"):
+        days.get_by_label(name).check()
+    dialog.get_by_label("Times (empty: no end)").fill("2")
+    dialog.get_by_label("Until (empty: no end)").fill(week[3])
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Give a number of times or an end date, not both.")
+    dialog.get_by_label("Times (empty: no end)").fill("")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    # Monday, Wednesday and Friday, until Thursday: Friday is past the end.
+    for day, count in zip(week, [1, 0, 1, 0, 0], strict=True):
+        expect(ada.page.locator(f'[data-day="{day}"] .cal-item')).to_have_count(count)
+    assert not ada.errors
