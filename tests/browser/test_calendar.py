@@ -211,4 +211,16 @@ def test_a_weekly_series_on_chosen_days_with_an_end_date(people: OpenDevice) -> 
     # Monday, Wednesday and Friday, until Thursday: Friday is past the end.
     for day, count in zip(week, [1, 0, 1, 0, 0], strict=True):
         expect(ada.page.locator(f'[data-day="{day}"] .cal-item')).to_have_count(count)
+
+    # The keyboard: down into a day's items, across the days, Enter opens.
+    ada.page.locator(f'[data-day="{week[0]}"] .cal-day__number').focus()
+    ada.page.keyboard.press("ArrowDown")
+    expect(ada.page.locator(f'[data-day="{week[0]}"] .cal-item')).to_be_focused()
+    ada.page.keyboard.press("ArrowRight")
+    expect(ada.page.locator(f'[data-day="{week[1]}"] .cal-day__number')).to_be_focused()
+    ada.page.keyboard.press("ArrowRight")
+    ada.page.keyboard.press("ArrowDown")
+    ada.page.keyboard.press("Enter")
+    wednesday = date.fromisoformat(week[2])
+    expect(ada.page.get_by_role("dialog", name="Yard sweep")).to_contain_text(f"{wednesday:%b} {wednesday.day}, ")
     assert not ada.errors

@@ -71,7 +71,8 @@ export function CalendarView({ app, eventId = null }) {
     if (stepWithinDay(event)) return;
     const by = step(event.key, mode);
     let next = null;
-    if (by !== null) next = addDays(focus, by);
+    // From the day that holds the keyboard focus (a click or Tab may have put it there).
+    if (by !== null) next = addDays(event.target.closest('[data-day]')?.getAttribute('data-day') ?? focus, by);
     else if (event.key === 'PageUp' || event.key === 'PageDown') return (event.preventDefault(), move(event.key === 'PageUp' ? -1 : 1));
     else if (event.key === 'Home') next = today();
     else if ('adwm'.includes(event.key) && event.key.length === 1 && !event.ctrlKey && !event.metaKey) {
