@@ -81,7 +81,10 @@ export function CalendarView({ app, eventId = null }) {
     if (next === null) return;
     event.preventDefault();
     setFocus(next);
-    requestAnimationFrame(() => body.current?.querySelector(`[data-day="${next}"] .cal-day__number`)?.focus());
+    // At once when the day is on screen (the next key must start from it), else once it is drawn.
+    const target = () => body.current?.querySelector(`[data-day="${next}"] .cal-day__number`);
+    if (target()) target().focus();
+    else requestAnimationFrame(() => target()?.focus());
   }
 
   function pick(day, nextMode) {
