@@ -110,7 +110,7 @@ def test_moving_one_occurrence_asks_this_or_following_and_does_what_was_chosen(t
     ada, bob = team
     week = _week()
     _calendar(ada.page)
-    _new_series(ada.page, "Standup", week[0])
+    _new_series(ada.page, "Standup", week[0], invite="Bob Babbage")
     _move(ada.page, week[2], "This event", "11:00", "11:30")
     _move(ada.page, week[3], "This and following events", "15:00", "15:30")
     expected = ["09:00Standup", "09:00Standup", "11:00Standup", "15:00Standup", "15:00Standup"]
@@ -122,6 +122,16 @@ def test_moving_one_occurrence_asks_this_or_following_and_does_what_was_chosen(t
         # The week is an hour grid: each item sits at its time, lower for later.
         tops = [_top(page, day) for day in week]
         assert tops[0] == tops[1] < tops[2] < tops[3] == tops[4], tops
+    # Bob is invited to both halves of the split series.
+    until(
+        bob.page,
+        """(() => {
+            const app = teamtalk.app, me = app.queries.me.value, events = app.queries.collection('events').value;
+            const standup = (r) => events.get(r.fields.event)?.fields.title === 'Standup';
+            return [...app.queries.collection('rsvps').value.values()]
+                .filter((r) => r.fields.user === me && r.fields.invited && standup(r)).length === 2;
+        })()""",
+    )
     assert not ada.errors and not bob.errors
 
 

@@ -45,6 +45,7 @@ function initial(app, target, calendars) {
 
 export function EventEditor({ app, calendars, start: target, onClose }) {
   const [form, setForm] = useState(() => initial(app, target, calendars));
+  const [initialAttendees] = useState(() => form.attendees);
   const [asking, setAsking] = useState(null);
   const [error, setError] = useState(null);
   // Updates from the previous state, not from this render's: two inputs before the next frame's
@@ -93,6 +94,13 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
 
   const minutes = () => reminderMinutes(form.reminders);
 
+  /** The invitation card in the channel, when someone other than me is invited. */
+  async function invite(id, wanted, users) {
+    if (!channel || !users.some((u) => u !== app.queries.me.value)) return;
+    const when = `${wanted.start.replace('T', ' ')}${wanted.tz ? ` (${wanted.tz})` : ''}`;
+    await postInvitation(app, channel, ct('invited', { title: wanted.title, when, id }));
+  }
+
   async function save(scope) {
     let wanted;
     try {
@@ -109,10 +117,7 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
         const id = await createEvent(app, { ...rest, ...(rrule ? { rrule } : {}), ...(tz ? { tz } : {}) }, {
           reminders: minutes(), attendees: form.attendees,
         });
-        if (channel && form.attendees.some((u) => u !== app.queries.me.value)) {
-          const when = `${wanted.start.replace('T', ' ')}${wanted.tz ? ` (${wanted.tz})` : ''}`;
-          await postInvitation(app, channel, ct('invited', { title: wanted.title, when, id }));
-        }
+        await invite(id, wanted, form.attendees);
       } else if (occurrence && scope === 'this') {
         const { start, end, title, description, location } = wanted;
         await changeOccurrence(app, target.event, target.recurrence_id, { start, end, title, description, location });
@@ -123,6 +128,9 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
         const { calendar, ...rest } = wanted;
         if (!rest.tz && !app.queries.record('events', target.event)?.fields.tz) delete rest.tz;
         await updateEvent(app, target.event, rest, { reminders: minutes(), attendees: channel ? form.attendees : null });
+        // People invited now, not before, get the card in the channel too.
+        const before = new Set(initialAttendees);
+        await invite(target.event, wanted, form.attendees.filter((u) => !before.has(u)));
       }
       onClose();
     } catch (err) {
