@@ -138,6 +138,7 @@ def test_the_feed_holds_my_calendars_not_those_of_channels_i_am_not_in(workspace
     ada.sync(
         ada.change("channels", "01CREW", {"name": "crew", "kind": "private"}),
         ada.change("members", member_id("01CREW", ada.user), {"channel": "01CREW", "user": ada.user}),
+        ada.change("calendars", "c:01CREW", {"calendar": "c:01CREW", "name": "Crew shifts"}),
         ada.change("events", "01CREWEV", {"calendar": "c:01CREW", "title": "Crew only", "start": "2026-05-01"}),
         ada.change("events", "01MINE", {"calendar": f"u:{ada.user}", "title": "Dentist", "start": "2026-05-02"}),
     )
@@ -147,8 +148,10 @@ def test_the_feed_holds_my_calendars_not_those_of_channels_i_am_not_in(workspace
     client = workspace.client()  # a calendar app: no session
     ada_text = client.get(_path(ada_feed)).text
     eve_text = client.get(_path(eve_feed)).text
-    assert all(t in ada_text for t in ("Crew only", "Dentist", "All hands"))
-    assert "All hands" in eve_text and "Crew only" not in eve_text and "Dentist" not in eve_text
+    assert all(t in ada_text for t in ("Crew only", "Crew shifts", "Dentist", "All hands"))
+    assert "All hands" in eve_text
+    # Neither the channel's calendar (its name) nor its events, nor Ada's personal calendar.
+    assert all(t not in eve_text for t in ("Crew only", "Crew shifts", "Dentist"))
     # Eve cannot read the crew's event as a file either: the same 404 as a missing one.
     assert eve.client.get("/api/calendar/events/01CREWEV/ics").status_code == 404
     assert "Crew only" in ada.client.get("/api/calendar/events/01CREWEV/ics").text
