@@ -9,6 +9,9 @@ Rule 2. Timed events carry ``TZID=<IANA name>`` and the feed holds one VTIMEZONE
 Rule 3. The text is written directly (escaping and 75-octet folding as RFC 5545 says): a feed of
         thousands of events must cost milliseconds, and ``icalendar`` parses it back in the tests.
 Rule 4. A task with a due date is an all-day VEVENT on that date (UID ``task-<id>@teamtalk``).
+Rule 5. The people: ORGANIZER is who made the event; one ATTENDEE per invited person, with their
+        RSVP as PARTSTAT (no answer is NEEDS-ACTION), on the series and on each moved occurrence
+        (calendar apps show an override's own list). People are ``mailto:`` their email, named by CN.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from icalendar import Timezone
 
@@ -23,6 +27,13 @@ from backend.calendar.recurrence import is_all_day
 from sync_protocol.wire import Value
 
 PRODID = "-//TeamTalk//Calendar//EN"
+#: An RSVP's status as RFC 5545's PARTSTAT (section 3.2.12).
+PARTSTAT = {"accepted": "ACCEPTED", "tentative": "TENTATIVE", "declined": "DECLINED", "none": "NEEDS-ACTION"}
+
+
+class Person(NamedTuple):
+    name: str
+    email: str
 
 
 def escape(text: str) -> str:
@@ -46,6 +57,23 @@ def fold(line: str) -> str:
         parts.append(data[start:end].decode())
         start, limit = end, 74
     return "\r\n ".join(parts)
+
+
+def _param(value: str) -> str:
+    """A parameter value, always quoted: a quote cannot be escaped inside one (RFC 5545 3.2), and
+    control characters have no place in a name."""
+    return '"' + "".join(c for c in value if c >= " " and c not in '"\x7f') + '"'
+
+
+def people(organizer: Person | None, invited: Iterable[tuple[Person, str]]) -> list[str]:
+    """Rule 5: the ORGANIZER and ATTENDEE lines of one event, attendees in the order given."""
+    out = [fold(f"ORGANIZER;CN={_param(organizer.name)}:mailto:{organizer.email}")] if organizer else []
+    for person, status in invited:
+        partstat = PARTSTAT.get(status, "NEEDS-ACTION")
+        out.append(
+            fold(f"ATTENDEE;CN={_param(person.name)};ROLE=REQ-PARTICIPANT;PARTSTAT={partstat}:mailto:{person.email}")
+        )
+    return out
 
 
 def _compact(wall: str) -> str:
@@ -87,8 +115,10 @@ def vevent(
     exceptions: Iterable[Mapping[str, Value]],
     dtstamp: str,
     category: str = "",
+    attendees: Iterable[str] = (),
 ) -> list[str]:
-    """Lines of an event and its exceptions (Rule 1)."""
+    """Lines of an event and its exceptions (Rule 1), with its people (Rule 5: from ``people``)."""
+    attendees = list(attendees)
     tz = str(event["tz"]) if isinstance(event.get("tz"), str) else None
     start = str(event["start"])
     uid = uid_of(event_id, event)
@@ -100,6 +130,7 @@ def vevent(
     _text(head, "LOCATION", event.get("location"))
     if category:
         head.append(fold(f"CATEGORIES:{escape(category)}"))
+    head += attendees
     moved: list[str] = []
     rule = event.get("rrule")
     if isinstance(rule, str) and rule:
@@ -116,6 +147,7 @@ def vevent(
                 moved.append(when("DTEND", str(exception["end"]), tz))
             for name, field in (("SUMMARY", "title"), ("DESCRIPTION", "description"), ("LOCATION", "location")):
                 _text(moved, name, exception.get(field) or event.get(field))
+            moved += attendees
             moved.append("END:VEVENT")
     head.append("END:VEVENT")
     return head + moved

@@ -11,13 +11,16 @@ Rule 3. The ETag is a hash of the feed, its options and the greatest log positio
         alter the feed changes it. It costs two small queries and is checked before building.
 Rule 4. Importing checks every change against the importer's rights, as a push would, before
         writing any; then writes them as the importer, in one transaction.
+Rule 5. An event goes out with its people (ics_out, Rule 5): its maker as ORGANIZER and each
+        invited person with their RSVP. Names and emails are workspace records, so the ETag
+        counts the workspace scope too: a renamed person changes the feed.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import msgspec
@@ -31,6 +34,7 @@ from backend.storage.base import Storage
 from backend.storage.sqlite_calendar import CalendarFeed, ScheduledReminder
 from backend.sync_service import SyncService
 from sync_protocol.collections_calendar import occurrence_id
+from sync_protocol.registry import WORKSPACE
 from sync_protocol.wire import Value
 
 REJECTION_STATUS = {"forbidden": 403, "archived": 403, "not_found": 404, "immutable": 409, "deleted": 409}
@@ -131,8 +135,9 @@ class CalendarService:
         return [mine, *(s for s in channels if s not in left_out)], [mine, *channels]
 
     def etag(self, feed: CalendarFeed) -> str:
-        """Rule 3."""
+        """Rules 3 and 5."""
         _, every = self._scopes(feed.user_id)
+        every.append(WORKSPACE)
         head = max(self.store.scope_heads(every).values(), default=0)
         key = f"{feed.id}|{feed.tasks}|{head}|{','.join(every)}"
         return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
@@ -144,12 +149,19 @@ class CalendarService:
         exceptions: dict[str, list[dict[str, Value]]] = defaultdict(list)
         for _, _, fields in self.store.calendar_records("occurrences", scopes):
             exceptions[str(fields.get("event"))].append(fields)
+        answers: dict[str, list[dict[str, Value]]] = defaultdict(list)
+        for _, _, fields in self.store.calendar_records("rsvps", scopes):
+            answers[str(fields.get("event"))].append(fields)
+        directory = _Directory(self.store)
         body: list[str] = []
         zones: set[str] = set()
         for event_id, scope, fields in self.store.calendar_records("events", scopes):
             if isinstance(fields.get("tz"), str):
                 zones.add(str(fields["tz"]))
-            body += ics_out.vevent(event_id, fields, exceptions.get(event_id, ()), dtstamp, names.get(scope, ""))
+            people = directory.lines(fields, answers.get(event_id, ()))
+            body += ics_out.vevent(
+                event_id, fields, exceptions.get(event_id, ()), dtstamp, names.get(scope, ""), people
+            )
         if feed.tasks:
             body += self._tasks(feed.user_id, [s for s in scopes if s.startswith("c:")], dtstamp)
         return ics_out.calendar("TeamTalk", zones, body)
@@ -194,8 +206,10 @@ class CalendarService:
             raise ApiError(404, "not_found", f"there is no event {event_id} you can see")
         fields = record.state.fields
         exceptions = [f for _, f in self.store.records_about_event("occurrences", event_id)]
+        answers = [f for _, f in self.store.records_about_event("rsvps", event_id)]
         zones = [str(fields["tz"])] if isinstance(fields.get("tz"), str) else []
-        lines = ics_out.vevent(event_id, fields, exceptions, ics_out.stamp(now_ms))
+        people = _Directory(self.store).lines(fields, answers)
+        lines = ics_out.vevent(event_id, fields, exceptions, ics_out.stamp(now_ms), attendees=people)
         return ics_out.calendar(str(fields.get("title") or ""), zones, lines)
 
     # --- import (Rule 4) ---------------------------------------------------------------------
@@ -260,3 +274,32 @@ class CalendarService:
             access.check(self.sync.registry["events"], "import-probe", None, probe)
         except Rejected as exc:
             raise ApiError(REJECTION_STATUS.get(exc.code, 400), exc.code, exc.reason) from None
+
+
+class _Directory:
+    """Rule 5: who people are (their workspace ``users`` record), looked up once per feed."""
+
+    def __init__(self, store: Storage) -> None:
+        self.store = store
+        self.known: dict[str, ics_out.Person | None] = {}
+
+    def person(self, user_id: Value) -> ics_out.Person | None:
+        if not isinstance(user_id, str):
+            return None
+        if user_id not in self.known:
+            record = self.store.get_record("users", user_id)
+            fields = record.state.fields if record is not None else {}
+            email, name = fields.get("email"), fields.get("name")
+            self.known[user_id] = (
+                ics_out.Person(str(name or email), email) if isinstance(email, str) and email else None
+            )
+        return self.known[user_id]
+
+    def lines(self, event: Mapping[str, Value], answers: Iterable[Mapping[str, Value]]) -> list[str]:
+        invited = [
+            (person, str(answer.get("status") or "none"))
+            for answer in answers
+            if answer.get("invited") is not False and (person := self.person(answer.get("user"))) is not None
+        ]
+        invited.sort(key=lambda pair: (pair[0].name, pair[0].email))
+        return ics_out.people(self.person(event.get("created_by")), invited)

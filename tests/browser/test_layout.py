@@ -263,6 +263,32 @@ def calendar(page: Page, ws: Workspace) -> None:
     expect(page.get_by_role("grid")).to_be_visible()
 
 
+def calendar_week(page: Page, ws: Workspace) -> None:
+    """The hour grid (three days on a phone): today's timed event, an all-day one and a task due
+    today; the first visit adds them."""
+    page.evaluate(
+        """async (channel) => {
+            const app = teamtalk.app;
+            if (app.queries.record('events', '01JLAYOUTSHIFT000000000000')) return;
+            const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
+            const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+            const calendar = `c:${channel}`;
+            await app.actions.writeChanges([
+                { collection: 'events', id: '01JLAYOUTSHIFT000000000000', fields: { calendar, tz,
+                  title: 'Gate camera swap at the north depot', start: `${today}T09:00`, end: `${today}T10:30` } },
+                { collection: 'events', id: '01JLAYOUTFAIR0000000000000', fields: { calendar, title: 'Depot open day',
+                  start: today } },
+            ]);
+            const task = await app.taskActions.create(channel, { title: 'Order the replacement camera' });
+            await app.taskActions.update(task, { due: today });
+        }""",
+        ws.channel,
+    )
+    _go(page, "#/calendar")
+    page.get_by_role("group", name="Calendar view").get_by_role("button", name="Week").click()
+    expect(page.locator(".cal-hours__slot .cal-item").first).to_be_visible()
+
+
 def meeting(page: Page, ws: Workspace) -> None:
     """The preview before joining (no camera here: it says so, which the layout must hold too)."""
     _go(page, f"#/c/{ws.channel}/meet")
@@ -282,6 +308,7 @@ VIEWS: list[tuple[str, Callable[[Page, Workspace], None]]] = [
     ("task", task),
     ("my-tasks", my_tasks),
     ("calendar", calendar),
+    ("calendar-week", calendar_week),
     ("meeting", meeting),
 ]
 

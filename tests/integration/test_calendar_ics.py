@@ -12,8 +12,9 @@ import icalendar
 import pytest
 
 from backend.calendar import recurrence
+from backend.calendar.ics_out import PARTSTAT
 from sync_protocol.collections import member_id
-from sync_protocol.collections_calendar import calendar_pref_id
+from sync_protocol.collections_calendar import calendar_pref_id, occurrence_id, rsvp_id
 from tests.integration.conftest import Person, Workspace
 
 SAMPLES = Path(__file__).parent / "ics"
@@ -137,6 +138,7 @@ def test_the_feed_holds_my_calendars_not_those_of_channels_i_am_not_in(workspace
     ada.sync(
         ada.change("channels", "01CREW", {"name": "crew", "kind": "private"}),
         ada.change("members", member_id("01CREW", ada.user), {"channel": "01CREW", "user": ada.user}),
+        ada.change("calendars", "c:01CREW", {"calendar": "c:01CREW", "name": "Crew shifts"}),
         ada.change("events", "01CREWEV", {"calendar": "c:01CREW", "title": "Crew only", "start": "2026-05-01"}),
         ada.change("events", "01MINE", {"calendar": f"u:{ada.user}", "title": "Dentist", "start": "2026-05-02"}),
     )
@@ -146,8 +148,10 @@ def test_the_feed_holds_my_calendars_not_those_of_channels_i_am_not_in(workspace
     client = workspace.client()  # a calendar app: no session
     ada_text = client.get(_path(ada_feed)).text
     eve_text = client.get(_path(eve_feed)).text
-    assert all(t in ada_text for t in ("Crew only", "Dentist", "All hands"))
-    assert "All hands" in eve_text and "Crew only" not in eve_text and "Dentist" not in eve_text
+    assert all(t in ada_text for t in ("Crew only", "Crew shifts", "Dentist", "All hands"))
+    assert "All hands" in eve_text
+    # Neither the channel's calendar (its name) nor its events, nor Ada's personal calendar.
+    assert all(t not in eve_text for t in ("Crew only", "Crew shifts", "Dentist"))
     # Eve cannot read the crew's event as a file either: the same 404 as a missing one.
     assert eve.client.get("/api/calendar/events/01CREWEV/ics").status_code == 404
     assert "Crew only" in ada.client.get("/api/calendar/events/01CREWEV/ics").text
@@ -181,9 +185,41 @@ def test_the_feed_answers_304_until_something_changes_and_404_once_revoked(works
 
 
 def test_an_export_parsed_back_with_icalendar_equals_the_original_events(workspace: Workspace) -> None:
-    ada = workspace.join("Ada")
+    ada, bob, cy = workspace.join("Ada"), workspace.join("Bob"), workspace.join("Cy")
     for sample in ("google.ics", "outlook.ics", "apple.ics"):
         _import(ada, f"u:{ada.user}", sample)
+    # A channel's series with people: Bob accepted, Cy was invited and has not answered, and one
+    # occurrence is moved (its override carries the same people).
+    calendar = f"c:{ada.channel_named('general')}"
+    base = {"event": "01CREW", "calendar": calendar, "recurrence_id": "2026-10-06T07:00"}
+    ada.sync(
+        ada.change(
+            "events",
+            "01CREW",
+            {
+                "calendar": calendar,
+                "title": "Crew walk",
+                "start": "2026-09-29T07:00",
+                "end": "2026-09-29T07:30",
+                "tz": "Europe/Berlin",
+                "rrule": "FREQ=WEEKLY;COUNT=3",
+            },
+        ),
+        ada.change(
+            "occurrences",
+            occurrence_id("01CREW", base["recurrence_id"]),
+            {**base, "start": "2026-10-06T08:00", "end": "2026-10-06T08:30"},
+        ),
+        *(
+            ada.change(
+                "rsvps",
+                rsvp_id("01CREW", person.user),
+                {"event": "01CREW", "calendar": calendar, "user": person.user, "status": "none", "invited": True},
+            )
+            for person in (bob, cy)
+        ),
+    )
+    bob.sync(bob.change("rsvps", rsvp_id("01CREW", bob.user), {"status": "accepted"}))
     ada.sync(
         ada.change(
             "events",
@@ -198,14 +234,15 @@ def test_an_export_parsed_back_with_icalendar_equals_the_original_events(workspa
             },
         )
     )
-    events, exceptions = ada.records("events"), ada.records("occurrences")
+    events, exceptions, answers = ada.records("events"), ada.records("occurrences"), ada.records("rsvps")
+    emails = {p.user: f"mailto:{name}@example.com" for p, name in ((ada, "ada"), (bob, "bob"), (cy, "cy"))}
     text = workspace.client().get(_path(_feed(ada))).content
     parsed = icalendar.Calendar.from_ical(text)
     by_uid: dict[str, dict[str, Any]] = {}
     moved: dict[tuple[str, str], dict[str, Any]] = {}
     for vevent in parsed.walk("VEVENT"):
         start, tz = _wall(vevent["DTSTART"].dt)
-        fields: dict[str, Any] = {"title": str(vevent["SUMMARY"]), "start": start}
+        fields: dict[str, Any] = {"title": str(vevent["SUMMARY"]), "start": start, "people": _people(vevent)}
         if tz:
             fields["tz"] = tz
         if vevent.get("DTEND") is not None:
@@ -230,12 +267,32 @@ def test_an_export_parsed_back_with_icalendar_equals_the_original_events(workspa
         uid = original.get("uid") or f"{event_id}@teamtalk"
         keys = ("title", "start", "end", "tz", "description", "location", "rrule")
         assert {k: by_uid[uid].get(k) for k in keys} == {k: original.get(k) for k in keys}, uid
+        organizer = [("ORGANIZER", emails[original["created_by"]], "Ada")]
+        invited = sorted(
+            ("ATTENDEE", emails[a["user"]], PARTSTAT[a["status"]]) for a in answers.values() if a["event"] == event_id
+        )
+        assert by_uid[uid]["people"] == organizer + invited, uid
         mine = [x for x in exceptions.values() if x["event"] == event_id]
         assert by_uid[uid]["exdates"] == sorted(x["recurrence_id"] for x in mine if x.get("cancelled"))
         for x in mine:
             if not x.get("cancelled"):
                 back = moved[(uid, x["recurrence_id"])]
-                assert (back["start"], back["end"], back["title"]) == (x["start"], x["end"], x["title"])
+                title = x.get("title") or original["title"]
+                assert (back["start"], back["end"], back["title"]) == (x["start"], x["end"], title)
+                assert back["people"] == by_uid[uid]["people"]
+    assert by_uid["01CREW@teamtalk"]["people"][1:] == [
+        ("ATTENDEE", emails[bob.user], "ACCEPTED"),
+        ("ATTENDEE", emails[cy.user], "NEEDS-ACTION"),
+    ]
+
+
+def _people(vevent: Any) -> list[tuple[str, str, str]]:
+    """(ORGANIZER, address, CN) and sorted (ATTENDEE, address, PARTSTAT) of a parsed VEVENT."""
+    organizer = vevent.get("ORGANIZER")
+    out = [("ORGANIZER", str(organizer), str(organizer.params["CN"]))] if organizer is not None else []
+    found = vevent.get("ATTENDEE")
+    attendees = found if isinstance(found, list) else [found] if found is not None else []
+    return out + sorted(("ATTENDEE", str(a), str(a.params["PARTSTAT"])) for a in attendees)
 
 
 def _wall(value: Any) -> tuple[str, str | None]:
@@ -243,3 +300,34 @@ def _wall(value: Any) -> tuple[str, str | None]:
         return value.isoformat(), None
     zone = getattr(value.tzinfo, "key", None) or str(value.tzinfo)
     return value.replace(tzinfo=None).isoformat()[:16], zone
+
+
+def test_one_event_as_ics_names_its_organiser_and_each_answer_and_a_rename_changes_the_feed(
+    workspace: Workspace,
+) -> None:
+    ada, bob = workspace.join("Ada"), workspace.join("Bob")
+    calendar = f"c:{ada.channel_named('general')}"
+    invite = {"event": "01E", "calendar": calendar, "user": bob.user, "status": "none", "invited": True}
+    ada.sync(
+        ada.change("events", "01E", {"calendar": calendar, "title": "Delivery", "start": "2026-05-02"}),
+        ada.change("rsvps", rsvp_id("01E", bob.user), invite),
+    )
+    feed = _feed(ada)
+    bob.sync(bob.change("rsvps", rsvp_id("01E", bob.user), {"status": "declined"}))
+    event = icalendar.Calendar.from_ical(ada.client.get("/api/calendar/events/01E/ics").content).walk("VEVENT")[0]
+    assert _people(event) == [
+        ("ORGANIZER", "mailto:ada@example.com", "Ada"),
+        ("ATTENDEE", "mailto:bob@example.com", "DECLINED"),
+    ]
+    # Taken off the list: no longer an attendee.
+    ada.sync(ada.change("rsvps", rsvp_id("01E", bob.user), {"invited": False}))
+    assert "ATTENDEE" not in ada.client.get("/api/calendar/events/01E/ics").text
+
+    etag = workspace.client().get(_path(feed)).headers["etag"]
+    bob.sync(bob.change("users", bob.user, {"name": "Robert"}))
+    ada.sync(ada.change("rsvps", rsvp_id("01E", bob.user), {"invited": True}))
+    renamed = workspace.client().get(_path(feed), headers={"If-None-Match": etag})
+    assert renamed.status_code == 200 and 'CN="Robert"' in renamed.text
+    again = renamed.headers["etag"]
+    bob.sync(bob.change("users", bob.user, {"name": "Bob"}))
+    assert workspace.client().get(_path(feed), headers={"If-None-Match": again}).status_code == 200

@@ -36,9 +36,17 @@ export function weekStart(day) {
   return addDays(day, -weekday);
 }
 
-/** The days a view shows: [first, last+1). @param {string} mode @param {string} day */
-export function rangeOf(mode, day) {
+/** A phone's week: this many days from the focused one (the hour grid's columns stay wide
+ * enough to read and to hit; the page never scrolls sideways). */
+export const NARROW_WEEK = 3;
+
+/**
+ * The days a view shows: [first, last+1).
+ * @param {string} mode @param {string} day @param {boolean} [narrow] a phone's screen
+ */
+export function rangeOf(mode, day, narrow = false) {
   if (mode === 'day') return [day, addDays(day, 1)];
+  if (mode === 'week' && narrow) return [day, addDays(day, NARROW_WEEK)];
   if (mode === 'week') return [weekStart(day), addDays(weekStart(day), 7)];
   if (mode === 'agenda') return [day, addDays(day, 30)];
   const first = `${day.slice(0, 8)}01`;

@@ -92,7 +92,8 @@ export async function changeOccurrence(app, event, recurrenceId, fields) {
   await write(app, [{ collection: 'occurrences', id, fields: exists ? fields : { ...base, ...fields } }]);
 }
 
-/** "This and following": end the series before `recurrenceId`, start a new one there. */
+/** "This and following": end the series before `recurrenceId`, start a new one there with the
+ * same people and my reminders. */
 export async function splitSeries(app, event, recurrenceId, fields) {
   const held = app.queries.record('events', event)?.fields;
   const [oldRule, newRule] = split(held, recurrenceId);
@@ -101,6 +102,11 @@ export async function splitSeries(app, event, recurrenceId, fields) {
   const fresh = { ...rest, ...fields, rrule: newRule, split_from: event };
   const changes = [{ collection: 'events', id: event, fields: { rrule: oldRule } }, { collection: 'events', id, fields: fresh }];
   for (const [, r] of myReminders(app, event)) changes.push({ collection: 'reminders', id: ulid(), fields: { user: r.user, event: id, minutes: r.minutes } });
+  // The people come along, invited afresh (only an attendee answers for themself: mine is kept).
+  const me = app.queries.me.value;
+  for (const [user, r] of invitees(app, event)) {
+    changes.push(rsvp(id, held.calendar, user, user === me ? r.status || 'none' : 'none', true));
+  }
   await write(app, changes);
   return id;
 }

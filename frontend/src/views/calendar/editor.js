@@ -10,50 +10,34 @@ import {
   createEvent, updateEvent, changeOccurrence, splitSeries, myReminders, invitees, postInvitation,
 } from './actions.js';
 import { addDays, localZone, reminderMinutes } from '../../lib/calendar-model.js';
-import { parseWall } from '../../lib/recurrence.js';
+import { RepeatError, SHAPES, WEEKDAYS, noRepeat, repeatOf, ruleOf, weekdayOf } from '../../lib/repeat-rule.js';
+import { dayLabel } from './grid.js';
 
-const DAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
 const ZONES = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['UTC'];
+const UNITS = { daily: 'days', weekly: 'weeks', monthlyDate: 'months', monthlyWeekday: 'months', yearly: 'years' };
+/** A Monday, to name the weekdays in the browser's language. */
+const MONDAY = '2024-01-01';
 
-/** The repeat choices for a start date, as RRULE values. @param {string} day */
-function rules(day) {
-  const d = parseWall(day);
-  const weekday = DAYS[d.getUTCDay()];
-  return {
-    never: '',
-    daily: 'FREQ=DAILY',
-    weekly: `FREQ=WEEKLY;BYDAY=${weekday}`,
-    monthlyDate: `FREQ=MONTHLY;BYMONTHDAY=${d.getUTCDate()}`,
-    monthlyWeekday: `FREQ=MONTHLY;BYDAY=${Math.ceil(d.getUTCDate() / 7)}${weekday}`,
-    yearly: 'FREQ=YEARLY',
-  };
-}
-
-function repeatOf(rrule, day) {
-  if (!rrule) return ['never', '', ''];
-  const count = /COUNT=(\d+)/.exec(rrule)?.[1] ?? '';
-  const bare = rrule.replace(/;?COUNT=\d+/, '');
-  const found = Object.entries(rules(day)).find(([, value]) => value === bare);
-  return found ? [found[0], count, ''] : ['custom', '', rrule];
-}
+/** The repeat choices of a form (lib/repeat-rule.js). */
+const repeatIn = (form) => ({ repeat: form.repeat, interval: form.interval, days: form.days, count: form.count, until: form.until, custom: form.custom });
 
 /** Initial form values: from an event (and one of its occurrences), or a new one on a day. */
 function initial(app, target, calendars) {
   if (!target.event) {
     return { title: '', description: '', location: '', calendar: calendars[0]?.id, allDay: false, startDay: target.day,
-      startTime: '09:00', endDay: target.day, endTime: '10:00', tz: localZone(), repeat: 'never', count: '', custom: '',
+      startTime: '09:00', endDay: target.day, endTime: '10:00', tz: localZone(), ...noRepeat(target.day), saved: null,
       reminders: '10', attendees: [] };
   }
   const f = app.queries.record('events', target.event)?.fields ?? {};
   const start = target.start ?? f.start;
   const end = target.end ?? f.end ?? start;
-  const [repeat, count, custom] = repeatOf(f.rrule, f.start.slice(0, 10));
+  const repeat = repeatOf(f.rrule, f.start, f.tz);
   const allDay = start.length === 10;
   return {
     title: target.title ?? f.title ?? '', description: f.description ?? '', location: f.location ?? '', calendar: f.calendar,
     allDay, startDay: start.slice(0, 10), startTime: allDay ? '09:00' : start.slice(11, 16),
     endDay: allDay ? addDays(end, -1) : end.slice(0, 10), endTime: allDay ? '10:00' : end.slice(11, 16),
-    tz: f.tz ?? localZone(), repeat, count, custom,
+    tz: f.tz ?? localZone(), ...repeat, saved: { rule: f.rrule ?? '', startDay: f.start.slice(0, 10), repeat },
     reminders: myReminders(app, target.event).map(([, r]) => r.minutes).join(', '),
     attendees: [...invitees(app, target.event).keys()],
   };
@@ -61,6 +45,7 @@ function initial(app, target, calendars) {
 
 export function EventEditor({ app, calendars, start: target, onClose }) {
   const [form, setForm] = useState(() => initial(app, target, calendars));
+  const [initialAttendees] = useState(() => form.attendees);
   const [asking, setAsking] = useState(null);
   const [error, setError] = useState(null);
   // Updates from the previous state, not from this render's: two inputs before the next frame's
@@ -73,11 +58,33 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
   const channel = form.calendar?.startsWith('c:') ? form.calendar.slice(2) : null;
   const people = channel ? app.queries.membersOf(channel) : [];
 
+  /** A weekly series on its start's weekday only moves that day with the start. */
+  const setStartDay = (e) => {
+    const value = e.currentTarget.value;
+    setForm((prev) => {
+      let days = prev.days;
+      try {
+        if (days.join() === weekdayOf(prev.startDay)) days = [weekdayOf(value)];
+      } catch {
+        /* a date still being typed */
+      }
+      return { ...prev, startDay: value, days };
+    });
+  };
+
+  /** The rule the form asks for. Unchanged choices keep the saved text (a split's UNTIL is to the
+   * second, which an end date in days would move). */
+  function rule(start, tz) {
+    const saved = form.saved;
+    const wanted = repeatIn(form);
+    if (saved && JSON.stringify(wanted) === JSON.stringify(saved.repeat) && form.startDay === saved.startDay) return saved.rule;
+    return ruleOf(wanted, start, tz);
+  }
+
   function fields() {
     const start = form.allDay ? form.startDay : `${form.startDay}T${form.startTime}`;
     const end = form.allDay ? addDays(form.endDay < form.startDay ? form.startDay : form.endDay, 1) : `${form.endDay}T${form.endTime}`;
-    let rrule = form.repeat === 'custom' ? form.custom.replace(/^RRULE:/, '').trim() : rules(form.startDay)[form.repeat] ?? '';
-    if (rrule && form.repeat !== 'custom' && /^\d+$/.test(form.count)) rrule += `;COUNT=${form.count}`;
+    const rrule = rule(start, form.allDay ? null : form.tz);
     /** @type {Record<string, any>} */
     const out = { calendar: form.calendar, title: form.title.trim(), description: form.description, location: form.location, start, end, rrule };
     // An all-day event has no zone: null clears one the event had (a new one simply has none).
@@ -87,8 +94,21 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
 
   const minutes = () => reminderMinutes(form.reminders);
 
+  /** The invitation card in the channel, when someone other than me is invited. */
+  async function invite(id, wanted, users) {
+    if (!channel || !users.some((u) => u !== app.queries.me.value)) return;
+    const when = `${wanted.start.replace('T', ' ')}${wanted.tz ? ` (${wanted.tz})` : ''}`;
+    await postInvitation(app, channel, ct('invited', { title: wanted.title, when, id }));
+  }
+
   async function save(scope) {
-    const wanted = fields();
+    let wanted;
+    try {
+      wanted = fields();
+    } catch (err) {
+      if (err instanceof RepeatError) return (setAsking(null), setError(ct(`repeat_${err.message}`)));
+      throw err;
+    }
     if (!wanted.title) return setError(ct('eventTitle'));
     if (wanted.end < wanted.start) return setError(ct('end'));
     try {
@@ -97,10 +117,7 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
         const id = await createEvent(app, { ...rest, ...(rrule ? { rrule } : {}), ...(tz ? { tz } : {}) }, {
           reminders: minutes(), attendees: form.attendees,
         });
-        if (channel && form.attendees.some((u) => u !== app.queries.me.value)) {
-          const when = `${wanted.start.replace('T', ' ')}${wanted.tz ? ` (${wanted.tz})` : ''}`;
-          await postInvitation(app, channel, ct('invited', { title: wanted.title, when, id }));
-        }
+        await invite(id, wanted, form.attendees);
       } else if (occurrence && scope === 'this') {
         const { start, end, title, description, location } = wanted;
         await changeOccurrence(app, target.event, target.recurrence_id, { start, end, title, description, location });
@@ -111,6 +128,9 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
         const { calendar, ...rest } = wanted;
         if (!rest.tz && !app.queries.record('events', target.event)?.fields.tz) delete rest.tz;
         await updateEvent(app, target.event, rest, { reminders: minutes(), attendees: channel ? form.attendees : null });
+        // People invited now, not before, get the card in the channel too.
+        const before = new Set(initialAttendees);
+        await invite(target.event, wanted, form.attendees.filter((u) => !before.has(u)));
       }
       onClose();
     } catch (err) {
@@ -146,7 +166,7 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
       <label class="choice"><input type="checkbox" checked=${form.allDay} onChange=${set('allDay')} /><span>${ct('allDay')}</span></label>
       <div class="cal-editor__row">
         <div class="field"><label for="ev-start-day">${ct('start')}</label>
-          <input id="ev-start-day" type="date" required value=${form.startDay} onInput=${set('startDay')} /></div>
+          <input id="ev-start-day" type="date" required value=${form.startDay} onInput=${setStartDay} /></div>
         ${form.allDay ? null : html`<div class="field"><label for="ev-start-time">${ct('startTime')}</label>
           <input id="ev-start-time" type="time" required value=${form.startTime} onInput=${set('startTime')} /></div>`}
       </div>
@@ -163,13 +183,29 @@ export function EventEditor({ app, calendars, start: target, onClose }) {
       <div class="cal-editor__row">
         <div class="field"><label for="ev-repeat">${ct('repeat')}</label>
           <select id="ev-repeat" value=${form.repeat} onChange=${set('repeat')}>
-            ${['never', 'daily', 'weekly', 'monthlyDate', 'monthlyWeekday', 'yearly', 'custom'].map((r) => html`<option value=${r}>${ct(r)}</option>`)}
+            ${SHAPES.map((r) => html`<option value=${r}>${ct(r)}</option>`)}
           </select></div>
-        ${form.repeat !== 'never' && form.repeat !== 'custom'
-          ? html`<div class="field"><label for="ev-count">${ct('count')}</label>
-              <input id="ev-count" inputmode="numeric" pattern="[0-9]*" value=${form.count} onInput=${set('count')} /></div>`
+        ${UNITS[form.repeat]
+          ? html`<div class="field"><label for="ev-interval">${ct('interval', { unit: ct(UNITS[form.repeat]) })}</label>
+              <input id="ev-interval" inputmode="numeric" pattern="[0-9]*" value=${form.interval} onInput=${set('interval')} /></div>`
           : null}
       </div>
+      ${form.repeat === 'weekly'
+        ? html`<fieldset class="choices cal-editor__days"><legend>${ct('onDays')}</legend>
+            ${WEEKDAYS.map((d, i) => html`<label class="choice" key=${d}>
+              <input type="checkbox" checked=${form.days.includes(d)}
+                onChange=${(e) => { const on = e.currentTarget.checked; setForm((prev) => ({ ...prev, days: on ? [...prev.days, d] : prev.days.filter((x) => x !== d) })); }} />
+              <span>${dayLabel(addDays(MONDAY, i), { weekday: 'short' })}</span></label>`)}
+          </fieldset>`
+        : null}
+      ${UNITS[form.repeat]
+        ? html`<div class="cal-editor__row">
+            <div class="field"><label for="ev-count">${ct('count')}</label>
+              <input id="ev-count" inputmode="numeric" pattern="[0-9]*" value=${form.count} onInput=${set('count')} /></div>
+            <div class="field"><label for="ev-until">${ct('until')}</label>
+              <input id="ev-until" type="date" value=${form.until} onInput=${set('until')} /></div>
+          </div>`
+        : null}
       ${form.repeat === 'custom' ? html`<div class="field"><label for="ev-rrule">${ct('custom')}</label>
         <input id="ev-rrule" value=${form.custom} onInput=${set('custom')} /></div>` : null}
       <div class="field"><label for="ev-location">${ct('location')}</label>

@@ -1,11 +1,12 @@
-// The calendar's four layouts. Each is a list of days holding their items; the month is a grid
-// (role grid, arrow keys move between days), the others are lists, so a phone reads them top to
-// bottom. An item is a button that opens the event.
+// The month grid and the agenda list (the day and week views are hours.js). The month is a grid
+// (role grid, arrow keys move between days); the agenda is a list of days, so a phone reads it
+// top to bottom. An event is a button that opens it; a task's due date is a link to the task.
 
 import { html } from '../html.js';
 import { ct } from './strings.js';
 import { addDays } from '../../lib/calendar-model.js';
 import { locale } from '../../lib/i18n.js';
+import { taskHref } from '../router.js';
 
 const MONTH_CHIPS = 3;
 
@@ -14,12 +15,18 @@ export function dayLabel(day, options) {
   return new Intl.DateTimeFormat(locale(), { timeZone: 'UTC', ...options }).format(new Date(`${day}T00:00Z`));
 }
 
-function Chip({ item, colors, onOpen }) {
+export function Chip({ item, colors, onOpen }) {
   const color = colors.get(item.calendar) ?? 0;
+  if (item.task) {
+    return html`<a class=${`cal-item cal-item--task cal-c${color}`} href=${taskHref(item.calendar.slice(2), item.task)} title=${item.title}>
+      <span class="cal-item__dot" aria-hidden="true"></span>
+      <span class="cal-item__title">${`☐ ${item.title}`}</span>
+    </a>`;
+  }
   return html`<button type="button" class=${`cal-item cal-c${color}`} onClick=${() => onOpen(item)} title=${item.title}>
     <span class="cal-item__dot" aria-hidden="true"></span>
     ${item.time ? html`<span class="cal-item__time">${item.time}</span>` : null}
-    <span class="cal-item__title">${item.task ? `☐ ${item.title}` : item.title}</span>
+    <span class="cal-item__title">${item.title}</span>
   </button>`;
 }
 
@@ -54,7 +61,7 @@ export function MonthGrid({ days, month, today, focus, colors, onOpen, onPick })
   </div>`;
 }
 
-/** Week, day and agenda: days one under another (a phone's natural calendar list). */
+/** The agenda: days one under another (a phone's natural calendar list). */
 export function DayList({ days, today, focus, colors, onOpen, onPick, skipEmpty = false, label }) {
   const entries = [...days.entries()].filter(([, items]) => !skipEmpty || items.length);
   return html`<ol class="cal-days" aria-label=${label}>
@@ -77,6 +84,7 @@ export function DayList({ days, today, focus, colors, onOpen, onPick, skipEmpty 
 /** The key that moves the focused day, and by how much (null: not ours). */
 export function step(key, mode) {
   const week = mode === 'month' || mode === 'week' ? 7 : 1;
+  // In the hour grid ArrowUp/ArrowDown step through a day (hours.js) and then the week.
   return { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -week, ArrowDown: week }[key] ?? null;
 }
 

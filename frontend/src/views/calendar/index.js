@@ -1,18 +1,22 @@
 // The calendar: every calendar I have, combined and coloured, as agenda, day, week or month.
-// Keyboard: arrows move the focused day, PageUp/PageDown the period, Home goes to today,
-// A/D/W/M switch the layout. Everything reads the replica, so it works offline.
+// Day and week are an hour grid (hours.js); on a phone the week is three days from the focused
+// one. Keyboard: arrows move the focused day (in the hour grid ArrowUp/ArrowDown first step
+// through the day's items), PageUp/PageDown the period, Home goes to today, A/D/W/M switch the
+// layout, Enter opens what has focus. Everything reads the replica, so it works offline.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { MainHeader } from '../header.js';
 import { ct } from './strings.js';
 import { MonthGrid, DayList, dayLabel, step } from './grid.js';
+import { HourGrid, stepWithinDay } from './hours.js';
+import { phone, touch } from '../viewport.js';
 import { EventEditor } from './editor.js';
 import { EventDetail } from './detail.js';
 import { FeedPanel } from './feeds.js';
 import { setHidden } from './actions.js';
 import {
-  addDays, addMonths, byDay, calendarsOf, dueTasks, localZone, occurrencesIn, rangeOf,
+  NARROW_WEEK, addDays, addMonths, byDay, calendarsOf, dueTasks, localZone, occurrencesIn, rangeOf,
 } from '../../lib/calendar-model.js';
 import { REGISTRY } from '../../sync/registry.js';
 
@@ -41,7 +45,8 @@ export function CalendarView({ app, eventId = null }) {
   const calendars = useCalendars(app);
   const shown = new Set(calendars.filter((c) => !c.hidden).map((c) => c.id));
   const colors = new Map(calendars.map((c) => [c.id, c.color]));
-  const [from, to] = rangeOf(mode, focus);
+  const narrow = phone.value;
+  const [from, to] = rangeOf(mode, focus, narrow);
   const events = app.queries.collection('events').value;
   const exceptions = app.queries.collection('occurrences').value;
   const tasks = Object.hasOwn(REGISTRY, 'tasks') ? app.queries.collection('tasks').value : null;
@@ -58,14 +63,16 @@ export function CalendarView({ app, eventId = null }) {
 
   function move(by) {
     if (mode === 'month') setFocus(addMonths(focus, by));
-    else setFocus(addDays(focus, by * (mode === 'week' ? 7 : mode === 'agenda' ? 30 : 1)));
+    else setFocus(addDays(focus, by * (mode === 'week' ? (narrow ? NARROW_WEEK : 7) : mode === 'agenda' ? 30 : 1)));
   }
 
   function onKey(event) {
     if (event.target.closest('input, textarea, select, dialog')) return;
+    if (stepWithinDay(event)) return;
     const by = step(event.key, mode);
     let next = null;
-    if (by !== null) next = addDays(focus, by);
+    // From the day that holds the keyboard focus (a click or Tab may have put it there).
+    if (by !== null) next = addDays(event.target.closest('[data-day]')?.getAttribute('data-day') ?? focus, by);
     else if (event.key === 'PageUp' || event.key === 'PageDown') return (event.preventDefault(), move(event.key === 'PageUp' ? -1 : 1));
     else if (event.key === 'Home') next = today();
     else if ('adwm'.includes(event.key) && event.key.length === 1 && !event.ctrlKey && !event.metaKey) {
@@ -74,7 +81,10 @@ export function CalendarView({ app, eventId = null }) {
     if (next === null) return;
     event.preventDefault();
     setFocus(next);
-    requestAnimationFrame(() => body.current?.querySelector(`[data-day="${next}"] .cal-day__number`)?.focus());
+    // At once when the day is on screen (the next key must start from it), else once it is drawn.
+    const target = () => body.current?.querySelector(`[data-day="${next}"] .cal-day__number`);
+    if (target()) target().focus();
+    else requestAnimationFrame(() => target()?.focus());
   }
 
   function pick(day, nextMode) {
@@ -87,6 +97,8 @@ export function CalendarView({ app, eventId = null }) {
     : mode === 'week' ? `${dayLabel(from, { day: 'numeric', month: 'short' })} – ${dayLabel(addDays(to, -1), { day: 'numeric', month: 'short', year: 'numeric' })}`
     : dayLabel(focus, { dateStyle: 'long' });
   const props = { days, today: today(), focus, colors, onOpen: setOpen, onPick: pick };
+  // The shortest drawn item, in minutes: a --target tall at the grid's hour height (calendar.css).
+  const least = narrow || touch.value ? 48 : 40;
   return html`<section class="main main--calendar" aria-labelledby="main-title">
     <${MainHeader} app=${app} title=${ct('title')} icon="📅"
       more=${[{ key: 'feeds', label: ct('subscribe'), onSelect: () => setFeeds(true) }]}>
@@ -116,7 +128,9 @@ export function CalendarView({ app, eventId = null }) {
       <div class="cal-body" ref=${body}>
         ${mode === 'month'
           ? html`<${MonthGrid} ...${props} month=${focus.slice(0, 7)} />`
-          : html`<${DayList} ...${props} skipEmpty=${mode === 'agenda'} label=${title} />`}
+          : mode === 'agenda'
+            ? html`<${DayList} ...${props} skipEmpty label=${title} />`
+            : html`<${HourGrid} ...${props} label=${title} zone=${localZone()} least=${least} />`}
       </div>
     </div>
     ${editing ? html`<${EventEditor} app=${app} calendars=${calendars} start=${editing} onClose=${() => setEditing(null)} />` : null}

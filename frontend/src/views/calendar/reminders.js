@@ -1,7 +1,10 @@
 // Reminders while the app is open, online or not: my reminder records and the events in the
-// replica decide when; at that moment an in-app notice shows and, with permission, a system
-// notification. The server keeps the same schedule for pushes (backend/calendar/reminders.py);
-// a device that shows the app gets no push (the sender holds it back), so nothing doubles.
+// replica decide when, so a reminder set offline fires here too. At that moment an in-app notice
+// shows and, with permission, a system notification (through the service worker where there is
+// one: some browsers allow notifications only from there). The server keeps the same schedule for
+// pushes (backend/calendar/reminders.py); a device that shows the app gets no push (the sender
+// holds it back), and a push that does come has the same tag (reminder:<id>:<occurrence>), so it
+// replaces this notification rather than doubling it.
 
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
@@ -37,6 +40,20 @@ export function dueNow(app, now, seen) {
   return out;
 }
 
+/** The system notification of a due reminder, when this device allows them. */
+async function notify(r) {
+  if (globalThis.Notification?.permission !== 'granted') return;
+  const title = ct('reminder', { title: r.title });
+  const options = { body: ct('startsAt', { time: formatTime(r.at) }), tag: `reminder:${r.key}`, data: { url: `/#/calendar/event/${encodeURIComponent(r.event)}` } };
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration();
+    if (registration) return await registration.showNotification(title, options);
+    new Notification(title, options);
+  } catch {
+    /* no way to notify here: the in-app notice stays */
+  }
+}
+
 export function CalendarReminders({ app }) {
   const [shown, setShown] = useState([]);
   useEffect(() => {
@@ -45,14 +62,7 @@ export function CalendarReminders({ app }) {
       const due = dueNow(app, Date.now(), seen);
       for (const r of due) {
         seen.add(r.key);
-        const body = ct('startsAt', { time: formatTime(r.at) });
-        if (globalThis.Notification?.permission === 'granted' && document.visibilityState !== 'visible') {
-          try {
-            new Notification(ct('reminder', { title: r.title }), { body, tag: `reminder:${r.key}` });
-          } catch {
-            /* some browsers allow notifications only from the service worker: the in-app notice stays */
-          }
-        }
+        notify(r);
       }
       if (due.length) setShown((list) => [...list, ...due]);
     };
