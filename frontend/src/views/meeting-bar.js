@@ -51,7 +51,7 @@ export function LiveMark({ app, channelId }) {
   const count = liveCount(app, channelId);
   if (count === null) return null;
   const label = t('meeting.inProgress', { count });
-  return html`<span class="meeting-mark" title=${label}><span aria-hidden="true">● ${count}</span><span class="visually-hidden">${' '}${label}</span></span>`;
+  return html`<span class="meeting-mark" title=${label}><span aria-hidden="true"><span class="meeting-mark__dot">●</span> ${count}</span><span class="visually-hidden">${' '}${label}</span></span>`;
 }
 
 /** "Meeting in progress · 3 people · Join", or nothing. */
