@@ -114,7 +114,7 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
   const messages = q.messages(channelId);
   const meetings = q.collection('meetings').value;
   const hasOlder = app.history?.hasOlder(channelId) ?? false;
-  const items = useMemo(() => withMeetings(messages, channelMeetings(meetings, channelId), hasOlder), [messages, meetings, hasOlder]);
+  const items = useMemo(() => withMeetings(messages, channelMeetings(meetings, channelId), hasOlder), [messages, meetings, hasOlder, channelId]);
   const { contiguous, gaps } = q.numbers(channelId);
   const channel = q.channel(channelId);
   const isDm = channel?.kind === 'dm' || channel?.kind === 'group';
