@@ -6,6 +6,8 @@ from pathlib import Path
 
 import msgspec
 
+from sync_protocol.signaling import DROP_AFTER_MS
+
 
 class Settings(msgspec.Struct, frozen=True):
     data_dir: Path = Path("data")
@@ -55,7 +57,7 @@ class Settings(msgspec.Struct, frozen=True):
     ice_urls: tuple[str, ...] = ()
     turn_secret: str = ""
     turn_ttl_s: int = 3600
-    meeting_drop_ms: int = 10_000
+    meeting_drop_ms: int = DROP_AFTER_MS
 
     @property
     def database(self) -> Path:

@@ -30,10 +30,12 @@ import msgspec
 
 #: A frame larger than this is refused before it is decoded (SDP with many codecs is ~6-10 kB).
 MAX_FRAME_BYTES = 64 * 1024
-#: A participant sends a heartbeat this often ...
-HEARTBEAT_MS = 3_000
-#: ... and is dropped after this long without any frame (a crashed tab, a lost network).
-DROP_AFTER_MS = 10_000
+#: A participant is dropped after this long without any frame (a crashed tab, a lost network), or
+#: this long after its socket closed without ``leave`` (unless resumed). 8 s, so a crashed tab is
+#: out of everyone's grid within 10 s, the time ``peer_left`` takes to arrive included.
+DROP_AFTER_MS = 8_000
+#: ... and sends a heartbeat this often (the server says so in ``joined``: a third of its drop time).
+HEARTBEAT_MS = DROP_AFTER_MS // 3
 #: Full mesh: past this many, the SFU path (docs/architecture.md, "Meetings") is the way.
 MAX_PARTICIPANTS = 8
 #: Frames per second a connection may send (burst RATE_BURST): trickle ICE is bursty but small.

@@ -438,6 +438,11 @@ class _Writer:
         """Tasks, events: free-form, so a first pass finds the columns (and their types), a second
         inserts through sqlite-utils, which adds columns that only ever hold nulls."""
         columns: dict[str, Any] = {"id": str}
+        # The registry's fields too, so a table with no rows yet has its columns (canned queries run).
+        spec = COLLECTIONS.get(name, {})
+        columns.update(
+            {k: f.type if f.type in (str, int, bool) else str for k, f in spec.items() if k not in model.SECRET_FIELDS}
+        )
         for row in self._generic(name):
             columns.update({k: type(v) for k, v in row.items() if v is not None and k not in columns})
         self.db[name].create(columns, pk="id")  # type: ignore[union-attr]

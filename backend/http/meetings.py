@@ -25,6 +25,8 @@ from sync_protocol.signaling import Peer
 
 CLOSE_SIGNED_OUT = 4401
 CLOSE_FORBIDDEN = 4403
+#: How long a socket the hub closed may take to send its last frames and the close.
+WRITER_GRACE_S = 2.0
 
 
 @websocket("/api/meet/{channel:str}")
@@ -54,9 +56,7 @@ async def meet(socket: WebSocket[object, object, State]) -> None:
         await _read(socket, conn, hub)
     finally:
         detached = hub.disconnect(conn, now_ms())
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        await _stop(writer, conn)
     if detached:  # the seat waits for a resume (hub Rule 4); this task is all that remembers it
         await asyncio.sleep(hub.drop_ms / 1000)
         hub.expire(conn)
@@ -70,6 +70,18 @@ async def _write(socket: WebSocket[object, object, State], conn: MeetingConn) ->
                 await socket.close(code=item[0], reason=item[1])
                 return
             await socket.send_text(item.decode())
+
+
+async def _stop(writer: asyncio.Task[None], conn: MeetingConn) -> None:
+    """When the hub closed this connection (a flood, a full queue), a close code is queued
+    behind the last errors: the writer sends them and the close before it stops, or the client
+    would see its socket reset with no reason. Otherwise the socket is gone: stop at once."""
+    if conn.closing:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(writer), WRITER_GRACE_S)
+    writer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
 
 
 async def _read(socket: WebSocket[object, object, State], conn: MeetingConn, hub: MeetingHub) -> None:

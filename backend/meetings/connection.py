@@ -51,6 +51,8 @@ class MeetingConn:
     queue: asyncio.Queue[Outgoing] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     bucket: Bucket = field(default_factory=Bucket)
     strikes: int = 0
+    #: How many times this socket has joined: a rejoin takes a new id (a new attendance span).
+    spans: int = 0
     closing: bool = False
     #: The socket closed without ``leave``: the seat waits ``drop_ms`` for a resume.
     detached: bool = False

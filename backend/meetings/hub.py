@@ -112,7 +112,7 @@ class MeetingHub:
             conn.send(Room(me=conn.id, meeting=meeting.id if meeting else None, peers=peers))
 
     def _resume(self, meeting: Meeting, old: MeetingConn, conn: MeetingConn, now_ms: int) -> None:
-        conn.id, conn.peer = old.id, old.peer
+        conn.id, conn.peer, conn.spans = old.id, old.peer, old.spans
         meeting.people[conn.id] = conn  # the old one's leave or expire now finds the seat taken
         old.detached = False
         for item in old.drain():  # what the others sent meanwhile (an ICE-restart offer) is not lost
@@ -215,6 +215,12 @@ class MeetingHub:
             return self._refuse(conn, "already_joined", "this connection is already in the meeting")
         if meeting is not None and len(meeting.people) >= MAX_PARTICIPANTS:
             return self._refuse(conn, "full", f"a meeting holds at most {MAX_PARTICIPANTS} people")
+        if conn.spans:
+            # A rejoin on the same socket (after ``leave`` or a drop) is a new span: a new
+            # connection id, so its attendance record is new and the old span keeps its left_at.
+            conn.id = new_conn_id()
+            conn.peer = msgspec.structs.replace(conn.peer, id=conn.id)
+        conn.spans += 1
         writes: Writes = []
         if meeting is None:
             meeting = Meeting(tokens.ulid(now_ms), conn.channel, now_ms)

@@ -32,6 +32,7 @@ from tests.browser.conftest import (
     sign_up,
     wait_until_synced,
 )
+from tests.browser.test_meeting_places import in_meeting
 
 pytestmark = pytest.mark.browser
 
@@ -126,9 +127,14 @@ def workspace(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Ite
         sign_up(ada, "Ada Lovelace", "ada@example.com")
         sign_up(bob, "Bob Babbage", "bob@example.com", invite=invite_link(ada))
         channel, parent = _seed(ada, bob)
+        session = {c["name"]: c["value"] for c in contexts[1].cookies()}["tt_session"]
         for context in contexts:
             context.close()
-        yield Workspace(url, "ada@example.com", channel, parent)
+        # A meeting that ended and one going on: their rows in the channel, its bar and sidebar mark.
+        with in_meeting(url, channel, f"tt_session={session}"):
+            pass
+        with in_meeting(url, channel, f"tt_session={session}"):
+            yield Workspace(url, "ada@example.com", channel, parent)
 
 
 def open_device(browser: Browser, workspace: Workspace, viewport: Viewport) -> BrowserContext:
@@ -178,6 +184,7 @@ def channel_list(page: Page, ws: Workspace) -> None:
 def channel(page: Page, ws: Workspace) -> None:
     channel_link(page, CHANNEL).click()
     expect(page.get_by_role("log").get_by_role("listitem").filter(has_text="offline again")).to_be_visible()
+    expect(page.get_by_role("log").get_by_role("group", name="Meeting in progress · 1 person")).to_be_visible()
 
 
 def thread(page: Page, ws: Workspace) -> None:
@@ -290,9 +297,10 @@ def calendar_week(page: Page, ws: Workspace) -> None:
 
 
 def meeting(page: Page, ws: Workspace) -> None:
-    """The preview before joining (no camera here: it says so, which the layout must hold too)."""
+    """The preview before joining (no camera here: it says so, which the layout must hold too),
+    of the meeting going on in the channel."""
     _go(page, f"#/c/{ws.channel}/meet")
-    expect(page.get_by_role("button", name="Start meeting")).to_be_visible()
+    expect(page.get_by_role("button", name="Join meeting")).to_be_visible()
 
 
 #: Every main view after sign-in, in the order one device visits them. A new view goes here.

@@ -16,7 +16,7 @@ import { phone } from './viewport.js';
 import { ThreadPane } from './thread.js';
 import { KeepChoices } from './offline.js';
 import { navigate, taskHref } from './router.js';
-import { MeetingBar, PastMeetings, StartMeeting } from './meeting-bar.js';
+import { MeetingBar, StartMeeting } from './meeting-bar.js';
 import { useState } from 'preact/hooks';
 
 function Typing({ app, channelId }) {
@@ -150,7 +150,6 @@ export function ChannelView({ app, channelId, threadId = null, at = null }) {
         ${canLeave ? html`<button type="button" class="button button--small button--ghost" onClick=${leave}>${t('channel.leave')}</button>` : null}
       <//>
       <${MeetingBar} app=${app} channelId=${channelId} canJoin=${canPost} />
-      <${PastMeetings} app=${app} channelId=${channelId} />
       ${showPins ? html`<${PinnedPanel} app=${app} channelId=${channelId} onClose=${() => setShowPins(false)} />` : null}
       ${showFiles ? html`<${FilesPanel} app=${app} channelId=${channelId} onClose=${() => setShowFiles(false)} />` : null}
       <${MessageList} app=${app} channelId=${channelId} label=${t('channel.messagesLabel', { name: title })} readOnly=${!canPost}

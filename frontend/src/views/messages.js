@@ -22,6 +22,8 @@ import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { RowHeights } from '../lib/row-heights.js';
 import { MessageBody } from './message.js';
+import { MeetingRow } from './meeting-bar.js';
+import { channelMeetings, withMeetings } from '../lib/meeting-timeline.js';
 
 const GROUP_MS = 5 * 60_000;
 const BOTTOM_SLACK = 48;
@@ -97,8 +99,10 @@ const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, ga
   >
     ${gap ? html`<div class="gap-marker" aria-hidden="true"><span>${t('history.gap', { count: gap })}</span></div>` : null}
     ${firstUnread ? html`<div class="unread-divider" aria-hidden="true"><span>${t('message.new')}</span></div>` : null}
-    <${Body} app=${app} item=${readOnly ? { ...item, readOnly } : item} grouped=${grouped && !firstUnread && !gap}
-      seenBy=${seenBy} />
+    ${item.kind === 'meeting'
+      ? html`<${MeetingRow} app=${app} channelId=${item.channel} meetingId=${item.meeting} canJoin=${!readOnly} />`
+      : html`<${Body} app=${app} item=${readOnly ? { ...item, readOnly } : item} grouped=${grouped && !firstUnread && !gap}
+      seenBy=${seenBy} />`}
   </li>`;
 }, (a, b) => a.item === b.item && a.index === b.index && a.size === b.size && a.grouped === b.grouped
   && a.firstUnread === b.firstUnread && a.gap === b.gap && a.seenBy === b.seenBy && a.readOnly === b.readOnly
@@ -106,7 +110,11 @@ const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, ga
 
 export function MessageList({ app, channelId, label, readOnly = false, at = null }) {
   const q = app.queries;
-  const items = q.messages(channelId);
+  // The channel's meetings are rows too, placed by when they started (lib/meeting-timeline.js).
+  const messages = q.messages(channelId);
+  const meetings = q.collection('meetings').value;
+  const hasOlder = app.history?.hasOlder(channelId) ?? false;
+  const items = useMemo(() => withMeetings(messages, channelMeetings(meetings, channelId), hasOlder), [messages, meetings, hasOlder, channelId]);
   const { contiguous, gaps } = q.numbers(channelId);
   const channel = q.channel(channelId);
   const isDm = channel?.kind === 'dm' || channel?.kind === 'group';
@@ -259,7 +267,7 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
     const offset = listTop();
     const want = Math.round(offset + v.wantTop);
     // (Not on the first render of a channel: a message of mine still pending there is not news.)
-    const mineJustSent = lastCount.current > 0 && items.length > lastCount.current && items[items.length - 1]?.state !== 'sent';
+    const mineJustSent = lastCount.current > 0 && items.length > lastCount.current && !['sent', 'meeting'].includes(items[items.length - 1]?.state);
     lastCount.current = items.length;
     if (mineJustSent) {
       v.jump = null;

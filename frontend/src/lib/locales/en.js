@@ -443,6 +443,5 @@ export default {
   "meeting.controls": "Meeting controls",
   "meeting.back": "Back to the channel",
   "meeting.summary": "Meeting · {minutes} min · {names}",
-  "meeting.history": "Past meetings",
   "meeting.live": "Meeting in progress",
 };

@@ -7,6 +7,7 @@ import { ct } from './strings.js';
 import { answer, invitees } from './actions.js';
 import { formatDateTime } from '../../lib/i18n.js';
 import { instant, isAllDay } from '../../lib/recurrence.js';
+import { EventMeeting } from '../meeting-join.js';
 
 const LINK = /#\/calendar\/event\/([0-9A-Za-z_-]{1,120})/;
 const STATES = ['accepted', 'tentative', 'declined'];
@@ -32,6 +33,7 @@ export function InviteCard({ app, eventId }) {
       ${STATES.map((s) => html`<button type="button" key=${s} class="button button--small" aria-pressed=${mine === s ? 'true' : 'false'}
         onClick=${() => answer(app, eventId, s)}>${ct(s)}</button>`)}
     </div>
+    <${EventMeeting} app=${app} calendar=${f.calendar} onlyLive />
     <p class="cal-card__answers" aria-live="polite">${counts.map(([s, n]) => `${ct(String(s))} ${n}`).join(' · ')}</p>
   </div>`;
 }

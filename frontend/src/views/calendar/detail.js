@@ -10,6 +10,7 @@ import { ct } from './strings.js';
 import { answer, invitees, deleteEvent, changeOccurrence } from './actions.js';
 import { formatDateTime } from '../../lib/i18n.js';
 import { instant, isAllDay } from '../../lib/recurrence.js';
+import { EventMeeting } from '../meeting-join.js';
 
 const STATES = ['accepted', 'tentative', 'declined'];
 
@@ -76,6 +77,7 @@ export function EventDetail({ app, item, calendars, onClose, onEdit }) {
           </ul>`
         : null}
       <div class="dialog__actions dialog__actions--wrap">
+        <${EventMeeting} app=${app} calendar=${f.calendar} />
         <a class="button button--small" href=${`/api/calendar/events/${encodeURIComponent(item.event)}/ics`} download>${ct('download')}</a>
         <button type="button" class="button button--small" onClick=${() => setHistory(!history)} aria-expanded=${history ? 'true' : 'false'}>${ct('history')}</button>
         <button type="button" class="button button--small button--danger"
