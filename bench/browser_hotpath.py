@@ -123,9 +123,11 @@ CLICKS = r"""
 """
 
 OFFLINE_SENDS = r"""
-async ({channel, count}) => {
+async ({channel, count, ab}) => {
   const times = [];
+  const sender = teamtalk.app.sender;
   for (let i = 0; i < count; i++) {
+    if (ab && sender) sender.paused = i % 2 === 1; // odd sends written by the page
     const t0 = performance.now();
     await teamtalk.app.actions.sendMessage(channel, `offline-${i}`);
     times.push(performance.now() - t0);
@@ -260,7 +262,15 @@ def main() -> int:
             step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
             a_ctx.set_offline(True)
             until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
-            times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE})
+            times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE, "ab": bool(ab)})
+            if ab:
+                a.evaluate("() => { teamtalk.app.sender.paused = false; }")
+                for name, parity in (("send worker", 0), ("page", 1)):
+                    picked = times[parity::2]
+                    comparison.append(
+                        f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
+                        f"p50 {statistics.median(picked):.2f} ms"
+                    )
             tenth = max(1, OFFLINE // 10)
             first, last = statistics.median(times[:tenth]), statistics.median(times[-tenth:])
             rate = OFFLINE / (sum(times) / 1000)

@@ -78,7 +78,7 @@ export class Actions {
    */
   async #write(changes, metaEntries = {}, { lazy = false, supersede = [] } = {}) {
     const now = !lazy && this.#sendNow();
-    const sender = now ? this.#sender() : null;
+    const sender = this.#sender();
     if (now && !sender?.ready) this.#beforeSend();
     if (this.#writing) this.#writing.value += 1;
     try {
@@ -86,19 +86,23 @@ export class Actions {
       let outgoing = null;
       let sent = false;
       try {
-        // A send that will leave at once: the send worker writes it and sends it, with no wait
-        // for this page's next frame; without one, the request is read in the write's transaction
-        // (the engine is idle: nothing else will read the outbox before it goes).
-        if (sender?.ready) {
+        // With a send worker (the leader tab), every write goes through it: its transaction never
+        // waits for this page's frames. A send that will leave at once is also sent from there, and
+        // the engine takes that request as its first round. If the worker could not write it,
+        // nothing was written: it is written here. Without a worker, a send that leaves at once
+        // reads its request in the write's transaction (the engine is idle: nothing else will read
+        // the outbox before it goes).
+        if (sender?.ready && now) {
           const job = sender.send(changes, this.#now(), metaEntries, supersede, MAX_PUSH, { limit: LIMIT, recent: RECENT });
           this.#started(job.first);
-          // If the worker could not write it, nothing was written: write it here.
           mutations = await job.wrote.then(({ mutations: m }) => m, () => null);
           sent = mutations !== null;
+        } else if (sender?.ready) {
+          mutations = await sender.write(changes, this.#now(), metaEntries, supersede).then(({ mutations: m }) => m, () => null);
         }
-        if (!sent && now) {
+        if (!mutations && now) {
           ({ mutations, outgoing } = await this.#replica.writeToSend(changes, this.#now(), metaEntries, supersede, MAX_PUSH));
-        } else if (!sent) mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
+        } else if (!mutations) mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
       } catch (error) {
         // Storage full or broken: the app shows a banner; the caller keeps the user's input.
         if (error?.name === 'StorageError') this.#onStorageError(error);

@@ -1,7 +1,9 @@
-// A dedicated worker for the send that leaves at once (issue 17): the outbox write and its POST
-// /api/sync happen here, off the page's main thread. After a real click Chromium draws the click's
-// frame before it hands IndexedDB results back to the page (~11 ms); a worker's event loop has no
-// frames, so the request leaves as soon as the write is durable.
+// A dedicated worker for the page's writes (issue 17): a write to the outbox, and for a send that
+// leaves at once its POST /api/sync too, happen here, off the page's main thread. After a real
+// click Chromium draws the click's frame before it hands IndexedDB results back to the page
+// (~11 ms), and a page that draws every frame (a burst of offline sends) delays each result the
+// same way; a worker's event loop has no frames, so the write is durable (and the request leaves)
+// as soon as IndexedDB is done.
 //
 // Rule 1. The write (outbox + meta, Replica#writeToSend) commits before the request is made: a
 //         crash never loses a sent message (ARCHITECTURE.md, Durability; the outbox rule).
@@ -34,6 +36,11 @@ self.onmessage = async ({ data }) => {
   } catch (error) {
     const e = /** @type {any} */ (error);
     self.postMessage({ id, t: 'wrote', ok: false, error: { name: e?.name ?? 'Error', kind: e?.kind ?? null, message: String(e?.message ?? e) } });
+    return;
+  }
+  if (!limit) {
+    // A write only (offline, or the engine is busy): the engine sends it when it can.
+    self.postMessage({ id, t: 'wrote', ok: true, mutations: wrote.mutations, outgoing: null, postedAt: 0 });
     return;
   }
   const outgoing = /** @type {{pending: any[], cursors: Record<string, number>}} */ (wrote.outgoing);

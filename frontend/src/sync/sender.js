@@ -67,6 +67,18 @@ export class SendWorker {
     return { wrote: wrote.promise, first: first.promise };
   }
 
+  /**
+   * A write only (no request): resolves with its mutations once the outbox holds it.
+   * @param {any[]} changes
+   * @param {number} wallMs
+   * @param {Record<string, unknown>} metaEntries
+   * @param {number[]} supersede
+   * @returns {Promise<{mutations: any[]}>}
+   */
+  write(changes, wallMs, metaEntries, supersede) {
+    return this.send(changes, wallMs, metaEntries, supersede, 0, { limit: 0, recent: 0 }).wrote;
+  }
+
   #onMessage(data) {
     const job = this.#jobs.get(data.id);
     if (!job) return;
@@ -81,6 +93,10 @@ export class SendWorker {
       }
       this.onPosted?.(data.postedAt);
       job.wrote.resolve({ mutations: data.mutations });
+      if (!data.outgoing) {
+        this.#jobs.delete(data.id); // a write only: nothing more comes
+        return;
+      }
       job.first.resolve({ ...data.outgoing, reply: job.reply.promise });
       return;
     }
