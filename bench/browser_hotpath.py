@@ -300,13 +300,14 @@ def main() -> int:
         f"{statistics.median(wire):.1f} ms; B applies {statistics.median(applying):.1f} ms; "
         f"B's replica -> list {statistics.median(drawing):.1f} ms"
     )
-    info(
-        "on A, after the click (p50): "
-        + "; ".join(
-            f"{name} starts {statistics.median(start):.1f} ms, ends {statistics.median(end):.1f} ms"
-            for name, (start, end) in a_steps.items()
+    if a_steps:  # the page's own write (the send worker paused, or an older build)
+        info(
+            "on A, after the click (p50): "
+            + "; ".join(
+                f"{name} starts {statistics.median(start):.1f} ms, ends {statistics.median(end):.1f} ms"
+                for name, (start, end) in a_steps.items()
+            )
         )
-    )
     for line in comparison:
         info(f"A/B (TT_BENCH_SENDER=ab, one run, alternate messages): {line}")
     verdict("live A->B, B's replica has it, p50", statistics.median(to_replica), 15, "ms", higher_is_better=False)
