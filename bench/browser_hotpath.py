@@ -7,7 +7,7 @@ open #general. Then:
 
 1. Live A -> B, MESSAGES messages through the composer (textbox "Message", button "Send"; a real
    mouse click, or with TT_BENCH_CLICK=dom the page's own button.click()), one at a time, each
-   sent once B showed the previous one, PAUSE_MS apart. Times come from one clock
+   sent once B showed the previous one, PAUSE_MS apart (TT_BENCH_SENDER: see SENDER below). Times come from one clock
    (performance.timeOrigin + now, the same machine): A's click on Send; the moment B's replica
    has it (B's Replica#applyLive / #applyResponse resolved with its key); the moment B's message
    list holds it (a MutationObserver). Also: every POST /api/sync of either context, per message.
@@ -49,6 +49,9 @@ PAUSE_MS = int(os.environ.get("TT_BENCH_PAUSE_MS", "100"))
 #: "mouse" (default): Playwright clicks Send with real input events, and the browser's own frame
 #: work for a real click comes first; "dom": the page clicks the button (HTMLElement.click()).
 CLICK = os.environ.get("TT_BENCH_CLICK", "mouse")
+#: "worker" (default): a send leaves from the send worker when the build has one; "page": from the
+#: page (the worker paused); "ab": alternate messages each way, and report both (an A/B in one run).
+SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
 # B: note when its replica and its screen first hold each message (by text).
@@ -110,6 +113,8 @@ CLICKS = r"""
     if (String(args[0]).includes('/api/sync')) window.__posted.push(performance.timeOrigin + performance.now());
     return fetch(...args);
   };
+  // A send that leaves from the send worker (sync/sender.js): the worker says when it posted.
+  if (app.sender) app.sender.onPosted = (at) => window.__posted.push(at);
   document.addEventListener('click', (event) => {
     const button = event.target.closest?.('button');
     if (button && button.textContent.trim() === 'Send') window.__sent.push(performance.timeOrigin + performance.now());
@@ -118,9 +123,11 @@ CLICKS = r"""
 """
 
 OFFLINE_SENDS = r"""
-async ({channel, count}) => {
+async ({channel, count, ab}) => {
   const times = [];
+  const sender = teamtalk.app.sender;
   for (let i = 0; i < count; i++) {
+    if (ab && sender) sender.paused = i % 2 === 1; // odd sends written by the page
     const t0 = performance.now();
     await teamtalk.app.actions.sendMessage(channel, `offline-${i}`);
     times.push(performance.now() - t0);
@@ -184,11 +191,12 @@ def main() -> int:
             b.evaluate(WATCH)
             a.evaluate(CLICKS)
             requests = {"A": 0, "B": 0}
-            a.on(
+            # On the context, not the page: a send from A's send worker is the worker's request.
+            a_ctx.on(
                 "request",
                 lambda r: r.method == "POST" and "/api/sync" in r.url and requests.__setitem__("A", requests["A"] + 1),
             )
-            b.on(
+            b_ctx.on(
                 "request",
                 lambda r: r.method == "POST" and "/api/sync" in r.url and requests.__setitem__("B", requests["B"] + 1),
             )
@@ -196,7 +204,12 @@ def main() -> int:
             box = a.get_by_role("textbox", name="Message")
             send = a.get_by_role("button", name="Send")
             step(f"live: {MESSAGES} messages A -> B")
+            ab = SENDER == "ab" and a.evaluate("() => Boolean(teamtalk.app.sender)")
+            if SENDER == "page":
+                a.evaluate("() => { if (teamtalk.app.sender) teamtalk.app.sender.paused = true; }")
             for i in range(MESSAGES):
+                if ab:  # odd messages through the page, even ones through the send worker
+                    a.evaluate(f"() => {{ teamtalk.app.sender.paused = {str(i % 2 == 1).lower()}; }}")
                 box.fill(f"hotpath-{i}")
                 if CLICK == "dom":
                     a.evaluate(DOM_CLICK)
@@ -214,6 +227,11 @@ def main() -> int:
             at_replica = dict(replica)
             at_screen = dict(screen)
             to_replica = [at_replica[f"hotpath-{i}"] - sent[i] for i in range(MESSAGES) if f"hotpath-{i}" in at_replica]
+
+            def to_replica_of(i: int) -> float:
+                return float(at_replica[f"hotpath-{i}"] - sent[i])
+
+            comparison: list[str] = []
             to_screen = [at_screen[f"hotpath-{i}"] - sent[i] for i in range(MESSAGES)]
             per_message = (requests["A"] + requests["B"]) / MESSAGES
             # Where the time goes: the first POST after each click, the frame reaching B's replica.
@@ -230,12 +248,29 @@ def main() -> int:
                 if any(m[0] == name for m in marks)
             }
             drawing = [at_screen[k] - at_replica[k] for k in at_replica if k in at_screen]
+            if ab:
+                for name, parity in (("send worker", 0), ("page", 1)):
+                    picked = [i for i in range(MESSAGES) if i % 2 == parity and f"hotpath-{i}" in at_replica]
+                    shown = [at_screen[f"hotpath-{i}"] - sent[i] for i in picked]
+                    comparison.append(
+                        f"{name}: B's replica p50 {statistics.median([to_replica_of(i) for i in picked]):.1f} ms, "
+                        f"screen p50 {statistics.median(shown):.1f} ms, "
+                        f"Send -> POST p50 {statistics.median([leaves[i] for i in picked]):.1f} ms"
+                    )
             live_requests = dict(requests)
 
             step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
             a_ctx.set_offline(True)
             until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
-            times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE})
+            times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE, "ab": bool(ab)})
+            if ab:
+                a.evaluate("() => { teamtalk.app.sender.paused = false; }")
+                for name, parity in (("send worker", 0), ("page", 1)):
+                    picked = times[parity::2]
+                    comparison.append(
+                        f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
+                        f"p50 {statistics.median(picked):.2f} ms"
+                    )
             tenth = max(1, OFFLINE // 10)
             first, last = statistics.median(times[:tenth]), statistics.median(times[-tenth:])
             rate = OFFLINE / (sum(times) / 1000)
@@ -265,13 +300,16 @@ def main() -> int:
         f"{statistics.median(wire):.1f} ms; B applies {statistics.median(applying):.1f} ms; "
         f"B's replica -> list {statistics.median(drawing):.1f} ms"
     )
-    info(
-        "on A, after the click (p50): "
-        + "; ".join(
-            f"{name} starts {statistics.median(start):.1f} ms, ends {statistics.median(end):.1f} ms"
-            for name, (start, end) in a_steps.items()
+    if a_steps:  # the page's own write (the send worker paused, or an older build)
+        info(
+            "on A, after the click (p50): "
+            + "; ".join(
+                f"{name} starts {statistics.median(start):.1f} ms, ends {statistics.median(end):.1f} ms"
+                for name, (start, end) in a_steps.items()
+            )
         )
-    )
+    for line in comparison:
+        info(f"A/B (TT_BENCH_SENDER=ab, one run, alternate messages): {line}")
     verdict("live A->B, B's replica has it, p50", statistics.median(to_replica), 15, "ms", higher_is_better=False)
     verdict("live A->B, B's replica has it, p99", pct(to_replica, 0.99), 40, "ms", higher_is_better=False)
     verdict("live A->B, B's screen shows it, p50", statistics.median(to_screen), 25, "ms", higher_is_better=False)

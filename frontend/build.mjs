@@ -41,6 +41,22 @@ async function main() {
     logLevel: 'warning',
   });
   const bulkWorker = '/' + Object.keys(worker.metafile.outputs).find((f) => /bulk-[^/]*\.js$/.test(f)).split('/').pop();
+  // The send worker (src/replica/send-worker.js: a send's outbox write and its request, off the
+  // main thread, so neither waits for the page's next frame).
+  const sender = await build({
+    entryPoints: [join(root, 'src/replica/send-worker.js')],
+    outdir: dist,
+    entryNames: 'send-[hash]',
+    metafile: true,
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    target: ['es2022'],
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  const sendWorker = '/' + Object.keys(sender.metafile.outputs).find((f) => /send-[^/]*\.js$/.test(f)).split('/').pop();
 
   // The bundle and the stylesheet carry content hashes in their names, so a new index.html
   // can never be paired with an old script from the cache.
@@ -57,7 +73,11 @@ async function main() {
     legalComments: 'linked',
     logLevel: 'warning',
     // TT_BULK_WORKER=0 builds the app without it (pages applied on the main thread): for A/B runs.
-    define: { 'globalThis.TEAMTALK_BULK_WORKER': process.env.TT_BULK_WORKER === '0' ? 'null' : JSON.stringify(bulkWorker) },
+    // TT_SEND_WORKER=0 builds it without the send worker (a send written and sent from the page).
+    define: {
+      'globalThis.TEAMTALK_BULK_WORKER': process.env.TT_BULK_WORKER === '0' ? 'null' : JSON.stringify(bulkWorker),
+      'globalThis.TEAMTALK_SEND_WORKER': process.env.TT_SEND_WORKER === '0' ? 'null' : JSON.stringify(sendWorker),
+    },
   });
 
   // The hashing worker (files/hash-worker.js) at a stable URL: the page starts it by name.
@@ -95,7 +115,7 @@ async function main() {
   // Everything the shell needs offline. The version is a hash of their bytes, so any change
   // to any of them installs a new worker (and a new cache); nothing else does.
   const precache = [
-    '/', script, stylesheet, bulkWorker, '/hash-worker.js', '/manifest.webmanifest', ...ICONS.map(([p]) => `/${p}`),
+    '/', script, stylesheet, bulkWorker, sendWorker, '/hash-worker.js', '/manifest.webmanifest', ...ICONS.map(([p]) => `/${p}`),
   ];
   const hash = createHash('sha256');
   for (const url of precache) {

@@ -105,3 +105,88 @@ test('reading past my own messages only writes no cursor: nothing there is unrea
   assert.equal(await actions.markRead('C1', 3), true);
   assert.deepEqual(written.map((c) => c.fields.n), [3]);
 });
+
+/** A send worker stand-in (sync/sender.js's interface): answers as the script says. */
+function fakeSender({ fail = null } = {}) {
+  const sent = [];
+  const wrote = (changes) => (fail ? Promise.reject(fail) : Promise.resolve({ mutations: changes.map((c, i) => ({ mid: 100 + i, hlc: '1-00000-d1', ...c })) }));
+  return {
+    sent,
+    ready: true,
+    send(changes, wallMs, metaEntries, supersede, limit, request) {
+      const done = wrote(changes);
+      const first = done.then(({ mutations }) => ({ pending: mutations, cursors: {}, reply: Promise.resolve({}) }));
+      first.catch(() => {});
+      sent.push({ changes, limit, request });
+      return { wrote: done, first };
+    },
+    write(changes) {
+      sent.push({ changes, limit: 0 });
+      return wrote(changes);
+    },
+  };
+}
+
+function withSender(sender, { sendNow = true, replicaFails = null, onStorageError = () => {} } = {}) {
+  const store = new Store();
+  store.load({ records: [], outbox: [], failed: [], meta: { user: 'U1', device: 'd1' } });
+  const queries = new Queries(store);
+  const onPage = [];
+  const replica = {
+    async write(changes) {
+      onPage.push('write');
+      if (replicaFails) throw replicaFails;
+      return changes.map((c, i) => ({ mid: i + 1, hlc: '1-00000-d1', ...c }));
+    },
+    async writeToSend(changes) {
+      onPage.push('writeToSend');
+      if (replicaFails) throw replicaFails;
+      const mutations = changes.map((c, i) => ({ mid: i + 1, hlc: '1-00000-d1', ...c }));
+      return { mutations, outgoing: { pending: mutations, cursors: {} } };
+    },
+  };
+  const after = [];
+  const started = [];
+  const actions = new Actions({
+    replica, queries, writing: store.writing, sendNow: () => sendNow, sender: () => sender, started: (first) => started.push(first), onStorageError,
+    afterWrite: async (mutations, what) => { after.push(what); store.setOutbox(mutations); },
+  });
+  return { actions, onPage, after, started };
+}
+
+test('with a send worker, a send that leaves at once is written and sent there, and the engine told at once', async () => {
+  const sender = fakeSender();
+  const { actions, onPage, after, started } = withSender(sender);
+  const sending = actions.sendMessage('C1', 'hello');
+  assert.equal(started.length, 1, 'the engine hears of the request before the write is done');
+  await sending;
+  assert.deepEqual(onPage, []);
+  assert.equal(sender.sent[0].limit > 0, true);
+  assert.equal(after[0].sent, true, 'so afterWrite starts no sync of its own');
+  assert.equal((await started[0]).pending[0].mid, 100);
+});
+
+test('with a send worker, a write that need not leave now is only written there', async () => {
+  const sender = fakeSender();
+  const { actions, onPage, after, started } = withSender(sender, { sendNow: false });
+  await actions.sendMessage('C1', 'offline');
+  assert.deepEqual(onPage, []);
+  assert.deepEqual(sender.sent.map((s) => s.limit), [0]);
+  assert.equal(started.length, 0);
+  assert.equal(after[0].sent, false);
+});
+
+test('a send worker that cannot write leaves the write to the page; a full disk there is told', async () => {
+  const broken = fakeSender({ fail: new Error('worker gone') });
+  const first = withSender(broken);
+  await first.actions.sendMessage('C1', 'hello');
+  assert.deepEqual(first.onPage, ['writeToSend'], 'written once, on the page');
+  assert.equal(first.after[0].sent, false, 'and the engine is triggered as without a worker');
+
+  const full = Object.assign(new Error('The disk is full'), { name: 'StorageError', kind: 'quota' });
+  const errors = [];
+  const second = withSender(fakeSender({ fail: full }), { sendNow: false, replicaFails: full, onStorageError: (e) => errors.push(e.kind) });
+  await assert.rejects(second.actions.sendMessage('C1', 'kept'), /disk is full/);
+  assert.deepEqual(second.onPage, ['write'], 'tried on the page too, which fails the same way');
+  assert.deepEqual(errors, ['quota'], 'and the banner is told');
+});

@@ -110,6 +110,29 @@ test('a send leaves at once with no fixed wait; sends during a request ride toge
   engine.stop();
 });
 
+test('a send the send worker has made is the engine\'s request: it starts none of its own meanwhile', async () => {
+  const g = gated();
+  const { replica, engine, calls } = await setup([], {}, g.gate);
+  engine.start();
+  await settle(() => g.waiting === 1);
+  g.open();
+  await settle(() => engine.status === Status.ONLINE);
+  // The worker's write and request: told to the engine synchronously, before either is done.
+  let sent;
+  const first = new Promise((resolve) => (sent = resolve));
+  engine.trigger(first);
+  assert.equal(engine.idle, false);
+  engine.trigger(); // e.g. a live 'hello' meanwhile: it waits for this request
+  const written = await replica.writeToSend([message('M1')], T0);
+  sent({ ...written.outgoing, reply: Promise.resolve({ v: 1, server_time: T0, acks: [written.mutations[0].mid], cursors: {}, scopes: [], more: false }) });
+  await settle(() => calls.length === 2);
+  g.open();
+  await settle(() => engine.status === Status.ONLINE && g.waiting === 0);
+  assert.deepEqual(calls[1].changes, [], 'the trigger that came meanwhile pulls; M1 went once, by the worker');
+  assert.equal(await replica.pendingCount(), 0);
+  engine.stop();
+});
+
 test('a read cursor never syncs while a request is pending: it rides with the next one', async () => {
   const g = gated();
   const { replica, engine, calls } = await setup([], {}, g.gate);

@@ -145,3 +145,43 @@ test('a backlog: the next batch leaves before the last reply is applied, past it
   assert.deepEqual(result.acked, [1, 2, 3, 4, 5]);
   assert.deepEqual([...result.keys].sort(), ['messages/S1', 'messages/S2', 'messages/S3']);
 });
+
+test('a request that already left (the send worker) is taken as the first round, not sent again', async () => {
+  const r = await fresh();
+  const written = await r.writeToSend([{ collection: 'messages', id: 'M1', fields: { channel: 'C1', text: 'hi' } }], T0);
+  const t = scripted(); // any request made here would take an undefined reply and fail
+  let answer;
+  const reply = new Promise((resolve) => (answer = resolve));
+  const first = Promise.resolve({ ...written.outgoing, reply });
+  const running = syncUntilDone(r, t, { now: () => T0, first });
+  answer({ v: 1, server_time: T0, acks: [written.mutations[0].mid], cursors: { 'c:C1': 1 }, scopes: [], more: false });
+  const result = await running;
+  assert.equal(t.requests.length, 0);
+  assert.deepEqual(result.acked, [written.mutations[0].mid]);
+  assert.equal(await r.pendingCount(), 0);
+  assert.deepEqual((await r.meta()).cursors, { 'c:C1': 1 });
+});
+
+test('a first request whose write failed is ignored: the round reads the outbox and sends it itself', async () => {
+  const r = await fresh();
+  await r.write([{ collection: 'messages', id: 'M1', fields: { channel: 'C1', text: 'hi' } }], T0);
+  const t = scripted((body) => ({ v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), cursors: {}, scopes: [], more: false }));
+  const first = Promise.reject(new Error('send worker failed'));
+  const result = await syncUntilDone(r, t, { now: () => T0, first });
+  assert.equal(t.requests.length, 1);
+  assert.deepEqual(t.requests[0].changes.map((c) => c.id), ['M1']);
+  assert.equal(result.acked.length, 1);
+});
+
+test("a first request's error is handled like any other: a refused change moves to failed", async () => {
+  const r = await fresh();
+  const written = await r.writeToSend([{ collection: 'messages', id: 'M1', fields: { channel: 'C1', text: 'hi' } }], T0);
+  const t = scripted();
+  const refused = new ApiError(400, { error: 'invalid_change', detail: 'no', field: 'changes[0].fields.text' });
+  const reply = Promise.reject(refused);
+  reply.catch(() => {});
+  const result = await syncUntilDone(r, t, { now: () => T0, first: Promise.resolve({ ...written.outgoing, reply }) });
+  assert.deepEqual(result.rejected, [written.mutations[0].mid]);
+  assert.equal(await r.pendingCount(), 0);
+  assert.equal((await r.snapshot()).failed[0].code, 'invalid_change');
+});

@@ -7,14 +7,15 @@ import { ulid } from '../lib/ulid.js';
 import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { findMentions } from '../lib/mentions.js';
 import { derivedId } from '../sync/registry.js';
-import { MAX_PUSH } from '../sync/round.js';
+import { MAX_PUSH, LIMIT, RECENT } from '../sync/round.js';
 
 /**
  * What a write changed besides its mutations: meta entries it set, pending mids it replaced,
  * whether it may wait for the next sync, and whether `failed` changed (re-read it).
  * `outgoing`: the request that sends it, read with the write (Replica#writeToSend), or null.
+ * `sent`: the send worker has already sent it (and the engine was told when it started).
  * @typedef {{metaEntries?: Record<string, unknown>, superseded?: number[], lazy?: boolean, reread?: boolean,
- *   outgoing?: {pending: any[], cursors: Record<string, number>} | null}} AfterWrite
+ *   outgoing?: {pending: any[], cursors: Record<string, number>} | null, sent?: boolean}} AfterWrite
  */
 
 export class Actions {
@@ -30,6 +31,8 @@ export class Actions {
   #writing;
   #transport;
   #sendNow;
+  #sender;
+  #started;
 
   /** afterWrite(mutations, what) updates the store and nudges the sync (see app.js). `writing` is
    * the store's count of writes in flight: from the call until the outbox shows the write. */
@@ -48,9 +51,15 @@ export class Actions {
    * @param {() => number} [o.now]
    * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (app.js holds drawing)
    * @param {() => boolean} [o.sendNow] will a write now start a sync at once (this tab leads, online, idle)?
+   * @param {() => (import('../sync/sender.js').SendWorker | null)} [o.sender] the send worker, when there is one
+   * @param {(first: Promise<import('../sync/round.js').First>) => void} [o.started] the send worker's request
+   *   is on its way: the engine takes it as its first round (told synchronously, so nothing else starts one)
    */
-  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {}, sendNow = () => false }) {
+  constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {},
+    sendNow = () => false, sender = () => null, started = () => {} }) {
     this.#sendNow = sendNow;
+    this.#sender = sender;
+    this.#started = started;
     this.#beforeSend = beforeSend;
     this.#transport = transport;
     this.#onStorageError = onStorageError;
@@ -68,23 +77,38 @@ export class Actions {
    *   (read cursors); `supersede`: pending mids this write replaces (Replica#write)
    */
   async #write(changes, metaEntries = {}, { lazy = false, supersede = [] } = {}) {
-    if (!lazy) this.#beforeSend();
+    const now = !lazy && this.#sendNow();
+    const sender = this.#sender();
+    if (now && !sender?.ready) this.#beforeSend();
     if (this.#writing) this.#writing.value += 1;
     try {
-      let mutations;
+      let mutations = null;
       let outgoing = null;
+      let sent = false;
       try {
-        // A send that will leave at once reads its request in the same transaction (the engine
-        // is idle: nothing else will read the outbox before it goes).
-        if (!lazy && this.#sendNow()) {
+        // With a send worker (the leader tab), every write goes through it: its transaction never
+        // waits for this page's frames. A send that will leave at once is also sent from there, and
+        // the engine takes that request as its first round. If the worker could not write it,
+        // nothing was written: it is written here. Without a worker, a send that leaves at once
+        // reads its request in the write's transaction (the engine is idle: nothing else will read
+        // the outbox before it goes).
+        if (sender?.ready && now) {
+          const job = sender.send(changes, this.#now(), metaEntries, supersede, MAX_PUSH, { limit: LIMIT, recent: RECENT });
+          this.#started(job.first);
+          mutations = await job.wrote.then(({ mutations: m }) => m, () => null);
+          sent = mutations !== null;
+        } else if (sender?.ready) {
+          mutations = await sender.write(changes, this.#now(), metaEntries, supersede).then(({ mutations: m }) => m, () => null);
+        }
+        if (!mutations && now) {
           ({ mutations, outgoing } = await this.#replica.writeToSend(changes, this.#now(), metaEntries, supersede, MAX_PUSH));
-        } else mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
+        } else if (!mutations) mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
       } catch (error) {
         // Storage full or broken: the app shows a banner; the caller keeps the user's input.
         if (error?.name === 'StorageError') this.#onStorageError(error);
         throw error;
       }
-      await this.#afterWrite(mutations, { metaEntries, superseded: supersede, lazy, outgoing });
+      await this.#afterWrite(mutations, { metaEntries, superseded: supersede, lazy, outgoing, sent });
       return mutations;
     } finally {
       if (this.#writing) this.#writing.value -= 1;

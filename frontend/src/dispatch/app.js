@@ -7,6 +7,7 @@ import { Replica } from '../replica/replica.js';
 import { deleteReplicaDB } from '../replica/db.js';
 import { SyncEngine, Status } from '../sync/engine.js';
 import { Coordinator } from '../sync/coordinator.js';
+import { SendWorker } from '../sync/sender.js';
 import * as tab from '../sync/tab-messages.js';
 import { Store } from './store.js';
 import { Queries } from './queries.js';
@@ -88,6 +89,8 @@ export class App {
       afterWrite: (mutations, what) => this.#afterWrite(mutations, what),
       beforeSend: () => this.#holdDrawing(),
       sendNow: () => Boolean(this.#coordinator?.leader && this.engine?.idle),
+      sender: () => this.#sender,
+      started: (first) => this.engine?.trigger(first),
       writing: this.store.writing,
       onStorageError: (error) => this.#storageFailed(error),
     });
@@ -164,8 +167,24 @@ export class App {
 
   #typingTimer = null;
 
+  /** @type {SendWorker | null} the leader's send worker (sync/sender.js), when the build has one */
+  #sender = null;
+
+  /** The send worker, while this tab leads and the build has one (benchmarks watch it). */
+  get sender() {
+    return this.#sender;
+  }
+
   #lead() {
     const transport = this.#transport;
+    // The send worker's URL, hashed, is put in by build.mjs; without it (tests under node, or
+    // TT_SEND_WORKER=0) a send is written and sent from this thread.
+    const url = /** @type {any} */ (globalThis).TEAMTALK_SEND_WORKER;
+    try {
+      if (url && typeof Worker === 'function') this.#sender = new SendWorker(new Worker(url, { type: 'module' }), () => transport.csrfToken());
+    } catch {
+      this.#sender = null;
+    }
     this.engine = new SyncEngine({
       replica: this.replica,
       // The request is on its way: drawing may go on (see whenSent).
@@ -263,14 +282,14 @@ export class App {
    * @param {any[]} mutations
    * @param {import('./actions.js').AfterWrite} [what]
    */
-  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false, outgoing = null } = {}) {
+  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false, outgoing = null, sent = false } = {}) {
     if (this.storageError.value === 'quota') this.storageError.value = null; // space again
     if (reread) await this.#refresh({ keys: [] });
     else this.store.wrote(mutations, metaEntries, superseded);
     if (mutations.length) {
       if (this.#coordinator?.leader) {
         if (lazy) this.engine?.later();
-        else this.engine?.trigger(outgoing);
+        else if (!sent) this.engine?.trigger(outgoing); // a sent one started the engine already
       } else this.#coordinator?.post(tab.wrote(lazy));
     }
     this.#noteWrite();
@@ -456,6 +475,8 @@ export class App {
     this.backfill = null;
     this.engine?.stop();
     this.engine = null;
+    this.#sender?.close();
+    this.#sender = null;
     this.#coordinator?.close();
     this.#coordinator = null;
     clearInterval(this.#typingTimer);

@@ -42,16 +42,34 @@ export function t(key, params = {}) {
   const entry = CATALOGS[current][key] ?? en[key];
   if (entry === undefined) return key;
   if (typeof entry === 'string') return fill(entry, params);
-  const category = new Intl.PluralRules(current).select(params.count ?? 0);
+  const category = formatter('plural', () => new Intl.PluralRules(current)).select(params.count ?? 0);
   return fill(entry[category] ?? entry.other, params);
 }
 
 /** A time of day in the current locale. */
 export function formatTime(ms) {
-  return new Intl.DateTimeFormat(current, { hour: 'numeric', minute: '2-digit' }).format(new Date(ms));
+  return formatter('time', () => new Intl.DateTimeFormat(current, { hour: 'numeric', minute: '2-digit' })).format(new Date(ms));
 }
 
 /** A date and time, for tooltips and the devices list. */
 export function formatDateTime(ms) {
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+  return formatter('dateTime', () => new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(ms));
+}
+
+// Intl objects are costly to make (a message row's time, a plural in every badge): one of each
+// kind per locale, made on first use. Keyed by locale, so setLocale needs no reset.
+/** @type {Map<string, any>} */
+const formatters = new Map();
+
+/**
+ * @template T
+ * @param {string} kind
+ * @param {() => T} make
+ * @returns {T}
+ */
+function formatter(kind, make) {
+  const key = `${current}|${kind}`;
+  let made = formatters.get(key);
+  if (!made) formatters.set(key, (made = make()));
+  return made;
 }

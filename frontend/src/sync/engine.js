@@ -127,8 +127,10 @@ export class SyncEngine {
 
   /**
    * Sync now. While a request is in flight, calls collapse into one more request after it.
-   * `first`: the request's outbox and cursors, already read with the write that triggers it.
-   * @param {{pending: any[], cursors: Record<string, number>} | null} [first]
+   * `first`: the request's outbox and cursors, already read with the write that triggers it, or
+   * (a promise of) the request the send worker has already made (sync/sender.js). Call this
+   * synchronously when such a send starts, so that nothing else starts a request meanwhile.
+   * @param {import('./round.js').First | Promise<import('./round.js').First> | null} [first]
    */
   trigger(first = null) {
     if (this.#stopped) return;
@@ -190,7 +192,7 @@ export class SyncEngine {
     this.#events.onStatus?.(status, detail);
   }
 
-  /** @param {{pending: any[], cursors: Record<string, number>} | null} [first] */
+  /** @param {import('./round.js').First | Promise<import('./round.js').First> | null} [first] */
   async #run(first = null) {
     if (this.#stopped) return;
     if (this.#running) {
@@ -217,7 +219,7 @@ export class SyncEngine {
   }
 
   /** One sync (push the outbox, pull until done), told to the events; throws what failed. */
-  /** @param {{pending: any[], cursors: Record<string, number>} | null} [first] */
+  /** @param {import('./round.js').First | Promise<import('./round.js').First> | null} [first] */
   async #round(first = null) {
     this.#setStatus(Status.SYNCING);
     const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first });

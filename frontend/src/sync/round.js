@@ -14,6 +14,9 @@ import { ApiError } from './transport.js';
 export const MAX_PUSH = 500;
 /** A new device (or a newly visible channel) starts from a snapshot with this many messages. */
 export const RECENT = 50;
+/** Most changes a reply carries (the request's `limit`). */
+export const LIMIT = 1000;
+/** @typedef {{pending: any[], cursors: Record<string, number>, reply?: Promise<any>}} First */
 const MAX_ROUNDS = 100;
 
 /** `changes[3].fields.text` -> 3 */
@@ -36,11 +39,15 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
  * @param {import('../replica/replica.js').Replica} replica
  * @param {{sync: (body: object) => Promise<any>}} transport
  * @param {{now?: () => number, limit?: number, recent?: number, size?: number,
- *   first?: {pending: any[], cursors: Record<string, number>} | null}} [options] `size`: most mutations per
- *   request (MAX_PUSH, the server's limit); `first`: the first request's outbox and cursors, already read
+ *   first?: First | Promise<First> | null}} [options] `size`: most mutations per request (MAX_PUSH, the
+ *   server's limit); `first`: the first request's outbox and cursors, already read with the write that
+ *   started this sync, and with `reply` when that request has already gone (the send worker, sender.js).
+ *   A `first` that fails (the write did not happen) is ignored: the round reads the outbox itself.
  * @returns {Promise<SyncResult>}
  */
-export async function syncUntilDone(replica, transport, { now = Date.now, limit = 1000, recent = RECENT, size: most = MAX_PUSH, first = null } = {}) {
+export async function syncUntilDone(replica, transport, { now = Date.now, limit = LIMIT, recent = RECENT, size: most = MAX_PUSH, first = null } = {}) {
+  /** @type {First | null} */
+  let given = first instanceof Promise ? await first.catch(() => null) : first;
   /** @type {SyncResult} */
   const result = { keys: new Set(), records: new Map(), dropped: [], outbox: false, rounds: 0, acked: [], rejected: [] };
   let size = most;
@@ -48,11 +55,12 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
   /** The next request, already sent while the last reply was being applied (see `ahead`). */
   let next = null;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const { pending, cursors } = next ?? first ?? (await replica.outgoing(size));
-    first = null; // read with the write that started this sync (Replica#writeToSend): once
+    const { pending, cursors } = next ?? given ?? (await replica.outgoing(size));
+    const gone = next?.reply ?? given?.reply ?? null; // a request that has already left
+    given = null; // read with the write that started this sync (Replica#writeToSend): once
     let response;
     try {
-      response = await (next?.reply ?? transport.sync({ changes: pending.map(wire), cursors, limit, recent }));
+      response = await (gone ?? transport.sync({ changes: pending.map(wire), cursors, limit, recent }));
     } catch (error) {
       next = null;
       if (!(error instanceof ApiError)) throw error;

@@ -1,0 +1,57 @@
+// A dedicated worker for the page's writes (issue 17): a write to the outbox, and for a send that
+// leaves at once its POST /api/sync too, happen here, off the page's main thread. After a real
+// click Chromium draws the click's frame before it hands IndexedDB results back to the page
+// (~11 ms), and a page that draws every frame (a burst of offline sends) delays each result the
+// same way; a worker's event loop has no frames, so the write is durable (and the request leaves)
+// as soon as IndexedDB is done.
+//
+// Rule 1. The write (outbox + meta, Replica#writeToSend) commits before the request is made: a
+//         crash never loses a sent message (ARCHITECTURE.md, Durability; the outbox rule).
+// Rule 2. The page applies the reply (round.js, its own Replica): this worker only writes and sends.
+// Rule 3. Errors go back as plain data: {name, kind, message} for storage, {status, body} for HTTP.
+
+import { Replica } from './replica.js';
+import { Transport } from '../sync/transport.js';
+
+let csrf = null;
+const transport = new Transport({ csrf: () => csrf });
+/** @type {Promise<Replica> | null} */
+let opening = null;
+
+function replica() {
+  // Another tab upgrading the schema closes our connection: open again on the next send.
+  opening ??= Replica.open(undefined, { onVersionChange: () => (opening = null), onTerminated: () => (opening = null) });
+  opening.catch(() => (opening = null));
+  return opening;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+self.onmessage = async ({ data }) => {
+  const { id, changes, wallMs, metaEntries, supersede, limit, request } = data;
+  csrf = data.csrf;
+  let wrote;
+  try {
+    wrote = await (await replica()).writeToSend(changes, wallMs, metaEntries, supersede, limit);
+  } catch (error) {
+    const e = /** @type {any} */ (error);
+    self.postMessage({ id, t: 'wrote', ok: false, error: { name: e?.name ?? 'Error', kind: e?.kind ?? null, message: String(e?.message ?? e) } });
+    return;
+  }
+  if (!limit) {
+    // A write only (offline, or the engine is busy): the engine sends it when it can.
+    self.postMessage({ id, t: 'wrote', ok: true, mutations: wrote.mutations, outgoing: null, postedAt: 0 });
+    return;
+  }
+  const outgoing = /** @type {{pending: any[], cursors: Record<string, number>}} */ (wrote.outgoing);
+  const wire = outgoing.pending.map(({ mid, collection, id: rid, fields, hlc }) => ({ mid, collection, id: rid, fields, hlc }));
+  const reply = transport.sync({ changes: wire, cursors: outgoing.cursors, ...request });
+  const postedAt = now();
+  self.postMessage({ id, t: 'wrote', ok: true, mutations: wrote.mutations, outgoing, postedAt });
+  try {
+    self.postMessage({ id, t: 'reply', ok: true, body: await reply });
+  } catch (error) {
+    const e = /** @type {any} */ (error);
+    self.postMessage({ id, t: 'reply', ok: false, error: { status: e?.status ?? 0, body: e?.body ?? { error: 'network', detail: String(e?.message ?? e) } } });
+  }
+};
