@@ -110,11 +110,14 @@ def test_a_meeting_shows_in_the_channel_and_its_calendar_and_offline_says_why(pe
         expect(live.get_by_role("link", name="Join")).to_have_attribute("href", f"#/c/{channel}/meet")
         expect(page.get_by_role("region", name="Meeting in progress · 1 person")).to_be_visible()
         expect(channel_link(page, "general")).to_contain_text("Meeting in progress · 1 person")
+        sidebar_join = page.get_by_role("link", name="Join the meeting in general")
+        expect(sidebar_join).to_have_attribute("href", f"#/c/{channel}/meet")
 
         # Offline: nothing offers to start or join, and the app says why; chat still works.
         go_offline(ada.context)
         expect(connection_status(page)).to_have_text("Offline")
         expect(live.get_by_role("link", name="Join")).to_have_count(0)
+        expect(sidebar_join).to_have_count(0)
         bar = page.get_by_role("region", name="Meeting in progress · 1 person")
         expect(bar.get_by_role("link", name="Join")).to_have_count(0)
         expect(bar).to_contain_text("You are offline. Meetings need a connection")

@@ -54,6 +54,13 @@ export function LiveMark({ app, channelId }) {
   return html`<span class="meeting-mark" title=${label}><span aria-hidden="true"><span class="meeting-mark__dot">●</span> ${count}</span><span class="visually-hidden">${' '}${label}</span></span>`;
 }
 
+/** The sidebar's Join beside a channel whose meeting is in progress. A sibling of the channel's
+ * link, not inside it (a link inside a link is invalid); its name says which meeting. */
+export function SidebarJoin({ app, channelId, name }) {
+  if (liveCount(app, channelId) === null || offline(app)) return null;
+  return html`<a class="button button--small button--primary nav-join" href=${meetingHref(channelId)} aria-label=${t('meeting.joinIn', { name })}>${t('meeting.join')}</a>`;
+}
+
 /** "Meeting in progress · 3 people · Join", or nothing. */
 export function MeetingBar({ app, channelId, canJoin }) {
   const live = meetingsOf(app, channelId).find((m) => m.live);

@@ -9,7 +9,7 @@ import { ConnectionStatus } from './status.js';
 import { Avatar } from './avatar.js';
 import { Logo } from './logo.js';
 import { OfflineMark } from './offline.js';
-import { LiveMark } from './meeting-bar.js';
+import { LiveMark, SidebarJoin } from './meeting-bar.js';
 
 function UnreadBadge({ count, muted = false }) {
   if (!count) return null;
@@ -36,6 +36,7 @@ function ChannelLink({ app, channel, current }) {
       <${LiveMark} app=${app} channelId=${channel.id} />
       <${UnreadBadge} count=${unread} muted=${muted} />
     </a>
+    <${SidebarJoin} app=${app} channelId=${channel.id} name=${channel.name} />
   </li>`;
 }
 

@@ -411,6 +411,7 @@ export default {
   "tasks.share": "Share in chat",
   "meeting.start": "Start meeting",
   "meeting.join": "Join",
+  "meeting.joinIn": "Join the meeting in {name}",
   "meeting.joinMeeting": "Join meeting",
   "meeting.inProgress": {
     one: "Meeting in progress · 1 person",

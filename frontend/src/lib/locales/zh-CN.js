@@ -403,6 +403,7 @@ export default {
   "tasks.share": "分享到聊天",
   "meeting.start": "开始会议",
   "meeting.join": "加入",
+  "meeting.joinIn": "加入 {name} 中的会议",
   "meeting.joinMeeting": "加入会议",
   "meeting.title": "{name} 中的会议",
   "meeting.offline": "你已离线。会议需要网络连接，恢复在线后即可开始或加入。",
