@@ -7,7 +7,9 @@
 // - fetch:    navigations network-first with the cached shell as the offline fallback (never a
 //             stale shell after a deploy); static assets cache-first from this version's cache
 //             (their names carry content hashes); /api is never touched.
-// - sync:     tag `outbox`. Sync runs in the app's engine (src/sync/engine.js), never here:
+// - sync:     tag `uploads` (files/queue.js): an open page runs its upload queue (UPLOAD); with
+//             none open, the queue runs here (sw/uploads.js), then the outbox is flushed.
+//             Tag `outbox`. Sync runs in the app's engine (src/sync/engine.js), never here:
 //             with an app page open, the worker wakes that page's engine (FLUSH; its leader tab
 //             syncs); with none open, it runs the same engine module for one flush on the same
 //             IndexedDB replica, under the same Web Lock the leader tab holds.
@@ -22,7 +24,8 @@ import { Replica } from '../src/replica/replica.js';
 import { Transport } from '../src/sync/transport.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { LOCK_NAME } from '../src/sync/coordinator.js';
-import { flush } from '../src/sync/tab-messages.js';
+import { flush, uploadNow } from '../src/sync/tab-messages.js';
+import { uploadHere } from './uploads.js';
 import { showPush, payloadOf, openAt, resubscribe } from './push.js';
 import { followReads } from './reads.js';
 
@@ -100,7 +103,22 @@ async function asset(request) {
 
 self.addEventListener('sync', (event) => {
   if (event.tag === 'outbox') event.waitUntil(syncHere());
+  if (event.tag === 'uploads') event.waitUntil(uploadsHere());
 });
+
+/** Background Sync for the upload queue: the open pages run it, or this worker does. */
+async function uploadsHere() {
+  const pages = await self.clients.matchAll({ type: 'window' });
+  if (pages.length) {
+    for (const page of pages) page.postMessage(uploadNow());
+    return;
+  }
+  try {
+    await uploadHere();
+  } finally {
+    await syncHere(); // what was delivered goes out now (and a half-done run's messages too)
+  }
+}
 
 /**
  * Sync the replica: through the open pages' engine (FLUSH) if there are any, else here, for one

@@ -134,3 +134,23 @@ test('a paused or failed state survives a reload; cancel removes the job and its
   const last = await UploadQueue.open(w.options(await openQueueDB(name)));
   assert.deepEqual(last.jobs().map((j) => j.id), ['j1']);
 });
+
+test('a queue that takes over re-reads what another (the service worker) did meanwhile', async () => {
+  const name = dbName();
+  const page = await UploadQueue.open(world().options(await openQueueDB(name), () => false));
+  await page.add({ id: 'j1', channel: 'c1', text: 'one', message: 'm1', mentions: '@u1', files: [photo('f1')] });
+  await page.add({ id: 'j2', channel: 'c1', text: 'two', message: 'm2', files: [photo('f2')] });
+  assert.equal(page.jobs()[0].mentions, '@u1');
+  await page.run(); // offline: nothing moves
+  assert.deepEqual(page.jobs().map((j) => j.state), ['waiting', 'waiting']);
+
+  const w = world();
+  const worker = await UploadQueue.open(w.options(await openQueueDB(name)));
+  await worker.pause('j2');
+  await worker.run();
+  assert.deepEqual(w.delivered, ['m1']);
+
+  await page.reload();
+  assert.deepEqual(page.jobs().map((j) => [j.id, j.state]), [['j2', 'paused']]);
+  assert.equal(await page.blob('f1'), null);
+});

@@ -113,3 +113,24 @@ def test_a_pdf_shows_its_first_page_and_a_pinned_file_opens_offline(team: Team) 
     go_offline(bob.context)
     size = bob.page.evaluate(f"async () => (await (await fetch({href!r})).arrayBuffer()).byteLength")
     assert size == len(document)
+
+
+def test_a_photo_queued_offline_uploads_by_background_sync_with_the_app_closed(team: Team) -> None:
+    ada, bob = team
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+    until(bob.page, "navigator.serviceWorker.controller !== null")
+    original = photo()
+    go_offline(bob.context)
+    attach(bob.page, "gate.jpg", "image/jpeg", original, "the gate at dusk")
+    expect(bob.page.get_by_role("list", name="Messages waiting for their files")).to_contain_text("Waiting to upload")
+    until(bob.page, "navigator.serviceWorker.ready.then((r) => r.sync.getTags()).then((tags) => tags.includes('uploads'))")
+    assert not bob.errors
+    bob.page.close()  # no page of the app is left: only the service worker can upload it
+
+    go_online(bob.context)
+    expect(message_list(ada.page).filter(has_text="the gate at dusk")).to_have_count(1)
+    image_shown(ada.page, "gate.jpg")
+    href = ada.page.get_by_role("link", name="Open gate.jpg").get_attribute("href")
+    assert ada.page.request.get(href or "").body() == original
+    assert not ada.errors

@@ -13,7 +13,8 @@ export async function queueWithFiles(app, { channel, text, thread, files, downsc
     prepared.push({ id: ulid(), blob: file, name: file.name || 'file', type: file.type, ...(size ?? {}) });
   }
   const message = ulid();
-  const job = await app.files.queue.add({ id: message, channel, text, thread, message, files: prepared });
+  const mentions = app.actions.mentionsIn(channel, text);
+  const job = await app.files.queue.add({ id: message, channel, text, thread, message, mentions, files: prepared });
   app.files.run(); // online: it goes now; offline: the 'online' event or the next open starts it
   return job;
 }

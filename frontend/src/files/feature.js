@@ -3,7 +3,7 @@
 // Storage (the service worker answers pinned files from there when the network is gone).
 
 import { signal, computed } from '@preact/signals';
-import { UploadQueue, openQueueDB } from './queue.js';
+import { UploadQueue, openQueueDB, UPLOAD_LOCK } from './queue.js';
 import { tusUploader } from './tus.js';
 import { sha256 } from './hashing.js';
 
@@ -32,8 +32,17 @@ export class Files {
     });
   }
 
-  /** @param {{csrf: () => string | null, online: () => boolean}} o */
-  async start({ csrf, online }) {
+  #online = () => true;
+  #wake = () => {};
+
+  /**
+   * @param {{csrf: () => string | null, online: () => boolean, wake?: () => void}} o `wake` asks for
+   *   Background Sync (the uploads tag): the service worker runs the queue when the network is
+   *   back, even with no page open (sw/uploads.js).
+   */
+  async start({ csrf, online, wake = () => {} }) {
+    this.#online = online;
+    this.#wake = wake;
     this.queue = await UploadQueue.open({
       db: await openQueueDB(),
       upload: tusUploader({ csrf }),
@@ -41,15 +50,26 @@ export class Files {
       deliver: (job) => this.#app.actions.sendWithFiles(job),
       online,
     });
-    this.queue.subscribe(() => (this.jobs.value = this.queue.jobs()));
+    this.queue.subscribe(() => {
+      this.jobs.value = this.queue.jobs();
+      if (!this.#online() && this.jobs.value.some((j) => j.state === 'waiting')) this.#wake();
+    });
     this.jobs.value = this.queue.jobs();
     await this.#readPins();
-    this.queue.run();
+    this.run();
   }
 
-  /** The network is back, or the app opened: upload what waits. */
+  /** The network is back, or the app opened, or the service worker says so: upload what waits,
+   * under the lock the service worker takes too (queue.js, Rule 5). */
   run() {
-    this.queue?.run();
+    const queue = this.queue;
+    if (!queue) return Promise.resolve();
+    const locks = globalThis.navigator?.locks;
+    if (!locks) return queue.run();
+    return locks.request(UPLOAD_LOCK, async () => {
+      await queue.reload();
+      await queue.run();
+    });
   }
 
   inChannel(channelId) {

@@ -14,7 +14,7 @@
 import { createSHA256 } from 'hash-wasm';
 
 const MB = 1024 * 1024;
-const memoryGb = Math.min(8, Math.max(1, Number(self.navigator?.deviceMemory) || 2));
+const memoryGb = Math.min(8, Math.max(1, Number(/** @type {any} */ (self.navigator)?.deviceMemory) || 2));
 export const WHOLE_MAX = memoryGb * 64 * MB;
 
 const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
