@@ -124,7 +124,9 @@ def test_a_photo_queued_offline_uploads_by_background_sync_with_the_app_closed(t
     go_offline(bob.context)
     attach(bob.page, "gate.jpg", "image/jpeg", original, "the gate at dusk")
     expect(bob.page.get_by_role("list", name="Messages waiting for their files")).to_contain_text("Waiting to upload")
-    until(bob.page, "navigator.serviceWorker.ready.then((r) => r.sync.getTags()).then((tags) => tags.includes('uploads'))")
+    until(
+        bob.page, "navigator.serviceWorker.ready.then((r) => r.sync.getTags()).then((tags) => tags.includes('uploads'))"
+    )
     assert not bob.errors
     bob.page.close()  # no page of the app is left: only the service worker can upload it
 
