@@ -136,3 +136,30 @@ def test_a_photo_queued_offline_uploads_by_background_sync_with_the_app_closed(t
     href = ada.page.get_by_role("link", name="Open gate.jpg").get_attribute("href")
     assert ada.page.request.get(href or "").body() == original
     assert not ada.errors
+
+
+def test_a_new_version_is_uploaded_over_a_file_and_the_earlier_one_stays_downloadable(team: Team) -> None:
+    ada, bob = team
+    open_channel(ada.page, "general")
+    open_channel(bob.page, "general")
+    first, second = b"site plan, draft\n", b"site plan, approved by the client\n"
+    attach(ada.page, "plan.txt", "text/plain", first, "the site plan")
+    expect(message_list(bob.page).filter(has_text="the site plan")).to_have_count(1)
+
+    ada.page.get_by_role("button", name="Files", exact=True).click()
+    files = ada.page.get_by_role("list", name="Files")
+    files.get_by_label("Upload new version of plan.txt").set_input_files(
+        files=[{"name": "plan.txt", "mimeType": "text/plain", "buffer": second}]
+    )
+    expect(files.get_by_role("listitem").filter(has_text="plan.txt")).to_have_count(1)  # one file, two versions
+
+    bob.page.get_by_role("button", name="Files", exact=True).click()
+    theirs = bob.page.get_by_role("list", name="Files")
+    theirs.get_by_text("2 versions").click()
+    versions = theirs.get_by_role("list", name="Versions of plan.txt")
+    for number, data in ((2, second), (1, first)):
+        with bob.page.expect_download() as download_info:
+            versions.get_by_role("link", name=f"Download version {number} of plan.txt").click()
+        with open(download_info.value.path(), "rb") as saved:
+            assert saved.read() == data
+    assert not ada.errors and not bob.errors

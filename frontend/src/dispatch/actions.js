@@ -130,8 +130,8 @@ export class Actions {
   /**
    * A message whose files' bytes are stored (files/queue.js): the file records, then the message,
    * in one write (files/deliver.js), so the message never arrives before its files.
-   * @param {{channel: string, text: string, thread: string | null, message: string, mentions?: string,
-   *   files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
+   * @param {{channel: string, text: string, thread: string | null, message: string | null, mentions?: string,
+   *   versionOf?: string | null, files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
    */
   async sendWithFiles(job) {
     const mentions = job.mentions ?? this.#mentions(job.channel, job.text); // older queued jobs have none

@@ -18,3 +18,13 @@ export async function queueWithFiles(app, { channel, text, thread, files, downsc
   app.files.run(); // online: it goes now; offline: the 'online' event or the next open starts it
   return job;
 }
+
+/** A new version of a shared file (`of`: its first version's id), queued like an attachment. */
+export async function queueVersion(app, { channel, of, file }) {
+  const size = await imageSize(file);
+  const id = ulid();
+  const prepared = [{ id, blob: file, name: file.name || 'file', type: file.type, ...(size ?? {}) }];
+  const job = await app.files.queue.add({ id, channel, text: '', thread: null, message: null, versionOf: of, files: prepared });
+  app.files.run();
+  return job;
+}

@@ -28,8 +28,8 @@ const DB_NAME = 'teamtalk-files';
 
 /** @typedef {{id: string, name: string, type: string, size: number, digest?: string, location?: string,
  *   sent?: number, width?: number, height?: number}} QueuedFile */
-/** @typedef {{id: string, channel: string, text: string, thread: string | null, message: string,
- *   mentions?: string, files: QueuedFile[], state: string, error?: string, created: number}} Job */
+/** @typedef {{id: string, channel: string, text: string, thread: string | null, message: string | null,
+ *   mentions?: string, versionOf?: string | null, files: QueuedFile[], state: string, error?: string, created: number}} Job */
 
 export async function openQueueDB(name = DB_NAME) {
   return openDB(name, 1, {
@@ -110,7 +110,7 @@ export class UploadQueue {
    * Queue a message with files (Rule 1). `files`: [{id, blob, name, type, width?, height?}].
    * @returns {Promise<Job>}
    */
-  async add({ id, channel, text, thread = null, message, mentions = '', files, now = Date.now() }) {
+  async add({ id, channel, text, thread = null, message, mentions = '', versionOf = null, files, now = Date.now() }) {
     /** @type {Job} */
     const job = {
       id,
@@ -119,6 +119,7 @@ export class UploadQueue {
       thread,
       message,
       mentions,
+      versionOf,
       created: now,
       state: 'waiting',
       files: files.map((f) => ({ id: f.id, name: f.name, type: f.type || 'application/octet-stream', size: f.blob.size, width: f.width, height: f.height, sent: 0 })),

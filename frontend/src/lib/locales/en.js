@@ -308,6 +308,11 @@ export default {
   "files.kind.pdf": "PDFs",
   "files.kind.text": "Text",
   "files.kind.other": "Other",
+  "files.newVersion": "Upload new version",
+  "files.newVersionOf": "Upload new version of {name}",
+  "files.versions": { one: "1 version", other: "{count} versions" },
+  "files.versionsOf": "Versions of {name}",
+  "files.downloadVersion": "Download version {number} of {name}",
   "files.search": "Search files",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "Tasks",

@@ -300,6 +300,11 @@ export default {
   "files.kind.pdf": "PDF",
   "files.kind.text": "文本",
   "files.kind.other": "其他",
+  "files.newVersion": "上传新版本",
+  "files.newVersionOf": "上传 {name} 的新版本",
+  "files.versions": { other: "{count} 个版本" },
+  "files.versionsOf": "{name} 的版本",
+  "files.downloadVersion": "下载 {name} 的第 {number} 版",
   "files.search": "搜索文件",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "任务",
