@@ -9,7 +9,7 @@ import json
 
 import pypdfium2 as pdfium
 from PIL import ExifTags, Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import (
     Team,
@@ -48,6 +48,14 @@ def attach(page: Page, name: str, mime: str, data: bytes, text: str) -> None:
     expect(page.get_by_role("list", name="Files to send")).to_contain_text(name)
     page.get_by_role("textbox", name="Message").fill(text)
     page.get_by_role("button", name="Send").click()
+
+
+def find(page: Page, words: str) -> Locator:
+    """Search, and the list of results."""
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("Search words").fill(words)
+    page.get_by_role("button", name="Search messages").click()
+    return page.get_by_role("list", name="Search results")
 
 
 def image_shown(page: Page, alt: str) -> None:
@@ -110,9 +118,15 @@ def test_a_pdf_shows_its_first_page_and_a_pinned_file_opens_offline(team: Team) 
     keep.click()
     expect(keep).to_have_attribute("aria-pressed", "true")
     href = bob.page.get_by_role("link", name="Open report.pdf").get_attribute("href")
+    results = find(bob.page, "is:file report")  # online: the server's search
+    expect(bob.page.get_by_text("Searched every channel you can see.")).to_be_visible()
+    expect(results.get_by_role("link", name="Open report.pdf")).to_have_count(1)
     go_offline(bob.context)
     size = bob.page.evaluate(f"async () => (await (await fetch({href!r})).arrayBuffer()).byteLength")
     assert size == len(document)
+    results = find(bob.page, "is:file report from:ada")  # offline: the same rules over this device
+    expect(bob.page.get_by_text("Searched only messages on this device.")).to_be_visible()
+    expect(results.get_by_role("link", name="Open report.pdf")).to_have_count(1)
 
 
 def test_a_photo_queued_offline_uploads_by_background_sync_with_the_app_closed(team: Team) -> None:

@@ -6,6 +6,8 @@ import { signal, computed } from '@preact/signals';
 import { UploadQueue, openQueueDB, UPLOAD_LOCK } from './queue.js';
 import { tusUploader } from './tus.js';
 import { sha256 } from './hashing.js';
+import { splitFileFilter, searchFiles } from '../lib/file-query.js';
+import { parseQuery } from '../lib/search-query.js';
 
 export const PINNED_CACHE = 'teamtalk-files-pinned';
 
@@ -78,6 +80,25 @@ export class Files {
       if (record.fields.channel === channelId && !record.fields.deleted) files.push({ id, ...record.fields });
     }
     return files.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
+  }
+
+  /** Files by name over what this device holds (lib/file-query.js: the server's rules), as
+   * search results; a file whose message was deleted is hidden, as on the server. */
+  search(query, { limit = 50 } = {}) {
+    const q = this.#app.queries;
+    const files = {};
+    for (const [id, record] of q.collection('files').value.entries()) {
+      const message = record.fields.message;
+      if (typeof message === 'string' && q.record('messages', message)?.fields.deleted) continue;
+      files[id] = record.fields;
+    }
+    const channels = {};
+    // The channel's own name field, as the server reads it (a DM's shown name is its peer's).
+    for (const c of q.channels.value) if (q.isMember(c.id)) channels[c.id] = q.record('channels', c.id)?.fields.name ?? '';
+    const people = {};
+    for (const p of q.people.value) people[p.id] = p;
+    const ids = searchFiles(parseQuery(splitFileFilter(query)[1]), files, channels, people);
+    return ids.slice(0, limit).map((id) => ({ id, ...files[id], file: true }));
   }
 
   async #readPins() {

@@ -37,6 +37,23 @@ export function versionGroups(files) {
   return [...groups.values()];
 }
 
+/** A file found by Search (is:file): where, who, when; open and download. */
+export function FileResult({ app, item }) {
+  const channel = app.queries.channel(item.channel);
+  const name = displayName(item.name);
+  return html`<li class="result" data-id=${item.id}>
+    <div class="result__meta">
+      <span class="result__channel">${channel ? (channel.kind === 'dm' || channel.kind === 'group' ? channel.name : `#${channel.name}`) : ''}</span>
+      <span class="tag">${t('files.result')}</span>
+      <span class="result__author">${app.queries.userName(item.uploader) || t('message.someone')}</span>
+      ${typeof item.at === 'number' ? html`<time datetime=${new Date(item.at).toISOString()}>${formatDateTime(item.at)}</time>` : null}
+    </div>
+    <p class="result__text">${name} · ${formatBytes(item.size ?? 0)}</p>
+    <a class="result__open" href=${`/api/files/${item.id}`} target="_blank" rel="noopener">${t('files.open', { name })}</a>
+    <a class="result__open" href=${`/api/files/${item.id}?download=true`} download=${name}>${t('files.download', { name })}</a>
+  </li>`;
+}
+
 function Versions({ app, group }) {
   const latest = group.versions[0];
   const name = displayName(latest.name);

@@ -207,7 +207,7 @@ export default {
   "mentions.suggestions": "People to mention",
   "search.title": "Search",
   "search.words": "Search words",
-  "search.hint": "Words, \"exact phrases\", in:#channel, in:@person, from:@person, after:2026-01-31, before:2026-02-01",
+  "search.hint": "Words, \"exact phrases\", in:#channel, in:@person, from:@person, after:2026-01-31, before:2026-02-01, is:file (files by name)",
   "search.inChannel": "In channel",
   "search.anyChannel": "Any channel",
   "search.fromPerson": "From",
@@ -313,6 +313,7 @@ export default {
   "files.versions": { one: "1 version", other: "{count} versions" },
   "files.versionsOf": "Versions of {name}",
   "files.downloadVersion": "Download version {number} of {name}",
+  "files.result": "File",
   "files.search": "Search files",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "Tasks",

@@ -199,7 +199,7 @@ export default {
   "mentions.suggestions": "可提及的人",
   "search.title": "搜索",
   "search.words": "搜索词",
-  "search.hint": "词语、\"精确短语\"、in:#频道、in:@某人（私信）、from:@某人、after:2026-01-31、before:2026-02-01",
+  "search.hint": "词语、\"精确短语\"、in:#频道、in:@某人（私信）、from:@某人、after:2026-01-31、before:2026-02-01、is:file（按名称找文件）",
   "search.inChannel": "频道",
   "search.anyChannel": "任意频道",
   "search.fromPerson": "发送者",
@@ -305,6 +305,7 @@ export default {
   "files.versions": { other: "{count} 个版本" },
   "files.versionsOf": "{name} 的版本",
   "files.downloadVersion": "下载 {name} 的第 {number} 版",
+  "files.result": "文件",
   "files.search": "搜索文件",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "任务",
