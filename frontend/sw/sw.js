@@ -61,8 +61,8 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
-  if (url.origin === self.location.origin && url.pathname.startsWith('/api/files/')) {
-    event.respondWith(pinnedFile(request));
+  if (url.origin === self.location.origin && FILE_BYTES.test(url.pathname)) {
+    event.respondWith(fileBytes(request, event));
     return;
   }
   if (url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
@@ -83,14 +83,47 @@ async function navigation(request) {
   }
 }
 
-// Files pinned "Keep offline" (files/feature.js): the network first, the pinned copy without it.
-async function pinnedFile(request) {
+// A file's bytes or thumbnail (not search, uploads or previews' JSON): the network first; without
+// it the copy pinned "Keep offline" (files/feature.js), else a recently opened copy. Every whole
+// answer (200, no Range) is kept among the recent ones, within RECENT_BUDGET bytes: the least
+// recently opened go first. Files waiting to upload live in IndexedDB, never here.
+const FILE_BYTES = /^\/api\/files\/(?!search$|uploads(?:\/|$))[^/]+(?:\/thumb\/[a-z]+)?$/;
+const PINNED_FILES = 'teamtalk-files-pinned';
+const RECENT_FILES = 'teamtalk-files-recent';
+const RECENT_BUDGET = 200 * 1024 * 1024;
+
+async function fileBytes(request, event) {
+  const key = new URL(request.url).pathname; // ?download=true and ?try=n are the same bytes
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    if (response.status === 200 && !request.headers.has('range')) event.waitUntil(keepRecent(key, response.clone()));
+    return response;
   } catch (error) {
-    const cached = await caches.open('teamtalk-files-pinned').then((cache) => cache.match(request, { ignoreSearch: true }));
-    if (cached) return cached;
+    for (const name of [PINNED_FILES, RECENT_FILES]) {
+      const cached = await caches.open(name).then((cache) => cache.match(key));
+      if (cached) return cached;
+    }
     throw error;
+  }
+}
+
+async function keepRecent(key, response) {
+  const size = Number(response.headers.get('content-length'));
+  if (!(size > 0) || size > RECENT_BUDGET) return;
+  const cache = await caches.open(RECENT_FILES);
+  await cache.delete(key); // put it last: keys() lists in insertion order, oldest first
+  await cache.put(key, response);
+  const kept = [];
+  let total = 0;
+  for (const request of await cache.keys()) {
+    const held = Number((await cache.match(request))?.headers.get('content-length')) || 0;
+    kept.push([request, held]);
+    total += held;
+  }
+  for (const [request, held] of kept) {
+    if (total <= RECENT_BUDGET) break;
+    await cache.delete(request);
+    total -= held;
   }
 }
 

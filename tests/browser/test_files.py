@@ -117,6 +117,8 @@ def test_a_pdf_shows_its_first_page_and_a_pinned_file_opens_offline(team: Team) 
     keep = bob.page.get_by_role("button", name="Keep offline: report.pdf")
     keep.click()
     expect(keep).to_have_attribute("aria-pressed", "true")
+    pinned = "caches.open('teamtalk-files-pinned').then((c) => c.keys()).then((k) => k.length)"
+    assert bob.page.evaluate(pinned) >= 1
     href = bob.page.get_by_role("link", name="Open report.pdf").get_attribute("href")
     results = find(bob.page, "is:file report")  # online: the server's search
     expect(bob.page.get_by_text("Searched every channel you can see.")).to_be_visible()
@@ -127,6 +129,24 @@ def test_a_pdf_shows_its_first_page_and_a_pinned_file_opens_offline(team: Team) 
     results = find(bob.page, "is:file report from:ada")  # offline: the same rules over this device
     expect(bob.page.get_by_text("Searched only messages on this device.")).to_be_visible()
     expect(results.get_by_role("link", name="Open report.pdf")).to_have_count(1)
+
+    # Settings shows the space files take per channel and frees it; a file waiting to upload stays.
+    open_channel(bob.page, "general")
+    attach(bob.page, "notes.txt", "text/plain", b"measured the north wall\n", "my notes")
+    waiting = bob.page.get_by_role("list", name="Messages waiting for their files")
+    expect(waiting).to_contain_text("notes.txt")
+    bob.page.get_by_role("link", name="Devices").click()
+    space = bob.page.get_by_role("region", name="Files on this device")
+    row = space.get_by_role("listitem").filter(has_text="#general")
+    expect(row).to_contain_text("1 file pinned")
+    expect(row).to_contain_text("waiting to upload")
+    row.get_by_role("button", name="Free space: #general").click()
+    expect(row).not_to_contain_text("pinned")
+    # Neither the pinned nor the recent copy is left (the browser's HTTP cache is not ours to free).
+    assert bob.page.evaluate(f"caches.match({href!r}).then((r) => r === undefined)") is True
+    open_channel(bob.page, "general")
+    expect(waiting).to_contain_text("notes.txt")
+    expect(bob.page.get_by_role("button", name="Keep offline: report.pdf")).to_have_attribute("aria-pressed", "false")
 
 
 def test_a_photo_queued_offline_uploads_by_background_sync_with_the_app_closed(team: Team) -> None:
@@ -149,6 +169,14 @@ def test_a_photo_queued_offline_uploads_by_background_sync_with_the_app_closed(t
     image_shown(ada.page, "gate.jpg")
     href = ada.page.get_by_role("link", name="Open gate.jpg").get_attribute("href")
     assert ada.page.request.get(href or "").body() == original
+    # Opened once, it is kept for offline use (within the recent-files budget), without a pin.
+    read = f"fetch({href!r}).then((r) => r.arrayBuffer()).then((b) => b.byteLength)"
+    assert ada.page.evaluate(read) == len(original)
+    recent = f"caches.open('teamtalk-files-recent').then((c) => c.match({href!r}))"
+    until(ada.page, f"{recent}.then((r) => r !== undefined)")
+    go_offline(ada.context)
+    assert ada.page.evaluate(f"{recent}.then((r) => r.arrayBuffer()).then((b) => b.byteLength)") == len(original)
+    assert ada.page.evaluate(read) == len(original)
     assert not ada.errors
 
 

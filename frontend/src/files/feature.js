@@ -10,6 +10,9 @@ import { splitFileFilter, searchFiles } from '../lib/file-query.js';
 import { parseQuery } from '../lib/search-query.js';
 
 export const PINNED_CACHE = 'teamtalk-files-pinned';
+/** Files opened recently, kept by the service worker within its budget (sw/sw.js, fileBytes). */
+export const RECENT_CACHE = 'teamtalk-files-recent';
+const FILE_URL = /^\/api\/files\/([^/]+)/;
 
 export class Files {
   /** The queue's jobs, re-read on every change (a new array: views re-render). */
@@ -109,6 +112,58 @@ export class Files {
     }
     const cache = await caches.open(PINNED_CACHE);
     this.pinned.value = new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
+  }
+
+  /**
+   * What files take on this device, per channel: copies kept for offline use (opened recently or
+   * pinned) and bytes waiting to upload. Sizes come from the cached answers' Content-Length.
+   * @returns {Promise<{total: number, channels: Map<string, {kept: number, pinned: number, waiting: number}>}>}
+   */
+  async space() {
+    const channels = new Map();
+    const row = (id) => {
+      if (!channels.has(id)) channels.set(id, { kept: 0, pinned: 0, waiting: 0 });
+      return channels.get(id);
+    };
+    let total = 0;
+    for (const [name, cache] of await this.#caches()) {
+      for (const request of await cache.keys()) {
+        const fileId = FILE_URL.exec(new URL(request.url).pathname)?.[1];
+        const channel = fileId && this.#app.queries.record('files', fileId)?.fields.channel;
+        const size = Number((await cache.match(request))?.headers.get('content-length')) || 0;
+        total += size;
+        if (!channel) continue; // a file this device no longer sees: counted in the total only
+        row(channel).kept += size;
+        if (name === PINNED_CACHE && !request.url.includes('/thumb/')) row(channel).pinned += 1;
+      }
+    }
+    for (const job of this.queue?.jobs() ?? []) {
+      const size = job.files.reduce((sum, f) => sum + f.size, 0);
+      row(job.channel).waiting += size;
+      total += size;
+    }
+    return { total, channels };
+  }
+
+  /** Free the copies of a channel's files kept on this device (recent and pinned). Files waiting
+   * to upload are never removed: they are in the queue's own database, not in these caches. */
+  async free(channelId) {
+    for (const [, cache] of await this.#caches()) {
+      for (const request of await cache.keys()) {
+        const fileId = FILE_URL.exec(new URL(request.url).pathname)?.[1];
+        if (fileId && this.#app.queries.record('files', fileId)?.fields.channel === channelId) await cache.delete(request);
+      }
+    }
+    await this.#readPins();
+  }
+
+  async #caches() {
+    if (typeof caches === 'undefined') return [];
+    const found = [];
+    for (const name of [PINNED_CACHE, RECENT_CACHE]) {
+      if (await caches.has(name)) found.push([name, await caches.open(name)]);
+    }
+    return found;
   }
 
   /** Keep a file (and its thumbnail) for offline use, or stop keeping it. */
