@@ -188,6 +188,10 @@ def test_a_new_version_is_uploaded_over_a_file_and_the_earlier_one_stays_downloa
     attach(ada.page, "plan.txt", "text/plain", first, "the site plan")
     expect(message_list(bob.page).filter(has_text="the site plan")).to_have_count(1)
 
+    # A text file shows its first lines as text, fetched when asked.
+    bob.page.get_by_role("button", name="Show text: plan.txt").click()
+    expect(bob.page.get_by_label("First lines of plan.txt")).to_have_text(first.decode())
+
     ada.page.get_by_role("button", name="Files", exact=True).click()
     files = ada.page.get_by_role("list", name="Files")
     files.get_by_label("Upload new version of plan.txt").set_input_files(
@@ -205,3 +209,30 @@ def test_a_new_version_is_uploaded_over_a_file_and_the_earlier_one_stays_downloa
         with open(download_info.value.path(), "rb") as saved:
             assert saved.read() == data
     assert not ada.errors and not bob.errors
+
+
+def test_a_photo_goes_as_a_smaller_copy_when_asked_and_the_choice_is_remembered(team: Team) -> None:
+    ada, _ = team
+    open_channel(ada.page, "general")
+    camera = ada.page.get_by_label("Take photo")  # phones open the camera for this input
+    assert camera.get_attribute("capture") == "environment" and camera.get_attribute("accept") == "image/*"
+    out = io.BytesIO()
+    Image.new("RGB", (3000, 1500), (30, 120, 60)).save(out, "PNG")
+    big = {"name": "field.png", "mimeType": "image/png", "buffer": out.getvalue()}
+
+    ada.page.get_by_label("Attach files").set_input_files(files=[big])
+    smaller = ada.page.get_by_label("Send smaller photos (2048 px)")
+    expect(smaller).not_to_be_checked()  # the original unless asked
+    smaller.check()
+    ada.page.get_by_role("textbox", name="Message").fill("the field, smaller")
+    ada.page.get_by_role("button", name="Send").click()
+    opened = ada.page.get_by_role("link", name="Open field.jpg")  # made on the device, as JPEG
+    expect(opened).to_have_count(1)
+    copy = Image.open(io.BytesIO(ada.page.request.get(opened.get_attribute("href") or "").body()))
+    assert copy.format == "JPEG" and copy.size == (2048, 1024)
+
+    ada.page.reload()
+    open_channel(ada.page, "general")
+    ada.page.get_by_label("Attach files").set_input_files(files=[big])
+    expect(ada.page.get_by_label("Send smaller photos (2048 px)")).to_be_checked()
+    assert not ada.errors

@@ -323,6 +323,9 @@ export default {
   "filesSpace.waiting": "{size} waiting to upload",
   "filesSpace.free": "Free space: {name}",
   "filesSpace.none": "No files are kept on this device.",
+  "files.showText": "Show text: {name}",
+  "files.textOf": "First lines of {name}",
+  "files.textFailed": "The text needs a connection.",
   "files.search": "Search files",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "Tasks",

@@ -315,6 +315,9 @@ export default {
   "filesSpace.waiting": "{size} 等待上传",
   "filesSpace.free": "释放空间：{name}",
   "filesSpace.none": "本设备上没有保留的文件。",
+  "files.showText": "显示文本：{name}",
+  "files.textOf": "{name} 的前几行",
+  "files.textFailed": "显示文本需要网络连接。",
   "files.search": "搜索文件",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "任务",
