@@ -216,6 +216,20 @@ def test_a_photo_goes_as_a_smaller_copy_when_asked_and_the_choice_is_remembered(
     open_channel(ada.page, "general")
     camera = ada.page.get_by_label("Take photo")  # phones open the camera for this input
     assert camera.get_attribute("capture") == "environment" and camera.get_attribute("accept") == "image/*"
+    # Files can also be dropped on the composer or pasted into the message box.
+    ada.page.get_by_role("textbox", name="Message").evaluate(
+        """(box) => {
+          const carrying = (name) => { const d = new DataTransfer(); d.items.add(new File(['x'], name)); return d; };
+          box.form.dispatchEvent(new DragEvent('drop', { dataTransfer: carrying('dropped.txt'), bubbles: true, cancelable: true }));
+          box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: carrying('pasted.txt'), bubbles: true, cancelable: true }));
+        }"""
+    )
+    chosen = ada.page.get_by_role("list", name="Files to send")
+    expect(chosen).to_contain_text("dropped.txt")
+    expect(chosen).to_contain_text("pasted.txt")
+    ada.page.get_by_role("button", name="Remove dropped.txt").click()
+    ada.page.get_by_role("button", name="Remove pasted.txt").click()
+    expect(chosen).to_have_count(0)
     out = io.BytesIO()
     Image.new("RGB", (3000, 1500), (30, 120, 60)).save(out, "PNG")
     big = {"name": "field.png", "mimeType": "image/png", "buffer": out.getvalue()}
