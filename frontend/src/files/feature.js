@@ -85,6 +85,13 @@ export class Files {
     return files.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
   }
 
+  /** A text file's first 200 lines, as the server sends them (text/plain, never markup). */
+  async firstLines(fileId) {
+    const response = await fetch(`/api/files/${encodeURIComponent(fileId)}/text`, { credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`the text preview answered ${response.status}`);
+    return response.text();
+  }
+
   /** Files by name over what this device holds (lib/file-query.js: the server's rules), as
    * search results; a file whose message was deleted is hidden, as on the server. */
   search(query, { limit = 50 } = {}) {

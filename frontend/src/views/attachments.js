@@ -169,16 +169,14 @@ const TEXT_TYPES = new Set(['application/json', 'application/xml', 'application/
 export const hasTextPreview = (type, name) => (type ?? '').startsWith('text/') || TEXT_TYPES.has(type) || TEXT_SUFFIX.test(name ?? '');
 
 /** The first 200 lines of a text file, fetched when asked, shown as text (never as markup). */
-function TextPreview({ file, name }) {
+function TextPreview({ app, file, name }) {
   const [text, setText] = useState(/** @type {string | null} */ (null));
   const [open, setOpen] = useState(false);
   const [failed, setFailed] = useState(false);
   function toggle() {
     setOpen(!open);
     if (text !== null) return;
-    fetch(`/api/files/${file.id}/text`, { credentials: 'same-origin' })
-      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
-      .then(setText, () => setFailed(true));
+    app.files.firstLines(file.id).then(setText, () => setFailed(true));
   }
   return html`<div class="file-text">
     <button type="button" class="button button--small button--ghost" aria-expanded=${open ? 'true' : 'false'}
@@ -209,7 +207,7 @@ export function FileCard({ app, file }) {
       <button type="button" class="button button--small button--ghost" aria-pressed=${pinned ? 'true' : 'false'}
         aria-label=${t('files.keepOfflineNamed', { name })} onClick=${() => app.files?.togglePin(file.id)}>${t('files.keepOffline')}</button>
     </figcaption>
-    ${hasTextPreview(file.type, file.name) ? html`<${TextPreview} file=${file} name=${name} />` : null}
+    ${hasTextPreview(file.type, file.name) ? html`<${TextPreview} app=${app} file=${file} name=${name} />` : null}
   </figure>`;
 }
 
