@@ -208,6 +208,12 @@ def test_a_new_version_is_uploaded_over_a_file_and_the_earlier_one_stays_downloa
             versions.get_by_role("link", name=f"Download version {number} of plan.txt").click()
         with open(download_info.value.path(), "rb") as saved:
             assert saved.read() == data
+
+    # Deleting the newest version hides it for everyone; the earlier one is the file again.
+    ada.page.once("dialog", lambda dialog: dialog.accept())
+    files.get_by_role("button", name="Delete plan.txt").click()
+    expect(theirs.get_by_text("2 versions")).to_have_count(0)
+    expect(theirs.get_by_role("link", name="plan.txt")).to_have_count(1)
     assert not ada.errors and not bob.errors
 
 

@@ -54,6 +54,15 @@ export function FileResult({ app, item }) {
   </li>`;
 }
 
+/** Deleting a file record hides it for everyone (its uploader may; so may an admin, on the server). */
+function DeleteFile({ app, file, label }) {
+  if (!file.uploader || file.uploader !== app.queries.me.value) return null;
+  const remove = () => {
+    if (globalThis.confirm(t('files.deleteConfirm'))) app.actions.writeChanges([{ collection: 'files', id: file.id, fields: { deleted: true } }]);
+  };
+  return html`<button type="button" class="button button--small button--ghost" onClick=${remove}>${label}</button>`;
+}
+
 function Versions({ app, group }) {
   const latest = group.versions[0];
   const name = displayName(latest.name);
@@ -65,6 +74,7 @@ function Versions({ app, group }) {
         const number = count - i;
         return html`<li key=${v.id}>
           <a href=${`/api/files/${v.id}?download=true`} download=${displayName(v.name)}>${t('files.downloadVersion', { number, name })}</a>
+          <${DeleteFile} app=${app} file=${v} label=${t('files.deleteVersion', { number, name })} />
           <span class="files-panel__meta"> ${displayName(v.name)} · ${formatBytes(v.size ?? 0)} · ${app.queries.userName(v.uploader) || t('message.someone')}
             ${typeof v.at === 'number' ? html` · <time datetime=${new Date(v.at).toISOString()}>${formatDateTime(v.at)}</time>` : null}</span>
         </li>`;
@@ -133,6 +143,7 @@ export function FilesPanel({ app, channelId, onClose }) {
                   ${typeof f.at === 'number' ? html` · <time datetime=${new Date(f.at).toISOString()}>${formatDateTime(f.at)}</time>` : null}</span>
                 <div class="files-panel__actions">
                   <${NewVersion} app=${app} channelId=${channelId} group=${group} />
+                  <${DeleteFile} app=${app} file=${f} label=${t('files.delete', { name: displayName(f.name) })} />
                   ${group.versions.length > 1 ? html`<${Versions} app=${app} group=${group} />` : null}
                 </div>
               </div>

@@ -326,6 +326,9 @@ export default {
   "files.showText": "Show text: {name}",
   "files.textOf": "First lines of {name}",
   "files.textFailed": "The text needs a connection.",
+  "files.delete": "Delete {name}",
+  "files.deleteVersion": "Delete version {number} of {name}",
+  "files.deleteConfirm": "Delete this file? It will be gone for everyone.",
   "files.search": "Search files",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "Tasks",

@@ -318,6 +318,9 @@ export default {
   "files.showText": "显示文本：{name}",
   "files.textOf": "{name} 的前几行",
   "files.textFailed": "显示文本需要网络连接。",
+  "files.delete": "删除 {name}",
+  "files.deleteVersion": "删除 {name} 的第 {number} 版",
+  "files.deleteConfirm": "删除这个文件？所有人都将看不到它。",
   "files.search": "搜索文件",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "任务",
