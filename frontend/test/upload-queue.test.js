@@ -154,3 +154,10 @@ test('a queue that takes over re-reads what another (the service worker) did mea
   assert.deepEqual(page.jobs().map((j) => [j.id, j.state]), [['j2', 'paused']]);
   assert.equal(await page.blob('f1'), null);
 });
+
+test('a file over the server limit is found before anything is queued', async () => {
+  const { oversized } = await import('../src/files/compose.js');
+  const files = [{ name: 'a.jpg', size: 10 }, { name: 'video.mp4', size: 2000 }];
+  assert.equal(oversized(files, 1000)?.name, 'video.mp4');
+  assert.equal(oversized(files, 2000), null);
+});

@@ -13,6 +13,8 @@ export const PINNED_CACHE = 'teamtalk-files-pinned';
 /** Files opened recently, kept by the service worker within its budget (sw/sw.js, fileBytes). */
 export const RECENT_CACHE = 'teamtalk-files-recent';
 const FILE_URL = /^\/api\/files\/([^/]+)/;
+const MAX_KEY = 'tt-files-max';
+const DEFAULT_MAX = 1024 ** 3;
 
 export class Files {
   /** The queue's jobs, re-read on every change (a new array: views re-render). */
@@ -48,6 +50,7 @@ export class Files {
   async start({ csrf, online, wake = () => {} }) {
     this.#online = online;
     this.#wake = wake;
+    this.#learnLimit();
     this.queue = await UploadQueue.open({
       db: await openQueueDB(),
       upload: tusUploader({ csrf }),
@@ -83,6 +86,26 @@ export class Files {
       if (record.fields.channel === channelId && !record.fields.deleted) files.push({ id, ...record.fields });
     }
     return files.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
+  }
+
+  /** The largest file the server takes, as it last said (Tus-Max-Size), so a file over it is
+   * refused when chosen, offline too; the server checks again before any byte. */
+  maxFileBytes() {
+    try {
+      return Number(globalThis.localStorage?.getItem(MAX_KEY)) || DEFAULT_MAX;
+    } catch {
+      return DEFAULT_MAX;
+    }
+  }
+
+  async #learnLimit() {
+    try {
+      const answer = await fetch('/api/files/uploads', { method: 'OPTIONS', credentials: 'same-origin' });
+      const max = Number(answer.headers.get('Tus-Max-Size'));
+      if (max > 0) globalThis.localStorage?.setItem(MAX_KEY, String(max));
+    } catch {
+      // offline: the last answer (or the default) stands
+    }
   }
 
   /** A text file's first 200 lines, as the server sends them (text/plain, never markup). */

@@ -85,15 +85,21 @@ function Versions({ app, group }) {
 
 function NewVersion({ app, channelId, group }) {
   const name = displayName(group.versions[0].name);
+  const [error, setError] = useState(null);
   const pick = (event) => {
     const [file] = event.currentTarget.files ?? [];
     event.currentTarget.value = '';
-    if (file) queueVersion(app, { channel: channelId, of: group.first, file }).catch(() => {});
+    if (!file) return;
+    setError(null);
+    queueVersion(app, { channel: channelId, of: group.first, file }).catch((err) =>
+      setError(err?.name === 'FileTooLarge' ? t('files.tooLarge', { name: displayName(err.file), max: formatBytes(err.max) }) : t('composer.failed')),
+    );
   };
   return html`<label class="button button--small button--ghost files-panel__new-version">
-    ${t('files.newVersion')}
-    <input type="file" class="attach__input" aria-label=${t('files.newVersionOf', { name })} onChange=${pick} />
-  </label>`;
+      ${t('files.newVersion')}
+      <input type="file" class="attach__input" aria-label=${t('files.newVersionOf', { name })} onChange=${pick} />
+    </label>
+    ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}`;
 }
 
 export function FilesPanel({ app, channelId, onClose }) {

@@ -329,6 +329,7 @@ export default {
   "files.delete": "Delete {name}",
   "files.deleteVersion": "Delete version {number} of {name}",
   "files.deleteConfirm": "Delete this file? It will be gone for everyone.",
+  "files.tooLarge": "{name} is too large: a file may be at most {max}.",
   "files.search": "Search files",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "Tasks",

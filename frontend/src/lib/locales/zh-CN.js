@@ -321,6 +321,7 @@ export default {
   "files.delete": "删除 {name}",
   "files.deleteVersion": "删除 {name} 的第 {number} 版",
   "files.deleteConfirm": "删除这个文件？所有人都将看不到它。",
+  "files.tooLarge": "{name} 太大：单个文件最大 {max}。",
   "files.search": "搜索文件",
   // --- tasks (views/tasks-*.js) ---
   "tasks.open": "任务",
