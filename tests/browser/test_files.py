@@ -226,8 +226,9 @@ def test_a_photo_goes_as_a_smaller_copy_when_asked_and_the_choice_is_remembered(
     ada.page.get_by_role("textbox", name="Message").evaluate(
         """(box) => {
           const carrying = (name) => { const d = new DataTransfer(); d.items.add(new File(['x'], name)); return d; };
-          box.form.dispatchEvent(new DragEvent('drop', { dataTransfer: carrying('dropped.txt'), bubbles: true, cancelable: true }));
-          box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: carrying('pasted.txt'), bubbles: true, cancelable: true }));
+          const how = { bubbles: true, cancelable: true };
+          box.form.dispatchEvent(new DragEvent('drop', { ...how, dataTransfer: carrying('dropped.txt') }));
+          box.dispatchEvent(new ClipboardEvent('paste', { ...how, clipboardData: carrying('pasted.txt') }));
         }"""
     )
     chosen = ada.page.get_by_role("list", name="Files to send")
