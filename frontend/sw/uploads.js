@@ -33,7 +33,7 @@ export async function uploadHere() {
           await replica.write(fileMessageChanges(job), Date.now());
           delivered += 1;
         },
-        online: () => true,
+        online: () => self.navigator?.onLine !== false, // cut off by the network: waiting, and the browser fires again
       });
       await queue.run();
       if (queue.jobs().some((j) => j.state === 'waiting' || j.state === 'failed')) {

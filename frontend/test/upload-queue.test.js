@@ -161,3 +161,21 @@ test('a file over the server limit is found before anything is queued', async ()
   assert.equal(oversized(files, 1000)?.name, 'video.mp4');
   assert.equal(oversized(files, 2000), null);
 });
+
+test('a job cut off by going offline waits for the network instead of failing', async () => {
+  let online = true;
+  const w = world({ failTimes: 1 });
+  const queue = await UploadQueue.open(w.options(await openQueueDB(dbName()), () => online));
+  await queue.add({ id: 'j1', channel: 'c1', text: 'x', message: 'm1', files: [photo('f1')] });
+  const release = w.hold();
+  const running = queue.run();
+  while (queue.jobs()[0].state !== 'uploading') await new Promise((r) => setTimeout(r, 1));
+  online = false; // the network goes; the upload's request then fails
+  release();
+  await running;
+  assert.equal(queue.jobs()[0].state, 'waiting');
+  assert.equal(queue.jobs()[0].error, undefined);
+  online = true;
+  await queue.run();
+  assert.deepEqual(w.delivered, ['m1']);
+});

@@ -3,7 +3,8 @@
 // Rule 1. A job is one message and its files. Adding it stores the bytes (Blobs) in IndexedDB
 //         first, in this database of its own (`teamtalk-files`), so a reload or a restart loses
 //         nothing; the message is written to the replica only when every file is stored (done).
-// Rule 2. States: `waiting` (ready to go when online), `uploading`, `paused` (by the person),
+// Rule 2. States: `waiting` (ready to go when online; also a job cut off by going offline),
+//         `uploading`, `paused` (by the person),
 //         `failed` (with the reason; `retry` makes it waiting again), `done` (the message and
 //         its file records were written: the job and its bytes leave the queue).
 // Rule 3. One job uploads at a time, its files in order. A job found `uploading` when the queue
@@ -215,7 +216,10 @@ export class UploadQueue {
       this.#changed();
     } catch (error) {
       if (abort.signal.aborted || !this.#jobs.has(job.id)) return;
-      await this.#set(job, { state: 'failed', error: String(error?.message ?? error) });
+      // Cut off by the network going away: it waits for the network (Rule 2), and goes on from
+      // the last byte the server confirmed. Anything else fails, with the reason and Retry.
+      const state = this.#online() ? 'failed' : 'waiting';
+      await this.#set(job, { state, error: state === 'failed' ? String(error?.message ?? error) : undefined });
     } finally {
       this.#running = null;
       this.#abort = null;
