@@ -119,9 +119,15 @@ def _file_stored(change: Applied) -> None:
         raise Rejected("not_stored", "upload the file's bytes before sharing it (PROTOCOL.md, Files)")
     version_of = change.fields.get("version_of")
     if isinstance(version_of, str):
+        # Versions form one flat list under the first version: a version of a version would
+        # split it (PROTOCOL.md, Files: "Versions").
         first = change.store.get_record("files", version_of)
         if first is None or first.state.fields.get("channel") != change.fields.get("channel"):
             raise Rejected("not_found", "a new version names a file of the same channel")
+        if first.state.fields.get("deleted") is True:
+            raise Rejected("not_found", "the file this is a version of was deleted")
+        if isinstance(first.state.fields.get("version_of"), str):
+            raise Rejected("invalid", "a new version names the first version of the file (its version_of)")
 
 
 def _file_refs(store: Storage, record_id: str, fields: Mapping[str, Value]) -> Iterable[str]:

@@ -19,6 +19,7 @@ from backend.errors import ERROR_RESPONSES, ApiError
 from backend.files import downloads, previews, tus
 from backend.files.blobstore import derived_key
 from backend.files.downloads import RangeNotSatisfiable
+from backend.files.search import FileResults, search_files
 from backend.files.service import FileNotVisible, FileService
 from backend.files.tus import TusError
 from backend.files.uploads import OffsetConflict
@@ -166,6 +167,20 @@ async def tus_terminate(
     return Response(None, status_code=204, headers=TUS)
 
 
+# --- search by name (search.py; the rules: sync_protocol/file_query.py) ---------------------
+
+
+@get("/api/files/search", responses=ERROR_RESPONSES)
+async def search(
+    request: Request[Any, Any, State],
+    current: NamedDependency[CurrentSession],
+    q: FromQuery[str],
+    limit: FromQuery[int] = 50,
+) -> FileResults:
+    """Files whose name matches (``is:file`` may be in ``q`` or not); newest first."""
+    return search_files(_files(request).store, current.user_id, q, limit)
+
+
 # --- downloads and previews (downloads.py has the rules) -------------------------------------
 
 
@@ -264,4 +279,15 @@ async def text_preview(
     )
 
 
-ROUTES = [tus_options, tus_create, tus_head, tus_patch, tus_terminate, download, preview_info, thumbnail, text_preview]
+ROUTES = [
+    tus_options,
+    tus_create,
+    tus_head,
+    tus_patch,
+    tus_terminate,
+    search,
+    download,
+    preview_info,
+    thumbnail,
+    text_preview,
+]

@@ -69,6 +69,10 @@ class FileStorage(Protocol):
 
     # references from `files` records (a derived table, kept in the push's transaction)
     def set_file_ref(self, file_id: str, digest: str, channel_id: str, live: bool) -> None: ...
+    def live_file_ids(self, channel_ids: Sequence[str]) -> list[str]:
+        """The ids of the files records in these channels that are not deleted (search)."""
+        ...
+
     def unreferenced_blobs(self, stored_before_ms: int, limit: int) -> list[str]:
         """Blobs stored before ``stored_before_ms`` that no live file record names and no
         unfinished upload is about to name: what garbage collection may delete."""

@@ -129,6 +129,15 @@ class FileTables:
             (file_id, digest, channel_id, int(live)),
         )
 
+    def live_file_ids(self, channel_ids: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(channel_ids), 500):  # SQLite's bound-parameter limit
+            part = channel_ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(f"SELECT id FROM file_refs WHERE live = 1 AND channel IN ({marks})", part)
+            found.extend(str(row[0]) for row in rows)
+        return found
+
     def unreferenced_blobs(self, stored_before_ms: int, limit: int) -> list[str]:
         rows = self._db.execute(
             "SELECT b.digest FROM blobs b WHERE b.stored < ?"

@@ -7,6 +7,7 @@ import { startRouter } from './views/router.js';
 import { startViewport } from './views/viewport.js';
 import { App } from './dispatch/app.js';
 import { Files } from './files/feature.js';
+import { UPLOAD_SYNC_TAG } from './files/queue.js';
 import { Transport } from './sync/transport.js';
 import { ServiceWorkerClient } from './platform/service-worker.js';
 import { readCookie } from './lib/cookies.js';
@@ -50,7 +51,7 @@ const locale = setLocale(negotiate(navigator.languages ?? [navigator.language]))
 document.documentElement.lang = locale;
 
 const transport = new Transport({ csrf: () => readCookie(document.cookie, 'csrftoken') });
-const sw = new ServiceWorkerClient({ onFlush: () => app?.online() });
+const sw = new ServiceWorkerClient({ onFlush: () => app?.online(), onUpload: () => app?.files?.run() });
 app = new App({
   transport,
   env: { location, navigator, registerBackgroundSync: () => sw.registerBackgroundSync() },
@@ -66,7 +67,8 @@ render(html`<${Root} app=${app} sw=${sw} invite=${invite} />`, document.getEleme
 app.files = new Files(app);
 effect(() => {
   if (app.phase.value === 'ready' && !app.files.queue) {
-    app.files.start({ csrf: () => readCookie(document.cookie, 'csrftoken'), online: () => navigator.onLine }).catch(() => {});
+    const wake = () => sw.registerBackgroundSync(UPLOAD_SYNC_TAG);
+    app.files.start({ csrf: () => readCookie(document.cookie, 'csrftoken'), online: () => navigator.onLine, wake }).catch(() => {});
   }
 });
 addEventListener('online', () => app.files.run());

@@ -7,7 +7,9 @@
 // - fetch:    navigations network-first with the cached shell as the offline fallback (never a
 //             stale shell after a deploy); static assets cache-first from this version's cache
 //             (their names carry content hashes); /api is never touched.
-// - sync:     tag `outbox`. Sync runs in the app's engine (src/sync/engine.js), never here:
+// - sync:     tag `uploads` (files/queue.js): an open page runs its upload queue (UPLOAD); with
+//             none open, the queue runs here (sw/uploads.js), then the outbox is flushed.
+//             Tag `outbox`. Sync runs in the app's engine (src/sync/engine.js), never here:
 //             with an app page open, the worker wakes that page's engine (FLUSH; its leader tab
 //             syncs); with none open, it runs the same engine module for one flush on the same
 //             IndexedDB replica, under the same Web Lock the leader tab holds.
@@ -22,7 +24,8 @@ import { Replica } from '../src/replica/replica.js';
 import { Transport } from '../src/sync/transport.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { LOCK_NAME } from '../src/sync/coordinator.js';
-import { flush } from '../src/sync/tab-messages.js';
+import { flush, uploadNow } from '../src/sync/tab-messages.js';
+import { uploadHere } from './uploads.js';
 import { showPush, payloadOf, openAt, resubscribe } from './push.js';
 import { followReads } from './reads.js';
 
@@ -58,8 +61,8 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
-  if (url.origin === self.location.origin && url.pathname.startsWith('/api/files/')) {
-    event.respondWith(pinnedFile(request));
+  if (url.origin === self.location.origin && FILE_BYTES.test(url.pathname)) {
+    event.respondWith(fileBytes(request, event));
     return;
   }
   if (url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
@@ -80,14 +83,47 @@ async function navigation(request) {
   }
 }
 
-// Files pinned "Keep offline" (files/feature.js): the network first, the pinned copy without it.
-async function pinnedFile(request) {
+// A file's bytes or thumbnail (not search, uploads or previews' JSON): the network first; without
+// it the copy pinned "Keep offline" (files/feature.js), else a recently opened copy. Every whole
+// answer (200, no Range) is kept among the recent ones, within RECENT_BUDGET bytes: the least
+// recently opened go first. Files waiting to upload live in IndexedDB, never here.
+const FILE_BYTES = /^\/api\/files\/(?!search$|uploads(?:\/|$))[^/]+(?:\/thumb\/[a-z]+)?$/;
+const PINNED_FILES = 'teamtalk-files-pinned';
+const RECENT_FILES = 'teamtalk-files-recent';
+const RECENT_BUDGET = 200 * 1024 * 1024;
+
+async function fileBytes(request, event) {
+  const key = new URL(request.url).pathname; // ?download=true and ?try=n are the same bytes
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    if (response.status === 200 && !request.headers.has('range')) event.waitUntil(keepRecent(key, response.clone()));
+    return response;
   } catch (error) {
-    const cached = await caches.open('teamtalk-files-pinned').then((cache) => cache.match(request, { ignoreSearch: true }));
-    if (cached) return cached;
+    for (const name of [PINNED_FILES, RECENT_FILES]) {
+      const cached = await caches.open(name).then((cache) => cache.match(key));
+      if (cached) return cached;
+    }
     throw error;
+  }
+}
+
+async function keepRecent(key, response) {
+  const size = Number(response.headers.get('content-length'));
+  if (!(size > 0) || size > RECENT_BUDGET) return;
+  const cache = await caches.open(RECENT_FILES);
+  await cache.delete(key); // put it last: keys() lists in insertion order, oldest first
+  await cache.put(key, response);
+  const kept = [];
+  let total = 0;
+  for (const request of await cache.keys()) {
+    const held = Number((await cache.match(request))?.headers.get('content-length')) || 0;
+    kept.push([request, held]);
+    total += held;
+  }
+  for (const [request, held] of kept) {
+    if (total <= RECENT_BUDGET) break;
+    await cache.delete(request);
+    total -= held;
   }
 }
 
@@ -100,7 +136,22 @@ async function asset(request) {
 
 self.addEventListener('sync', (event) => {
   if (event.tag === 'outbox') event.waitUntil(syncHere());
+  if (event.tag === 'uploads') event.waitUntil(uploadsHere());
 });
+
+/** Background Sync for the upload queue: the open pages run it, or this worker does. */
+async function uploadsHere() {
+  const pages = await self.clients.matchAll({ type: 'window' });
+  if (pages.length) {
+    for (const page of pages) page.postMessage(uploadNow());
+    return;
+  }
+  try {
+    await uploadHere();
+  } finally {
+    await syncHere(); // what was delivered goes out now (and a half-done run's messages too)
+  }
+}
 
 /**
  * Sync the replica: through the open pages' engine (FLUSH) if there are any, else here, for one

@@ -134,3 +134,48 @@ test('a paused or failed state survives a reload; cancel removes the job and its
   const last = await UploadQueue.open(w.options(await openQueueDB(name)));
   assert.deepEqual(last.jobs().map((j) => j.id), ['j1']);
 });
+
+test('a queue that takes over re-reads what another (the service worker) did meanwhile', async () => {
+  const name = dbName();
+  const page = await UploadQueue.open(world().options(await openQueueDB(name), () => false));
+  await page.add({ id: 'j1', channel: 'c1', text: 'one', message: 'm1', mentions: '@u1', files: [photo('f1')] });
+  await page.add({ id: 'j2', channel: 'c1', text: 'two', message: 'm2', files: [photo('f2')] });
+  assert.equal(page.jobs()[0].mentions, '@u1');
+  await page.run(); // offline: nothing moves
+  assert.deepEqual(page.jobs().map((j) => j.state), ['waiting', 'waiting']);
+
+  const w = world();
+  const worker = await UploadQueue.open(w.options(await openQueueDB(name)));
+  await worker.pause('j2');
+  await worker.run();
+  assert.deepEqual(w.delivered, ['m1']);
+
+  await page.reload();
+  assert.deepEqual(page.jobs().map((j) => [j.id, j.state]), [['j2', 'paused']]);
+  assert.equal(await page.blob('f1'), null);
+});
+
+test('a file over the server limit is found before anything is queued', async () => {
+  const { oversized } = await import('../src/files/compose.js');
+  const files = [{ name: 'a.jpg', size: 10 }, { name: 'video.mp4', size: 2000 }];
+  assert.equal(oversized(files, 1000)?.name, 'video.mp4');
+  assert.equal(oversized(files, 2000), null);
+});
+
+test('a job cut off by going offline waits for the network instead of failing', async () => {
+  let online = true;
+  const w = world({ failTimes: 1 });
+  const queue = await UploadQueue.open(w.options(await openQueueDB(dbName()), () => online));
+  await queue.add({ id: 'j1', channel: 'c1', text: 'x', message: 'm1', files: [photo('f1')] });
+  const release = w.hold();
+  const running = queue.run();
+  while (queue.jobs()[0].state !== 'uploading') await new Promise((r) => setTimeout(r, 1));
+  online = false; // the network goes; the upload's request then fails
+  release();
+  await running;
+  assert.equal(queue.jobs()[0].state, 'waiting');
+  assert.equal(queue.jobs()[0].error, undefined);
+  online = true;
+  await queue.run();
+  assert.deepEqual(w.delivered, ['m1']);
+});

@@ -95,6 +95,23 @@ def test_a_pdf_gets_its_first_page_as_thumbnail(workspace: Workspace) -> None:
     assert thumb.height == 320 and thumb.width < thumb.height
 
 
+def test_a_huge_pdf_page_is_rendered_at_a_bounded_size(workspace: Workspace) -> None:
+    """A page of 200 x 200 inches (PDF's largest, 14,400 points a side) at the PDF's own 72 dpi
+    would be 200 megapixels at 4x: the worker renders it to fit the large size instead."""
+    ann = workspace.join("Ann")
+    channel = private_channel(ann)
+    document = pdfium.PdfDocument.new()
+    document.new_page(14_400, 14_400)
+    out = io.BytesIO()
+    document.save(out)
+    file_id = upload_and_share(ann, channel, out.getvalue(), "poster.pdf", "application/pdf")
+    assert preview(ann, file_id)["state"] == "ready"
+    large = Image.open(io.BytesIO(ann.client.get(f"/api/files/{file_id}/thumb/large").content))
+    assert max(large.size) <= 1280
+    assert ann.client.get(f"/api/files/{file_id}").content == out.getvalue()
+    assert workspace.app.state["services"].files.worker._thread.is_alive()
+
+
 def test_a_bomb_fails_cleanly_the_worker_goes_on_and_the_file_stays_downloadable(workspace: Workspace) -> None:
     ann = workspace.join("Ann")
     channel = private_channel(ann)

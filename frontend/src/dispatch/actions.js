@@ -8,6 +8,7 @@ import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from 
 import { findMentions } from '../lib/mentions.js';
 import { derivedId } from '../sync/registry.js';
 import { MAX_PUSH, LIMIT, RECENT } from '../sync/round.js';
+import { fileMessageChanges } from '../files/deliver.js';
 
 /**
  * What a write changed besides its mutations: meta entries it set, pending mids it replaced,
@@ -121,6 +122,12 @@ export class Actions {
     return me;
   }
 
+  /** The mentions of a text in a channel, as a message's `mentions` field (queued jobs keep it:
+   * the service worker that may deliver them has no member list at hand). */
+  mentionsIn(channel, text) {
+    return this.#mentions(channel, text);
+  }
+
   #mentions(channel, text) {
     if (!text.includes('@')) return ''; // every mention starts with one: no need to list the members
     const people = this.#queries.membersOf(channel).map((id) => ({ id, ...(this.#queries.user(id) ?? {}) }));
@@ -146,24 +153,13 @@ export class Actions {
 
   /**
    * A message whose files' bytes are stored (files/queue.js): the file records, then the message,
-   * in one write, so the message never arrives before its files.
-   * @param {{channel: string, text: string, thread: string | null, message: string,
-   *   files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
+   * in one write (files/deliver.js), so the message never arrives before its files.
+   * @param {{channel: string, text: string, thread: string | null, message: string | null, mentions?: string,
+   *   versionOf?: string | null, files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
    */
-  async sendWithFiles({ channel, text, thread, message, files }) {
-    /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
-    const changes = files.map((f) => ({
-      collection: 'files',
-      id: f.id,
-      fields: { channel, message, name: f.name, size: f.size, type: f.type, digest: f.digest, ...(f.width ? { width: f.width, height: f.height } : {}) },
-    }));
-    /** @type {Record<string, unknown>} */
-    const fields = { channel, text };
-    if (thread) fields.thread = thread;
-    const mentions = this.#mentions(channel, text);
-    if (mentions) fields.mentions = mentions;
-    changes.push({ collection: 'messages', id: message, fields });
-    await this.#write(changes);
+  async sendWithFiles(job) {
+    const mentions = job.mentions ?? this.#mentions(job.channel, job.text); // older queued jobs have none
+    await this.#write(fileMessageChanges({ ...job, mentions }));
   }
 
   /** Changes a view composes itself (tasks' and the calendar's records): the same outbox path. */

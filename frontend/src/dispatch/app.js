@@ -18,6 +18,7 @@ import { OfflineQueries } from './offline.js';
 import { Backfill } from './backfill.js';
 import { TaskQueries, zone } from './task-queries.js';
 import { splitTaskFilters } from '../lib/task-query.js';
+import { splitFileFilter } from '../lib/file-query.js';
 import { TaskActions } from './task-actions.js';
 import { deviceName } from '../lib/device-name.js';
 
@@ -54,6 +55,8 @@ export class App {
   holdings = null;
   /** Web Push on this device (platform/push.js); set by the composition root. @type {any} */
   push = null;
+  /** Files (files/feature.js); set by the composition root. @type {any} */
+  files = null;
 
   #transport;
   #coordinator = null;
@@ -378,6 +381,7 @@ export class App {
    */
   async search(query, { limit = 50 } = {}) {
     if (splitTaskFilters(query)[0].tasks) return this.#searchTasks(query, limit);
+    if (splitFileFilter(query)[0]) return this.#searchFiles(query, limit);
     if (this.store.status.value !== 'Offline') {
       try {
         const answer = await this.#transport.search(query, limit);
@@ -406,6 +410,19 @@ export class App {
       }
     }
     return { where: 'device', results: (this.tasks?.search(query, { limit })?.results ?? []).map((r) => ({ ...r, task: true })) };
+  }
+
+  /** Files by name (is:file): the server's answer online, what this device holds offline. */
+  async #searchFiles(query, limit) {
+    if (this.store.status.value !== 'Offline') {
+      try {
+        const answer = await this.#transport.searchFiles(query, limit);
+        return { where: 'server', results: (answer.results ?? []).map((r) => ({ ...r, file: true })) };
+      } catch (error) {
+        if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
+      }
+    }
+    return { where: 'device', results: this.files?.search(query, { limit }) ?? [] };
   }
 
   /** Every version of any record, with author and time (a task's history; needs a connection). */

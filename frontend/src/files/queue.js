@@ -3,13 +3,17 @@
 // Rule 1. A job is one message and its files. Adding it stores the bytes (Blobs) in IndexedDB
 //         first, in this database of its own (`teamtalk-files`), so a reload or a restart loses
 //         nothing; the message is written to the replica only when every file is stored (done).
-// Rule 2. States: `waiting` (ready to go when online), `uploading`, `paused` (by the person),
+// Rule 2. States: `waiting` (ready to go when online; also a job cut off by going offline),
+//         `uploading`, `paused` (by the person),
 //         `failed` (with the reason; `retry` makes it waiting again), `done` (the message and
 //         its file records were written: the job and its bytes leave the queue).
 // Rule 3. One job uploads at a time, its files in order. A job found `uploading` when the queue
 //         opens was cut by a reload: it is waiting again, and each file goes on from where the
 //         server says it is (the tus location is kept with the file).
 // Rule 4. Cancelling removes the job and its bytes (the server's partial upload expires).
+// Rule 5. One queue runs at a time in a browser: a page or, with no page open, the service
+//         worker on Background Sync (sw/uploads.js), under the Web Lock UPLOAD_LOCK. Whoever
+//         takes the lock re-reads the jobs first (`reload`): the other may have finished some.
 //
 // I/O is injected: `upload(file, blob, {job, onProgress, signal, onLocation})` stores one file's
 // bytes (files/tus.js in the browser), `hash(blob)` returns its SHA-256 (files/hashing.js),
@@ -18,12 +22,15 @@
 import { openDB } from 'idb';
 
 export const STATES = ['waiting', 'uploading', 'paused', 'failed', 'done'];
+export const UPLOAD_LOCK = 'teamtalk-uploads';
+/** The Background Sync tag that wakes the service worker to run the queue (sw/sw.js). */
+export const UPLOAD_SYNC_TAG = 'uploads';
 const DB_NAME = 'teamtalk-files';
 
 /** @typedef {{id: string, name: string, type: string, size: number, digest?: string, location?: string,
  *   sent?: number, width?: number, height?: number}} QueuedFile */
-/** @typedef {{id: string, channel: string, text: string, thread: string | null, message: string,
- *   files: QueuedFile[], state: string, error?: string, created: number}} Job */
+/** @typedef {{id: string, channel: string, text: string, thread: string | null, message: string | null,
+ *   mentions?: string, versionOf?: string | null, files: QueuedFile[], state: string, error?: string, created: number}} Job */
 
 export async function openQueueDB(name = DB_NAME) {
   return openDB(name, 1, {
@@ -65,11 +72,20 @@ export class UploadQueue {
   /** Open the queue over what IndexedDB holds (Rule 3). */
   static async open(options) {
     const queue = new UploadQueue(options);
-    for (const job of await options.db.getAll('jobs')) {
-      if (job.state === 'uploading') job.state = 'waiting';
-      queue.#jobs.set(job.id, job);
-    }
+    await queue.reload();
     return queue;
+  }
+
+  /** Read the jobs again from IndexedDB (Rules 3 and 5); not while this queue runs. */
+  async reload() {
+    if (this.#loop) return;
+    const jobs = new Map();
+    for (const job of await this.#db.getAll('jobs')) {
+      if (job.state === 'uploading') job.state = 'waiting';
+      jobs.set(job.id, job);
+    }
+    this.#jobs = jobs;
+    this.#changed();
   }
 
   /** @returns {Job[]} oldest first */
@@ -95,7 +111,7 @@ export class UploadQueue {
    * Queue a message with files (Rule 1). `files`: [{id, blob, name, type, width?, height?}].
    * @returns {Promise<Job>}
    */
-  async add({ id, channel, text, thread = null, message, files, now = Date.now() }) {
+  async add({ id, channel, text, thread = null, message, mentions = '', versionOf = null, files, now = Date.now() }) {
     /** @type {Job} */
     const job = {
       id,
@@ -103,6 +119,8 @@ export class UploadQueue {
       text,
       thread,
       message,
+      mentions,
+      versionOf,
       created: now,
       state: 'waiting',
       files: files.map((f) => ({ id: f.id, name: f.name, type: f.type || 'application/octet-stream', size: f.blob.size, width: f.width, height: f.height, sent: 0 })),
@@ -198,7 +216,10 @@ export class UploadQueue {
       this.#changed();
     } catch (error) {
       if (abort.signal.aborted || !this.#jobs.has(job.id)) return;
-      await this.#set(job, { state: 'failed', error: String(error?.message ?? error) });
+      // Cut off by the network going away: it waits for the network (Rule 2), and goes on from
+      // the last byte the server confirmed. Anything else fails, with the reason and Retry.
+      const state = this.#online() ? 'failed' : 'waiting';
+      await this.#set(job, { state, error: state === 'failed' ? String(error?.message ?? error) : undefined });
     } finally {
       this.#running = null;
       this.#abort = null;

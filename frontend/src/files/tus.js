@@ -7,6 +7,7 @@
 // server no longer knows (expired, 404) is created again.
 
 import { Upload } from 'tus-js-client';
+import { FetchHttpStack } from './fetch-stack.js';
 
 const ENDPOINT = '/api/files/uploads';
 const CHUNK = 8 * 1024 * 1024;
@@ -73,6 +74,8 @@ function send(blob, location, { onProgress, signal, csrf }) {
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: true,
       headers: { 'x-csrftoken': csrf() ?? '' },
+      // A service worker has no XMLHttpRequest (the library's browser stack): fetch there.
+      ...(typeof XMLHttpRequest === 'undefined' ? { httpStack: new FetchHttpStack() } : {}),
       onProgress: (sent) => onProgress(sent),
       onSuccess: () => resolve(undefined),
       onError: (error) => reject(error),

@@ -15,10 +15,12 @@ export class ServiceWorkerClient {
   #registration = null;
   #userAsked = false;
   #onFlush;
+  #onUpload;
 
-  constructor({ container = globalThis.navigator?.serviceWorker, onFlush = () => {} } = {}) {
+  constructor({ container = globalThis.navigator?.serviceWorker, onFlush = () => {}, onUpload = () => {} } = {}) {
     this.#container = container;
     this.#onFlush = onFlush;
+    this.#onUpload = onUpload;
   }
 
   async register() {
@@ -29,6 +31,7 @@ export class ServiceWorkerClient {
     });
     container.addEventListener('message', (event) => {
       if (event.data?.type === 'FLUSH') this.#onFlush(); // tab-messages.js: Flush
+      if (event.data?.type === 'UPLOAD') this.#onUpload(); // tab-messages.js: Upload
       // A notification was clicked (sw/push.js, Rule 2): go to its message.
       if (event.data?.type === 'OPEN') location.hash = new URL(event.data.url).hash;
     });
@@ -61,11 +64,12 @@ export class ServiceWorkerClient {
     worker.postMessage(skipWaiting());
   }
 
-  /** Ask the browser to wake us when the network is back, to push the outbox. */
-  async registerBackgroundSync() {
+  /** Ask the browser to wake us when the network is back: to push the outbox, or (tag
+   * `uploads`, files/queue.js) to run the upload queue. */
+  async registerBackgroundSync(tag = 'outbox') {
     try {
       const registration = this.#registration ?? (await this.#container?.ready);
-      await registration?.sync?.register('outbox');
+      await registration?.sync?.register(tag);
     } catch {
       // Not supported or not permitted: the online event and the next visit still sync.
     }

@@ -120,10 +120,17 @@ export function isTabMessage(data) {
  * Worker to page: Background Sync fired; the page's engine pushes the outbox now.
  * @typedef {{type: 'FLUSH'}} Flush
  */
-/** @typedef {SkipWaiting | Flush} WorkerMessage */
+/**
+ * Worker to page: Background Sync fired for the upload queue (files/queue.js); the page runs it.
+ * @typedef {{type: 'UPLOAD'}} Upload
+ */
+/** @typedef {SkipWaiting | Flush | Upload} WorkerMessage */
 
 /** @returns {SkipWaiting} */
 export const skipWaiting = () => ({ type: 'SKIP_WAITING' });
 
 /** @returns {Flush} */
 export const flush = () => ({ type: 'FLUSH' });
+
+/** @returns {Upload} */
+export const uploadNow = () => ({ type: 'UPLOAD' });

@@ -106,6 +106,7 @@ export class Transport {
   versions = (id) => this.#json('GET', `/api/messages/${encodeURIComponent(id)}/versions`);
   searchTasks = (q, zone, limit = 50) =>
     this.#json('GET', `/api/tasks/search?q=${encodeURIComponent(q)}&zone=${encodeURIComponent(zone)}&limit=${limit}`);
+  searchFiles = (q, limit = 50) => this.#json('GET', `/api/files/search?q=${encodeURIComponent(q)}&limit=${limit}`);
   recordVersions = (collection, id) =>
     this.#json('GET', `/api/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}/versions`);
 

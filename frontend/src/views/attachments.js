@@ -162,15 +162,44 @@ export function Thumbnail({ file }) {
 }
 
 const previewable = (type) => isImage(type) || type === 'application/pdf';
+const media = (type) => /^(audio|video)\//.test(type ?? '') ? type.split('/')[0] : null;
+// As the server decides what has a text preview (backend/files/previews.py, kind_of).
+const TEXT_SUFFIX = /\.(txt|md|markdown|csv|tsv|json|ya?ml|toml|ini|cfg|log|py|jsx?|tsx?|css|html?|xml|svg|sh|c|h|cpp|hpp|rs|go|java|kt|rb|php|sql|swift)$/i;
+const TEXT_TYPES = new Set(['application/json', 'application/xml', 'application/javascript', 'application/x-yaml', 'application/toml']);
+export const hasTextPreview = (type, name) => (type ?? '').startsWith('text/') || TEXT_TYPES.has(type) || TEXT_SUFFIX.test(name ?? '');
+
+/** The first 200 lines of a text file, fetched when asked, shown as text (never as markup). */
+function TextPreview({ app, file, name }) {
+  const [text, setText] = useState(/** @type {string | null} */ (null));
+  const [open, setOpen] = useState(false);
+  const [failed, setFailed] = useState(false);
+  function toggle() {
+    setOpen(!open);
+    if (text !== null) return;
+    app.files.firstLines(file.id).then(setText, () => setFailed(true));
+  }
+  return html`<div class="file-text">
+    <button type="button" class="button button--small button--ghost" aria-expanded=${open ? 'true' : 'false'}
+      onClick=${toggle}>${t('files.showText', { name })}</button>
+    ${open ? (failed ? html`<p class="file-text__error">${t('files.textFailed')}</p>` : html`<pre class="file-text__body" tabindex="0" aria-label=${t('files.textOf', { name })}>${text ?? '…'}</pre>`) : null}
+  </div>`;
+}
 
 export function FileCard({ app, file }) {
   const name = displayName(file.name);
   const url = `/api/files/${file.id}`;
   const pinned = app.files?.pinned.value.has(url);
+  const player = media(file.type);
+  // Audio and video play in the page: the browser asks for byte ranges, so seeking works.
+  const preview = previewable(file.type)
+    ? html`<a href=${url} target="_blank" rel="noopener" class="file-card__open" aria-label=${t('files.open', { name })}><${Thumbnail} file=${file} /></a>`
+    : player === 'video'
+      ? html`<video class="file-card__media" controls preload="metadata" src=${url} aria-label=${name}></video>`
+      : player === 'audio'
+        ? html`<audio class="file-card__media" controls preload="metadata" src=${url} aria-label=${name}></audio>`
+        : html`<span class="file-card__icon" aria-hidden="true">📄</span>`;
   return html`<figure class="file-card">
-    ${previewable(file.type)
-      ? html`<a href=${url} target="_blank" rel="noopener" class="file-card__open" aria-label=${t('files.open', { name })}><${Thumbnail} file=${file} /></a>`
-      : html`<span class="file-card__icon" aria-hidden="true">📄</span>`}
+    ${preview}
     <figcaption class="file-card__caption">
       <span class="file-card__name">${name}</span>
       <span class="file-card__size">${formatBytes(file.size ?? 0)}</span>
@@ -178,6 +207,7 @@ export function FileCard({ app, file }) {
       <button type="button" class="button button--small button--ghost" aria-pressed=${pinned ? 'true' : 'false'}
         aria-label=${t('files.keepOfflineNamed', { name })} onClick=${() => app.files?.togglePin(file.id)}>${t('files.keepOffline')}</button>
     </figcaption>
+    ${hasTextPreview(file.type, file.name) ? html`<${TextPreview} app=${app} file=${file} name=${name} />` : null}
   </figure>`;
 }
 

@@ -5,7 +5,7 @@ import { html } from './html.js';
 import { t } from '../lib/i18n.js';
 import { mentionAt } from '../lib/mentions.js';
 import { phone, touch } from './viewport.js';
-import { AttachControls, ChosenFiles } from './attachments.js';
+import { AttachControls, ChosenFiles, displayName, formatBytes } from './attachments.js';
 import { queueWithFiles } from '../files/compose.js';
 import { rememberedDownscale } from '../files/images.js';
 
@@ -98,7 +98,8 @@ export function Composer({ app, channelId, placeholder, autofocus, thread = null
     } catch (err) {
       setFiles(chosen);
       setText(value);
-      setError(err?.name === 'QuotaExceededError' ? t('storage.quota') : t('composer.failed'));
+      if (err?.name === 'FileTooLarge') setError(t('files.tooLarge', { name: displayName(err.file), max: formatBytes(err.max) }));
+      else setError(err?.name === 'QuotaExceededError' ? t('storage.quota') : t('composer.failed'));
     }
   }
 

@@ -6,6 +6,7 @@ import { t, formatDateTime } from '../lib/i18n.js';
 import { MainHeader } from './header.js';
 import { NotificationSettings } from './notifications.js';
 import { OfflineSettings } from './offline.js';
+import { FilesSpace } from './files-space.js';
 
 export function DevicesView({ app }) {
   const [devices, setDevices] = useState(null);
@@ -63,6 +64,7 @@ export function DevicesView({ app }) {
         : null}
       <${NotificationSettings} app=${app} />
       <${OfflineSettings} app=${app} />
+      <${FilesSpace} app=${app} />
     </div>
   </section>`;
 }

@@ -9,6 +9,7 @@ import { composeQuery } from '../lib/search-query.js';
 import { messageHref } from './router.js';
 import { MainHeader } from './header.js';
 import { TaskResult } from './tasks-card.js';
+import { FileResult } from './files.js';
 
 /** A hit's snippet: `[` and `]` mark the matches (plain text, never markup). */
 function Snippet({ text }) {
@@ -28,6 +29,7 @@ function Snippet({ text }) {
 /** A search hit or a mention. Opening it goes to the message itself, scrolled into view. */
 export function ResultItem({ app, item, unread = false }) {
   if (item.task) return html`<${TaskResult} app=${app} item=${item} />`;
+  if (item.file) return html`<${FileResult} app=${app} item=${item} />`;
   const q = app.queries;
   const channel = q.channel(item.channel);
   const to = messageHref(item);

@@ -19,6 +19,8 @@ def test_the_archive_lists_files_and_can_carry_their_bytes(workspace: Workspace,
     upload_and_share(ann, channel, notes, "notes.txt", "text/plain")
     out = tmp_path / "archive.db"
     assert teamtalk("archive", "export", out, "--data", workspace.data_dir, "--with-files") == 0
+    shared = rows(out, "SELECT created_utc FROM files")
+    assert all(r["created_utc"] for r in shared)  # when each was shared (the "time")
     listed = rows(out, "SELECT id, name, size, type, sha256, author, channel FROM files ORDER BY size DESC")
     assert listed[0] == {
         "id": photo_id,

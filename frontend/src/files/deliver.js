@@ -1,0 +1,35 @@
+// A job whose files are stored becomes changes: its file records, then its message, written in
+// one transaction so the message never arrives before its files. The page (Actions#sendWithFiles)
+// and the service worker (sw/uploads.js) both write exactly these. A new version of a file
+// (`versionOf`: the first version's id) is a file record alone, with no message.
+
+/**
+ * @param {{channel: string, text: string, thread: string | null, message: string | null, mentions?: string,
+ *   versionOf?: string | null,
+ *   files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
+ * @returns {{collection: string, id: string, fields: Record<string, unknown>}[]}
+ */
+export function fileMessageChanges({ channel, text, thread, message, mentions = '', versionOf = null, files }) {
+  /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
+  const changes = files.map((f) => ({
+    collection: 'files',
+    id: f.id,
+    fields: {
+      channel,
+      ...(message ? { message } : {}),
+      ...(versionOf ? { version_of: versionOf } : {}),
+      name: f.name,
+      size: f.size,
+      type: f.type,
+      digest: f.digest,
+      ...(f.width ? { width: f.width, height: f.height } : {}),
+    },
+  }));
+  if (!message) return changes;
+  /** @type {Record<string, unknown>} */
+  const fields = { channel, text };
+  if (thread) fields.thread = thread;
+  if (mentions) fields.mentions = mentions;
+  changes.push({ collection: 'messages', id: message, fields });
+  return changes;
+}
