@@ -13,7 +13,7 @@ Rule 2. Live equals pull. A delete wipes fields (``wipe_on_delete``) and redacts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import msgspec
 
@@ -24,15 +24,12 @@ from sync_protocol.wire import Change
 class PushBatch:
     def __init__(self, origin: str) -> None:
         self.origin = origin
+        #: Each scope's head before this push's first change to it (the service fills it in).
         self.heads: dict[str, int] = {}
         self.members: set[str] = set()
         self._changes: list[Change] = []
         #: (collection, id) -> (the wipe's seq, the fields it wiped)
         self._wiped: dict[tuple[str, str], tuple[int, frozenset[str]]] = {}
-
-    def before_writing(self, scope: str, head: Callable[[], int]) -> None:
-        if scope not in self.heads:
-            self.heads[scope] = head()
 
     def wrote(self, change: Change) -> None:
         self._changes.append(change)

@@ -339,8 +339,11 @@ class SyncService:
     def _check_values(spec: CollectionSpec, fields: Mapping[str, Value]) -> None:
         """Values a client may never send although their type is right (a tombstone is only ever
         set: deleting is final). Refused per change, so the rest of an outbox still goes."""
+        restricted = spec.restricted
+        if not restricted:
+            return
         for name, value in fields.items():
-            allowed = spec.fields[name].only
+            allowed = restricted.get(name)
             if allowed and value not in allowed:
                 shown = " or ".join(str(v).lower() for v in allowed)
                 raise Rejected("invalid", f"{spec.name}.{name} may only be {shown}: deleting is final")
@@ -376,8 +379,11 @@ class SyncService:
         state = merge.apply(existing.state if existing else None, applied, stamp)
         self.store.put_record(spec.name, record_id, StoredRecord(scope, state))
         for table in spec.derived_tables:
-            batch.memberships_changed(hooks.DERIVED_TABLES[table](self.store, record_id, state.fields))
-        batch.before_writing(scope, lambda: self.store.scope_head(scope))
+            people = hooks.DERIVED_TABLES[table](self.store, record_id, state.fields)
+            if people:
+                batch.memberships_changed(people)
+        if scope not in batch.heads:  # the scope's head before this push's first change to it
+            batch.heads[scope] = self.store.scope_head(scope)
         seq = self.store.append_change(
             NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied)
         )
