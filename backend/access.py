@@ -145,6 +145,7 @@ class Access:
         self._channel_memo: dict[str, StoredRecord | None] = {}
         self._member_of: dict[str, bool] = {}
         # ... and the same rules for every change of one shape: (collection, creating, field names).
+        self._writable: dict[str, Mapping[str, Value]] = {}
         self._rules: dict[tuple[str, bool, tuple[str, ...]], list[str]] = {}
 
     def check(
@@ -188,8 +189,10 @@ class Access:
         """A change was applied: forget what it may have made stale (channels and memberships)."""
         if collection == "channels":
             self._channel_memo.pop(record_id, None)
+            self._writable.pop(record_id, None)
         elif collection == "members":
             self._member_of.pop(str(fields.get("channel")), None)
+            self._writable.pop(str(fields.get("channel")), None)
 
     # --- what the rules ask ------------------------------------------------------------------
 
@@ -210,12 +213,17 @@ class Access:
         return channel.state.fields
 
     def _writable_channel(self, channel_id: str) -> Mapping[str, Value]:
-        """A channel this user belongs to and that is not archived (archived ones are read-only)."""
+        """A channel this user belongs to and that is not archived (archived ones are read-only).
+        Asked twice for each new message (posting, authoring): answered once per push and channel."""
+        writable = self._writable.get(channel_id)
+        if writable is not None:
+            return writable
         if not self._is_member(channel_id):
             raise _forbid("you are not a member of this channel")
         channel = self._channel(channel_id)
         if channel.get("archived") is True:
             raise Rejected("archived", "this channel is archived and read-only")
+        self._writable[channel_id] = channel
         return channel
 
 
