@@ -22,7 +22,7 @@ Rule 7. The live socket checks the Origin and the session like any other request
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from backend.storage.base import Account, DeviceSession, PushSubscription, Storage, StoredRecord
@@ -107,9 +107,10 @@ def may_signal(scope: str, heard: set[str]) -> bool:
 # --- changes to records (Rules 1-4) ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """One change being checked: the record before it, and the fields after it."""
+class Attempt(NamedTuple):
+    """One change being checked: the record before it, and the fields after it. (A tuple, not a
+    frozen dataclass: one is made per change a push applies, and a frozen dataclass's
+    ``__init__`` was a twentieth of the rights check.)"""
 
     collection: str
     record_id: str
@@ -143,11 +144,28 @@ class Access:
         # One push checks the same channel for every message in it: look each up once.
         self._channel_memo: dict[str, StoredRecord | None] = {}
         self._member_of: dict[str, bool] = {}
+        # ... and the same rules for every change of one shape: (collection, creating, field names).
+        self._writable: dict[str, Mapping[str, Value]] = {}
+        self._rules: dict[tuple[str, bool, tuple[str, ...]], list[str]] = {}
 
     def check(
         self, spec: CollectionSpec, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
     ) -> None:
         """Raise Rejected unless this user may apply ``fields`` to the record (Rules 2 and 3)."""
+        shape = (spec.name, existing is None, tuple(fields))
+        names = self._rules.get(shape)
+        if names is None:
+            names = self._rules[shape] = self._rule_names(spec, record_id, existing, fields)
+        current = existing.state.fields if existing else {}
+        attempt = Attempt(spec.name, record_id, existing, fields, {**current, **fields})
+        for name in names:
+            RULES[name](self, attempt)
+
+    @staticmethod
+    def _rule_names(
+        spec: CollectionSpec, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
+    ) -> list[str]:
+        """The rules a change of this shape must pass, or Rejected when no rule allows it."""
         if spec.rights is None:
             raise _forbid(f"nobody may write {spec.name}: the collection has no rights rule")
         names: list[str] = []
@@ -165,17 +183,16 @@ class Access:
             if spec.rights.create is None:
                 raise _forbid(f"nothing to change in {spec.name}/{record_id}")
             names = [spec.rights.create]
-        current = existing.state.fields if existing else {}
-        attempt = Attempt(spec.name, record_id, existing, fields, {**current, **fields})
-        for name in names:
-            RULES[name](self, attempt)
+        return names
 
     def saw(self, collection: str, record_id: str, fields: Mapping[str, Value]) -> None:
         """A change was applied: forget what it may have made stale (channels and memberships)."""
         if collection == "channels":
             self._channel_memo.pop(record_id, None)
+            self._writable.pop(record_id, None)
         elif collection == "members":
             self._member_of.pop(str(fields.get("channel")), None)
+            self._writable.pop(str(fields.get("channel")), None)
 
     # --- what the rules ask ------------------------------------------------------------------
 
@@ -196,12 +213,17 @@ class Access:
         return channel.state.fields
 
     def _writable_channel(self, channel_id: str) -> Mapping[str, Value]:
-        """A channel this user belongs to and that is not archived (archived ones are read-only)."""
+        """A channel this user belongs to and that is not archived (archived ones are read-only).
+        Asked twice for each new message (posting, authoring): answered once per push and channel."""
+        writable = self._writable.get(channel_id)
+        if writable is not None:
+            return writable
         if not self._is_member(channel_id):
             raise _forbid("you are not a member of this channel")
         channel = self._channel(channel_id)
         if channel.get("archived") is True:
             raise Rejected("archived", "this channel is archived and read-only")
+        self._writable[channel_id] = channel
         return channel
 
 

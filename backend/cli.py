@@ -7,6 +7,7 @@ Errors a person can fix are printed as one line on stderr with exit status 2 (us
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.frontend_dir is not None:
         settings = msgspec.structs.replace(settings, frontend_dir=args.frontend_dir)
     app = create_app(settings)
+    # What start-up made (modules, the app, its routes: ~70,000 objects) lives as long as the
+    # process: out of the collector's sight, its full passes no longer walk it. A push's garbage
+    # is freed by reference counting; with the default threshold (700) the collector still ran
+    # every few changes and found nothing: ~1.3 us per pushed change (bench 2, one device).
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
     print(f"TeamTalk on http://{args.host}:{args.port}  (data: {args.data.resolve()})", file=sys.stderr)
     try:
         uvicorn.run(

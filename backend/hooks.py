@@ -16,7 +16,7 @@ Rule 4. ``derived_tables`` keep a table in step with the record just written and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from backend import message_rules, task_rules
 from backend.access import Rejected
@@ -26,9 +26,9 @@ from sync_protocol.collections_files import DIGEST
 from sync_protocol.wire import Value
 
 
-@dataclass(frozen=True)
-class Applied:
-    """One change as the service applies it: the record before, the fields sent, and the result."""
+class Applied(NamedTuple):
+    """One change as the service applies it: the record before, the fields sent, and the result.
+    (A tuple: one is made per change, and a frozen dataclass's ``__init__`` costs seven calls.)"""
 
     store: Storage
     collection: str
@@ -96,7 +96,7 @@ def _memberships(store: Storage, record_id: str, fields: Mapping[str, Value]) ->
 
 
 def _message_index(store: Storage, record_id: str, fields: Mapping[str, Value]) -> Iterable[str]:
-    store.index_message(record_id, dict(fields))
+    store.index_message(record_id, fields)
     return ()
 
 

@@ -13,7 +13,7 @@ Rule 2. Live equals pull. A delete wipes fields (``wipe_on_delete``) and redacts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import msgspec
 
@@ -24,15 +24,13 @@ from sync_protocol.wire import Change
 class PushBatch:
     def __init__(self, origin: str) -> None:
         self.origin = origin
+        #: Each scope's head before this push's first change to it (the service fills it in).
         self.heads: dict[str, int] = {}
         self.members: set[str] = set()
         self._changes: list[Change] = []
         #: (collection, id) -> (the wipe's seq, the fields it wiped)
         self._wiped: dict[tuple[str, str], tuple[int, frozenset[str]]] = {}
-
-    def before_writing(self, scope: str, head: Callable[[], int]) -> None:
-        if scope not in self.heads:
-            self.heads[scope] = head()
+        self._unit: Committed | None = None
 
     def wrote(self, change: Change) -> None:
         self._changes.append(change)
@@ -44,11 +42,14 @@ class PushBatch:
         self._wiped[(collection, record_id)] = (seq, frozenset(names))
 
     def committed(self) -> Committed | None:
-        """The unit to publish (Rule 1), redacted as a pull would return it (Rule 2)."""
+        """The unit to publish (Rule 1), redacted as a pull would return it (Rule 2); made once
+        (the feed and the pushing device's reply share it), after the push has written all."""
         if not self._changes:
             return None
-        changes = sorted((self._redacted(c) for c in self._changes), key=lambda c: c.seq)
-        return Committed(changes, self.heads, sorted(self.members), self.origin)
+        if self._unit is None:
+            changes = sorted((self._redacted(c) for c in self._changes), key=lambda c: c.seq)
+            self._unit = Committed(changes, self.heads, sorted(self.members), self.origin)
+        return self._unit
 
     def _redacted(self, change: Change) -> Change:
         wipe = self._wiped.get((change.collection, change.id))

@@ -27,7 +27,7 @@ from typing import Protocol
 
 from backend import hooks
 from backend.access import Access, Rejected
-from backend.feed import Feed, InProcessFeed
+from backend.feed import Committed, Feed, InProcessFeed
 from backend.push_batch import PushBatch
 from backend.settings import Settings
 from backend.storage.base import NewChange, Storage, StoredRecord
@@ -92,19 +92,31 @@ class SyncService:
 
     async def sync_async(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
         """The round trip for the HTTP shell: the push joins a group commit on the writer thread;
-        the pull runs here once the push is durable."""
-        acks, rejections = await self.push_async(actor, request, now_ms) if request.changes else ([], [])
-        return self._reply(actor, request, now_ms, acks, rejections)
+        the pull runs here once the push is durable, and takes the push's own changes from
+        memory rather than reading them back (pull, ``written``)."""
+        if not request.changes:
+            return self._reply(actor, request, now_ms, [], [])
+        batch = PushBatch(actor.device_id)
+        acks, rejections = await self._push_async(actor, request, now_ms, batch)
+        return self._reply(actor, request, now_ms, acks, rejections, batch.committed())
 
     def _reply(
-        self, actor: Actor, request: SyncRequest, now_ms: int, acks: list[int], rejections: list[Rejection]
+        self,
+        actor: Actor,
+        request: SyncRequest,
+        now_ms: int,
+        acks: list[int],
+        rejections: list[Rejection],
+        written: Committed | None = None,
     ) -> SyncResponse:
         limit = max(1, min(request.limit, self.settings.max_page))
         records, snapshot_cursors, unsnapshotted = self.snapshot_new_scopes(
             actor.user_id, request.cursors, request.recent
         )
         cursors_in = {**request.cursors, **snapshot_cursors}
-        changes, cursors, scopes, more = self.pull(actor.user_id, cursors_in, limit, skip=unsnapshotted)
+        changes, cursors, scopes, more = self.pull(
+            actor.user_id, cursors_in, limit, skip=unsnapshotted, written=written
+        )
         return SyncResponse(
             v=PROTOCOL_VERSION,
             server_time=now_ms,
@@ -125,21 +137,27 @@ class SyncService:
         return outcome
 
     async def push_async(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
+        return await self._push_async(actor, request, now_ms, PushBatch(actor.device_id))
+
+    async def _push_async(
+        self, actor: Actor, request: SyncRequest, now_ms: int, batch: PushBatch
+    ) -> tuple[list[int], list[Rejection]]:
         # The schema check runs here, before the push joins a group: a malformed batch is refused
         # whole without ever reaching the writer.
         stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings, self.registry)
         return await self.writes.run(
-            lambda: self._push_in_transaction(actor, request.changes, stamps, now_ms), weight=len(request.changes)
+            lambda: self._push_in_transaction(actor, request.changes, stamps, now_ms, batch),
+            weight=len(request.changes),
         )
 
     def _push_in_transaction(
-        self, actor: Actor, mutations: list[Mutation], stamps: list[Hlc], now_ms: int
+        self, actor: Actor, mutations: list[Mutation], stamps: list[Hlc], now_ms: int, batch: PushBatch | None = None
     ) -> tuple[tuple[list[int], list[Rejection]], Callable[[], None]]:
         """Rule 1, inside the caller's transaction. Returns (acks, rejections) and the fan-out to
-        run once committed (Rule 4)."""
+        run once committed (Rule 4); ``batch`` collects what it wrote."""
         acks: list[int] = []
         rejections: list[Rejection] = []
-        batch = PushBatch(actor.device_id)
+        batch = batch if batch is not None else PushBatch(actor.device_id)
         access = Access(self.store, actor.user_id, actor.role)
         device = self.store.session(actor.device_id)
         last_mid = device.last_mid if device else 0
@@ -211,13 +229,25 @@ class SyncService:
             self.store.after_commit(lambda: self._publish(batch))
 
     def pull(
-        self, user_id: str, cursors: Mapping[str, int], limit: int, skip: set[str] | frozenset[str] = frozenset()
+        self,
+        user_id: str,
+        cursors: Mapping[str, int],
+        limit: int,
+        skip: set[str] | frozenset[str] = frozenset(),
+        written: Committed | None = None,
     ) -> tuple[list[Change], dict[str, int], list[str], bool]:
         """Changes after the cursors, scope by scope; ``skip`` names scopes left for a later reply.
         Only scopes whose head is past the cursor are read (one read of the heads first): a
-        device that is up to date costs one small query, however long the log."""
+        device that is up to date costs one small query, however long the log.
+
+        ``written``: what the caller's own push just committed. Where the cursor stood at the
+        scope's head before that push and the head is now its last change, the changes after the
+        cursor are exactly the push's own (nothing else wrote in between: a later write, a wipe or
+        retention's, moves the head), so they come from memory, redacted as published (push_batch.py,
+        Rule 2), not read back from the log."""
         scopes = self.visible_scopes(user_id)
         heads = self.store.scope_heads(scopes)
+        own = _by_scope(written) if written is not None else {}
         changes: list[Change] = []
         new_cursors: dict[str, int] = {}
         remaining = limit
@@ -233,7 +263,11 @@ class SyncService:
                 new_cursors[scope] = after
                 more = True
                 continue
-            batch = self.store.changes_after(scope, after, remaining)
+            mine = own.get(scope)
+            if mine and written is not None and written.prev.get(scope) == after and mine[-1].seq == heads[scope]:
+                batch = mine[:remaining]
+            else:
+                batch = self.store.changes_after(scope, after, remaining)
             changes.extend(batch)
             remaining -= len(batch)
             new_cursors[scope] = batch[-1].seq if batch else after
@@ -339,8 +373,11 @@ class SyncService:
     def _check_values(spec: CollectionSpec, fields: Mapping[str, Value]) -> None:
         """Values a client may never send although their type is right (a tombstone is only ever
         set: deleting is final). Refused per change, so the rest of an outbox still goes."""
+        restricted = spec.restricted
+        if not restricted:
+            return
         for name, value in fields.items():
-            allowed = spec.fields[name].only
+            allowed = restricted.get(name)
             if allowed and value not in allowed:
                 shown = " or ".join(str(v).lower() for v in allowed)
                 raise Rejected("invalid", f"{spec.name}.{name} may only be {shown}: deleting is final")
@@ -376,8 +413,11 @@ class SyncService:
         state = merge.apply(existing.state if existing else None, applied, stamp)
         self.store.put_record(spec.name, record_id, StoredRecord(scope, state))
         for table in spec.derived_tables:
-            batch.memberships_changed(hooks.DERIVED_TABLES[table](self.store, record_id, state.fields))
-        batch.before_writing(scope, lambda: self.store.scope_head(scope))
+            people = hooks.DERIVED_TABLES[table](self.store, record_id, state.fields)
+            if people:
+                batch.memberships_changed(people)
+        if scope not in batch.heads:  # the scope's head before this push's first change to it
+            batch.heads[scope] = self.store.scope_head(scope)
         seq = self.store.append_change(
             NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied)
         )
@@ -438,3 +478,11 @@ class SyncService:
         unit = batch.committed()
         if unit is not None:
             self.feed.publish(unit)
+
+
+def _by_scope(unit: Committed) -> dict[str, list[Change]]:
+    """A committed unit's changes by scope, each list in ``seq`` order (as the unit is)."""
+    found: dict[str, list[Change]] = {}
+    for change in unit.changes:
+        found.setdefault(change.scope, []).append(change)
+    return found

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import os
+import pstats
 import resource
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -91,8 +94,9 @@ class Server:
         self.data = data or Path(tempfile.mkdtemp(prefix=f"teamtalk-bench-{name}-", dir=where))
         self.log = open(self.data / "server.log", "w+b")
         self.proc: subprocess.Popen[bytes] | None = None
-        #: How to start the server (profiling experiments swap in a wrapper).
-        self.launcher = ["-m", "backend.cli"]
+        #: How to start the server: under cProfile with TT_BENCH_PROFILE=1 (bench/profile_server.py).
+        self.profiling = os.environ.get("TT_BENCH_PROFILE") == "1"
+        self.launcher = ["-m", "bench.profile_server" if self.profiling else "backend.cli"]
         #: More `serve` options (the push benchmark's --push-test-mode).
         self.options: list[str] = []
 
@@ -114,7 +118,10 @@ class Server:
             str(self.data / "db"),
             *self.options,
         ]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        env = {**os.environ, "TT_PROFILE_OUT": str(self.data / "server.prof")}
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + timeout_s
         with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
             while time.monotonic() < deadline:
@@ -154,6 +161,30 @@ class Server:
                 except FileNotFoundError:  # it ended meanwhile
                     continue
         return total
+
+    @contextlib.contextmanager
+    def profile(self, title: str, lines: int = 30) -> Iterator[None]:
+        """With TT_BENCH_PROFILE=1: profile the server's main thread around the block and print
+        its top functions by own CPU time (bench/profile_server.py); otherwise nothing."""
+        if not self.profiling:
+            yield
+            return
+        out = self.data / "server.prof"
+        out.unlink(missing_ok=True)
+        os.kill(self.pid, signal.SIGUSR2)
+        try:
+            yield
+        finally:
+            os.kill(self.pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 30
+            while not out.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if out.exists():
+                time.sleep(0.2)  # dump_stats may still be writing
+                report = io.StringIO()
+                pstats.Stats(str(out), stream=report).sort_stats("tottime").print_stats(lines)
+                info(f"profile of the server's main thread, {title} (CPU time, cProfile inflates calls):")
+                print(report.getvalue().replace(str(ROOT) + "/", ""), flush=True)
 
     def stop(self) -> None:
         if self.log.closed:

@@ -5,6 +5,9 @@ and `limit: 100`, so the reply carries at most 100 changes back (for a lone writ
 own 100, with seq and n, as a real device gets them). Figures: accepted changes / wall time,
 from one device pushing one batch after another, and from 50 devices (50 users, each its own
 session and keep-alive connection) pushing concurrently. Target: ≥ 20,000 changes/s.
+
+`TT_BENCH_PROFILE=1` runs the server under cProfile (bench/profile_server.py) and prints the top
+functions of its main thread by CPU time for each timed part (the figures are then slower).
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ async def measure(server: Server, clients: int, single_pushes: int, pushes_each:
     # one device
     batches = prepare(owner, general, single_pushes, make_text)
     single_lat: list[float] = []
-    with cpu_meter(server) as single:
+    with cpu_meter(server) as single, server.profile(f"one device, {single_pushes} pushes"):
         accepted = await pusher(owner, batches, single_lat)
     if accepted != single_pushes * BATCH:
         raise Failed(f"only {accepted} of {single_pushes * BATCH} accepted")
@@ -75,7 +78,7 @@ async def measure(server: Server, clients: int, single_pushes: int, pushes_each:
     # all devices at once
     plans = [prepare(d, general, pushes_each, make_text) for d in devices]
     per_client: list[list[float]] = [[] for _ in devices]
-    with cpu_meter(server) as many:
+    with cpu_meter(server) as many, server.profile(f"{clients} devices at once"):
         counts = await asyncio.gather(
             *(pusher(d, plan, lat) for d, plan, lat in zip(devices, plans, per_client, strict=True))
         )

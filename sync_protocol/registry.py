@@ -134,9 +134,14 @@ class CollectionSpec:
         # message when it was computed each time, issue 15's profile).
         return tuple(name for name, spec in self.fields.items() if spec.required)
 
-    @property
+    @cached_property
     def tombstone(self) -> bool:
         return "deleted" in self.fields and not self.fields["deleted"].server
+
+    @cached_property
+    def restricted(self) -> dict[str, tuple[Value, ...]]:
+        """Fields with ``only`` values, and those values: checked for every change a push applies."""
+        return {name: spec.only for name, spec in self.fields.items() if spec.only}
 
     def scope_of(self, record_id: str, fields: Mapping[str, Value]) -> str:
         return self.scope.scope_of(self.name, record_id, fields)

@@ -32,6 +32,10 @@ POSITION = "files_seq"
 COLLECT_EVERY_S = 3600.0
 IDLE_WAIT_S = 0.5
 BATCH = 500
+#: Units about other things store the position at most this often: a push of messages must not
+#: cost a second transaction (and fsync) in this thread. A preview is made at most once per blob
+#: (Rule 2), so reading a unit twice after a crash is harmless.
+PERSIST_EVERY_S = 1.0
 
 
 def now_ms() -> int:
@@ -48,6 +52,8 @@ class FileWorker:
         self.uploads = uploads
         self.settings = settings
         self._collected = time.monotonic()
+        self._persisted = 0.0
+        self._unsaved = False  # units read since the position was last stored
         # A busy database or a bad blob never ends it (following.py, Rule 2).
         self._thread = FollowerThread(feed, "file-worker", self._resume, self._step, log)
 
@@ -67,13 +73,17 @@ class FileWorker:
 
     def _step(self, follower: Follower) -> None:
         units = follower.take(IDLE_WAIT_S, BATCH)
+        previewed = False
         for unit in units:
             for change in unit.changes:
                 if change.collection == "files" and "digest" in change.fields:
                     self.preview(change)
-        if units:
+                    previewed = True
+        self._unsaved = self._unsaved or bool(units)
+        if self._unsaved and (previewed or time.monotonic() - self._persisted >= PERSIST_EVERY_S):
             with self.store.transaction():
                 self.store.set_setting(POSITION, str(follower.position))
+            self._persisted, self._unsaved = time.monotonic(), False
         if time.monotonic() - self._collected > COLLECT_EVERY_S:
             self._collected = time.monotonic()
             try:

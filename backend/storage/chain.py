@@ -30,6 +30,8 @@ _sha256 = hashlib.sha256
 _SCALARS = frozenset({str, int, bool, float, type(None)})
 #: Digests of short strings (record ids, user ids, channel ids) already computed.
 _memo: dict[str, str] = {}
+#: ... and of integers: a push stamps all its changes with one ``at``.
+_int_memo: dict[int, str] = {}
 _MEMO_MAX_LEN = 64
 _MEMO_SIZE = 4096
 
@@ -54,6 +56,12 @@ def field_digests(fields: Mapping[str, Any], redacted: Mapping[str, str] | None 
                 if len(_memo) >= _MEMO_SIZE:
                     _memo.clear()
                 digest = _memo[value] = _sha256(_encode(value)).hexdigest()
+        elif kind is int:
+            digest = _int_memo.get(value)
+            if digest is None:
+                if len(_int_memo) >= _MEMO_SIZE:
+                    _int_memo.clear()
+                digest = _int_memo[value] = _sha256(_encode(value)).hexdigest()
         else:
             digest = _sha256(_encode(value) if kind in _SCALARS else canonical(value)).hexdigest()
         digests[name] = digest

@@ -16,7 +16,7 @@ import functools
 import itertools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -343,7 +343,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
 
     # --- the message index: positions and search ----------------------------------------------
 
-    def index_message(self, record_id: str, fields: dict[str, Value]) -> None:
+    def index_message(self, record_id: str, fields: Mapping[str, Value]) -> None:
         """Keep message_index (positions by n and tn) in step with a message record."""
         if not self._mine():
             with self.transaction():

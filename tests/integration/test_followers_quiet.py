@@ -1,0 +1,65 @@
+"""The server's own feed followers (the file worker, the reminder schedule) cost a push nothing
+they do not need: no transaction of their own per push (issue 15, batched pushes)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from backend.accounts import GENERAL_SETTING, CurrentSession
+from backend.app import build_services
+from backend.files import worker
+from backend.http.context import Services
+from backend.settings import Settings
+from backend.storage.base import DeviceSession
+from sync_protocol.hlc import Clock
+from sync_protocol.wire import Mutation, SyncRequest
+
+
+@pytest.fixture
+def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    monkeypatch.setattr(worker, "PERSIST_EVERY_S", 3600.0)  # the once-a-second store, far off
+    made = build_services(Settings(data_dir=tmp_path, frontend_dir=tmp_path / "no-frontend"))
+    made.files.start()  # as the server does (backend/app.py)
+    yield made
+    made.close()
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_file_worker_stores_its_position_once_not_after_every_push(services: Services) -> None:
+    now = int(time.time() * 1000)
+    account = services.accounts.create_account("Ada", "ada@example.com", "correct horse battery", None, now)
+    with services.store.transaction():
+        services.store.add_session(DeviceSession("devada", account.id, "test", now, now), "token")
+    actor, clock = CurrentSession(account.id, "devada", account.role), Clock("devada")
+    general = services.store.get_setting(GENERAL_SETTING)
+    file_worker = services.files.worker
+    _wait(lambda: file_worker._follower is not None)
+    _wait(lambda: not file_worker._unsaved)  # what sign-up published, stored (nothing was stored yet)
+    stored = services.store.get_setting(worker.POSITION)
+
+    commits: list[int] = []
+    real_transaction = services.store.transaction
+
+    def counted() -> AbstractContextManager[None]:
+        commits.append(1)
+        return real_transaction()
+
+    services.store.transaction = counted  # type: ignore[method-assign]
+    for mid in range(1, 6):
+        change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
+        services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
+    head = services.store.head_hash()[0]
+    _wait(lambda: file_worker._follower is not None and file_worker._follower.position == head)
+    assert len(commits) == 5, "the pushes' own transactions only: the worker wrote nothing"
+    assert services.store.get_setting(worker.POSITION) == stored
