@@ -46,6 +46,12 @@ class FollowerThread:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def follower(self) -> Follower | None:
+        """The follower in use now (None before the first resume, and between a failure and the
+        next resume)."""
+        return self._follower
+
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 
@@ -78,7 +84,7 @@ class FollowerThread:
                 self._log.exception("%s failed; following again from its stored position", self.name)
                 if follower is not None:
                     follower.close()
-                    follower = None
+                    follower = self._follower = None
                 self.stopping.wait(self._retry_s)
         if follower is not None:
             follower.close()

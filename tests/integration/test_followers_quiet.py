@@ -44,7 +44,7 @@ def test_the_file_worker_stores_its_position_once_not_after_every_push(services:
     actor, clock = CurrentSession(account.id, "devada", account.role), Clock("devada")
     general = services.store.get_setting(GENERAL_SETTING)
     file_worker = services.files.worker
-    _wait(lambda: file_worker._follower is not None)
+    _wait(lambda: file_worker._thread.follower is not None)
     _wait(lambda: not file_worker._unsaved)  # what sign-up published, stored (nothing was stored yet)
     stored = services.store.get_setting(worker.POSITION)
 
@@ -60,6 +60,6 @@ def test_the_file_worker_stores_its_position_once_not_after_every_push(services:
         change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
         services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
     head = services.store.head_hash()[0]
-    _wait(lambda: file_worker._follower is not None and file_worker._follower.position == head)
+    _wait(lambda: (f := file_worker._thread.follower) is not None and f.position == head)
     assert len(commits) == 5, "the pushes' own transactions only: the worker wrote nothing"
     assert services.store.get_setting(worker.POSITION) == stored
