@@ -48,6 +48,7 @@ export class Backfill {
   #now;
   #onApplied;
   #onEvicted;
+  #onHeld;
   /** @type {Map<string, import('../replica/holdings.js').Resume>} */
   #resume = new Map();
   #skip = new Set();
@@ -58,7 +59,7 @@ export class Backfill {
   #kicked = false;
   #cleanup = /** @type {(() => void)[]} */ ([]);
 
-  constructor({ holdings, transport, store, queries, offline, env = {}, now = Date.now, onApplied, onEvicted }) {
+  constructor({ holdings, transport, store, queries, offline, env = {}, now = Date.now, onApplied, onEvicted, onHeld = () => {} }) {
     this.#holdings = holdings;
     this.#transport = transport;
     this.#store = store;
@@ -68,6 +69,7 @@ export class Backfill {
     this.#now = now;
     this.#onApplied = onApplied;
     this.#onEvicted = onEvicted;
+    this.#onHeld = onHeld;
     const worker = /** @type {any} */ (env).worker;
     this.#pages = worker
       ? new WorkerPages(worker, () => transport.csrfToken?.() ?? null)
@@ -207,7 +209,7 @@ export class Backfill {
 
   async #fetch(channel, before, limit) {
     const point = this.#resume.get(channel) ?? null;
-    const { stored, resume, count, applyMs } = await this.#pages.fetchAndApply({ channel, before, limit, point, wallMs: this.#now() });
+    const { stored, chunks, resume, count, applyMs } = await this.#pages.fetchAndApply({ channel, before, limit, point, wallMs: this.#now() });
     this.#resume.set(channel, resume);
     this.applied.value += count;
     const stats = this.stats.peek();
@@ -218,6 +220,7 @@ export class Backfill {
       await this.#onApplied(stored.slice(i, i + PATCH_CHUNK));
       if (i + PATCH_CHUNK < stored.length) await yieldToUI();
     }
+    this.#onHeld(chunks);
   }
 
   #evictionPlan(used, budget) {

@@ -6,7 +6,7 @@ import { resumeAfter } from '../lib/offline-plan.js';
 
 /** @typedef {import('../replica/holdings.js').Resume} Resume */
 /** @typedef {{channel: string, before: number | null, limit: number, point: Resume | null, wallMs: number}} PageRequest */
-/** @typedef {{stored: [string, any][], resume: Resume, count: number, applyMs: number}} PageApplied */
+/** @typedef {{stored: [string, any][], chunks: [string, number][], resume: Resume, count: number, applyMs: number}} PageApplied */
 
 export class BulkPages {
   #transport;
@@ -50,8 +50,8 @@ export class BulkPages {
     // The point this page continues is the `before` it was asked with (the planner's trusted point).
     const resume = { low: resumeAfter(before ?? null, page), oldestAt, last: Math.max(point?.last ?? 0, page.last ?? 0) };
     const started = performance.now();
-    const stored = await (await this.#holdings()).applyPage(page.records, wallMs, channel, resume);
-    return { stored, resume, count, applyMs: performance.now() - started };
+    const { stored, chunks } = await (await this.#holdings()).applyPage(page.records, wallMs, channel, resume);
+    return { stored, chunks, resume, count, applyMs: performance.now() - started };
   }
 }
 
