@@ -18,7 +18,7 @@
 //         what the store does with a record it already holds (dispatch/store.js, `patch`).
 // Rule 3. Chunks hold confirmed records in the shape `records` holds them; the outbox is never here.
 
-import { apply, snapshotChanges } from '../sync/merge.js';
+import { compareClocks } from '../sync/merge.js';
 
 /** Top-level messages per chunk: a page of 2,500 is five or six puts, an eviction cut rewrites one. */
 export const BUCKET = 500;
@@ -33,17 +33,28 @@ const keyOf = (r) => `${r.collection}/${r.id}`;
 export const bucketOf = (n) => Math.floor(n / BUCKET);
 
 /**
- * Merge snapshot `b` into snapshot `a` field by field, each field by its own clock (Rule 2).
- * Either may hold fields the other lacks. Returns a new record; neither input is changed.
+ * Merge snapshot `b` into snapshot `a` field by field, each field by its own clock (Rule 2): a
+ * field of `b` is taken unless `a` holds it with a later clock (sync/merge.js `compareClocks`); a
+ * field only `a` has is kept. Two copies of one field with the same clock are the same write, both
+ * already merged by the merge rule, so `b` (the newer read) is taken: a record made without clocks
+ * (by hand, in tests) replaces as it always did. Returns a new record; the inputs are unchanged.
  * @param {Snapshot} a
  * @param {Snapshot} b
  * @returns {Snapshot}
  */
 export function mergeSnapshots(a, b) {
-  /** @type {import('../sync/merge.js').RecordState} */
-  let state = { fields: a.fields, clocks: a.clocks };
-  for (const change of snapshotChanges(b.fields, b.clocks)) state = apply(state, change.fields, change.hlc);
-  return { collection: a.collection, id: a.id, scope: b.scope ?? a.scope, fields: state.fields, clocks: state.clocks };
+  const fields = { ...a.fields };
+  const clocks = { ...a.clocks };
+  for (const name of Object.keys(b.fields)) {
+    const clock = Object.hasOwn(b.clocks ?? {}, name) ? b.clocks[name] : undefined;
+    const held = Object.hasOwn(clocks, name) ? clocks[name] : undefined;
+    if (clock === undefined || held === undefined || compareClocks(clock, held) >= 0) {
+      Object.defineProperty(fields, name, { value: b.fields[name], enumerable: true, writable: true, configurable: true });
+      if (clock === undefined) delete clocks[name];
+      else Object.defineProperty(clocks, name, { value: clock, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return { ...a, ...b, fields, clocks };
 }
 
 /**
