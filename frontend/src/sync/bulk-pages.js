@@ -27,19 +27,27 @@ export class BulkPages {
     return this.#transport.bulkHistory({ channel, ...(before ? { before } : {}), limit });
   }
 
+  /** Ask for the page below `before` now; its answer waits in #ahead. */
+  #askAhead(channel, before, limit) {
+    const page = this.#transport.bulkHistory({ channel, before, limit });
+    page.catch(() => {}); // a failed read-ahead is simply asked again
+    this.#ahead = { channel, before, page };
+  }
+
   /**
    * Fetch the page below `before`, apply it with its new resume point, and return what was stored.
    * @param {PageRequest} r
    * @returns {Promise<PageApplied>}
    */
   async fetchAndApply({ channel, before, limit, point, wallMs }) {
-    const page = await this.#request(channel, before, limit);
-    // The next page is asked for now, so the server's work and the wire overlap this page's apply.
-    if (!page.complete && page.low > 1) {
-      const next = this.#transport.bulkHistory({ channel, before: page.low, limit });
-      next.catch(() => {}); // a failed read-ahead is simply asked again
-      this.#ahead = { channel, before: page.low, page: next };
-    }
+    const asked = this.#request(channel, before, limit);
+    // The next page is asked for at once, so the server works on it while this one travels, is
+    // decoded and applied. A channel's top-level numbers have no holes (PROTOCOL.md), so it starts
+    // at before - limit; if this page shows otherwise, the guess is replaced below.
+    const guess = before ? before - limit : null;
+    if (guess !== null && guess > 1) this.#askAhead(channel, guess, limit);
+    const page = await asked;
+    if (!page.complete && page.low > 1 && page.low !== guess) this.#askAhead(channel, page.low, limit);
     let oldestAt = point?.oldestAt ?? null;
     let count = 0;
     for (const r of page.records) {
