@@ -68,7 +68,7 @@ export class WorkerPages {
   #worker;
   #csrf;
   #next = 0;
-  /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
+  /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void, stored: [string, any][]}>} */
   #waiting = new Map();
 
   /** @param {Worker} worker @param {() => (string | null | Promise<string | null>)} csrf */
@@ -78,8 +78,12 @@ export class WorkerPages {
     worker.onmessage = ({ data }) => {
       const waiting = this.#waiting.get(data.id);
       if (!waiting) return;
+      if (data.part) {
+        for (const entry of data.part) waiting.stored.push(entry);
+        return;
+      }
       this.#waiting.delete(data.id);
-      if (data.ok) waiting.resolve(data.result);
+      if (data.ok) waiting.resolve({ ...data.result, stored: waiting.stored });
       else waiting.reject(Object.assign(new Error(data.error.message), data.error));
     };
     worker.onerror = (event) => {
@@ -93,7 +97,7 @@ export class WorkerPages {
     const id = ++this.#next;
     const csrf = await this.#csrf();
     return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
+      this.#waiting.set(id, { resolve, reject, stored: [] });
       this.#worker.postMessage({ id, csrf, request: r });
     });
   }
