@@ -12,14 +12,14 @@
 // Rule 5. One page is read ahead while the current one is applied (same channel, next `before`).
 // Rule 6. Fetching, decoding, merging and the puts run in a dedicated worker (replica/bulk-worker.js)
 //         when the build made one; the page only hands the stored records to its store.
-// Rule 7. Pipelined: when a page is applied and the channel wants more, the next page is asked
-//         for before this one is handed to the store, so the worker applies page k+1 (and reads
-//         k+2 ahead) while this thread takes page k. Any other step first takes that page in.
+// Rule 7. The worker does not apply page k+1 while this thread takes page k in (it only reads it
+//         ahead, sync/bulk-pages.js): tried, it finished sooner but kept this thread busy back to
+//         back, and a click waited over 100 ms in 3 of 8 runs on the loaded machine (0 of 4 without).
 // Rule 4. Unread counts and read cursors come from `n` and the `reads` records; neither is
 //         touched here, and eviction never takes a channel's newest messages (the planner's floor).
 
 import { signal, effect } from '@preact/signals';
-import { nextStep, evictionPlan, defaultBudget, wantsMore, BULK_PAGE } from '../lib/offline-plan.js';
+import { nextStep, evictionPlan, defaultBudget, BULK_PAGE } from '../lib/offline-plan.js';
 import { BulkPages, WorkerPages } from '../sync/bulk-pages.js';
 import { recordBytes } from './offline.js';
 
@@ -58,8 +58,6 @@ export class Backfill {
   /** Where pages are fetched and applied: in a worker when the build made one, else here. */
   #pages;
   #stopped = true;
-  /** The page asked for ahead (Rule 7). @type {{channel: string, before: number, result: Promise<any>} | null} */
-  #ahead = null;
   #wake = /** @type {(() => void) | null} */ (null);
   #kicked = false;
   #cleanup = /** @type {(() => void)[]} */ ([]);
@@ -156,13 +154,6 @@ export class Backfill {
     else this.budget.value = defaultBudget(await this.#env.navigator?.storage?.estimate?.().catch(() => null));
     while (!this.#stopped) {
       const step = this.#plan();
-      if (this.#ahead && (step.action === 'idle' || step.action === 'pause')) {
-        // Take the page asked for ahead in first: it is stored already, so the store must hear of it.
-        const ahead = this.#ahead;
-        this.#ahead = null;
-        await ahead.result.then((result) => this.#take(ahead.channel, result)).catch(() => {});
-        continue;
-      }
       if (step.action === 'idle' || step.action === 'pause') {
         this.status.value = { state: step.action === 'idle' ? 'idle' : 'paused', reason: step.action === 'pause' ? step.reason : null, channel: null };
         await this.#sleep();
@@ -170,12 +161,6 @@ export class Backfill {
       }
       this.status.value = { state: 'running', reason: null, channel: step.action === 'fetch' ? step.channel : null };
       try {
-        const ahead = this.#ahead;
-        if (ahead && !(step.action === 'fetch' && step.channel === ahead.channel && step.before === ahead.before)) {
-          this.#ahead = null;
-          await this.#take(ahead.channel, await ahead.result);
-          continue; // what it held changes the plan
-        }
         if (step.action === 'evict') await this.#evict();
         else await this.#fetch(step.channel, step.before, Math.min(step.limit, this.pageSize));
       } catch (error) {
@@ -188,12 +173,6 @@ export class Backfill {
       }
       await yieldToUI();
     }
-  }
-
-  /** What the planner would pause for (offline, saveData, the budget), checked before asking ahead. */
-  #mayFetch() {
-    const under = this.#offline.sizes.peek().total < (this.budget.peek() ?? Infinity);
-    return under && this.#online() && !this.#env.navigator?.connection?.saveData;
   }
 
   #online() {
@@ -237,21 +216,9 @@ export class Backfill {
   }
 
   async #fetch(channel, before, limit) {
-    const ahead = this.#ahead;
-    this.#ahead = null;
-    const result = await (ahead?.result ?? this.#pages.fetchAndApply({ channel, before, limit, point: this.#resume.get(channel) ?? null, wallMs: this.#now() }));
-    const { resume } = result;
-    const next = { id: channel, keep: this.#offline.keep(channel), last: resume.last, low: resume.low, oldestAt: resume.oldestAt };
-    if (resume.low !== null && resume.low !== before && wantsMore(next, this.#now()) && this.#mayFetch()) {
-      const request = this.#pages.fetchAndApply({ channel, before: resume.low, limit, point: resume, wallMs: this.#now() });
-      request.catch(() => {}); // a failed page ahead is simply asked for again
-      this.#ahead = { channel, before: resume.low, result: request };
-    }
-    await this.#take(channel, result);
-  }
-
-  /** Hand an applied page to the store (in slices) and to other tabs. */
-  async #take(channel, { stored, chunks, resume, count, applyMs }) {
+    const point = this.#resume.get(channel) ?? null;
+    const page = await this.#pages.fetchAndApply({ channel, before, limit, point, wallMs: this.#now() });
+    const { stored, chunks, resume, count, applyMs } = page;
     this.#resume.set(channel, resume);
     this.applied.value += count;
     const stats = this.stats.peek();
