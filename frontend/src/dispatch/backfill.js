@@ -24,7 +24,7 @@ import { BulkPages, WorkerPages } from '../sync/bulk-pages.js';
 import { recordBytes } from './offline.js';
 
 const RETRY_MS = 30_000;
-const PATCH_CHUNK = 1000;
+const PATCH_CHUNK = 2500;
 export const BUDGET_KEY = 'offlineBudget';
 
 const yieldToUI = () =>
