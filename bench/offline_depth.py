@@ -191,13 +191,12 @@ def main() -> int:
         f"p95 {pct(frames, 0.95):.1f} ms, p99 {pct(frames, 0.99):.1f} ms, max {max(frames):.0f} ms, "
         f"{slow} over 50 ms ({share:.2f}%)"
     )
-    raw_rate = raw["count"] / (raw["ms"] / 1000) if raw["ms"] else 0.0
-    info(
-        f"raw IndexedDB puts of the same records (no merge, no reads), same run: {raw_rate:,.0f} msg/s; "
-        f"the bulk path reaches {rate_of(big) / raw_rate:.0%} of it"
-        if raw_rate
-        else "raw puts: not measured"
-    )
+    for variant in raw:
+        raw_rate = variant["count"] / (variant["ms"] / 1000) if variant["ms"] else 0.0
+        info(
+            f"raw IndexedDB puts of {variant['count']:,} stored messages, {variant['label']}: {raw_rate:,.0f} msg/s "
+            f"(the bulk path, merge included: {rate_of(big) / raw_rate:.0%} of it)"
+        )
     idb = usage["idb"] if usage["idb"] is not None else usage["usage"]
     info(f"IndexedDB after {BIG + TEN:,} messages: {idb / 1e6:.1f} MB (origin usage {usage['usage'] / 1e6:.1f} MB)")
     rate_big = rate_of(big)
@@ -214,27 +213,53 @@ def main() -> int:
     return 0
 
 
-# The machine's floor: the same number of stored records put straight into a scratch database of
-# the same schema (no merge, no read), one relaxed transaction per 5,000: what IndexedDB itself costs.
+# What IndexedDB itself costs on this machine in this run, for the same stored message records
+# (no merge, no reads), one relaxed transaction per 5,000 (bench/README.md, "Keep offline"):
+# one put per record in the old shape ([collection, id] key, `scope` index), without the index, a
+# compact record (one string key, one clock for the fields that share it, no index), and one put
+# per chunk of 500 (what replica/held.js stores).
 RAW_PUTS = r"""
-async (records) => {
-  const db = await new Promise((resolve) => {
-    const r = indexedDB.open('bench-raw-puts', 1);
-    r.onupgradeneeded = () =>
-      r.result.createObjectStore('records', { keyPath: ['collection', 'id'] }).createIndex('scope', 'scope');
-    r.onsuccess = () => resolve(r.result);
-  });
+async (count) => {
   const held = (await teamtalk.app.replica.snapshot()).records;
-  const all = held.filter((r) => r.collection === 'messages').slice(0, records);
-  const t0 = performance.now();
-  for (let i = 0; i < all.length; i += 5000) {
-    const tx = db.transaction('records', 'readwrite', { durability: 'relaxed' });
-    for (const r of all.slice(i, i + 5000)) tx.objectStore('records').put(r);
-    await new Promise((resolve) => (tx.oncomplete = resolve));
+  const all = held.filter((r) => r.collection === 'messages').slice(0, count);
+  const compact = all.map((r) => {
+    const clocks = Object.values(r.clocks);
+    const one = clocks.every((c) => c === clocks[0]);
+    return { k: `${r.collection}/${r.id}`, s: r.scope, f: r.fields, ...(one ? { h: clocks[0] } : { c: r.clocks }) };
+  });
+  const chunks = [];
+  for (let i = 0; i < all.length; i += 500) {
+    chunks.push({ scope: all[i].scope, bucket: i / 500, records: all.slice(i, i + 500) });
   }
-  const ms = performance.now() - t0;
-  db.close();
-  return { count: all.length, ms };
+  const byKey = ['collection', 'id'];
+  const variants = [
+    ['per record, [collection, id] key + scope index',
+      (db) => db.createObjectStore('s', { keyPath: byKey }).createIndex('scope', 'scope'), all],
+    ['per record, no index', (db) => db.createObjectStore('s', { keyPath: byKey }), all],
+    ['compact record, string key, no index', (db) => db.createObjectStore('s', { keyPath: 'k' }), compact],
+    ['chunks of 500 (held.js)', (db) => db.createObjectStore('s', { keyPath: ['scope', 'bucket'] }), chunks],
+  ];
+  const rates = [];
+  for (const [label, upgrade, items] of variants) {
+    const name = `bench-raw-${rates.length}`;
+    const db = await new Promise((resolve) => {
+      const r = indexedDB.open(name, 1);
+      r.onupgradeneeded = () => upgrade(r.result);
+      r.onsuccess = () => resolve(r.result);
+    });
+    const per = items === chunks ? 10 : 5000;
+    const t0 = performance.now();
+    for (let i = 0; i < items.length; i += per) {
+      const tx = db.transaction('s', 'readwrite', { durability: 'relaxed' });
+      for (const item of items.slice(i, i + per)) tx.objectStore('s').put(item);
+      await new Promise((resolve) => (tx.oncomplete = resolve));
+    }
+    const ms = performance.now() - t0;
+    db.close();
+    await new Promise((resolve) => { const d = indexedDB.deleteDatabase(name); d.onsuccess = d.onerror = resolve; });
+    rates.push({ label, count: all.length, ms });
+  }
+  return rates;
 }
 """
 

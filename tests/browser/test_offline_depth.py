@@ -8,6 +8,7 @@ changes per request), not typed into the composer.
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -64,6 +65,19 @@ def owner(people: OpenDevice) -> Person:
     return person
 
 
+def edit_message(server: str, email: str, message_id: str, text: str) -> None:
+    """Another device of the author's edits a message (the held device hears it live)."""
+
+    async def run() -> None:
+        async with TeamTalkClient(server) as client:
+            await client.sign_in(email, PASSWORD)
+            client.rep.write("messages", message_id, {"text": text}, int(time.time() * 1000))
+            await client.sync_once(limit=1)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
 def new_device(people: OpenDevice, owner: Person) -> Person:
     """Ada on a new phone, after the history exists: it holds the newest messages of each channel."""
     person = people("Ada")
@@ -109,12 +123,20 @@ def test_a_channel_kept_whole_is_all_there_offline_after_a_reload(
     expect(offline.get_by_text("5,000 of 5,000 messages")).to_be_visible()
     expect(offline.get_by_role("group", name="Keep site-a offline").get_by_label("Everything")).to_be_checked()
     expect(offline.get_by_text("persistent", exact=False)).to_be_visible()
+    # An edit of the oldest message (held in a chunk) arrives live: the live path merges the edit
+    # alone, and the message keeps its number and author on screen and after the reload.
+    oldest = ada.page.evaluate(f"teamtalk.app.queries.messages('{ids['site-a']}')[0].id")
+    edit_message(server, owner.email, oldest, "site-a note 00000 revised")
+    until(ada.page, f"teamtalk.app.queries.message('{oldest}')?.text === 'site-a note 00000 revised'", TIMEOUT_MS)
+    wait_until_synced(ada.page)
 
     go_offline(ada.context)
     ada.page.reload()
     expect(connection_status(ada.page)).to_have_text("Offline")
     expect(channel_link(ada.page, "site-a")).to_be_visible()
     assert held(ada.page, ids["site-a"]) == {"count": 5000, "low": 1, "last": 5000, "exact": 1}
+    edited = ada.page.evaluate(f"teamtalk.app.store.confirmedRecord('messages', '{oldest}').fields")
+    assert edited["text"] == "site-a note 00000 revised" and edited["n"] == 1 and edited["author"]
     ada.page.get_by_role("link", name="Search").click()
     ada.page.get_by_label("Search words").fill('"site-a note 00000"')
     ada.page.get_by_role("button", name="Search messages").click()

@@ -247,6 +247,9 @@ export class App {
       case 'changed':
         await this.#refresh({ keys: message.keys ?? [], full: message.full });
         break;
+      case 'held':
+        await this.#readHeld(message.chunks ?? []);
+        break;
       case 'status':
         if (!this.#coordinator?.leader) this.store.status.value = this.#browserOffline() ? Status.OFFLINE : message.status;
         break;
@@ -457,6 +460,17 @@ export class App {
     console.error('storage', error);
   }
 
+  /** Another tab's backfill stored these chunks: take their records (the store merges them). */
+  async #readHeld(chunks) {
+    const byScope = new Map();
+    for (const [scope, bucket] of chunks) byScope.set(scope, [...(byScope.get(scope) ?? []), bucket]);
+    try {
+      for (const [scope, buckets] of byScope) this.store.patch(await this.holdings.heldRecords(scope, buckets));
+    } catch (error) {
+      this.#storageFailed(error);
+    }
+  }
+
   /** The leader tab fills kept channels in the background (dispatch/backfill.js). */
   #startBackfill() {
     // The bulk worker's URL, hashed, is put in by build.mjs; without it (tests under node) pages
@@ -475,10 +489,8 @@ export class App {
       queries: this.queries,
       offline: this.keeping,
       env: { navigator: this.#env.navigator, replica: this.replica, worker, onStorageError: (error) => this.#storageFailed(error) },
-      onApplied: async (records) => {
-        this.store.patch(records);
-        this.#coordinator?.post(tab.changed(records.map(([key]) => key)));
-      },
+      onApplied: async (records) => this.store.patch(records),
+      onHeld: (chunks) => this.#coordinator?.post(tab.held(chunks)),
       onEvicted: async (keys) => {
         this.store.patch(keys.map((key) => [key, null]));
         this.#coordinator?.post(tab.changed(keys));

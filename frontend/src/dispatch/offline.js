@@ -18,6 +18,55 @@ export function recordBytes(record) {
   return bytes;
 }
 
+const SIZED = ['messages', 'reactions'];
+
+/** Each held message's and reaction's size by channel, changed as the store tells (a StoreListener). */
+class SizeLedger {
+  #store;
+  /** @type {Map<string, [string, number]>} `collection/id` -> [channel, bytes] */
+  #held = new Map();
+  /** @type {Map<string, number>} */
+  per = new Map();
+  total = 0;
+
+  /** @param {import('./store.js').Store} store */
+  constructor(store) {
+    this.#store = store;
+  }
+
+  /** @param {string} collection @param {string} id */
+  #count(collection, id) {
+    const key = `${collection}/${id}`;
+    const before = this.#held.get(key);
+    if (before) {
+      this.per.set(before[0], (this.per.get(before[0]) ?? 0) - before[1]);
+      this.total -= before[1];
+      this.#held.delete(key);
+    }
+    const record = this.#store.confirmedRecord(collection, id);
+    if (!record) return;
+    const channel = String(record.fields.channel);
+    const bytes = recordBytes(record);
+    this.#held.set(key, [channel, bytes]);
+    this.per.set(channel, (this.per.get(channel) ?? 0) + bytes);
+    this.total += bytes;
+  }
+
+  /** @param {string} collection @param {Set<string>} ids */
+  changed(collection, ids) {
+    if (SIZED.includes(collection)) for (const id of ids) this.#count(collection, id);
+  }
+
+  reset() {
+    this.#held.clear();
+    this.per.clear();
+    this.total = 0;
+    for (const collection of SIZED) for (const [id] of this.#store.maps(collection).confirmed) this.#count(collection, id);
+  }
+
+  failed() {}
+}
+
 export const keepId = (user, device, channel) => derivedId('keeps', { user, device, channel });
 
 export class OfflineQueries {
@@ -30,20 +79,15 @@ export class OfflineQueries {
   constructor(store, queries) {
     this.#store = store;
     this.#queries = queries;
-    /** Bytes held per channel (its messages and reactions), and in all. */
+    // Bytes held per channel (its messages and reactions), and in all: kept up to date record by
+    // record as the store changes, so a backfill page costs its own records, not the whole store.
+    const ledger = new SizeLedger(store);
+    store.subscribe(ledger);
+    ledger.reset();
     this.sizes = computed(() => {
-      const per = new Map();
-      let total = 0;
-      for (const name of ['messages', 'reactions']) {
-        this.#store.version(name).value; // subscribe: maps() does not
-        for (const [, record] of this.#store.maps(name).confirmed) {
-          const bytes = recordBytes(record);
-          const channel = record.fields.channel;
-          per.set(channel, (per.get(channel) ?? 0) + bytes);
-          total += bytes;
-        }
-      }
-      return { per, total };
+      this.#store.version('messages').value;
+      this.#store.version('reactions').value;
+      return { per: new Map(ledger.per), total: ledger.total };
     });
   }
 

@@ -14,6 +14,7 @@
 import { signal, batch } from '@preact/signals';
 import { apply } from '../sync/merge.js';
 import { keyOf, splitKey } from '../replica/replica.js';
+import { mergeSnapshots } from '../replica/held.js';
 
 /** @typedef {import('../replica/replica.js').Mutation} Mutation */
 /** @typedef {{collection?: string, id: string, scope?: string, fields: Record<string, any>, clocks: Record<string, string>, pending?: boolean, mid?: number}} Shown */
@@ -168,13 +169,21 @@ export class Store {
     });
   }
 
-  /** Replace some confirmed records: `entries` is [[key, record | null]]. */
+  /**
+   * Take some confirmed records: `entries` is [[key, record | null]]. A record already held is
+   * merged with the new one by the merge rule: a message held in a chunk comes back from a live
+   * change with only the fields it touched (replica/held.js, Rule 2); for a whole record the merge
+   * gives the new one. Null deletes (eviction, a dropped scope).
+   */
   patch(entries) {
     const changed = new Map();
     for (const [key, record] of entries) {
       const [collection, id] = splitKey(key);
-      if (record) this.#table(this.#confirmed, collection).set(id, record);
-      else this.#confirmed.get(collection)?.delete(id);
+      if (record) {
+        const table = this.#table(this.#confirmed, collection);
+        const held = table.get(id);
+        table.set(id, held && held !== record ? mergeSnapshots(held, record) : record);
+      } else this.#confirmed.get(collection)?.delete(id);
       if (this.#pendingByKey.has(key)) this.#reshow(collection, id);
       mark(changed, collection, id);
     }

@@ -6,6 +6,9 @@ import { Transport } from '../sync/transport.js';
 import { BulkPages } from '../sync/bulk-pages.js';
 import { Holdings } from './holdings.js';
 
+/** Stored records per message to the page. */
+const PART = 500;
+
 let csrf = null;
 let holdings = null;
 const pages = new BulkPages({
@@ -16,7 +19,10 @@ const pages = new BulkPages({
 self.onmessage = async ({ data }) => {
   csrf = data.csrf;
   try {
-    const result = await pages.fetchAndApply(data.request);
+    const { stored, ...result } = await pages.fetchAndApply(data.request);
+    // The records go in parts: each message is cloned into the page as a task of its own, so the
+    // page can paint between parts instead of taking a whole page's records at once.
+    for (let i = 0; i < stored.length; i += PART) self.postMessage({ id: data.id, part: stored.slice(i, i + PART) });
     self.postMessage({ id: data.id, ok: true, result });
   } catch (error) {
     const e = /** @type {any} */ (error);

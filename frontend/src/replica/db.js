@@ -22,6 +22,11 @@ export const MIGRATIONS = [
     // device, user, session, nextMid, hlc, hlcSeen, offset, cursors, scopes, csrf.
     db.createObjectStore('meta');
   },
+  (db) => {
+    // Backfilled history in chunks of messages (held.js), key [scope, bucket]. Records already in
+    // `records` stay there: a record's state is the merge of both (held.js, Rule 2).
+    db.createObjectStore('held', { keyPath: ['scope', 'bucket'] });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -4,70 +4,35 @@
 // Rule 1. A bulk page is applied in ONE readwrite transaction, its resume point with it: a crash
 //         or a reload mid-backfill leaves either the whole page and its new resume point or
 //         neither, so the backfill resumes without a duplicate or a hole.
-// Rule 2. Reads are batched: the records a page may already hold are read with one getAll over
-//         the key range the page spans (ids are ULIDs, so a page of one channel spans a narrow
-//         range), or, when that range holds far more than the page, with all gets issued at once.
-//         Never one awaited get per record.
+// Rule 2. A page is stored as held chunks (held.js): a few puts per page, not one per message.
+//         The chunks it lands in are read with one getAll per scope over their bucket range, so
+//         a page fetched again merges into what is held instead of adding a copy.
 // Rule 3. Merging goes through the one merge module (sync/merge.js: snapshotChanges + apply), as a
 //         sync reply's snapshot records do, and the device's clock observes the page's latest clock.
+//         A record the `records` store also holds is merged with it when read (held.js, Rule 2).
 // Rule 4. Bulk transactions use `durability: 'relaxed'`: a page lost to a power cut is fetched
 //         again from its resume point (which is lost with it), so it need not wait for the disk.
 //         The outbox and local writes keep the default (replica.js, Rule 2).
-// Rule 5. Eviction deletes confirmed records only (never the outbox: replica.js, Rule 4), in one
-//         transaction with the resume points it moves.
-// Rule 6. A page is merged and put CHUNK records per task: each chunk is issued from the success
-//         callback of the previous chunk's last put, so the transaction stays open (a request is
-//         always pending) while the browser can paint and handle input between chunks.
+// Rule 5. Eviction deletes confirmed records only (never the outbox: replica.js, Rule 4), from
+//         `records` and from the chunks, in one transaction with the resume points it moves.
 //
 // This module opens its own connection to the replica's database (db.js): the rules of sync
 // replies stay in replica.js, and IndexedDB orders readwrite transactions of both connections.
 
 import { Clock } from '../sync/hlc.js';
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
-import { unwrap } from 'idb';
 import { openReplicaDB, storageError, DB_NAME } from './db.js';
+import { bucketOf, chunksOf } from './held.js';
 
 /** @typedef {import('./replica.js').Snapshot} Snapshot */
+/** @typedef {import('./held.js').Chunk} Chunk */
 /** Where a channel's backfill stands. @typedef {{low: number | null, oldestAt: number | null, last: number}} Resume */
 
-const RANGE_SLACK = 4;
-/** Records merged and put per task: a page never holds the main thread for long (Rule 6). */
-const CHUNK = 250;
 export const resumeKey = (channel) => `offline:${channel}`;
-
-/** @param {Snapshot[]} records the page's records, grouped by collection, ids sorted */
-function byCollection(records) {
-  /** @type {Map<string, string[]>} */
-  const groups = new Map();
-  for (const r of records) {
-    let ids = groups.get(r.collection);
-    if (!ids) groups.set(r.collection, (ids = []));
-    ids.push(r.id);
-  }
-  for (const ids of groups.values()) ids.sort();
-  return groups;
-}
-
-/**
- * The records of `collection` with these ids that the store holds, by id: one getAll over their
- * key range when it holds few others, else every get at once (Rule 2).
- * @param {any} store @param {string} collection @param {string[]} ids sorted
- * @returns {Promise<Map<string, Snapshot>>}
- */
-async function heldAmong(store, collection, ids) {
-  const range = IDBKeyRange.bound([collection, ids[0]], [collection, ids[ids.length - 1]]);
-  const inRange = await store.count(range);
-  const held = new Map();
-  if (inRange === 0) return held;
-  if (inRange <= RANGE_SLACK * ids.length) {
-    const wanted = new Set(ids);
-    for (const record of await store.getAll(range)) if (wanted.has(record.id)) held.set(record.id, record);
-  } else {
-    const found = await Promise.all(ids.map((id) => store.get([collection, id])));
-    for (const record of found) if (record) held.set(record.id, record);
-  }
-  return held;
-}
+/** A channel's records live in its scope (the registry's IN_CHANNEL rule). */
+const channelScope = (channel) => `c:${channel}`;
+/** @param {{collection: string, id: string}} r */
+const keyOf = (r) => `${r.collection}/${r.id}`;
 
 export class Holdings {
   #db;
@@ -87,69 +52,79 @@ export class Holdings {
 
   /**
    * Apply one bulk page (Rules 1-4) and store `resume` for `channel` with it. Returns the records
-   * as stored, `[key, record]`, so the caller's store takes them without reading them back.
+   * as stored, `[key, record]`, so the caller's store takes them without reading them back, and
+   * the chunks written, `[scope, bucket]`, for other tabs to read.
    * @param {Snapshot[]} records
    * @param {number} wallMs
    * @param {string} channel
    * @param {Resume} resume
-   * @returns {Promise<[string, Snapshot][]>}
+   * @returns {Promise<{stored: [string, Snapshot][], chunks: [string, number][]}>}
    */
   async applyPage(records, wallMs, channel, resume) {
     try {
-      const tx = this.#db.transaction(['records', 'meta'], 'readwrite', { durability: 'relaxed' });
-      const store = tx.objectStore('records');
+      const tx = this.#db.transaction(['held', 'meta'], 'readwrite', { durability: 'relaxed' });
+      const held = tx.objectStore('held');
       const meta = tx.objectStore('meta');
-      const groups = byCollection(records);
-      const [[device, last, seen, offset], ...held] = await Promise.all([
+      const chunks = chunksOf(records);
+      /** @type {Map<string, [number, number]>} per scope, the lowest and highest bucket touched */
+      const spans = new Map();
+      for (const { scope, bucket } of chunks.values()) {
+        const span = spans.get(scope);
+        spans.set(scope, span ? [Math.min(span[0], bucket), Math.max(span[1], bucket)] : [bucket, bucket]);
+      }
+      const [[device, last, seen, offset], ...found] = await Promise.all([
         Promise.all(['device', 'hlc', 'hlcSeen', 'offset'].map((k) => meta.get(k))),
-        ...[...groups].map(([collection, ids]) => heldAmong(store, collection, ids)),
+        ...[...spans].map(([scope, [low, high]]) => held.getAll(IDBKeyRange.bound([scope, low], [scope, high]))),
       ]);
-      const heldBy = new Map([...groups.keys()].map((collection, i) => [collection, held[i]]));
+      /** @type {Map<string, Chunk>} */
+      const before = new Map(found.flat().map((c) => [`${c.scope}\n${c.bucket}`, c]));
       let top = seen || null;
       /** @type {[string, Snapshot][]} */
       const stored = [];
-      // The raw stores: idb would make a promise per put, and nothing here awaits one.
-      const raw = /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(store)));
-      const rawMeta = /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(meta)));
-      /** Merge and put the next CHUNK records; the rest wait for the chunk's last put (Rule 6). */
-      const chunks = new Promise((resolve) => {
-        let at = 0;
-        const step = () => {
-          const end = Math.min(records.length, at + CHUNK);
-          let request = null;
-          for (; at < end; at++) {
-            const record = records[at];
-            const before = heldBy.get(record.collection)?.get(record.id);
-            /** @type {import('../sync/merge.js').RecordState | null} */
-            let state = before ? { fields: before.fields, clocks: before.clocks } : null;
-            for (const change of snapshotChanges(record.fields, record.clocks)) {
-              state = apply(state, change.fields, change.hlc);
-              top = laterClock(top, change.hlc);
-            }
-            if (!state) continue;
-            const merged = { collection: record.collection, id: record.id, scope: record.scope, ...state };
-            stored.push([`${record.collection}/${record.id}`, merged]);
-            request = raw.put(merged);
+      for (const [at, chunk] of chunks) {
+        const inChunk = new Map((before.get(at)?.records ?? []).map((r) => [keyOf(r), r]));
+        for (const record of chunk.records) {
+          const key = keyOf(record);
+          const prior = inChunk.get(key);
+          /** @type {import('../sync/merge.js').RecordState | null} */
+          let state = prior ? { fields: prior.fields, clocks: prior.clocks } : null;
+          for (const change of snapshotChanges(record.fields, record.clocks)) {
+            state = apply(state, change.fields, change.hlc);
+            top = laterClock(top, change.hlc);
           }
-          if (at < records.length) {
-            if (request) request.onsuccess = step;
-            else step();
-            return;
-          }
-          if (device && top) {
-            const clock = last ? new Clock(device, last) : new Clock(device);
-            clock.observe(top, wallMs + (offset ?? 0));
-            rawMeta.put(clock.last, 'hlc');
-          }
-          rawMeta.put(top ?? '', 'hlcSeen');
-          rawMeta.put(resume, resumeKey(channel));
-          resolve(undefined);
-        };
-        step();
-      });
+          if (!state) continue;
+          const merged = { collection: record.collection, id: record.id, scope: record.scope, ...state };
+          inChunk.set(key, merged);
+          stored.push([key, merged]);
+        }
+        held.put({ scope: chunk.scope, bucket: chunk.bucket, records: [...inChunk.values()] });
+      }
+      if (device && top) {
+        const clock = last ? new Clock(device, last) : new Clock(device);
+        clock.observe(top, wallMs + (offset ?? 0));
+        meta.put(clock.last, 'hlc');
+      }
+      meta.put(top ?? '', 'hlcSeen');
+      meta.put(resume, resumeKey(channel));
       // A failed put aborts the transaction: tx.done rejects, and so does this.
-      await Promise.all([chunks, tx.done]);
-      return stored;
+      await tx.done;
+      return { stored, chunks: [...chunks.values()].map((c) => /** @type {[string, number]} */ ([c.scope, c.bucket])) };
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  /**
+   * The records held in some chunks of a scope (another tab applied them: tab-messages.js `held`).
+   * @param {string} scope
+   * @param {number[]} buckets
+   * @returns {Promise<[string, Snapshot][]>}
+   */
+  async heldRecords(scope, buckets) {
+    try {
+      const tx = this.#db.transaction('held');
+      const chunks = await Promise.all(buckets.map((bucket) => tx.store.get([scope, bucket])));
+      return chunks.flatMap((chunk) => (chunk ? chunk.records.map((r) => [keyOf(r), r]) : []));
     } catch (error) {
       throw storageError(error);
     }
@@ -189,14 +164,27 @@ export class Holdings {
    */
   async evict(keys, lows) {
     try {
-      const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
+      const tx = this.#db.transaction(['records', 'held', 'meta'], 'readwrite');
       const store = tx.objectStore('records');
+      const held = tx.objectStore('held');
       const meta = tx.objectStore('meta');
       for (const key of keys) {
         const slash = key.indexOf('/');
         store.delete([key.slice(0, slash), key.slice(slash + 1)]);
       }
-      const points = await Promise.all([...lows.keys()].map((channel) => meta.get(resumeKey(channel))));
+      const gone = new Set(keys);
+      // Everything below a cut lives in the chunks up to the cut's bucket (held.js, Rule 1).
+      const cuts = [...lows].map(([channel, low]) => [channelScope(channel), bucketOf(low)]);
+      const [points, ...below] = await Promise.all([
+        Promise.all([...lows.keys()].map((channel) => meta.get(resumeKey(channel)))),
+        ...cuts.map(([scope, bucket]) => held.getAll(IDBKeyRange.bound([scope, -Infinity], [scope, bucket]))),
+      ]);
+      for (const chunk of below.flat()) {
+        const kept = chunk.records.filter((r) => !gone.has(keyOf(r)));
+        if (kept.length === chunk.records.length) continue;
+        if (kept.length) held.put({ ...chunk, records: kept });
+        else held.delete([chunk.scope, chunk.bucket]);
+      }
       [...lows].forEach(([channel, low], i) => {
         const point = points[i];
         if (point) meta.put({ ...point, low: Math.max(point.low ?? low, low) }, resumeKey(channel));

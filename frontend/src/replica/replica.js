@@ -12,12 +12,15 @@
 // Rule 5. Clocks: HLCs are stamped from corrected time (wall + offset). `hlcSeen` keeps the
 //         greatest clock received from the server, so a device whose clock ran ahead can
 //         restamp from corrected time without going below anything it has observed.
+// Rule 6. Backfilled history is held in chunks (`held`, replica/held.js); a record there may also
+//         be in `records`, and its confirmed state is the merge of both (held.js, Rule 2).
 
 import { Clock } from '../sync/hlc.js';
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
+import { withHeld } from './held.js';
 
-const ALL = ['records', 'outbox', 'failed', 'meta'];
+const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 
 /** @typedef {import('../sync/merge.js').Value} Value */
 /** A local change before it is stamped. @typedef {{collection: string, id: string, fields: Record<string, Value>}} LocalChange */
@@ -223,14 +226,15 @@ export class Replica {
   async snapshot() {
     return run(async () => {
       const tx = this.#db.transaction(ALL);
-      const [records, outbox, failed] = await Promise.all([
+      const [records, outbox, failed, held] = await Promise.all([
         tx.objectStore('records').getAll(),
         tx.objectStore('outbox').getAll(),
         tx.objectStore('failed').getAll(),
+        tx.objectStore('held').getAll(),
       ]);
       const keys = await tx.objectStore('meta').getAllKeys();
       const values = await tx.objectStore('meta').getAll();
-      return { records, outbox, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
+      return { records: withHeld(held, records), outbox, failed, meta: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
     });
   }
 
@@ -592,6 +596,15 @@ export class Replica {
     while (cursor) {
       if (!visible.has(cursor.key)) lost.push(cursor.key);
       cursor = await cursor.continue();
+    }
+    // Held chunks go with their scope (Rule 6): a scope may be held only there.
+    const held = tx.objectStore('held');
+    for (const scope of new Set((await held.getAllKeys()).map(([scope]) => scope))) {
+      if (visible.has(scope)) continue;
+      const range = IDBKeyRange.bound([scope, -Infinity], [scope, Infinity]);
+      for (const chunk of await held.getAll(range)) for (const r of chunk.records) dropped.push(keyOf(r.collection, r.id));
+      held.delete(range);
+      if (!lost.includes(scope)) lost.push(scope);
     }
     for (const scope of lost) {
       let row = await index.openCursor(IDBKeyRange.only(scope));

@@ -6,7 +6,7 @@ import { resumeAfter } from '../lib/offline-plan.js';
 
 /** @typedef {import('../replica/holdings.js').Resume} Resume */
 /** @typedef {{channel: string, before: number | null, limit: number, point: Resume | null, wallMs: number}} PageRequest */
-/** @typedef {{stored: [string, any][], resume: Resume, count: number, applyMs: number}} PageApplied */
+/** @typedef {{stored: [string, any][], chunks: [string, number][], resume: Resume, count: number, applyMs: number}} PageApplied */
 
 export class BulkPages {
   #transport;
@@ -27,19 +27,27 @@ export class BulkPages {
     return this.#transport.bulkHistory({ channel, ...(before ? { before } : {}), limit });
   }
 
+  /** Ask for the page below `before` now; its answer waits in #ahead. */
+  #askAhead(channel, before, limit) {
+    const page = this.#transport.bulkHistory({ channel, before, limit });
+    page.catch(() => {}); // a failed read-ahead is simply asked again
+    this.#ahead = { channel, before, page };
+  }
+
   /**
    * Fetch the page below `before`, apply it with its new resume point, and return what was stored.
    * @param {PageRequest} r
    * @returns {Promise<PageApplied>}
    */
   async fetchAndApply({ channel, before, limit, point, wallMs }) {
-    const page = await this.#request(channel, before, limit);
-    // The next page is asked for now, so the server's work and the wire overlap this page's apply.
-    if (!page.complete && page.low > 1) {
-      const next = this.#transport.bulkHistory({ channel, before: page.low, limit });
-      next.catch(() => {}); // a failed read-ahead is simply asked again
-      this.#ahead = { channel, before: page.low, page: next };
-    }
+    const asked = this.#request(channel, before, limit);
+    // The next page is asked for at once, so the server works on it while this one travels, is
+    // decoded and applied. A channel's top-level numbers have no holes (PROTOCOL.md), so it starts
+    // at before - limit; if this page shows otherwise, the guess is replaced below.
+    const guess = before ? before - limit : null;
+    if (guess !== null && guess > 1) this.#askAhead(channel, guess, limit);
+    const page = await asked;
+    if (!page.complete && page.low > 1 && page.low !== guess) this.#askAhead(channel, page.low, limit);
     let oldestAt = point?.oldestAt ?? null;
     let count = 0;
     for (const r of page.records) {
@@ -50,8 +58,8 @@ export class BulkPages {
     // The point this page continues is the `before` it was asked with (the planner's trusted point).
     const resume = { low: resumeAfter(before ?? null, page), oldestAt, last: Math.max(point?.last ?? 0, page.last ?? 0) };
     const started = performance.now();
-    const stored = await (await this.#holdings()).applyPage(page.records, wallMs, channel, resume);
-    return { stored, resume, count, applyMs: performance.now() - started };
+    const { stored, chunks } = await (await this.#holdings()).applyPage(page.records, wallMs, channel, resume);
+    return { stored, chunks, resume, count, applyMs: performance.now() - started };
   }
 }
 
@@ -60,7 +68,7 @@ export class WorkerPages {
   #worker;
   #csrf;
   #next = 0;
-  /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
+  /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void, stored: [string, any][]}>} */
   #waiting = new Map();
 
   /** @param {Worker} worker @param {() => (string | null | Promise<string | null>)} csrf */
@@ -70,8 +78,12 @@ export class WorkerPages {
     worker.onmessage = ({ data }) => {
       const waiting = this.#waiting.get(data.id);
       if (!waiting) return;
+      if (data.part) {
+        for (const entry of data.part) waiting.stored.push(entry);
+        return;
+      }
       this.#waiting.delete(data.id);
-      if (data.ok) waiting.resolve(data.result);
+      if (data.ok) waiting.resolve({ ...data.result, stored: waiting.stored });
       else waiting.reject(Object.assign(new Error(data.error.message), data.error));
     };
     worker.onerror = (event) => {
@@ -85,7 +97,7 @@ export class WorkerPages {
     const id = ++this.#next;
     const csrf = await this.#csrf();
     return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
+      this.#waiting.set(id, { resolve, reject, stored: [] });
       this.#worker.postMessage({ id, csrf, request: r });
     });
   }

@@ -28,6 +28,10 @@
  * @typedef {{t: 'changed', keys: string[], full?: boolean}} Changed
  */
 /**
+ * The leader's backfill stored held chunks (replica/held.js): re-read them, `[scope, bucket]` each.
+ * @typedef {{t: 'held', chunks: [string, number][]}} Held
+ */
+/**
  * The leader's connection state ('Online' | 'Offline' | 'Syncing'), for the status pill.
  * @typedef {{t: 'status', status: string}} StatusMessage
  */
@@ -53,7 +57,7 @@
  */
 /**
  * Everything a tab may post on the BroadcastChannel.
- * @typedef {Wrote | Changed | StatusMessage | Ephemeral | Typing | Live | Hello | SignedOut} TabMessage
+ * @typedef {Wrote | Changed | Held | StatusMessage | Ephemeral | Typing | Live | Hello | SignedOut} TabMessage
  */
 
 /** @returns {Wrote} */
@@ -65,6 +69,12 @@ export const wrote = (lazy = false) => ({ t: 'wrote', lazy });
  * @returns {Changed}
  */
 export const changed = (keys, full = false) => ({ t: 'changed', keys, full });
+
+/**
+ * @param {[string, number][]} chunks
+ * @returns {Held}
+ */
+export const held = (chunks) => ({ t: 'held', chunks });
 
 /**
  * @param {string} status
