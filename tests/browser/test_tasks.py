@@ -36,11 +36,6 @@ def details(page: Page) -> Locator:
     return page.get_by_role("region", name="Task details")
 
 
-@pytest.mark.skip(
-    reason="intermittent in the full browser suite (3 of 4 full runs on 2026-12-04, never when run "
-    "alone): one side ends with the old title after the offline title edit and the online status "
-    "change. The race is not found yet (closing note, issue 11); remove this mark to run it."
-)
 def test_offline_title_and_ticks_merge_with_online_status_and_assignee(team: Team) -> None:
     ada, bob = team
     open_tasks(ada.page)

@@ -12,7 +12,7 @@
 //   structures up to date instead of rebuilding them.
 
 import { signal, batch } from '@preact/signals';
-import { apply } from '../sync/merge.js';
+import { apply, wins } from '../sync/merge.js';
 import { keyOf, splitKey } from '../replica/replica.js';
 
 /** @typedef {import('../replica/replica.js').Mutation} Mutation */
@@ -69,6 +69,34 @@ export class ShownMap {
   *values() {
     for (const [, record] of this.entries()) yield record;
   }
+}
+
+/**
+ * The later of two snapshots of one record, field by field (the merge rule): `record` itself when
+ * it holds every field of `held` at the same or a later clock (a refresh in order: the usual
+ * case, one string comparison per field), else a copy with the fields `held` still wins.
+ * @param {Shown} held
+ * @param {Shown} record
+ * @returns {Shown}
+ */
+export function join(held, record) {
+  const clocks = record.clocks ?? {};
+  let fields = null;
+  let joined = null;
+  for (const name of Object.keys(held.clocks ?? {})) {
+    const mine = held.clocks[name];
+    const theirs = Object.hasOwn(clocks, name) ? clocks[name] : undefined;
+    if (mine === theirs) continue;
+    if (!wins(mine, held.fields[name], theirs, Object.hasOwn(record.fields, name) ? record.fields[name] : undefined)) continue;
+    if (fields === null) {
+      fields = { ...record.fields };
+      joined = { ...clocks };
+    }
+    // A field may be called `__proto__` (merge.js): define it, never assign it.
+    Object.defineProperty(fields, name, { value: held.fields[name], writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(joined, name, { value: mine, writable: true, enumerable: true, configurable: true });
+  }
+  return fields === null ? record : { ...record, fields, clocks: joined };
 }
 
 export class Store {
@@ -168,12 +196,22 @@ export class Store {
     });
   }
 
-  /** Replace some confirmed records: `entries` is [[key, record | null]]. */
+  /**
+   * Take some confirmed records: `entries` is [[key, record | null]] (null: the record is gone).
+   * A record is joined with the one held by the merge rule, never simply put in its place: two
+   * refreshes may land out of order (a sync's reply is read before a live frame but patched after
+   * it, once its own reads end), and the older snapshot put back the title an offline edit had
+   * just replaced (issue 11). Both are states of the same change log, so their join is the newer.
+   */
   patch(entries) {
     const changed = new Map();
     for (const [key, record] of entries) {
       const [collection, id] = splitKey(key);
-      if (record) this.#table(this.#confirmed, collection).set(id, record);
+      if (record) {
+        const table = this.#table(this.#confirmed, collection);
+        const held = table.get(id);
+        table.set(id, held ? join(held, record) : record);
+      }
       else this.#confirmed.get(collection)?.delete(id);
       if (this.#pendingByKey.has(key)) this.#reshow(collection, id);
       mark(changed, collection, id);
