@@ -197,6 +197,15 @@ export class TaskQueries {
     return [...(this.#byChannel.get(channel) ?? [])];
   }
 
+  /** A channel's deleted tasks as [id, fields] entries: where "Restore task" starts (the list). */
+  deletedOf(channel) {
+    const out = [];
+    for (const [id, record] of this.tasks.value) {
+      if (record.fields.channel === channel && record.fields.deleted === true) out.push([id, record.fields]);
+    }
+    return out;
+  }
+
   /** One task's fields (deleted ones too), or null. Reading it subscribes to its channel's version. */
   task(id) {
     const channel = this.#channelOf.get(id);

@@ -106,6 +106,8 @@ export class Transport {
   versions = (id) => this.#json('GET', `/api/messages/${encodeURIComponent(id)}/versions`);
   searchTasks = (q, zone, limit = 50) =>
     this.#json('GET', `/api/tasks/search?q=${encodeURIComponent(q)}&zone=${encodeURIComponent(zone)}&limit=${limit}`);
+  /** A deleted task again, as a new task (`{id, restored_from}`): its creator or an admin. */
+  restoreTask = (id) => this.#json('POST', `/api/tasks/${encodeURIComponent(id)}/restore`);
   recordVersions = (collection, id) =>
     this.#json('GET', `/api/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}/versions`);
 

@@ -11,6 +11,7 @@ import { t, formatDateTime } from '../lib/i18n.js';
 import { Markdown } from './markdown.js';
 import { PRIORITIES } from '../dispatch/task-queries.js';
 import { statusName } from './tasks-board.js';
+import { taskHref } from './router.js';
 
 /** Fields a person sets, in the order the history shows them (server stamps are left out). */
 /**
@@ -172,6 +173,21 @@ function Comments({ app, taskId, may }) {
   </section>`;
 }
 
+/** "Restore task": the server makes a new task from the deleted one; its panel opens once it is here. */
+function RestoreButton({ app, taskId, channel }) {
+  const [error, setError] = useState('');
+  const restore = async () => {
+    setError('');
+    try {
+      location.hash = taskHref(channel, await app.restoreTask(taskId));
+    } catch {
+      setError(t('tasks.restoreFailed'));
+    }
+  };
+  return html`<button type="button" class="button button--small" onClick=${restore}>${t('tasks.restoreTask')}</button>
+    ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}`;
+}
+
 /** Share the task in its channel: a message linking to it, which chat draws as a live card. */
 function shareInChat(app, taskId, task) {
   const link = `${location.origin}${location.pathname}#/c/${encodeURIComponent(task.channel)}/tasks/${encodeURIComponent(taskId)}`;
@@ -194,6 +210,8 @@ export function TaskDetail({ app, taskId, closeHref }) {
   const channel = app.queries.record('channels', task.channel)?.fields ?? {};
   const may = app.queries.isMember(task.channel) && channel.archived !== true && task.deleted !== true;
   const mayDelete = may && app.queries.may('tasks', taskId, 'delete');
+  // Its creator or an admin, in a channel that is not archived (the server's rule for deleting).
+  const mayRestore = task.deleted === true && app.queries.may('tasks', taskId, 'delete');
   const set = (fields) => ta.update(taskId, fields);
   const [day, time] = (task.due ?? '').split('T');
   const setDue = (newDay, newTime) => set({ due: newDay ? (newTime ? `${newDay}T${newTime}` : newDay) : '' });
@@ -207,7 +225,9 @@ export function TaskDetail({ app, taskId, closeHref }) {
       ${task.deleted ? html`<span class="tag">${t('tasks.deleted')}</span>` : null}
       ${may ? html`<button type="button" class="button button--small button--ghost" onClick=${() => shareInChat(app, taskId, task)}>${t('tasks.share')}</button>` : null}
       ${mayDelete ? html`<button type="button" class="button button--small button--danger" onClick=${() => ta.remove(taskId)}>${t('tasks.delete')}</button>` : null}
+      ${mayRestore ? html`<${RestoreButton} app=${app} taskId=${taskId} channel=${task.channel} />` : null}
     </div>
+    ${task.restored_from ? html`<p class="task-source">${t('tasks.restoredFrom')} <a href=${taskHref(task.channel, task.restored_from)}>${t('tasks.restoredLink')}</a></p>` : null}
     <div class="field">
       <label for="task-title">${t('tasks.title')}</label>
       <${DraftInput} id="task-title" type="text" value=${task.title} disabled=${!may} maxlength="500"

@@ -1,5 +1,6 @@
 // The list: every task of the channel in a table, sortable by title, status, due date or
-// priority, filterable by assignee, label, status and due group (lib/tasks.js Rule 4).
+// priority, filterable by assignee, label, status and due group (lib/tasks.js Rule 4). "Deleted
+// tasks" lists the channel's deleted ones instead: their panel offers "Restore task".
 
 import { useState } from 'preact/hooks';
 import { html } from './html.js';
@@ -20,7 +21,8 @@ export function TaskList({ app, channelId, openHref }) {
   const tq = app.tasks;
   const [sort, setSort] = useState({ by: 'due', up: true });
   const [filter, setFilter] = useState({ assignee: '', label: '', status: '', due: '' });
-  const entries = tq.entriesOf(channelId);
+  const [deleted, setDeleted] = useState(false);
+  const entries = deleted ? tq.deletedOf(channelId) : tq.entriesOf(channelId);
   const statuses = tq.board(channelId).value.statuses;
   const members = app.queries.membersOf(channelId);
   const labels = [...new Set(entries.flatMap(([id]) => tq.labelsOf(id)))].sort();
@@ -51,6 +53,8 @@ export function TaskList({ app, channelId, openHref }) {
       ${select('label', t('tasks.label'), labels.map((l) => [l, l]))}
       ${select('status', t('tasks.statusLabel'), statuses.map((s) => [s, statusName(s)]))}
       ${select('due', t('tasks.due'), GROUPS.map((g) => [g, t(`tasks.group.${g}`)]))}
+      <label class="task-check"><input type="checkbox" checked=${deleted} onChange=${(e) => setDeleted(e.currentTarget.checked)} />
+        ${t('tasks.showDeleted')}</label>
     </div>
     <table class="task-table">
       <thead><tr>
