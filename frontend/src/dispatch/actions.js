@@ -123,10 +123,11 @@ export class Actions {
   /**
    * A message whose files' bytes are stored (files/queue.js): the file records, then the message,
    * in one write, so the message never arrives before its files.
-   * @param {{channel: string, text: string, thread: string | null, message: string,
+   * `task`: a comment on a task, whose files are the task's attachments (views/tasks-detail.js).
+   * @param {{channel: string, text: string, thread: string | null, task?: string | null, message: string,
    *   files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
    */
-  async sendWithFiles({ channel, text, thread, message, files }) {
+  async sendWithFiles({ channel, text, thread, task = null, message, files }) {
     /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
     const changes = files.map((f) => ({
       collection: 'files',
@@ -136,6 +137,7 @@ export class Actions {
     /** @type {Record<string, unknown>} */
     const fields = { channel, text };
     if (thread) fields.thread = thread;
+    if (task) fields.task = task;
     const mentions = this.#mentions(channel, text);
     if (mentions) fields.mentions = mentions;
     changes.push({ collection: 'messages', id: message, fields });

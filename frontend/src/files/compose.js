@@ -4,8 +4,11 @@
 import { ulid } from '../lib/ulid.js';
 import { downscale as smaller, imageSize } from './images.js';
 
-/** @param {any} app @param {{channel: string, text: string, thread: string | null, files: File[], downscale: boolean}} o */
-export async function queueWithFiles(app, { channel, text, thread, files, downscale }) {
+/**
+ * `task`: the message is a comment on that task, so its files are the task's attachments.
+ * @param {any} app @param {{channel: string, text: string, thread: string | null, task?: string | null, files: File[], downscale: boolean}} o
+ */
+export async function queueWithFiles(app, { channel, text, thread, task = null, files, downscale }) {
   const prepared = [];
   for (const original of files) {
     const file = downscale ? await smaller(original).catch(() => original) : original;
@@ -13,7 +16,7 @@ export async function queueWithFiles(app, { channel, text, thread, files, downsc
     prepared.push({ id: ulid(), blob: file, name: file.name || 'file', type: file.type, ...(size ?? {}) });
   }
   const message = ulid();
-  const job = await app.files.queue.add({ id: message, channel, text, thread, message, files: prepared });
+  const job = await app.files.queue.add({ id: message, channel, text, thread, task, message, files: prepared });
   app.files.run(); // online: it goes now; offline: the 'online' event or the next open starts it
   return job;
 }

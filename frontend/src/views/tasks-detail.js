@@ -12,6 +12,9 @@ import { Markdown } from './markdown.js';
 import { PRIORITIES } from '../dispatch/task-queries.js';
 import { statusName } from './tasks-board.js';
 import { taskHref } from './router.js';
+import { AttachControls, ChosenFiles, FileCard } from './attachments.js';
+import { queueWithFiles } from '../files/compose.js';
+import { rememberedDownscale } from '../files/images.js';
 
 /** Fields a person sets, in the order the history shows them (server stamps are left out). */
 /**
@@ -147,12 +150,35 @@ function History({ app, taskId, may }) {
   </section>`;
 }
 
+/**
+ * Attachments: the files of the task's comments (a comment is a message, and files attach to
+ * messages: views/attachments.js), so they upload offline, resume and preview as in chat.
+ */
+function Attachments({ app, replies, uploading }) {
+  const files = replies.flatMap((m) => (m.deleted ? [] : app.files?.byMessage.value.get(m.id) ?? []));
+  if (!files.length && !uploading) return null;
+  return html`<section class="task-section" aria-labelledby="task-attachments-title">
+    <h2 id="task-attachments-title" class="task-section__title">${t('tasks.attachments')}</h2>
+    ${uploading ? html`<p class="field__hint" role="status">${t('tasks.uploading', { count: uploading })}</p>` : null}
+    <div class="message-files">${files.map((file) => html`<${FileCard} key=${file.id} app=${app} file=${file} />`)}</div>
+  </section>`;
+}
+
 function Comments({ app, taskId, may }) {
   const task = app.tasks.task(taskId);
   const replies = task ? app.queries.replies(task.channel, `task:${taskId}`) : [];
   const [text, setText] = useState('');
+  const [files, setFiles] = useState([]);
+  const [downscale, setDownscale] = useState(rememberedDownscale);
+  const uploading = (app.files?.jobs.value ?? []).filter((j) => j.task === taskId && j.state !== 'done').length;
   const send = (event) => {
     event.preventDefault();
+    if (files.length && app.files?.queue && task) {
+      queueWithFiles(app, { channel: task.channel, text: text.trim(), thread: null, task: taskId, files, downscale });
+      setFiles([]);
+      setText('');
+      return;
+    }
     if (!text.trim()) return;
     app.taskActions.comment(taskId, text.trim());
     setText('');
@@ -168,9 +194,12 @@ function Comments({ app, taskId, may }) {
     ${may ? html`<form class="task-inline-form" onSubmit=${send}>
       <label class="visually-hidden" for="task-comment">${t('tasks.comment')}</label>
       <textarea id="task-comment" rows="2" placeholder=${t('tasks.comment')} value=${text} onInput=${(e) => setText(e.currentTarget.value)}></textarea>
+      ${app.files ? html`<${AttachControls} onFiles=${(chosen) => setFiles([...files, ...chosen])} />` : null}
       <button type="submit" class="button button--small">${t('tasks.sendComment')}</button>
-    </form>` : null}
-  </section>`;
+    </form>
+    <${ChosenFiles} files=${files} onRemove=${(i) => setFiles(files.filter((_, j) => j !== i))} downscale=${downscale} onDownscale=${setDownscale} />` : null}
+  </section>
+  <${Attachments} app=${app} replies=${replies} uploading=${uploading} />`;
 }
 
 /** "Restore task": the server makes a new task from the deleted one; its panel opens once it is here. */

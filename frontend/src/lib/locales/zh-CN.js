@@ -383,6 +383,8 @@ export default {
   "tasks.historyFailed": "查看历史需要联网。",
   "tasks.restore": "恢复",
   "tasks.restoreLabel": "把{field}恢复为 {value}",
+  "tasks.attachments": "附件",
+  "tasks.uploading": "正在上传 {count} 条带文件的评论…",
   "tasks.restoreTask": "恢复任务",
   "tasks.restoreFailed": "恢复任务需要联网。",
   "tasks.restoredFrom": "恢复自",
