@@ -112,3 +112,20 @@ test('a tick or an assignment redraws what reads it (the part views are new valu
   assert.deepEqual(tq.assigneesOf('T3'), ['U1']);
   assert.equal(tq.myTasks.value.none.some(([id]) => id === 'T3'), true);
 });
+
+test('a custom status: a line added to the channel task list, a list made when there is none', async () => {
+  const { store, q, tq } = setup(tasks);
+  const { TaskActions } = await import('../src/dispatch/task-actions.js');
+  const written = [];
+  const ta = new TaskActions({ actions: { writeChanges: async (c) => written.push(...c) }, queries: q, tasks: tq });
+  await ta.addStatus('C1', ' review ');
+  assert.equal(written.length, 1);
+  assert.equal(written[0].collection, 'task_lists');
+  assert.deepEqual(written[0].fields, { channel: 'C1', name: 'Tasks', statuses: 'review' });
+  store.patch([['task_lists/L1', rec('task_lists', 'L1', { channel: 'C1', name: 'Tasks', statuses: 'review' })]]);
+  assert.deepEqual(tq.board('C1').value.statuses, ['todo', 'doing', 'blocked', 'done', 'review', 'qa']);
+  assert.equal(ta.addStatus('C1', 'review'), null); // already a column
+  assert.equal(ta.addStatus('C1', 'todo'), null);
+  await ta.addStatus('C1', 'waiting for parts');
+  assert.deepEqual(written[1], { collection: 'task_lists', id: 'L1', fields: { statuses: 'review\nwaiting for parts' } });
+});

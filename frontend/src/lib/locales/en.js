@@ -391,6 +391,8 @@ export default {
   "tasks.historyFailed": "The history needs a connection. Try again when online.",
   "tasks.restore": "Restore",
   "tasks.restoreLabel": "Restore {field} to {value}",
+  "tasks.newStatus": "New status",
+  "tasks.addStatus": "Add status",
   "tasks.attachments": "Attachments",
   "tasks.uploading": "Uploading {count} comment(s) with files…",
   "tasks.restoreTask": "Restore task",

@@ -383,6 +383,8 @@ export default {
   "tasks.historyFailed": "查看历史需要联网。",
   "tasks.restore": "恢复",
   "tasks.restoreLabel": "把{field}恢复为 {value}",
+  "tasks.newStatus": "新状态",
+  "tasks.addStatus": "添加状态",
   "tasks.attachments": "附件",
   "tasks.uploading": "正在上传 {count} 条带文件的评论…",
   "tasks.restoreTask": "恢复任务",
