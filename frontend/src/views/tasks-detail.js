@@ -1,7 +1,8 @@
 // The task detail panel: title, description (the messages' safe Markdown), status, assignees,
 // due date with or without a time (in my zone unless the task names one), priority, labels,
 // the checklist (add, tick, edit, reorder, remove; progress derived), comments (messages with
-// a `task`, listed like a thread's replies), and the history with one-click restore.
+// a `task`, drawn like a thread's replies by the message view: reactions, edits, mentions, files),
+// the attachments (the comments' files), and the history with one-click restore.
 //
 // Each control writes one change when it is committed (change/blur/submit), never per keystroke.
 
@@ -12,6 +13,7 @@ import { Markdown } from './markdown.js';
 import { PRIORITIES } from '../dispatch/task-queries.js';
 import { statusName } from './tasks-board.js';
 import { taskHref } from './router.js';
+import { MessageBody } from './message.js';
 import { AttachControls, ChosenFiles, FileCard } from './attachments.js';
 import { queueWithFiles } from '../files/compose.js';
 import { rememberedDownscale } from '../files/images.js';
@@ -186,9 +188,8 @@ function Comments({ app, taskId, may }) {
   return html`<section class="task-section" aria-labelledby="task-comments-title">
     <h2 id="task-comments-title" class="task-section__title">${t('tasks.comments')}</h2>
     <ul class="task-comments" role="list">
-      ${replies.map((m) => html`<li key=${m.id} class="task-comment">
-        <span class="task-comment__who">${app.queries.userName(m.author) || t('message.someone')}</span>
-        <${Markdown} text=${m.text} />
+      ${replies.map((m) => html`<li key=${m.id} class="task-comment" data-state=${m.state}>
+        <${MessageBody} app=${app} item=${may ? m : { ...m, readOnly: true }} inThread=${true} />
       </li>`)}
     </ul>
     ${may ? html`<form class="task-inline-form" onSubmit=${send}>
