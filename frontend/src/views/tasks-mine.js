@@ -11,6 +11,12 @@ import { statusName } from './tasks-board.js';
 
 const PAGE = 50;
 
+/** The sidebar's count of my tasks changed by others since I opened them (a new assignment, ...). */
+export function NewTasksBadge({ count }) {
+  if (!count) return null;
+  return html`<span class="badge badge--new-tasks">${count}<span class="visually-hidden"> ${t('tasks.newSuffix')}</span></span>`;
+}
+
 export function MyTasksView({ app }) {
   const groups = app.tasks.myTasks.value;
   const [shown, setShown] = useState({});

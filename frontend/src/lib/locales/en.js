@@ -391,6 +391,7 @@ export default {
   "tasks.historyFailed": "The history needs a connection. Try again when online.",
   "tasks.restore": "Restore",
   "tasks.restoreLabel": "Restore {field} to {value}",
+  "tasks.newSuffix": "changed for you",
   "tasks.newStatus": "New status",
   "tasks.addStatus": "Add status",
   "tasks.attachments": "Attachments",

@@ -383,6 +383,7 @@ export default {
   "tasks.historyFailed": "查看历史需要联网。",
   "tasks.restore": "恢复",
   "tasks.restoreLabel": "把{field}恢复为 {value}",
+  "tasks.newSuffix": "有更新",
   "tasks.newStatus": "新状态",
   "tasks.addStatus": "添加状态",
   "tasks.attachments": "附件",
