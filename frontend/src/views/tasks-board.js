@@ -154,7 +154,7 @@ export function Board({ app, channelId, openHref }) {
               handlers=${may ? handlers : null} />`)}
         </ul>
         ${ids.length > limit
-          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown({ ...shown, [status]: limit + PAGE })}>
+          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown((was) => ({ ...was, [status]: (was[status] ?? PAGE) + PAGE }))}>
               ${t('tasks.showMore', { count: ids.length - limit })}</button>`
           : null}
       </section>`;

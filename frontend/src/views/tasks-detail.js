@@ -195,10 +195,10 @@ function Comments({ app, taskId, may }) {
     ${may ? html`<form class="task-inline-form" onSubmit=${send}>
       <label class="visually-hidden" for="task-comment">${t('tasks.comment')}</label>
       <textarea id="task-comment" rows="2" placeholder=${t('tasks.comment')} value=${text} onInput=${(e) => setText(e.currentTarget.value)}></textarea>
-      ${app.files ? html`<${AttachControls} onFiles=${(chosen) => setFiles([...files, ...chosen])} />` : null}
+      ${app.files ? html`<${AttachControls} onFiles=${(chosen) => setFiles((was) => [...was, ...chosen])} />` : null}
       <button type="submit" class="button button--small">${t('tasks.sendComment')}</button>
     </form>
-    <${ChosenFiles} files=${files} onRemove=${(i) => setFiles(files.filter((_, j) => j !== i))} downscale=${downscale} onDownscale=${setDownscale} />` : null}
+    <${ChosenFiles} files=${files} onRemove=${(i) => setFiles((was) => was.filter((_, j) => j !== i))} downscale=${downscale} onDownscale=${setDownscale} />` : null}
   </section>
   <${Attachments} app=${app} replies=${replies} uploading=${uploading} />`;
 }

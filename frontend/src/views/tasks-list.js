@@ -39,7 +39,11 @@ export function TaskList({ app, channelId, openHref }) {
     const order = x < y ? -1 : x > y ? 1 : a < b ? -1 : 1;
     return sort.up ? order : -order;
   });
-  const set = (name) => (e) => setFilter({ ...filter, [name]: e.currentTarget.value });
+  // Functional updates: drawing waits for the next frame, so two changes before it must both hold.
+  const set = (name) => (e) => {
+    const value = e.currentTarget.value;
+    setFilter((was) => ({ ...was, [name]: value }));
+  };
   const select = (name, label, options) => html`<div class="field field--inline">
     <label for=${`task-filter-${name}`}>${label}</label>
     <select id=${`task-filter-${name}`} value=${filter[name]} onChange=${set(name)}>
@@ -59,7 +63,7 @@ export function TaskList({ app, channelId, openHref }) {
     <table class="task-table">
       <thead><tr>
         ${SORTS.map((by) => html`<th scope="col" aria-sort=${sort.by === by ? (sort.up ? 'ascending' : 'descending') : 'none'}>
-          <button type="button" class="task-table__sort" onClick=${() => setSort({ by, up: sort.by === by ? !sort.up : true })}>${t(`tasks.sort.${by}`)}</button>
+          <button type="button" class="task-table__sort" onClick=${() => setSort((was) => ({ by, up: was.by === by ? !was.up : true }))}>${t(`tasks.sort.${by}`)}</button>
         </th>`)}
         <th scope="col">${t('tasks.assignees')}</th>
       </tr></thead>

@@ -37,7 +37,7 @@ export function MyTasksView({ app }) {
           </li>`)}
         </ul>
         ${groups[g].length > (shown[g] ?? PAGE)
-          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown({ ...shown, [g]: (shown[g] ?? PAGE) + PAGE })}>
+          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown((was) => ({ ...was, [g]: (was[g] ?? PAGE) + PAGE }))}>
               ${t('tasks.showMore', { count: groups[g].length - (shown[g] ?? PAGE) })}</button>`
           : null}
       </section>`)}
