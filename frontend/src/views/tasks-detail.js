@@ -18,27 +18,31 @@ import { AttachControls, ChosenFiles, FileCard } from './attachments.js';
 import { queueWithFiles } from '../files/compose.js';
 import { rememberedDownscale } from '../files/images.js';
 
-/** Fields a person sets, in the order the history shows them (server stamps are left out). */
 /**
  * A text field that keeps what the person typed while the task re-renders under it (a live
  * change, the connection state going offline): it commits on change and follows the record only
  * while nobody is typing. Without it a render between typing and leaving the field put the old
- * value back, and the edit was lost.
- * @param {{value: string, onCommit: (text: string) => void, [key: string]: any}} props
+ * value back, and the edit was lost. The description and checklist items keep theirs the same way.
+ * @param {{value: string, onCommit: (text: string) => void, multiline?: boolean, [key: string]: any}} props
  */
-function DraftInput({ value, onCommit, ...rest }) {
+function DraftInput({ value, onCommit, multiline = false, ...rest }) {
   const [draft, setDraft] = useState(value);
   const [typing, setTyping] = useState(false);
   useEffect(() => {
     if (!typing) setDraft(value);
   }, [value, typing]);
-  return html`<input ...${rest} value=${draft}
-    onFocus=${() => setTyping(true)}
-    onInput=${(e) => setDraft(e.currentTarget.value)}
-    onChange=${(e) => onCommit(e.currentTarget.value)}
-    onBlur=${() => setTyping(false)} />`;
+  const events = {
+    onFocus: () => setTyping(true),
+    onInput: (e) => setDraft(e.currentTarget.value),
+    onChange: (e) => onCommit(e.currentTarget.value),
+    onBlur: () => setTyping(false),
+  };
+  return multiline
+    ? html`<textarea ...${rest} ...${events} value=${draft}></textarea>`
+    : html`<input ...${rest} ...${events} value=${draft} />`;
 }
 
+/** Fields a person sets, in the order the history shows them (server stamps are left out). */
 const HISTORY_FIELDS = ['title', 'description', 'status', 'priority', 'due', 'due_tz', 'list', 'position', 'deleted'];
 
 function Checklist({ app, taskId, may }) {
@@ -64,8 +68,8 @@ function Checklist({ app, taskId, may }) {
               onChange=${(e) => ta.updateItem(id, { done: e.currentTarget.checked })} />
             <span class="visually-hidden">${item.text}</span>
           </label>
-          <input class="task-item__text" type="text" value=${item.text} disabled=${!may} aria-label=${t('tasks.itemText', { text: item.text })}
-            onChange=${(e) => e.currentTarget.value.trim() && ta.updateItem(id, { text: e.currentTarget.value.trim() })} />
+          <${DraftInput} class="task-item__text" type="text" value=${item.text} disabled=${!may} aria-label=${t('tasks.itemText', { text: item.text })}
+            onCommit=${(text) => text.trim() && ta.updateItem(id, { text: text.trim() })} />
           <button type="button" class="icon-button" disabled=${!may || index === 0} onClick=${() => ta.moveItem(taskId, id, index - 1)}
             aria-label=${t('tasks.itemUp', { text: item.text })}>↑</button>
           <button type="button" class="icon-button" disabled=${!may || index === order.length - 1} onClick=${() => ta.moveItem(taskId, id, index + 1)}
@@ -307,8 +311,8 @@ export function TaskDetail({ app, taskId, closeHref }) {
       <h2 id="task-description-title" class="task-section__title">${t('tasks.description')}
         ${may ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setEditing(!editing)}>${editing ? t('tasks.done') : t('tasks.edit')}</button>` : null}</h2>
       ${editing
-        ? html`<textarea id="task-description" aria-label=${t('tasks.description')} rows="6" value=${task.description ?? ''}
-            onChange=${(e) => set({ description: e.currentTarget.value })}></textarea>`
+        ? html`<${DraftInput} multiline id="task-description" aria-label=${t('tasks.description')} rows="6" value=${task.description ?? ''}
+            onCommit=${(text) => set({ description: text })} />`
         : html`<${Markdown} text=${task.description ?? ''} class="task-description" />`}
     </section>
     ${source ? html`<p class="task-source">${t('tasks.fromMessage')} <a href=${`#/c/${encodeURIComponent(task.channel)}/n/${source.n ?? ''}`}>${source.text.slice(0, 80)}</a></p>` : null}
