@@ -9,10 +9,17 @@ in 100 other channels. Then, with the browser offline (so nothing the server nev
 
 1. the board's first paint from the replica: from opening #/c/general/tasks (the app loaded) until
    every column's cards are drawn (PAGE per column, 200 in all), two frames later; median of 5;
-2. a change to one visible card applied to the store as a sync reply does (Store#patch) until the
-   card shows it: p50 / p95 over 60 changes (script, render and layout: the work of a frame);
+2. a change to one visible card applied to the store as a sync reply or a live frame does
+   (Store#patch), 60 times: the app draws once per frame, so the change is painted in the next
+   frame, and what the target (16 ms p95) judges is the work it costs: the patch, plus the draw
+   and layout in the frame that paints it; it also checks that this is the next frame and that
+   one card is redrawn. The time from the patch until the card shows it is printed too: the
+   patch is made just after a frame began, so it always includes a whole frame's wait (~17 ms
+   at 60 Hz), whatever the work, and cannot be under 16 ms;
 3. a drag on the 500-card column (all 500 drawn): the mouse drags a card down 7 places in 30
-   steps; the outbox grows by exactly one change, and every frame during the drag is timed;
+   steps; the outbox grows by exactly one change, and every frame during the drag is timed:
+   "keeps 60 fps" is no dropped frame (no interval over 1.5 frames); the p95 interval is
+   printed, not judged (60 Hz intervals jitter around 16.7 ms, so p95 <= 16.7 fails on jitter);
 4. My tasks over MINE tasks in 100 channels: from opening #/tasks (after a change to one task, so
    the grouping is recomputed) until the groups are drawn; median of 5.
 """
@@ -95,24 +102,62 @@ async ({hash, selector, count}) => {
 }
 """
 
-# Store#patch of one visible card's title (what a sync reply or a live frame does), until drawn.
+# Store#patch of one visible card's title (what a sync reply or a live frame does). The app draws
+# once per frame (main.js: debounceRendering in requestAnimationFrame), so a change is painted in
+# the next frame; what must fit in that frame is its work. Per change: `apply` (the patch: store,
+# task queries, board), `frame` (from the start of the frame that draws it until the card is drawn
+# and laid out: our rAF callback runs after the app's, in the same frame), `frames` (how many
+# frames it waited: 1 = the next one), `latency` (from the patch until the card shows it, the old
+# measure, which with the patch made just after a frame began always includes a whole frame's
+# wait) and `cards` (how many cards the draw touched: memoised cards, so 1).
 REMOTE = r"""
 async ({id, runs}) => {
   const store = teamtalk.app.store;
-  const times = [];
+  const out = { apply: [], frame: [], frames: [], latency: [], cards: [] };
+  const link = () => document.querySelector(`a[data-task="${id}"] .task-card__title`);
+  const touched = new Set();
+  const note = (records) => {
+    for (const r of records) {
+      const node = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const card = node?.closest('.task-card');
+      if (card) touched.add(card);
+    }
+  };
+  const watch = new MutationObserver(note);
+  const all = { subtree: true, childList: true, characterData: true, attributes: true };
+  watch.observe(document.querySelector('.task-board'), all);
   for (let i = 0; i < runs; i++) {
     const shown = store.shown('tasks', id);
     const title = `remote change ${i}`;
     const fields = { ...shown.fields, title };
     const record = { ...shown, fields, clocks: { ...shown.clocks, title: `${Date.now()}-00000-remote` } };
-    const link = () => document.querySelector(`a[data-task="${id}"] .task-card__title`);
+    watch.takeRecords();
+    touched.clear();
     const t0 = performance.now();
     store.patch([[`tasks/${id}`, record]]);
-    while (link()?.textContent !== title) await new Promise((r) => setTimeout(r, 0));
-    times.push(performance.now() - t0);
+    out.apply.push(performance.now() - t0);
+    let frames = 0;
+    for (;;) {
+      // Registered after the app's draw for this frame, so it runs after it in the same frame.
+      const [start, drawn] = await new Promise((r) => requestAnimationFrame((ts) => {
+        const el = link();
+        if (el?.textContent === title) el.getBoundingClientRect(); // the layout of the frame, too
+        r([ts, el?.textContent === title ? performance.now() : null]);
+      }));
+      frames += 1;
+      if (drawn !== null) {
+        out.frame.push(drawn - Math.max(start, t0));
+        out.latency.push(drawn - t0);
+        break;
+      }
+    }
+    out.frames.push(frames);
+    note(watch.takeRecords());
+    out.cards.push(touched.size);
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   }
-  return times;
+  watch.disconnect();
+  return out;
 }
 """
 
@@ -224,19 +269,31 @@ def main() -> int:
 
     print(f"board: {BOARD:,} tasks in #general, {drawn} cards drawn; My tasks: {MINE:,} tasks in 100 channels {groups}")
     verdict("tasks board first paint from the replica (median of 5)", statistics.median(opens), 150, "ms", False)
+    work = [a + f for a, f in zip(remote["apply"], remote["frame"], strict=True)]
     print(
-        f"  remote change to one card: p50 {statistics.median(remote):.1f} ms, "
-        f"p95 {pct(remote, 0.95):.1f} ms, max {max(remote):.1f} ms"
+        f"  remote change to one card: apply p50 {statistics.median(remote['apply']):.2f} ms / "
+        f"p95 {pct(remote['apply'], 0.95):.2f}; draw and layout in its frame "
+        f"p50 {statistics.median(remote['frame']):.1f} / "
+        f"p95 {pct(remote['frame'], 0.95):.1f}; painted in the next frame {remote['frames'].count(1)}/{len(work)}; "
+        f"cards redrawn per change max {max(remote['cards'])}; patch-to-DOM latency p50 "
+        f"{statistics.median(remote['latency']):.1f} / p95 {pct(remote['latency'], 0.95):.1f} ms "
+        "(includes the wait for the next frame)"
     )
-    verdict("tasks remote card change applied and drawn (p95)", pct(remote, 0.95), 16, "ms", False)
-    slow = [f for f in frames if f > 1000 / 60 + 1]
+    verdict("tasks remote card change: apply + draw in its frame (p95)", pct(work, 0.95), 16, "ms", False)
+    verdict("tasks remote card change: frames until painted (max)", max(remote["frames"]), 1, "frames", False)
+    # "Keeps 60 fps" is judged as no dropped frame: an interval between two frames over 1.5 frames
+    # (25 ms) means one was skipped. The p95 of the intervals is printed too, but not judged: at
+    # 60 Hz the intervals jitter around 16.7 ms (16.6, 16.8, ...), so a p95 at or under 16.7 ms
+    # fails on timer jitter even when no frame is ever dropped.
+    dropped = [f for f in frames if f > 1.5 * 1000 / 60]
     print(
         f"  drag on the 500-card column: {changes} change(s) written; {len(frames)} frames, "
         f"p50 {statistics.median(frames):.1f} ms, p95 {pct(frames, 0.95):.1f} ms, max {max(frames):.1f} ms, "
-        f"{len(slow)} over 17.7 ms"
+        f"{len(dropped)} dropped (an interval over 25 ms)"
     )
     verdict("tasks drag: changes written for one moved card", changes, 1, "changes", False)
-    verdict("tasks drag frame time (p95, 60 fps = 16.7 ms)", pct(frames, 0.95), 1000 / 60, "ms", False)
+    on_time = 100 * (len(frames) - len(dropped)) / len(frames)
+    verdict("tasks drag: frames on time (none over 1.5 frames)", on_time, 100, "%", True)
     verdict(f"My tasks over {MINE:,} tasks in 100 channels (median of 5)", statistics.median(mine), 100, "ms", False)
     return 0
 

@@ -14,8 +14,10 @@ Rule 2. Assignees and labels are one record each, with an id derived from (task,
 Rule 3. Checklist items are records with their own id, text, ``done`` and a fractional
         ``position`` (sync_protocol/positions.py); progress is derived from them, never stored.
 Rule 4. Deleting a task is a tombstone, final as for messages: a concurrent edit that arrives
-        after it is refused, one that arrived before it is hidden under it. Nothing is wiped,
-        so its creator or an admin could restore it through the server (not built yet).
+        after it is refused, one that arrived before it is hidden under it. Nothing is wiped, so
+        its creator or an admin can restore it through the server (``POST
+        /api/tasks/{id}/restore``, backend/task_restore.py): a new task with the deleted one's
+        last values and parts and an immutable ``restored_from``; the old one stays deleted.
 Rule 5. The server stamps ``changed``/``changed_by`` on a task whenever it or one of its
         records changes; "changed since I looked" is ``changed_by != me and changed > seen.at``
         where ``seen`` is my cursor record for the task (sync_protocol/tasks.py).
@@ -75,6 +77,8 @@ TASKS = CollectionSpec(
         "position": POSITION_KEY,
         #: The message a task was created from (a link back to the chat), fixed at creation.
         "message": Field(str, 120, immutable=True),
+        #: The deleted task a restore copied (backend/task_restore.py): set by the server, once.
+        "restored_from": Field(str, 120, immutable=True, server=True),
         "deleted": TOMBSTONE,
         "created_by": Field(str, server=True),
         "changed": Field(int, server=True),

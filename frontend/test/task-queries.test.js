@@ -112,3 +112,36 @@ test('a tick or an assignment redraws what reads it (the part views are new valu
   assert.deepEqual(tq.assigneesOf('T3'), ['U1']);
   assert.equal(tq.myTasks.value.none.some(([id]) => id === 'T3'), true);
 });
+
+test('a custom status: a line added to the channel task list, a list made when there is none', async () => {
+  const { store, q, tq } = setup(tasks);
+  const { TaskActions } = await import('../src/dispatch/task-actions.js');
+  const written = [];
+  const ta = new TaskActions({ actions: { writeChanges: async (c) => written.push(...c) }, queries: q, tasks: tq });
+  await ta.addStatus('C1', ' review ');
+  assert.equal(written.length, 1);
+  assert.equal(written[0].collection, 'task_lists');
+  assert.deepEqual(written[0].fields, { channel: 'C1', name: 'Tasks', statuses: 'review' });
+  store.patch([['task_lists/L1', rec('task_lists', 'L1', { channel: 'C1', name: 'Tasks', statuses: 'review' })]]);
+  assert.deepEqual(tq.board('C1').value.statuses, ['todo', 'doing', 'blocked', 'done', 'review', 'qa']);
+  assert.equal(ta.addStatus('C1', 'review'), null); // already a column
+  assert.equal(ta.addStatus('C1', 'todo'), null);
+  await ta.addStatus('C1', 'waiting for parts');
+  assert.deepEqual(written[1], { collection: 'task_lists', id: 'L1', fields: { statuses: 'review\nwaiting for parts' } });
+});
+
+test('new for me: an assignment by someone else counts until I open the task, on every device', () => {
+  const { store, tq } = setup(tasks);
+  // T1 is mine, changed last by U2 (who assigned me), never opened: new.
+  assert.equal(tq.newForMe.value, 1);
+  store.patch([['task_seen/U1:T1', rec('task_seen', 'U1:T1', { task: 'T1', channel: 'C1', user: 'U1', at: 5 }, 'u:U1')]]);
+  assert.equal(tq.newForMe.value, 0);
+  // Bob assigns me T2 (the server marks it changed by him): new again; my own change is not.
+  store.patch([
+    ['task_assignees/T2:U1', rec('task_assignees', 'T2:U1', { task: 'T2', user: 'U1', channel: 'C1', on: true })],
+    ['tasks/T2', rec('tasks', 'T2', { channel: 'C1', title: 'Valve', status: 'todo', position: 'a0', changed: 9, changed_by: 'U2' })],
+  ]);
+  assert.equal(tq.newForMe.value, 1);
+  store.patch([['tasks/T2', { ...rec('tasks', 'T2', { channel: 'C1', title: 'Valve', status: 'todo', position: 'a0', changed: 10, changed_by: 'U1' }), clocks: { changed: `${T0 + 1}-00000-srv`, changed_by: `${T0 + 1}-00000-srv` } }]]);
+  assert.equal(tq.newForMe.value, 0);
+});

@@ -39,10 +39,29 @@ describe('positions.json', () => {
   }
 });
 
+/** Part records after the changes of two devices: separate records merge per field. */
+function mergedRecords(spec, changes) {
+  const states = Object.fromEntries(Object.entries(spec.held).map(([id, f]) => [id, apply(null, f, '1780000000000-00000-seed')]));
+  for (const c of changes) states[c.id] = apply(states[c.id] ?? null, c.fields, c.hlc);
+  return Object.fromEntries(Object.entries(states).map(([id, s]) => [id, s.fields]));
+}
+
 describe('tasks.json', () => {
   for (const c of load('tasks')) {
     test(c.comment, () => {
-      if (c.assignees) assert.deepEqual(tasks.assignees(c.assignees), c.expected);
+      if (c.records) {
+        for (const changes of [c.records.changes, [...c.records.changes].reverse()]) {
+          const held = mergedRecords(c.records, changes);
+          if (c.records.kind === 'items') {
+            assert.deepEqual(tasks.checklist(held), c.expected.order);
+            assert.deepEqual(tasks.progress(held), c.expected.progress);
+            assert.deepEqual(c.expected.order.map((id) => held[id].text), c.expected.texts);
+          } else {
+            const derive = c.records.kind === 'assignees' ? tasks.assignees : tasks.labels;
+            assert.deepEqual(derive(Object.values(held)), c.expected);
+          }
+        }
+      } else if (c.assignees) assert.deepEqual(tasks.assignees(c.assignees), c.expected);
       else if (c.labels) assert.deepEqual(tasks.labels(c.labels), c.expected);
       else if (c.items) {
         assert.deepEqual(tasks.checklist(c.items), c.expected.order);

@@ -36,11 +36,6 @@ def details(page: Page) -> Locator:
     return page.get_by_role("region", name="Task details")
 
 
-@pytest.mark.skip(
-    reason="intermittent in the full browser suite (3 of 4 full runs on 2026-12-04, never when run "
-    "alone): one side ends with the old title after the offline title edit and the online status "
-    "change. The race is not found yet (closing note, issue 11); remove this mark to run it."
-)
 def test_offline_title_and_ticks_merge_with_online_status_and_assignee(team: Team) -> None:
     ada, bob = team
     open_tasks(ada.page)
@@ -138,4 +133,39 @@ def test_a_drag_persists_and_reaches_the_other_person_live_and_the_keyboard_move
     expect(column(bob.page, "In progress").locator(".task-card__title")).to_have_text(
         ["Call the client", "Order parts"]
     )
+    assert not ada.errors and not bob.errors
+
+
+def test_a_comment_attaches_a_file_to_the_task_and_a_deleted_task_is_restored(team: Team) -> None:
+    ada, bob = team
+    open_tasks(ada.page)
+    add_task(ada.page, "Photograph the leak")
+    wait_until_synced(ada.page)
+    open_tasks(bob.page)
+    bob.page.get_by_role("link", name="Photograph the leak").click()
+    ada.page.get_by_role("link", name="Photograph the leak").click()
+    panel = details(ada.page)
+    # Attachments are files of the task's comments: the same upload queue and cards as chat.
+    panel.get_by_label("Attach files").set_input_files(
+        files=[{"name": "leak notes.txt", "mimeType": "text/plain", "buffer": b"valve 3 drips"}]
+    )
+    panel.get_by_role("textbox", name="Comment").fill("Notes from the site")
+    panel.get_by_role("button", name="Send comment").click()
+    for page in (ada.page, bob.page):
+        attachments = details(page).get_by_role("region", name="Attachments")
+        expect(attachments.get_by_role("link", name="Download leak notes.txt")).to_be_visible()
+    wait_until_synced(ada.page)
+
+    # Deleted, then restored by its creator from the list's deleted tasks: a new task, same title.
+    panel.get_by_role("button", name="Delete task").click()
+    expect(panel.get_by_text("Deleted", exact=True)).to_be_visible()
+    ada.page.get_by_role("button", name="List", exact=True).click()
+    ada.page.get_by_label("Deleted tasks").check()
+    ada.page.get_by_role("link", name="Photograph the leak").click()
+    details(ada.page).get_by_role("button", name="Restore task").click()
+    restored = details(ada.page)
+    expect(restored.get_by_label("Title", exact=True)).to_have_value("Photograph the leak")
+    expect(restored.get_by_role("link", name="the deleted task")).to_be_visible()
+    ada.page.get_by_label("Deleted tasks").uncheck()
+    expect(ada.page.get_by_role("table").get_by_role("link", name="Photograph the leak")).to_be_visible()
     assert not ada.errors and not bob.errors

@@ -61,6 +61,7 @@ OPERATIONS = [
     ("GET", "/api/files/{file_id}/thumb/{size}"),
     ("GET", "/api/files/{file_id}/text"),
     ("GET", "/api/tasks/search"),
+    ("POST", "/api/tasks/{task_id}/restore"),
     ("POST", "/api/calendar/feeds"),
     ("GET", "/api/calendar/feeds"),
     ("DELETE", "/api/calendar/feeds/{feed_id}"),

@@ -26,6 +26,7 @@ OPERATIONS: dict[str, dict[str, Value]] = {
     "archived": {"archived": True},
     "name": {"name": "renamed"},
     "retention_days": {"retention_days": 5},
+    "title": {"title": "edited"},
 }
 
 
@@ -61,9 +62,12 @@ def test_the_server_allows_what_the_ui_offers(lab: RightsLab, case: dict[str, An
         NOW,
     )
     lab.sync.write_as_server(author, [("messages", message, {"channel": channel, "text": "hello"})], NOW)
+    # A task made by its creator (the server stamps created_by from the author of the change).
+    task = new_id()
+    lab.sync.write_as_server(creator, [("tasks", task, {"channel": channel, "title": "Fix the pump"})], NOW)
     if facts.get("archived"):
         lab.sync.write_as_server(creator, [("channels", channel, {"archived": True})], NOW)
     world = World({"me": me})
-    target = message if case["collection"] == "messages" else channel
+    target = {"messages": message, "tasks": task}.get(case["collection"], channel)
     outcome = lab.push(world, "me", case["collection"], target, OPERATIONS[case["operation"]])
     assert (outcome == "ok") is case["expected"], outcome

@@ -3,8 +3,10 @@ members-only reads and writes, delete wins, search filters, comments and "change
 
 from __future__ import annotations
 
+from typing import Any
+
 from sync_protocol.collections import member_id
-from sync_protocol.collections_tasks import assignee_id, seen_id
+from sync_protocol.collections_tasks import assignee_id, label_id, seen_id
 from sync_protocol.tasks import changed_since_seen
 from tests.integration.conftest import Person, Workspace, wall_ms
 
@@ -193,3 +195,68 @@ def test_comments_are_messages_numbered_in_their_task(workspace: Workspace) -> N
     assert _codes(ada, ada.change("messages", "01C3", {"channel": channel, "text": "x", "task": "01NOPE"})) == [
         "not_found"
     ]
+
+
+def test_a_deleted_task_is_restored_by_its_creator_or_an_admin_as_a_new_task(workspace: Workspace) -> None:
+    ada, bob, cem = workspace.join("Ada"), workspace.join("Bob"), workspace.join("Cem")  # Ada owns the workspace
+    eve = workspace.join("Eve")
+    channel = _private_channel(ada, bob, cem)
+    _ok(
+        bob,
+        bob.change(
+            "tasks", "01T", {"channel": channel, "title": "Fix the pump", "status": "doing", "due": "2026-12-24"}
+        ),
+        bob.change(
+            "task_assignees",
+            assignee_id("01T", cem.user),
+            {"task": "01T", "user": cem.user, "channel": channel, "on": True},
+        ),
+        bob.change(
+            "task_labels", label_id("01T", "site B"), {"task": "01T", "channel": channel, "label": "site B", "on": True}
+        ),
+        bob.change(
+            "task_items", "01I1", {"task": "01T", "channel": channel, "text": "Valve", "done": True, "position": "a0"}
+        ),
+        bob.change("task_items", "01I2", {"task": "01T", "channel": channel, "text": "Gone", "position": "a1"}),
+    )
+    _ok(bob, bob.change("task_items", "01I2", {"deleted": True}), bob.change("tasks", "01T", {"deleted": True}))
+
+    def restore(person: Person, task: str = "01T") -> Any:
+        return person.client.post(f"/api/tasks/{task}/restore", headers=person.csrf)
+
+    # Not a member: the same 404 as a task that does not exist. A member who neither made it nor
+    # administers: 403. A task that is not deleted: 409.
+    assert restore(eve).status_code == 404 and restore(eve, "01NOPE").status_code == 404
+    assert restore(cem).status_code == 403
+    _ok(ada, ada.change("tasks", "01LIVE", {"channel": channel, "title": "Still here"}))
+    assert restore(ada, "01LIVE").status_code == 409
+
+    reply = restore(bob)
+    assert reply.status_code == 201, reply.text
+    new = reply.json()["id"]
+    assert new != "01T" and reply.json()["restored_from"] == "01T"
+    # The old task stays deleted (deletes are final); the new one carries its last values and parts.
+    tasks = cem.records("tasks")
+    assert tasks["01T"]["deleted"] is True
+    assert {k: tasks[new].get(k) for k in ("title", "status", "due", "restored_from", "created_by")} == {
+        "title": "Fix the pump",
+        "status": "doing",
+        "due": "2026-12-24",
+        "restored_from": "01T",
+        "created_by": bob.user,
+    }
+    assert cem.records("task_assignees")[assignee_id(new, cem.user)]["on"] is True
+    assert cem.records("task_labels")[label_id(new, "site B")]["on"] is True
+    items = [f for f in cem.records("task_items").values() if f["task"] == new]
+    assert [(f["text"], f.get("done")) for f in items] == [("Valve", True)]
+    # The restore is a change in the log like any other, written as the person who restored it.
+    versions = bob.client.get(f"/api/records/tasks/{new}/versions").json()["versions"]
+    assert versions[0]["author"] == bob.user and versions[0]["fields"]["restored_from"] == "01T"
+    # An admin restores anyone's task; a client can never set restored_from itself (server field).
+    _ok(bob, bob.change("tasks", new, {"deleted": True}))
+    assert restore(ada, new).status_code == 201
+    forged = ada.sync(ada.change("tasks", "01FORGED", {"channel": channel, "title": "x", "restored_from": "01T"}))
+    assert (forged.status_code, forged.json()["error"]) == (400, "forged_field")
+    # An archived channel's tasks stay as they are.
+    _ok(ada, ada.change("tasks", "01LIVE", {"deleted": True}), ada.change("channels", channel, {"archived": True}))
+    assert restore(ada, "01LIVE").status_code == 409

@@ -48,9 +48,28 @@ def test_positions(case: dict[str, Any]) -> None:
         assert ordered((i, {"position": p}) for i, p in case["order"].items()) == case["expected"]
 
 
+def _merged_records(spec: dict[str, Any], changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Part records after the changes of two devices (Rule: separate records merge per field)."""
+    states = {i: merge.apply(None, f, "1780000000000-00000-seed") for i, f in spec["held"].items()}
+    for c in changes:
+        states[c["id"]] = merge.apply(states.get(c["id"]), c["fields"], c["hlc"])
+    return {i: dict(s.fields) for i, s in states.items()}
+
+
 @pytest.mark.parametrize("case", cases("tasks"))
 def test_task_rules(case: dict[str, Any]) -> None:
-    if "assignees" in case:
+    if "records" in case:
+        spec = case["records"]
+        for changes in (spec["changes"], spec["changes"][::-1]):  # delivery order does not matter
+            held = _merged_records(spec, changes)
+            if spec["kind"] == "items":
+                assert tasks.checklist(held) == case["expected"]["order"]
+                assert list(tasks.progress(held)) == case["expected"]["progress"]
+                assert [held[i]["text"] for i in case["expected"]["order"]] == case["expected"]["texts"]
+            else:
+                derive = tasks.assignees if spec["kind"] == "assignees" else tasks.labels
+                assert derive(held.values()) == case["expected"]
+    elif "assignees" in case:
         assert tasks.assignees(case["assignees"]) == case["expected"]
     elif "labels" in case:
         assert tasks.labels(case["labels"]) == case["expected"]

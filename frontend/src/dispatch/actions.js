@@ -154,7 +154,8 @@ export class Actions {
   /**
    * A message whose files' bytes are stored (files/queue.js): the file records, then the message,
    * in one write (files/deliver.js), so the message never arrives before its files.
-   * @param {{channel: string, text: string, thread: string | null, message: string | null, mentions?: string,
+   * `task`: a comment on a task, whose files are the task's attachments (views/tasks-detail.js).
+   * @param {{channel: string, text: string, thread: string | null, task?: string | null, message: string | null, mentions?: string,
    *   versionOf?: string | null, files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
    */
   async sendWithFiles(job) {

@@ -428,6 +428,17 @@ export class App {
     return { where: 'device', results: this.files?.search(query, { limit }) ?? [] };
   }
 
+  /**
+   * Restore a deleted task (its creator or an admin; needs a connection). The server writes a new
+   * task from the deleted one (deletes are final), which reaches this device like any change.
+   * @returns {Promise<string>} the new task's id
+   */
+  async restoreTask(id) {
+    const answer = await this.#transport.restoreTask(id);
+    this.engine?.trigger();
+    return answer.id;
+  }
+
   /** Every version of any record, with author and time (a task's history; needs a connection). */
   recordVersions(collection, id) {
     return this.#transport.recordVersions(collection, id);

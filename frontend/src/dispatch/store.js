@@ -12,9 +12,8 @@
 //   structures up to date instead of rebuilding them.
 
 import { signal, batch } from '@preact/signals';
-import { apply } from '../sync/merge.js';
+import { apply, wins } from '../sync/merge.js';
 import { keyOf, splitKey } from '../replica/replica.js';
-import { mergeSnapshots } from '../replica/held.js';
 
 /** @typedef {import('../replica/replica.js').Mutation} Mutation */
 /** @typedef {{collection?: string, id: string, scope?: string, fields: Record<string, any>, clocks: Record<string, string>, pending?: boolean, mid?: number}} Shown */
@@ -70,6 +69,34 @@ export class ShownMap {
   *values() {
     for (const [, record] of this.entries()) yield record;
   }
+}
+
+/**
+ * The later of two snapshots of one record, field by field (the merge rule): `record` itself when
+ * it holds every field of `held` at the same or a later clock (a refresh in order: the usual
+ * case, one string comparison per field), else a copy with the fields `held` still wins.
+ * @param {Shown} held
+ * @param {Shown} record
+ * @returns {Shown}
+ */
+export function join(held, record) {
+  const clocks = record.clocks ?? {};
+  let fields = null;
+  let joined = null;
+  for (const name of Object.keys(held.clocks ?? {})) {
+    const mine = held.clocks[name];
+    const theirs = Object.hasOwn(clocks, name) ? clocks[name] : undefined;
+    if (mine === theirs) continue;
+    if (!wins(mine, held.fields[name], theirs, Object.hasOwn(record.fields, name) ? record.fields[name] : undefined)) continue;
+    if (fields === null) {
+      fields = { ...record.fields };
+      joined = { ...clocks };
+    }
+    // A field may be called `__proto__` (merge.js): define it, never assign it.
+    Object.defineProperty(fields, name, { value: held.fields[name], writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(joined, name, { value: mine, writable: true, enumerable: true, configurable: true });
+  }
+  return fields === null ? record : { ...record, fields, clocks: joined };
 }
 
 export class Store {
@@ -170,10 +197,13 @@ export class Store {
   }
 
   /**
-   * Take some confirmed records: `entries` is [[key, record | null]]. A record already held is
-   * merged with the new one by the merge rule: a message held in a chunk comes back from a live
-   * change with only the fields it touched (replica/held.js, Rule 2); for a whole record the merge
-   * gives the new one. Null deletes (eviction, a dropped scope).
+   * Take some confirmed records: `entries` is [[key, record | null]] (null: the record is gone:
+   * eviction, a dropped scope). A record is joined with the one held by the merge rule, never
+   * simply put in its place: two refreshes may land out of order (a sync's reply is read before a
+   * live frame but patched after it, once its own reads end), and the older snapshot put back the
+   * title an offline edit had just replaced (issue 11). Both are states of the same change log, so
+   * their join is the newer. It also completes a message held in a chunk, which a live change
+   * brings back with only the fields it touched (replica/held.js, Rule 2).
    */
   patch(entries) {
     const changed = new Map();
@@ -182,7 +212,7 @@ export class Store {
       if (record) {
         const table = this.#table(this.#confirmed, collection);
         const held = table.get(id);
-        table.set(id, held && held !== record ? mergeSnapshots(held, record) : record);
+        table.set(id, held && held !== record ? join(held, record) : record);
       } else this.#confirmed.get(collection)?.delete(id);
       if (this.#pendingByKey.has(key)) this.#reshow(collection, id);
       mark(changed, collection, id);

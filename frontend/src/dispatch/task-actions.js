@@ -65,6 +65,25 @@ export class TaskActions {
     return this.#write([{ collection: 'tasks', id, fields }]);
   }
 
+  /**
+   * A custom status for a channel's board: one more line in the `statuses` of the channel's
+   * task list (the first list by id; one is made, "Tasks", when the channel has none). Two lists
+   * made at once on two offline devices both count: the board shows every list's statuses.
+   */
+  addStatus(channel, status) {
+    const name = status.trim().slice(0, 40);
+    if (!name || this.#tasks.statuses(channel).includes(name)) return null;
+    const lists = [...this.#queries.collection('task_lists').value]
+      .filter(([, r]) => r.fields.channel === channel && r.fields.deleted !== true)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    if (!lists.length) {
+      return this.#write([{ collection: 'task_lists', id: ulid(this.#now()), fields: { channel, name: 'Tasks', statuses: name } }]);
+    }
+    const [id, record] = lists[0];
+    const lines = String(record.fields.statuses ?? '').split('\n').map((x) => x.trim()).filter(Boolean);
+    return this.#write([{ collection: 'task_lists', id, fields: { statuses: [...lines, name].join('\n').slice(0, 1000) } }]);
+  }
+
   assign(task, user, on = true) {
     const channel = this.#tasks.task(task)?.channel;
     const id = derivedId('task_assignees', { task, user });

@@ -94,6 +94,22 @@ export class TaskQueries {
       return groups;
     });
     this.overdueCount = computed(() => this.myTasks.value.overdue.length);
+    /**
+     * My open tasks that someone else changed since I last opened them: a new assignment (the
+     * assignee record marks the task changed by whoever assigned me), a comment, an edit. The
+     * in-app notice of an assignment (the sidebar's "new" count); derived from my cursors, so
+     * it agrees on all my devices and goes when I open the task.
+     */
+    this.newForMe = computed(() => {
+      const groups = this.myTasks.value;
+      this.#q.collection('task_seen').value;
+      const me = this.#q.me.value;
+      let count = 0;
+      for (const g of GROUPS) {
+        for (const [id, f] of groups[g]) if (f.changed_by !== me && changedSinceSeen(f, this.seenAt(id), me)) count += 1;
+      }
+      return count;
+    });
   }
 
   #version(channel) {
@@ -195,6 +211,15 @@ export class TaskQueries {
   entriesOf(channel) {
     this.#version(channel).value;
     return [...(this.#byChannel.get(channel) ?? [])];
+  }
+
+  /** A channel's deleted tasks as [id, fields] entries: where "Restore task" starts (the list). */
+  deletedOf(channel) {
+    const out = [];
+    for (const [id, record] of this.tasks.value) {
+      if (record.fields.channel === channel && record.fields.deleted === true) out.push([id, record.fields]);
+    }
+    return out;
   }
 
   /** One task's fields (deleted ones too), or null. Reading it subscribes to its channel's version. */

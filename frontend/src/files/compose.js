@@ -19,8 +19,11 @@ export function oversized(files, max) {
   return files.find((f) => f.size > max) ?? null;
 }
 
-/** @param {any} app @param {{channel: string, text: string, thread: string | null, files: File[], downscale: boolean}} o */
-export async function queueWithFiles(app, { channel, text, thread, files, downscale }) {
+/**
+ * `task`: the message is a comment on that task, so its files are the task's attachments.
+ * @param {any} app @param {{channel: string, text: string, thread: string | null, task?: string | null, files: File[], downscale: boolean}} o
+ */
+export async function queueWithFiles(app, { channel, text, thread, task = null, files, downscale }) {
   const big = oversized(files, app.files.maxFileBytes()); // the server checks again, before any byte
   if (big) throw new FileTooLarge(big.name, app.files.maxFileBytes());
   const prepared = [];
@@ -31,7 +34,7 @@ export async function queueWithFiles(app, { channel, text, thread, files, downsc
   }
   const message = ulid();
   const mentions = app.actions.mentionsIn(channel, text);
-  const job = await app.files.queue.add({ id: message, channel, text, thread, message, mentions, files: prepared });
+  const job = await app.files.queue.add({ id: message, channel, text, thread, task, message, mentions, files: prepared });
   app.files.run(); // online: it goes now; offline: the 'online' event or the next open starts it
   return job;
 }

@@ -4,12 +4,13 @@
 // (`versionOf`: the first version's id) is a file record alone, with no message.
 
 /**
- * @param {{channel: string, text: string, thread: string | null, message: string | null, mentions?: string,
+ * `task`: the message is a comment on that task, so its files are the task's attachments.
+ * @param {{channel: string, text: string, thread: string | null, task?: string | null, message: string | null, mentions?: string,
  *   versionOf?: string | null,
  *   files: {id: string, name: string, type: string, size: number, digest?: string, width?: number, height?: number}[]}} job
  * @returns {{collection: string, id: string, fields: Record<string, unknown>}[]}
  */
-export function fileMessageChanges({ channel, text, thread, message, mentions = '', versionOf = null, files }) {
+export function fileMessageChanges({ channel, text, thread, task = null, message, mentions = '', versionOf = null, files }) {
   /** @type {{collection: string, id: string, fields: Record<string, unknown>}[]} */
   const changes = files.map((f) => ({
     collection: 'files',
@@ -29,6 +30,7 @@ export function fileMessageChanges({ channel, text, thread, message, mentions = 
   /** @type {Record<string, unknown>} */
   const fields = { channel, text };
   if (thread) fields.thread = thread;
+  if (task) fields.task = task;
   if (mentions) fields.mentions = mentions;
   changes.push({ collection: 'messages', id: message, fields });
   return changes;

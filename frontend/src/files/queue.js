@@ -29,7 +29,7 @@ const DB_NAME = 'teamtalk-files';
 
 /** @typedef {{id: string, name: string, type: string, size: number, digest?: string, location?: string,
  *   sent?: number, width?: number, height?: number}} QueuedFile */
-/** @typedef {{id: string, channel: string, text: string, thread: string | null, message: string | null,
+/** @typedef {{id: string, channel: string, text: string, thread: string | null, task?: string | null, message: string | null,
  *   mentions?: string, versionOf?: string | null, files: QueuedFile[], state: string, error?: string, created: number}} Job */
 
 export async function openQueueDB(name = DB_NAME) {
@@ -111,13 +111,14 @@ export class UploadQueue {
    * Queue a message with files (Rule 1). `files`: [{id, blob, name, type, width?, height?}].
    * @returns {Promise<Job>}
    */
-  async add({ id, channel, text, thread = null, message, mentions = '', versionOf = null, files, now = Date.now() }) {
+  async add({ id, channel, text, thread = null, task = null, message, mentions = '', versionOf = null, files, now = Date.now() }) {
     /** @type {Job} */
     const job = {
       id,
       channel,
       text,
       thread,
+      ...(task ? { task } : {}),
       message,
       mentions,
       versionOf,

@@ -107,6 +107,8 @@ export class Transport {
   searchTasks = (q, zone, limit = 50) =>
     this.#json('GET', `/api/tasks/search?q=${encodeURIComponent(q)}&zone=${encodeURIComponent(zone)}&limit=${limit}`);
   searchFiles = (q, limit = 50) => this.#json('GET', `/api/files/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+  /** A deleted task again, as a new task (`{id, restored_from}`): its creator or an admin. */
+  restoreTask = (id) => this.#json('POST', `/api/tasks/${encodeURIComponent(id)}/restore`);
   recordVersions = (collection, id) =>
     this.#json('GET', `/api/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}/versions`);
 

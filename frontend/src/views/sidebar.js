@@ -10,6 +10,7 @@ import { Avatar } from './avatar.js';
 import { Logo } from './logo.js';
 import { OfflineMark } from './offline.js';
 import { LiveMark, SidebarJoin } from './meeting-bar.js';
+import { NewTasksBadge } from './tasks-mine.js';
 
 function UnreadBadge({ count, muted = false }) {
   if (!count) return null;
@@ -75,6 +76,7 @@ export function Sidebar({ app, onNewChannel, onNewMessage, onInvite, landmark = 
               <span class="nav-link__icon" aria-hidden="true">☑</span>
               <span class="nav-link__name">${t('tasks.mine')}</span>
               <${OverdueBadge} count=${app.tasks?.overdueCount.value ?? 0} />
+              <${NewTasksBadge} count=${app.tasks?.newForMe.value ?? 0} />
             </a>
           </li>
           <li>

@@ -154,10 +154,27 @@ export function Board({ app, channelId, openHref }) {
               handlers=${may ? handlers : null} />`)}
         </ul>
         ${ids.length > limit
-          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown({ ...shown, [status]: limit + PAGE })}>
+          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown((was) => ({ ...was, [status]: (was[status] ?? PAGE) + PAGE }))}>
               ${t('tasks.showMore', { count: ids.length - limit })}</button>`
           : null}
       </section>`;
     })}
+    ${may ? html`<${NewStatus} app=${app} channelId=${channelId} />` : null}
   </div>`;
+}
+
+/** "Add status": a custom column for this channel's tasks (TaskActions#addStatus). */
+function NewStatus({ app, channelId }) {
+  const [name, setName] = useState('');
+  const add = (event) => {
+    event.preventDefault();
+    app.taskActions.addStatus(channelId, name);
+    setName('');
+  };
+  return html`<form class="task-inline-form task-new-status" onSubmit=${add}>
+    <label class="visually-hidden" for="task-new-status">${t('tasks.newStatus')}</label>
+    <input id="task-new-status" type="text" maxlength="40" placeholder=${t('tasks.newStatus')} value=${name}
+      onInput=${(e) => setName(e.currentTarget.value)} />
+    <button type="submit" class="button button--small button--ghost">${t('tasks.addStatus')}</button>
+  </form>`;
 }

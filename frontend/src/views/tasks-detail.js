@@ -1,7 +1,8 @@
 // The task detail panel: title, description (the messages' safe Markdown), status, assignees,
 // due date with or without a time (in my zone unless the task names one), priority, labels,
 // the checklist (add, tick, edit, reorder, remove; progress derived), comments (messages with
-// a `task`, listed like a thread's replies), and the history with one-click restore.
+// a `task`, drawn like a thread's replies by the message view: reactions, edits, mentions, files),
+// the attachments (the comments' files), and the history with one-click restore.
 //
 // Each control writes one change when it is committed (change/blur/submit), never per keystroke.
 
@@ -11,28 +12,37 @@ import { t, formatDateTime } from '../lib/i18n.js';
 import { Markdown } from './markdown.js';
 import { PRIORITIES } from '../dispatch/task-queries.js';
 import { statusName } from './tasks-board.js';
+import { taskHref } from './router.js';
+import { MessageBody } from './message.js';
+import { AttachControls, ChosenFiles, FileCard } from './attachments.js';
+import { queueWithFiles } from '../files/compose.js';
+import { rememberedDownscale } from '../files/images.js';
 
-/** Fields a person sets, in the order the history shows them (server stamps are left out). */
 /**
  * A text field that keeps what the person typed while the task re-renders under it (a live
  * change, the connection state going offline): it commits on change and follows the record only
  * while nobody is typing. Without it a render between typing and leaving the field put the old
- * value back, and the edit was lost.
- * @param {{value: string, onCommit: (text: string) => void, [key: string]: any}} props
+ * value back, and the edit was lost. The description and checklist items keep theirs the same way.
+ * @param {{value: string, onCommit: (text: string) => void, multiline?: boolean, [key: string]: any}} props
  */
-function DraftInput({ value, onCommit, ...rest }) {
+function DraftInput({ value, onCommit, multiline = false, ...rest }) {
   const [draft, setDraft] = useState(value);
   const [typing, setTyping] = useState(false);
   useEffect(() => {
     if (!typing) setDraft(value);
   }, [value, typing]);
-  return html`<input ...${rest} value=${draft}
-    onFocus=${() => setTyping(true)}
-    onInput=${(e) => setDraft(e.currentTarget.value)}
-    onChange=${(e) => onCommit(e.currentTarget.value)}
-    onBlur=${() => setTyping(false)} />`;
+  const events = {
+    onFocus: () => setTyping(true),
+    onInput: (e) => setDraft(e.currentTarget.value),
+    onChange: (e) => onCommit(e.currentTarget.value),
+    onBlur: () => setTyping(false),
+  };
+  return multiline
+    ? html`<textarea ...${rest} ...${events} value=${draft}></textarea>`
+    : html`<input ...${rest} ...${events} value=${draft} />`;
 }
 
+/** Fields a person sets, in the order the history shows them (server stamps are left out). */
 const HISTORY_FIELDS = ['title', 'description', 'status', 'priority', 'due', 'due_tz', 'list', 'position', 'deleted'];
 
 function Checklist({ app, taskId, may }) {
@@ -58,8 +68,8 @@ function Checklist({ app, taskId, may }) {
               onChange=${(e) => ta.updateItem(id, { done: e.currentTarget.checked })} />
             <span class="visually-hidden">${item.text}</span>
           </label>
-          <input class="task-item__text" type="text" value=${item.text} disabled=${!may} aria-label=${t('tasks.itemText', { text: item.text })}
-            onChange=${(e) => e.currentTarget.value.trim() && ta.updateItem(id, { text: e.currentTarget.value.trim() })} />
+          <${DraftInput} class="task-item__text" type="text" value=${item.text} disabled=${!may} aria-label=${t('tasks.itemText', { text: item.text })}
+            onCommit=${(text) => text.trim() && ta.updateItem(id, { text: text.trim() })} />
           <button type="button" class="icon-button" disabled=${!may || index === 0} onClick=${() => ta.moveItem(taskId, id, index - 1)}
             aria-label=${t('tasks.itemUp', { text: item.text })}>↑</button>
           <button type="button" class="icon-button" disabled=${!may || index === order.length - 1} onClick=${() => ta.moveItem(taskId, id, index + 1)}
@@ -146,12 +156,35 @@ function History({ app, taskId, may }) {
   </section>`;
 }
 
+/**
+ * Attachments: the files of the task's comments (a comment is a message, and files attach to
+ * messages: views/attachments.js), so they upload offline, resume and preview as in chat.
+ */
+function Attachments({ app, replies, uploading }) {
+  const files = replies.flatMap((m) => (m.deleted ? [] : app.files?.byMessage.value.get(m.id) ?? []));
+  if (!files.length && !uploading) return null;
+  return html`<section class="task-section" aria-labelledby="task-attachments-title">
+    <h2 id="task-attachments-title" class="task-section__title">${t('tasks.attachments')}</h2>
+    ${uploading ? html`<p class="field__hint" role="status">${t('tasks.uploading', { count: uploading })}</p>` : null}
+    <div class="message-files">${files.map((file) => html`<${FileCard} key=${file.id} app=${app} file=${file} />`)}</div>
+  </section>`;
+}
+
 function Comments({ app, taskId, may }) {
   const task = app.tasks.task(taskId);
   const replies = task ? app.queries.replies(task.channel, `task:${taskId}`) : [];
   const [text, setText] = useState('');
+  const [files, setFiles] = useState([]);
+  const [downscale, setDownscale] = useState(rememberedDownscale);
+  const uploading = (app.files?.jobs.value ?? []).filter((j) => j.task === taskId && j.state !== 'done').length;
   const send = (event) => {
     event.preventDefault();
+    if (files.length && app.files?.queue && task) {
+      queueWithFiles(app, { channel: task.channel, text: text.trim(), thread: null, task: taskId, files, downscale });
+      setFiles([]);
+      setText('');
+      return;
+    }
     if (!text.trim()) return;
     app.taskActions.comment(taskId, text.trim());
     setText('');
@@ -159,17 +192,34 @@ function Comments({ app, taskId, may }) {
   return html`<section class="task-section" aria-labelledby="task-comments-title">
     <h2 id="task-comments-title" class="task-section__title">${t('tasks.comments')}</h2>
     <ul class="task-comments" role="list">
-      ${replies.map((m) => html`<li key=${m.id} class="task-comment">
-        <span class="task-comment__who">${app.queries.userName(m.author) || t('message.someone')}</span>
-        <${Markdown} text=${m.text} />
+      ${replies.map((m) => html`<li key=${m.id} class="task-comment" data-state=${m.state}>
+        <${MessageBody} app=${app} item=${may ? m : { ...m, readOnly: true }} inThread=${true} />
       </li>`)}
     </ul>
     ${may ? html`<form class="task-inline-form" onSubmit=${send}>
       <label class="visually-hidden" for="task-comment">${t('tasks.comment')}</label>
       <textarea id="task-comment" rows="2" placeholder=${t('tasks.comment')} value=${text} onInput=${(e) => setText(e.currentTarget.value)}></textarea>
+      ${app.files ? html`<${AttachControls} onFiles=${(chosen) => setFiles((was) => [...was, ...chosen])} />` : null}
       <button type="submit" class="button button--small">${t('tasks.sendComment')}</button>
-    </form>` : null}
-  </section>`;
+    </form>
+    <${ChosenFiles} files=${files} onRemove=${(i) => setFiles((was) => was.filter((_, j) => j !== i))} downscale=${downscale} onDownscale=${setDownscale} />` : null}
+  </section>
+  <${Attachments} app=${app} replies=${replies} uploading=${uploading} />`;
+}
+
+/** "Restore task": the server makes a new task from the deleted one; its panel opens once it is here. */
+function RestoreButton({ app, taskId, channel }) {
+  const [error, setError] = useState('');
+  const restore = async () => {
+    setError('');
+    try {
+      location.hash = taskHref(channel, await app.restoreTask(taskId));
+    } catch {
+      setError(t('tasks.restoreFailed'));
+    }
+  };
+  return html`<button type="button" class="button button--small" onClick=${restore}>${t('tasks.restoreTask')}</button>
+    ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}`;
 }
 
 /** Share the task in its channel: a message linking to it, which chat draws as a live card. */
@@ -194,6 +244,8 @@ export function TaskDetail({ app, taskId, closeHref }) {
   const channel = app.queries.record('channels', task.channel)?.fields ?? {};
   const may = app.queries.isMember(task.channel) && channel.archived !== true && task.deleted !== true;
   const mayDelete = may && app.queries.may('tasks', taskId, 'delete');
+  // Its creator or an admin, in a channel that is not archived (the server's rule for deleting).
+  const mayRestore = task.deleted === true && app.queries.may('tasks', taskId, 'delete');
   const set = (fields) => ta.update(taskId, fields);
   const [day, time] = (task.due ?? '').split('T');
   const setDue = (newDay, newTime) => set({ due: newDay ? (newTime ? `${newDay}T${newTime}` : newDay) : '' });
@@ -207,7 +259,9 @@ export function TaskDetail({ app, taskId, closeHref }) {
       ${task.deleted ? html`<span class="tag">${t('tasks.deleted')}</span>` : null}
       ${may ? html`<button type="button" class="button button--small button--ghost" onClick=${() => shareInChat(app, taskId, task)}>${t('tasks.share')}</button>` : null}
       ${mayDelete ? html`<button type="button" class="button button--small button--danger" onClick=${() => ta.remove(taskId)}>${t('tasks.delete')}</button>` : null}
+      ${mayRestore ? html`<${RestoreButton} app=${app} taskId=${taskId} channel=${task.channel} />` : null}
     </div>
+    ${task.restored_from ? html`<p class="task-source">${t('tasks.restoredFrom')} <a href=${taskHref(task.channel, task.restored_from)}>${t('tasks.restoredLink')}</a></p>` : null}
     <div class="field">
       <label for="task-title">${t('tasks.title')}</label>
       <${DraftInput} id="task-title" type="text" value=${task.title} disabled=${!may} maxlength="500"
@@ -257,8 +311,8 @@ export function TaskDetail({ app, taskId, closeHref }) {
       <h2 id="task-description-title" class="task-section__title">${t('tasks.description')}
         ${may ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setEditing(!editing)}>${editing ? t('tasks.done') : t('tasks.edit')}</button>` : null}</h2>
       ${editing
-        ? html`<textarea id="task-description" aria-label=${t('tasks.description')} rows="6" value=${task.description ?? ''}
-            onChange=${(e) => set({ description: e.currentTarget.value })}></textarea>`
+        ? html`<${DraftInput} multiline id="task-description" aria-label=${t('tasks.description')} rows="6" value=${task.description ?? ''}
+            onCommit=${(text) => set({ description: text })} />`
         : html`<${Markdown} text=${task.description ?? ''} class="task-description" />`}
     </section>
     ${source ? html`<p class="task-source">${t('tasks.fromMessage')} <a href=${`#/c/${encodeURIComponent(task.channel)}/n/${source.n ?? ''}`}>${source.text.slice(0, 80)}</a></p>` : null}

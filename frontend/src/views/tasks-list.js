@@ -1,5 +1,6 @@
 // The list: every task of the channel in a table, sortable by title, status, due date or
-// priority, filterable by assignee, label, status and due group (lib/tasks.js Rule 4).
+// priority, filterable by assignee, label, status and due group (lib/tasks.js Rule 4). "Deleted
+// tasks" lists the channel's deleted ones instead: their panel offers "Restore task".
 
 import { useState } from 'preact/hooks';
 import { html } from './html.js';
@@ -20,7 +21,8 @@ export function TaskList({ app, channelId, openHref }) {
   const tq = app.tasks;
   const [sort, setSort] = useState({ by: 'due', up: true });
   const [filter, setFilter] = useState({ assignee: '', label: '', status: '', due: '' });
-  const entries = tq.entriesOf(channelId);
+  const [deleted, setDeleted] = useState(false);
+  const entries = deleted ? tq.deletedOf(channelId) : tq.entriesOf(channelId);
   const statuses = tq.board(channelId).value.statuses;
   const members = app.queries.membersOf(channelId);
   const labels = [...new Set(entries.flatMap(([id]) => tq.labelsOf(id)))].sort();
@@ -37,7 +39,11 @@ export function TaskList({ app, channelId, openHref }) {
     const order = x < y ? -1 : x > y ? 1 : a < b ? -1 : 1;
     return sort.up ? order : -order;
   });
-  const set = (name) => (e) => setFilter({ ...filter, [name]: e.currentTarget.value });
+  // Functional updates: drawing waits for the next frame, so two changes before it must both hold.
+  const set = (name) => (e) => {
+    const value = e.currentTarget.value;
+    setFilter((was) => ({ ...was, [name]: value }));
+  };
   const select = (name, label, options) => html`<div class="field field--inline">
     <label for=${`task-filter-${name}`}>${label}</label>
     <select id=${`task-filter-${name}`} value=${filter[name]} onChange=${set(name)}>
@@ -51,11 +57,13 @@ export function TaskList({ app, channelId, openHref }) {
       ${select('label', t('tasks.label'), labels.map((l) => [l, l]))}
       ${select('status', t('tasks.statusLabel'), statuses.map((s) => [s, statusName(s)]))}
       ${select('due', t('tasks.due'), GROUPS.map((g) => [g, t(`tasks.group.${g}`)]))}
+      <label class="task-check"><input type="checkbox" checked=${deleted} onChange=${(e) => setDeleted(e.currentTarget.checked)} />
+        ${t('tasks.showDeleted')}</label>
     </div>
     <table class="task-table">
       <thead><tr>
         ${SORTS.map((by) => html`<th scope="col" aria-sort=${sort.by === by ? (sort.up ? 'ascending' : 'descending') : 'none'}>
-          <button type="button" class="task-table__sort" onClick=${() => setSort({ by, up: sort.by === by ? !sort.up : true })}>${t(`tasks.sort.${by}`)}</button>
+          <button type="button" class="task-table__sort" onClick=${() => setSort((was) => ({ by, up: was.by === by ? !was.up : true }))}>${t(`tasks.sort.${by}`)}</button>
         </th>`)}
         <th scope="col">${t('tasks.assignees')}</th>
       </tr></thead>

@@ -11,6 +11,12 @@ import { statusName } from './tasks-board.js';
 
 const PAGE = 50;
 
+/** The sidebar's count of my tasks changed by others since I opened them (a new assignment, ...). */
+export function NewTasksBadge({ count }) {
+  if (!count) return null;
+  return html`<span class="badge badge--new-tasks">${count}<span class="visually-hidden"> ${t('tasks.newSuffix')}</span></span>`;
+}
+
 export function MyTasksView({ app }) {
   const groups = app.tasks.myTasks.value;
   const [shown, setShown] = useState({});
@@ -31,7 +37,7 @@ export function MyTasksView({ app }) {
           </li>`)}
         </ul>
         ${groups[g].length > (shown[g] ?? PAGE)
-          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown({ ...shown, [g]: (shown[g] ?? PAGE) + PAGE })}>
+          ? html`<button type="button" class="button button--small button--ghost" onClick=${() => setShown((was) => ({ ...was, [g]: (was[g] ?? PAGE) + PAGE }))}>
               ${t('tasks.showMore', { count: groups[g].length - (shown[g] ?? PAGE) })}</button>`
           : null}
       </section>`)}
