@@ -35,6 +35,7 @@ from py_vapid import Vapid02
 
 from backend.push import ece, http1, rules
 from backend.push.ece import Encrypter
+from backend.push.keyer import Keyer
 from backend.push.keys import VapidKeys
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
@@ -117,6 +118,10 @@ class PushSender:
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="push-send")
         self._encrypter = Encrypter()
+        #: True when nothing is coming for the sender (the followers process sets it: the producer
+        #: has derived all it was told of); the keyer works only then and while nothing is in flight.
+        self.quiet: Callable[[], bool] = lambda: True
+        self._keyer = Keyer(store, self._encrypter, lambda: bool(self._in_flight) or not self.quiet())
         self._targets: dict[str, Target] = {}
         #: (subscription, topic) of the rows being sent, not yet recorded (the loop's own).
         self._in_flight: set[tuple[str, str]] = set()
@@ -129,11 +134,13 @@ class PushSender:
 
     def start(self) -> None:
         self._thread.start()
+        self._keyer.start()
 
     def wake(self) -> None:
         self._wake.set()
 
     def close(self) -> None:
+        self._keyer.close()
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -245,6 +252,8 @@ class PushSender:
         except OSError as exc:
             log.info("push service unreachable for %s: %s", sub.id, exc)
             return "retry", backoff_ms(job.attempts, None)
+        finally:
+            self._keyer.used(sub)  # its pre-keyed slot is spent: another, in idle time (keyer.py)
         if 200 <= status < 300:
             if self.on_sent is not None:
                 self.on_sent(job, time.time() - job.first / 1000)
