@@ -199,14 +199,18 @@ class Supervisor:
                 if proc is None or proc.stdin is None:
                     continue
                 visible_due, self._visible_dirty = self._visible_dirty, False
+                # Only heads committed before the list below is walked: a device that showed the
+                # app after this moment and before a later commit is in the next Visible line,
+                # which goes before that commit's Head (the next turn of this loop).
+                head = self.head
             # Walked outside the lock: the event loop's joins and leaves never wait for it.
             lines = [encode(Visible(self._visible_list()))] if visible_due else []
             with self._cond:
                 if self._proc is not proc:  # restarted meanwhile: the new one hears all next time
                     continue
-                if self._sent_head < self.head:
-                    self._sent_head = self.head
-                    lines.append(encode(Head(self.head)))
+                if self._sent_head < head:
+                    self._sent_head = head
+                    lines.append(encode(Head(head)))
                 if self._urgent:
                     self._urgent = False
                     lines.append(encode(Urgent()))
