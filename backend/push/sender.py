@@ -314,8 +314,10 @@ class PushSender:
             try:
                 answers = self._post_many(requests)
             except OSError as exc:
+                # Not one answer, on a fresh connection too: the service is down or too slow;
+                # all wait for their backoff (one at a time would take SEND_TIMEOUT_S each).
                 log.info("push service unreachable for %d pushes: %s", len(requests), exc)
-                answers = []
+                answers = [(0, None)] * len(requests)
         if len(requests) > 1 and len(answers) < len(requests):
             log.info("%s answered %d of %d pipelined pushes", requests[0].target.audience, len(answers), len(requests))
         for request in requests[len(answers) :]:  # unanswered: one at a time
