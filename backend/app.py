@@ -76,7 +76,7 @@ def build_services(settings: Settings) -> Services:
     hub.on_visibility = followers.visibility_changed
     search = RemoteSearchIndex(feed, settings.data_dir / "search.db", followers)
     accounts = AccountService(store, sync_service, settings)
-    push = PushService(store, settings)
+    push = PushService(store, settings, subscribed=followers.subscribed)
     files = FileService(store, feed, settings)
     calendar = CalendarService(store, sync_service)
     meetings = build_meeting_hub(sync_service, feed, settings)

@@ -2,8 +2,10 @@
 of new heads and visible devices, hear its positions, restart it when it dies, show its lag.
 
 Started lazily: with the first committed message (both followers look at messages only), a
-search that waits for the index, or at the server's start when the log or the push queue holds
-work for it. A fresh server that nobody writes to (most tests, the CLI's tools) never spawns it.
+search that waits for the index, a device that subscribes to pushes, or at the server's start
+when the log or the push queue holds work for it or devices are subscribed (the push sender
+pre-keys them in idle time, push/keyer.py). A fresh server that nobody writes to (most tests,
+the CLI's tools) never spawns it.
 """
 
 from __future__ import annotations
@@ -104,12 +106,20 @@ class Supervisor:
                 self._start_locked()
             self._cond.notify_all()
 
+    def subscribed(self) -> None:
+        """A device subscribed to pushes: run, so the sender pre-keys it (push/keyer.py)."""
+        with self._cond:
+            if not self._wanted:
+                self._start_locked()
+
     def start(self) -> None:
-        """At the server's start: run now if work is waiting (a crash left pushes or changes)."""
+        """At the server's start: run now if work is waiting (a crash left pushes or changes), or
+        if devices are subscribed (the sender pre-keys them in idle time: push/keyer.py)."""
         with self._cond:
             self._armed = True
         due = self.store.next_push_due()
-        if due is not None or self._push_start < self.head:
+        subscribed = bool(self.store.newest_push_subscriptions(1))
+        if due is not None or self._push_start < self.head or subscribed:
             with self._cond:
                 self._start_locked()
 
@@ -189,14 +199,18 @@ class Supervisor:
                 if proc is None or proc.stdin is None:
                     continue
                 visible_due, self._visible_dirty = self._visible_dirty, False
+                # Only heads committed before the list below is walked: a device that showed the
+                # app after this moment and before a later commit is in the next Visible line,
+                # which goes before that commit's Head (the next turn of this loop).
+                head = self.head
             # Walked outside the lock: the event loop's joins and leaves never wait for it.
             lines = [encode(Visible(self._visible_list()))] if visible_due else []
             with self._cond:
                 if self._proc is not proc:  # restarted meanwhile: the new one hears all next time
                     continue
-                if self._sent_head < self.head:
-                    self._sent_head = self.head
-                    lines.append(encode(Head(self.head)))
+                if self._sent_head < head:
+                    self._sent_head = head
+                    lines.append(encode(Head(head)))
                 if self._urgent:
                     self._urgent = False
                     lines.append(encode(Urgent()))

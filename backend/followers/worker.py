@@ -42,6 +42,7 @@ class Followers:
         self._visible: frozenset[str] = frozenset()
         self.sender = PushSender(self.store, vapid.load_or_create(settings.data_dir), settings, self.visible)
         self.producer = PushProducer(self.store, self.feed, settings, self.sender.wake)
+        self.sender.quiet = lambda: self.producer.position >= self.feed.head
         self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
         self._out = out
         self._stopping = threading.Event()

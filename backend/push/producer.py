@@ -12,6 +12,12 @@ Rule 4. Units that hold no new message cost nothing but the follower's take; the
         that last second again: only a device subscribed meanwhile could get a late notice.
 Rule 5. Tasks add one event, ``task_assigned`` (task_assigned.py): an assignment by someone
         else notifies the person assigned.
+Rule 6. A message's rows wake the sender as soon as they are written, before the transaction
+        commits (and fsyncs): the sender shares the store's connection, so it reads them, and
+        it stores their outcome in a transaction of its own, which waits for this one. A crash
+        before the commit loses the rows and the position together, so the change is derived
+        and sent again after the restart: a push may go twice, never zero times (sender.py,
+        Rule 1).
 Rule 3. Only new messages and meetings that start notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
@@ -203,6 +209,7 @@ class PushProducer:
                 if job.subscription in last:
                     job.due = max(now, last[job.subscription] + gap)
             store.queue_pushes(jobs)
+            self._queued()  # Rule 6: the sender may start before this transaction commits
         return len(jobs)
 
     def _meeting(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> int:

@@ -14,6 +14,9 @@ Rule 4. Every push carries ``aes128gcm`` content, ``TTL``, ``Urgency`` and ``Top
         and a VAPID JWT (ES256) for the endpoint's origin, re-signed before it expires.
 Rule 5. Sends run on a bounded pool of threads, up to IN_FLIGHT at once, streamed: a slow push
         service holds back only its own sends, and outcomes are stored in batches as they come.
+        A thread sends up to PIPELINE pushes to one push service at once, pipelined on its
+        keep-alive connection (http1.py); what the service left unanswered goes again one at a
+        time, and that service gets one at a time from then on if it did not say it closes.
         The endpoint is checked again (rules.py, Rule 5) before every send, so a subscription
         stored under laxer settings is never called.
 """
@@ -35,6 +38,7 @@ from py_vapid import Vapid02
 
 from backend.push import ece, http1, rules
 from backend.push.ece import Encrypter
+from backend.push.keyer import Keyer
 from backend.push.keys import VapidKeys
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
@@ -50,6 +54,8 @@ JWT_LIFETIME_S = 12 * 3600
 #: followers process (backend/followers/): their GIL is not the server's.
 IN_FLIGHT = 512
 THREADS = 32
+#: Pushes to one push service written at once on one connection (http1.py, post_many).
+PIPELINE = 32
 #: Outcomes are stored in one transaction per RECORD_BATCH sends or RECORD_EVERY_S (Rule 1: a
 #: crash before that sends them again, with the same Topic).
 RECORD_BATCH = 256
@@ -93,6 +99,16 @@ class PayloadTooLarge(ValueError):
     """A notice too long for one push (never expected: notices are short)."""
 
 
+class Request(NamedTuple):
+    """A push ready to go: its job and subscription, where it goes, its body and headers."""
+
+    job: PushJob
+    sub: PushSubscription
+    target: Target
+    body: bytes
+    headers: dict[str, str]
+
+
 class Target(NamedTuple):
     """An endpoint, checked and split once: the connection's origin, the path, the VAPID audience."""
 
@@ -117,7 +133,13 @@ class PushSender:
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="push-send")
         self._encrypter = Encrypter()
+        #: True when nothing is coming for the sender (the followers process sets it: the producer
+        #: has derived all it was told of); the keyer works only then and while nothing is in flight.
+        self.quiet: Callable[[], bool] = lambda: True
+        self._keyer = Keyer(store, self._encrypter, lambda: bool(self._in_flight) or not self.quiet())
         self._targets: dict[str, Target] = {}
+        #: Push services that stopped answering a pipeline part way: one push at a time to them.
+        self._serial: set[tuple[str, str, int | None]] = set()
         #: (subscription, topic) of the rows being sent, not yet recorded (the loop's own).
         self._in_flight: set[tuple[str, str]] = set()
         self._done: list[tuple[PushJob, tuple[Outcome, int]]] = []
@@ -129,11 +151,13 @@ class PushSender:
 
     def start(self) -> None:
         self._thread.start()
+        self._keyer.start()
 
     def wake(self) -> None:
         self._wake.set()
 
     def close(self) -> None:
+        self._keyer.close()
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -178,21 +202,42 @@ class PushSender:
                 subs = self.store.push_subscriptions([job.subscription for job in jobs])
                 for job in jobs:
                     self._in_flight.add((job.subscription, job.topic))
-                    future = self._pool.submit(self._deliver, job, subs.get(job.subscription))
-                    future.add_done_callback(functools.partial(self._finished, job))
+                for chunk in self._chunks(jobs, subs):
+                    future = self._pool.submit(self._deliver_many, chunk)
+                    future.add_done_callback(functools.partial(self._finished, [job for job, _ in chunk]))
         return bool(self._in_flight)
 
-    def _finished(self, job: PushJob, done: Future[tuple[Outcome, int]]) -> None:
-        """On a sending thread: keep the outcome for the loop to record, and wake it."""
+    def _chunks(
+        self, jobs: list[PushJob], subs: dict[str, PushSubscription]
+    ) -> list[list[tuple[PushJob, PushSubscription | None]]]:
+        """The jobs in pipelines (Rule 5): up to PIPELINE for one push service each, in queue order."""
+        by_origin: dict[tuple[str, str, int | None] | None, list[tuple[PushJob, PushSubscription | None]]] = {}
+        for job in jobs:
+            sub = subs.get(job.subscription)
+            origin = None
+            if sub is not None:
+                try:
+                    origin = self._target(sub.endpoint).origin
+                except rules.UnsafeEndpoint:
+                    pass  # _prepare says so
+            by_origin.setdefault(origin, []).append((job, sub))
+        chunks = []
+        for origin, items in by_origin.items():
+            depth = 1 if origin in self._serial else PIPELINE
+            chunks += [items[i : i + depth] for i in range(0, len(items), depth)]
+        return chunks
+
+    def _finished(self, jobs: list[PushJob], done: Future[list[tuple[Outcome, int]]]) -> None:
+        """On a sending thread: keep the outcomes for the loop to record, and wake it."""
         try:
-            outcome = done.result()
+            outcomes = done.result()
         except Exception:
-            log.exception("sending a push failed; it is tried again")
-            outcome = ("retry", backoff_ms(job.attempts, None))
+            log.exception("sending pushes failed; they are tried again")
+            outcomes = [("retry", backoff_ms(job.attempts, None)) for job in jobs]
         with self._done_lock:
-            self._done.append((job, outcome))
-            if len(self._done) == 1:
+            if not self._done:
                 self._first_done = time.monotonic()
+            self._done += zip(jobs, outcomes, strict=True)
             many = len(self._done) >= RECORD_BATCH or len(self._done) == len(self._in_flight)
         if many:
             self._wake.set()
@@ -224,7 +269,8 @@ class PushSender:
         for job, _ in done:
             self._in_flight.discard((job.subscription, job.topic))
 
-    def _deliver(self, job: PushJob, sub: PushSubscription | None) -> tuple[Outcome, int]:
+    def _prepare(self, job: PushJob, sub: PushSubscription | None) -> tuple[Outcome, int] | Request:
+        """A push's request, or its outcome when it is not to be sent."""
         if sub is None:
             return "drop", 0
         if self.visible(sub.device):
@@ -235,16 +281,19 @@ class PushSender:
             log.warning("not sending to subscription %s: %s", sub.id, exc)
             return "gone", 0
         try:
-            status, retry_after = self.send(sub, job, target)
+            body, headers = self.request(sub, job, target)
         except BadSubscription as exc:
             log.warning("subscription %s has unusable keys (%s); removed", sub.id, exc)
             return "gone", 0
         except PayloadTooLarge as exc:
             log.warning("push for subscription %s not sent: %s", sub.id, exc)
             return "drop", 0
-        except OSError as exc:
-            log.info("push service unreachable for %s: %s", sub.id, exc)
-            return "retry", backoff_ms(job.attempts, None)
+        finally:
+            self._keyer.used(sub)  # its pre-keyed slot is spent: another, in idle time (keyer.py)
+        return Request(job, sub, target, body, headers)
+
+    def _outcome(self, request: Request, status: int, retry_after: int | None) -> tuple[Outcome, int]:
+        job, sub = request.job, request.sub
         if 200 <= status < 300:
             if self.on_sent is not None:
                 self.on_sent(job, time.time() - job.first / 1000)
@@ -255,6 +304,36 @@ class PushSender:
             return "retry", backoff_ms(job.attempts, retry_after)
         log.warning("push service answered %d for subscription %s; dropped", status, sub.id)
         return "drop", 0
+
+    def _deliver_many(self, chunk: list[tuple[PushJob, PushSubscription | None]]) -> list[tuple[Outcome, int]]:
+        """Send one pipeline (all to one push service) and say how each push went."""
+        outcomes: list[tuple[Outcome, int] | Request] = [self._prepare(job, sub) for job, sub in chunk]
+        requests = [r for r in outcomes if isinstance(r, Request)]
+        answers: list[tuple[int, int | None]] = []
+        if len(requests) > 1:
+            try:
+                answers = self._post_many(requests)
+            except OSError as exc:
+                # Not one answer, on a fresh connection too: the service is down or too slow;
+                # all wait for their backoff (one at a time would take SEND_TIMEOUT_S each).
+                log.info("push service unreachable for %d pushes: %s", len(requests), exc)
+                answers = [(0, None)] * len(requests)
+        if len(requests) > 1 and len(answers) < len(requests):
+            log.info("%s answered %d of %d pipelined pushes", requests[0].target.audience, len(answers), len(requests))
+        for request in requests[len(answers) :]:  # unanswered: one at a time
+            try:
+                answers.append(self._post(request.target, request.body, request.headers))
+            except OSError as exc:
+                log.info("push service unreachable for %s: %s", request.sub.id, exc)
+                answers.append((0, None))
+        done = iter(zip(requests, answers, strict=True))
+        return [outcome if not isinstance(outcome, Request) else self._answered(*next(done)) for outcome in outcomes]
+
+    def _answered(self, request: Request, answer: tuple[int, int | None]) -> tuple[Outcome, int]:
+        status, retry_after = answer
+        if status == 0:  # not reached
+            return "retry", backoff_ms(request.job.attempts, None)
+        return self._outcome(request, status, retry_after)
 
     def _target(self, endpoint: str) -> Target:
         """Where a push to ``endpoint`` goes, checked (rules.py, Rule 5: a pure function of the
@@ -273,9 +352,9 @@ class PushSender:
             self._targets[endpoint] = found
         return found
 
-    def send(self, sub: PushSubscription, job: PushJob, target: Target) -> tuple[int, int | None]:
-        """One push (Rule 4): the service's status and Retry-After (ms). Encrypted by ece.py (as
-        pywebpush would, at half the cost) and posted by http1.py on this thread's keep-alive
+    def request(self, sub: PushSubscription, job: PushJob, target: Target) -> tuple[bytes, dict[str, str]]:
+        """One push's body and headers (Rule 4). Encrypted by ece.py (as pywebpush would, from a
+        pre-keyed slot when there is one) and posted by http1.py on this thread's keep-alive
         connection to the push service (http.client cost more than the encryption: bench 9)."""
         payload = job.payload.encode()
         if len(payload) > ece.MAX_PAYLOAD:
@@ -292,13 +371,40 @@ class PushSender:
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
         }
-        return self._post(target, body, headers)
+        return body, headers
+
+    def _connections(self) -> dict[tuple[str, str, int | None], http1.Connection]:
+        """This sending thread's keep-alive connections, by origin."""
+        found: dict[tuple[str, str, int | None], http1.Connection] = self._local.__dict__.setdefault("connections", {})
+        return found
+
+    def _post_many(self, requests: list[Request]) -> list[tuple[int, int | None]]:
+        """A pipeline to one push service (Rule 5): the answers to the first requests, in order.
+        A service that stops answering part way without saying it closes gets one push at a
+        time from then on."""
+        connections, origin = self._connections(), requests[0].target.origin
+        for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
+            conn = connections.get(origin)
+            if conn is None:
+                conn = connections[origin] = http1.Connection(*origin, timeout_s=SEND_TIMEOUT_S)
+            try:
+                responses = conn.post_many([(r.target.path, r.body, r.headers) for r in requests])
+            except OSError:
+                conn.close()
+                del connections[origin]
+                if attempt == 2:
+                    raise
+                continue
+            if len(responses) < len(requests) and not responses[-1].will_close:
+                self._serial.add(origin)
+            if conn.closed:
+                del connections[origin]
+            now = time.time()
+            return [(r.status, retry_after_ms(r.getheader("Retry-After"), now)) for r in responses]
+        raise AssertionError("unreachable")
 
     def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
-        connections: dict[tuple[str, str, int | None], http1.Connection] = self._local.__dict__.setdefault(
-            "connections", {}
-        )
-        origin = target.origin
+        connections, origin = self._connections(), target.origin
         for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
             conn = connections.get(origin)
             if conn is None:

@@ -3,6 +3,7 @@ the sender run in the followers process (backend/followers/)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import msgspec
@@ -45,9 +46,10 @@ class SubscriptionOut(msgspec.Struct):
 
 
 class PushService:
-    def __init__(self, store: Storage, settings: Settings) -> None:
+    def __init__(self, store: Storage, settings: Settings, subscribed: Callable[[], None] = lambda: None) -> None:
         self.store = store
         self.settings = settings
+        self._subscribed = subscribed  # the followers process pre-keys subscriptions (push/keyer.py)
         self.keys = vapid.load_or_create(settings.data_dir)
 
     def public_key(self) -> PublicKeyOut:
@@ -78,6 +80,7 @@ class PushService:
         )
         with self.store.transaction():
             self.store.add_push_subscription(sub)
+        self._subscribed()
         return self._out(current, sub)
 
     def subscriptions(self, current: CurrentSession) -> list[SubscriptionOut]:

@@ -105,6 +105,10 @@ class PushTables:
             ]
         return rows
 
+    def newest_push_subscriptions(self, limit: int) -> list[PushSubscription]:
+        rows = self._db.execute(f"SELECT {_SUB} FROM push_subscriptions ORDER BY created DESC LIMIT ?", (limit,))
+        return [_sub(r) for r in rows]
+
     def remove_push_subscription(self, sub_id: str) -> None:
         self._write("DELETE FROM push_subscriptions WHERE id = ?", (sub_id,))
 

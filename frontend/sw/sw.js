@@ -173,12 +173,7 @@ async function syncHere(keep = null) {
       const transport = new Transport({
         csrf: async () => (await self.cookieStore?.get('csrftoken'))?.value ?? meta.csrf ?? null,
       });
-      let failure = null;
-      try {
-        await new SyncEngine({ replica, transport, live: false, location: null }).flush();
-      } catch (error) {
-        failure = error;
-      }
+      const failure = await flushTrying(new SyncEngine({ replica, transport, live: false, location: null }));
       await followReads(self.registration, replica, self.navigator, keep);
       if (failure) throw failure;
     } finally {
@@ -198,6 +193,27 @@ async function syncHere(keep = null) {
 }
 
 const LOCK_WAIT_MS = 10_000;
+/** A flush the server failed (5xx: "database is locked" while the followers process starts, a
+ *  restart) is tried again at these delays: the push or sync event that woke this worker is the
+ *  only chance to close what was read elsewhere until the next one comes, maybe hours later. */
+const FLUSH_RETRY_MS = [250, 1000, 3000];
+
+/**
+ * One flush, tried again on a server failure (FLUSH_RETRY_MS); what failed last, or null.
+ * @param {SyncEngine} engine
+ */
+async function flushTrying(engine) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await engine.flush();
+      return null;
+    } catch (error) {
+      const serverFailed = typeof error?.status === 'number' && error.status >= 500;
+      if (!serverFailed || attempt >= FLUSH_RETRY_MS.length) return error;
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_RETRY_MS[attempt]));
+    }
+  }
+}
 
 // --- push and notification clicks (sw/push.js) -------------------------------------------------
 

@@ -235,8 +235,12 @@ def test_a_burst_gives_each_device_a_few_pushes_that_end_with_the_right_count(ws
     bob_laptop = ws.another_device(bob)
     phone, laptop = subscribe(bob, push), subscribe(bob_laptop, push)
     room = dm(ada, bob)
+    started = time.monotonic()
     for i in range(50):
         post(ada, room, f"burst {i}")
+    # At most one push per gap (asserted below) while the burst lasts, and the last one after it:
+    # a few when 50 posts take well under a second; a loaded machine makes the burst longer.
+    most = max(4, 2 + int((time.monotonic() - started) * 1000 / GAP_MS))
     push.wait_for(
         lambda: (
             any(r.payload["count"] == 50 for r in push.to(phone))
@@ -246,7 +250,7 @@ def test_a_burst_gives_each_device_a_few_pushes_that_end_with_the_right_count(ws
     settle(ws)
     for sub in (phone, laptop):
         got = push.to(sub)
-        assert 1 <= len(got) <= 4, [r.payload["count"] for r in got]
+        assert 1 <= len(got) <= most, [r.payload["count"] for r in got]
         assert got[-1].payload["title"] == "50 new messages in Ada" and got[-1].payload["body"] == "Ada: burst 49"
         assert {r.headers["topic"] for r in got} == {got[0].headers["topic"]}
         assert all(b.at - a.at >= GAP_MS / 1000 * 0.9 for a, b in itertools.pairwise(got))

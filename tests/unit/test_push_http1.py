@@ -94,3 +94,32 @@ def test_a_closed_connection_is_an_os_error() -> None:
     conn.close()
     listener.close()
     thread.join(timeout=5)
+
+
+def test_pipelined_posts_are_answered_in_order_and_a_close_part_way_leaves_the_rest_unanswered() -> None:
+    """Three requests written at once; the service answers two, the second with Connection:
+    close: the third is unanswered (the sender sends it again), and the connection is closed."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def answer_two() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            buffer = b""
+            while buffer.count(b"Content-Length: 1\r\n\r\nx") < 3:
+                buffer += conn.recv(65536)
+            received.append(buffer)
+            conn.sendall(
+                b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+                b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+            )
+
+    thread = threading.Thread(target=answer_two, daemon=True)
+    thread.start()
+    conn = http1.Connection("http", "127.0.0.1", listener.getsockname()[1], timeout_s=5)
+    answers = conn.post_many([(f"/p/{i}", b"x", {"Topic": f"t{i}"}) for i in range(3)])
+    assert [(a.status, a.getheader("retry-after")) for a in answers] == [(201, None), (429, "3")]
+    assert conn.closed
+    assert [received[0].count(f"POST /p/{i} HTTP/1.1".encode()) for i in range(3)] == [1, 1, 1]
+    listener.close()
+    thread.join(timeout=5)

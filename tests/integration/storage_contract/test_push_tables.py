@@ -39,6 +39,16 @@ def test_one_push_subscription_per_device_and_endpoint(store: Storage) -> None:
     assert store.push_subscriptions_of(["u1", "u2"]) == []
 
 
+def test_the_newest_push_subscriptions_come_first(store: Storage) -> None:
+    with store.transaction():
+        for i, made in enumerate((30, 10, 20)):
+            store.add_push_subscription(
+                PushSubscription(f"s{i}", "u1", f"d{i}", f"https://p.example/{i}", "k", "a", "en", made)
+            )
+    assert [s.id for s in store.newest_push_subscriptions(2)] == ["s0", "s2"]
+    assert [s.id for s in store.newest_push_subscriptions(10)] == ["s0", "s2", "s1"]
+
+
 def test_the_push_queue_coalesces_per_topic_and_keeps_a_row_replaced_while_sending(store: Storage) -> None:
     with store.transaction():
         store.add_push_subscription(_sub("s1", "d1"))
