@@ -5,6 +5,11 @@ read back from the log (feed.py, Rule 5: the same changes in the same order, in 
 ``origin``, ``members`` or ``prev``, which neither the indexer nor the push producer needs). The
 server's ``Head`` lines only say when to look (followers/__init__.py, Rule 2); a follower that
 heard nothing still looks every POLL_S, so a lost line delays, never loses, a change.
+
+A bounded follower (``LogFeed.bounded()``, the push producer's) takes only what the server told
+of: the server names the devices showing the app before each head it announces, so a commit read
+from the log before its ``Head`` line could otherwise be pushed to a device that was already
+showing it when it was committed.
 """
 
 from __future__ import annotations
@@ -72,6 +77,10 @@ class LogFeed:
     def follow(self, after: int) -> LogFollower:
         return LogFollower(self, after)
 
+    def bounded(self) -> BoundedFeed:
+        """This feed for a follower that may act only on commits the server told of."""
+        return BoundedFeed(self)
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
@@ -88,13 +97,30 @@ class LogFeed:
                 self._cond.wait(timeout_s)
 
 
+class BoundedFeed:
+    """A ``LogFeed`` whose followers never pass the head the server told of (module doc)."""
+
+    def __init__(self, feed: LogFeed) -> None:
+        self._feed = feed
+
+    def publish(self, unit: Committed) -> None:
+        self._feed.publish(unit)
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        return self._feed.listen(listener)
+
+    def follow(self, after: int) -> LogFollower:
+        return LogFollower(self._feed, after, bounded=True)
+
+
 class LogFollower:
     """A durable follower (feed.py, Rule 4) that reads every unit from the log."""
 
-    def __init__(self, feed: LogFeed, after: int) -> None:
+    def __init__(self, feed: LogFeed, after: int, bounded: bool = False) -> None:
         self._feed = feed
         self._position = after
         self._closed = False
+        self._bounded = bounded
 
     @property
     def position(self) -> int:
@@ -105,6 +131,10 @@ class LogFollower:
         deadline = time.monotonic() + timeout_s
         while not self._closed:
             changes = self._feed.read(self._position, limit)
+            if self._bounded:
+                head = self._feed.head
+                if changes and changes[-1].seq > head:
+                    changes = [c for c in changes if c.seq <= head]
             if changes:
                 self._position = changes[-1].seq
                 return [Committed(changes)]

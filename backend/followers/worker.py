@@ -41,7 +41,8 @@ class Followers:
         self.feed = LogFeed(self.store, self._moved.set)
         self._visible: frozenset[str] = frozenset()
         self.sender = PushSender(self.store, vapid.load_or_create(settings.data_dir), settings, self.visible)
-        self.producer = PushProducer(self.store, self.feed, settings, self.sender.wake)
+        # Bounded: only what the server told of, so the visible devices it named first hold (log_feed.py).
+        self.producer = PushProducer(self.store, self.feed.bounded(), settings, self.sender.wake)
         self.sender.quiet = lambda: self.producer.position >= self.feed.head
         self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
         self._out = out

@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from backend.app import create_app
+from backend.followers.log_feed import LogFeed
 from backend.settings import Settings
+from backend.storage.base import NewChange
+from backend.storage.sqlite import SqliteStorage
 from tests.integration.conftest import Person, Workspace
 from tests.integration.push_service import PushService
 from tests.integration.test_push import channel, post, settle, subscribe
@@ -106,3 +109,28 @@ def test_only_admins_and_auditors_see_the_followers_lag(ws: Workspace) -> None:
     assert status(ada)["restarts"] == 0
     reply = bob.client.get("/api/admin/followers")
     assert (reply.status_code, reply.json()["error"]) == (403, "forbidden")
+
+
+def test_the_push_producer_takes_only_what_the_server_told_of(tmp_path: Path) -> None:
+    """A commit in the log before its Head line must wait: the server names the devices showing
+    the app before each head, and a device already showing the message must get no push."""
+    store = SqliteStorage(tmp_path / "db")
+    try:
+        with store.transaction():
+            first = store.append_change(_entry("01A"))
+            second = store.append_change(_entry("01B"))
+        feed = LogFeed(store)
+        bounded, free = feed.bounded().follow(0), feed.follow(0)
+        assert [c.seq for unit in free.take(0) for c in unit.changes] == [first, second]  # the indexer reads on
+        assert bounded.take(0.05) == []  # nothing told yet
+        feed.heard(first)
+        assert [c.seq for unit in bounded.take(1) for c in unit.changes] == [first]
+        feed.heard(second)
+        assert [c.seq for unit in bounded.take(1) for c in unit.changes] == [second]
+        feed.close()
+    finally:
+        store.close()
+
+
+def _entry(record_id: str) -> NewChange:
+    return NewChange("c:a", "messages", record_id, "1764172800000-00000-dev", "u1", "dev", 1, 1, {"text": "x"})
