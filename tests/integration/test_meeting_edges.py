@@ -171,7 +171,9 @@ def test_leaving_and_rejoining_on_the_same_socket_is_a_second_span(space: Worksp
         assert len(spans) == 2
         assert spans[0]["reason"] == "left" and spans[0]["left_at"] >= spans[0]["joined_at"]
         assert "left_at" not in spans[1], "the second span is open: Bob is in the meeting again"
+        # One socket after the other: the last one out is told nothing, the watchers hear "ended".
         b.send_json({"t": "leave"})
+        assert _next(a, "peer_left")["id"] == again["me"]
         a.send_json({"t": "leave"})
         _next(b, "ended")
     (meeting,) = ada.records("meetings").values()

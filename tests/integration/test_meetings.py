@@ -55,9 +55,14 @@ def _meet(person: Person, channel: str, resume: str = "") -> Any:
     )
 
 
-def _next(socket: Any, tag: str) -> dict[str, Any]:
+def _next(socket: Any, tag: str, timeout_s: float = 15.0) -> dict[str, Any]:
+    """The next frame tagged ``tag`` (others before it are skipped); a frame that never comes
+    fails the test instead of hanging it."""
     for _ in range(20):
-        frame: dict[str, Any] = socket.receive_json()
+        try:
+            frame: dict[str, Any] = socket.receive_json(timeout=timeout_s)
+        except queue.Empty:
+            raise AssertionError(f"no {tag!r} frame arrived within {timeout_s} s") from None
         if frame["t"] == tag:
             return frame
     raise AssertionError(f"no {tag!r} frame arrived")
