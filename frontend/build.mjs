@@ -25,38 +25,13 @@ async function main() {
   await rm(dist, { recursive: true, force: true });
   await mkdir(join(dist, 'icons'), { recursive: true });
 
-  // The backfill's worker (src/replica/bulk-worker.js: bulk pages fetched, decoded and put into
-  // IndexedDB off the main thread); the app learns its hashed name from the define below.
-  const worker = await build({
-    entryPoints: [join(root, 'src/replica/bulk-worker.js')],
-    outdir: dist,
-    entryNames: 'bulk-[hash]',
-    metafile: true,
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    target: ['es2022'],
-    legalComments: 'linked',
-    logLevel: 'warning',
-  });
-  const bulkWorker = '/' + Object.keys(worker.metafile.outputs).find((f) => /bulk-[^/]*\.js$/.test(f)).split('/').pop();
-  // The send worker (src/replica/send-worker.js: a send's outbox write and its request, off the
-  // main thread, so neither waits for the page's next frame).
-  const sender = await build({
-    entryPoints: [join(root, 'src/replica/send-worker.js')],
-    outdir: dist,
-    entryNames: 'send-[hash]',
-    metafile: true,
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    target: ['es2022'],
-    legalComments: 'linked',
-    logLevel: 'warning',
-  });
-  const sendWorker = '/' + Object.keys(sender.metafile.outputs).find((f) => /send-[^/]*\.js$/.test(f)).split('/').pop();
+  // Module workers with hashed names; the app learns each name from the defines below.
+  //   bulk: the backfill's worker (src/replica/bulk-worker.js: bulk pages fetched, decoded and
+  //         put into IndexedDB off the main thread);
+  //   send: the send worker (src/replica/send-worker.js: a send's outbox write and its request,
+  //         off the main thread, so neither waits for the page's next frame).
+  const bulkWorker = await buildWorker('src/replica/bulk-worker.js', 'bulk');
+  const sendWorker = await buildWorker('src/replica/send-worker.js', 'send');
 
   // The bundle and the stylesheet carry content hashes in their names, so a new index.html
   // can never be paired with an old script from the cache.
@@ -173,3 +148,22 @@ main().catch((error) => {
   console.error(error);
   process.exit(1);
 });
+
+/** Bundle one module worker as `<prefix>-<hash>.js` in dist; its URL path. */
+async function buildWorker(entry, prefix) {
+  const made = await build({
+    entryPoints: [join(root, entry)],
+    outdir: dist,
+    entryNames: `${prefix}-[hash]`,
+    metafile: true,
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    target: ['es2022'],
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  const named = new RegExp(`${prefix}-[^/]*\\.js$`);
+  return '/' + Object.keys(made.metafile.outputs).find((f) => named.test(f)).split('/').pop();
+}
