@@ -17,8 +17,22 @@ import threading
 from collections.abc import Callable
 
 from backend.feed import Feed, Follower
+from backend.storage.base import Storage
 
 RETRY_S = 1.0
+
+
+def stored_position(store: Storage, key: str, first_time: Callable[[], None] = lambda: None) -> int:
+    """Rule 1: the position stored under ``key``. The first time there is none, it is the log's
+    head, stored now, after ``first_time()`` (in the same transaction) set up what the follower
+    would otherwise have derived from the history it skips."""
+    with store.transaction():
+        stored = store.get_setting(key)
+        if stored is None:
+            stored = str(store.head_hash()[0])
+            first_time()
+            store.set_setting(key, stored)
+    return int(stored)
 
 
 class FollowerThread:

@@ -20,6 +20,18 @@ const ICONS = [
   ['icons/maskable-512.png', 512, true],
 ];
 
+/** How the app and its module workers are bundled (esbuild options they share). */
+const BUNDLE = {
+  metafile: true,
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  target: ['es2022'],
+  legalComments: 'linked',
+  logLevel: 'warning',
+};
+
 async function main() {
   const started = Date.now();
   await rm(dist, { recursive: true, force: true });
@@ -39,14 +51,7 @@ async function main() {
     entryPoints: [join(root, 'src/main.js')],
     outdir: dist,
     entryNames: 'app-[hash]',
-    metafile: true,
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    target: ['es2022'],
-    legalComments: 'linked',
-    logLevel: 'warning',
+    ...BUNDLE,
     // TT_BULK_WORKER=0 builds the app without it (pages applied on the main thread): for A/B runs.
     // TT_SEND_WORKER=0 builds it without the send worker (a send written and sent from the page).
     define: {
@@ -155,14 +160,7 @@ async function buildWorker(entry, prefix) {
     entryPoints: [join(root, entry)],
     outdir: dist,
     entryNames: `${prefix}-[hash]`,
-    metafile: true,
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    target: ['es2022'],
-    legalComments: 'linked',
-    logLevel: 'warning',
+    ...BUNDLE,
   });
   const named = new RegExp(`${prefix}-[^/]*\\.js$`);
   return '/' + Object.keys(made.metafile.outputs).find((f) => named.test(f)).split('/').pop();

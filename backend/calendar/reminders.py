@@ -27,7 +27,7 @@ from backend.access import may_read_scope
 from backend.calendar import recurrence
 from backend.calendar.service import CalendarStore
 from backend.feed import Committed, Feed, Follower
-from backend.following import FollowerThread
+from backend.following import FollowerThread, stored_position
 from backend.push.reminders import reminder_notice
 from backend.settings import Settings
 from backend.storage.base import PushJob
@@ -83,15 +83,13 @@ class ReminderSchedule:
         self._thread.close()
 
     def _resume(self) -> int:
-        with self.store.transaction():
-            stored = self.store.get_setting(POSITION)
-            if stored is None:  # Rule 2
-                stored = str(self.store.head_hash()[0])
-                for reminder_id in self.store.record_ids("reminders"):
-                    self.reschedule(reminder_id, now_ms())
-                self.store.set_setting(POSITION, stored)
+        stored = stored_position(self.store, POSITION, self._schedule_all)  # Rule 2
         self._due = self.store.next_reminder_due()
-        return int(stored)
+        return stored
+
+    def _schedule_all(self) -> None:
+        for reminder_id in self.store.record_ids("reminders"):
+            self.reschedule(reminder_id, now_ms())
 
     def _step(self, follower: Follower) -> None:
         # Only this thread writes the schedule: the next due time is read again only after it

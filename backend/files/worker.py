@@ -20,7 +20,7 @@ from backend.feed import Feed, Follower
 from backend.files import previews
 from backend.files.blobstore import BlobStore, derived_key
 from backend.files.uploads import UploadService
-from backend.following import FollowerThread
+from backend.following import FollowerThread, stored_position
 from backend.settings import Settings
 from backend.storage.base import Storage
 from backend.storage.files_base import Preview
@@ -64,12 +64,7 @@ class FileWorker:
         self._thread.close()
 
     def _resume(self) -> int:
-        with self.store.transaction():
-            stored = self.store.get_setting(POSITION)
-            if stored is None:  # Rule 1
-                stored = str(self.store.head_hash()[0])
-                self.store.set_setting(POSITION, stored)
-        return int(stored)
+        return stored_position(self.store, POSITION)  # Rule 1
 
     def _step(self, follower: Follower) -> None:
         units = follower.take(IDLE_WAIT_S, BATCH)

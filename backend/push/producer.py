@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from backend.feed import Committed, Feed, Follower
-from backend.following import FollowerThread
+from backend.following import FollowerThread, stored_position
 from backend.push import rules, task_assigned
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
@@ -62,12 +62,7 @@ def start_position(store: Storage) -> int:
     """The stored position, stored first as the log's head (Rule 2). The server calls it when it
     starts, so a producer started later (in the followers process) still hears the messages
     committed meanwhile."""
-    with store.transaction():
-        stored = store.get_setting(POSITION)
-        if stored is None:
-            stored = str(store.head_hash()[0])
-            store.set_setting(POSITION, stored)
-    return int(stored)
+    return stored_position(store, POSITION)
 
 
 class Audience(NamedTuple):
