@@ -17,33 +17,28 @@ Rule 5. Newest first (a file without ``at`` is newest), then by id: the same ord
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from sync_protocol import search_query
 from sync_protocol.collections_files import display_name
 from sync_protocol.wire import Value
 
-_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _ASKS = frozenset({"file", "files"})
 
 
 def split(query: str) -> tuple[bool, str]:
     """Rule 1: whether ``query`` asks for files, and the query without ``is:file``."""
     asks = False
-    rest: list[str] = []
-    cursor = 0
-    for match in _TOKEN.finditer(query):
-        token = match.group(2)
-        if token is None:
-            continue
-        key, _, value = token.partition(":")
-        if key.lower() == "is" and value.lower() in _ASKS:
+
+    def take(key: str, value: str) -> bool:
+        nonlocal asks
+        if key == "is" and value.lower() in _ASKS:
             asks = True
-            rest.append(query[cursor : match.start()])
-            cursor = match.end()
-    rest.append(query[cursor:])
-    return asks, " ".join(" ".join(rest).split())
+            return True
+        return False
+
+    rest = search_query.take_filters(query, take)
+    return asks, rest
 
 
 def search(

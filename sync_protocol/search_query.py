@@ -19,6 +19,7 @@ Rule 5. A person is named, case-insensitively, by their id, email, the email's p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import msgspec
@@ -40,6 +41,24 @@ class SearchQuery(msgspec.Struct, frozen=True):
     def needles(self) -> list[str]:
         """Everything that must occur in the text, lower-cased."""
         return [n.lower() for n in (*self.words, *self.phrases)]
+
+
+def take_filters(query: str, take: Callable[[str, str], bool]) -> str:
+    """The query without the ``key:value`` tokens ``take(key, value)`` keeps (key lower-cased,
+    value as typed; a phrase is never a filter), whitespace collapsed: how the file and task
+    filters are split off before the rest goes to ``parse``, on the same tokens (Rule 1)."""
+    rest: list[str] = []
+    cursor = 0
+    for match in _TOKEN.finditer(query):
+        token = match.group(2)
+        if token is None:
+            continue
+        key, _, value = token.partition(":")
+        if take(key.lower(), value):
+            rest.append(query[cursor : match.start()])
+            cursor = match.end()
+    rest.append(query[cursor:])
+    return " ".join(" ".join(rest).split())
 
 
 def _valid_day(value: str) -> bool:

@@ -23,9 +23,9 @@ import re
 
 import msgspec
 
+from sync_protocol import search_query
 from sync_protocol.tasks import GROUPS
 
-_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -42,14 +42,9 @@ def split(query: str) -> tuple[TaskFilters, str]:
     assignees: list[str] = []
     statuses: list[str] = []
     due: str | None = None
-    rest: list[str] = []
-    cursor = 0
-    for match in _TOKEN.finditer(query):
-        token = match.group(2)
-        if token is None:
-            continue
-        key, _, value = token.partition(":")
-        key = key.lower()
+
+    def take(key: str, value: str) -> bool:
+        nonlocal tasks, due
         if key == "is" and value.lower() == "task":
             tasks = True
         elif key == "assignee" and value.lstrip("@"):
@@ -59,12 +54,12 @@ def split(query: str) -> tuple[TaskFilters, str]:
         elif key == "due" and (value.lower() in GROUPS or _DAY.fullmatch(value)):
             due = value.lower()
         else:
-            continue
-        rest.append(query[cursor : match.start()])
-        cursor = match.end()
-    rest.append(query[cursor:])
+            return False
+        return True
+
+    rest = search_query.take_filters(query, take)
     tasks = tasks or bool(assignees or statuses or due)
-    return TaskFilters(tasks, assignees, statuses, due), " ".join(" ".join(rest).split())
+    return TaskFilters(tasks, assignees, statuses, due), rest
 
 
 def task_text(title: object, description: object) -> str:

@@ -4,7 +4,7 @@
 //
 // Pure functions: no DOM, no I/O.
 
-import { textMatches, personNamed, timeMatches } from './search-query.js';
+import { textMatches, personNamed, takeFilters, timeMatches } from './search-query.js';
 import { displayName } from './file-names.js';
 
 const ASKS = new Set(['file', 'files']);
@@ -16,22 +16,12 @@ const ASKS = new Set(['file', 'files']);
  */
 export function splitFileFilter(query) {
   let asks = false;
-  const rest = [];
-  let cursor = 0;
-  for (const match of String(query).matchAll(/"([^"]*)"?|(\S+)/gu)) {
-    const token = match[2];
-    if (token === undefined) continue;
-    const colon = token.indexOf(':');
-    const key = colon < 0 ? token : token.slice(0, colon);
-    const value = colon < 0 ? '' : token.slice(colon + 1);
-    if (colon >= 0 && key.toLowerCase() === 'is' && ASKS.has(value.toLowerCase())) {
-      asks = true;
-      rest.push(query.slice(cursor, match.index));
-      cursor = /** @type {number} */ (match.index) + match[0].length;
-    }
-  }
-  rest.push(query.slice(cursor));
-  return [asks, rest.join(' ').split(/\s+/u).filter(Boolean).join(' ')];
+  const rest = takeFilters(query, (key, value) => {
+    if (key !== 'is' || !ASKS.has(value.toLowerCase())) return false;
+    asks = true;
+    return true;
+  });
+  return [asks, rest];
 }
 
 /**

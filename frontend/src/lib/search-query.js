@@ -36,6 +36,31 @@ function validDay(value) {
  * @returns {{words: string[], phrases: string[], channels: string[], people: string[],
  *   before: string|null, after: string|null}}
  */
+/**
+ * The query without the `key:value` tokens `take(key, value)` keeps (key lower-cased, value as
+ * typed; a phrase is never a filter), whitespace collapsed: how the file and task filters are
+ * split off before the rest goes to parseQuery, on the same tokens (Rule 1). Python:
+ * search_query.take_filters.
+ * @param {string} query
+ * @param {(key: string, value: string) => boolean} take
+ */
+export function takeFilters(query, take) {
+  const text = String(query);
+  const rest = [];
+  let cursor = 0;
+  for (const match of text.matchAll(/"([^"]*)"?|(\S+)/gu)) {
+    const token = match[2];
+    if (token === undefined) continue;
+    const colon = token.indexOf(':');
+    const key = (colon < 0 ? token : token.slice(0, colon)).toLowerCase();
+    if (!take(key, colon < 0 ? '' : token.slice(colon + 1))) continue;
+    rest.push(text.slice(cursor, match.index));
+    cursor = /** @type {number} */ (match.index) + match[0].length;
+  }
+  rest.push(text.slice(cursor));
+  return rest.join(' ').split(/\s+/u).filter(Boolean).join(' ');
+}
+
 export function parseQuery(query) {
   const parsed = { words: [], phrases: [], channels: [], people: [], before: null, after: null };
   for (const match of String(query).matchAll(/"([^"]*)"?|(\S+)/gu)) {

@@ -12,6 +12,7 @@
  * Pure functions: no DOM, no I/O.
  */
 
+import { takeFilters } from './search-query.js';
 import { GROUPS } from './tasks.js';
 
 const DAY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
@@ -19,27 +20,17 @@ const DAY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 /** @returns {[{tasks: boolean, assignees: string[], statuses: string[], due: string|null}, string]} */
 export function splitTaskFilters(query) {
   const filters = { tasks: false, assignees: [], statuses: [], due: null };
-  const rest = [];
-  let cursor = 0;
-  const text = String(query);
-  for (const match of text.matchAll(/"([^"]*)"?|(\S+)/gu)) {
-    const token = match[2];
-    if (token === undefined) continue;
-    const colon = token.indexOf(':');
-    const key = (colon < 0 ? token : token.slice(0, colon)).toLowerCase();
-    const value = colon < 0 ? '' : token.slice(colon + 1);
+  const rest = takeFilters(query, (key, value) => {
     const person = value.replace(/^@+/, '');
     if (key === 'is' && value.toLowerCase() === 'task') filters.tasks = true;
     else if (key === 'assignee' && person) filters.assignees.push(person);
     else if (key === 'status' && value) filters.statuses.push(value.toLowerCase());
     else if (key === 'due' && (GROUPS.includes(value.toLowerCase()) || DAY.test(value))) filters.due = value.toLowerCase();
-    else continue;
-    rest.push(text.slice(cursor, match.index));
-    cursor = match.index + match[0].length;
-  }
-  rest.push(text.slice(cursor));
+    else return false;
+    return true;
+  });
   filters.tasks = filters.tasks || filters.assignees.length > 0 || filters.statuses.length > 0 || filters.due !== null;
-  return [filters, rest.join(' ').split(/\s+/).filter(Boolean).join(' ')];
+  return [filters, rest];
 }
 
 export const taskText = (title, description) => `${title ?? ''}\n${description ?? ''}`;
