@@ -1,8 +1,6 @@
 """GET /api/live: the live WebSocket (new changes, typing, presence).
 
-It checks the session and the Origin like any other request: a browser on another site
-cannot ride the user's cookie into this socket. Clients without an Origin header (bots, the
-Python client) are not browsers and cannot be tricked that way, so they are let in.
+It is let in like any other request, by its Origin and session (sockets.py).
 """
 
 from __future__ import annotations
@@ -14,28 +12,19 @@ from litestar import WebSocket, websocket
 from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
-from backend.access import may_signal, origin_allowed
-from backend.errors import ApiError
+from backend.access import may_signal
 from backend.http.body import decode_frame
-from backend.http.context import SESSION_COOKIE, Services, now_ms, services
+from backend.http.context import Services, now_ms, services
+from backend.http.sockets import CLOSE_SIGNED_OUT, admit
 from backend.live import Connection, Format, encode_frame
 from sync_protocol.wire import Hello, Ping, Pong, Presence, Typing
-
-CLOSE_SIGNED_OUT = 4401
-CLOSE_FOREIGN_ORIGIN = 4403
 
 
 @websocket("/api/live")
 async def live(socket: WebSocket[object, object, State]) -> None:
     found = services(socket.app.state)
-    await socket.accept()
-    if not origin_allowed(socket.headers.get("origin"), socket.headers.get("host", ""), found.settings.extra_origins):
-        await socket.close(code=CLOSE_FOREIGN_ORIGIN, reason="this origin may not open the live channel")
-        return
-    try:
-        current = found.accounts.authenticate(socket.cookies.get(SESSION_COOKIE), now_ms())
-    except ApiError as exc:
-        await socket.close(code=CLOSE_SIGNED_OUT, reason=exc.body.detail)
+    current = await admit(socket, found, "this origin may not open the live channel")
+    if current is None:
         return
     fmt: Format = "msgpack" if socket.query_params.get("format") == "msgpack" else "json"
     conn = Connection(current.user_id, current.device_id, fmt)

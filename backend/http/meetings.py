@@ -1,7 +1,7 @@
 """GET /api/meet/{channel}: a meeting's signaling socket (sync_protocol/signaling.py).
 
 The meeting tab opens this socket itself, apart from the leader tab's live socket, so any tab,
-a second window or a bot can be in a call. It is let in like the live socket (Origin, session)
+a second window or a bot can be in a call. It is let in like the live socket (Origin, session: sockets.py)
 and only for members of the channel (access.may_join_meeting); a refusal is a close with 4403
 and a reason. Frames are checked and relayed by the hub (backend/meetings/hub.py); this shell
 only moves bytes and notices silence (the heartbeat, hub Rule 4).
@@ -16,15 +16,13 @@ from litestar import WebSocket, websocket
 from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
-from backend.access import may_join_meeting, origin_allowed
-from backend.errors import ApiError
-from backend.http.context import SESSION_COOKIE, now_ms, services
+from backend.access import may_join_meeting
+from backend.http.context import now_ms, services
+from backend.http.sockets import CLOSE_FORBIDDEN, admit
 from backend.meetings.connection import MeetingConn
 from backend.meetings.hub import MeetingHub, new_conn_id
 from sync_protocol.signaling import Peer
 
-CLOSE_SIGNED_OUT = 4401
-CLOSE_FORBIDDEN = 4403
 #: How long a socket the hub closed may take to send its last frames and the close.
 WRITER_GRACE_S = 2.0
 
@@ -33,14 +31,8 @@ WRITER_GRACE_S = 2.0
 async def meet(socket: WebSocket[object, object, State]) -> None:
     found = services(socket.app.state)
     channel = str(socket.path_params["channel"])
-    await socket.accept()
-    if not origin_allowed(socket.headers.get("origin"), socket.headers.get("host", ""), found.settings.extra_origins):
-        await socket.close(code=CLOSE_FORBIDDEN, reason="this origin may not open a meeting")
-        return
-    try:
-        current = found.accounts.authenticate(socket.cookies.get(SESSION_COOKIE), now_ms())
-    except ApiError as exc:
-        await socket.close(code=CLOSE_SIGNED_OUT, reason=exc.body.detail)
+    current = await admit(socket, found, "this origin may not open a meeting")
+    if current is None:
         return
     if not may_join_meeting(found.store, current.user_id, channel):
         await socket.close(code=CLOSE_FORBIDDEN, reason="only members of this channel may join its meeting")
