@@ -15,10 +15,10 @@
 // Rule 6. Backfilled history is held in chunks (`held`, replica/held.js); a record there may also
 //         be in `records`, and its confirmed state is the merge of both (held.js, Rule 2).
 
-import { Clock } from '../sync/hlc.js';
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
+import { clockFor, deleteMids, fail, restamp, retry, writeToSend } from './outbox.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 
@@ -59,69 +59,6 @@ async function run(work) {
 }
 
 /**
- * @param {string} device
- * @param {string | null | undefined} last
- */
-function clockFor(device, last) {
-  return last ? new Clock(device, last) : new Clock(device);
-}
-
-/**
- * Stamp changes as the device's next mutations (mid counter, HLC from corrected time) and put
- * them in the outbox, inside the caller's readwrite transaction over `outbox` and `meta`.
- * @param {any} tx an idb readwrite transaction over `outbox` and `meta`
- * @param {LocalChange[]} changes
- * @param {number} wallMs
- * @returns {Promise<Mutation[]>}
- */
-async function queue(tx, changes, wallMs) {
-  const meta = tx.objectStore('meta');
-  const [device, last, offset, nextMid] = await Promise.all([
-    meta.get('device'),
-    meta.get('hlc'),
-    meta.get('offset'),
-    meta.get('nextMid'),
-  ]);
-  if (!device) throw new Error('no device: sign in first');
-  const clock = clockFor(device, last);
-  let mid = nextMid ?? 1;
-  const mutations = changes.map(({ collection, id, fields }) => ({
-    mid: mid++,
-    collection,
-    id,
-    fields,
-    hlc: clock.tick(wallMs + (offset ?? 0)),
-  }));
-  for (const mutation of mutations) tx.objectStore('outbox').put(mutation);
-  meta.put(mid, 'nextMid');
-  meta.put(clock.last, 'hlc');
-  return mutations;
-}
-
-/**
- * Fold superseded pending mutations into the changes that replace them (see Replica#write).
- * @param {any} outbox the outbox store of a readwrite transaction
- * @param {LocalChange[]} changes
- * @param {number[]} mids
- * @returns {Promise<LocalChange[]>}
- */
-async function fold(outbox, changes, mids) {
-  const old = await Promise.all(mids.map((mid) => outbox.get(mid)));
-  const byKey = new Map();
-  for (const mutation of old) {
-    if (!mutation) continue;
-    const key = keyOf(mutation.collection, mutation.id);
-    if (!changes.some((c) => keyOf(c.collection, c.id) === key)) continue;
-    byKey.set(key, { ...byKey.get(key), ...mutation.fields });
-    outbox.delete(mutation.mid);
-  }
-  return changes.map((c) => {
-    const under = byKey.get(keyOf(c.collection, c.id));
-    return under ? { ...c, fields: { ...under, ...c.fields } } : c;
-  });
-}
-
-/**
  * May a reply's part for `scope` be applied? Yes when its request pulled the scope from the start,
  * or when the device still holds the scope at least as far as the request's cursor said.
  * The same rule as sync_protocol/replica.py `holds_since`; both pass vectors/replica.json.
@@ -138,24 +75,6 @@ function stillHeld(response, held, sent) {
     records: (response.records ?? []).filter((r) => keep(r.scope)),
     cursors: Object.fromEntries(Object.entries(response.cursors ?? {}).filter(([scope]) => keep(scope))),
   };
-}
-
-/**
- * Delete mids from the outbox: a run of consecutive mids (a backlog's acks) as one range delete,
- * not one request each; anything else one by one.
- * @param {any} outbox
- * @param {number[]} mids
- */
-function deleteMids(outbox, mids) {
-  if (mids.length > 1) {
-    const low = Math.min(...mids);
-    const high = Math.max(...mids);
-    if (high - low + 1 === mids.length && new Set(mids).size === mids.length) {
-      outbox.delete(IDBKeyRange.bound(low, high));
-      return;
-    }
-  }
-  for (const mid of mids) outbox.delete(mid);
 }
 
 export class Replica {
@@ -321,17 +240,7 @@ export class Replica {
    * @returns {Promise<{mutations: Mutation[], outgoing: {pending: Mutation[], cursors: Record<string, number>} | null}>}
    */
   async writeToSend(changes, wallMs, metaEntries = {}, supersede = [], limit = 500) {
-    return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
-      if (supersede.length) changes = await fold(tx.objectStore('outbox'), changes, supersede);
-      const mutations = await queue(tx, changes, wallMs);
-      const meta = tx.objectStore('meta');
-      for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
-      // Requests in a transaction run in order: this read sees the puts above.
-      const reading = limit > 0 ? Promise.all([tx.objectStore('outbox').getAll(null, limit), meta.get('cursors')]) : null;
-      const [read] = await Promise.all([reading, tx.done]);
-      return { mutations, outgoing: read ? { pending: read[0], cursors: read[1] ?? {} } : null };
-    });
+    return run(() => writeToSend(this.#db, changes, wallMs, metaEntries, supersede, limit));
   }
 
   /**
@@ -342,15 +251,7 @@ export class Replica {
    * @param {number} wallMs
    */
   async fail(mid, code, reason, wallMs) {
-    return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'failed'], 'readwrite');
-      const mutation = await tx.objectStore('outbox').get(mid);
-      if (mutation) {
-        tx.objectStore('failed').put({ ...mutation, code, reason, failedAt: wallMs });
-        tx.objectStore('outbox').delete(mid);
-      }
-      await tx.done;
-    });
+    return run(() => fail(this.#db, mid, code, reason, wallMs));
   }
 
   /**
@@ -360,18 +261,7 @@ export class Replica {
    * @returns {Promise<Mutation | null>}
    */
   async retry(mid, wallMs) {
-    return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'failed', 'meta'], 'readwrite');
-      const failed = await tx.objectStore('failed').get(mid);
-      if (!failed) {
-        await tx.done;
-        return null;
-      }
-      const [mutation] = await queue(tx, [failed], wallMs);
-      tx.objectStore('failed').delete(mid);
-      await tx.done;
-      return mutation;
-    });
+    return run(() => retry(this.#db, mid, wallMs));
   }
 
   /** @param {number} mid */
@@ -484,21 +374,7 @@ export class Replica {
    * @param {number} wallMs
    */
   async restamp(serverTime, wallMs) {
-    return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
-      const meta = tx.objectStore('meta');
-      const offset = serverTime - wallMs;
-      const [device, seen] = await Promise.all([meta.get('device'), meta.get('hlcSeen')]);
-      // Start from what the server has shown us, not from our own (too far ahead) stamps.
-      const clock = clockFor(device, seen);
-      const pending = await tx.objectStore('outbox').getAll();
-      for (const mutation of pending) {
-        tx.objectStore('outbox').put({ ...mutation, hlc: clock.tick(wallMs + offset) });
-      }
-      meta.put(offset, 'offset');
-      meta.put(clock.last, 'hlc');
-      await tx.done;
-    });
+    return run(() => restamp(this.#db, serverTime, wallMs));
   }
 
   /**
