@@ -4,6 +4,7 @@
 // re-stamp mutations the same way. The functions take the idb database (or a transaction) and
 // leave error mapping to Replica (storageError).
 
+import { unwrap } from 'idb';
 import { Clock } from '../sync/hlc.js';
 
 /** @typedef {import('./replica.js').LocalChange} LocalChange */
@@ -21,6 +22,63 @@ export function clockFor(device, last) {
 }
 
 /**
+ * The stamp state a write starts from: the device, its clock, the clock offset, the next mid, and
+ * `stamp`, a token every writer of the clock or the mid counter replaces (see Outbox, Rule 1).
+ * @typedef {{device: string, clock: Clock, offset: number, nextMid: number, token: string | null}} StampState
+ */
+
+/** A token no other write has: the mark a write of the stamp state leaves in meta `stamp`. */
+export function newToken() {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+/**
+ * Read the stamp state in a readwrite transaction over `meta`.
+ * @param {any} meta
+ * @returns {Promise<StampState>}
+ */
+export async function readStamp(meta) {
+  const [device, last, offset, nextMid, token] = await Promise.all(
+    ['device', 'hlc', 'offset', 'nextMid', 'stamp'].map((key) => meta.get(key)),
+  );
+  if (!device) throw new Error('no device: sign in first');
+  return { device, clock: clockFor(device, last), offset: offset ?? 0, nextMid: nextMid ?? 1, token: token ?? null };
+}
+
+/** The plain IDBTransaction under an idb one. @param {any} tx @returns {IDBTransaction} */
+const rawTx = (tx) => /** @type {any} */ (unwrap(tx));
+
+/**
+ * Stamp changes from `state` (which moves on) and put them in the outbox, with the new stamp state
+ * and a new token, inside the caller's readwrite transaction over `outbox` and `meta`.
+ * @param {any} tx
+ * @param {StampState} state
+ * @param {LocalChange[]} changes
+ * @param {number} wallMs
+ * @returns {Mutation[]}
+ */
+export function putStamped(tx, state, changes, wallMs) {
+  const mutations = changes.map(({ collection, id, fields }) => ({
+    mid: state.nextMid++,
+    collection,
+    id,
+    fields,
+    hlc: state.clock.tick(wallMs + state.offset),
+  }));
+  // Raw IndexedDB stores: no promise per put (idb makes one each, and an aborted group would
+  // leave every one of them rejected with nobody listening).
+  const raw = rawTx(tx);
+  const outbox = raw.objectStore('outbox');
+  for (const mutation of mutations) outbox.put(mutation);
+  const meta = raw.objectStore('meta');
+  meta.put(state.nextMid, 'nextMid');
+  meta.put(state.clock.last, 'hlc');
+  state.token = newToken();
+  meta.put(state.token, 'stamp');
+  return mutations;
+}
+
+/**
  * Stamp changes as the device's next mutations (mid counter, HLC from corrected time) and put
  * them in the outbox, inside the caller's readwrite transaction over `outbox` and `meta`.
  * @param {any} tx an idb readwrite transaction over `outbox` and `meta`
@@ -29,27 +87,7 @@ export function clockFor(device, last) {
  * @returns {Promise<Mutation[]>}
  */
 export async function queue(tx, changes, wallMs) {
-  const meta = tx.objectStore('meta');
-  const [device, last, offset, nextMid] = await Promise.all([
-    meta.get('device'),
-    meta.get('hlc'),
-    meta.get('offset'),
-    meta.get('nextMid'),
-  ]);
-  if (!device) throw new Error('no device: sign in first');
-  const clock = clockFor(device, last);
-  let mid = nextMid ?? 1;
-  const mutations = changes.map(({ collection, id, fields }) => ({
-    mid: mid++,
-    collection,
-    id,
-    fields,
-    hlc: clock.tick(wallMs + (offset ?? 0)),
-  }));
-  for (const mutation of mutations) tx.objectStore('outbox').put(mutation);
-  meta.put(mid, 'nextMid');
-  meta.put(clock.last, 'hlc');
-  return mutations;
+  return putStamped(tx, await readStamp(tx.objectStore('meta')), changes, wallMs);
 }
 
 /**
@@ -174,5 +212,195 @@ export async function restamp(db, serverTime, wallMs) {
   }
   meta.put(offset, 'offset');
   meta.put(clock.last, 'hlc');
+  meta.put(newToken(), 'stamp');
   await tx.done;
+}
+
+/** @typedef {{changes: LocalChange[], wallMs: number, metaEntries: Record<string, unknown>, mutations: Mutation[] | null,
+ *   done: {resolve: (m: Mutation[]) => void, reject: (e: any) => void}}} Write */
+
+/** A group's transaction found the stamp state moved under it (another writer): it is written again. */
+class Stale extends Error {}
+
+/**
+ * Grouped writes (issue 17): a write is stamped from a stamp state held in memory, its puts are
+ * made at once, and every write made in the same task goes in the same transaction. The caller
+ * learns the write's mutations at once (`stamped`) and that it is durable later (`committed`).
+ *
+ * Rule 1. The cached stamp state is checked inside the transaction, with no read before the puts:
+ *         the transaction's first request reads meta `stamp`, which every writer of the clock or
+ *         the mid counter replaces (putStamped, restamp, Replica#mergeWith, a wipe). If it is not
+ *         the token this writer left (or the stored offset moved by more than a second), the
+ *         transaction is aborted before it commits, so a mid is never used twice and a stamp never
+ *         goes below a clock the device has seen; its writes are stamped again from what is stored.
+ * Rule 2. Order: a group depends on the token of the group before it, so when one fails every later
+ *         one fails too, and all of them are written again in order (one transaction each, chained),
+ *         before any write made meanwhile. A mutation's mid may change then: `committed` gives the
+ *         mutations as stored.
+ * Rule 3. A group that fails for another reason (storage full or broken) rejects its writes'
+ *         `committed` with the error and their mutations (`error.mutations`): the caller shows them
+ *         as failed; nothing typed vanishes. The draft clears of those writes are rolled back with them.
+ * Rule 4. Only plain writes come here. Writes that read the outbox (a read cursor folding the one
+ *         it replaces, a send that reads its request) keep their own transaction (writeToSend).
+ */
+export class OutboxWriter {
+  #db;
+  /** @type {StampState | null} what the last committed write of this writer left; null: read it */
+  #state = null;
+  /** @type {{tx: any, writes: Write[], expected: string | null, failed: boolean} | null} the group this task writes into */
+  #open = null;
+  /** @type {Set<{writes: Write[], failed: boolean}>} groups whose transaction has not ended, oldest first */
+  #inflight = new Set();
+  /** Writes that go through a read of the stamp state (the cache is unknown or stale), in order. */
+  #chain = Promise.resolve();
+  #slow = 0;
+
+  /** @param {any} db the idb database */
+  constructor(db) {
+    this.#db = db;
+  }
+
+  /** Writes not yet committed (a send that reads its request must wait for them, Rule 2). */
+  get busy() {
+    return this.#inflight.size > 0 || this.#slow > 0;
+  }
+
+  /**
+   * @param {LocalChange[]} changes
+   * @param {number} wallMs
+   * @param {Record<string, unknown>} [metaEntries]
+   * @returns {{stamped: Promise<Mutation[]>, committed: Promise<Mutation[]>}}
+   */
+  write(changes, wallMs, metaEntries = {}) {
+    /** @type {any} */
+    const done = {};
+    const committed = new Promise((resolve, reject) => Object.assign(done, { resolve, reject }));
+    /** @type {Write} */
+    const write = { changes, wallMs, metaEntries, mutations: null, done };
+    if (this.#state && this.#slow === 0 && this.#put(write)) {
+      return { stamped: Promise.resolve(/** @type {Mutation[]} */ (write.mutations)), committed };
+    }
+    const stamped = this.#rewrite([write]).then(() => /** @type {Mutation[]} */ (write.mutations));
+    stamped.catch(() => {});
+    return { stamped, committed };
+  }
+
+  /**
+   * Put a write in this task's group (or a new one), stamped from the cached state. False when no
+   * transaction could take it (the database is closing): the caller reads and writes instead.
+   * @param {Write} write
+   */
+  #put(write) {
+    const state = /** @type {StampState} */ (this.#state);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        this.#open ??= this.#begin(state);
+        this.#stamp(this.#open.tx, state, write);
+        this.#open.writes.push(write);
+        return true;
+      } catch (error) {
+        // The group's transaction is no longer active (an earlier task opened it): a new group.
+        const name = /** @type {any} */ (error)?.name;
+        if (attempt === 0 && (name === 'TransactionInactiveError' || name === 'InvalidStateError')) this.#open = null;
+        else break;
+      }
+    }
+    this.#state = null;
+    return false;
+  }
+
+  /** putStamped with the write's meta entries; the state moves on only if every put was made. */
+  #stamp(tx, state, write) {
+    const before = { nextMid: state.nextMid, last: state.clock.last, token: state.token };
+    try {
+      write.mutations = putStamped(tx, state, write.changes, write.wallMs);
+      const meta = rawTx(tx).objectStore('meta');
+      for (const [key, value] of Object.entries(write.metaEntries)) meta.put(value ?? null, key);
+    } catch (error) {
+      Object.assign(state, { nextMid: before.nextMid, clock: clockFor(state.device, before.last), token: before.token });
+      write.mutations = null;
+      throw error;
+    }
+  }
+
+  /** @param {StampState} state */
+  #begin(state) {
+    const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+    const group = { tx, writes: /** @type {Write[]} */ ([]), expected: state.token, failed: false };
+    const meta = tx.objectStore('meta');
+    const offset = state.offset;
+    // Rule 1: the first request, so its answer comes before the puts are committed.
+    const check = Promise.all([meta.get('stamp'), meta.get('offset')]).then(([token, stored]) => {
+      if ((token ?? null) !== group.expected || Math.abs((stored ?? 0) - offset) > 1000) {
+        group.failed = true;
+        tx.abort();
+      }
+    });
+    check.catch(() => {});
+    this.#inflight.add(group);
+    tx.done.then(
+      () => this.#ended(group, null),
+      (/** @type {any} */ error) => this.#ended(group, group.failed ? new Stale() : error),
+    );
+    return group;
+  }
+
+  /**
+   * @param {{writes: Write[], failed: boolean}} group
+   * @param {any} error
+   */
+  #ended(group, error) {
+    if (!this.#inflight.has(group)) return; // an earlier group's failure already rewrote it
+    if (this.#open === group) this.#open = null;
+    if (!error) {
+      this.#inflight.delete(group);
+      for (const write of group.writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
+      return;
+    }
+    // Rule 2: this group and every later one (they all hang on this one's token) go again, in order.
+    this.#state = null;
+    const later = [...this.#inflight];
+    this.#inflight.clear();
+    const again = [];
+    for (const g of later) {
+      if (g === group && !(error instanceof Stale)) this.#failWrites(g.writes, error);
+      else again.push(...g.writes);
+    }
+    if (again.length) this.#rewrite(again).catch(() => {});
+  }
+
+  /**
+   * Read the stamp state and write `writes` in one transaction, after every earlier rewrite.
+   * @param {Write[]} writes
+   */
+  #rewrite(writes) {
+    this.#slow += 1;
+    const run = this.#chain.then(async () => {
+      try {
+        const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+        const state = await readStamp(tx.objectStore('meta'));
+        for (const write of writes) {
+          write.mutations = putStamped(tx, state, write.changes, write.wallMs);
+          for (const [key, value] of Object.entries(write.metaEntries)) rawTx(tx).objectStore('meta').put(value ?? null, key);
+        }
+        await tx.done;
+        if (this.#slow === 1) this.#state = state; // the last in the chain: the cache is good again
+        for (const write of writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
+      } catch (error) {
+        this.#failWrites(writes, error);
+        throw error;
+      } finally {
+        this.#slow -= 1;
+      }
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Rule 3. @param {Write[]} writes @param {any} error */
+  #failWrites(writes, error) {
+    for (const write of writes) {
+      write.done.reject(Object.assign(error instanceof Error ? error : new Error(String(error)), { mutations: write.mutations ?? [] }));
+    }
+  }
 }

@@ -18,7 +18,7 @@
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
-import { clockFor, deleteMids, fail, restamp, retry, writeToSend } from './outbox.js';
+import { OutboxWriter, clockFor, deleteMids, fail, newToken, restamp, retry, writeToSend } from './outbox.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 
@@ -79,9 +79,11 @@ function stillHeld(response, held, sent) {
 
 export class Replica {
   #db;
+  #writer;
 
   constructor(db) {
     this.#db = db;
+    this.#writer = new OutboxWriter(db);
   }
 
   /**
@@ -230,6 +232,30 @@ export class Replica {
   }
 
   /**
+   * A plain write (no `supersede`, no request read with it), grouped (replica/outbox.js,
+   * OutboxWriter): `stamped` gives its mutations as soon as they are stamped and their puts made
+   * (at once, unless the stamp state must be read first), `committed` the mutations as stored once
+   * the transaction committed. A failure rejects `committed` with a StorageError carrying
+   * `mutations` (the caller shows them as failed). Writes made in one task share one transaction.
+   * @param {LocalChange[]} changes
+   * @param {number} wallMs
+   * @param {Record<string, unknown>} [metaEntries]
+   * @returns {{stamped: Promise<Mutation[]>, committed: Promise<Mutation[]>}}
+   */
+  enqueue(changes, wallMs, metaEntries = {}) {
+    const { stamped, committed } = this.#writer.write(changes, wallMs, metaEntries);
+    const mapped = (/** @type {any} */ error) => {
+      throw Object.assign(storageError(error), { mutations: error?.mutations ?? [] });
+    };
+    return { stamped: stamped.catch(mapped), committed: committed.catch(mapped) };
+  }
+
+  /** Grouped writes not yet committed (a write that reads the outbox waits for them first). */
+  get enqueued() {
+    return this.#writer.busy;
+  }
+
+  /**
    * `write`, and with `limit` > 0 also what the sync request that sends it will carry (as
    * `outgoing` reads it), in the same transaction: a send that leaves at once needs no second one.
    * @param {LocalChange[]} changes
@@ -262,6 +288,18 @@ export class Replica {
    */
   async retry(mid, wallMs) {
     return run(() => retry(this.#db, mid, wallMs));
+  }
+
+  /**
+   * Keep failed entries (a grouped write that did not commit, app.js) in `failed`.
+   * @param {Failed[]} entries
+   */
+  async keepFailed(entries) {
+    return run(async () => {
+      const tx = this.#db.transaction('failed', 'readwrite');
+      for (const entry of entries) tx.store.put(entry);
+      await tx.done;
+    });
   }
 
   /** @param {number} mid */
@@ -454,7 +492,10 @@ export class Replica {
       keys.push(key);
     }
     for (const record of touched.values()) if (record) records.put(record);
-    if (clock) meta.put(clock.last, 'hlc');
+    if (clock) {
+      meta.put(clock.last, 'hlc');
+      meta.put(newToken(), 'stamp'); // the clock moved: a cached stamp state is stale (outbox.js)
+    }
     meta.put(top ?? '', 'hlcSeen');
     return { keys, records: /** @type {[string, Snapshot][]} */ ([...touched]) };
   }
