@@ -89,6 +89,21 @@ export class Actions {
     const now = !lazy && this.#sendNow() && !this.#replica.enqueued;
     // (A replica without `enqueue`, as in tests with a stand-in, writes the earlier way.)
     if (this.grouped && !now && !supersede.length && typeof this.#replica.enqueue === 'function') return this.#enqueue(changes, metaEntries, lazy);
+    const other = this.#other(changes, metaEntries, { lazy, supersede, now });
+    this.#others = other.catch(() => {});
+    return other;
+  }
+
+  /** The last write that did not go grouped, settled or not (a grouped write waits for it: order). */
+  #others = Promise.resolve();
+
+  /**
+   * A write in a transaction of its own: one that leaves at once, or folds the one it replaces.
+   * @param {{collection: string, id: string, fields: Record<string, any>}[]} changes
+   * @param {Record<string, unknown>} metaEntries
+   * @param {{lazy: boolean, supersede: number[], now: boolean}} how
+   */
+  async #other(changes, metaEntries, { lazy, supersede, now }) {
     const sender = this.#sender();
     if (now && !sender?.ready) this.#beforeSend();
     if (this.#writing) this.#writing.value += 1;
@@ -103,6 +118,8 @@ export class Actions {
         // nothing was written: it is written here. Without a worker, a send that leaves at once
         // reads its request in the write's transaction (the engine is idle: nothing else will read
         // the outbox before it goes).
+        // Whichever way it goes, the grouped writes' cached stamp state is now behind.
+        this.#replica.forgetStamp?.();
         if (sender?.ready && now) {
           const job = sender.send(changes, this.#now(), metaEntries, supersede, MAX_PUSH, { limit: LIMIT, recent: RECENT });
           this.#started(job.first);
@@ -137,6 +154,8 @@ export class Actions {
   async #enqueue(changes, metaEntries, lazy) {
     if (this.#writing) this.#writing.value += 1;
     try {
+      // A write made just before that went another way (the send worker's) is stamped first.
+      await this.#others;
       const { stamped, committed } = this.#replica.enqueue(changes, this.#now(), metaEntries);
       let mutations;
       try {

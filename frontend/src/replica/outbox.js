@@ -216,8 +216,11 @@ export async function restamp(db, serverTime, wallMs) {
   await tx.done;
 }
 
+/** @typedef {{resolve: (m: any) => void, reject: (e: any) => void}} Settle */
 /** @typedef {{changes: LocalChange[], wallMs: number, metaEntries: Record<string, unknown>, mutations: Mutation[] | null,
- *   done: {resolve: (m: Mutation[]) => void, reject: (e: any) => void}}} Write */
+ *   done: Settle, told: Settle}} Write */
+/** A transaction's writes (`tx` null: waiting to be read-and-written); `ended`: null once committed, else why not.
+ * @typedef {{tx: any, writes: Write[], expected: string | null, failed: boolean, ended: Promise<any> | null}} Group */
 
 /** A group's transaction found the stamp state moved under it (another writer): it is written again. */
 class Stale extends Error {}
@@ -245,15 +248,13 @@ class Stale extends Error {}
  */
 export class OutboxWriter {
   #db;
-  /** @type {StampState | null} what the last committed write of this writer left; null: read it */
+  /** @type {StampState | null} what the last write of this writer left; null: read it first */
   #state = null;
-  /** @type {{tx: any, writes: Write[], expected: string | null, failed: boolean} | null} the group this task writes into */
+  /** @type {Group | null} the group this task writes into */
   #open = null;
-  /** @type {Set<{writes: Write[], failed: boolean}>} groups whose transaction has not ended, oldest first */
-  #inflight = new Set();
-  /** Writes that go through a read of the stamp state (the cache is unknown or stale), in order. */
-  #chain = Promise.resolve();
-  #slow = 0;
+  /** @type {Group[]} every group not yet committed, in write order (Rule 2) */
+  #groups = [];
+  #draining = false;
 
   /** @param {any} db the idb database */
   constructor(db) {
@@ -262,7 +263,16 @@ export class OutboxWriter {
 
   /** Writes not yet committed (a send that reads its request must wait for them, Rule 2). */
   get busy() {
-    return this.#inflight.size > 0 || this.#slow > 0;
+    return this.#groups.length > 0;
+  }
+
+  /**
+   * A write went another way (the send worker, writeToSend, retry, restamp): the next one reads the
+   * stamp state. Not needed for correctness (Rule 1 catches it), but a write stamped from the stale
+   * cache would show, until it is stamped again, under a mid that write just took.
+   */
+  forget() {
+    this.#state = null;
   }
 
   /**
@@ -275,13 +285,18 @@ export class OutboxWriter {
     /** @type {any} */
     const done = {};
     const committed = new Promise((resolve, reject) => Object.assign(done, { resolve, reject }));
-    /** @type {Write} */
-    const write = { changes, wallMs, metaEntries, mutations: null, done };
-    if (this.#state && this.#slow === 0 && this.#put(write)) {
-      return { stamped: Promise.resolve(/** @type {Mutation[]} */ (write.mutations)), committed };
-    }
-    const stamped = this.#rewrite([write]).then(() => /** @type {Mutation[]} */ (write.mutations));
+    /** @type {any} */
+    const told = {};
+    const stamped = new Promise((resolve, reject) => Object.assign(told, { resolve, reject }));
     stamped.catch(() => {});
+    /** @type {Write} */
+    const write = { changes, wallMs, metaEntries, mutations: null, done, told };
+    // Fast only while nothing waits to be read-and-written: a later write never overtakes one.
+    const waiting = this.#groups.some((g) => !g.tx);
+    if (!(this.#state && !waiting && this.#put(write))) {
+      this.#groups.push({ tx: null, writes: [write], expected: null, failed: false, ended: null });
+      this.#drain();
+    }
     return { stamped, committed };
   }
 
@@ -297,6 +312,7 @@ export class OutboxWriter {
         this.#open ??= this.#begin(state);
         this.#stamp(this.#open.tx, state, write);
         this.#open.writes.push(write);
+        write.told.resolve(write.mutations);
         return true;
       } catch (error) {
         // The group's transaction is no longer active (an earlier task opened it): a new group.
@@ -326,7 +342,8 @@ export class OutboxWriter {
   /** @param {StampState} state */
   #begin(state) {
     const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
-    const group = { tx, writes: /** @type {Write[]} */ ([]), expected: state.token, failed: false };
+    /** @type {Group} */
+    const group = { tx, writes: [], expected: state.token, failed: false, ended: null };
     const meta = tx.objectStore('meta');
     const offset = state.offset;
     // Rule 1: the first request, so its answer comes before the puts are committed.
@@ -337,70 +354,88 @@ export class OutboxWriter {
       }
     });
     check.catch(() => {});
-    this.#inflight.add(group);
-    tx.done.then(
-      () => this.#ended(group, null),
-      (/** @type {any} */ error) => this.#ended(group, group.failed ? new Stale() : error),
+    group.ended = tx.done.then(
+      () => {
+        if (this.#open === group) this.#open = null;
+        // Groups commit in order (each hangs on the one before), so this one is the oldest.
+        if (this.#groups[0] === group && !this.#draining) {
+          this.#groups.shift();
+          for (const write of group.writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
+        }
+        return null;
+      },
+      (/** @type {any} */ error) => {
+        if (this.#open === group) this.#open = null;
+        this.#state = null;
+        this.#drain();
+        return group.failed ? new Stale() : error ?? new Error('the write was aborted');
+      },
     );
+    this.#groups.push(group);
     return group;
   }
 
   /**
-   * @param {{writes: Write[], failed: boolean}} group
-   * @param {any} error
+   * Settle the groups in order (Rule 2): a committed one is done; a stale one, and every group
+   * after it, is read-and-written again in a transaction of its own; one that failed otherwise
+   * fails its writes (Rule 3); a write that waits for the stamp state is read-and-written.
    */
-  #ended(group, error) {
-    if (!this.#inflight.has(group)) return; // an earlier group's failure already rewrote it
-    if (this.#open === group) this.#open = null;
-    if (!error) {
-      this.#inflight.delete(group);
-      for (const write of group.writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
-      return;
+  async #drain() {
+    if (this.#draining) return;
+    this.#draining = true;
+    /** @type {StampState | null} */
+    let last = null;
+    try {
+      while (this.#groups.length) {
+        const group = this.#groups[0];
+        const error = group.ended ? await group.ended : new Stale();
+        if (!error) {
+          for (const write of group.writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
+        } else if (error instanceof Stale) {
+          last = await this.#rewrite(group.writes);
+        } else this.#fail(group.writes, error);
+        this.#groups.shift();
+        last = error ? last : null;
+      }
+    } finally {
+      this.#draining = false;
     }
-    // Rule 2: this group and every later one (they all hang on this one's token) go again, in order.
-    this.#state = null;
-    const later = [...this.#inflight];
-    this.#inflight.clear();
-    const again = [];
-    for (const g of later) {
-      if (g === group && !(error instanceof Stale)) this.#failWrites(g.writes, error);
-      else again.push(...g.writes);
-    }
-    if (again.length) this.#rewrite(again).catch(() => {});
+    if (last && !this.#groups.length) this.#state = last; // the cache is good again
   }
 
   /**
-   * Read the stamp state and write `writes` in one transaction, after every earlier rewrite.
+   * Read the stamp state and write `writes` in one transaction.
    * @param {Write[]} writes
+   * @returns {Promise<StampState | null>} the state it left, or null if it failed
    */
-  #rewrite(writes) {
-    this.#slow += 1;
-    const run = this.#chain.then(async () => {
+  async #rewrite(writes) {
+    let tx = null;
+    try {
+      tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+      tx.done.catch(() => {}); // awaited below, unless it is aborted first
+      const state = await readStamp(tx.objectStore('meta'));
+      for (const write of writes) this.#stamp(tx, state, write);
+      for (const write of writes) write.told.resolve(write.mutations);
+      await tx.done;
+      for (const write of writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
+      return state;
+    } catch (error) {
       try {
-        const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
-        const state = await readStamp(tx.objectStore('meta'));
-        for (const write of writes) {
-          write.mutations = putStamped(tx, state, write.changes, write.wallMs);
-          for (const [key, value] of Object.entries(write.metaEntries)) rawTx(tx).objectStore('meta').put(value ?? null, key);
-        }
-        await tx.done;
-        if (this.#slow === 1) this.#state = state; // the last in the chain: the cache is good again
-        for (const write of writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
-      } catch (error) {
-        this.#failWrites(writes, error);
-        throw error;
-      } finally {
-        this.#slow -= 1;
+        tx?.abort(); // none of them, if one could not be put
+      } catch {
+        // already ended
       }
-    });
-    this.#chain = run.catch(() => {});
-    return run;
+      this.#fail(writes, error);
+      return null;
+    }
   }
 
   /** Rule 3. @param {Write[]} writes @param {any} error */
-  #failWrites(writes, error) {
+  #fail(writes, error) {
     for (const write of writes) {
-      write.done.reject(Object.assign(error instanceof Error ? error : new Error(String(error)), { mutations: write.mutations ?? [] }));
+      const failure = Object.assign(error instanceof Error ? error : new Error(String(error)), { mutations: write.mutations ?? [] });
+      write.told.reject(failure); // (no-op once told)
+      write.done.reject(failure);
     }
   }
 }

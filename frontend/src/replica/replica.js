@@ -250,6 +250,11 @@ export class Replica {
     return { stamped: stamped.catch(mapped), committed: committed.catch(mapped) };
   }
 
+  /** Another context (the send worker) wrote the outbox for this tab: see OutboxWriter#forget. */
+  forgetStamp() {
+    this.#writer.forget();
+  }
+
   /** Grouped writes not yet committed (a write that reads the outbox waits for them first). */
   get enqueued() {
     return this.#writer.busy;
@@ -266,6 +271,7 @@ export class Replica {
    * @returns {Promise<{mutations: Mutation[], outgoing: {pending: Mutation[], cursors: Record<string, number>} | null}>}
    */
   async writeToSend(changes, wallMs, metaEntries = {}, supersede = [], limit = 500) {
+    this.#writer.forget();
     return run(() => writeToSend(this.#db, changes, wallMs, metaEntries, supersede, limit));
   }
 
@@ -287,6 +293,7 @@ export class Replica {
    * @returns {Promise<Mutation | null>}
    */
   async retry(mid, wallMs) {
+    this.#writer.forget();
     return run(() => retry(this.#db, mid, wallMs));
   }
 
@@ -412,6 +419,7 @@ export class Replica {
    * @param {number} wallMs
    */
   async restamp(serverTime, wallMs) {
+    this.#writer.forget();
     return run(() => restamp(this.#db, serverTime, wallMs));
   }
 
