@@ -57,6 +57,8 @@ SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
 #: "1": offline sends alternate, in blocks of 250, between grouped writes (replica/outbox.js) and one
 #: awaited transaction per send (Actions.grouped = false), and both are reported (an A/B in one run).
 GROUPS_AB = os.environ.get("TT_BENCH_GROUPS_AB", "") == "1"
+#: "1": print a timeline of coming back online (each /api/sync, each reply applied, each store refresh).
+TRACE_ONLINE = os.environ.get("TT_BENCH_TRACE", "") == "1"
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
 # B: note when its replica and its screen first hold each message (by text).
@@ -128,7 +130,7 @@ CLICKS = r"""
 """
 
 OFFLINE_SENDS = r"""
-async ({channel, count, ab, groups}) => {
+async ({channel, count, ab, groups, tag}) => {
   const times = [];
   const app = teamtalk.app;
   const sender = app.sender;
@@ -138,25 +140,58 @@ async ({channel, count, ab, groups}) => {
     // Grouped writes on and off in blocks of 250 (an A/B of replica/outbox.js in one run).
     if (groups) app.actions.grouped = Math.floor(i / 250) % 2 === 1;
     const t0 = performance.now();
-    await app.actions.sendMessage(channel, `offline-${i}`);
+    await app.actions.sendMessage(channel, `offline-${tag}${i}`);
     times.push(performance.now() - t0);
   }
   // A grouped send resolves once queued: the run ends when every send is durable in IndexedDB.
   const t0 = performance.now();
   while ((await app.replica.pendingCount()) < before + count) await new Promise((r) => setTimeout(r, 2));
-  return {times, settle: performance.now() - t0};
+  return {times, settle: performance.now() - t0, stats: app.replica.writeStats ?? null};
+}
+"""
+
+# Where the time goes while coming back online: each /api/sync (request to response), each reply
+# applied (Replica#applyResponse) and each store refresh, as [name, start, end] from `online`.
+TRACE = r"""
+() => {
+  const app = teamtalk.app;
+  window.__trace = [];
+  const mark = (name, t0) => window.__trace.push([name, t0, performance.now()]);
+  const fetch = window.fetch;
+  window.fetch = async (...args) => {
+    const t0 = performance.now();
+    const response = await fetch(...args);
+    if (String(args[0]).includes('/api/sync')) {
+      const body = await response.clone().arrayBuffer();
+      mark(`sync ${body.byteLength} B`, t0);
+    }
+    return response;
+  };
+  for (const [object, name] of [[app.replica, 'applyResponse'], [app.store, 'refresh']]) {
+    const original = object[name].bind(object);
+    object[name] = async (...args) => {
+      const t0 = performance.now();
+      try {
+        return await original(...args);
+      } finally {
+        mark(name, t0);
+      }
+    };
+  }
 }
 """
 
 BACK_ONLINE = r"""
-async ({channel, count}) => {
+async ({channel, count, tag}) => {
   const app = teamtalk.app;
   const t0 = performance.now();
+  window.__online = t0;
+  const prefix = `offline-${tag}`;
   app.online();
   for (;;) {
     const items = app.queries.messages(channel);
     let confirmed = 0;
-    for (const m of items) if (m.state === 'sent' && m.text.startsWith('offline-')) confirmed += 1;
+    for (const m of items) if (m.state === 'sent' && m.text.startsWith(prefix)) confirmed += 1;
     const pending = app.store.outboxSize?.value ?? app.store.outbox.value.length; // older builds: an array
     if (pending === 0 && confirmed >= count) break;
     await new Promise((r) => setTimeout(r, 5));
@@ -271,39 +306,38 @@ def main() -> int:
                     )
             live_requests = dict(requests)
 
-            step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
-            a_ctx.set_offline(True)
-            until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
-            offline = a.evaluate(
-                OFFLINE_SENDS, {"channel": general, "count": OFFLINE, "ab": bool(ab), "groups": GROUPS_AB}
-            )
-            times, settle = offline["times"], offline["settle"]
-            if GROUPS_AB:
-                a.evaluate("() => { teamtalk.app.actions.grouped = true; }")
-                blocks = {"awaited (one transaction per send)": 0, "grouped": 1}
-                for name, parity in blocks.items():
-                    picked = [t for i, t in enumerate(times) if (i // 250) % 2 == parity]
-                    comparison.append(
-                        f"offline sends, {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
-                        f"p50 {statistics.median(picked):.3f} ms, p99 {pct(picked, 0.99):.3f} ms"
-                    )
-            if ab:
-                a.evaluate("() => { teamtalk.app.sender.paused = false; }")
-                for name, parity in (("send worker", 0), ("page", 1)):
-                    picked = times[parity::2]
-                    comparison.append(
-                        f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
-                        f"p50 {statistics.median(picked):.2f} ms"
-                    )
-            tenth = max(1, OFFLINE // 10)
-            # Per send, the mean over each tenth: a page's timer has 0.1 ms steps, so a median of
-            # sends that take ~0.1 ms is 0.1 or 0.2 by rounding alone (a 2x "slowdown" of nothing).
-            first, last = statistics.fmean(times[:tenth]), statistics.fmean(times[-tenth:])
-            # Durable: the time of every send plus the wait for the last commit after them.
-            rate = OFFLINE / ((sum(times) + settle) / 1000)
-            step("back online")
-            a_ctx.set_offline(False)
-            online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE})
+            for cycle in range(1):
+                step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
+                a_ctx.set_offline(True)
+                until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
+                offline = a.evaluate(
+                    OFFLINE_SENDS,
+                    {"channel": general, "count": OFFLINE, "ab": bool(ab), "groups": GROUPS_AB, "tag": f"{cycle}-"},
+                )
+                times, settle, stats = offline["times"], offline["settle"], offline["stats"]
+                if GROUPS_AB:
+                    a.evaluate("() => { teamtalk.app.actions.grouped = true; }")
+                    blocks = {"awaited (one transaction per send)": 0, "grouped": 1}
+                    for name, parity in blocks.items():
+                        picked = [t for i, t in enumerate(times) if (i // 250) % 2 == parity]
+                        comparison.append(
+                            f"offline sends, {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
+                            f"p50 {statistics.median(picked):.3f} ms, p99 {pct(picked, 0.99):.3f} ms"
+                        )
+                tenth = max(1, OFFLINE // 10)
+                # Per send, the mean over each tenth: a page's timer has 0.1 ms steps, so a median of
+                # sends that take ~0.1 ms is 0.1 or 0.2 by rounding alone (a 2x "slowdown" of nothing).
+                first, last = statistics.fmean(times[:tenth]), statistics.fmean(times[-tenth:])
+                # Durable: the time of every send plus the wait for the last commit after them.
+                rate = OFFLINE / ((sum(times) + settle) / 1000)
+                step("back online")
+                a_ctx.set_offline(False)
+                if TRACE_ONLINE and cycle == 0:
+                    a.evaluate(TRACE)
+                online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE, "tag": f"{cycle}-"})
+                trace = a.evaluate(
+                    "() => (window.__trace ?? []).map(([n, s, e]) => [n, s - window.__online, e - window.__online])"
+                )
             browser.close()
     finally:
         server.stop()
@@ -346,8 +380,15 @@ def main() -> int:
         f"mean per send first 10% {first:.3f} ms, last 10% {last:.3f} ms (ratio {last / first:.2f}); "
         f"p50 {statistics.median(times):.2f}, p99 {pct(times, 0.99):.2f} ms"
     )
+    if stats:  # grouped writes (replica/outbox.js): how many transactions they took
+        info(
+            f"grouped writes: {stats['writes']} in {stats['groups']} transactions checked by token, "
+            f"{stats['rewrites']} read-and-write transactions"
+        )
     verdict(f"offline sends through the composer's action, {OFFLINE}", rate, 1000, "msg/s", higher_is_better=True)
     verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
+    for name, start, end in trace:
+        info(f"back online: {name} {start:.0f} -> {end:.0f} ms ({end - start:.0f} ms)")
     verdict(
         f"back online with {OFFLINE} queued: all acked and applied", online_ms / 1000, 1.5, "s", higher_is_better=False
     )

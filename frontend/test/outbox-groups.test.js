@@ -42,6 +42,29 @@ test('writes made in one task share one transaction, in order, and each is told 
   assert.equal(meta['draft:C1'], null, 'the draft clear committed with its message');
 });
 
+test('writes made while a group commits wait for it, and then go together in one transaction', async () => {
+  const r = await fresh();
+  await warm(r);
+  const before = r.writeStats;
+  const jobs = [1, 2, 3, 4, 5].map((i) => r.enqueue([msg(`M${i}`)], T0 + i));
+  const stored = await Promise.all(jobs.map((j) => j.committed));
+  assert.deepEqual(stored.map(([m]) => m.mid), [2, 3, 4, 5, 6]);
+  const after = r.writeStats;
+  assert.equal(after.writes - before.writes, 5);
+  assert.equal(after.groups - before.groups, 2, 'the first at once, the four made meanwhile together');
+  assert.equal(after.rewrites, before.rewrites, 'nothing was read before its puts');
+});
+
+test('from a cold cache, writes made one after another read the stamp state once, then go the fast way', async () => {
+  const r = await fresh(); // nothing cached yet
+  for (let i = 0; i < 20; i++) await r.enqueue([msg(`M${i}`)], T0 + i).stamped;
+  await r.enqueue([msg('last')], T0 + 20).committed;
+  const stats = r.writeStats;
+  assert.equal(stats.rewrites, 1, 'one read of the stamp state');
+  assert.ok(stats.groups < stats.writes, `writes went together (${stats.writes} in ${stats.groups})`);
+  assert.deepEqual((await r.pending()).map((m) => m.mid), Array.from({ length: 21 }, (_, i) => i + 1));
+});
+
 test('the stamp state is cached: a write after the first is stamped at once, before any IndexedDB answer', async () => {
   const r = await fresh();
   await warm(r);

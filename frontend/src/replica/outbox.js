@@ -49,33 +49,43 @@ export async function readStamp(meta) {
 const rawTx = (tx) => /** @type {any} */ (unwrap(tx));
 
 /**
- * Stamp changes from `state` (which moves on) and put them in the outbox, with the new stamp state
- * and a new token, inside the caller's readwrite transaction over `outbox` and `meta`.
- * @param {any} tx
+ * Stamp changes from `state`, which moves on (the next mids, clock ticks from corrected time).
  * @param {StampState} state
  * @param {LocalChange[]} changes
  * @param {number} wallMs
  * @returns {Mutation[]}
  */
-export function putStamped(tx, state, changes, wallMs) {
-  const mutations = changes.map(({ collection, id, fields }) => ({
+export function stamp(state, changes, wallMs) {
+  return changes.map(({ collection, id, fields }) => ({
     mid: state.nextMid++,
     collection,
     id,
     fields,
     hlc: state.clock.tick(wallMs + state.offset),
   }));
+}
+
+/**
+ * Put stamped mutations (and meta entries) in the outbox with the stamp state they leave and a new
+ * token, inside the caller's readwrite transaction over `outbox` and `meta`.
+ * @param {any} tx
+ * @param {StampState} state
+ * @param {{mutations: Mutation[], metaEntries?: Record<string, unknown>}[]} writes
+ */
+export function putStamped(tx, state, writes) {
   // Raw IndexedDB stores: no promise per put (idb makes one each, and an aborted group would
   // leave every one of them rejected with nobody listening).
   const raw = rawTx(tx);
   const outbox = raw.objectStore('outbox');
-  for (const mutation of mutations) outbox.put(mutation);
   const meta = raw.objectStore('meta');
+  for (const { mutations, metaEntries = {} } of writes) {
+    for (const mutation of mutations) outbox.put(mutation);
+    for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
+  }
   meta.put(state.nextMid, 'nextMid');
   meta.put(state.clock.last, 'hlc');
   state.token = newToken();
   meta.put(state.token, 'stamp');
-  return mutations;
 }
 
 /**
@@ -87,7 +97,10 @@ export function putStamped(tx, state, changes, wallMs) {
  * @returns {Promise<Mutation[]>}
  */
 export async function queue(tx, changes, wallMs) {
-  return putStamped(tx, await readStamp(tx.objectStore('meta')), changes, wallMs);
+  const state = await readStamp(tx.objectStore('meta'));
+  const mutations = stamp(state, changes, wallMs);
+  putStamped(tx, state, [{ mutations }]);
+  return mutations;
 }
 
 /**
@@ -217,18 +230,19 @@ export async function restamp(db, serverTime, wallMs) {
 }
 
 /** @typedef {{resolve: (m: any) => void, reject: (e: any) => void}} Settle */
-/** @typedef {{changes: LocalChange[], wallMs: number, metaEntries: Record<string, unknown>, mutations: Mutation[] | null,
+/** @typedef {{changes: LocalChange[], wallMs: number, metaEntries: Record<string, unknown>, mutations: Mutation[],
  *   done: Settle, told: Settle}} Write */
-/** A transaction's writes (`tx` null: waiting to be read-and-written); `ended`: null once committed, else why not.
- * @typedef {{tx: any, writes: Write[], expected: string | null, failed: boolean, ended: Promise<any> | null}} Group */
+/** One transaction's writes; `ended`: null once committed, else why not. @typedef {{writes: Write[], ended: Promise<any>}} Group */
 
 /** A group's transaction found the stamp state moved under it (another writer): it is written again. */
 class Stale extends Error {}
 
 /**
- * Grouped writes (issue 17): a write is stamped from a stamp state held in memory, its puts are
- * made at once, and every write made in the same task goes in the same transaction. The caller
- * learns the write's mutations at once (`stamped`) and that it is durable later (`committed`).
+ * Grouped writes (issue 17): a write is stamped at once from a stamp state held in memory, and
+ * goes into IndexedDB with no read before its puts. While one group's transaction is committing,
+ * the writes made meanwhile wait in memory and go together in the next one (group commit): one
+ * transaction per write while writes are rare, one per many when they come fast. The caller learns
+ * the mutations at once (`stamped`) and that they are durable later (`committed`).
  *
  * Rule 1. The cached stamp state is checked inside the transaction, with no read before the puts:
  *         the transaction's first request reads meta `stamp`, which every writer of the clock or
@@ -236,10 +250,9 @@ class Stale extends Error {}
  *         the token this writer left (or the stored offset moved by more than a second), the
  *         transaction is aborted before it commits, so a mid is never used twice and a stamp never
  *         goes below a clock the device has seen; its writes are stamped again from what is stored.
- * Rule 2. Order: a group depends on the token of the group before it, so when one fails every later
- *         one fails too, and all of them are written again in order (one transaction each, chained),
- *         before any write made meanwhile. A mutation's mid may change then: `committed` gives the
- *         mutations as stored.
+ * Rule 2. Order: one group commits at a time. When one fails, its writes, then the ones waiting
+ *         behind it, then any made meanwhile are read-and-written in that order. A mutation's mid
+ *         may change then: `committed` gives the mutations as stored.
  * Rule 3. A group that fails for another reason (storage full or broken) rejects its writes'
  *         `committed` with the error and their mutations (`error.mutations`): the caller shows them
  *         as failed; nothing typed vanishes. The draft clears of those writes are rolled back with them.
@@ -248,13 +261,17 @@ class Stale extends Error {}
  */
 export class OutboxWriter {
   #db;
-  /** @type {StampState | null} what the last write of this writer left; null: read it first */
+  /** @type {StampState | null} the stamp state after the last write stamped; null: read it first */
   #state = null;
-  /** @type {Group | null} the group this task writes into */
-  #open = null;
-  /** @type {Group[]} every group not yet committed, in write order (Rule 2) */
-  #groups = [];
+  /** @type {Group | null} the group whose transaction is committing */
+  #inflight = null;
+  /** @type {Write[]} stamped from the cache, waiting for the group in flight to commit */
+  #next = [];
+  /** @type {Write[]} waiting to be read-and-written (the cache is unknown or stale), in order */
+  #waiting = [];
   #draining = false;
+  /** Transactions begun and writes made (the benchmark prints writes per transaction). */
+  stats = { groups: 0, writes: 0, rewrites: 0 };
 
   /** @param {any} db the idb database */
   constructor(db) {
@@ -263,7 +280,7 @@ export class OutboxWriter {
 
   /** Writes not yet committed (a send that reads its request must wait for them, Rule 2). */
   get busy() {
-    return this.#groups.length > 0;
+    return Boolean(this.#inflight || this.#next.length || this.#waiting.length || this.#draining);
   }
 
   /**
@@ -273,6 +290,11 @@ export class OutboxWriter {
    */
   forget() {
     this.#state = null;
+    if (this.#next.length) {
+      this.#waiting.unshift(...this.#next);
+      this.#next = [];
+      this.#drain();
+    }
   }
 
   /**
@@ -290,117 +312,110 @@ export class OutboxWriter {
     const stamped = new Promise((resolve, reject) => Object.assign(told, { resolve, reject }));
     stamped.catch(() => {});
     /** @type {Write} */
-    const write = { changes, wallMs, metaEntries, mutations: null, done, told };
+    const write = { changes, wallMs, metaEntries, mutations: [], done, told };
+    this.stats.writes += 1;
     // Fast only while nothing waits to be read-and-written: a later write never overtakes one.
-    const waiting = this.#groups.some((g) => !g.tx);
-    if (!(this.#state && !waiting && this.#put(write))) {
-      this.#groups.push({ tx: null, writes: [write], expected: null, failed: false, ended: null });
+    if (this.#state && !this.#waiting.length && !this.#draining) {
+      write.mutations = stamp(this.#state, changes, wallMs);
+      told.resolve(write.mutations);
+      this.#next.push(write);
+      if (!this.#inflight) this.#flush();
+    } else {
+      this.#waiting.push(write);
       this.#drain();
     }
     return { stamped, committed };
   }
 
-  /**
-   * Put a write in this task's group (or a new one), stamped from the cached state. False when no
-   * transaction could take it (the database is closing): the caller reads and writes instead.
-   * @param {Write} write
-   */
-  #put(write) {
+  /** Put the stamped writes waiting in memory in one transaction (Rule 1: checked inside it). */
+  #flush() {
     const state = /** @type {StampState} */ (this.#state);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        this.#open ??= this.#begin(state);
-        this.#stamp(this.#open.tx, state, write);
-        this.#open.writes.push(write);
-        write.told.resolve(write.mutations);
-        return true;
-      } catch (error) {
-        // The group's transaction is no longer active (an earlier task opened it): a new group.
-        const name = /** @type {any} */ (error)?.name;
-        if (attempt === 0 && (name === 'TransactionInactiveError' || name === 'InvalidStateError')) this.#open = null;
-        else break;
-      }
-    }
-    this.#state = null;
-    return false;
-  }
-
-  /** putStamped with the write's meta entries; the state moves on only if every put was made. */
-  #stamp(tx, state, write) {
-    const before = { nextMid: state.nextMid, last: state.clock.last, token: state.token };
+    const writes = this.#next;
+    this.#next = [];
+    const expected = state.token;
+    let failed = false;
+    let tx;
     try {
-      write.mutations = putStamped(tx, state, write.changes, write.wallMs);
-      const meta = rawTx(tx).objectStore('meta');
-      for (const [key, value] of Object.entries(write.metaEntries)) meta.put(value ?? null, key);
+      tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
+      const meta = tx.objectStore('meta');
+      // The first request, so its answer comes before the puts below are committed.
+      const check = Promise.all([meta.get('stamp'), meta.get('offset')]).then(([token, stored]) => {
+        if ((token ?? null) !== expected || Math.abs((stored ?? 0) - state.offset) > 1000) {
+          failed = true;
+          tx.abort();
+        }
+      });
+      check.catch(() => {});
+      putStamped(tx, state, writes);
     } catch (error) {
-      Object.assign(state, { nextMid: before.nextMid, clock: clockFor(state.device, before.last), token: before.token });
-      write.mutations = null;
-      throw error;
-    }
-  }
-
-  /** @param {StampState} state */
-  #begin(state) {
-    const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
-    /** @type {Group} */
-    const group = { tx, writes: [], expected: state.token, failed: false, ended: null };
-    const meta = tx.objectStore('meta');
-    const offset = state.offset;
-    // Rule 1: the first request, so its answer comes before the puts are committed.
-    const check = Promise.all([meta.get('stamp'), meta.get('offset')]).then(([token, stored]) => {
-      if ((token ?? null) !== group.expected || Math.abs((stored ?? 0) - offset) > 1000) {
-        group.failed = true;
-        tx.abort();
+      // No transaction (the database is closing), or a value that cannot be stored.
+      try {
+        tx?.abort();
+      } catch {
+        // it never began
       }
-    });
-    check.catch(() => {});
+      this.#state = null;
+      this.#waiting.unshift(...writes);
+      this.#drain();
+      return;
+    }
+    this.stats.groups += 1;
+    /** @type {Group} */
+    const group = { writes, ended: Promise.resolve(null) };
     group.ended = tx.done.then(
       () => {
-        if (this.#open === group) this.#open = null;
-        // Groups commit in order (each hangs on the one before), so this one is the oldest.
-        if (this.#groups[0] === group && !this.#draining) {
-          this.#groups.shift();
-          for (const write of group.writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
-        }
+        this.#inflight = null;
+        for (const write of writes) write.done.resolve(write.mutations);
+        if (this.#next.length && this.#state) this.#flush();
         return null;
       },
       (/** @type {any} */ error) => {
-        if (this.#open === group) this.#open = null;
+        this.#inflight = null;
         this.#state = null;
+        const why = failed ? new Stale() : (error ?? new Error('the write was aborted'));
+        // Rule 2: this group's writes (unless they failed for good: Rule 3), then those behind it.
+        if (why instanceof Stale) this.#waiting.unshift(...writes, ...this.#next);
+        else {
+          this.#fail(writes, why);
+          this.#waiting.unshift(...this.#next);
+        }
+        this.#next = [];
         this.#drain();
-        return group.failed ? new Stale() : error ?? new Error('the write was aborted');
+        return why;
       },
     );
-    this.#groups.push(group);
-    return group;
+    this.#inflight = group;
   }
 
-  /**
-   * Settle the groups in order (Rule 2): a committed one is done; a stale one, and every group
-   * after it, is read-and-written again in a transaction of its own; one that failed otherwise
-   * fails its writes (Rule 3); a write that waits for the stamp state is read-and-written.
-   */
+  /** Read-and-write every waiting write, in order, after the group in flight has ended. */
   async #drain() {
     if (this.#draining) return;
     this.#draining = true;
-    /** @type {StampState | null} */
-    let last = null;
     try {
-      while (this.#groups.length) {
-        const group = this.#groups[0];
-        const error = group.ended ? await group.ended : new Stale();
-        if (!error) {
-          for (const write of group.writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
-        } else if (error instanceof Stale) {
-          last = await this.#rewrite(group.writes);
-        } else this.#fail(group.writes, error);
-        this.#groups.shift();
-        last = error ? last : null;
+      while (this.#inflight || this.#waiting.length) {
+        if (this.#inflight) {
+          await this.#inflight.ended; // its end moves its writes to `waiting` if it failed
+          continue;
+        }
+        const writes = this.#waiting;
+        this.#waiting = [];
+        const state = await this.#rewrite(writes);
+        if (!state) continue;
+        // The cache is good again: the writes made meanwhile are stamped from it, and go the fast way.
+        this.#state = state;
+        for (const write of this.#waiting) {
+          write.mutations = stamp(state, write.changes, write.wallMs);
+          write.told.resolve(write.mutations);
+        }
+        this.#next.push(...this.#waiting);
+        this.#waiting = [];
+        if (this.#next.length) this.#flush();
+        break;
       }
     } finally {
       this.#draining = false;
     }
-    if (last && !this.#groups.length) this.#state = last; // the cache is good again
+    if (this.#waiting.length) this.#drain(); // a flush above that could not begin
   }
 
   /**
@@ -409,15 +424,17 @@ export class OutboxWriter {
    * @returns {Promise<StampState | null>} the state it left, or null if it failed
    */
   async #rewrite(writes) {
+    this.stats.rewrites += 1;
     let tx = null;
     try {
       tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
       tx.done.catch(() => {}); // awaited below, unless it is aborted first
       const state = await readStamp(tx.objectStore('meta'));
-      for (const write of writes) this.#stamp(tx, state, write);
+      for (const write of writes) write.mutations = stamp(state, write.changes, write.wallMs);
+      putStamped(tx, state, writes);
       for (const write of writes) write.told.resolve(write.mutations);
       await tx.done;
-      for (const write of writes) write.done.resolve(/** @type {Mutation[]} */ (write.mutations));
+      for (const write of writes) write.done.resolve(write.mutations);
       return state;
     } catch (error) {
       try {
@@ -433,7 +450,7 @@ export class OutboxWriter {
   /** Rule 3. @param {Write[]} writes @param {any} error */
   #fail(writes, error) {
     for (const write of writes) {
-      const failure = Object.assign(error instanceof Error ? error : new Error(String(error)), { mutations: write.mutations ?? [] });
+      const failure = Object.assign(error instanceof Error ? error : new Error(String(error)), { mutations: write.mutations });
       write.told.reject(failure); // (no-op once told)
       write.done.reject(failure);
     }

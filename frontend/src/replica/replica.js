@@ -255,6 +255,11 @@ export class Replica {
     this.#writer.forget();
   }
 
+  /** Grouped writes so far: `{groups, writes, rewrites}` (transactions begun, writes, read-and-writes). */
+  get writeStats() {
+    return { ...this.#writer.stats };
+  }
+
   /** Grouped writes not yet committed (a write that reads the outbox waits for them first). */
   get enqueued() {
     return this.#writer.busy;
