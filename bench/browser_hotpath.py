@@ -59,6 +59,9 @@ SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
 GROUPS_AB = os.environ.get("TT_BENCH_GROUPS_AB", "") == "1"
 #: "1": print a timeline of coming back online (each /api/sync, each reply applied, each store refresh).
 TRACE_ONLINE = os.environ.get("TT_BENCH_TRACE", "") == "1"
+#: "1": parts 2 and 3 run four times, coming back online with a backlog's requests one ahead of the
+#: apply (SyncEngine.pipelined = false), then chained (true), then each way again: an A/B in one run.
+ONLINE_AB = os.environ.get("TT_BENCH_ONLINE_AB", "") == "1"
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
 # B: note when its replica and its screen first hold each message (by text).
@@ -306,7 +309,8 @@ def main() -> int:
                     )
             live_requests = dict(requests)
 
-            for cycle in range(1):
+            online_runs: dict[str, list[float]] = {}
+            for cycle, pipelined in enumerate([False, True, False, True] if ONLINE_AB else [None]):
                 step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
                 a_ctx.set_offline(True)
                 until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
@@ -331,13 +335,22 @@ def main() -> int:
                 # Durable: the time of every send plus the wait for the last commit after them.
                 rate = OFFLINE / ((sum(times) + settle) / 1000)
                 step("back online")
+                if pipelined is not None:
+                    a.evaluate(f"() => {{ teamtalk.app.engine.pipelined = {str(pipelined).lower()}; }}")
                 a_ctx.set_offline(False)
                 if TRACE_ONLINE and cycle == 0:
-                    a.evaluate(TRACE)
+                    a.evaluate(TRACE)  # (kept for every cycle; the last one is printed)
                 online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE, "tag": f"{cycle}-"})
                 trace = a.evaluate(
                     "() => (window.__trace ?? []).map(([n, s, e]) => [n, s - window.__online, e - window.__online])"
                 )
+                a.evaluate("() => { window.__trace = []; }")
+                online_runs.setdefault("chained" if pipelined else "one ahead of the apply", []).append(online_ms)
+            if ONLINE_AB:
+                for name, runs in online_runs.items():
+                    comparison.append(
+                        f"back online, requests {name}: " + ", ".join(f"{ms / 1000:.2f}" for ms in runs) + " s"
+                    )
             browser.close()
     finally:
         server.stop()

@@ -218,11 +218,15 @@ export class SyncEngine {
     else if (this.#lazyAgain && (await this.#replica.pendingCount()) > 0) this.later();
   }
 
+  /** A backlog's requests each leave when the reply before arrives (round.js `follow`); false: the
+   * earlier way, one ahead of the apply (for an A/B run of the benchmark). */
+  pipelined = true;
+
   /** One sync (push the outbox, pull until done), told to the events; throws what failed. */
   /** @param {import('./round.js').First | Promise<import('./round.js').First> | null} [first] */
   async #round(first = null) {
     this.#setStatus(Status.SYNCING);
-    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first });
+    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first, pipelined: this.pipelined });
     this.#attempt = 0;
     this.#lastError = null;
     this.#events.onApplied?.(result);
