@@ -319,6 +319,14 @@ def main() -> int:
                     {"channel": general, "count": OFFLINE, "ab": bool(ab), "groups": GROUPS_AB, "tag": f"{cycle}-"},
                 )
                 times, settle, stats = offline["times"], offline["settle"], offline["stats"]
+                if ab:  # (a grouped write goes through neither: TT_BENCH_GROUPS_AB compares those)
+                    a.evaluate("() => { teamtalk.app.sender.paused = false; }")
+                    for name, parity in (("send worker", 0), ("page", 1)):
+                        picked = times[parity::2]
+                        comparison.append(
+                            f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
+                            f"p50 {statistics.median(picked):.2f} ms"
+                        )
                 if GROUPS_AB:
                     a.evaluate("() => { teamtalk.app.actions.grouped = true; }")
                     blocks = {"awaited (one transaction per send)": 0, "grouped": 1}
