@@ -59,8 +59,10 @@ SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
 GROUPS_AB = os.environ.get("TT_BENCH_GROUPS_AB", "") == "1"
 #: "1": print a timeline of coming back online (each /api/sync, each reply applied, each store refresh).
 TRACE_ONLINE = os.environ.get("TT_BENCH_TRACE", "") == "1"
-#: "1": parts 2 and 3 run four times, coming back online with a backlog's requests one ahead of the
-#: apply (SyncEngine.pipelined = false), then chained (true), then each way again: an A/B in one run.
+#: "1": parts 2 and 3 run six times, coming back online the earlier way (a backlog's requests one
+#: ahead of the apply, the store told once at the end), then with the requests chained
+#: (SyncEngine.pipelined), then also with the store told reply by reply (SyncEngine.perRound), and
+#: the three again: an A/B in one run.
 ONLINE_AB = os.environ.get("TT_BENCH_ONLINE_AB", "") == "1"
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
@@ -310,7 +312,9 @@ def main() -> int:
             live_requests = dict(requests)
 
             online_runs: dict[str, list[float]] = {}
-            for cycle, pipelined in enumerate([False, True, False, True] if ONLINE_AB else [None]):
+            modes = [(False, False), (True, False), (True, True)] * 2 if ONLINE_AB else [None]
+            names = {(False, False): "earlier way", (True, False): "chained", (True, True): "chained + per reply"}
+            for cycle, mode in enumerate(modes):
                 step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
                 a_ctx.set_offline(True)
                 until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
@@ -343,8 +347,11 @@ def main() -> int:
                 # Durable: the time of every send plus the wait for the last commit after them.
                 rate = OFFLINE / ((sum(times) + settle) / 1000)
                 step("back online")
-                if pipelined is not None:
-                    a.evaluate(f"() => {{ teamtalk.app.engine.pipelined = {str(pipelined).lower()}; }}")
+                if mode is not None:
+                    chained, per_reply = (str(m).lower() for m in mode)
+                    a.evaluate(
+                        f"() => {{ const e = teamtalk.app.engine; e.pipelined = {chained}; e.perRound = {per_reply}; }}"
+                    )
                 a_ctx.set_offline(False)
                 if TRACE_ONLINE and cycle == 0:
                     a.evaluate(TRACE)  # (kept for every cycle; the last one is printed)
@@ -353,12 +360,10 @@ def main() -> int:
                     "() => (window.__trace ?? []).map(([n, s, e]) => [n, s - window.__online, e - window.__online])"
                 )
                 a.evaluate("() => { window.__trace = []; }")
-                online_runs.setdefault("chained" if pipelined else "one ahead of the apply", []).append(online_ms)
+                online_runs.setdefault(names[mode] if mode else "", []).append(online_ms)
             if ONLINE_AB:
                 for name, runs in online_runs.items():
-                    comparison.append(
-                        f"back online, requests {name}: " + ", ".join(f"{ms / 1000:.2f}" for ms in runs) + " s"
-                    )
+                    comparison.append(f"back online, {name}: " + ", ".join(f"{ms / 1000:.2f}" for ms in runs) + " s")
             browser.close()
     finally:
         server.stop()

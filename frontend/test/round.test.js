@@ -183,6 +183,23 @@ test('a backlog: each request leaves when the reply before it arrives, not once 
   assert.deepEqual((await r.meta()).cursors, { 'c:C1': 3 });
 });
 
+test("with onRound, a backlog's replies are handed over one by one as they are applied", async () => {
+  const r = await fresh();
+  for (let i = 0; i < 5; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);
+  let seq = 0;
+  const t = scripted(...Array.from({ length: 3 }, () => (body) => ({
+    v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [],
+    changes: [msg(++seq, `S${seq}`, seq)], cursors: { 'c:C1': seq }, scopes: ['c:C1'], more: false,
+  })));
+  const parts = [];
+  const result = await syncUntilDone(r, t, { now: () => T0, size: 2, onRound: (part) => parts.push(part) });
+  // The first two replies had a request after them in flight: handed over; the last is the result.
+  assert.deepEqual(parts.map((p) => p.acked), [[1, 2], [3, 4]]);
+  assert.deepEqual(parts.map((p) => [...p.keys]), [['messages/S1'], ['messages/S2']]);
+  assert.deepEqual(result.acked, [5]);
+  assert.deepEqual([...result.keys], ['messages/S3']);
+});
+
 test('a request that already left (the send worker) is taken as the first round, not sent again', async () => {
   const r = await fresh();
   const written = await r.writeToSend([{ collection: 'messages', id: 'M1', fields: { channel: 'C1', text: 'hi' } }], T0);
