@@ -64,6 +64,13 @@ TRACE_ONLINE = os.environ.get("TT_BENCH_TRACE", "") == "1"
 #: (SyncEngine.pipelined), then also with the store told reply by reply (SyncEngine.perRound), and
 #: the three again: an A/B in one run.
 ONLINE_AB = os.environ.get("TT_BENCH_ONLINE_AB", "") == "1"
+#: One way only, for A/B runs on fresh servers (the channel grows with each cycle of ONLINE_AB):
+#: "earlier", "chained" or "per-reply" (the default: chained, the store told reply by reply).
+ONLINE_MODE = os.environ.get("TT_BENCH_ONLINE_MODE", "")
+MODES = {"earlier": (False, False), "chained": (True, False), "per-reply": (True, True)}
+#: "1": each offline send starts in a task of its own (a message to the page), as sends made by
+#: clicks do, so the page may draw between them; by default they follow one another in one task.
+YIELD = os.environ.get("TT_BENCH_YIELD", "") == "1"
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
 # B: note when its replica and its screen first hold each message (by text).
@@ -135,8 +142,14 @@ CLICKS = r"""
 """
 
 OFFLINE_SENDS = r"""
-async ({channel, count, ab, groups, tag}) => {
+async ({channel, count, ab, groups, tag, spaced}) => {
   const times = [];
+  const channelToSelf = new MessageChannel();
+  const task = () => new Promise((resolve) => {
+    channelToSelf.port1.onmessage = resolve;
+    channelToSelf.port2.postMessage(null);
+  });
+  const start = performance.now();
   const app = teamtalk.app;
   const sender = app.sender;
   const before = await app.replica.pendingCount();
@@ -144,14 +157,16 @@ async ({channel, count, ab, groups, tag}) => {
     if (ab && sender) sender.paused = i % 2 === 1; // odd sends written by the page
     // Grouped writes on and off in blocks of 250 (an A/B of replica/outbox.js in one run).
     if (groups) app.actions.grouped = Math.floor(i / 250) % 2 === 1;
+    if (spaced) await task();
     const t0 = performance.now();
     await app.actions.sendMessage(channel, `offline-${tag}${i}`);
     times.push(performance.now() - t0);
   }
+  const loop = performance.now() - start;
   // A grouped send resolves once queued: the run ends when every send is durable in IndexedDB.
   const t0 = performance.now();
   while ((await app.replica.pendingCount()) < before + count) await new Promise((r) => setTimeout(r, 2));
-  return {times, settle: performance.now() - t0, stats: app.replica.writeStats ?? null};
+  return {times, settle: performance.now() - t0, loop, stats: app.replica.writeStats ?? null};
 }
 """
 
@@ -312,7 +327,7 @@ def main() -> int:
             live_requests = dict(requests)
 
             online_runs: dict[str, list[float]] = {}
-            modes = [(False, False), (True, False), (True, True)] * 2 if ONLINE_AB else [None]
+            modes = [(False, False), (True, False), (True, True)] * 2 if ONLINE_AB else [MODES.get(ONLINE_MODE)]
             names = {(False, False): "earlier way", (True, False): "chained", (True, True): "chained + per reply"}
             for cycle, mode in enumerate(modes):
                 step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
@@ -320,9 +335,16 @@ def main() -> int:
                 until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
                 offline = a.evaluate(
                     OFFLINE_SENDS,
-                    {"channel": general, "count": OFFLINE, "ab": bool(ab), "groups": GROUPS_AB, "tag": f"{cycle}-"},
+                    {
+                        "channel": general,
+                        "count": OFFLINE,
+                        "ab": bool(ab),
+                        "groups": GROUPS_AB,
+                        "tag": f"{cycle}-",
+                        "spaced": YIELD,
+                    },
                 )
-                times, settle, stats = offline["times"], offline["settle"], offline["stats"]
+                times, settle, stats, loop = offline["times"], offline["settle"], offline["stats"], offline["loop"]
                 if ab:  # (a grouped write goes through neither: TT_BENCH_GROUPS_AB compares those)
                     a.evaluate("() => { teamtalk.app.sender.paused = false; }")
                     for name, parity in (("send worker", 0), ("page", 1)):
@@ -405,6 +427,10 @@ def main() -> int:
         f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s, then {settle:.0f} ms until the last is committed; "
         f"mean per send first 10% {first:.3f} ms, last 10% {last:.3f} ms (ratio {last / first:.2f}); "
         f"p50 {statistics.median(times):.2f}, p99 {pct(times, 0.99):.2f} ms"
+    )
+    info(
+        f"offline sends, the whole loop{' (a task per send)' if YIELD else ''}: {loop / 1000:.2f} s, "
+        f"{OFFLINE / ((loop + settle) / 1000):.0f}/s until the last is committed"
     )
     if stats:  # grouped writes (replica/outbox.js): how many transactions they took
         info(

@@ -40,13 +40,14 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
  * @param {{sync: (body: object) => Promise<any>}} transport
  * @param {{now?: () => number, limit?: number, recent?: number, size?: number,
  *   first?: First | Promise<First> | null, pipelined?: boolean, onRound?: ((part: SyncResult) => void) | null}} [options]
- *   `pipelined`: false sends a backlog's next request only once the reply before it is being applied
- *   (see `follow`; an A/B of the benchmark). `onRound`: with a backlog (the next request already
- *   sent), each reply's part is handed over as soon as it is applied, so the store shows it while
- *   the server works on the next batch; the result then holds only what was not handed over. `size`: most mutations per request (MAX_PUSH, the
- *   server's limit); `first`: the first request's outbox and cursors, already read with the write that
- *   started this sync, and with `reply` when that request has already gone (the send worker, sender.js).
- *   A `first` that fails (the write did not happen) is ignored: the round reads the outbox itself.
+ *   `size`: most mutations per request (MAX_PUSH, the server's limit); `first`: the first request's
+ *   outbox and cursors, already read with the write that started this sync, and with `reply` when
+ *   that request has already gone (the send worker, sender.js). A `first` that fails (the write did
+ *   not happen) is ignored: the round reads the outbox itself. `pipelined`: false sends a backlog's
+ *   next request only once the reply before it is being applied (see `follow`; an A/B of the
+ *   benchmark). `onRound`: with a backlog (the next request already sent), each reply's part is
+ *   handed over as soon as it is applied, so the store shows it while the server works on the next
+ *   batch; the result then holds only what was not handed over.
  * @returns {Promise<SyncResult>}
  */
 export async function syncUntilDone(replica, transport, { now = Date.now, limit = LIMIT, recent = RECENT, size: most = MAX_PUSH, first = null, pipelined = true, onRound = null } = {}) {
