@@ -54,7 +54,7 @@ CLICK = os.environ.get("TT_BENCH_CLICK", "mouse")
 #: "worker" (default): a send leaves from the send worker when the build has one; "page": from the
 #: page (the worker paused); "ab": alternate messages each way, and report both (an A/B in one run).
 SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
-#: "1": offline sends alternate, in blocks of 250, between grouped writes (replica/outbox.js) and one
+#: "1": offline sends alternate, in blocks of 250, between grouped writes (replica/outbox-writer.js) and one
 #: awaited transaction per send (Actions.grouped = false), and both are reported (an A/B in one run).
 GROUPS_AB = os.environ.get("TT_BENCH_GROUPS_AB", "") == "1"
 #: "1": print a timeline of coming back online (each /api/sync, each reply applied, each store refresh).
@@ -155,7 +155,7 @@ async ({channel, count, ab, groups, tag, spaced}) => {
   const before = await app.replica.pendingCount();
   for (let i = 0; i < count; i++) {
     if (ab && sender) sender.paused = i % 2 === 1; // odd sends written by the page
-    // Grouped writes on and off in blocks of 250 (an A/B of replica/outbox.js in one run).
+    // Grouped writes on and off in blocks of 250 (an A/B of replica/outbox-writer.js in one run).
     if (groups) app.actions.grouped = Math.floor(i / 250) % 2 === 1;
     if (spaced) await task();
     const t0 = performance.now();
@@ -432,7 +432,7 @@ def main() -> int:
         f"offline sends, the whole loop{' (a task per send)' if YIELD else ''}: {loop / 1000:.2f} s, "
         f"{OFFLINE / ((loop + settle) / 1000):.0f}/s until the last is committed"
     )
-    if stats:  # grouped writes (replica/outbox.js): how many transactions they took
+    if stats:  # grouped writes (replica/outbox-writer.js): how many transactions they took
         info(
             f"grouped writes: {stats['writes']} in {stats['groups']} transactions checked by token, "
             f"{stats['rewrites']} read-and-write transactions"

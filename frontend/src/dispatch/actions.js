@@ -85,7 +85,7 @@ export class Actions {
    */
   async #write(changes, metaEntries = {}, { lazy = false, supersede = [] } = {}) {
     // A send that reads its request waits for no grouped write: one still uncommitted would be
-    // missing from the request and could be stamped after it (Rule 2 in replica/outbox.js).
+    // missing from the request and could be stamped after it (Rule 2 in replica/outbox-writer.js).
     const now = !lazy && this.#sendNow() && !this.#replica.enqueued;
     // (A replica without `enqueue`, as in tests with a stand-in, writes the earlier way.)
     if (this.grouped && !now && !supersede.length && typeof this.#replica.enqueue === 'function') return this.#enqueue(changes, metaEntries, lazy);

@@ -18,7 +18,8 @@
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
-import { OutboxWriter, clockFor, deleteMids, fail, newToken, restamp, retry, writeToSend } from './outbox.js';
+import { clockFor, deleteMids, fail, newToken, restamp, retry, writeToSend } from './outbox.js';
+import { OutboxWriter } from './outbox-writer.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 
@@ -232,7 +233,7 @@ export class Replica {
   }
 
   /**
-   * A plain write (no `supersede`, no request read with it), grouped (replica/outbox.js,
+   * A plain write (no `supersede`, no request read with it), grouped (replica/outbox-writer.js,
    * OutboxWriter): `stamped` gives its mutations as soon as they are stamped and their puts made
    * (at once, unless the stamp state must be read first), `committed` the mutations as stored once
    * the transaction committed. A failure rejects `committed` with a StorageError carrying
@@ -507,7 +508,7 @@ export class Replica {
     for (const record of touched.values()) if (record) records.put(record);
     if (clock) {
       meta.put(clock.last, 'hlc');
-      meta.put(newToken(), 'stamp'); // the clock moved: a cached stamp state is stale (outbox.js)
+      meta.put(newToken(), 'stamp'); // the clock moved: a cached stamp state is stale (outbox-writer.js)
     }
     meta.put(top ?? '', 'hlcSeen');
     return { keys, records: /** @type {[string, Snapshot][]} */ ([...touched]) };
