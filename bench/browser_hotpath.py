@@ -12,8 +12,10 @@ open #general. Then:
    has it (B's Replica#applyLive / #applyResponse resolved with its key); the moment B's message
    list holds it (a MutationObserver). Also: every POST /api/sync of either context, per message.
 2. Offline sends through the composer's own action path (app.actions.sendMessage, what the Send
-   button calls), OFFLINE messages one after another with A offline: rate over all, and the last
-   10% against the first 10%.
+   button calls), OFFLINE messages one after another with A offline: rate over all (counting the
+   wait, after the last send, until every one is committed in IndexedDB: a grouped send resolves
+   once queued), and the last 10% against the first 10%. TT_BENCH_GROUPS_AB=1 alternates grouped
+   and awaited writes in blocks of 250 and reports both.
 3. Coming back online with those OFFLINE messages queued: from `online` until the outbox is
    empty and every message is confirmed (has its n) in A's store.
 """
@@ -52,6 +54,23 @@ CLICK = os.environ.get("TT_BENCH_CLICK", "mouse")
 #: "worker" (default): a send leaves from the send worker when the build has one; "page": from the
 #: page (the worker paused); "ab": alternate messages each way, and report both (an A/B in one run).
 SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
+#: "1": offline sends alternate, in blocks of 250, between grouped writes (replica/outbox-writer.js) and one
+#: awaited transaction per send (Actions.grouped = false), and both are reported (an A/B in one run).
+GROUPS_AB = os.environ.get("TT_BENCH_GROUPS_AB", "") == "1"
+#: "1": print a timeline of coming back online (each /api/sync, each reply applied, each store refresh).
+TRACE_ONLINE = os.environ.get("TT_BENCH_TRACE", "") == "1"
+#: "1": parts 2 and 3 run six times, coming back online the earlier way (a backlog's requests one
+#: ahead of the apply, the store told once at the end), then with the requests chained
+#: (SyncEngine.pipelined), then also with the store told reply by reply (SyncEngine.perRound), and
+#: the three again: an A/B in one run.
+ONLINE_AB = os.environ.get("TT_BENCH_ONLINE_AB", "") == "1"
+#: One way only, for A/B runs on fresh servers (the channel grows with each cycle of ONLINE_AB):
+#: "earlier", "chained" or "per-reply" (the default: chained, the store told reply by reply).
+ONLINE_MODE = os.environ.get("TT_BENCH_ONLINE_MODE", "")
+MODES = {"earlier": (False, False), "chained": (True, False), "per-reply": (True, True)}
+#: "1": each offline send starts in a task of its own (a message to the page), as sends made by
+#: clicks do, so the page may draw between them; by default they follow one another in one task.
+YIELD = os.environ.get("TT_BENCH_YIELD", "") == "1"
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
 # B: note when its replica and its screen first hold each message (by text).
@@ -123,28 +142,76 @@ CLICKS = r"""
 """
 
 OFFLINE_SENDS = r"""
-async ({channel, count, ab}) => {
+async ({channel, count, ab, groups, tag, spaced}) => {
   const times = [];
-  const sender = teamtalk.app.sender;
+  const channelToSelf = new MessageChannel();
+  const task = () => new Promise((resolve) => {
+    channelToSelf.port1.onmessage = resolve;
+    channelToSelf.port2.postMessage(null);
+  });
+  const start = performance.now();
+  const app = teamtalk.app;
+  const sender = app.sender;
+  const before = await app.replica.pendingCount();
   for (let i = 0; i < count; i++) {
     if (ab && sender) sender.paused = i % 2 === 1; // odd sends written by the page
+    // Grouped writes on and off in blocks of 250 (an A/B of replica/outbox-writer.js in one run).
+    if (groups) app.actions.grouped = Math.floor(i / 250) % 2 === 1;
+    if (spaced) await task();
     const t0 = performance.now();
-    await teamtalk.app.actions.sendMessage(channel, `offline-${i}`);
+    await app.actions.sendMessage(channel, `offline-${tag}${i}`);
     times.push(performance.now() - t0);
   }
-  return times;
+  const loop = performance.now() - start;
+  // A grouped send resolves once queued: the run ends when every send is durable in IndexedDB.
+  const t0 = performance.now();
+  while ((await app.replica.pendingCount()) < before + count) await new Promise((r) => setTimeout(r, 2));
+  return {times, settle: performance.now() - t0, loop, stats: app.replica.writeStats ?? null};
+}
+"""
+
+# Where the time goes while coming back online: each /api/sync (request to response), each reply
+# applied (Replica#applyResponse) and each store refresh, as [name, start, end] from `online`.
+TRACE = r"""
+() => {
+  const app = teamtalk.app;
+  window.__trace = [];
+  const mark = (name, t0) => window.__trace.push([name, t0, performance.now()]);
+  const fetch = window.fetch;
+  window.fetch = async (...args) => {
+    const t0 = performance.now();
+    const response = await fetch(...args);
+    if (String(args[0]).includes('/api/sync')) {
+      const body = await response.clone().arrayBuffer();
+      mark(`sync ${body.byteLength} B`, t0);
+    }
+    return response;
+  };
+  for (const [object, name] of [[app.replica, 'applyResponse'], [app.store, 'refresh']]) {
+    const original = object[name].bind(object);
+    object[name] = async (...args) => {
+      const t0 = performance.now();
+      try {
+        return await original(...args);
+      } finally {
+        mark(name, t0);
+      }
+    };
+  }
 }
 """
 
 BACK_ONLINE = r"""
-async ({channel, count}) => {
+async ({channel, count, tag}) => {
   const app = teamtalk.app;
   const t0 = performance.now();
+  window.__online = t0;
+  const prefix = `offline-${tag}`;
   app.online();
   for (;;) {
     const items = app.queries.messages(channel);
     let confirmed = 0;
-    for (const m of items) if (m.state === 'sent' && m.text.startsWith('offline-')) confirmed += 1;
+    for (const m of items) if (m.state === 'sent' && m.text.startsWith(prefix)) confirmed += 1;
     const pending = app.store.outboxSize?.value ?? app.store.outbox.value.length; // older builds: an array
     if (pending === 0 && confirmed >= count) break;
     await new Promise((r) => setTimeout(r, 5));
@@ -259,24 +326,66 @@ def main() -> int:
                     )
             live_requests = dict(requests)
 
-            step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
-            a_ctx.set_offline(True)
-            until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
-            times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE, "ab": bool(ab)})
-            if ab:
-                a.evaluate("() => { teamtalk.app.sender.paused = false; }")
-                for name, parity in (("send worker", 0), ("page", 1)):
-                    picked = times[parity::2]
-                    comparison.append(
-                        f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
-                        f"p50 {statistics.median(picked):.2f} ms"
+            online_runs: dict[str, list[float]] = {}
+            modes = [(False, False), (True, False), (True, True)] * 2 if ONLINE_AB else [MODES.get(ONLINE_MODE)]
+            names = {(False, False): "earlier way", (True, False): "chained", (True, True): "chained + per reply"}
+            for cycle, mode in enumerate(modes):
+                step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
+                a_ctx.set_offline(True)
+                until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
+                offline = a.evaluate(
+                    OFFLINE_SENDS,
+                    {
+                        "channel": general,
+                        "count": OFFLINE,
+                        "ab": bool(ab),
+                        "groups": GROUPS_AB,
+                        "tag": f"{cycle}-",
+                        "spaced": YIELD,
+                    },
+                )
+                times, settle, stats, loop = offline["times"], offline["settle"], offline["stats"], offline["loop"]
+                if ab:  # (a grouped write goes through neither: TT_BENCH_GROUPS_AB compares those)
+                    a.evaluate("() => { teamtalk.app.sender.paused = false; }")
+                    for name, parity in (("send worker", 0), ("page", 1)):
+                        picked = times[parity::2]
+                        comparison.append(
+                            f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
+                            f"p50 {statistics.median(picked):.2f} ms"
+                        )
+                if GROUPS_AB:
+                    a.evaluate("() => { teamtalk.app.actions.grouped = true; }")
+                    blocks = {"awaited (one transaction per send)": 0, "grouped": 1}
+                    for name, parity in blocks.items():
+                        picked = [t for i, t in enumerate(times) if (i // 250) % 2 == parity]
+                        comparison.append(
+                            f"offline sends, {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
+                            f"p50 {statistics.median(picked):.3f} ms, p99 {pct(picked, 0.99):.3f} ms"
+                        )
+                tenth = max(1, OFFLINE // 10)
+                # Per send, the mean over each tenth: a page's timer has 0.1 ms steps, so a median of
+                # sends that take ~0.1 ms is 0.1 or 0.2 by rounding alone (a 2x "slowdown" of nothing).
+                first, last = statistics.fmean(times[:tenth]), statistics.fmean(times[-tenth:])
+                # Durable: the time of every send plus the wait for the last commit after them.
+                rate = OFFLINE / ((sum(times) + settle) / 1000)
+                step("back online")
+                if mode is not None:
+                    chained, per_reply = (str(m).lower() for m in mode)
+                    a.evaluate(
+                        f"() => {{ const e = teamtalk.app.engine; e.pipelined = {chained}; e.perRound = {per_reply}; }}"
                     )
-            tenth = max(1, OFFLINE // 10)
-            first, last = statistics.median(times[:tenth]), statistics.median(times[-tenth:])
-            rate = OFFLINE / (sum(times) / 1000)
-            step("back online")
-            a_ctx.set_offline(False)
-            online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE})
+                a_ctx.set_offline(False)
+                if TRACE_ONLINE and cycle == 0:
+                    a.evaluate(TRACE)  # (kept for every cycle; the last one is printed)
+                online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE, "tag": f"{cycle}-"})
+                trace = a.evaluate(
+                    "() => (window.__trace ?? []).map(([n, s, e]) => [n, s - window.__online, e - window.__online])"
+                )
+                a.evaluate("() => { window.__trace = []; }")
+                online_runs.setdefault(names[mode] if mode else "", []).append(online_ms)
+            if ONLINE_AB:
+                for name, runs in online_runs.items():
+                    comparison.append(f"back online, {name}: " + ", ".join(f"{ms / 1000:.2f}" for ms in runs) + " s")
             browser.close()
     finally:
         server.stop()
@@ -315,11 +424,23 @@ def main() -> int:
     verdict("live A->B, B's screen shows it, p50", statistics.median(to_screen), 25, "ms", higher_is_better=False)
     verdict("/api/sync requests per message sent", per_message, 1.2, "req", higher_is_better=False)
     info(
-        f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s; per send first 10% {first:.2f} ms, "
-        f"last 10% {last:.2f} ms (ratio {last / first:.2f})"
+        f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s, then {settle:.0f} ms until the last is committed; "
+        f"mean per send first 10% {first:.3f} ms, last 10% {last:.3f} ms (ratio {last / first:.2f}); "
+        f"p50 {statistics.median(times):.2f}, p99 {pct(times, 0.99):.2f} ms"
     )
+    info(
+        f"offline sends, the whole loop{' (a task per send)' if YIELD else ''}: {loop / 1000:.2f} s, "
+        f"{OFFLINE / ((loop + settle) / 1000):.0f}/s until the last is committed"
+    )
+    if stats:  # grouped writes (replica/outbox-writer.js): how many transactions they took
+        info(
+            f"grouped writes: {stats['writes']} in {stats['groups']} transactions checked by token, "
+            f"{stats['rewrites']} read-and-write transactions"
+        )
     verdict(f"offline sends through the composer's action, {OFFLINE}", rate, 1000, "msg/s", higher_is_better=True)
     verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
+    for name, start, end in trace:
+        info(f"back online: {name} {start:.0f} -> {end:.0f} ms ({end - start:.0f} ms)")
     verdict(
         f"back online with {OFFLINE} queued: all acked and applied", online_ms / 1000, 1.5, "s", higher_is_better=False
     )

@@ -146,6 +146,60 @@ test('a backlog: the next batch leaves before the last reply is applied, past it
   assert.deepEqual([...result.keys].sort(), ['messages/S1', 'messages/S2', 'messages/S3']);
 });
 
+test('a backlog: each request leaves when the reply before it arrives, not once that reply is applied', async () => {
+  const r = await fresh();
+  for (let i = 0; i < 6; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);
+  // The first reply's apply is held until three requests have left.
+  let release;
+  const gate = new Promise((resolve) => (release = resolve));
+  const apply = r.applyResponse.bind(r);
+  let applies = 0;
+  r.applyResponse = async (...args) => {
+    if (++applies === 1) await gate;
+    return apply(...args);
+  };
+  let seq = 0;
+  const t = scripted(...Array.from({ length: 3 }, () => (body) => {
+    if (t.requests.length === 3) {
+      releasedBy ??= 'the third request';
+      release();
+    }
+    return { v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [], changes: [msg(++seq, `S${seq}`, seq)], cursors: { 'c:C1': seq }, scopes: ['c:C1'], more: false };
+  }));
+  let releasedBy = null;
+  // Without chaining the third request waits for the first apply: fail after a while, never hang.
+  const timer = setTimeout(() => {
+    releasedBy ??= 'the timer';
+    release();
+  }, 2000);
+  const result = await syncUntilDone(r, t, { now: () => T0, size: 2 });
+  clearTimeout(timer);
+  assert.equal(releasedBy, 'the third request', 'the third left while the first reply was still being applied');
+  assert.deepEqual(t.requests.map((q) => q.changes.map((c) => c.id)), [['P0', 'P1'], ['P2', 'P3'], ['P4', 'P5']]);
+  assert.deepEqual(t.requests.map((q) => q.cursors), [{}, { 'c:C1': 1 }, { 'c:C1': 2 }], 'each with the cursors the reply before leaves');
+  assert.equal(applies, 3, 'each reply applied once');
+  assert.equal(await r.pendingCount(), 0);
+  assert.deepEqual(result.acked, [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual((await r.meta()).cursors, { 'c:C1': 3 });
+});
+
+test("with onRound, a backlog's replies are handed over one by one as they are applied", async () => {
+  const r = await fresh();
+  for (let i = 0; i < 5; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);
+  let seq = 0;
+  const t = scripted(...Array.from({ length: 3 }, () => (body) => ({
+    v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [],
+    changes: [msg(++seq, `S${seq}`, seq)], cursors: { 'c:C1': seq }, scopes: ['c:C1'], more: false,
+  })));
+  const parts = [];
+  const result = await syncUntilDone(r, t, { now: () => T0, size: 2, onRound: (part) => parts.push(part) });
+  // The first two replies had a request after them in flight: handed over; the last is the result.
+  assert.deepEqual(parts.map((p) => p.acked), [[1, 2], [3, 4]]);
+  assert.deepEqual(parts.map((p) => [...p.keys]), [['messages/S1'], ['messages/S2']]);
+  assert.deepEqual(result.acked, [5]);
+  assert.deepEqual([...result.keys], ['messages/S3']);
+});
+
 test('a request that already left (the send worker) is taken as the first round, not sent again', async () => {
   const r = await fresh();
   const written = await r.writeToSend([{ collection: 'messages', id: 'M1', fields: { channel: 'C1', text: 'hi' } }], T0);

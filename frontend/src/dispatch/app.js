@@ -95,6 +95,7 @@ export class App {
       sender: () => this.#sender,
       started: (first) => this.engine?.trigger(first),
       writing: this.store.writing,
+      store: this.store,
       onStorageError: (error) => this.#storageFailed(error),
     });
     this.tasks = new TaskQueries(this.queries, this.store);
@@ -288,17 +289,26 @@ export class App {
    * @param {any[]} mutations
    * @param {import('./actions.js').AfterWrite} [what]
    */
-  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false, outgoing = null, sent = false } = {}) {
+  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false, outgoing = null, sent = false, committed = null } = {}) {
     if (this.storageError.value === 'quota') this.storageError.value = null; // space again
     if (reread) await this.#refresh({ keys: [] });
     else this.store.wrote(mutations, metaEntries, superseded);
-    if (mutations.length) {
-      if (this.#coordinator?.leader) {
-        if (lazy) this.engine?.later();
-        else if (!sent) this.engine?.trigger(outgoing); // a sent one started the engine already
-      } else this.#coordinator?.post(tab.wrote(lazy));
+    // A grouped write (Replica#enqueue) is shown now and sent once it is committed: the sync reads
+    // the outbox, and a write is in the outbox before it is sent.
+    if (committed) {
+      committed.then(
+        (stored) => {
+          // Written again under new mids (another writer moved the stamp state): show those.
+          if (stored !== mutations) this.store.wrote(stored, {}, mutations.map((m) => m.mid));
+          this.#sendWritten(stored, lazy, null, false);
+          this.#noteWrite();
+        },
+        (error) => this.#writeFailed(mutations, error),
+      );
+    } else {
+      this.#sendWritten(mutations, lazy, outgoing, sent);
+      this.#noteWrite();
     }
-    this.#noteWrite();
     if (!mutations.length) return;
     const nav = this.#env.navigator;
     if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
@@ -309,6 +319,35 @@ export class App {
         this.#askedBackgroundSync = now;
         this.#env.registerBackgroundSync?.();
       }
+    }
+  }
+
+  /** Tell the sync (this tab leads) or the leader (another tab) that mutations are in the outbox. */
+  #sendWritten(mutations, lazy, outgoing, sent) {
+    if (!mutations.length) return;
+    if (this.#coordinator?.leader) {
+      if (lazy) this.engine?.later();
+      else if (!sent) this.engine?.trigger(outgoing); // a sent one started the engine already
+    } else this.#coordinator?.post(tab.wrote(lazy));
+  }
+
+  /**
+   * A grouped write did not commit (storage full or broken): its messages leave the pending list
+   * and show as failed, with the reason, so they can be sent again; nothing typed vanishes. They
+   * are kept in `failed` (under mids of their own: theirs were never committed, so the counter
+   * reuses them); if even that cannot be written, the store keeps them for this session.
+   * @param {any[]} mutations
+   * @param {any} error
+   */
+  async #writeFailed(mutations, error) {
+    this.#storageFailed(error);
+    const entries = mutations.map((m) => ({ ...m, mid: unsavedMid(), code: 'storage', reason: String(error?.message ?? error), failedAt: Date.now() }));
+    this.store.removePending(mutations.map((m) => m.mid));
+    this.store.keepFailed(entries);
+    try {
+      await this.replica.keepFailed(entries);
+    } catch {
+      // Still full: they stay in memory (store.keepFailed), shown as failed until a reload.
     }
   }
 
@@ -570,4 +609,11 @@ export class App {
     this.holdings?.close();
     await deleteReplicaDB();
   }
+}
+
+let unsaved = 0;
+/** A mid for a failed write that was never committed: negative, so no mutation ever has it. */
+function unsavedMid() {
+  unsaved += 1;
+  return -(Date.now() * 1000 + (unsaved % 1000));
 }

@@ -295,9 +295,34 @@ export class Store {
     });
   }
 
+  /** Failed writes that could not be stored (app.js #writeFailed), by mid: shown until a reload. */
+  #unsaved = new Map();
+
+  /** Failed entries of writes that never committed: shown now, whether or not `failed` can hold them. */
+  keepFailed(entries) {
+    for (const entry of entries) this.#unsaved.set(entry.mid, entry);
+    this.setFailed(this.failed.peek());
+  }
+
+  /** Forget a failed entry kept only here (retried or discarded). False if it was not one. */
+  dropUnsaved(mid) {
+    if (!this.#unsaved.delete(mid)) return false;
+    this.setFailed(this.failed.peek().filter((f) => f.mid !== mid));
+    return true;
+  }
+
+  /** An unsaved failed entry (see keepFailed), or null. */
+  unsaved(mid) {
+    return this.#unsaved.get(mid) ?? null;
+  }
+
   /** @param {any[]} list the `failed` table */
   setFailed(list) {
     const old = this.failed.peek();
+    if (this.#unsaved.size) {
+      const stored = new Set(list.map((f) => f.mid));
+      list = [...list, ...[...this.#unsaved.values()].filter((f) => !stored.has(f.mid))];
+    }
     if (old.length === 0 && list.length === 0) return;
     batch(() => {
       this.failed.value = list;

@@ -15,10 +15,11 @@
 // Rule 6. Backfilled history is held in chunks (`held`, replica/held.js); a record there may also
 //         be in `records`, and its confirmed state is the merge of both (held.js, Rule 2).
 
-import { Clock } from '../sync/hlc.js';
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
+import { clockFor, deleteMids, fail, newToken, restamp, retry, writeToSend } from './outbox.js';
+import { OutboxWriter } from './outbox-writer.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 
@@ -59,69 +60,6 @@ async function run(work) {
 }
 
 /**
- * @param {string} device
- * @param {string | null | undefined} last
- */
-function clockFor(device, last) {
-  return last ? new Clock(device, last) : new Clock(device);
-}
-
-/**
- * Stamp changes as the device's next mutations (mid counter, HLC from corrected time) and put
- * them in the outbox, inside the caller's readwrite transaction over `outbox` and `meta`.
- * @param {any} tx an idb readwrite transaction over `outbox` and `meta`
- * @param {LocalChange[]} changes
- * @param {number} wallMs
- * @returns {Promise<Mutation[]>}
- */
-async function queue(tx, changes, wallMs) {
-  const meta = tx.objectStore('meta');
-  const [device, last, offset, nextMid] = await Promise.all([
-    meta.get('device'),
-    meta.get('hlc'),
-    meta.get('offset'),
-    meta.get('nextMid'),
-  ]);
-  if (!device) throw new Error('no device: sign in first');
-  const clock = clockFor(device, last);
-  let mid = nextMid ?? 1;
-  const mutations = changes.map(({ collection, id, fields }) => ({
-    mid: mid++,
-    collection,
-    id,
-    fields,
-    hlc: clock.tick(wallMs + (offset ?? 0)),
-  }));
-  for (const mutation of mutations) tx.objectStore('outbox').put(mutation);
-  meta.put(mid, 'nextMid');
-  meta.put(clock.last, 'hlc');
-  return mutations;
-}
-
-/**
- * Fold superseded pending mutations into the changes that replace them (see Replica#write).
- * @param {any} outbox the outbox store of a readwrite transaction
- * @param {LocalChange[]} changes
- * @param {number[]} mids
- * @returns {Promise<LocalChange[]>}
- */
-async function fold(outbox, changes, mids) {
-  const old = await Promise.all(mids.map((mid) => outbox.get(mid)));
-  const byKey = new Map();
-  for (const mutation of old) {
-    if (!mutation) continue;
-    const key = keyOf(mutation.collection, mutation.id);
-    if (!changes.some((c) => keyOf(c.collection, c.id) === key)) continue;
-    byKey.set(key, { ...byKey.get(key), ...mutation.fields });
-    outbox.delete(mutation.mid);
-  }
-  return changes.map((c) => {
-    const under = byKey.get(keyOf(c.collection, c.id));
-    return under ? { ...c, fields: { ...under, ...c.fields } } : c;
-  });
-}
-
-/**
  * May a reply's part for `scope` be applied? Yes when its request pulled the scope from the start,
  * or when the device still holds the scope at least as far as the request's cursor said.
  * The same rule as sync_protocol/replica.py `holds_since`; both pass vectors/replica.json.
@@ -140,29 +78,13 @@ function stillHeld(response, held, sent) {
   };
 }
 
-/**
- * Delete mids from the outbox: a run of consecutive mids (a backlog's acks) as one range delete,
- * not one request each; anything else one by one.
- * @param {any} outbox
- * @param {number[]} mids
- */
-function deleteMids(outbox, mids) {
-  if (mids.length > 1) {
-    const low = Math.min(...mids);
-    const high = Math.max(...mids);
-    if (high - low + 1 === mids.length && new Set(mids).size === mids.length) {
-      outbox.delete(IDBKeyRange.bound(low, high));
-      return;
-    }
-  }
-  for (const mid of mids) outbox.delete(mid);
-}
-
 export class Replica {
   #db;
+  #writer;
 
   constructor(db) {
     this.#db = db;
+    this.#writer = new OutboxWriter(db);
   }
 
   /**
@@ -311,6 +233,40 @@ export class Replica {
   }
 
   /**
+   * A plain write (no `supersede`, no request read with it), grouped (replica/outbox-writer.js,
+   * OutboxWriter): `stamped` gives its mutations as soon as they are stamped and their puts made
+   * (at once, unless the stamp state must be read first), `committed` the mutations as stored once
+   * the transaction committed. A failure rejects `committed` with a StorageError carrying
+   * `mutations` (the caller shows them as failed). Writes made in one task share one transaction.
+   * @param {LocalChange[]} changes
+   * @param {number} wallMs
+   * @param {Record<string, unknown>} [metaEntries]
+   * @returns {{stamped: Promise<Mutation[]>, committed: Promise<Mutation[]>}}
+   */
+  enqueue(changes, wallMs, metaEntries = {}) {
+    const { stamped, committed } = this.#writer.write(changes, wallMs, metaEntries);
+    const mapped = (/** @type {any} */ error) => {
+      throw Object.assign(storageError(error), { mutations: error?.mutations ?? [] });
+    };
+    return { stamped: stamped.catch(mapped), committed: committed.catch(mapped) };
+  }
+
+  /** Another context (the send worker) wrote the outbox for this tab: see OutboxWriter#forget. */
+  forgetStamp() {
+    this.#writer.forget();
+  }
+
+  /** Grouped writes so far: `{groups, writes, rewrites}` (transactions begun, writes, read-and-writes). */
+  get writeStats() {
+    return { ...this.#writer.stats };
+  }
+
+  /** Grouped writes not yet committed (a write that reads the outbox waits for them first). */
+  get enqueued() {
+    return this.#writer.busy;
+  }
+
+  /**
    * `write`, and with `limit` > 0 also what the sync request that sends it will carry (as
    * `outgoing` reads it), in the same transaction: a send that leaves at once needs no second one.
    * @param {LocalChange[]} changes
@@ -321,17 +277,8 @@ export class Replica {
    * @returns {Promise<{mutations: Mutation[], outgoing: {pending: Mutation[], cursors: Record<string, number>} | null}>}
    */
   async writeToSend(changes, wallMs, metaEntries = {}, supersede = [], limit = 500) {
-    return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
-      if (supersede.length) changes = await fold(tx.objectStore('outbox'), changes, supersede);
-      const mutations = await queue(tx, changes, wallMs);
-      const meta = tx.objectStore('meta');
-      for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
-      // Requests in a transaction run in order: this read sees the puts above.
-      const reading = limit > 0 ? Promise.all([tx.objectStore('outbox').getAll(null, limit), meta.get('cursors')]) : null;
-      const [read] = await Promise.all([reading, tx.done]);
-      return { mutations, outgoing: read ? { pending: read[0], cursors: read[1] ?? {} } : null };
-    });
+    this.#writer.forget();
+    return run(() => writeToSend(this.#db, changes, wallMs, metaEntries, supersede, limit));
   }
 
   /**
@@ -342,15 +289,7 @@ export class Replica {
    * @param {number} wallMs
    */
   async fail(mid, code, reason, wallMs) {
-    return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'failed'], 'readwrite');
-      const mutation = await tx.objectStore('outbox').get(mid);
-      if (mutation) {
-        tx.objectStore('failed').put({ ...mutation, code, reason, failedAt: wallMs });
-        tx.objectStore('outbox').delete(mid);
-      }
-      await tx.done;
-    });
+    return run(() => fail(this.#db, mid, code, reason, wallMs));
   }
 
   /**
@@ -360,17 +299,19 @@ export class Replica {
    * @returns {Promise<Mutation | null>}
    */
   async retry(mid, wallMs) {
+    this.#writer.forget();
+    return run(() => retry(this.#db, mid, wallMs));
+  }
+
+  /**
+   * Keep failed entries (a grouped write that did not commit, app.js) in `failed`.
+   * @param {Failed[]} entries
+   */
+  async keepFailed(entries) {
     return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'failed', 'meta'], 'readwrite');
-      const failed = await tx.objectStore('failed').get(mid);
-      if (!failed) {
-        await tx.done;
-        return null;
-      }
-      const [mutation] = await queue(tx, [failed], wallMs);
-      tx.objectStore('failed').delete(mid);
+      const tx = this.#db.transaction('failed', 'readwrite');
+      for (const entry of entries) tx.store.put(entry);
       await tx.done;
-      return mutation;
     });
   }
 
@@ -484,21 +425,8 @@ export class Replica {
    * @param {number} wallMs
    */
   async restamp(serverTime, wallMs) {
-    return run(async () => {
-      const tx = this.#db.transaction(['outbox', 'meta'], 'readwrite');
-      const meta = tx.objectStore('meta');
-      const offset = serverTime - wallMs;
-      const [device, seen] = await Promise.all([meta.get('device'), meta.get('hlcSeen')]);
-      // Start from what the server has shown us, not from our own (too far ahead) stamps.
-      const clock = clockFor(device, seen);
-      const pending = await tx.objectStore('outbox').getAll();
-      for (const mutation of pending) {
-        tx.objectStore('outbox').put({ ...mutation, hlc: clock.tick(wallMs + offset) });
-      }
-      meta.put(offset, 'offset');
-      meta.put(clock.last, 'hlc');
-      await tx.done;
-    });
+    this.#writer.forget();
+    return run(() => restamp(this.#db, serverTime, wallMs));
   }
 
   /**
@@ -578,7 +506,10 @@ export class Replica {
       keys.push(key);
     }
     for (const record of touched.values()) if (record) records.put(record);
-    if (clock) meta.put(clock.last, 'hlc');
+    if (clock) {
+      meta.put(clock.last, 'hlc');
+      meta.put(newToken(), 'stamp'); // the clock moved: a cached stamp state is stale (outbox-writer.js)
+    }
     meta.put(top ?? '', 'hlcSeen');
     return { keys, records: /** @type {[string, Snapshot][]} */ ([...touched]) };
   }

@@ -218,11 +218,20 @@ export class SyncEngine {
     else if (this.#lazyAgain && (await this.#replica.pendingCount()) > 0) this.later();
   }
 
+  /** A backlog's requests each leave when the reply before arrives (round.js `follow`); false: the
+   * earlier way, one ahead of the apply (for an A/B run of the benchmark). */
+  pipelined = true;
+
+  /** Tell the events of a backlog's replies one by one (false: once, at the end; an A/B of the benchmark). */
+  perRound = true;
+
   /** One sync (push the outbox, pull until done), told to the events; throws what failed. */
   /** @param {import('./round.js').First | Promise<import('./round.js').First> | null} [first] */
   async #round(first = null) {
     this.#setStatus(Status.SYNCING);
-    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first });
+    // A backlog's replies reach the store one by one, while the next batch is at the server.
+    const onRound = this.perRound ? (/** @type {import('./round.js').SyncResult} */ part) => this.#events.onApplied?.(part) : null;
+    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first, pipelined: this.pipelined, onRound });
     this.#attempt = 0;
     this.#lastError = null;
     this.#events.onApplied?.(result);

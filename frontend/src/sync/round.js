@@ -39,13 +39,18 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
  * @param {import('../replica/replica.js').Replica} replica
  * @param {{sync: (body: object) => Promise<any>}} transport
  * @param {{now?: () => number, limit?: number, recent?: number, size?: number,
- *   first?: First | Promise<First> | null}} [options] `size`: most mutations per request (MAX_PUSH, the
- *   server's limit); `first`: the first request's outbox and cursors, already read with the write that
- *   started this sync, and with `reply` when that request has already gone (the send worker, sender.js).
- *   A `first` that fails (the write did not happen) is ignored: the round reads the outbox itself.
+ *   first?: First | Promise<First> | null, pipelined?: boolean, onRound?: ((part: SyncResult) => void) | null}} [options]
+ *   `size`: most mutations per request (MAX_PUSH, the server's limit); `first`: the first request's
+ *   outbox and cursors, already read with the write that started this sync, and with `reply` when
+ *   that request has already gone (the send worker, sender.js). A `first` that fails (the write did
+ *   not happen) is ignored: the round reads the outbox itself. `pipelined`: false sends a backlog's
+ *   next request only once the reply before it is being applied (see `follow`; an A/B of the
+ *   benchmark). `onRound`: with a backlog (the next request already sent), each reply's part is
+ *   handed over as soon as it is applied, so the store shows it while the server works on the next
+ *   batch; the result then holds only what was not handed over.
  * @returns {Promise<SyncResult>}
  */
-export async function syncUntilDone(replica, transport, { now = Date.now, limit = LIMIT, recent = RECENT, size: most = MAX_PUSH, first = null } = {}) {
+export async function syncUntilDone(replica, transport, { now = Date.now, limit = LIMIT, recent = RECENT, size: most = MAX_PUSH, first = null, pipelined = true, onRound = null } = {}) {
   /** @type {First | null} */
   let given = first instanceof Promise ? await first.catch(() => null) : first;
   /** @type {SyncResult} */
@@ -53,8 +58,12 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
   let size = most;
   let clockRetries = 0;
   /** The next request, already sent while the last reply was being applied (see `ahead`). */
+  /** @type {Flight | null} */
   let next = null;
+  /** A backlog's chain of requests stops when this sync does (or drops what it sent ahead). */
+  const chain = { stopped: false, pipelined };
   for (let round = 0; round < MAX_ROUNDS; round++) {
+    const current = next;
     const { pending, cursors } = next ?? given ?? (await replica.outgoing(size));
     const gone = next?.reply ?? given?.reply ?? null; // a request that has already left
     given = null; // read with the write that started this sync (Replica#writeToSend): once
@@ -80,7 +89,8 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     size = most;
     // A backlog (a device back online with thousands queued): the next batch goes out now, while
     // this reply is applied, so the server's work and ours overlap instead of taking turns.
-    if (full) next = await ahead(replica, transport, pending, cursors, response, { limit, recent, size });
+    // (A request that was itself sent ahead has sent its follower already, when its reply came.)
+    if (full) next = await (current?.after ?? ahead(replica, transport, pending, cursors, response, { limit, recent, size, chain }));
     const applied = await replica.applyResponse(response, now(), cursors);
     for (const key of applied.keys) result.keys.add(key);
     for (const [key, record] of applied.records ?? []) result.records.set(key, record);
@@ -93,6 +103,10 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
       if (applied.dropped.length) {
         next.reply.catch(() => {}); // its pushes stay queued and go again (mids make that safe)
         next = null;
+        chain.stopped = true;
+      } else if (onRound) {
+        onRound({ ...result, keys: new Set(result.keys), records: new Map(result.records) });
+        Object.assign(result, { keys: new Set(), records: new Map(), dropped: [], outbox: false, acked: [], rejected: [] });
       }
       continue;
     }
@@ -105,20 +119,40 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     break;
   }
   next?.reply.catch(() => {});
+  chain.stopped = true;
   return result;
 }
+
+/**
+ * A request sent ahead: its outbox part, its cursors, its reply to come, and (when it was full)
+ * `after`, the request after it, sent as soon as this reply arrives.
+ * @typedef {{pending: any[], cursors: Record<string, number>, reply: Promise<any>, after: Promise<Flight | null> | null}} Flight
+ */
 
 /**
  * Send the request after `response` before it is applied: the pending mutations past the ones
  * just pushed, and the cursors the reply will leave. It is only taken after this reply applied
  * (replies are applied in order, each in its own transaction), so a failure here changes
  * nothing: what it pushed stays in the outbox and goes again; a pushed mid is applied once.
- * @returns {Promise<{pending: any[], cursors: Record<string, number>, reply: Promise<any>} | null>}
+ * @returns {Promise<Flight | null>}
  */
-async function ahead(replica, transport, pushed, sent, response, { limit, recent, size }) {
+async function ahead(replica, transport, pushed, sent, response, { limit, recent, size, chain }) {
   if (response.rejections?.length) return null; // a refusal may need the one-by-one path
   const after = pushed[pushed.length - 1]?.mid ?? 0;
   const { pending } = await replica.outgoing(size, after);
+  return follow(replica, transport, pending, sent, response, { limit, recent, size, chain });
+}
+
+/**
+ * Send `pending` with the cursors `response` leaves (see `ahead`). A full one also reads the batch
+ * past it now, while it is at the server, and sends that one the moment its reply arrives, before
+ * the reply before it has been applied: the server works through a backlog without waiting for
+ * the device's applies, and no outbox read stands between a reply and the next request. Replies
+ * are still applied in order, one transaction each (syncUntilDone).
+ * @returns {Flight | null}
+ */
+function follow(replica, transport, pending, sent, response, { limit, recent, size, chain }) {
+  if (chain.stopped || response.rejections?.length) return null;
   if (!pending.length && !response.more) return null;
   const cursors = { ...sent };
   for (const [scope, seq] of Object.entries(response.cursors ?? {})) cursors[scope] = Math.max(seq, cursors[scope] ?? 0);
@@ -128,7 +162,20 @@ async function ahead(replica, transport, pushed, sent, response, { limit, recent
   }
   const reply = transport.sync({ changes: pending.map(wire), cursors, limit, recent });
   reply.catch(() => {}); // awaited (and its error handled) by the next round
-  return { pending, cursors, reply };
+  /** @type {Flight} */
+  const flight = { pending, cursors, reply, after: null };
+  if (chain.pipelined && pending.length >= size) {
+    const last = pending[pending.length - 1].mid;
+    const following = replica.outgoing(size, last).catch(() => null);
+    flight.after = reply.then(
+      async (answer) => {
+        const read = await following;
+        return read ? follow(replica, transport, read.pending, cursors, answer, { limit, recent, size, chain }) : null;
+      },
+      () => null,
+    );
+  }
+  return flight;
 }
 
 async function recover(error, pending, replica, now, { clockRetries, size }) {
