@@ -21,12 +21,14 @@ open #general. Then:
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from bench.browser_steps import pct, step, synced, until
 from bench.common import Server, header, info, verdict
@@ -52,6 +54,14 @@ CLICK = os.environ.get("TT_BENCH_CLICK", "mouse")
 #: "worker" (default): a send leaves from the send worker when the build has one; "page": from the
 #: page (the worker paused); "ab": alternate messages each way, and report both (an A/B in one run).
 SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
+#: "1": the server writes each message's timeline (bench/trace_server.py) and B notes when each live
+#: frame reached the page; the run prints the path step by step (medians), on one clock.
+TRACE = os.environ.get("TT_BENCH_TRACE") == "1"
+#: Serve the web app from this directory instead of frontend/dist (an older build, for an A/B:
+#: bench/hotpath_ab.py alternates two builds run by run).
+FRONTEND = os.environ.get("TT_BENCH_FRONTEND")
+#: Write the live part's figures (each message's times, as JSON) to this file.
+FIGURES = os.environ.get("TT_BENCH_JSON")
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
 # B: note when its replica and its screen first hold each message (by text).
@@ -79,6 +89,17 @@ WATCH = r"""
   };
   wrap('applyLive');
   wrap('applyResponse');
+  window.__patched = new Map();
+  const patch = app.store.patch.bind(app.store);
+  app.store.patch = (records, ...rest) => {
+    const result = patch(records, ...rest);
+    const t = now();
+    for (const [, record] of records) {
+      const text = record?.fields?.text;
+      if (typeof text === 'string' && !window.__patched.has(text)) window.__patched.set(text, t);
+    }
+    return result;
+  };
   new MutationObserver(() => {
     const t = now();
     for (const li of document.querySelectorAll('[role=log] li')) {
@@ -88,6 +109,25 @@ WATCH = r"""
     }
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 }
+"""
+
+# B, before the app loads: note when each live frame reaches the page (its socket's message event).
+FRAMES = r"""
+(() => {
+  window.__frames = new Map();
+  const Native = window.WebSocket;
+  const decoder = new TextDecoder('latin1');
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        const t = performance.timeOrigin + performance.now();
+        const text = typeof event.data === 'string' ? event.data : decoder.decode(event.data);
+        for (const m of text.matchAll(/hotpath-\d+/g)) if (!window.__frames.has(m[0])) window.__frames.set(m[0], t);
+      });
+    }
+  };
+})();
 """
 
 # A: note the time of every click on Send.
@@ -154,11 +194,71 @@ async ({channel, count}) => {
 """
 
 
+def clock_offset(page: Page) -> float:
+    """The page's clock (timeOrigin + now) minus the server's (time.time()), in ms: the median of
+    a few readings taken between two readings of ours."""
+    readings = []
+    for _ in range(15):
+        before = time.time() * 1000
+        theirs = page.evaluate("() => performance.timeOrigin + performance.now()")
+        after = time.time() * 1000
+        readings.append(theirs - (before + after) / 2)
+    return statistics.median(readings)
+
+
+def trace_steps(b: Page, trace_file: Path, posted: list[float]) -> list[str]:
+    """Each message's path, step by step (TT_BENCH_TRACE=1): the POST leaves A; the server has the
+    push, has committed it, has handed its frame to B's socket; B's page hears the frame, its
+    replica has it, its store has it, its list shows it."""
+    offset = clock_offset(b)
+    server: dict[str, dict[str, float]] = {}
+    for line in trace_file.read_text().splitlines():
+        step_name, label, at = line.split()
+        server.setdefault(step_name, {}).setdefault(label, float(at) + offset)
+    frames = dict(b.evaluate("() => [...window.__frames.entries()]"))
+    arrived = dict(b.evaluate("() => [...window.__arrived.entries()]"))
+    replica = dict(b.evaluate("() => [...window.__replica.entries()]"))
+    patched = dict(b.evaluate("() => [...window.__patched.entries()]"))
+    screen = dict(b.evaluate("() => [...window.__screen.entries()]"))
+    order = [
+        ("server has the request", server.get("request", {})),
+        ("server has the push", server.get("arrive", {})),
+        ("committed", server.get("commit", {})),
+        ("frame on B's socket", server.get("sent", {})),
+        ("B's page hears it", frames),
+        ("B's applyLive starts", arrived),
+        ("B's replica has it", replica),
+        ("B's store has it", patched),
+        ("B's list shows it", screen),
+    ]
+    # The POST leaving A: the first after the push's arrival minus the wire (A's clock = B's).
+    deltas: dict[str, list[float]] = {name: [] for name, _ in order}
+    for label, at_arrive in server.get("arrive", {}).items():
+        leaving = max((t for t in posted if t <= at_arrive + 5), default=None)
+        previous = leaving
+        for name, times in order:
+            at = times.get(label)
+            if at is None or previous is None:
+                previous = None
+                continue
+            deltas[name].append(at - previous)
+            previous = at
+    return [f"-> {name} {statistics.median(values):.1f}" for name, values in deltas.items() if values] + [
+        f"(clock offset page - server {offset:.1f} ms)"
+    ]
+
+
 def main() -> int:
-    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+    if not (Path(FRONTEND) if FRONTEND else ROOT / "frontend" / "dist").joinpath("index.html").exists():
         print("frontend/dist is missing: run `make build` first", file=sys.stderr)
         return 2
     server = Server("hotpath")
+    trace_file = server.data / "trace.txt"
+    if FRONTEND:
+        server.options = ["--frontend-dir", FRONTEND]
+    if TRACE:
+        server.launcher = ["-m", "bench.trace_server"]
+        os.environ["TT_TRACE_OUT"] = str(trace_file)
     server.start()
     try:
         with sync_playwright() as p:
@@ -178,6 +278,8 @@ def main() -> int:
             synced(a)
             general = a.evaluate("() => teamtalk.app.queries.myChannels.value.find((c) => c.name === 'general').id")
             invite = a.evaluate("async () => (await teamtalk.app.actions.createInvite()).token")
+            if TRACE:
+                b_ctx.add_init_script(FRAMES)
             b = b_ctx.new_page()
             b.goto(f"/?invite={invite}")
             b.get_by_label("Name").fill("Bob Babbage")
@@ -220,6 +322,8 @@ def main() -> int:
             b.wait_for_timeout(3000)  # lazy read cursors that are still waiting go out now
             sent = a.evaluate("() => window.__sent")
             posted = a.evaluate("() => window.__posted")
+            if TRACE:
+                timeline = trace_steps(b, trace_file, posted)
             marks = a.evaluate("() => window.__marks")
             arrived = dict(b.evaluate("() => [...window.__arrived.entries()]"))
             replica = b.evaluate("() => [...window.__replica.entries()]")
@@ -259,24 +363,25 @@ def main() -> int:
                     )
             live_requests = dict(requests)
 
-            step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
-            a_ctx.set_offline(True)
-            until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
-            times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE, "ab": bool(ab)})
-            if ab:
-                a.evaluate("() => { teamtalk.app.sender.paused = false; }")
-                for name, parity in (("send worker", 0), ("page", 1)):
-                    picked = times[parity::2]
-                    comparison.append(
-                        f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
-                        f"p50 {statistics.median(picked):.2f} ms"
-                    )
-            tenth = max(1, OFFLINE // 10)
-            first, last = statistics.median(times[:tenth]), statistics.median(times[-tenth:])
-            rate = OFFLINE / (sum(times) / 1000)
-            step("back online")
-            a_ctx.set_offline(False)
-            online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE})
+            if OFFLINE:  # TT_BENCH_OFFLINE=0: the live part only
+                step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
+                a_ctx.set_offline(True)
+                until(a, "document.querySelector('[role=status]')?.textContent === 'Offline'")
+                times = a.evaluate(OFFLINE_SENDS, {"channel": general, "count": OFFLINE, "ab": bool(ab)})
+                if ab:
+                    a.evaluate("() => { teamtalk.app.sender.paused = false; }")
+                    for name, parity in (("send worker", 0), ("page", 1)):
+                        picked = times[parity::2]
+                        comparison.append(
+                            f"offline sends written by the {name}: {len(picked) / (sum(picked) / 1000):.0f}/s, "
+                            f"p50 {statistics.median(picked):.2f} ms"
+                        )
+                tenth = max(1, OFFLINE // 10)
+                first, last = statistics.median(times[:tenth]), statistics.median(times[-tenth:])
+                rate = OFFLINE / (sum(times) / 1000)
+                step("back online")
+                a_ctx.set_offline(False)
+                online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE})
             browser.close()
     finally:
         server.stop()
@@ -308,21 +413,40 @@ def main() -> int:
                 for name, (start, end) in a_steps.items()
             )
         )
+    if TRACE:
+        info("timeline, TT_BENCH_TRACE=1 (p50 of each step, ms; server steps on the server's clock):")
+        info("  " + "; ".join(timeline))
     for line in comparison:
         info(f"A/B (TT_BENCH_SENDER=ab, one run, alternate messages): {line}")
     verdict("live A->B, B's replica has it, p50", statistics.median(to_replica), 15, "ms", higher_is_better=False)
     verdict("live A->B, B's replica has it, p99", pct(to_replica, 0.99), 40, "ms", higher_is_better=False)
     verdict("live A->B, B's screen shows it, p50", statistics.median(to_screen), 25, "ms", higher_is_better=False)
     verdict("/api/sync requests per message sent", per_message, 1.2, "req", higher_is_better=False)
-    info(
-        f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s; per send first 10% {first:.2f} ms, "
-        f"last 10% {last:.2f} ms (ratio {last / first:.2f})"
-    )
-    verdict(f"offline sends through the composer's action, {OFFLINE}", rate, 1000, "msg/s", higher_is_better=True)
-    verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
-    verdict(
-        f"back online with {OFFLINE} queued: all acked and applied", online_ms / 1000, 1.5, "s", higher_is_better=False
-    )
+    if FIGURES:
+        Path(FIGURES).write_text(
+            json.dumps(
+                {
+                    "replica": to_replica,
+                    "screen": to_screen,
+                    "requests": per_message,
+                    "timeline": timeline if TRACE else [],
+                }
+            )
+        )
+    if OFFLINE:
+        info(
+            f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s; per send first 10% {first:.2f} ms, "
+            f"last 10% {last:.2f} ms (ratio {last / first:.2f})"
+        )
+        verdict(f"offline sends through the composer's action, {OFFLINE}", rate, 1000, "msg/s", higher_is_better=True)
+        verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
+        verdict(
+            f"back online with {OFFLINE} queued: all acked and applied",
+            online_ms / 1000,
+            1.5,
+            "s",
+            higher_is_better=False,
+        )
     return 0
 
 
