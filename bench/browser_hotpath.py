@@ -32,6 +32,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.browser_steps import pct, step, synced, until
 from bench.common import Server, header, info, verdict
+from bench.hotpath_receivers import join, serve_build
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -60,6 +61,9 @@ TRACE = os.environ.get("TT_BENCH_TRACE") == "1"
 #: Serve the web app from this directory instead of frontend/dist (an older build, for an A/B:
 #: bench/hotpath_ab.py alternates two builds run by run).
 FRONTEND = os.environ.get("TT_BENCH_FRONTEND")
+#: A second receiver, Cleo, whose web app comes from this build directory (bench/hotpath_receivers.py):
+#: the same messages reach B (this build) and C (that one) at once; both are reported.
+COMPARE = os.environ.get("TT_BENCH_COMPARE")
 #: Write the live part's figures (each message's times, as JSON) to this file.
 FIGURES = os.environ.get("TT_BENCH_JSON")
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
@@ -290,7 +294,24 @@ def main() -> int:
             for page in (a, b):
                 page.evaluate(f"location.hash = '#/c/{general}'")
                 until(page, "document.querySelector('[role=log]')")
-            b.evaluate(WATCH)
+            receivers = [b]
+            if COMPARE:
+                # No service worker for C: it would fetch this build's shell (routes do not reach it).
+                c_ctx = browser.new_context(
+                    base_url=server.base_url,
+                    viewport={"width": 1280, "height": 800},
+                    locale="en-US",
+                    service_workers="block",
+                )
+                serve_build(c_ctx, Path(COMPARE))
+                if TRACE:
+                    c_ctx.add_init_script(FRAMES)
+                invite = a.evaluate("async () => (await teamtalk.app.actions.createInvite()).token")
+                c = c_ctx.new_page()
+                join(c, invite, "Cleo Curie", "cleo@example.com", PASSWORD, general)
+                receivers.append(c)
+            for page in receivers:
+                page.evaluate(WATCH)
             a.evaluate(CLICKS)
             requests = {"A": 0, "B": 0}
             # On the context, not the page: a send from A's send worker is the worker's request.
@@ -317,13 +338,25 @@ def main() -> int:
                     a.evaluate(DOM_CLICK)
                 else:
                     send.click()
-                until(b, f"window.__screen.has('hotpath-{i}')", 30)
+                for page in receivers:
+                    until(page, f"window.__screen.has('hotpath-{i}')", 30)
                 b.wait_for_timeout(PAUSE_MS)
             b.wait_for_timeout(3000)  # lazy read cursors that are still waiting go out now
             sent = a.evaluate("() => window.__sent")
             posted = a.evaluate("() => window.__posted")
             if TRACE:
                 timeline = trace_steps(b, trace_file, posted)
+            other: dict[str, list[float]] = {}
+            if COMPARE:
+                c_replica = dict(c.evaluate("() => [...window.__replica.entries()]"))
+                c_screen = dict(c.evaluate("() => [...window.__screen.entries()]"))
+                labels = [f"hotpath-{i}" for i in range(MESSAGES)]
+                other = {
+                    "replica": [c_replica[k] - sent[i] for i, k in enumerate(labels) if k in c_replica],
+                    "screen": [c_screen[k] - sent[i] for i, k in enumerate(labels) if k in c_screen],
+                }
+                if TRACE:
+                    other_timeline = trace_steps(c, trace_file, posted)
             marks = a.evaluate("() => window.__marks")
             arrived = dict(b.evaluate("() => [...window.__arrived.entries()]"))
             replica = b.evaluate("() => [...window.__replica.entries()]")
@@ -416,6 +449,14 @@ def main() -> int:
     if TRACE:
         info("timeline, TT_BENCH_TRACE=1 (p50 of each step, ms; server steps on the server's clock):")
         info("  " + "; ".join(timeline))
+    if other:
+        info(
+            f"the same messages at C (TT_BENCH_COMPARE={COMPARE}): replica p50 "
+            f"{statistics.median(other['replica']):.1f} / p95 {pct(other['replica'], 0.95):.1f} ms, "
+            f"screen p50 {statistics.median(other['screen']):.1f} / p95 {pct(other['screen'], 0.95):.1f} ms"
+        )
+        if TRACE:
+            info("  C: " + "; ".join(other_timeline))
     for line in comparison:
         info(f"A/B (TT_BENCH_SENDER=ab, one run, alternate messages): {line}")
     verdict("live A->B, B's replica has it, p50", statistics.median(to_replica), 15, "ms", higher_is_better=False)
@@ -430,6 +471,8 @@ def main() -> int:
                     "screen": to_screen,
                     "requests": per_message,
                     "timeline": timeline if TRACE else [],
+                    "other": other,
+                    "other_timeline": other_timeline if TRACE and other else [],
                 }
             )
         )
