@@ -74,7 +74,9 @@ def main() -> int:
                 )
             info(f"round {round_no + 1}: " + "; ".join(line) + " ms")
             for key in ("timeline", "other_timeline"):
-                for step_line in figures.get(key) or []:  # type: ignore[union-attr]
+                steps = figures.get(key) or []
+                assert isinstance(steps, list)
+                for step_line in steps:
                     info(f"    {'B' if key == 'timeline' else 'C'} {step_line}")
     for name in ("old", "new"):
         runs = got[name]

@@ -28,7 +28,7 @@ from typing import Any
 LABEL = re.compile(rb"hotpath-\d+")
 
 
-def _writer() -> Callable[[str, bytes], None]:
+def _writer() -> Callable[..., None]:
     out = open(os.environ["TT_TRACE_OUT"], "a", buffering=1)
 
     def note(step: str, data: bytes, at: float | None = None) -> None:
@@ -91,7 +91,7 @@ def _install() -> None:
     SyncService.sync_async = sync_async  # type: ignore[method-assign]
     Litestar.__call__ = call  # type: ignore[method-assign]
     GroupCommit._commit = commit  # type: ignore[method-assign]
-    WebSocket.send_bytes = send_bytes  # type: ignore[method-assign]
+    WebSocket.send_bytes = send_bytes  # type: ignore[method-assign,assignment]
 
 
 def main() -> None:
