@@ -23,15 +23,18 @@ open #general. Then:
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from bench.browser_steps import pct, step, synced, until
 from bench.common import Server, header, info, verdict
+from bench.hotpath_receivers import join, serve_build
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -71,6 +74,17 @@ MODES = {"earlier": (False, False), "chained": (True, False), "per-reply": (True
 #: "1": each offline send starts in a task of its own (a message to the page), as sends made by
 #: clicks do, so the page may draw between them; by default they follow one another in one task.
 YIELD = os.environ.get("TT_BENCH_YIELD", "") == "1"
+#: "1": the server writes each message's timeline (bench/trace_server.py) and B notes when each live
+#: frame reached the page; the run prints the path step by step (medians), on one clock.
+TRACE = os.environ.get("TT_BENCH_TRACE") == "1"
+#: Serve the web app from this directory instead of frontend/dist (an older build, for an A/B:
+#: bench/hotpath_ab.py alternates two builds run by run).
+FRONTEND = os.environ.get("TT_BENCH_FRONTEND")
+#: A second receiver, Cleo, whose web app comes from this build directory (bench/hotpath_receivers.py):
+#: the same messages reach B (this build) and C (that one) at once; both are reported.
+COMPARE = os.environ.get("TT_BENCH_COMPARE")
+#: Write the live part's figures (each message's times, as JSON) to this file.
+FIGURES = os.environ.get("TT_BENCH_JSON")
 DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
 
 # B: note when its replica and its screen first hold each message (by text).
@@ -98,6 +112,17 @@ WATCH = r"""
   };
   wrap('applyLive');
   wrap('applyResponse');
+  window.__patched = new Map();
+  const patch = app.store.patch.bind(app.store);
+  app.store.patch = (records, ...rest) => {
+    const result = patch(records, ...rest);
+    const t = now();
+    for (const [, record] of records) {
+      const text = record?.fields?.text;
+      if (typeof text === 'string' && !window.__patched.has(text)) window.__patched.set(text, t);
+    }
+    return result;
+  };
   new MutationObserver(() => {
     const t = now();
     for (const li of document.querySelectorAll('[role=log] li')) {
@@ -107,6 +132,25 @@ WATCH = r"""
     }
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 }
+"""
+
+# B, before the app loads: note when each live frame reaches the page (its socket's message event).
+FRAMES = r"""
+(() => {
+  window.__frames = new Map();
+  const Native = window.WebSocket;
+  const decoder = new TextDecoder('latin1');
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        const t = performance.timeOrigin + performance.now();
+        const text = typeof event.data === 'string' ? event.data : decoder.decode(event.data);
+        for (const m of text.matchAll(/hotpath-\d+/g)) if (!window.__frames.has(m[0])) window.__frames.set(m[0], t);
+      });
+    }
+  };
+})();
 """
 
 # A: note the time of every click on Send.
@@ -172,7 +216,7 @@ async ({channel, count, ab, groups, tag, spaced}) => {
 
 # Where the time goes while coming back online: each /api/sync (request to response), each reply
 # applied (Replica#applyResponse) and each store refresh, as [name, start, end] from `online`.
-TRACE = r"""
+ONLINE_TRACE_JS = r"""
 () => {
   const app = teamtalk.app;
   window.__trace = [];
@@ -221,11 +265,71 @@ async ({channel, count, tag}) => {
 """
 
 
+def clock_offset(page: Page) -> float:
+    """The page's clock (timeOrigin + now) minus the server's (time.time()), in ms: the median of
+    a few readings taken between two readings of ours."""
+    readings = []
+    for _ in range(15):
+        before = time.time() * 1000
+        theirs = page.evaluate("() => performance.timeOrigin + performance.now()")
+        after = time.time() * 1000
+        readings.append(theirs - (before + after) / 2)
+    return statistics.median(readings)
+
+
+def trace_steps(b: Page, trace_file: Path, posted: list[float]) -> list[str]:
+    """Each message's path, step by step (TT_BENCH_TRACE=1): the POST leaves A; the server has the
+    push, has committed it, has handed its frame to B's socket; B's page hears the frame, its
+    replica has it, its store has it, its list shows it."""
+    offset = clock_offset(b)
+    server: dict[str, dict[str, float]] = {}
+    for line in trace_file.read_text().splitlines():
+        step_name, label, at = line.split()
+        server.setdefault(step_name, {}).setdefault(label, float(at) + offset)
+    frames = dict(b.evaluate("() => [...window.__frames.entries()]"))
+    arrived = dict(b.evaluate("() => [...window.__arrived.entries()]"))
+    replica = dict(b.evaluate("() => [...window.__replica.entries()]"))
+    patched = dict(b.evaluate("() => [...window.__patched.entries()]"))
+    screen = dict(b.evaluate("() => [...window.__screen.entries()]"))
+    order = [
+        ("server has the request", server.get("request", {})),
+        ("server has the push", server.get("arrive", {})),
+        ("committed", server.get("commit", {})),
+        ("frame on B's socket", server.get("sent", {})),
+        ("B's page hears it", frames),
+        ("B's applyLive starts", arrived),
+        ("B's replica has it", replica),
+        ("B's store has it", patched),
+        ("B's list shows it", screen),
+    ]
+    # The POST leaving A: the first after the push's arrival minus the wire (A's clock = B's).
+    deltas: dict[str, list[float]] = {name: [] for name, _ in order}
+    for label, at_arrive in server.get("arrive", {}).items():
+        leaving = max((t for t in posted if t <= at_arrive + 5), default=None)
+        previous = leaving
+        for name, times in order:
+            at = times.get(label)
+            if at is None or previous is None:
+                previous = None
+                continue
+            deltas[name].append(at - previous)
+            previous = at
+    return [f"-> {name} {statistics.median(values):.1f}" for name, values in deltas.items() if values] + [
+        f"(clock offset page - server {offset:.1f} ms)"
+    ]
+
+
 def main() -> int:
-    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+    if not (Path(FRONTEND) if FRONTEND else ROOT / "frontend" / "dist").joinpath("index.html").exists():
         print("frontend/dist is missing: run `make build` first", file=sys.stderr)
         return 2
     server = Server("hotpath")
+    trace_file = server.data / "trace.txt"
+    if FRONTEND:
+        server.options = ["--frontend-dir", FRONTEND]
+    if TRACE:
+        server.launcher = ["-m", "bench.trace_server"]
+        os.environ["TT_TRACE_OUT"] = str(trace_file)
     server.start()
     try:
         with sync_playwright() as p:
@@ -245,6 +349,8 @@ def main() -> int:
             synced(a)
             general = a.evaluate("() => teamtalk.app.queries.myChannels.value.find((c) => c.name === 'general').id")
             invite = a.evaluate("async () => (await teamtalk.app.actions.createInvite()).token")
+            if TRACE:
+                b_ctx.add_init_script(FRAMES)
             b = b_ctx.new_page()
             b.goto(f"/?invite={invite}")
             b.get_by_label("Name").fill("Bob Babbage")
@@ -255,7 +361,24 @@ def main() -> int:
             for page in (a, b):
                 page.evaluate(f"location.hash = '#/c/{general}'")
                 until(page, "document.querySelector('[role=log]')")
-            b.evaluate(WATCH)
+            receivers = [b]
+            if COMPARE:
+                # No service worker for C: it would fetch this build's shell (routes do not reach it).
+                c_ctx = browser.new_context(
+                    base_url=server.base_url,
+                    viewport={"width": 1280, "height": 800},
+                    locale="en-US",
+                    service_workers="block",
+                )
+                serve_build(c_ctx, Path(COMPARE))
+                if TRACE:
+                    c_ctx.add_init_script(FRAMES)
+                invite = a.evaluate("async () => (await teamtalk.app.actions.createInvite()).token")
+                c = c_ctx.new_page()
+                join(c, invite, "Cleo Curie", "cleo@example.com", PASSWORD, general)
+                receivers.append(c)
+            for page in receivers:
+                page.evaluate(WATCH)
             a.evaluate(CLICKS)
             requests = {"A": 0, "B": 0}
             # On the context, not the page: a send from A's send worker is the worker's request.
@@ -282,11 +405,25 @@ def main() -> int:
                     a.evaluate(DOM_CLICK)
                 else:
                     send.click()
-                until(b, f"window.__screen.has('hotpath-{i}')", 30)
+                for page in receivers:
+                    until(page, f"window.__screen.has('hotpath-{i}')", 30)
                 b.wait_for_timeout(PAUSE_MS)
             b.wait_for_timeout(3000)  # lazy read cursors that are still waiting go out now
             sent = a.evaluate("() => window.__sent")
             posted = a.evaluate("() => window.__posted")
+            if TRACE:
+                timeline = trace_steps(b, trace_file, posted)
+            other: dict[str, list[float]] = {}
+            if COMPARE:
+                c_replica = dict(c.evaluate("() => [...window.__replica.entries()]"))
+                c_screen = dict(c.evaluate("() => [...window.__screen.entries()]"))
+                labels = [f"hotpath-{i}" for i in range(MESSAGES)]
+                other = {
+                    "replica": [c_replica[k] - sent[i] for i, k in enumerate(labels) if k in c_replica],
+                    "screen": [c_screen[k] - sent[i] for i, k in enumerate(labels) if k in c_screen],
+                }
+                if TRACE:
+                    other_timeline = trace_steps(c, trace_file, posted)
             marks = a.evaluate("() => window.__marks")
             arrived = dict(b.evaluate("() => [...window.__arrived.entries()]"))
             replica = b.evaluate("() => [...window.__replica.entries()]")
@@ -328,6 +465,8 @@ def main() -> int:
 
             online_runs: dict[str, list[float]] = {}
             modes = [(False, False), (True, False), (True, True)] * 2 if ONLINE_AB else [MODES.get(ONLINE_MODE)]
+            if not OFFLINE:  # TT_BENCH_OFFLINE=0: the live part only
+                modes = []
             names = {(False, False): "earlier way", (True, False): "chained", (True, True): "chained + per reply"}
             for cycle, mode in enumerate(modes):
                 step(f"offline: {OFFLINE} sends through app.actions.sendMessage")
@@ -376,7 +515,7 @@ def main() -> int:
                     )
                 a_ctx.set_offline(False)
                 if TRACE_ONLINE and cycle == 0:
-                    a.evaluate(TRACE)  # (kept for every cycle; the last one is printed)
+                    a.evaluate(ONLINE_TRACE_JS)  # (kept for every cycle; the last one is printed)
                 online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE, "tag": f"{cycle}-"})
                 trace = a.evaluate(
                     "() => (window.__trace ?? []).map(([n, s, e]) => [n, s - window.__online, e - window.__online])"
@@ -417,33 +556,62 @@ def main() -> int:
                 for name, (start, end) in a_steps.items()
             )
         )
+    if TRACE:
+        info("timeline, TT_BENCH_TRACE=1 (p50 of each step, ms; server steps on the server's clock):")
+        info("  " + "; ".join(timeline))
+    if other:
+        info(
+            f"the same messages at C (TT_BENCH_COMPARE={COMPARE}): replica p50 "
+            f"{statistics.median(other['replica']):.1f} / p95 {pct(other['replica'], 0.95):.1f} ms, "
+            f"screen p50 {statistics.median(other['screen']):.1f} / p95 {pct(other['screen'], 0.95):.1f} ms"
+        )
+        if TRACE:
+            info("  C: " + "; ".join(other_timeline))
     for line in comparison:
         info(f"A/B (TT_BENCH_SENDER=ab, one run, alternate messages): {line}")
     verdict("live A->B, B's replica has it, p50", statistics.median(to_replica), 15, "ms", higher_is_better=False)
     verdict("live A->B, B's replica has it, p99", pct(to_replica, 0.99), 40, "ms", higher_is_better=False)
     verdict("live A->B, B's screen shows it, p50", statistics.median(to_screen), 25, "ms", higher_is_better=False)
     verdict("/api/sync requests per message sent", per_message, 1.2, "req", higher_is_better=False)
-    info(
-        f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s, then {settle:.0f} ms until the last is committed; "
-        f"mean per send first 10% {first:.3f} ms, last 10% {last:.3f} ms (ratio {last / first:.2f}); "
-        f"p50 {statistics.median(times):.2f}, p99 {pct(times, 0.99):.2f} ms"
-    )
-    info(
-        f"offline sends, the whole loop{' (a task per send)' if YIELD else ''}: {loop / 1000:.2f} s, "
-        f"{OFFLINE / ((loop + settle) / 1000):.0f}/s until the last is committed"
-    )
-    if stats:  # grouped writes (replica/outbox-writer.js): how many transactions they took
-        info(
-            f"grouped writes: {stats['writes']} in {stats['groups']} transactions checked by token, "
-            f"{stats['rewrites']} read-and-write transactions"
+    if FIGURES:
+        Path(FIGURES).write_text(
+            json.dumps(
+                {
+                    "replica": to_replica,
+                    "screen": to_screen,
+                    "requests": per_message,
+                    "timeline": timeline if TRACE else [],
+                    "other": other,
+                    "other_timeline": other_timeline if TRACE and other else [],
+                }
+            )
         )
-    verdict(f"offline sends through the composer's action, {OFFLINE}", rate, 1000, "msg/s", higher_is_better=True)
-    verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
-    for name, start, end in trace:
-        info(f"back online: {name} {start:.0f} -> {end:.0f} ms ({end - start:.0f} ms)")
-    verdict(
-        f"back online with {OFFLINE} queued: all acked and applied", online_ms / 1000, 1.5, "s", higher_is_better=False
-    )
+    if OFFLINE:
+        info(
+            f"offline sends: {OFFLINE} in {sum(times) / 1000:.2f} s, then {settle:.0f} ms until the last is committed; "
+            f"mean per send first 10% {first:.3f} ms, last 10% {last:.3f} ms (ratio {last / first:.2f}); "
+            f"p50 {statistics.median(times):.2f}, p99 {pct(times, 0.99):.2f} ms"
+        )
+        info(
+            f"offline sends, the whole loop{' (a task per send)' if YIELD else ''}: {loop / 1000:.2f} s, "
+            f"{OFFLINE / ((loop + settle) / 1000):.0f}/s until the last is committed"
+        )
+        if stats:  # grouped writes (replica/outbox-writer.js): how many transactions they took
+            info(
+                f"grouped writes: {stats['writes']} in {stats['groups']} transactions checked by token, "
+                f"{stats['rewrites']} read-and-write transactions"
+            )
+        verdict(f"offline sends through the composer's action, {OFFLINE}", rate, 1000, "msg/s", higher_is_better=True)
+        verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
+        for name, start, end in trace:
+            info(f"back online: {name} {start:.0f} -> {end:.0f} ms ({end - start:.0f} ms)")
+        verdict(
+            f"back online with {OFFLINE} queued: all acked and applied",
+            online_ms / 1000,
+            1.5,
+            "s",
+            higher_is_better=False,
+        )
     return 0
 
 

@@ -87,10 +87,20 @@ sw.register();
 effect(() => {
   if (app.phase.value === 'ready') app.push.renew();
 });
+// The app icon's badge and the notifications follow the unread count when the page is idle, not
+// in the frame that draws a new message: both are calls into the browser, and a message that is
+// read as soon as it is shown changes the count twice (one call, not two).
+const whenIdle = globalThis.requestIdleCallback ? (fn) => requestIdleCallback(fn, { timeout: 250 }) : (fn) => setTimeout(fn, 50);
+let badgeDue = false;
 effect(() => {
-  const total = app.queries.totalUnread.value;
-  setBadge(total);
-  app.push.closeRead((channel) => app.queries.unread(channel));
+  void app.queries.totalUnread.value; // followed here, read when the badge is set
+  if (badgeDue) return;
+  badgeDue = true;
+  whenIdle(() => {
+    badgeDue = false;
+    setBadge(app.queries.totalUnread.peek());
+    app.push.closeRead((channel) => app.queries.unread(channel));
+  });
 });
 new IdleWatcher({ onChange: (status) => app.setPresence(status) }).start();
 

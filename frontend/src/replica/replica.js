@@ -413,6 +413,9 @@ export class Replica {
       const top = frame.changes.reduce((most, change) => Math.max(most, change.seq), frame.prev);
       cursors[frame.scope] = top;
       meta.put(cursors, 'cursors');
+      // Every put is queued: commit now, with them, rather than after their results have come
+      // back to this thread (auto-commit would cost the live path one more IndexedDB round trip).
+      tx.commit?.();
       await tx.done;
       return { applied: true, keys: merged.keys, records: merged.records };
     });

@@ -282,11 +282,19 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
       // focusable). From here on the anchor is whatever the reader scrolls to.
       v.jump.focus = true;
       setTarget(v.jump.id);
-    } else markReadIfSeen();
+    } else v.readAfterPaint = true;
     if (v.jump?.focus && target === v.jump.id) {
       v.jump = null;
       for (const row of list.current?.children ?? []) if (row.dataset.id === target) row.focus({ preventScroll: true });
     }
+  });
+
+  // Marking read is a write (a read cursor through the send worker): after the frame that shows
+  // the rows, not inside it, so a new message is painted without waiting for it.
+  useEffect(() => {
+    if (!v.readAfterPaint) return;
+    v.readAfterPaint = false;
+    markReadIfSeen();
   });
 
   useEffect(() => {
