@@ -122,6 +122,22 @@ def indexed(index: sqlite3.Connection, record_id: str) -> tuple[int, str, bytes]
     return (int(row[0]), str(row[1]), bytes(row[2])) if row else None
 
 
+def indexed_many(index: sqlite3.Connection, record_ids: list[str]) -> dict[str, tuple[int, str, bytes]]:
+    """``indexed`` for many messages in a few queries (a batch of new messages is mostly absent:
+    one query per message was a tenth of the indexer's CPU)."""
+    found: dict[str, tuple[int, str, bytes]] = {}
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for record_id, rowid, folded, state in index.execute(
+            "SELECT d.id, d.rowid, d.folded, s.state FROM docs d JOIN states s ON s.rowid = d.rowid "
+            f"WHERE d.id IN ({marks})",
+            chunk,
+        ):
+            found[str(record_id)] = (int(rowid), str(folded), bytes(state))
+    return found
+
+
 class Writer:
     """Puts merged messages into the index; ``finish`` adds the batch's statistics (Rule 2)."""
 
