@@ -156,8 +156,9 @@ class Access:
         names = self._rules.get(shape)
         if names is None:
             names = self._rules[shape] = self._rule_names(spec, record_id, existing, fields)
-        current = existing.state.fields if existing else {}
-        attempt = Attempt(spec.name, record_id, existing, fields, {**current, **fields})
+        # A new record's fields are all there is (no merged copy: rules only read it).
+        merged = fields if existing is None else {**existing.state.fields, **fields}
+        attempt = Attempt(spec.name, record_id, existing, fields, merged)
         for name in names:
             RULES[name](self, attempt)
 

@@ -32,10 +32,11 @@ import msgspec
 
 from backend.feed import Committed, Feed, Follower
 from backend.search_reader import Reader
-from backend.search_store import AUTOMERGE, VERSION, Writer, indexed
+from backend.search_store import AUTOMERGE, VERSION, Writer, indexed_many
 from backend.search_store import open_index as _open_index
 from sync_protocol import merge
 from sync_protocol.merge import RecordState
+from sync_protocol.wire import Change, Value
 
 log = logging.getLogger("teamtalk.search")
 
@@ -140,20 +141,22 @@ class SearchIndex:
     def _index(self, index: sqlite3.Connection, units: list[Committed], upto: int) -> None:
         """Merge the messages' indexed fields from these changes and store them with ``upto``."""
         states: dict[str, RecordState] = {}
-        rows: dict[str, tuple[int, str] | None] = {}  # rowid and folded text as the index holds them
+        wanted: list[tuple[Change, dict[str, Value]]] = []
         for unit in units:
             for change in unit.changes:
                 if change.collection != "messages":
                     continue
                 fields = {name: change.fields[name] for name in INDEXED if name in change.fields}
-                if not fields:
-                    continue  # counters, pins, reactions: nothing the index keeps
-                if change.id not in rows:
-                    row = indexed(index, change.id)
-                    rows[change.id] = (row[0], row[1]) if row else None
-                    if row:
-                        states[change.id] = _state_decoder.decode(row[2])
-                states[change.id] = merge.apply(states.get(change.id), fields, change.hlc)
+                if fields:  # counters, pins, reactions: nothing the index keeps
+                    wanted.append((change, fields))
+        held = indexed_many(index, list(dict.fromkeys(change.id for change, _ in wanted)))
+        rows: dict[str, tuple[int, str] | None] = {}  # rowid and folded text as the index holds them
+        for record_id, (rowid, folded, encoded) in held.items():
+            rows[record_id] = (rowid, folded)
+            states[record_id] = _state_decoder.decode(encoded)
+        for change, fields in wanted:
+            rows.setdefault(change.id, None)
+            states[change.id] = merge.apply(states.get(change.id), fields, change.hlc)
         index.execute("BEGIN")
         try:
             for record_id, state in states.items():

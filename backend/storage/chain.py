@@ -94,7 +94,7 @@ def entry_hash(
         "device": device,
         "mid": mid,
         "received_at": received_at,
-        "fields": dict(digests),
+        "fields": digests if type(digests) is dict else dict(digests),
     }
     digest = _sha256(prev.encode())
     digest.update(b"\n")

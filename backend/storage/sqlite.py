@@ -57,6 +57,9 @@ def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str],
 
 
 _encode = msgspec.json.encode
+#: Bound once: the per-change methods below ask "is this my transaction?" inline rather than
+#: through ``_mine()`` (five calls per pushed change).
+_get_ident = threading.get_ident
 #: The write-behind tables, as (INSERT head, columns per row, tail): see _insert_rows.
 _RECORDS = (
     "INSERT INTO records (collection, id, scope, fields, clocks)",
@@ -138,7 +141,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
 
     def _mine(self) -> bool:
         """Is the calling thread inside a transaction of this store?"""
-        return self._owner == threading.get_ident()
+        return self._owner == _get_ident()
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -345,7 +348,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
 
     def index_message(self, record_id: str, fields: Mapping[str, Value]) -> None:
         """Keep message_index (positions by n and tn) in step with a message record."""
-        if not self._mine():
+        if self._owner != _get_ident():
             with self.transaction():
                 return self.index_message(record_id, fields)
         self._positions.append(
@@ -400,7 +403,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
     def get_record(self, collection: str, record_id: str) -> StoredRecord | None:
         """The record as this transaction sees it. Callers must not change what they get: within a
         transaction it is the object the store keeps (put a new one instead)."""
-        mine = self._mine()
+        mine = self._owner == _get_ident()
         if mine:
             key = (collection, record_id)
             if key in self._known:
@@ -431,7 +434,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
                 self._known[(collection, record_id)] = _stored(scope, fields, clocks)
 
     def put_record(self, collection: str, record_id: str, record: StoredRecord) -> None:
-        if not self._mine():
+        if self._owner != _get_ident():
             with self.transaction():
                 return self.put_record(collection, record_id, record)
         key = (collection, record_id)
@@ -439,7 +442,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
         self._known[key] = record
 
     def append_change(self, change: NewChange) -> int:
-        if not self._mine():
+        if self._owner != _get_ident():
             with self.transaction():
                 return self.append_change(change)
         if self._head is None:  # nothing logged yet in this transaction: nothing kept back
@@ -521,7 +524,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
         return row is not None
 
     def scope_head(self, scope: str) -> int:
-        if scope in self._scope_heads and self._mine():
+        if scope in self._scope_heads and self._owner == _get_ident():
             return self._scope_heads[scope]
         row = self._db.execute("SELECT seq FROM scope_heads WHERE scope = ?", (scope,)).fetchone()
         return int(row[0]) if row else 0
@@ -568,7 +571,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
 
     def next_message_number(self, channel_id: str) -> int:
         """The next number of a sequence (a channel's ``n``, a thread's ``tn``); written at COMMIT."""
-        if not self._mine():
+        if self._owner != _get_ident():
             raise RuntimeError("message numbers are taken inside a transaction")
         n = self._numbers.get(channel_id)
         if n is None:

@@ -15,7 +15,7 @@ from backend.storage.sqlite_files import FILES_SCHEMA
 from backend.storage.sqlite_push import PUSH_SCHEMA
 from sync_protocol.wire import Value
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = (
     ACCOUNT_SCHEMA
@@ -33,10 +33,12 @@ CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope, collection);
 CREATE INDEX IF NOT EXISTS records_reaction_message ON records (json_extract(fields, '$.message'))
     WHERE collection = 'reactions';
 -- Messages by position (derived from records); full-text search lives in search.db (search_index.py).
+-- Keyed by id alone (no rowid): one b-tree fewer per pushed message, and the position indexes
+-- hold the id they are read for.
 CREATE TABLE IF NOT EXISTS message_index (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, thread TEXT,
+    id TEXT PRIMARY KEY, channel TEXT NOT NULL, thread TEXT,
     author TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER, tn INTEGER
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS message_index_by_n ON message_index (channel, n) WHERE n IS NOT NULL;
 CREATE INDEX IF NOT EXISTS message_index_by_thread ON message_index (thread, tn) WHERE thread IS NOT NULL;
 CREATE TABLE IF NOT EXISTS changes (
@@ -105,3 +107,21 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE message_index DROP COLUMN folded")
     if version in (1, 2):  # its only reader, search by date, moved with it; every insert paid for it
         db.execute("DROP INDEX IF EXISTS message_index_by_at")
+    if version in (1, 2, 3):  # message_index without its rowid (issue 15: 0.6 us per pushed message)
+        db.executescript(_MESSAGE_INDEX_WITHOUT_ROWID)
+
+
+#: The copy, the swap and the version in one transaction: a crash leaves the old file as it was.
+_MESSAGE_INDEX_WITHOUT_ROWID = """
+BEGIN IMMEDIATE;
+CREATE TABLE message_index_v4 (
+    id TEXT PRIMARY KEY, channel TEXT NOT NULL, thread TEXT,
+    author TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER, tn INTEGER
+) WITHOUT ROWID;
+INSERT INTO message_index_v4 (id, channel, thread, author, at, n, tn)
+    SELECT id, channel, thread, author, at, n, tn FROM message_index;
+DROP TABLE message_index;
+ALTER TABLE message_index_v4 RENAME TO message_index;
+PRAGMA user_version = 4;
+COMMIT;
+"""

@@ -175,3 +175,40 @@ def test_an_index_of_another_version_is_rebuilt_empty(tmp_path: Path) -> None:
     finally:
         reopened.close()
         writer.close()
+
+
+def test_a_batch_of_new_messages_and_an_edit_index_as_one_by_one_would(tmp_path: Path) -> None:
+    """The writer keeps a batch's new messages back and writes them a table at a time at
+    ``finish``: they take the rowids one insert each would have given them (past the greatest,
+    in put order: newest first stays first-seen order), and an edit in the same batch still
+    replaces its message's old words."""
+    path = tmp_path / "search.db"
+    index, writer = open_index(path), Writer()
+    reader = Reader(path)
+    first = merge.apply(None, {"channel": "c", "author": "a", "at": 1, "text": "kettle one"}, "0000000000001:0000:dev")
+    try:
+        index.execute("BEGIN")
+        writer.put(index, "m1", None, first)
+        writer.finish(index)
+        index.execute("COMMIT")
+        row = indexed(index, "m1")
+        assert row is not None
+        edited = merge.apply(_state_decoder.decode(row[2]), {"text": "teapot one"}, "0000000000005:0000:dev")
+        index.execute("BEGIN")
+        for n, record_id in enumerate(["m2", "m3", "m4"], start=2):
+            fields = {"channel": "c", "author": "b", "at": n, "text": f"kettle {record_id}"}
+            writer.put(index, record_id, None, merge.apply(None, fields, f"000000000000{n}:0000:dev"))
+        writer.put(index, "m1", (row[0], row[1]), edited)
+        writer.finish(index)
+        index.execute("COMMIT")
+        rowids = dict(index.execute("SELECT id, rowid FROM docs").fetchall())
+        assert [rowids[m] for m in ("m1", "m2", "m3", "m4")] == [1, 2, 3, 4]
+        assert reader.search(["kettle"], ["c"], [], None, None, 10) == ["m4", "m3", "m2"]
+        assert reader.search(["teapot"], ["c"], [], None, None, 10) == ["m1"]
+        counts = dict(index.execute("SELECT key, docs FROM counts WHERE kind = 'authors'").fetchall())
+        assert counts == {"a": 1, "b": 3}
+        assert index.execute("SELECT docs FROM terms WHERE term = 'kettle'").fetchone()[0] == 4
+    finally:
+        reader.close()
+        index.close()
+        writer.close()

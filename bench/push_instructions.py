@@ -1,0 +1,151 @@
+"""Instructions per pushed message, counted by valgrind: a figure that machine load cannot move.
+
+On the shared 2-core box the wall-clock and CPU-time figures of bench 2 swing by ±20% or more
+with what else runs (at load 8-15 an A/B of a 2-7% change is invisible). Valgrind's instruction
+count (cachegrind, no cache simulation) is the same run after run, so an A/B of two trees in one
+sitting says which one does less work per message. It is not time: cache misses, fsync and the
+other processes are left out, so confirm a win with bench 2 on a quiet machine.
+
+Two workloads, in-process on tmpfs, each run twice (FEW and MANY units) so that start-up cancels:
+- ``push``: SyncService.sync with 100 new messages into #general plus the device's cursors and
+  ``limit: 100``, the reply encoded (bench 2a's request, without HTTP); the collector set as
+  ``teamtalk serve`` sets it.
+- ``index``: the search indexer's ``_index`` over units of 100 new messages (what the followers
+  process does per push at one device's pace).
+
+    .venv/bin/python -m bench.push_instructions          # needs valgrind (apt-get install valgrind)
+    cd <other tree> && PYTHONPATH=. <this venv>/bin/python -m bench.push_instructions   # the A/B side
+
+The text is drawn from a fixed word list with a fixed seed, so both trees index the same words.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FEW, MANY = 2, 12
+BATCH = 100
+_WORDS = (
+    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
+    "quebec romeo sierra tango uniform victor whiskey xray yankee zulu meeting budget roadmap release"
+).split()
+
+
+def _text(rng: random.Random) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(12))
+
+
+def _push(units: int) -> None:
+    import msgspec
+
+    from backend.accounts import CurrentSession
+    from backend.app import build_services
+    from backend.settings import Settings
+    from backend.storage.base import DeviceSession
+    from backend.tokens import ulid
+    from sync_protocol.hlc import Clock
+    from sync_protocol.wire import PROTOCOL_VERSION, Mutation, SyncRequest
+
+    class _NoHash:  # argon2 is start-up work, and slow under valgrind
+        def hash(self, password: str) -> str:
+            return "not-a-hash"
+
+    services = build_services(Settings(data_dir=Path(tempfile.mkdtemp(dir=_tmp()))))
+    services.accounts.hasher = _NoHash()  # type: ignore[assignment]
+    now = 1_764_900_000_000
+    account = services.accounts.create_account("Owner", "owner@example.com", "correct horse 9", None, now)
+    with services.store.transaction():
+        services.store.add_session(DeviceSession("benchdev", account.id, "bench", now, now), "token")
+    actor = CurrentSession(account.id, "benchdev", account.role)
+    clock, rng, encode = Clock("benchdev"), random.Random(7), msgspec.msgpack.Encoder().encode
+    general = services.store.channels_of(account.id)[0]
+    cursors = services.sync.sync(actor, SyncRequest(v=PROTOCOL_VERSION, changes=[], cursors={}), now).cursors
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)  # as `teamtalk serve` (backend/cli.py)
+    mid = 0
+    for i in range(units):
+        changes = []
+        for _ in range(BATCH):
+            mid += 1
+            fields = {"channel": general, "text": _text(rng)}
+            changes.append(Mutation(mid, "messages", ulid(), fields, clock.tick(now + i)))  # type: ignore[arg-type]
+        request = SyncRequest(v=PROTOCOL_VERSION, changes=changes, cursors=cursors, limit=BATCH)
+        reply = services.sync.sync(actor, request, now + i)
+        encode(reply)
+        cursors = reply.cursors
+    services.store.close()
+
+
+def _index(units: int) -> None:
+    from backend.feed import Committed
+    from backend.search_index import SearchIndex
+    from backend.search_store import Writer, open_index
+    from backend.tokens import ulid
+    from sync_protocol.wire import Change
+
+    indexer = SearchIndex.__new__(SearchIndex)  # only _index and its writer: no feed, no thread
+    indexer._writer = Writer()
+    index = open_index(Path(tempfile.mkdtemp(dir=_tmp())) / "search.db")
+    rng, channel, seq = random.Random(3), ulid(), 0
+    for _ in range(units):
+        changes = []
+        for _ in range(BATCH):
+            seq += 1
+            fields = {"channel": channel, "text": _text(rng), "author": "u1", "at": 1_764_900_000_000, "n": seq}
+            changes.append(Change(seq, "c:" + channel, "messages", ulid(), f"{seq:016d}-0000-dev", "u1", fields))  # type: ignore[arg-type]
+        indexer._index(index, [Committed(changes)], seq)
+    index.close()
+
+
+def _tmp() -> str:
+    return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+
+
+def _count(workload: str, units: int) -> int:
+    """Instructions of one run of ``workload`` over ``units`` pushes, under cachegrind."""
+    out = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            "-m",
+            "bench.push_instructions",
+            "--run",
+            workload,
+            str(units),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.getcwd(),
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from valgrind:\n{out.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--run":
+        {"push": _push, "index": _index}[sys.argv[2]](int(sys.argv[3]))
+        return
+    print(f"tree {os.getcwd()} (instructions per message: runs of {MANY} and {FEW} pushes of {BATCH}, differenced)")
+    for workload in ("push", "index"):
+        start = time.perf_counter()
+        per = (_count(workload, MANY) - _count(workload, FEW)) / ((MANY - FEW) * BATCH)
+        print(f"  {workload}: {per / 1000:.1f}k instructions per message ({time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
