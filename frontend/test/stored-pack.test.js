@@ -2,7 +2,7 @@
 // unpacks must be the records, field by field and clock by clock, whatever their shape.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pack, unpack } from '../src/replica/stored-pack.js';
+import { pack, partsOf, unpack } from '../src/replica/stored-pack.js';
 
 const C = '1796441230604-00000-8r9armgd6dsp';
 const message = (n, extra = {}) => {
@@ -41,4 +41,13 @@ test('records round-trip, shared strings become one instance per value', () => {
 
 test('an empty part packs to nothing', () => {
   assert.deepEqual(unpack(pack([])), []);
+});
+
+test('parts keep the records in order and stay under the size limit unless one record is bigger', () => {
+  const stored = Array.from({ length: 300 }, (_, i) => message(i, { text: 'x'.repeat(i === 7 ? 5000 : 100) }));
+  const parts = partsOf(stored, 4096);
+  assert.ok(parts.length > 10);
+  assert.deepEqual(parts.flatMap((p) => unpack(p)), stored);
+  const big = parts.find((p) => unpack(p).some(([, r]) => r.id === 'M7'));
+  assert.equal(big.rows.length, 1, 'a record over the limit goes alone');
 });
