@@ -165,6 +165,9 @@ def main() -> int:
             ten = keep_all(page, channels["ten"], TEN, frames=False)
             step(f"#general: keep {BIG:,} messages offline, #general on screen")
             big = keep_all(page, channels["general"], BIG, frames=True)
+            # The page's JS heap after the backfill: what its collector marks and moves while it runs
+            # (the slow frames were its pauses; frontend/README.md, "Keep offline").
+            heap = page.evaluate("() => performance.memory?.usedJSHeapSize ?? 0")
             usage = page.evaluate(
                 "async () => { const e = await navigator.storage.estimate();"
                 " return { usage: e.usage, idb: e.usageDetails?.indexedDB ?? null }; }"
@@ -198,6 +201,7 @@ def main() -> int:
             f"(the bulk path, merge included: {rate_of(big) / raw_rate:.0%} of it)"
         )
     idb = usage["idb"] if usage["idb"] is not None else usage["usage"]
+    info(f"the page's JS heap after the backfill: {heap / 1e6:.1f} MB (its collector's pauses are the slow frames)")
     info(f"IndexedDB after {BIG + TEN:,} messages: {idb / 1e6:.1f} MB (origin usage {usage['usage'] / 1e6:.1f} MB)")
     rate_big = rate_of(big)
     verdict(

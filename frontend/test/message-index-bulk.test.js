@@ -40,3 +40,34 @@ test('a bulk merge of a page that overlaps what is held keeps one item per messa
   assert.equal(queries.messages('C1').length, 300);
   assert.equal(queries.messages('C1')[0].text, 'again');
 });
+
+test('older pages prepended keep the holes above them, and a list handed out never changes under its holder', () => {
+  const { store, queries } = fresh();
+  // Held: 901..1000 with a hole at 950; pages of older history arrive newest first, one leaving a hole.
+  store.patch(Array.from({ length: 100 }, (_, i) => rec(901 + i)).filter(([, r]) => r.fields.n !== 950));
+  const before = queries.messages('C1');
+  const copy = before.slice();
+  store.patch(Array.from({ length: 300 }, (_, i) => rec(900 - i))); // 601..900
+  store.patch(Array.from({ length: 300 }, (_, i) => rec(590 - i)).filter(([, r]) => r.fields.n !== 400)); // 291..590, no 400
+  assert.deepEqual(before, copy, 'the list a view held is not changed in place');
+  const { ns, numbers } = view(queries);
+  const expected = Array.from({ length: 710 }, (_, i) => 291 + i).filter((n) => ![400, 591, 592, 593, 594, 595, 596, 597, 598, 599, 600, 950].includes(n));
+  assert.deepEqual(ns, expected);
+  assert.deepEqual(numbers.gaps, [{ after: 399, before: 401 }, { after: 590, before: 601 }, { after: 949, before: 951 }]);
+  assert.equal(queries.heldCount('C1'), expected.length);
+  // A live message now: the shared list is copied, not spliced.
+  const shown = queries.messages('C1');
+  store.patch([rec(1001)]);
+  assert.equal(shown.length, expected.length);
+  assert.equal(queries.messages('C1').length, expected.length + 1);
+});
+
+test('pinned messages are kept by the index, in display order, without deleted ones', () => {
+  const { store, queries } = fresh();
+  store.patch(Array.from({ length: 400 }, (_, i) => rec(i + 1, { pinned: (i + 1) % 100 === 0 })));
+  assert.deepEqual(queries.pinned('C1').map((m) => m.n), [100, 200, 300, 400]);
+  store.patch([rec(200, { pinned: false }), rec(300, { pinned: true, deleted: true }), rec(50, { pinned: true })]);
+  assert.deepEqual(queries.pinned('C1').map((m) => m.n), [50, 100, 400]);
+  const same = queries.messages('C1').filter((m) => m.pinned && !m.deleted);
+  assert.deepEqual(queries.pinned('C1'), same);
+});

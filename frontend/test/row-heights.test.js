@@ -63,3 +63,37 @@ test('indexAt finds the row spanning a position, clamped to the list', () => {
   assert.equal(h.indexAt(10), 0);
   assert.equal(h.total, 0);
 });
+
+test('rows added page by page, older and newer, plan exactly as looking every row up by id', () => {
+  // Rule 4 moves the known rows' heights within a buffer that grows: it must end where looking
+  // every row up by id ends.
+  const ids = Array.from({ length: 500 }, (_, i) => `m${i}`);
+  const h = new RowHeights(40);
+  const known = new Map();
+  const measure = (list, i, px) => {
+    h.measure(i, px);
+    known.set(list[i], px);
+  };
+  const expected = (list) => {
+    const mean = [...known.values()].reduce((a, b) => a + b, 0) / known.size;
+    const out = [0];
+    for (const id of list) out.push(out[out.length - 1] + (known.get(id) ?? mean));
+    return out;
+  };
+  let list = ids.slice(400, 450);
+  h.setRows(rows(list));
+  list.forEach((_, i) => measure(list, i, 10 + (i % 7)));
+  for (let low = 350; low >= 0; low -= 50) {
+    list = ids.slice(low, 450);
+    h.setRows(rows(list)); // a page of older rows
+    assert.deepEqual([...h.offsets], expected(list));
+    measure(list, 3, 31);
+  }
+  list = ids.slice(0, 460);
+  h.setRows(rows(list)); // newer rows at the end
+  assert.deepEqual([...h.offsets], expected(list));
+  list = ids.slice(5, 460);
+  h.setRows(rows(list)); // neither: some rows went
+  assert.deepEqual([...h.offsets], expected(list));
+  assert.equal(h.indexAt(h.total + 100), list.length - 1, 'indexAt clamps to the last row, not the buffer');
+});

@@ -219,7 +219,7 @@ def test_a_click_is_handled_within_100_ms_while_a_backfill_runs(owner: Person, p
     ids = seed(server, owner.email, {"site-a": 5000})
     ada = new_device(people, owner)
     expect(channel_link(ada.page, "site-a")).to_be_visible()
-    ada.page.evaluate("teamtalk.app.backfill.pageSize = 1000")
+    ada.page.evaluate("teamtalk.app.backfill.pageSize = 500")
     ada.page.evaluate(
         """() => {
           window.__delays = [];

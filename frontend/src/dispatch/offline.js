@@ -20,11 +20,14 @@ export function recordBytes(record) {
 
 const SIZED = ['messages', 'reactions'];
 
-/** Each held message's and reaction's size by channel, changed as the store tells (a StoreListener). */
+/** Each held message's and reaction's size by channel, changed as the store tells (a StoreListener).
+ * One Map entry per record, in a Map per collection and channel (a message's channel never
+ * changes): a backfill page of 2,500 messages adds 2,500 numbers and allocates nothing else, where
+ * a key string and a pair per record were 100,000 objects kept for a backfilled channel. */
 class SizeLedger {
   #store;
-  /** @type {Map<string, [string, number]>} `collection/id` -> [channel, bytes] */
-  #held = new Map();
+  /** @type {Map<string, Map<string, Map<string, number>>>} collection -> channel -> id -> bytes */
+  #held = new Map(SIZED.map((c) => [c, new Map()]));
   /** @type {Map<string, number>} */
   per = new Map();
   total = 0;
@@ -36,29 +39,38 @@ class SizeLedger {
 
   /** @param {string} collection @param {string} id */
   #count(collection, id) {
-    const key = `${collection}/${id}`;
-    const before = this.#held.get(key);
-    if (before) {
-      this.per.set(before[0], (this.per.get(before[0]) ?? 0) - before[1]);
-      this.total -= before[1];
-      this.#held.delete(key);
-    }
+    const byChannel = /** @type {Map<string, Map<string, number>>} */ (this.#held.get(collection));
     const record = this.#store.confirmedRecord(collection, id);
-    if (!record) return;
+    if (!record) {
+      // Gone (evicted, a dropped scope): rare, so its channel is looked for rather than kept.
+      for (const [channel, sizes] of byChannel) {
+        const before = sizes.get(id);
+        if (before === undefined) continue;
+        sizes.delete(id);
+        this.#add(channel, -before);
+      }
+      return;
+    }
     const channel = String(record.fields.channel);
+    let sizes = byChannel.get(channel);
+    if (!sizes) byChannel.set(channel, (sizes = new Map()));
     const bytes = recordBytes(record);
-    this.#held.set(key, [channel, bytes]);
+    this.#add(channel, bytes - (sizes.get(id) ?? 0));
+    sizes.set(id, bytes);
+  }
+
+  #add(channel, bytes) {
     this.per.set(channel, (this.per.get(channel) ?? 0) + bytes);
     this.total += bytes;
   }
 
   /** @param {string} collection @param {Set<string>} ids */
   changed(collection, ids) {
-    if (SIZED.includes(collection)) for (const id of ids) this.#count(collection, id);
+    if (this.#held.has(collection)) for (const id of ids) this.#count(collection, id);
   }
 
   reset() {
-    this.#held.clear();
+    for (const byChannel of this.#held.values()) byChannel.clear();
     this.per.clear();
     this.total = 0;
     for (const collection of SIZED) for (const [id] of this.#store.maps(collection).confirmed) this.#count(collection, id);
@@ -109,7 +121,7 @@ export class OfflineQueries {
     const sizes = this.sizes.value;
     return [...this.#queries.myChannels.value, ...this.#queries.myDirectMessages.value].map((c) => {
       const { last, low } = this.#queries.numbers(c.id);
-      const held = this.#queries.messages(c.id).filter((m) => typeof m.n === 'number').length;
+      const held = this.#queries.heldCount(c.id);
       return { id: c.id, name: c.name, kind: c.kind, keep: this.keep(c.id), bytes: sizes.per.get(c.id) ?? 0, held, last, low };
     });
   }
@@ -117,7 +129,7 @@ export class OfflineQueries {
   /** How much of a channel offline search covered: {partial, held, total}. */
   coverage(channelId) {
     const { last, low } = this.#queries.numbers(channelId);
-    const held = this.#queries.messages(channelId).filter((m) => typeof m.n === 'number').length;
+    const held = this.#queries.heldCount(channelId);
     return coverage({ held, last, low: low || null });
   }
 }

@@ -24,7 +24,9 @@ const EMPTY = new Map();
 const BULK = 256;
 
 /** Space-separated ids (mentions, repliers) as a list. */
-export const words = (value) => (typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : []);
+/** The one empty list of words: most messages have no repliers, and a list each was 100,000 arrays kept for a backfilled channel. */
+const NO_WORDS = Object.freeze(/** @type {string[]} */ ([]));
+export const words = (value) => (typeof value === 'string' && value ? value.split(/\s+/).filter(Boolean) : /** @type {string[]} */ (NO_WORDS));
 
 export class Queries {
   #store;
@@ -222,6 +224,11 @@ export class Queries {
     return this.#index.numbers(channelId);
   }
 
+  /** How many numbered messages of a channel the device holds (Settings → Offline, search coverage). */
+  heldCount(channelId) {
+    return this.#index.held(channelId);
+  }
+
   /** Channels I can see that have holes in what this device holds. */
   channelsWithGaps() {
     this.#index.version.value;
@@ -303,8 +310,9 @@ export class Queries {
     return this.#store.presence.value.get(userId) ?? 'offline';
   }
 
+  /** Pinned messages of a channel, in display order (kept by the index: no pass over the channel). */
   pinned(channelId) {
-    return this.messages(channelId).filter((m) => m.pinned && !m.deleted);
+    return this.#index.pinned(channelId);
   }
 
   /** May I invite people to the workspace? (backend/access.py `may_invite`) */

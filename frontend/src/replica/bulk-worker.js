@@ -5,9 +5,7 @@
 import { Transport } from '../sync/transport.js';
 import { BulkPages } from '../sync/bulk-pages.js';
 import { Holdings } from './holdings.js';
-
-/** Stored records per message to the page. */
-const PART = 500;
+import { partsOf } from './stored-pack.js';
 
 let csrf = null;
 let holdings = null;
@@ -21,8 +19,10 @@ self.onmessage = async ({ data }) => {
   try {
     const { stored, ...result } = await pages.fetchAndApply(data.request);
     // The records go in parts: each message is cloned into the page as a task of its own, so the
-    // page can paint between parts instead of taking a whole page's records at once.
-    for (let i = 0; i < stored.length; i += PART) self.postMessage({ id: data.id, part: stored.slice(i, i + PART) });
+    // page can paint between parts instead of taking a whole page's records at once. Packed
+    // (stored-pack.js): each repeated string once, so the page keeps one copy of it; and small
+    // enough to be cloned into the page's young generation (its Rule 4).
+    for (const part of partsOf(stored)) self.postMessage({ id: data.id, part });
     self.postMessage({ id: data.id, ok: true, result });
   } catch (error) {
     const e = /** @type {any} */ (error);

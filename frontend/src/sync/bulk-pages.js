@@ -3,6 +3,7 @@
 // decoding, merging and the IndexedDB puts stay off the main thread.
 
 import { resumeAfter } from '../lib/offline-plan.js';
+import { unpack } from '../replica/stored-pack.js';
 
 /** @typedef {import('../replica/holdings.js').Resume} Resume */
 /** @typedef {{channel: string, before: number | null, limit: number, point: Resume | null, wallMs: number}} PageRequest */
@@ -79,7 +80,7 @@ export class WorkerPages {
       const waiting = this.#waiting.get(data.id);
       if (!waiting) return;
       if (data.part) {
-        for (const entry of data.part) waiting.stored.push(entry);
+        for (const entry of unpack(data.part)) waiting.stored.push(entry);
         return;
       }
       this.#waiting.delete(data.id);
