@@ -145,6 +145,22 @@ class PushTables:
             )
         return found
 
+    def queued_pushes(self, sub_ids: Sequence[str], topic: str) -> set[str]:
+        """Which of these subscriptions have a row queued for ``topic``."""
+        found: set[str] = set()
+        ids = list(sub_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found.update(
+                row[0]
+                for row in self._db.execute(
+                    f"SELECT subscription FROM push_queue WHERE topic = ? AND subscription IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    (topic, *chunk),
+                )
+            )
+        return found
+
     def due_pushes(self, now_ms: int, limit: int) -> list[PushJob]:
         rows = self._db.execute(
             f"SELECT {_JOB} FROM push_queue WHERE due <= ? ORDER BY due LIMIT ?", (now_ms, limit)
