@@ -182,6 +182,15 @@ class PushProducer:
         account = store.account(author)
         sender = account.name if account else author
         thread = message.get("thread")
+        # The records the loop below reads per person, one query per collection (a message to a
+        # channel of 50 people read ~200 records one by one before its first push could leave).
+        people = list(subscriptions)
+        store.preload("prefs", [pref_id(person, channel_id) for person in people])
+        store.preload("notices", [notices_id(person) for person in people])
+        if isinstance(thread, str):
+            store.preload("follows", [follow_id(person, thread) for person in people])
+        if not isinstance(message.get("tn"), int) and isinstance(message.get("n"), int):  # _unread's cursor
+            store.preload("reads", [read_id(person, channel_id) for person in people])
         jobs: list[PushJob] = []
         targets: list[PushSubscription] = []  # each job's subscription
         for person, subs in subscriptions.items():
