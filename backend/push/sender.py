@@ -45,7 +45,8 @@ from urllib.parse import urlsplit
 
 from py_vapid import Vapid02
 
-from backend.push import ece, http1, rules
+from backend.push import ece, rules
+from backend.push.connections import Connections
 from backend.push.ece import Encrypter
 from backend.push.keyer import Keyer
 from backend.push.keys import VapidKeys
@@ -140,7 +141,7 @@ class PushSender:
         self._vapid = Vapid02.from_raw(keys.private_raw.encode())
         self._jwts: dict[str, tuple[float, str]] = {}
         self._jwt_lock = threading.Lock()
-        self._local = threading.local()  # each sending thread's connections, by origin
+        self._connections = Connections(SEND_TIMEOUT_S)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="push-send")
@@ -433,55 +434,20 @@ class PushSender:
         }
         return body, headers
 
-    def _connections(self) -> dict[tuple[str, str, int | None], http1.Connection]:
-        """This sending thread's keep-alive connections, by origin."""
-        found: dict[tuple[str, str, int | None], http1.Connection] = self._local.__dict__.setdefault("connections", {})
-        return found
-
     def _post_many(self, requests: list[Request]) -> list[tuple[int, int | None]]:
         """A pipeline to one push service (Rule 5): the answers to the first requests, in order.
         A service that stops answering part way without saying it closes gets one push at a
         time from then on."""
-        connections, origin = self._connections(), requests[0].target.origin
-        for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
-            conn = connections.get(origin)
-            if conn is None:
-                conn = connections[origin] = http1.Connection(*origin, timeout_s=SEND_TIMEOUT_S)
-            try:
-                responses = conn.post_many([(r.target.path, r.body, r.headers) for r in requests])
-            except OSError:
-                conn.close()
-                del connections[origin]
-                if attempt == 2:
-                    raise
-                continue
-            if len(responses) < len(requests) and not responses[-1].will_close:
-                self._serial.add(origin)
-            if conn.closed:
-                del connections[origin]
-            now = time.time()
-            return [(r.status, retry_after_ms(r.getheader("Retry-After"), now)) for r in responses]
-        raise AssertionError("unreachable")
+        origin = requests[0].target.origin
+        responses = self._connections.post_many(origin, [(r.target.path, r.body, r.headers) for r in requests])
+        if len(responses) < len(requests) and not responses[-1].will_close:
+            self._serial.add(origin)
+        now = time.time()
+        return [(r.status, retry_after_ms(r.getheader("Retry-After"), now)) for r in responses]
 
     def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
-        connections, origin = self._connections(), target.origin
-        for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
-            conn = connections.get(origin)
-            if conn is None:
-                conn = connections[origin] = http1.Connection(*origin, timeout_s=SEND_TIMEOUT_S)
-            try:
-                response = conn.post(target.path, body, headers)
-            except OSError:
-                conn.close()
-                del connections[origin]
-                if attempt == 2:
-                    raise
-                continue
-            if response.will_close:
-                conn.close()
-                del connections[origin]
-            return response.status, retry_after_ms(response.getheader("Retry-After"), time.time())
-        raise AssertionError("unreachable")
+        response = self._connections.post(target.origin, target.path, body, headers)
+        return response.status, retry_after_ms(response.getheader("Retry-After"), time.time())
 
     def _authorization(self, audience: str) -> str:
         """The VAPID header for an endpoint's origin, signed once per origin and lifetime (Rule 4):
