@@ -305,20 +305,24 @@ class PushSender:
                 return
             done, self._done = self._done, []
         now = now_ms()
-        with self.store.transaction():
-            sent = [job for job, (outcome, _) in done if outcome == "sent"]
-            self.store.pushes_sent(sent, now, self.settings.push_gap_ms)
-            for job, (outcome, wait) in done:
-                if outcome == "sent":
-                    continue
-                if outcome == "gone":
-                    self.store.remove_push_subscription(job.subscription)
-                elif outcome == "retry" and now - job.first + wait < RETRY_FOR_MS:
-                    self.store.retry_push(job, now + wait)
-                else:  # drop, held, or a retry past its day
-                    self.store.drop_push(job)
-        for job, _ in done:
-            self._in_flight.discard((job.subscription, job.topic))
+        try:
+            with self.store.transaction():
+                sent = [job for job, (outcome, _) in done if outcome == "sent"]
+                self.store.pushes_sent(sent, now, self.settings.push_gap_ms)
+                for job, (outcome, wait) in done:
+                    if outcome == "sent":
+                        continue
+                    if outcome == "gone":
+                        self.store.remove_push_subscription(job.subscription)
+                    elif outcome == "retry" and now - job.first + wait < RETRY_FOR_MS:
+                        self.store.retry_push(job, now + wait)
+                    else:  # drop, held, or a retry past its day
+                        self.store.drop_push(job)
+        finally:
+            # Recorded or not, they are no longer in flight: rows left unmarked by a failure go
+            # again from the queue (Rule 1), rather than stay held back as in flight for ever.
+            for job, _ in done:
+                self._in_flight.discard((job.subscription, job.topic))
 
     def _prepare(self, job: PushJob, sub: PushSubscription | None) -> tuple[Outcome, int] | Request:
         """A push's request, or its outcome when it is not to be sent."""

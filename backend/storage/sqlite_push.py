@@ -172,8 +172,11 @@ class PushTables:
         return int(row[0]) if row and row[0] is not None else None
 
     def pushes_sent(self, jobs: Sequence[PushJob], now_ms: int, gap_ms: int) -> None:
+        # Only for subscriptions that still exist: one removed while its push was in flight (a
+        # device signed out) would fail the foreign key, and with it every mark of the batch.
         self._db_many(
-            "INSERT INTO push_sent (subscription, topic, at) VALUES (?, ?, ?)"
+            "INSERT INTO push_sent (subscription, topic, at)"
+            " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM push_subscriptions WHERE id = ?1)"
             " ON CONFLICT (subscription, topic) DO UPDATE SET at = excluded.at",
             [(j.subscription, j.topic, now_ms) for j in jobs],
         )

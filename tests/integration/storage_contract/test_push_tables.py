@@ -93,6 +93,19 @@ def test_queued_pushes_names_who_waits_on_a_topic_and_a_sent_mark_for_a_fresh_ro
     assert waiting == [("s2", "other", 10), ("s1", "newer", 115)]
 
 
+def test_a_push_marked_sent_after_its_subscription_was_removed_does_not_fail_the_others(store: Storage) -> None:
+    with store.transaction():
+        store.add_push_subscription(_sub("s1", "d1"))
+        store.add_push_subscription(_sub("s2", "d2"))
+        store.queue_pushes([_job("s1", "t", "one"), _job("s2", "t", "two")])
+    in_flight = store.due_pushes(1000, 10)
+    with store.transaction():
+        store.remove_push_subscription("s1")  # the device signed out while its push was in flight
+    with store.transaction():
+        store.pushes_sent(in_flight, now_ms=20, gap_ms=100)
+    assert store.last_pushes_sent(["s1", "s2"], "t") == {"s2": 20} and store.next_push_due() is None
+
+
 def test_removing_a_subscription_removes_its_queued_pushes(store: Storage) -> None:
     with store.transaction():
         store.add_push_subscription(_sub("s1", "d1"))
