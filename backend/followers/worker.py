@@ -42,7 +42,7 @@ class Followers:
         self._visible: frozenset[str] = frozenset()
         self.sender = PushSender(self.store, vapid.load_or_create(settings.data_dir), settings, self.visible)
         # Bounded: only what the server told of, so the visible devices it named first hold (log_feed.py).
-        self.producer = PushProducer(self.store, self.feed.bounded(), settings, self.sender.wake)
+        self.producer = PushProducer(self.store, self.feed.bounded(), settings, self.sender.wake, self.sender.offer)
         self.sender.quiet = lambda: self.producer.position >= self.feed.head
         self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
         self._out = out

@@ -12,12 +12,14 @@ Rule 4. Units that hold no new message cost nothing but the follower's take; the
         that last second again: only a device subscribed meanwhile could get a late notice.
 Rule 5. Tasks add one event, ``task_assigned`` (task_assigned.py): an assignment by someone
         else notifies the person assigned.
-Rule 6. A message's rows wake the sender as soon as they are written, before the transaction
-        commits (and fsyncs): the sender shares the store's connection, so it reads them, and
-        it stores their outcome in a transaction of its own, which waits for this one. A crash
-        before the commit loses the rows and the position together, so the change is derived
-        and sent again after the restart: a push may go twice, never zero times (sender.py,
-        Rule 1).
+Rule 6. A message's rows go to the sender from memory as soon as their due times are known,
+        before they are written and the transaction commits (and fsyncs): sender.py, Rule 6.
+        Only rows due now for a (subscription, topic) with nothing queued are offered; the
+        sender is woken to read the queue after the commit only when some row was not. The
+        sender stores a push's outcome in a transaction of its own, which waits for this one. A
+        crash before the commit loses the rows and the position together, so the change is
+        derived and sent again after the restart: a push may go twice, never zero times
+        (sender.py, Rule 1).
 Rule 3. Only new messages and meetings that start notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
@@ -71,12 +73,24 @@ class Audience(NamedTuple):
     subscriptions: dict[str, list[PushSubscription]]
 
 
+Offer = Callable[[list[tuple[PushJob, PushSubscription]]], None]
+
+
 class PushProducer:
-    def __init__(self, store: Storage, feed: Feed, settings: Settings, queued: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Storage,
+        feed: Feed,
+        settings: Settings,
+        queued: Callable[[], None],
+        offer: Offer | None = None,
+    ) -> None:
         self.store = store
         self.feed = feed
         self.settings = settings
-        self._queued = queued  # wakes the sender
+        self._queued = queued  # wakes the sender to read the queue
+        self._offer = offer  # hands the sender rows from memory (Rule 6)
+        self._unoffered = False
         self.position = 0
         self._persisted = 0.0
         self._derived = 0.0
@@ -103,9 +117,10 @@ class PushProducer:
         self._derived = time.monotonic()
         if busy and len(units) < BATCH and not self._thread.stopping.wait(COALESCE_S):
             units += follower.take(0, BATCH - len(units))
+        self._unoffered = False
         queued = self.derive(units, follower.position)
         self.position = follower.position
-        if queued:
+        if queued and self._unoffered:
             self._queued()
 
     def derive(self, units: list[Committed], upto: int) -> int:
@@ -131,7 +146,9 @@ class PushProducer:
                 else:
                     count += self._message(change, now, audience)
             for change in assigned:
-                count += task_assigned.queue(self.store, self.settings, change, now)
+                assigned_rows = task_assigned.queue(self.store, self.settings, change, now)
+                self._unoffered = self._unoffered or assigned_rows > 0  # never offered (Rule 6)
+                count += assigned_rows
             if count or due:
                 self.store.set_setting(POSITION, str(upto))
                 self._persisted = time.monotonic()
@@ -165,7 +182,17 @@ class PushProducer:
         account = store.account(author)
         sender = account.name if account else author
         thread = message.get("thread")
+        # The records the loop below reads per person, one query per collection (a message to a
+        # channel of 50 people read ~200 records one by one before its first push could leave).
+        people = list(subscriptions)
+        store.preload("prefs", [pref_id(person, channel_id) for person in people])
+        store.preload("notices", [notices_id(person) for person in people])
+        if isinstance(thread, str):
+            store.preload("follows", [follow_id(person, thread) for person in people])
+        if not isinstance(message.get("tn"), int) and isinstance(message.get("n"), int):  # _unread's cursor
+            store.preload("reads", [read_id(person, channel_id) for person in people])
         jobs: list[PushJob] = []
+        targets: list[PushSubscription] = []  # each job's subscription
         for person, subs in subscriptions.items():
             pref = store.get_record("prefs", pref_id(person, channel_id))
             follow = store.get_record("follows", follow_id(person, thread)) if isinstance(thread, str) else None
@@ -196,16 +223,31 @@ class PushProducer:
                     by_lang[sub.lang] = (notice, json.dumps(notice.payload))
                 notice, payload = by_lang[sub.lang]
                 jobs.append(PushJob(sub.id, notice.topic, payload, notice.urgency, self.settings.push_ttl_s, now, now))
+                targets.append(sub)
         if jobs:
             # One conversation per message: one topic. A device pushed about it within the gap waits.
-            last = store.last_pushes_sent([job.subscription for job in jobs], jobs[0].topic)
+            ids = [job.subscription for job in jobs]
+            last = store.last_pushes_sent(ids, jobs[0].topic)
             gap = self.settings.push_gap_ms
             for job in jobs:
                 if job.subscription in last:
                     job.due = max(now, last[job.subscription] + gap)
+            self._hand_over(jobs, targets, now, store.queued_pushes(ids, jobs[0].topic) if self._offer else set())
             store.queue_pushes(jobs)
-            self._queued()  # Rule 6: the sender may start before this transaction commits
         return len(jobs)
+
+    def _hand_over(self, jobs: list[PushJob], targets: list[PushSubscription], now: int, queued: set[str]) -> None:
+        """Offer the sender the rows due now with nothing queued for their subscription and topic
+        (Rule 6); note when some are left to the queue."""
+        ready = [
+            (job, sub)
+            for job, sub in zip(jobs, targets, strict=True)
+            if job.due <= now and job.subscription not in queued
+        ]
+        if self._offer is not None and ready:
+            self._offer(ready)
+        if len(ready) < len(jobs) or self._offer is None:
+            self._unoffered = True
 
     def _meeting(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> int:
         """Queue the notices of a meeting that just started (rules.py, Rule 6); returns how many rows."""
@@ -241,6 +283,7 @@ class PushProducer:
                 jobs.append(PushJob(sub.id, notice.topic, payload, notice.urgency, self.settings.push_ttl_s, now, now))
         if jobs:
             store.queue_pushes(jobs)
+            self._unoffered = True
         return len(jobs)
 
     def _unread(

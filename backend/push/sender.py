@@ -19,6 +19,15 @@ Rule 5. Sends run on a bounded pool of threads, up to IN_FLIGHT at once, streame
         time, and that service gets one at a time from then on if it did not say it closes.
         The endpoint is checked again (rules.py, Rule 5) before every send, so a subscription
         stored under laxer settings is never called.
+Rule 6. From memory: the producer offers a message's rows (``offer``) as soon as it knows them,
+        before they are written and committed, and the sender starts them at once, without
+        reading the queue back. Only rows due now, for a (subscription, topic) with no row
+        already queued or in flight, are offered; the rest wait in the queue as before. A sent
+        row's mark (Rule 1) is written in a transaction of the sender's own, which waits for the
+        producer's: the mark deletes the row by the version a fresh row has (1), so a row the
+        producer replaced meanwhile stays and goes again after the gap. A crash before the
+        producer's commit loses its rows and position together: the message is derived and sent
+        again after the restart (twice, never zero times).
 """
 
 from __future__ import annotations
@@ -36,7 +45,8 @@ from urllib.parse import urlsplit
 
 from py_vapid import Vapid02
 
-from backend.push import ece, http1, rules
+from backend.push import ece, rules
+from backend.push.connections import Connections
 from backend.push.ece import Encrypter
 from backend.push.keyer import Keyer
 from backend.push.keys import VapidKeys
@@ -52,14 +62,17 @@ JWT_LIFETIME_S = 12 * 3600
 #: Sends in flight at once (Rule 5), on THREADS threads: against a real push service they mostly
 #: wait on the network (tens of ms a round trip), so more threads than cores. They run in the
 #: followers process (backend/followers/): their GIL is not the server's.
-IN_FLIGHT = 512
+IN_FLIGHT = 2048
 THREADS = 32
+#: While sends are in flight the queue is read only when told to (``wake``) or this often: a
+#: message's rows come from memory (Rule 6), and a read of the queue costs the senders the GIL.
+LOOK_EVERY_S = 1.0
 #: Pushes to one push service written at once on one connection (http1.py, post_many).
 PIPELINE = 32
 #: Outcomes are stored in one transaction per RECORD_BATCH sends or RECORD_EVERY_S (Rule 1: a
 #: crash before that sends them again, with the same Topic).
-RECORD_BATCH = 256
-RECORD_EVERY_S = 0.05
+RECORD_BATCH = 1024
+RECORD_EVERY_S = 0.1
 SEND_TIMEOUT_S = 10.0
 MAX_TARGETS = 100_000
 
@@ -128,7 +141,7 @@ class PushSender:
         self._vapid = Vapid02.from_raw(keys.private_raw.encode())
         self._jwts: dict[str, tuple[float, str]] = {}
         self._jwt_lock = threading.Lock()
-        self._local = threading.local()  # each sending thread's connections, by origin
+        self._connections = Connections(SEND_TIMEOUT_S)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="push-send")
@@ -138,6 +151,8 @@ class PushSender:
         self.quiet: Callable[[], bool] = lambda: True
         self._keyer = Keyer(store, self._encrypter, lambda: bool(self._in_flight) or not self.quiet())
         self._targets: dict[str, Target] = {}
+        #: (scheme, authority) of the endpoints that passed rules.check_endpoint.
+        self._safe: set[tuple[str, str]] = set()
         #: Push services that stopped answering a pipeline part way: one push at a time to them.
         self._serial: set[tuple[str, str, int | None]] = set()
         #: (subscription, topic) of the rows being sent, not yet recorded (the loop's own).
@@ -145,6 +160,11 @@ class PushSender:
         self._done: list[tuple[PushJob, tuple[Outcome, int]]] = []
         self._done_lock = threading.Lock()
         self._first_done = 0.0
+        #: What the producer offered from memory (Rule 6), not yet taken by the loop.
+        self._offered: list[tuple[PushJob, PushSubscription]] = []
+        self._offered_lock = threading.Lock()
+        #: The queue may hold rows the loop has not seen (set by ``wake``).
+        self._look = True
         self._thread = threading.Thread(target=self._run, name="push-sender", daemon=True)
         #: Seconds from queueing to the push service's answer, per sent push (the benchmark reads it).
         self.on_sent: Callable[[PushJob, float], None] | None = None
@@ -154,6 +174,14 @@ class PushSender:
         self._keyer.start()
 
     def wake(self) -> None:
+        """Rows were queued that were not offered: read the queue."""
+        self._look = True
+        self._wake.set()
+
+    def offer(self, items: list[tuple[PushJob, PushSubscription]]) -> None:
+        """Rows due now, from memory, before their transaction commits (Rule 6)."""
+        with self._offered_lock:
+            self._offered += items
         self._wake.set()
 
     def close(self) -> None:
@@ -168,9 +196,14 @@ class PushSender:
     # --- the loop -----------------------------------------------------------------------------
 
     def _run(self) -> None:
+        looked = 0.0
         while not self._stopping.is_set():
+            look = self._look or time.monotonic() - looked >= LOOK_EVERY_S
+            if look:
+                self._look = False
+                looked = time.monotonic()
             try:
-                busy = self.run_once()
+                busy = self.run_once(look)
             except Exception:
                 log.exception("the push sender failed; trying again")
                 busy = False
@@ -184,27 +217,45 @@ class PushSender:
             wait = 1.0 if due is None else max(0.0, min(1.0, (due - now_ms()) / 1000))
             self._wake.wait(wait)
             self._wake.clear()
+            self._look = True
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._record(force=True)
 
-    def run_once(self) -> bool:
-        """Record the outcomes of finished sends, and start sending what is due and not in flight
-        (Rule 5); True while sends are in flight."""
+    def run_once(self, look: bool = True) -> bool:
+        """Record the outcomes of finished sends, and start sending what was offered (Rule 6)
+        and, when ``look``, what is due in the queue, neither in flight (Rule 5); True while
+        sends are in flight."""
         self._record(force=False)
+        with self._offered_lock:
+            offered, self._offered = self._offered, []
         free = IN_FLIGHT - len(self._in_flight)
-        if free > 0:
-            jobs = [
+        now = now_ms()
+        jobs: list[PushJob] = []
+        subs: dict[str, PushSubscription] = {}
+        for job, sub in offered:
+            key = (job.subscription, job.topic)
+            if len(jobs) >= free or key in self._in_flight or job.due > now:
+                self._look = True  # left to the queue: its row is read once committed
+                continue
+            self._in_flight.add(key)
+            jobs.append(job)
+            subs[sub.id] = sub
+        free -= len(jobs)
+        if look and free > 0:
+            queued = [
                 job
-                for job in self.store.due_pushes(now_ms(), free + len(self._in_flight))
+                for job in self.store.due_pushes(now, free + len(self._in_flight))
                 if (job.subscription, job.topic) not in self._in_flight
             ][:free]
-            if jobs:
-                subs = self.store.push_subscriptions([job.subscription for job in jobs])
-                for job in jobs:
+            if queued:
+                subs.update(self.store.push_subscriptions([job.subscription for job in queued]))
+                for job in queued:
                     self._in_flight.add((job.subscription, job.topic))
-                for chunk in self._chunks(jobs, subs):
-                    future = self._pool.submit(self._deliver_many, chunk)
-                    future.add_done_callback(functools.partial(self._finished, [job for job, _ in chunk]))
+                jobs += queued
+        if jobs:
+            for chunk in self._chunks(jobs, subs):
+                future = self._pool.submit(self._deliver_many, chunk)
+                future.add_done_callback(functools.partial(self._finished, [job for job, _ in chunk]))
         return bool(self._in_flight)
 
     def _chunks(
@@ -254,20 +305,24 @@ class PushSender:
                 return
             done, self._done = self._done, []
         now = now_ms()
-        with self.store.transaction():
-            sent = [job for job, (outcome, _) in done if outcome == "sent"]
-            self.store.pushes_sent(sent, now, self.settings.push_gap_ms)
-            for job, (outcome, wait) in done:
-                if outcome == "sent":
-                    continue
-                if outcome == "gone":
-                    self.store.remove_push_subscription(job.subscription)
-                elif outcome == "retry" and now - job.first + wait < RETRY_FOR_MS:
-                    self.store.retry_push(job, now + wait)
-                else:  # drop, held, or a retry past its day
-                    self.store.drop_push(job)
-        for job, _ in done:
-            self._in_flight.discard((job.subscription, job.topic))
+        try:
+            with self.store.transaction():
+                sent = [job for job, (outcome, _) in done if outcome == "sent"]
+                self.store.pushes_sent(sent, now, self.settings.push_gap_ms)
+                for job, (outcome, wait) in done:
+                    if outcome == "sent":
+                        continue
+                    if outcome == "gone":
+                        self.store.remove_push_subscription(job.subscription)
+                    elif outcome == "retry" and now - job.first + wait < RETRY_FOR_MS:
+                        self.store.retry_push(job, now + wait)
+                    else:  # drop, held, or a retry past its day
+                        self.store.drop_push(job)
+        finally:
+            # Recorded or not, they are no longer in flight: rows left unmarked by a failure go
+            # again from the queue (Rule 1), rather than stay held back as in flight for ever.
+            for job, _ in done:
+                self._in_flight.discard((job.subscription, job.topic))
 
     def _prepare(self, job: PushJob, sub: PushSubscription | None) -> tuple[Outcome, int] | Request:
         """A push's request, or its outcome when it is not to be sent."""
@@ -337,11 +392,21 @@ class PushSender:
 
     def _target(self, endpoint: str) -> Target:
         """Where a push to ``endpoint`` goes, checked (rules.py, Rule 5: a pure function of the
-        endpoint and the settings, so its answer is kept per endpoint)."""
+        endpoint's scheme and authority and the settings, so its answer is kept per endpoint,
+        and a passed check per push service: every device has an endpoint of its own, and the
+        check's IP parsing cost a first push to each ~80 us)."""
         found = self._targets.get(endpoint)
         if found is None:
-            rules.check_endpoint(endpoint, self.settings.push_services, self.settings.push_test_mode)
-            parts = urlsplit(endpoint)
+            try:
+                parts = urlsplit(endpoint)
+            except ValueError as exc:
+                raise rules.UnsafeEndpoint("the push endpoint is not a valid URL") from exc
+            service = (parts.scheme, parts.netloc)
+            if service not in self._safe:
+                rules.check_endpoint(endpoint, self.settings.push_services, self.settings.push_test_mode)
+                if len(self._safe) >= MAX_TARGETS:
+                    self._safe.clear()
+                self._safe.add(service)
             found = Target(
                 (parts.scheme, parts.hostname or "", parts.port),
                 parts.path + (f"?{parts.query}" if parts.query else ""),
@@ -373,55 +438,20 @@ class PushSender:
         }
         return body, headers
 
-    def _connections(self) -> dict[tuple[str, str, int | None], http1.Connection]:
-        """This sending thread's keep-alive connections, by origin."""
-        found: dict[tuple[str, str, int | None], http1.Connection] = self._local.__dict__.setdefault("connections", {})
-        return found
-
     def _post_many(self, requests: list[Request]) -> list[tuple[int, int | None]]:
         """A pipeline to one push service (Rule 5): the answers to the first requests, in order.
         A service that stops answering part way without saying it closes gets one push at a
         time from then on."""
-        connections, origin = self._connections(), requests[0].target.origin
-        for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
-            conn = connections.get(origin)
-            if conn is None:
-                conn = connections[origin] = http1.Connection(*origin, timeout_s=SEND_TIMEOUT_S)
-            try:
-                responses = conn.post_many([(r.target.path, r.body, r.headers) for r in requests])
-            except OSError:
-                conn.close()
-                del connections[origin]
-                if attempt == 2:
-                    raise
-                continue
-            if len(responses) < len(requests) and not responses[-1].will_close:
-                self._serial.add(origin)
-            if conn.closed:
-                del connections[origin]
-            now = time.time()
-            return [(r.status, retry_after_ms(r.getheader("Retry-After"), now)) for r in responses]
-        raise AssertionError("unreachable")
+        origin = requests[0].target.origin
+        responses = self._connections.post_many(origin, [(r.target.path, r.body, r.headers) for r in requests])
+        if len(responses) < len(requests) and not responses[-1].will_close:
+            self._serial.add(origin)
+        now = time.time()
+        return [(r.status, retry_after_ms(r.getheader("Retry-After"), now)) for r in responses]
 
     def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
-        connections, origin = self._connections(), target.origin
-        for attempt in (1, 2):  # a kept-alive connection the service closed meanwhile: once more on a new one
-            conn = connections.get(origin)
-            if conn is None:
-                conn = connections[origin] = http1.Connection(*origin, timeout_s=SEND_TIMEOUT_S)
-            try:
-                response = conn.post(target.path, body, headers)
-            except OSError:
-                conn.close()
-                del connections[origin]
-                if attempt == 2:
-                    raise
-                continue
-            if response.will_close:
-                conn.close()
-                del connections[origin]
-            return response.status, retry_after_ms(response.getheader("Retry-After"), time.time())
-        raise AssertionError("unreachable")
+        response = self._connections.post(target.origin, target.path, body, headers)
+        return response.status, retry_after_ms(response.getheader("Retry-After"), time.time())
 
     def _authorization(self, audience: str) -> str:
         """The VAPID header for an endpoint's origin, signed once per origin and lifetime (Rule 4):

@@ -145,6 +145,22 @@ class PushTables:
             )
         return found
 
+    def queued_pushes(self, sub_ids: Sequence[str], topic: str) -> set[str]:
+        """Which of these subscriptions have a row queued for ``topic``."""
+        found: set[str] = set()
+        ids = list(sub_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found.update(
+                row[0]
+                for row in self._db.execute(
+                    f"SELECT subscription FROM push_queue WHERE topic = ? AND subscription IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    (topic, *chunk),
+                )
+            )
+        return found
+
     def due_pushes(self, now_ms: int, limit: int) -> list[PushJob]:
         rows = self._db.execute(
             f"SELECT {_JOB} FROM push_queue WHERE due <= ? ORDER BY due LIMIT ?", (now_ms, limit)
@@ -156,8 +172,11 @@ class PushTables:
         return int(row[0]) if row and row[0] is not None else None
 
     def pushes_sent(self, jobs: Sequence[PushJob], now_ms: int, gap_ms: int) -> None:
+        # Only for subscriptions that still exist: one removed while its push was in flight (a
+        # device signed out) would fail the foreign key, and with it every mark of the batch.
         self._db_many(
-            "INSERT INTO push_sent (subscription, topic, at) VALUES (?, ?, ?)"
+            "INSERT INTO push_sent (subscription, topic, at)"
+            " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM push_subscriptions WHERE id = ?1)"
             " ON CONFLICT (subscription, topic) DO UPDATE SET at = excluded.at",
             [(j.subscription, j.topic, now_ms) for j in jobs],
         )

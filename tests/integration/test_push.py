@@ -230,6 +230,25 @@ def test_410_removes_the_subscription_and_429_500_are_retried_after_retry_after(
     assert len(cy.client.get("/api/push/subscriptions").json()) == 1
 
 
+def test_a_new_message_does_not_push_sooner_than_the_retry_after_its_conversation_waits_for(
+    ws: Workspace, push: PushService
+) -> None:
+    """The producer hands a message's pushes to the sender from memory (sender.py, Rule 6), but
+    not one for a conversation that already has a push queued: that one waits as queued."""
+    ada, bob = ws.join("Ada"), ws.join("Bob")
+    phone = subscribe(bob, push)
+    push.answer(phone, (429, {"Retry-After": "2"}))
+    room = dm(ada, bob)
+    post(ada, room, "first")
+    push.wait_for(lambda: any(r.token == phone.token for r in push.received), timeout_s=15)
+    post(ada, room, "second")
+    push.wait_for(lambda: bool(push.to(phone)), timeout_s=15)
+    tries = [r for r in push.received if r.token == phone.token]
+    assert [r.status for r in tries] == [429, 201]
+    assert tries[1].at - tries[0].at >= 2.0  # Retry-After honoured, new message or not
+    assert tries[1].payload["body"] == "Ada: second"
+
+
 def test_a_burst_gives_each_device_a_few_pushes_that_end_with_the_right_count(ws: Workspace, push: PushService) -> None:
     ada, bob = ws.join("Ada"), ws.join("Bob")
     bob_laptop = ws.another_device(bob)

@@ -53,8 +53,10 @@ def test_pre_keyed_slots_decrypt_and_each_is_used_once() -> None:
     bodies = [encrypter.encrypt(PAYLOAD, *browser.keys()) for _ in range(ece.SLOTS + 2)]
     assert encrypter.prepared(*browser.keys()) == 0
     assert [browser.decrypt(body) for body in bodies] == [PAYLOAD] * len(bodies)
-    # Every push has its own ephemeral key, from a slot or not (RFC 8291, 3.1).
+    # Every push has its own ephemeral key and salt, from a slot or not (RFC 8291, 3.1; RFC 8188,
+    # 2.1): a slot holds its salt and derived keys, and is used once.
     assert len({ephemeral_key(body) for body in bodies}) == len(bodies)
+    assert len({body[:16] for body in bodies}) == len(bodies)
 
 
 def test_slots_belong_to_their_subscription() -> None:

@@ -74,6 +74,38 @@ def test_the_push_queue_coalesces_per_topic_and_keeps_a_row_replaced_while_sendi
     assert store.next_push_due() is None
 
 
+def test_queued_pushes_names_who_waits_on_a_topic_and_a_sent_mark_for_a_fresh_row_keeps_a_replaced_one(
+    store: Storage,
+) -> None:
+    with store.transaction():
+        for i in (1, 2, 3):
+            store.add_push_subscription(_sub(f"s{i}", f"d{i}"))
+        store.queue_pushes([_job("s1", "t", "one"), _job("s2", "u", "other")])
+    assert store.queued_pushes(["s1", "s2", "s3"], "t") == {"s1"}
+    assert store.queued_pushes([], "t") == set()
+    # The sender marks a row it had from memory (sender.py, Rule 6) by a fresh row's version: that
+    # row goes; s1's row, replaced by a newer notice, stays and waits for the gap.
+    offered = _job("s3", "t", "fresh")
+    with store.transaction():
+        store.queue_pushes([offered, _job("s1", "t", "newer")])
+        store.pushes_sent([offered, _job("s1", "t", "one")], now_ms=15, gap_ms=100)
+    waiting = [(j.subscription, j.payload, j.due) for j in store.due_pushes(1000, 10)]
+    assert waiting == [("s2", "other", 10), ("s1", "newer", 115)]
+
+
+def test_a_push_marked_sent_after_its_subscription_was_removed_does_not_fail_the_others(store: Storage) -> None:
+    with store.transaction():
+        store.add_push_subscription(_sub("s1", "d1"))
+        store.add_push_subscription(_sub("s2", "d2"))
+        store.queue_pushes([_job("s1", "t", "one"), _job("s2", "t", "two")])
+    in_flight = store.due_pushes(1000, 10)
+    with store.transaction():
+        store.remove_push_subscription("s1")  # the device signed out while its push was in flight
+    with store.transaction():
+        store.pushes_sent(in_flight, now_ms=20, gap_ms=100)
+    assert store.last_pushes_sent(["s1", "s2"], "t") == {"s2": 20} and store.next_push_due() is None
+
+
 def test_removing_a_subscription_removes_its_queued_pushes(store: Storage) -> None:
     with store.transaction():
         store.add_push_subscription(_sub("s1", "d1"))
