@@ -20,6 +20,7 @@ import { openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
 import { clockFor, deleteMids, fail, newToken, restamp, retry, writeToSend } from './outbox.js';
 import { OutboxWriter } from './outbox-writer.js';
+import { readMany } from './read-many.js';
 
 const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 
@@ -40,7 +41,11 @@ const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 /** @type {(collection: string, id: string) => string} */
 export const keyOf = (collection, id) => `${collection}/${id}`;
 
-/** `messages/M1` -> ['messages', 'M1'] (ids may hold slashes; collections do not). */
+/**
+ * `messages/M1` -> ['messages', 'M1'] (ids may hold slashes; collections do not).
+ * @param {string} key
+ * @returns {[string, string]}
+ */
 export function splitKey(key) {
   const slash = key.indexOf('/');
   return [key.slice(0, slash), key.slice(slash + 1)];
@@ -491,7 +496,7 @@ export class Replica {
     const unique = [...touched.keys()];
     const [[device, last, seen], found] = await Promise.all([
       known ? [known.device, known.last, known.seen] : Promise.all(['device', 'hlc', 'hlcSeen'].map((k) => meta.get(k))),
-      known?.found ? unique.map((key) => known.found.get(key)) : Promise.all(unique.map((key) => records.get(splitKey(key)))),
+      known?.found ? unique.map((key) => known.found.get(key)) : readMany(records, unique.map(splitKey)),
     ]);
     unique.forEach((key, i) => touched.set(key, found[i] ?? null));
     const clock = device ? clockFor(device, last) : null;
