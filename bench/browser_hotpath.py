@@ -35,6 +35,7 @@ from playwright.sync_api import Page, sync_playwright
 from bench.browser_steps import pct, step, synced, until
 from bench.common import Server, header, info, verdict
 from bench.hotpath_receivers import join, serve_build
+from bench.hotpath_scripts import BACK_ONLINE, CLICKS, DOM_CLICK, FRAMES, OFFLINE_SENDS, ONLINE_TRACE_JS, WATCH
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -60,8 +61,6 @@ SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
 #: "1": offline sends alternate, in blocks of 250, between grouped writes (replica/outbox-writer.js) and one
 #: awaited transaction per send (Actions.grouped = false), and both are reported (an A/B in one run).
 GROUPS_AB = os.environ.get("TT_BENCH_GROUPS_AB", "") == "1"
-#: "1": print a timeline of coming back online (each /api/sync, each reply applied, each store refresh).
-TRACE_ONLINE = os.environ.get("TT_BENCH_TRACE", "") == "1"
 #: "1": parts 2 and 3 run six times, coming back online the earlier way (a backlog's requests one
 #: ahead of the apply, the store told once at the end), then with the requests chained
 #: (SyncEngine.pipelined), then also with the store told reply by reply (SyncEngine.perRound), and
@@ -75,7 +74,8 @@ MODES = {"earlier": (False, False), "chained": (True, False), "per-reply": (True
 #: clicks do, so the page may draw between them; by default they follow one another in one task.
 YIELD = os.environ.get("TT_BENCH_YIELD", "") == "1"
 #: "1": the server writes each message's timeline (bench/trace_server.py) and B notes when each live
-#: frame reached the page; the run prints the path step by step (medians), on one clock.
+#: frame reached the page; the run prints the path step by step (medians), on one clock. It also
+#: prints the timeline of coming back online (each /api/sync, each reply applied, each refresh).
 TRACE = os.environ.get("TT_BENCH_TRACE") == "1"
 #: Serve the web app from this directory instead of frontend/dist (an older build, for an A/B:
 #: bench/hotpath_ab.py alternates two builds run by run).
@@ -85,184 +85,6 @@ FRONTEND = os.environ.get("TT_BENCH_FRONTEND")
 COMPARE = os.environ.get("TT_BENCH_COMPARE")
 #: Write the live part's figures (each message's times, as JSON) to this file.
 FIGURES = os.environ.get("TT_BENCH_JSON")
-DOM_CLICK = "() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send').click()"
-
-# B: note when its replica and its screen first hold each message (by text).
-WATCH = r"""
-() => {
-  const now = () => performance.timeOrigin + performance.now();
-  const app = teamtalk.app;
-  window.__replica = new Map();
-  window.__arrived = new Map();
-  window.__screen = new Map();
-  const wrap = (name) => {
-    const original = app.replica[name].bind(app.replica);
-    app.replica[name] = async (...args) => {
-      const t0 = now();
-      const result = await original(...args);
-      const t = now();
-      const changes = args[0].changes ?? [];
-      for (const c of changes) {
-        if (c.collection !== 'messages' || !c.fields?.text || window.__replica.has(c.fields.text)) continue;
-        window.__arrived.set(c.fields.text, t0);
-        window.__replica.set(c.fields.text, t);
-      }
-      return result;
-    };
-  };
-  wrap('applyLive');
-  wrap('applyResponse');
-  window.__patched = new Map();
-  const patch = app.store.patch.bind(app.store);
-  app.store.patch = (records, ...rest) => {
-    const result = patch(records, ...rest);
-    const t = now();
-    for (const [, record] of records) {
-      const text = record?.fields?.text;
-      if (typeof text === 'string' && !window.__patched.has(text)) window.__patched.set(text, t);
-    }
-    return result;
-  };
-  new MutationObserver(() => {
-    const t = now();
-    for (const li of document.querySelectorAll('[role=log] li')) {
-      const text = li.textContent ?? '';
-      const m = /hotpath-\d+/.exec(text);
-      if (m && !window.__screen.has(m[0])) window.__screen.set(m[0], t);
-    }
-  }).observe(document.body, {childList: true, subtree: true, characterData: true});
-}
-"""
-
-# B, before the app loads: note when each live frame reaches the page (its socket's message event).
-FRAMES = r"""
-(() => {
-  window.__frames = new Map();
-  const Native = window.WebSocket;
-  const decoder = new TextDecoder('latin1');
-  window.WebSocket = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener('message', (event) => {
-        const t = performance.timeOrigin + performance.now();
-        const text = typeof event.data === 'string' ? event.data : decoder.decode(event.data);
-        for (const m of text.matchAll(/hotpath-\d+/g)) if (!window.__frames.has(m[0])) window.__frames.set(m[0], t);
-      });
-    }
-  };
-})();
-"""
-
-# A: note the time of every click on Send.
-CLICKS = r"""
-() => {
-  window.__sent = [];
-  window.__posted = [];
-  window.__marks = [];
-  const app = teamtalk.app;
-  // A send that leaves at once writes through writeToSend (which also reads its request).
-  for (const name of ['write', 'writeToSend', 'outgoing']) {
-    if (!app.replica[name]) continue; // an older build (a baseline run) has no `outgoing`
-    const original = app.replica[name].bind(app.replica);
-    app.replica[name] = async (...args) => {
-      const t0 = performance.timeOrigin + performance.now();
-      const result = await original(...args);
-      window.__marks.push([name, t0, performance.timeOrigin + performance.now()]);
-      return result;
-    };
-  }
-  const fetch = window.fetch;
-  window.fetch = (...args) => {
-    if (String(args[0]).includes('/api/sync')) window.__posted.push(performance.timeOrigin + performance.now());
-    return fetch(...args);
-  };
-  // A send that leaves from the send worker (sync/sender.js): the worker says when it posted.
-  if (app.sender) app.sender.onPosted = (at) => window.__posted.push(at);
-  document.addEventListener('click', (event) => {
-    const button = event.target.closest?.('button');
-    if (button && button.textContent.trim() === 'Send') window.__sent.push(performance.timeOrigin + performance.now());
-  }, true);
-}
-"""
-
-OFFLINE_SENDS = r"""
-async ({channel, count, ab, groups, tag, spaced}) => {
-  const times = [];
-  const channelToSelf = new MessageChannel();
-  const task = () => new Promise((resolve) => {
-    channelToSelf.port1.onmessage = resolve;
-    channelToSelf.port2.postMessage(null);
-  });
-  const start = performance.now();
-  const app = teamtalk.app;
-  const sender = app.sender;
-  const before = await app.replica.pendingCount();
-  for (let i = 0; i < count; i++) {
-    if (ab && sender) sender.paused = i % 2 === 1; // odd sends written by the page
-    // Grouped writes on and off in blocks of 250 (an A/B of replica/outbox-writer.js in one run).
-    if (groups) app.actions.grouped = Math.floor(i / 250) % 2 === 1;
-    if (spaced) await task();
-    const t0 = performance.now();
-    await app.actions.sendMessage(channel, `offline-${tag}${i}`);
-    times.push(performance.now() - t0);
-  }
-  const loop = performance.now() - start;
-  // A grouped send resolves once queued: the run ends when every send is durable in IndexedDB.
-  const t0 = performance.now();
-  while ((await app.replica.pendingCount()) < before + count) await new Promise((r) => setTimeout(r, 2));
-  return {times, settle: performance.now() - t0, loop, stats: app.replica.writeStats ?? null};
-}
-"""
-
-# Where the time goes while coming back online: each /api/sync (request to response), each reply
-# applied (Replica#applyResponse) and each store refresh, as [name, start, end] from `online`.
-ONLINE_TRACE_JS = r"""
-() => {
-  const app = teamtalk.app;
-  window.__trace = [];
-  const mark = (name, t0) => window.__trace.push([name, t0, performance.now()]);
-  const fetch = window.fetch;
-  window.fetch = async (...args) => {
-    const t0 = performance.now();
-    const response = await fetch(...args);
-    if (String(args[0]).includes('/api/sync')) {
-      const body = await response.clone().arrayBuffer();
-      mark(`sync ${body.byteLength} B`, t0);
-    }
-    return response;
-  };
-  for (const [object, name] of [[app.replica, 'applyResponse'], [app.store, 'refresh']]) {
-    const original = object[name].bind(object);
-    object[name] = async (...args) => {
-      const t0 = performance.now();
-      try {
-        return await original(...args);
-      } finally {
-        mark(name, t0);
-      }
-    };
-  }
-}
-"""
-
-BACK_ONLINE = r"""
-async ({channel, count, tag}) => {
-  const app = teamtalk.app;
-  const t0 = performance.now();
-  window.__online = t0;
-  const prefix = `offline-${tag}`;
-  app.online();
-  for (;;) {
-    const items = app.queries.messages(channel);
-    let confirmed = 0;
-    for (const m of items) if (m.state === 'sent' && m.text.startsWith(prefix)) confirmed += 1;
-    const pending = app.store.outboxSize?.value ?? app.store.outbox.value.length; // older builds: an array
-    if (pending === 0 && confirmed >= count) break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return performance.now() - t0;
-}
-"""
 
 
 def clock_offset(page: Page) -> float:
@@ -514,7 +336,7 @@ def main() -> int:
                         f"() => {{ const e = teamtalk.app.engine; e.pipelined = {chained}; e.perRound = {per_reply}; }}"
                     )
                 a_ctx.set_offline(False)
-                if TRACE_ONLINE and cycle == 0:
+                if TRACE and cycle == 0:
                     a.evaluate(ONLINE_TRACE_JS)  # (kept for every cycle; the last one is printed)
                 online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE, "tag": f"{cycle}-"})
                 trace = a.evaluate(
