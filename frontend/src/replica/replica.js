@@ -16,6 +16,7 @@
 //         be in `records`, and its confirmed state is the merge of both (held.js, Rule 2).
 
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
+import { unwrap } from 'idb';
 import { openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
 import { clockFor, deleteMids, fail, newToken, restamp, retry, writeToSend } from './outbox.js';
@@ -513,7 +514,10 @@ export class Replica {
       }
       keys.push(key);
     }
-    for (const record of touched.values()) if (record) records.put(record);
+    // Plain IDB puts, not idb's: its promise and two listeners per request cost ~25 µs each on the
+    // page's thread (a reply of 500: ~12 ms), and nothing here waits for a put, only for the commit.
+    const raw = /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(records)));
+    for (const record of touched.values()) if (record) raw.put(record);
     if (clock) {
       meta.put(clock.last, 'hlc');
       meta.put(newToken(), 'stamp'); // the clock moved: a cached stamp state is stale (outbox-writer.js)
