@@ -76,3 +76,34 @@ test('a reply of 500 own messages costs one request, not 500', async () => {
   assert.equal(found.length, 500);
   assert.deepEqual(calls, { get: 0, getAll: 1 });
 });
+
+test('a live frame of many messages (a device back online, heard by another) reads its records at once', async () => {
+  const { Replica } = await import('../src/replica/replica.js');
+  const replica = await Replica.open(`read-many-live-${++n}`);
+  await replica.setSession({ user: { id: 'U1', name: 'Ada' }, device: 'dev1', workspace: { name: 'W' } });
+  await replica.applyResponse({ server_time: 1_764_172_800_000, cursors: { 'c:C1': 10 }, scopes: ['ws', 'c:C1'] }, 1_764_172_800_000);
+  const changes = [...Array(200).keys()].map((i) => ({
+    seq: 11 + i,
+    scope: 'c:C1',
+    collection: 'messages',
+    id: id(i),
+    hlc: `1764172800000-${String(i).padStart(5, '0')}-dev2`,
+    author: 'U2',
+    fields: { channel: 'C1', text: `m${i}`, n: i + 1 },
+  }));
+  const gets = { count: 0 };
+  const original = IDBObjectStore.prototype.get;
+  IDBObjectStore.prototype.get = function (...args) {
+    gets.count++;
+    return original.apply(this, args);
+  };
+  try {
+    const result = await replica.applyLive({ t: 'changes', scope: 'c:C1', prev: 10, changes }, 1_764_172_800_000);
+    assert.equal(result.applied, true);
+    assert.equal(result.records.length, 200);
+  } finally {
+    IDBObjectStore.prototype.get = original;
+  }
+  assert.ok(gets.count < 20, `${gets.count} gets for a frame of 200 (the meta entries and one getAll, not one get each)`);
+  assert.equal((await replica.snapshot()).records.length, 200);
+});

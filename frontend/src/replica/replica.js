@@ -407,7 +407,7 @@ export class Replica {
       const unique = [...new Set(frame.changes.map((c) => keyOf(c.collection, c.id)))];
       const [[held, offset, device, last, seen], found] = await Promise.all([
         Promise.all(['cursors', 'offset', 'device', 'hlc', 'hlcSeen'].map((key) => meta.get(key))),
-        Promise.all(unique.map((key) => records.get(splitKey(key)))),
+        readMany(records, unique.map(splitKey)), // a frame of one message: one get, as before
       ]);
       const cursors = { ...(held ?? {}) };
       if ((cursors[frame.scope] ?? 0) !== frame.prev) {
