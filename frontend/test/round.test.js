@@ -183,6 +183,45 @@ test('a backlog: each request leaves when the reply before it arrives, not once 
   assert.deepEqual((await r.meta()).cursors, { 'c:C1': 3 });
 });
 
+test('a backlog is read from the outbox once for many requests: no read waits between a reply and the next request', async () => {
+  const r = await fresh();
+  for (let i = 0; i < 8; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);
+  const reads = [];
+  const outgoing = r.outgoing.bind(r);
+  r.outgoing = async (...args) => {
+    reads.push(t.requests.length);
+    return outgoing(...args);
+  };
+  let seq = 0;
+  const t = scripted(...Array.from({ length: 4 }, () => (body) => ({
+    v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [],
+    changes: [msg(++seq, `S${seq}`, seq)], cursors: { 'c:C1': seq }, scopes: ['c:C1'], more: false,
+  })));
+  const result = await syncUntilDone(r, t, { now: () => T0, size: 2 });
+  assert.deepEqual(t.requests.map((q) => q.changes.map((c) => c.id)), [['P0', 'P1'], ['P2', 'P3'], ['P4', 'P5'], ['P6', 'P7']]);
+  assert.deepEqual(t.requests.map((q) => q.cursors), [{}, { 'c:C1': 1 }, { 'c:C1': 2 }, { 'c:C1': 3 }]);
+  // One read before the first request; the next is past the last batch (is there more?).
+  assert.deepEqual(reads, [0, 4]);
+  assert.equal(await r.pendingCount(), 0);
+  assert.deepEqual(result.acked, [1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+test('a backlog read ahead still sends what was written meanwhile, after it', async () => {
+  const r = await fresh();
+  for (let i = 0; i < 4; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);
+  let seq = 0;
+  const t = scripted(...Array.from({ length: 4 }, () => async (body) => {
+    if (seq === 0) await r.write([{ collection: 'messages', id: 'LATE', fields: { channel: 'C1', text: 'late' } }], T0);
+    return {
+      v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [],
+      changes: [msg(++seq, `S${seq}`, seq)], cursors: { 'c:C1': seq }, scopes: ['c:C1'], more: false,
+    };
+  }));
+  await syncUntilDone(r, t, { now: () => T0, size: 2 });
+  assert.deepEqual(t.requests.map((q) => q.changes.map((c) => c.id)), [['P0', 'P1'], ['P2', 'P3'], ['LATE']]);
+  assert.equal(await r.pendingCount(), 0);
+});
+
 test("with onRound, a backlog's replies are handed over one by one as they are applied", async () => {
   const r = await fresh();
   for (let i = 0; i < 5; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);

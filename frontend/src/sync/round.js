@@ -18,6 +18,12 @@ export const RECENT = 50;
 export const LIMIT = 1000;
 /** @typedef {{pending: any[], cursors: Record<string, number>, reply?: Promise<any>}} First */
 const MAX_ROUNDS = 100;
+/**
+ * A backlog is read from the outbox this many requests' worth at a time: an outbox read waits
+ * behind the reply's apply transaction before it (IndexedDB runs them in order), so one read per
+ * request held the next request back by up to the length of an apply (~100 ms, coming back online).
+ */
+export const READ_AHEAD = 10;
 
 /** `changes[3].fields.text` -> 3 */
 export function changeIndex(field) {
@@ -64,7 +70,15 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
   const chain = { stopped: false, pipelined };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const current = next;
-    const { pending, cursors } = next ?? given ?? (await replica.outgoing(size));
+    /** Mutations read past this request, for the ones after it (READ_AHEAD). */
+    let spare = current?.spare ?? [];
+    let request = next ?? given;
+    if (!request) {
+      const read = await replica.outgoing(size * READ_AHEAD);
+      request = { pending: read.pending.slice(0, size), cursors: read.cursors };
+      spare = read.pending.slice(size);
+    }
+    const { pending, cursors } = request;
     const gone = next?.reply ?? given?.reply ?? null; // a request that has already left
     given = null; // read with the write that started this sync (Replica#writeToSend): once
     let response;
@@ -90,7 +104,7 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     // A backlog (a device back online with thousands queued): the next batch goes out now, while
     // this reply is applied, so the server's work and ours overlap instead of taking turns.
     // (A request that was itself sent ahead has sent its follower already, when its reply came.)
-    if (full) next = await (current?.after ?? ahead(replica, transport, pending, cursors, response, { limit, recent, size, chain }));
+    if (full) next = await (current?.after ?? ahead(replica, transport, pending, cursors, response, { limit, recent, size, chain }, spare));
     const applied = await replica.applyResponse(response, now(), cursors);
     for (const key of applied.keys) result.keys.add(key);
     for (const [key, record] of applied.records ?? []) result.records.set(key, record);
@@ -124,9 +138,9 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
 }
 
 /**
- * A request sent ahead: its outbox part, its cursors, its reply to come, and (when it was full)
- * `after`, the request after it, sent as soon as this reply arrives.
- * @typedef {{pending: any[], cursors: Record<string, number>, reply: Promise<any>, after: Promise<Flight | null> | null}} Flight
+ * A request sent ahead: its outbox part, its cursors, its reply to come, the mutations read past
+ * it (`spare`), and (when it was full) `after`, the request after it, sent as soon as this reply arrives.
+ * @typedef {{pending: any[], cursors: Record<string, number>, reply: Promise<any>, spare: any[], after: Promise<Flight | null> | null}} Flight
  */
 
 /**
@@ -136,22 +150,26 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
  * nothing: what it pushed stays in the outbox and goes again; a pushed mid is applied once.
  * @returns {Promise<Flight | null>}
  */
-async function ahead(replica, transport, pushed, sent, response, { limit, recent, size, chain }) {
+async function ahead(replica, transport, pushed, sent, response, { limit, recent, size, chain }, spare = []) {
   if (response.rejections?.length) return null; // a refusal may need the one-by-one path
   const after = pushed[pushed.length - 1]?.mid ?? 0;
-  const { pending } = await replica.outgoing(size, after);
-  return follow(replica, transport, pending, sent, response, { limit, recent, size, chain });
+  const batch = spare.length >= size ? spare : (await replica.outgoing(size * READ_AHEAD, after)).pending;
+  return follow(replica, transport, batch, sent, response, { limit, recent, size, chain });
 }
 
 /**
- * Send `pending` with the cursors `response` leaves (see `ahead`). A full one also reads the batch
- * past it now, while it is at the server, and sends that one the moment its reply arrives, before
- * the reply before it has been applied: the server works through a backlog without waiting for
- * the device's applies, and no outbox read stands between a reply and the next request. Replies
- * are still applied in order, one transaction each (syncUntilDone).
+ * Send the first `size` of `batch` with the cursors `response` leaves (see `ahead`). A full one
+ * also has the batch past it (read with it, or read now, while it is at the server), and sends
+ * that one the moment its reply arrives, before the reply before it has been applied: the server
+ * works through a backlog without waiting for the device's applies, and no outbox read stands
+ * between a reply and the next request. Replies are still applied in order, one transaction each
+ * (syncUntilDone). Mutations read ahead that are gone by the time they leave (superseded, acked)
+ * are harmless: a pushed mid is applied once, and an ack of a mid we no longer hold changes nothing.
  * @returns {Flight | null}
  */
-function follow(replica, transport, pending, sent, response, { limit, recent, size, chain }) {
+function follow(replica, transport, batch, sent, response, { limit, recent, size, chain }) {
+  const pending = batch.slice(0, size);
+  const spare = batch.slice(size);
   if (chain.stopped || response.rejections?.length) return null;
   if (!pending.length && !response.more) return null;
   const cursors = { ...sent };
@@ -163,10 +181,10 @@ function follow(replica, transport, pending, sent, response, { limit, recent, si
   const reply = transport.sync({ changes: pending.map(wire), cursors, limit, recent });
   reply.catch(() => {}); // awaited (and its error handled) by the next round
   /** @type {Flight} */
-  const flight = { pending, cursors, reply, after: null };
+  const flight = { pending, cursors, reply, spare, after: null };
   if (chain.pipelined && pending.length >= size) {
     const last = pending[pending.length - 1].mid;
-    const following = replica.outgoing(size, last).catch(() => null);
+    const following = spare.length >= size ? Promise.resolve({ pending: spare }) : replica.outgoing(size * READ_AHEAD, last).catch(() => null);
     flight.after = reply.then(
       async (answer) => {
         const read = await following;
