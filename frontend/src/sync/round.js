@@ -70,20 +70,24 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
   const chain = { stopped: false, pipelined };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const current = next;
-    /** Mutations read past this request, for the ones after it (READ_AHEAD). */
-    let spare = current?.spare ?? [];
-    let request = next ?? given;
-    if (!request) {
-      const read = await replica.outgoing(size * READ_AHEAD);
-      request = { pending: read.pending.slice(0, size), cursors: read.cursors };
-      spare = read.pending.slice(size);
-    }
-    const { pending, cursors } = request;
+    const { pending, cursors } = next ?? given ?? (await replica.outgoing(size));
     const gone = next?.reply ?? given?.reply ?? null; // a request that has already left
     given = null; // read with the write that started this sync (Replica#writeToSend): once
     let response;
+    const sending = gone ?? transport.sync({ changes: pending.map(wire), cursors, limit, recent });
+    // A full request: the batches after it are read now, while it is at the server (READ_AHEAD).
+    // (A request sent ahead read them with its own, or reads them itself: `follow`.)
+    /** @type {Promise<any[]>} */
+    const spare = current
+      ? Promise.resolve(current.spare)
+      : pending.length >= size
+        ? replica.outgoing(size * READ_AHEAD, pending[pending.length - 1].mid).then(
+            (read) => read.pending,
+            () => [],
+          )
+        : Promise.resolve([]);
     try {
-      response = await (gone ?? transport.sync({ changes: pending.map(wire), cursors, limit, recent }));
+      response = await sending;
     } catch (error) {
       next = null;
       if (!(error instanceof ApiError)) throw error;
@@ -150,10 +154,11 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
  * nothing: what it pushed stays in the outbox and goes again; a pushed mid is applied once.
  * @returns {Promise<Flight | null>}
  */
-async function ahead(replica, transport, pushed, sent, response, { limit, recent, size, chain }, spare = []) {
+async function ahead(replica, transport, pushed, sent, response, { limit, recent, size, chain }, spare) {
   if (response.rejections?.length) return null; // a refusal may need the one-by-one path
   const after = pushed[pushed.length - 1]?.mid ?? 0;
-  const batch = spare.length >= size ? spare : (await replica.outgoing(size * READ_AHEAD, after)).pending;
+  const read = await spare; // read while `pushed` was at the server; a part of a batch is read again
+  const batch = read.length >= size ? read : (await replica.outgoing(size * READ_AHEAD, after)).pending;
   return follow(replica, transport, batch, sent, response, { limit, recent, size, chain });
 }
 
