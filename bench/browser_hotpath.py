@@ -32,6 +32,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from bench import process_cpu
 from bench.browser_steps import pct, step, synced, until
 from bench.common import Server, header, info, verdict
 from bench.hotpath_receivers import join, serve_build
@@ -286,6 +287,7 @@ def main() -> int:
             live_requests = dict(requests)
 
             online_runs: dict[str, list[float]] = {}
+            online_cpu: dict[str, float] = {}
             modes = [(False, False), (True, False), (True, True)] * 2 if ONLINE_AB else [MODES.get(ONLINE_MODE)]
             if not OFFLINE:  # TT_BENCH_OFFLINE=0: the live part only
                 modes = []
@@ -338,7 +340,9 @@ def main() -> int:
                 a_ctx.set_offline(False)
                 if TRACE and cycle == 0:
                     a.evaluate(ONLINE_TRACE_JS)  # (kept for every cycle; the last one is printed)
+                cpu_before = process_cpu.snapshot()
                 online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE, "tag": f"{cycle}-"})
+                online_cpu = process_cpu.spent(cpu_before, process_cpu.snapshot())
                 trace = a.evaluate(
                     "() => (window.__trace ?? []).map(([n, s, e]) => [n, s - window.__online, e - window.__online])"
                 )
@@ -427,6 +431,9 @@ def main() -> int:
         verdict("offline send cost, last 10% / first 10%", last / first, 1.2, "x", higher_is_better=False)
         for name, start, end in trace:
             info(f"back online: {name} {start:.0f} -> {end:.0f} ms ({end - start:.0f} ms)")
+        # Bound by CPU on a 2-core box (A's page, B's page, Chromium's IndexedDB thread, the server):
+        # less noisy than the time under others' load, so an A/B can compare it too.
+        info(f"back online, CPU of this run's processes: {process_cpu.describe(online_cpu)}")
         verdict(
             f"back online with {OFFLINE} queued: all acked and applied",
             online_ms / 1000,
