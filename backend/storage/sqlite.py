@@ -57,6 +57,13 @@ def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str],
 
 
 _encode = msgspec.json.encode
+# The sqlite3 module binds int, float, str and bytearray as they are, but sends bytes (our JSON
+# columns: msgspec encodes to bytes) and None (a message's absent thread) through its adapter
+# lookup first: a registry miss, then a failed __adapt__ lookup on its protocol type that builds and
+# drops an AttributeError (~0.4 us per bytes value, ~0.2 per None; ~1.6 us per pushed message).
+# Adapters that return the value itself bind the same BLOB or NULL, straight from the registry.
+sqlite3.register_adapter(bytes, bytes)  # bytes(b) is b for exact bytes
+sqlite3.register_adapter(type(None), lambda value: value)
 #: Bound once: the per-change methods below ask "is this my transaction?" inline rather than
 #: through ``_mine()`` (five calls per pushed change).
 _get_ident = threading.get_ident
