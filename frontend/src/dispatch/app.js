@@ -189,10 +189,6 @@ export class App {
     } catch {
       this.#sender = null;
     }
-    // Live frames are applied in the send worker too, whose thread draws no frames: on the page a
-    // frame drawn between the apply's IndexedDB round trips holds its results back.
-    const sender = this.#sender;
-    this.replica.liveApplier = sender ? (frame, wallMs) => (sender.ready ? sender.applyLive(frame, wallMs) : null) : null;
     this.engine = new SyncEngine({
       replica: this.replica,
       // The request is on its way: drawing may go on (see whenSent).
@@ -216,12 +212,6 @@ export class App {
           this.#coordinator.post(tab.changed([...result.keys], result.dropped.length > 0));
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
-        },
-        // A live frame is shown before its apply commits (SyncEngine#onHeard): its new messages
-        // only, whole as created (a partial edit waits for the apply to join it with the record).
-        onHeard: (records) => {
-          const shown = records.filter(([key, r]) => key.startsWith('messages/') && (typeof r.fields.channel === 'string' || this.store.confirmedRecord('messages', r.id)));
-          if (shown.length) this.store.patch(shown);
         },
         onSignedOut: () => this.#signedOutByServer(),
         onUpdateRequired: () => (this.updateRequired.value = true),
@@ -566,7 +556,6 @@ export class App {
     this.engine = null;
     this.#sender?.close();
     this.#sender = null;
-    if (this.replica) this.replica.liveApplier = null;
     this.#coordinator?.close();
     this.#coordinator = null;
     clearInterval(this.#typingTimer);

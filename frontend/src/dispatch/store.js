@@ -99,18 +99,6 @@ export function join(held, record) {
   return fields === null ? record : { ...record, fields, clocks: joined };
 }
 
-/**
- * The same fields at the same clocks (a clock names one write, so the values are the same too).
- * @param {Record<string, string> | undefined} a
- * @param {Record<string, string> | undefined} b
- */
-function sameClocks(a = {}, b = {}) {
-  const names = Object.keys(a);
-  if (names.length !== Object.keys(b).length) return false;
-  for (const name of names) if (!Object.hasOwn(b, name) || a[name] !== b[name]) return false;
-  return true;
-}
-
 export class Store {
   /** @type {Map<string, Map<string, Shown>>} confirmed state, by collection then id */
   #confirmed = new Map();
@@ -224,9 +212,6 @@ export class Store {
       if (record) {
         const table = this.#table(this.#confirmed, collection);
         const held = table.get(id);
-        // Held already, every field at the same clock (a live frame shown before its apply, then
-        // the apply's record): nothing changed, nothing is told (no render of the same rows).
-        if (held && held !== record && sameClocks(held.clocks, record.clocks)) continue;
         table.set(id, held && held !== record ? join(held, record) : record);
       } else this.#confirmed.get(collection)?.delete(id);
       if (this.#pendingByKey.has(key)) this.#reshow(collection, id);

@@ -389,13 +389,6 @@ export class Replica {
   }
 
   /**
-   * Applies live frames in place of this replica (the leader's send worker, sync/sender.js), or
-   * returns null to leave the frame to it.
-   * @type {((frame: LiveChanges, wallMs: number) => Promise<{applied: boolean, keys?: string[], records?: [string, Snapshot][]}> | null) | null}
-   */
-  liveApplier = null;
-
-  /**
    * Apply a live `changes` frame if it continues our cursor for its scope.
    * Returns `{applied: true, keys}` or `{applied: false}` (a gap: the caller runs a sync).
    * @param {LiveChanges} frame
@@ -403,8 +396,6 @@ export class Replica {
    * @returns {Promise<{applied: boolean, keys?: string[], records?: [string, Snapshot][]}>}
    */
   async applyLive(frame, wallMs) {
-    const elsewhere = this.liveApplier?.(frame, wallMs);
-    if (elsewhere) return elsewhere;
     return run(async () => {
       // Records and meta only: a local write (outbox, meta) waits for it no longer than it must.
       const tx = this.#db.transaction(['records', 'meta'], 'readwrite');

@@ -9,8 +9,6 @@
 //         crash never loses a sent message (ARCHITECTURE.md, Durability; the outbox rule).
 // Rule 2. The page applies the reply (round.js, its own Replica): this worker only writes and sends.
 // Rule 3. Errors go back as plain data: {name, kind, message} for storage, {status, body} for HTTP.
-// Rule 4. The leader's live frames are applied here too (Replica#applyLive, the same code as on the
-//         page), in the order they arrive: the page only hands them over and takes the result.
 
 import { Replica } from './replica.js';
 import { Transport } from '../sync/transport.js';
@@ -29,28 +27,15 @@ function replica() {
 
 const now = () => performance.timeOrigin + performance.now();
 
-/** The error of a failed write or apply, as plain data (Rule 3). @param {any} e */
-const storageFailure = (e) => ({ name: e?.name ?? 'Error', kind: e?.kind ?? null, message: String(e?.message ?? e) });
-
 self.onmessage = async ({ data }) => {
-  if (data.t === 'live') {
-    // A live frame (Rule 4): applied here, where no frame of the page's is drawn between the
-    // apply's IndexedDB round trips.
-    try {
-      const result = await (await replica()).applyLive(data.frame, data.wallMs);
-      self.postMessage({ id: data.id, t: 'applied', ok: true, result });
-    } catch (error) {
-      self.postMessage({ id: data.id, t: 'applied', ok: false, error: storageFailure(error) });
-    }
-    return;
-  }
   const { id, changes, wallMs, metaEntries, supersede, limit, request } = data;
   csrf = data.csrf;
   let wrote;
   try {
     wrote = await (await replica()).writeToSend(changes, wallMs, metaEntries, supersede, limit);
   } catch (error) {
-    self.postMessage({ id, t: 'wrote', ok: false, error: storageFailure(error) });
+    const e = /** @type {any} */ (error);
+    self.postMessage({ id, t: 'wrote', ok: false, error: { name: e?.name ?? 'Error', kind: e?.kind ?? null, message: String(e?.message ?? e) } });
     return;
   }
   if (!limit) {

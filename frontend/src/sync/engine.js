@@ -11,7 +11,6 @@
 import { backoffDelay } from '../lib/backoff.js';
 import { syncUntilDone } from './round.js';
 import { LiveSocket, liveUrl } from './live.js';
-import { apply } from './merge.js';
 
 /** How long a read cursor may wait for a sync to ride with before it gets one of its own. */
 export const LAZY_MS = 2000;
@@ -28,8 +27,6 @@ export const Status = Object.freeze({ ONLINE: 'Online', OFFLINE: 'Offline', SYNC
  * @property {() => void} [onUpdateRequired]
  * @property {(error: Error) => void} [onStorageError]
  * @property {(frame: {t: string, [key: string]: any}) => void} [onEphemeral]
- * @property {(records: [string, any][]) => void} [onHeard] a live frame that continues what the
- *   replica holds, before its apply commits: the frame's records as its changes alone make them
  */
 
 export class SyncEngine {
@@ -52,13 +49,6 @@ export class SyncEngine {
   #lazyAgain = false;
   /** The browser's `offline` event came, and no `online` since. */
   #browserOffline = false;
-  /**
-   * Per scope, the seq the replica holds once the live frames handed to it have committed: known
-   * only from frames this engine applied (a sync may move the cursor past it; then the next frame
-   * does not continue it, and waits for its apply as before).
-   * @type {Map<string, number>}
-   */
-  #heard = new Map();
 
   /**
    * events: onStatus(status, detail), onApplied({keys, dropped, outbox}), onSignedOut(),
@@ -116,7 +106,6 @@ export class SyncEngine {
 
   stop() {
     this.#stopped = true;
-    this.#heard.clear();
     this.#clearTimers();
     this.#live?.stop();
   }
@@ -305,27 +294,12 @@ export class SyncEngine {
         this.trigger();
         break;
       case 'changes': {
-        const top = frame.changes.reduce((most, change) => Math.max(most, change.seq), frame.prev);
-        // The server sends a frame once the change is durable there, and one that continues what
-        // the replica holds (or will hold once the frames before it commit: IndexedDB runs their
-        // transactions in order) can be shown now: the page draws in the frame that is coming
-        // anyway, while the apply commits. Its records are what the frame's changes make by the
-        // merge rule; the store joins them with what it holds, and the apply's records after.
-        // The apply's transaction is made first, so whatever the store's listeners start in
-        // IndexedDB queues behind it.
-        const applying = this.#replica.applyLive(frame, this.#now());
-        if (this.#events.onHeard && this.#heard.get(frame.scope) === frame.prev) {
-          this.#heard.set(frame.scope, top);
-          this.#events.onHeard(heard(frame.changes));
-        }
         try {
-          const result = await applying;
+          const result = await this.#replica.applyLive(frame, this.#now());
           if (!result.applied) {
-            this.#heard.delete(frame.scope);
             this.trigger();
             break;
           }
-          this.#heard.set(frame.scope, Math.max(this.#heard.get(frame.scope) ?? 0, top));
           this.#events.onApplied?.({
             keys: new Set(result.keys),
             records: new Map(result.records),
@@ -341,7 +315,6 @@ export class SyncEngine {
             this.trigger();
           }
         } catch (error) {
-          this.#heard.delete(frame.scope);
           this.#fail(error);
         }
         break;
@@ -354,21 +327,4 @@ export class SyncEngine {
         break; // pong and frames from newer servers
     }
   }
-}
-
-/**
- * A live frame's records as its changes alone make them (the merge rule, in order), keyed
- * `collection/id`: what the store joins with the confirmed records it holds.
- * @param {{collection: string, id: string, scope: string, fields: Record<string, any>, hlc: string}[]} changes
- * @returns {[string, any][]}
- */
-export function heard(changes) {
-  /** @type {Map<string, any>} */
-  const records = new Map();
-  for (const c of changes) {
-    const key = `${c.collection}/${c.id}`;
-    const state = apply(records.get(key) ?? null, c.fields, c.hlc);
-    records.set(key, { collection: c.collection, id: c.id, scope: c.scope, fields: state.fields, clocks: state.clocks });
-  }
-  return [...records];
 }

@@ -68,24 +68,6 @@ export class SendWorker {
   }
 
   /**
-   * Apply a live frame in the worker (Replica#applyLive there): resolves with what the page's
-   * apply would return. Frames go in the order they are given.
-   * @param {any} frame
-   * @param {number} wallMs
-   * @returns {Promise<{applied: boolean, keys?: string[], records?: [string, any][]}>}
-   */
-  applyLive(frame, wallMs) {
-    const id = this.#next++;
-    const applied = deferred();
-    this.#applies.set(id, applied);
-    this.#worker.postMessage({ t: 'live', id, frame, wallMs });
-    return applied.promise;
-  }
-
-  /** @type {Map<number, Deferred>} live frames handed to the worker, not yet applied */
-  #applies = new Map();
-
-  /**
    * A write only (no request): resolves with its mutations once the outbox holds it.
    * @param {any[]} changes
    * @param {number} wallMs
@@ -98,19 +80,13 @@ export class SendWorker {
   }
 
   #onMessage(data) {
-    if (data.t === 'applied') {
-      const applied = this.#applies.get(data.id);
-      this.#applies.delete(data.id);
-      if (data.ok) applied?.resolve(data.result);
-      else applied?.reject(storageFailure(data.error));
-      return;
-    }
     const job = this.#jobs.get(data.id);
     if (!job) return;
     if (data.t === 'wrote') {
       if (!data.ok) {
         this.#jobs.delete(data.id);
-        const error = storageFailure(data.error);
+        const cause = Object.assign(new Error(data.error.message), { name: data.error.name });
+        const error = data.error.name === 'StorageError' ? new StorageError(data.error.kind ?? 'storage', cause) : cause;
         job.wrote.reject(error);
         job.first.reject(error);
         return;
@@ -138,20 +114,12 @@ export class SendWorker {
       job.reply.reject(new ApiError(0, { error: 'network', detail: error.message }));
     }
     this.#jobs.clear();
-    for (const applied of this.#applies.values()) applied.reject(error);
-    this.#applies.clear();
   }
 
   close() {
     this.#fail(new Error('send worker closed'));
     this.#worker.terminate();
   }
-}
-
-/** A worker's storage failure as the page's replica would have thrown it. @param {{name: string, kind?: string | null, message: string}} failure */
-function storageFailure(failure) {
-  const cause = Object.assign(new Error(failure.message), { name: failure.name });
-  return failure.name === 'StorageError' ? new StorageError(failure.kind ?? 'storage', cause) : cause;
 }
 
 /** @returns {Deferred} */
