@@ -275,6 +275,13 @@ def main() -> int:
                 if any(m[0] == name for m in marks)
             }
             drawing = [at_screen[k] - at_replica[k] for k in at_replica if k in at_screen]
+            # A send from the send worker: page asks it, its write commits, the POST leaves.
+            worker = a.evaluate("() => window.__worker ?? []")
+            worker_steps: list[tuple[float, float, float]] = []
+            for t in sent:
+                asked = min((w for w in worker if w[0] >= t), default=None, key=lambda w: w[0])
+                if asked:
+                    worker_steps.append((asked[0] - t, asked[1] - asked[0], asked[2] - asked[1]))
             if ab:
                 for name, parity in (("send worker", 0), ("page", 1)):
                     picked = [i for i in range(MESSAGES) if i % 2 == parity and f"hotpath-{i}" in at_replica]
@@ -381,6 +388,12 @@ def main() -> int:
                 f"{name} starts {statistics.median(start):.1f} ms, ends {statistics.median(end):.1f} ms"
                 for name, (start, end) in a_steps.items()
             )
+        )
+    if worker_steps:
+        asked, wrote, left = (statistics.median(w[k] for w in worker_steps) for k in range(3))
+        info(
+            f"on A, the send worker (p50): asked {asked:.1f} ms after the click; its write committed {wrote:.1f} ms "
+            f"later; the POST left {left:.1f} ms after that"
         )
     if TRACE:
         info("timeline, TT_BENCH_TRACE=1 (p50 of each step, ms; server steps on the server's clock):")

@@ -93,7 +93,12 @@ CLICKS = r"""
     return fetch(...args);
   };
   // A send that leaves from the send worker (sync/sender.js): the worker says when it posted.
-  if (app.sender) app.sender.onPosted = (at) => window.__posted.push(at);
+  // ... and when the page asked it, and when the write had committed there (the POST's steps on A).
+  window.__worker = [];
+  if (app.sender) app.sender.onPosted = (at, steps) => {
+    window.__posted.push(at);
+    if (steps?.wrote) window.__worker.push([steps.asked, steps.wrote, at]);
+  };
   document.addEventListener('click', (event) => {
     const button = event.target.closest?.('button');
     if (button && button.textContent.trim() === 'Send') window.__sent.push(performance.timeOrigin + performance.now());

@@ -163,6 +163,9 @@ export async function writeToSend(db, changes, wallMs, metaEntries = {}, superse
   for (const [key, value] of Object.entries(metaEntries)) meta.put(value ?? null, key);
   // Requests in a transaction run in order: this read sees the puts above.
   const reading = limit > 0 ? Promise.all([tx.objectStore('outbox').getAll(null, limit), meta.get('cursors')]) : null;
+  // Every request is made: commit with them, rather than once their results have come back to
+  // this thread (auto-commit would put one more IndexedDB round trip before the POST).
+  tx.commit?.();
   const [read] = await Promise.all([reading, tx.done]);
   return { mutations, outgoing: read ? { pending: read[0], cursors: read[1] ?? {} } : null };
 }

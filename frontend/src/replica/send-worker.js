@@ -45,9 +45,10 @@ self.onmessage = async ({ data }) => {
   }
   const outgoing = /** @type {{pending: any[], cursors: Record<string, number>}} */ (wrote.outgoing);
   const wire = outgoing.pending.map(({ mid, collection, id: rid, fields, hlc }) => ({ mid, collection, id: rid, fields, hlc }));
+  const wroteAt = now();
   const reply = transport.sync({ changes: wire, cursors: outgoing.cursors, ...request });
   const postedAt = now();
-  self.postMessage({ id, t: 'wrote', ok: true, mutations: wrote.mutations, outgoing, postedAt });
+  self.postMessage({ id, t: 'wrote', ok: true, mutations: wrote.mutations, outgoing, postedAt, wroteAt, askedAt: data.askedAt });
   try {
     self.postMessage({ id, t: 'reply', ok: true, body: await reply });
   } catch (error) {

@@ -19,8 +19,9 @@ export class SendWorker {
   /** @type {Map<number, {wrote: Deferred, first: Deferred, reply: Deferred}>} */
   #jobs = new Map();
   #broken = false;
-  /** Told when a request left the worker (performance.timeOrigin + now() there): for benchmarks.
-   * @type {((at: number) => void) | null} */
+  /** Told when a request left the worker (performance.timeOrigin + now() there), with when the page
+   * asked for it and when its write had committed: for benchmarks.
+   * @type {((at: number, steps: {asked: number, wrote: number}) => void) | null} */
   onPosted = null;
 
   /**
@@ -61,7 +62,8 @@ export class SendWorker {
     this.#jobs.set(id, { wrote, first, reply });
     const csrf = this.#csrf();
     // Synchronous when the token is at hand (the page's cookie): the message goes in this task.
-    const post = (token) => this.#worker.postMessage({ id, csrf: token, changes, wallMs, metaEntries, supersede, limit, request });
+    const askedAt = performance.timeOrigin + performance.now();
+    const post = (token) => this.#worker.postMessage({ id, askedAt, csrf: token, changes, wallMs, metaEntries, supersede, limit, request });
     if (csrf instanceof Promise) csrf.then(post, () => post(null));
     else post(csrf);
     return { wrote: wrote.promise, first: first.promise };
@@ -91,7 +93,7 @@ export class SendWorker {
         job.first.reject(error);
         return;
       }
-      this.onPosted?.(data.postedAt);
+      this.onPosted?.(data.postedAt, { asked: data.askedAt, wrote: data.wroteAt });
       job.wrote.resolve({ mutations: data.mutations });
       if (!data.outgoing) {
         this.#jobs.delete(data.id); // a write only: nothing more comes
