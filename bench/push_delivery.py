@@ -171,6 +171,47 @@ def classify(
     return rtts
 
 
+async def setup(server: Server, receiver: Receiver, channels: int) -> tuple[list[Device], list[str], float]:
+    """Start the server with the owner, the prober and the listeners in ``channels`` public
+    channels, seed the subscriptions and restart on them (module doc): the devices (owner,
+    prober, listeners), the channels, and the CPU ms per subscription of the restart's pre-keying."""
+    server.start()
+    devices = await workspace(server.base_url, LISTENERS + 2)
+    owner, probe, listeners = devices[0], devices[1], devices[2:]
+    names = [f"01BENCHPUSH{i:02d}" for i in range(channels)]
+    changes = []
+    for channel in names:
+        changes.append(owner.mutation("channels", channel, {"name": channel.lower(), "kind": "public"}))
+        changes += [
+            owner.mutation("members", member_id(channel, d.user_id), {"channel": channel, "user": d.user_id})
+            for d in devices
+        ]
+    for at in range(0, len(changes), 500):  # a push carries at most 500 changes
+        owner.check(*await owner.post_sync(owner.body(changes[at : at + 500])))
+    await probe.pull_all()
+    seed_subscriptions(server.data / "db" / "teamtalk.db", listeners, receiver.port)
+    return devices, names, restart(server) / (LISTENERS * PER_LISTENER) * 1e3
+
+
+async def notify(owner: Device, receiver: Receiver, channel: str, subs: int) -> tuple[int, int, list[int]]:
+    """The owner posts an ``@channel`` message in ``channel``; wait for its ``subs`` pushes: when
+    the POST started and returned, and when each push arrived (ns)."""
+    text = {"channel": channel, "text": "@channel the crane is here", "mentions": "channel"}
+    mutation = owner.mutation("messages", f"01BENCHMSG{channel[-2:]}", text)
+    body = owner.body([mutation], limit=10)
+    start = time.perf_counter_ns()
+    owner.check(*await owner.post_sync(body))
+    accepted = time.perf_counter_ns()
+    want, deadline = topic(f"c:{channel}"), time.monotonic() + 60
+    seen: list[int] = []
+    while len(seen) < subs:
+        if time.monotonic() > deadline:
+            raise Failed(f"{len(seen)} of {subs} pushes arrived in 60 s")
+        await asyncio.sleep(0.05)
+        seen += [ns for ns, t in await receiver.dump() if t == want]
+    return start, accepted, seen
+
+
 async def run() -> None:
     subs = LISTENERS * PER_LISTENER
     header(
@@ -181,22 +222,8 @@ async def run() -> None:
     server = Server("push")
     server.options = ["--push-test-mode"]
     try:
-        server.start()
-        devices = await workspace(server.base_url, LISTENERS + 2)
-        owner, probe, listeners = devices[0], devices[1], devices[2:]
-        channels = [f"01BENCHPUSH{i:02d}" for i in range(CHANNELS)]
-        changes = []
-        for channel in channels:
-            changes.append(owner.mutation("channels", channel, {"name": channel.lower(), "kind": "public"}))
-            changes += [
-                owner.mutation("members", member_id(channel, d.user_id), {"channel": channel, "user": d.user_id})
-                for d in devices
-            ]
-        for at in range(0, len(changes), 500):  # a push carries at most 500 changes
-            owner.check(*await owner.post_sync(owner.body(changes[at : at + 500])))
-        await probe.pull_all()
-        seed_subscriptions(server.data / "db" / "teamtalk.db", listeners, receiver.port)
-        prekey_ms = restart(server) / subs * 1e3
+        devices, channels, prekey_ms = await setup(server, receiver, CHANNELS)
+        owner, probe = devices[0], devices[1]
         phase: list[str] = [IDLE]
         probes: list[Probe] = []
         posts: list[tuple[int, int]] = []
@@ -208,20 +235,9 @@ async def run() -> None:
         drain_s: list[float] = []
         with cpu_meter(server) as used:
             for channel in channels:
-                text = {"channel": channel, "text": "@channel the crane is here", "mentions": "channel"}
-                mutation = owner.mutation("messages", f"01BENCHMSG{channel[-2:]}", text)
-                body = owner.body([mutation], limit=10)
                 phase[0] = DRAINING
-                start = time.perf_counter_ns()
-                owner.check(*await owner.post_sync(body))
-                posts.append((start, time.perf_counter_ns()))
-                want, deadline = topic(f"c:{channel}"), time.monotonic() + 60
-                seen: list[int] = []
-                while len(seen) < subs:
-                    if time.monotonic() > deadline:
-                        raise Failed(f"{len(seen)} of {subs} pushes arrived in 60 s")
-                    await asyncio.sleep(0.05)
-                    seen += [ns for ns, t in await receiver.dump() if t == want]
+                start, accepted, seen = await notify(owner, receiver, channel, subs)
+                posts.append((start, accepted))
                 phase[0] = BETWEEN
                 drains.append((posts[-1][1], max(seen)))
                 latencies += [(ns - start) / 1e6 for ns in seen]
