@@ -14,6 +14,7 @@ the sync path shows as its share falling, whatever the other workers did meanwhi
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import subprocess
@@ -35,29 +36,35 @@ def main(trace: str, ab: str) -> None:
         for _, start, end in meta["probes"]:
             if any(start < b and end > a for a, b in drains) and not any(start < b and end > a for a, b in posts):
                 windows.append((start, end, mode))
+    first = min(a for a, _ in posts)
+    windows += [(start, end, "(no drain)") for _, start, end in meta["probes"] if end <= first]
     windows.sort()
     out = subprocess.run(
         ["perf", "script", "-i", trace, "-F", "tid,pid,cpu,time,event,trace"], capture_output=True, text=True
     ).stdout
     tgid: dict[int, int] = {}
     woken: dict[int, int] = {}
-    waits: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    count: dict[str, int] = defaultdict(int)
-    per_sync: dict[tuple[int, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    w = 0
+    # Each CPU's run segments (start, end, tid), to share a wait out among whoever ran meanwhile.
+    segments: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    since: dict[str, int] = {}
+    pending: list[tuple[str, int, int, str, str, tuple[int, int]]] = []
     for line in out.splitlines():
         m = LINE.match(line)
         if not m:
             continue
-        pid, tid, _, t, event, rest = int(m[1]), int(m[2]), m[3], m[4], m[5], m[6]
-        ns = int(round(float(t) * 1e9))
+        pid, tid, cpu, event, rest = int(m[1]), int(m[2]), m[3], m[5], m[6]
+        ns = round(float(m[4]) * 1e9)
         tgid[tid] = pid
         f = dict(FIELD.findall(rest))
         if event == "sched_wakeup":
             woken[int(f["pid"])] = ns
             continue
+        prev = int(f["prev_pid"])
+        if cpu in since:
+            segments[cpu].append((since[cpu], ns, prev))
+        since[cpu] = ns
         if f["prev_state"].startswith("R"):  # preempted: runnable from now, like a wake-up
-            woken[int(f["prev_pid"])] = ns
+            woken[prev] = ns
         nxt = int(f["next_pid"])
         if nxt not in woken:
             continue
@@ -65,20 +72,30 @@ def main(trace: str, ab: str) -> None:
         who = names.get(tgid.get(nxt, -1))
         if who not in ("server", "bench"):
             continue
-        while w < len(windows) and windows[w][1] < woke:
-            w += 1
-        if w >= len(windows) or windows[w][0] > woke:
+        i = bisect.bisect_right(windows, (woke, 1 << 62, ""))  # the sync this wait falls in, if any
+        if i == 0 or windows[i - 1][1] < woke:
             continue
-        mode = windows[w][2]
-        culprit = names.get(tgid.get(int(f["prev_pid"]), -1), "other" if f["prev_pid"] != "0" else "idle")
-        waits[mode][f"{who}<-{culprit}"] += (ns - woke) / 1e6
-        per_sync[windows[w][:2]][f"{who}<-{culprit}"] += (ns - woke) / 1e6
-        count[mode] += 1
-    for mode in meta["spans"]:
+        window = windows[i - 1]
+        pending.append((cpu, woke, ns, who, window[2], window[:2]))
+    waits: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    per_sync: dict[tuple[int, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for cpu, woke, ns, who, mode, key in pending:
+        runs = segments[cpu]
+        j = bisect.bisect_left(runs, (woke - 1_000_000_000, 0, 0))
+        for a, b, t in runs[j:]:
+            if a >= ns:
+                break
+            overlap = min(b, ns) - max(a, woke)
+            if overlap <= 0:
+                continue
+            culprit = "idle" if t == 0 else names.get(tgid.get(t, -1), "other")
+            waits[mode][f"{who}<-{culprit}"] += overlap / 1e6
+            per_sync[key][f"{who}<-{culprit}"] += overlap / 1e6
+    for mode in ["(no drain)", *meta["spans"]]:
         syncs = sum(1 for _, _, m in windows if m == mode)
         parts = sorted(waits[mode].items(), key=lambda kv: -kv[1])
         print(
-            f"{mode:>10}: {syncs} syncs, {count[mode]} wake-ups, waited (ms per sync): "
+            f"{mode:>10}: {syncs} syncs, waited (ms per sync): "
             + ", ".join(f"{k} {v / max(syncs, 1):.3f}" for k, v in parts if v / max(syncs, 1) >= 0.005)
         )
         slow = sorted(((e - s) / 1e6, (s, e)) for s, e, m in windows if m == mode)[-4:]
