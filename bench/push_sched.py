@@ -48,6 +48,9 @@ def main(trace: str, ab: str) -> None:
     segments: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     since: dict[str, int] = {}
     pending: list[tuple[str, int, int, str, str, tuple[int, int]]] = []
+    #: When a thread of the server or the bench went to sleep uninterruptibly (D: fsync, I/O).
+    blocked: dict[int, int] = {}
+    disk: list[tuple[int, int]] = []
     for line in out.splitlines():
         m = LINE.match(line)
         if not m:
@@ -58,8 +61,13 @@ def main(trace: str, ab: str) -> None:
         f = dict(FIELD.findall(rest))
         if event == "sched_wakeup":
             woken[int(f["pid"])] = ns
+            if int(f["pid"]) in blocked:  # back from waiting on the disk (or a lock in the kernel)
+                key_at = blocked.pop(int(f["pid"]))
+                disk.append((key_at, ns))
             continue
         prev = int(f["prev_pid"])
+        if f["prev_state"].startswith("D") and names.get(tgid.get(prev, -1)) in ("server", "bench"):
+            blocked[prev] = ns
         if cpu in since:
             segments[cpu].append((since[cpu], ns, prev))
         since[cpu] = ns
@@ -91,6 +99,11 @@ def main(trace: str, ab: str) -> None:
             culprit = "idle" if t == 0 else names.get(tgid.get(t, -1), "other")
             waits[mode][f"{who}<-{culprit}"] += overlap / 1e6
             per_sync[key][f"{who}<-{culprit}"] += overlap / 1e6
+    for a, b in disk:  # uninterruptible sleeps within a sync, filed like the waits
+        i = bisect.bisect_right(windows, (a, 1 << 62, ""))
+        if i and windows[i - 1][1] >= a:
+            waits[windows[i - 1][2]]["server/bench in D (disk)"] += (b - a) / 1e6
+            per_sync[windows[i - 1][:2]]["server/bench in D (disk)"] += (b - a) / 1e6
     for mode in ["(no drain)", *meta["spans"]]:
         syncs = sum(1 for _, _, m in windows if m == mode)
         parts = sorted(waits[mode].items(), key=lambda kv: -kv[1])
