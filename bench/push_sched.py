@@ -111,6 +111,17 @@ def main(trace: str, ab: str) -> None:
             f"{mode:>10}: {syncs} syncs, waited (ms per sync): "
             + ", ".join(f"{k} {v / max(syncs, 1):.3f}" for k, v in parts if v / max(syncs, 1) >= 0.005)
         )
+        # What the push work (followers, receiver) cost each sync: the tail is what a p99 of ~50 sees.
+        own = sorted(
+            sum(v for k, v in per_sync[(a, b)].items() if k.endswith(("followers", "receiver")))
+            for a, b, m in windows
+            if m == mode
+        )
+        if own:
+            print(
+                f"{'':>12}followers + receiver, per sync: p50 {own[len(own) // 2]:.2f}, p90 "
+                f"{own[int(len(own) * 0.9)]:.2f}, max {own[-1]:.2f} ms; over 0.5 ms: {sum(o > 0.5 for o in own)}"
+            )
         slow = sorted(((e - s) / 1e6, (s, e)) for s, e, m in windows if m == mode)[-4:]
         for ms, key in reversed(slow):
             top = sorted(per_sync[key].items(), key=lambda kv: -kv[1])[:3]
