@@ -34,6 +34,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
+    except asyncio.CancelledError:  # "quit" with connections open: they end with the loop, quietly
+        pass
     finally:
         writer.close()
 

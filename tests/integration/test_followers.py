@@ -104,6 +104,19 @@ def test_the_followers_process_ends_when_its_server_is_killed(ws: Workspace) -> 
     assert proc.returncode == 0
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_the_followers_process_and_its_threads_yield_to_the_server(ws: Workspace) -> None:
+    """SCHED_IDLE, not a nice value (worker.yield_to_server): a waking server thread takes the
+    core from the push sender at once, which a nice value does not do on EEVDF (issue 10)."""
+    ada = ws.join("Ada")
+    post(ada, ada.channel_named("general"), "start the followers")
+    wait_until(lambda: status(ada)["running"] and status(ada)["search_lag"] == 0)
+    pid = status(ada)["pid"]
+    tasks = [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+    assert len(tasks) > 3  # the followers' threads are running: they inherit the policy
+    assert {os.sched_getscheduler(tid) for tid in tasks} == {os.SCHED_IDLE}
+
+
 def test_only_admins_and_auditors_see_the_followers_lag(ws: Workspace) -> None:
     ada, bob = ws.join("Ada"), ws.join("Bob")
     assert status(ada)["restarts"] == 0

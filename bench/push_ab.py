@@ -1,0 +1,207 @@
+"""Bench 9's sync ratio, A/B in one run: scheduling modes for the followers process (and the
+receiver), taken in turn message by message, so that load from outside the benchmark falls on
+every mode alike (the box is shared: a run's idle p99 moves 3-50 ms with it).
+
+Same set-up as bench 9 (push_delivery.py); the owner posts one ``@channel`` message in each of
+ROUNDS x len(MODES) channels, DRAIN_S apart, and before each one the benchmark sets the mode's
+CPU policy on every thread of the followers process (and of the receiver) from outside, as
+root may (``sched_setscheduler`` and ``setpriority`` on each thread id). A sync is filed under
+the mode of the drain it overlapped (push_delivery.classify). Printed per mode: the syncs' p50,
+p90 and p99, and p99 over the shared idle p99; and the push p50 and p99.
+
+Run: ``.venv/bin/python -m bench.push_ab [MODE ...]`` (default: all of MODES), as root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.common import Device, Server, header, info, percentile
+from bench.push_delivery import (
+    DRAIN_S,
+    IDLE,
+    IDLE_S,
+    LISTENERS,
+    PER_LISTENER,
+    Probe,
+    Receiver,
+    classify,
+    notify,
+    setup,
+)
+
+ROUNDS = int(os.environ.get("TT_BENCH_ROUNDS", "10"))
+
+
+def _threads(pid: int) -> list[int]:
+    try:
+        return [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
+    except FileNotFoundError:
+        return []
+
+
+def _schedstat(pid: int) -> tuple[int, int]:
+    """(ns on CPU, ns waiting for a CPU) summed over the process's threads."""
+    on = wait = 0
+    for tid in _threads(pid):
+        try:
+            fields = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
+        except FileNotFoundError:
+            continue
+        on, wait = on + int(fields[0]), wait + int(fields[1])
+    return on, wait
+
+
+#: A sync's (server ns on CPU, server ns waiting for a CPU, this process's ns waiting for a CPU).
+Stat = tuple[int, int, int]
+
+
+async def traced_prober(
+    device: Device, server: int, probes: list[Probe], stats: list[Stat], stop: asyncio.Event
+) -> None:
+    """push_delivery.prober, noting each sync's scheduler figures (schedstat) beside it."""
+    me = os.getpid()
+    while not stop.is_set():
+        s0, m0 = _schedstat(server), _schedstat(me)
+        start = time.perf_counter_ns()
+        status, content = await device.post_sync(device.body([], limit=100))
+        end = time.perf_counter_ns()
+        s1, m1 = _schedstat(server), _schedstat(me)
+        device.check(status, content)
+        probes.append((IDLE, start, end))
+        stats.append((s1[0] - s0[0], s1[1] - s0[1], m1[1] - m0[1]))
+        await asyncio.sleep(0.01)
+
+
+def _followers(server: Server) -> int:
+    for task in Path(f"/proc/{server.pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        if children:
+            return int(children[0])
+    raise RuntimeError("the server has no followers process")
+
+
+def _policy(pid: int, policy: int, nice: int) -> None:
+    for tid in _threads(pid):
+        try:
+            os.sched_setscheduler(tid, policy, os.sched_param(0))
+            if policy != os.SCHED_IDLE:
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue
+
+
+Mode = Callable[[int, int], None]
+#: name -> what to do to (followers pid, receiver pid) before a message.
+MODES: dict[str, Mode] = {
+    "nice5": lambda f, r: (_policy(f, os.SCHED_OTHER, 5), _policy(r, os.SCHED_OTHER, 0))[0],
+    "nice19": lambda f, r: (_policy(f, os.SCHED_OTHER, 19), _policy(r, os.SCHED_OTHER, 0))[0],
+    "idle": lambda f, r: (_policy(f, os.SCHED_IDLE, 0), _policy(r, os.SCHED_OTHER, 0))[0],
+    "recv-idle": lambda f, r: (_policy(f, os.SCHED_OTHER, 5), _policy(r, os.SCHED_IDLE, 0))[0],
+    "both-idle": lambda f, r: (_policy(f, os.SCHED_IDLE, 0), _policy(r, os.SCHED_IDLE, 0))[0],
+    "asis": lambda f, r: None,
+}
+
+
+async def run(names: list[str]) -> None:
+    subs = LISTENERS * PER_LISTENER
+    header(f"9 A/B: sync p99 while {subs:,} pushes drain, modes {', '.join(names)} in turn, {ROUNDS} rounds")
+    receiver = await Receiver.start()
+    server = Server("push-ab")
+    server.options = ["--push-test-mode"]
+    try:
+        devices, channels, _ = await setup(server, receiver, ROUNDS * len(names) + 1)
+        owner, probe = devices[0], devices[1]
+        followers = _followers(server)
+        probes: list[Probe] = []
+        stop = asyncio.Event()
+        stats: list[Stat] = []
+        probing = asyncio.create_task(traced_prober(probe, server.pid, probes, stats, stop))
+        await asyncio.sleep(IDLE_S)
+        spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {n: [] for n in names}
+        latencies: dict[str, list[float]] = {n: [] for n in names}
+        #: CPU ms of the server, the followers, the receiver and this process, per message.
+        cpu: dict[str, list[list[float]]] = {n: [] for n in names}
+        for i, channel in enumerate(channels):
+            name = names[(i - 1) % len(names)] if i else "warm-up"
+            if i:
+                MODES[name](followers, receiver.proc.pid)
+            cpu0 = [_schedstat(pid)[0] for pid in (server.pid, followers, receiver.proc.pid, os.getpid())]
+            start, accepted, seen = await notify(owner, receiver, channel, subs)
+            cpu1 = [_schedstat(pid)[0] for pid in (server.pid, followers, receiver.proc.pid, os.getpid())]
+            if i:
+                cpu[name].append([(b - a) / 1e6 for a, b in zip(cpu0, cpu1, strict=True)])
+                spans[name].append(((start, accepted), (accepted, max(seen))))
+                latencies[name] += [(ns - start) / 1e6 for ns in seen]
+            await asyncio.sleep(max(0.0, DRAIN_S - (max(seen) - start) / 1e9))
+        stop.set()
+        await probing
+        all_posts = [p for n in names for p, _ in spans[n]]
+        idle_p99 = percentile(classify(probes, all_posts, [d for n in names for _, d in spans[n]])[IDLE], 99)
+        info(f"idle sync p99 {idle_p99:.2f} ms")
+        idle_slow = sorted(
+            (((e - s) / 1e6, st) for (_, s, e), st in zip(probes, stats, strict=True) if e <= all_posts[0][0]),
+            reverse=True,
+        )[:5]
+        info(
+            "   idle slowest: "
+            + "; ".join(
+                f"{ms:.1f} ms (server cpu {c / 1e6:.1f} wait {w / 1e6:.1f}, bench wait {m / 1e6:.1f})"
+                for ms, (c, w, m) in idle_slow
+            )
+        )
+        for name in names:
+            # The other modes' drains count as posts here, so that only this mode's drains are "draining".
+            others = [d for n in names if n != name for _, d in spans[n]]
+            rtts = classify(probes, all_posts + others, [d for _, d in spans[name]])["draining"]
+            mine = [d for _, d in spans[name]]
+            slow = sorted(
+                (
+                    ((e - s) / 1e6, st)
+                    for (_, s, e), st in zip(probes, stats, strict=True)
+                    if any(s < b and e > a for a, b in mine) and not any(s < b and e > a for a, b in all_posts + others)
+                ),
+                reverse=True,
+            )[:5]
+            info(
+                "   slowest: "
+                + "; ".join(
+                    f"{ms:.1f} ms (server cpu {c / 1e6:.1f} wait {w / 1e6:.1f}, bench wait {m / 1e6:.1f})"
+                    for ms, (c, w, m) in slow
+                )
+            )
+            info(
+                f"{name:>10}: {len(rtts)} syncs while draining, p50 {percentile(rtts, 50):.2f} p90 "
+                f"{percentile(rtts, 90):.2f} p99 {percentile(rtts, 99):.2f} ms, p99/idle "
+                f"{percentile(rtts, 99) / idle_p99:.2f}x; push p50 {percentile(latencies[name], 50):.1f} p99 "
+                f"{percentile(latencies[name], 99):.1f} ms"
+            )
+            cols = list(zip(*cpu[name], strict=True))
+            info(
+                "   CPU ms per message (POST to the last push + up to 50 ms): "
+                + ", ".join(
+                    f"{who} {percentile(c, 50):.0f}"
+                    for who, c in zip(("server", "followers", "receiver", "bench"), cols, strict=True)
+                )
+            )
+        out = os.environ.get("TT_BENCH_AB_OUT")
+        if out:  # for a scheduler trace taken meanwhile (perf record -k CLOCK_MONOTONIC): who was where
+            pids = {"server": server.pid, "followers": followers, "receiver": receiver.proc.pid, "bench": os.getpid()}
+            Path(out).write_text(json.dumps({"pids": pids, "spans": spans, "probes": probes}))
+        for device in devices:
+            await device.close()
+    finally:
+        server.stop()
+        await receiver.stop()
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    asyncio.run(run(sys.argv[1:] or list(MODES)[:-1]))
+    info(f"{time.monotonic() - started:.0f} s")
