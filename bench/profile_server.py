@@ -1,4 +1,4 @@
-"""The server under cProfile, for `TT_BENCH_PROFILE=1` (bench/common.py's Server uses it).
+"""The server under cProfile, for `TT_BENCH_PROFILE=1` (bench/server_proc.py's Server uses it).
 
     TT_BENCH_PROFILE=1 .venv/bin/python -m bench.run_all throughput
 

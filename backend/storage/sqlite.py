@@ -8,6 +8,12 @@ Write-behind: inside a transaction, records, log entries and message positions a
 memory and written with a few multi-row INSERTs per table (``_insert_rows``) when the transaction
 or a savepoint ends, or earlier, before any query that could see them. ``get_record`` answers
 from what the transaction has already read or written, so a push reads each record at most once.
+
+This module holds the connections, the transactions and that write-behind; the tables' methods
+are mixins on the same connection and transactions, one module per kind of table:
+sqlite_records.py (records and the change log: the push's hot path), sqlite_channels.py
+(message positions and numbers, memberships), sqlite_accounts.py, sqlite_push.py,
+sqlite_files.py and sqlite_calendar.py.
 """
 
 from __future__ import annotations
@@ -16,45 +22,21 @@ import functools
 import itertools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
 
-from backend.storage import chain
-from backend.storage.base import NewChange, ReadOnlyStore, Snapshot, StoredRecord
+from backend.storage.base import ReadOnlyStore, Snapshot, StoredRecord
 from backend.storage.sqlite_accounts import AccountTables
 from backend.storage.sqlite_calendar import CalendarTables
+from backend.storage.sqlite_channels import ChannelTables, PositionRow
 from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_push import PushTables
-from backend.storage.sqlite_schema import open_database, pack_clocks, unpack_clocks
+from backend.storage.sqlite_records import LogRow, RecordTables
+from backend.storage.sqlite_schema import open_database, pack_clocks
 from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly
-from sync_protocol.merge import RecordState
-from sync_protocol.wire import Change, RecordSnapshot, Value
-
-#: Messages past their channel's retention_days, by the time the server accepted them.
-_EXPIRED = """
-SELECT m.id FROM records m
-JOIN records c ON c.collection = 'channels' AND c.id = json_extract(m.fields, '$.channel')
-WHERE m.collection = 'messages'
-  AND json_extract(c.fields, '$.retention_days') > 0
-  AND json_extract(m.fields, '$.text') IS NOT NULL
-  AND json_extract(m.fields, '$.at') < :now - json_extract(c.fields, '$.retention_days') * 86400000
-ORDER BY json_extract(m.fields, '$.at')
-LIMIT :limit
-"""
-
-_fields_decoder = msgspec.json.Decoder(dict[str, Value])
-_digests_decoder = msgspec.json.Decoder(dict[str, str])  # a log entry's redacted values
-
-
-def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
-    """``ids`` in chunks small enough for one ``IN (...)``, each with its placeholders."""
-    for start in range(0, len(ids), size):
-        chunk = list(ids[start : start + size])
-        yield chunk, ",".join("?" * len(chunk))
-
 
 _encode = msgspec.json.encode
 # The sqlite3 module binds int, float, str and bytearray as they are, but sends bytes (our JSON
@@ -64,8 +46,7 @@ _encode = msgspec.json.encode
 # Adapters that return the value itself bind the same BLOB or NULL, straight from the registry.
 sqlite3.register_adapter(bytes, bytes)  # bytes(b) is b for exact bytes
 sqlite3.register_adapter(type(None), lambda value: value)
-#: Bound once: the per-change methods below ask "is this my transaction?" inline rather than
-#: through ``_mine()`` (five calls per pushed change).
+#: Bound once: ``_mine()`` is asked on every statement of a transaction.
 _get_ident = threading.get_ident
 #: The write-behind tables, as (INSERT head, columns per row, tail): see _insert_rows.
 _RECORDS = (
@@ -93,17 +74,7 @@ def _values_sql(head: str, width: int, tail: str, rows: int) -> str:
     return f"{head} VALUES {', '.join([one] * rows)}{tail}"
 
 
-def _last_entry(db: sqlite3.Connection) -> tuple[int, str]:
-    row = db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
-
-
-def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> StoredRecord:
-    fields = _fields_decoder.decode(fields_json)
-    return StoredRecord(scope, RecordState(fields, unpack_clocks(clocks_json, fields)))
-
-
-class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
+class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, FileTables, CalendarTables):
     def __init__(self, path: Path | str, readonly: bool = False) -> None:
         """Open (creating or migrating) the store at ``path``; with ``readonly`` open an existing
         one on a connection that cannot write (FileNotFoundError when there is none)."""
@@ -131,8 +102,8 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
         # the rows not yet written.
         self._known: dict[tuple[str, str], StoredRecord | None] = {}
         self._unwritten: dict[tuple[str, str], StoredRecord] = {}
-        self._positions: list[tuple[str, Value, Value, Value, Value, Value, Value]] = []
-        self._log: list[tuple[int, str, str, str, str, str, str, int, int, bytes, str]] = []
+        self._positions: list[PositionRow] = []
+        self._log: list[LogRow] = []
 
     def close(self) -> None:
         # The read-only connections first: the last connection to close checkpoints the WAL into
@@ -312,318 +283,7 @@ class SqliteStorage(AccountTables, PushTables, FileTables, CalendarTables):
         else:
             callback()
 
-    # --- records and the change log --------------------------------------------------------
-
-    def records_in_scope(self, scope: str, skip: Sequence[str] = ()) -> list[RecordSnapshot]:
-        db = self._reading()
-        marks = ",".join("?" * len(skip))
-        rows = db.execute(
-            f"SELECT collection, id, fields, clocks FROM records WHERE scope = ? AND collection NOT IN ({marks})",
-            (scope, *skip),
-        ).fetchall()
-        return [self._snapshot(scope, *row) for row in rows]
-
-    def _snapshot(self, scope: str, collection: str, record_id: str, fields: str, clocks: str) -> RecordSnapshot:
-        decoded = _fields_decoder.decode(fields)
-        return RecordSnapshot(scope, collection, record_id, decoded, unpack_clocks(clocks, decoded))
-
-    def snapshots(self, collection: str, ids: Sequence[str]) -> list[RecordSnapshot]:
-        db = self._reading()
-        found: list[RecordSnapshot] = []
-        for chunk, marks in _in_chunks(ids):
-            rows = db.execute(
-                f"SELECT scope, collection, id, fields, clocks FROM records WHERE collection = ? AND id IN ({marks})",
-                (collection, *chunk),
-            ).fetchall()
-            found.extend(self._snapshot(*row) for row in rows)
-        position = {record_id: i for i, record_id in enumerate(ids)}
-        return sorted(found, key=lambda snapshot: position[snapshot.id])
-
-    def reactions_to(self, message_ids: Sequence[str]) -> list[RecordSnapshot]:
-        db = self._reading()
-        found: list[RecordSnapshot] = []
-        for chunk, marks in _in_chunks(message_ids):
-            rows = db.execute(
-                "SELECT scope, collection, id, fields, clocks FROM records WHERE collection = 'reactions' "
-                f"AND json_extract(fields, '$.message') IN ({marks})",
-                chunk,
-            ).fetchall()
-            found.extend(self._snapshot(*row) for row in rows)
-        return found
-
-    # --- the message index: positions and search ----------------------------------------------
-
-    def index_message(self, record_id: str, fields: Mapping[str, Value]) -> None:
-        """Keep message_index (positions by n and tn) in step with a message record."""
-        if self._owner != _get_ident():
-            with self.transaction():
-                return self.index_message(record_id, fields)
-        self._positions.append(
-            (
-                record_id,
-                fields.get("channel"),
-                fields.get("thread"),
-                fields.get("author"),
-                fields.get("at") or 0,
-                fields.get("n"),
-                fields.get("tn"),
-            )
-        )
-
-    def message_ids_before(self, channel_id: str, before_n: int | None, limit: int) -> list[str]:
-        """Top-level messages of a channel with n < before_n (all when None), newest first."""
-        db = self._reading()
-        rows = db.execute(
-            "SELECT id FROM message_index WHERE channel = ? AND n IS NOT NULL AND n < ? ORDER BY n DESC LIMIT ?",
-            (channel_id, before_n if before_n is not None else 2**62, limit),
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def reply_ids(self, parent_id: str) -> list[str]:
-        db = self._reading()
-        rows = db.execute("SELECT id FROM message_index WHERE thread = ? ORDER BY tn", (parent_id,))
-        return [r[0] for r in rows]
-
-    def latest_reply_ids(self, parent_ids: Sequence[str], limit: int) -> list[str]:
-        """The newest ``limit`` replies in any of these threads (uses the by-thread index per parent)."""
-        db = self._reading()
-        if not parent_ids:
-            return []
-        marks = ",".join("?" * len(parent_ids))
-        rows = db.execute(
-            f"SELECT id FROM message_index WHERE thread IN ({marks}) ORDER BY at DESC, id DESC LIMIT ?",
-            (*parent_ids, limit),
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def record_history(self, collection: str, record_id: str) -> list[Change]:
-        """Every logged change of one record, oldest first (redacted values absent)."""
-        db = self._reading()
-        rows = db.execute(
-            "SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
-            "WHERE collection = ? AND record_id = ? ORDER BY seq",
-            (collection, record_id),
-        ).fetchall()
-        decode = _fields_decoder.decode
-        return [Change(seq, scope, col, rid, hlc, author, decode(f)) for seq, scope, col, rid, hlc, author, f in rows]
-
-    def get_record(self, collection: str, record_id: str) -> StoredRecord | None:
-        """The record as this transaction sees it. Callers must not change what they get: within a
-        transaction it is the object the store keeps (put a new one instead)."""
-        mine = self._owner == _get_ident()
-        if mine:
-            key = (collection, record_id)
-            if key in self._known:
-                return self._known[key]
-        row = self._db.execute(
-            "SELECT scope, fields, clocks FROM records WHERE collection = ? AND id = ?", (collection, record_id)
-        ).fetchone()
-        found = None if row is None else _stored(row[0], row[1], row[2])
-        if mine:
-            self._known[(collection, record_id)] = found
-        return found
-
-    def preload(self, collection: str, record_ids: Sequence[str]) -> None:
-        """Read these records in one query for the ``get_record`` calls that follow in this
-        transaction (a push of a hundred messages: one query instead of a hundred)."""
-        if not self._mine():
-            return
-        wanted = list(dict.fromkeys(i for i in record_ids if (collection, i) not in self._known))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            for record_id in chunk:
-                self._known[(collection, record_id)] = None
-            marks = ",".join("?" * len(chunk))
-            for record_id, scope, fields, clocks in self._db.execute(
-                f"SELECT id, scope, fields, clocks FROM records WHERE collection = ? AND id IN ({marks})",
-                (collection, *chunk),
-            ):
-                self._known[(collection, record_id)] = _stored(scope, fields, clocks)
-
-    def put_record(self, collection: str, record_id: str, record: StoredRecord) -> None:
-        if self._owner != _get_ident():
-            with self.transaction():
-                return self.put_record(collection, record_id, record)
-        key = (collection, record_id)
-        self._unwritten[key] = record
-        self._known[key] = record
-
-    def append_change(self, change: NewChange) -> int:
-        if self._owner != _get_ident():
-            with self.transaction():
-                return self.append_change(change)
-        if self._head is None:  # nothing logged yet in this transaction: nothing kept back
-            self._head = _last_entry(self._db)
-        seq, prev = self._head[0] + 1, self._head[1]
-        digest = chain.entry_hash(
-            prev,
-            seq=seq,
-            scope=change.scope,
-            collection=change.collection,
-            record_id=change.id,
-            hlc=change.hlc,
-            author=change.author,
-            device=change.device,
-            mid=change.mid,
-            received_at=change.received_at,
-            digests=chain.field_digests(change.fields),
-        )
-        self._log.append(
-            (
-                seq,
-                change.scope,
-                change.collection,
-                change.id,
-                change.hlc,
-                change.author,
-                change.device,
-                change.mid,
-                change.received_at,
-                _encode(change.fields),
-                digest,
-            )
-        )
-        self._head = (seq, digest)
-        self._scope_heads[change.scope] = seq
-        return seq
-
-    def redact(self, collection: str, record_id: str, names: Sequence[str]) -> int:
-        """Remove these fields' values from every logged change of a record, keeping their digests
-        (chain.py, Rule 2). Returns how many entries changed."""
-        db = self._reading()
-        rows = db.execute(
-            "SELECT seq, fields, redacted FROM changes WHERE collection = ? AND record_id = ?", (collection, record_id)
-        ).fetchall()
-        changed = 0
-        for seq, fields_json, redacted_json in rows:
-            fields = _fields_decoder.decode(fields_json)
-            removed = {n: chain.value_digest(fields.pop(n)) for n in names if n in fields and fields[n] is not None}
-            if not removed:
-                continue
-            kept = {**(_digests_decoder.decode(redacted_json) if redacted_json else {}), **removed}
-            self._write(
-                "UPDATE changes SET fields = ?, redacted = ? WHERE seq = ?", (_encode(fields), _encode(kept), seq)
-            )
-            changed += 1
-        return changed
-
-    def head_hash(self) -> tuple[int, str]:
-        """The last entry's seq and hash: what an admin publishes or notes down."""
-        return _last_entry(self._reading())
-
-    def greatest_clock(self) -> str | None:
-        """The greatest clock in the log (encoded clocks compare as strings): where the server's own
-        clock resumes after a restart, so its writes never lose to a change it has already accepted."""
-        row = self._reading().execute("SELECT max(hlc) FROM changes").fetchone()
-        return str(row[0]) if row and row[0] is not None else None
-
-    def mutation_applied(self, device_id: str, mid: int, collection: str, record_id: str) -> bool:
-        """Did this device's mutation ``mid`` change its record? (A retry is acked again; a stale
-        mutation that never applied is refused.) The record's index keeps this cheap."""
-        row = (
-            self._reading()
-            .execute(
-                "SELECT 1 FROM changes WHERE collection = ? AND record_id = ? AND device = ? AND mid = ? LIMIT 1",
-                (collection, record_id, device_id, mid),
-            )
-            .fetchone()
-        )
-        return row is not None
-
-    def scope_head(self, scope: str) -> int:
-        if scope in self._scope_heads and self._owner == _get_ident():
-            return self._scope_heads[scope]
-        row = self._db.execute("SELECT seq FROM scope_heads WHERE scope = ?", (scope,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def scope_heads(self, scopes: Sequence[str]) -> dict[str, int]:
-        heads = dict.fromkeys(scopes, 0)
-        # One small table (a row per scope), read whole: cheaper than an IN list of 200 scopes.
-        for scope, seq in self._db.execute("SELECT scope, seq FROM scope_heads"):
-            if scope in heads:
-                heads[scope] = int(seq)
-        if self._mine():
-            heads.update((scope, seq) for scope, seq in self._scope_heads.items() if scope in heads)
-        return heads
-
-    def changes_after(self, scope: str, after: int, limit: int) -> list[Change]:
-        rows = (
-            self._reading()
-            .execute(
-                "SELECT seq, collection, record_id, hlc, author, fields FROM changes "
-                "WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (scope, after, limit),
-            )
-            .fetchall()
-        )
-        decode = _fields_decoder.decode
-        return [
-            Change(seq, scope, col, rid, hlc, author, decode(fields)) for seq, col, rid, hlc, author, fields in rows
-        ]
-
-    def changes_since(self, after: int, limit: int) -> list[Change]:
-        """The whole log after a seq. Inside this thread's transaction it sees that transaction;
-        elsewhere it reads through its own connection: the shared one may be inside another
-        thread's transaction, whose rows could still roll back (and their seqs be reused)."""
-        sql = (
-            "SELECT seq, scope, collection, record_id, hlc, author, fields FROM changes "
-            "WHERE seq > ? ORDER BY seq LIMIT ?"
-        )
-        rows = self._reading().execute(sql, (after, limit)).fetchall()
-        decode = _fields_decoder.decode
-        return [
-            Change(seq, scope, col, rid, hlc, author, decode(fields))
-            for seq, scope, col, rid, hlc, author, fields in rows
-        ]
-
-    def next_message_number(self, channel_id: str) -> int:
-        """The next number of a sequence (a channel's ``n``, a thread's ``tn``); written at COMMIT."""
-        if self._owner != _get_ident():
-            raise RuntimeError("message numbers are taken inside a transaction")
-        n = self._numbers.get(channel_id)
-        if n is None:
-            row = self._db.execute("SELECT n FROM channel_numbers WHERE channel = ?", (channel_id,)).fetchone()
-            n = int(row[0]) if row else 0
-        self._numbers[channel_id] = n + 1
-        return n + 1
-
-    def channel_name_taken(self, name: str, except_id: str) -> bool:
-        db = self._reading()
-        row = db.execute(
-            "SELECT 1 FROM records WHERE collection = 'channels' AND json_extract(fields, '$.name') = ? "
-            "AND id != ? AND json_extract(fields, '$.kind') IN ('public', 'private') "
-            "AND coalesce(json_extract(fields, '$.deleted'), 0) = 0 LIMIT 1",
-            (name, except_id),
-        ).fetchone()
-        return row is not None
-
-    def expired_message_ids(self, now_ms: int, limit: int) -> list[str]:
-        """Messages whose bodies have expired (backend/retention.py, Rule 1), oldest first."""
-        return [row[0] for row in self._reading().execute(_EXPIRED, {"now": now_ms, "limit": limit})]
-
     def snapshot(self) -> Snapshot:
         """A read transaction on a connection of its own (sqlite_snapshot.py): WAL lets the
         server go on committing while it is read, and it sees none of that."""
         return SqliteSnapshot(self.path)
-
-    # --- memberships -------------------------------------------------------------------------
-
-    def set_membership(self, channel_id: str, user_id: str, active: bool) -> None:
-        if active:
-            self._write("INSERT OR IGNORE INTO memberships (channel, user) VALUES (?, ?)", (channel_id, user_id))
-        else:
-            self._write("DELETE FROM memberships WHERE channel = ? AND user = ?", (channel_id, user_id))
-
-    def is_member(self, channel_id: str, user_id: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM memberships WHERE channel = ? AND user = ?", (channel_id, user_id)
-        ).fetchone()
-        return row is not None
-
-    def channels_of(self, user_id: str) -> list[str]:
-        rows = self._db.execute("SELECT channel FROM memberships WHERE user = ? ORDER BY channel", (user_id,))
-        return [r[0] for r in rows]
-
-    def members_of(self, channel_id: str) -> list[str]:
-        rows = self._db.execute("SELECT user FROM memberships WHERE channel = ? ORDER BY user", (channel_id,))
-        return [r[0] for r in rows]

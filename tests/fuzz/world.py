@@ -32,7 +32,7 @@ from litestar.testing import TestClient
 from backend.app import create_app
 from backend.live import Connection
 from backend.settings import Settings
-from backend.storage.sqlite import unpack_clocks
+from backend.storage.sqlite_schema import unpack_clocks
 from sync_protocol import merge
 from sync_protocol.collections import COLLECTIONS, member_id
 from sync_protocol.hlc import Clock

@@ -54,7 +54,7 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         frozenset(),
         "reads the exported archive's own files table (which digests to copy); the bytes come from the BlobStore",
     ),
-    "bench/common.py": (frozenset(), "measures raw SQLite commits on a scratch file with tables of its own"),
+    "bench/commit_probe.py": (frozenset(), "measures raw SQLite commits on a scratch file with tables of its own"),
 }
 
 _DATABASE_MODULES = ("sqlite3", "_sqlite3", "sqlite_utils", "apsw")

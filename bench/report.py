@@ -1,0 +1,57 @@
+"""The figures a benchmark reports: percentiles and medians, and the lines it prints, each
+target line (``verdict``) also kept in RESULTS for run_all's summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of unsorted values."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+#: Every target line, collected so run_all can print the summary.
+RESULTS: list[tuple[str, str, bool]] = []
+
+
+def verdict(label: str, value: float, target: float, unit: str, higher_is_better: bool) -> str:
+    """`label: value unit  (target ≥/≤ t)  PASS/MISS ×ratio`; ratio > 1 means better than the target."""
+    ratio = (value / target if higher_is_better else target / value) if value else float("inf")
+    ok = value >= target if higher_is_better else value <= target
+    sign = "≥" if higher_is_better else "≤"
+    needs = "" if ok else f"; needs {1 / ratio:.2f}× better"
+    line = (
+        f"{label}: {fmt(value)} {unit}   target {sign} {fmt(target)} {unit}   "
+        f"{'PASS' if ok else 'MISS'} ({ratio:.2f}× the target{needs})"
+    )
+    RESULTS.append((label, line, ok))
+    print("  " + line, flush=True)
+    return line
+
+
+def fmt(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if value < 1 else f"{value:.2f}"
+
+
+def info(text: str) -> None:
+    print("  " + text, flush=True)
+
+
+def header(title: str) -> None:
+    print(f"\n== {title}", flush=True)
