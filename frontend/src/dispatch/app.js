@@ -1,8 +1,9 @@
 // The application's lifecycle: open the replica, find the session, elect the sync leader,
 // wire the engine's events into the store, and expose the signals the views read
 // (phase, workspace, notices). The composition root (main.js) creates one of these.
-// What follows a local write (show, send, tell the tabs, hold drawing) is local-writes.js;
-// search online and offline is search.js.
+// Who is signed in (the session, sign-up/in/out) is accounts.js; what follows a local write
+// (show, send, tell the tabs, hold drawing) is local-writes.js; presence and typing presence.js;
+// search online and offline search.js.
 
 import { signal } from '@preact/signals';
 import { Replica } from '../replica/replica.js';
@@ -20,10 +21,10 @@ import { OfflineQueries } from './offline.js';
 import { Backfill } from './backfill.js';
 import { TaskQueries } from './task-queries.js';
 import { TaskActions } from './task-actions.js';
-import { deviceName } from '../lib/device-name.js';
+import { Accounts } from './accounts.js';
 import { LocalWrites } from './local-writes.js';
+import { Presence } from './presence.js';
 import { search } from './search.js';
-
 
 export class App {
   /** 'loading' | 'signed-out' | 'ready' | 'fatal' */
@@ -60,6 +61,8 @@ export class App {
   #coordinator = null;
   #env;
   #writes;
+  #accounts;
+  #presence;
 
   /** env: {location, navigator, registerBackgroundSync()} (the page's; injected for tests). */
   constructor({ transport, env = {} }) {
@@ -74,6 +77,19 @@ export class App {
       storageError: this.storageError,
       onStorageError: (error) => this.#storageFailed(error),
       refresh: (what) => this.#refresh(what),
+    });
+    this.#presence = new Presence({ store: this.store, queries: this.queries, engine: () => this.engine, coordinator: () => this.#coordinator });
+    const { phase, workspace, offlineAtStart } = this;
+    this.#accounts = new Accounts({
+      transport,
+      env,
+      store: this.store,
+      replica: () => this.replica,
+      shown: { phase, workspace, offlineAtStart },
+      start: () => this.#start(),
+      stopAll: () => this.#stopAll(),
+      post: (message) => this.#coordinator?.post(message),
+      onStorageError: (error) => this.#storageFailed(error),
     });
   }
 
@@ -119,53 +135,7 @@ export class App {
       },
     });
 
-    let session = null;
-    try {
-      session = await this.#transport.session();
-    } catch (error) {
-      if (error.status === 401) {
-        await this.#showSignedOut();
-        return;
-      }
-      // Offline (or the server is down): carry on with the session we had, if any.
-      session = this.store.meta.value.session ?? null;
-      if (!session) {
-        this.offlineAtStart.value = error.offline;
-        await this.#showSignedOut();
-        return;
-      }
-      this.store.status.value = Status.OFFLINE;
-      this.#start();
-      return;
-    }
-    await this.#adopt(session);
-  }
-
-  /** Learn whether the workspace needs an owner first, so the right form shows at once. */
-  async #showSignedOut() {
-    try {
-      this.workspace.value = await this.#transport.workspace();
-      this.offlineAtStart.value = false;
-    } catch (error) {
-      this.offlineAtStart.value = Boolean(error.offline);
-    }
-    this.phase.value = 'signed-out';
-  }
-
-  async #adopt(session) {
-    try {
-      const wiped = await this.replica.setSession(session);
-      if (wiped) this.store.load(await this.replica.snapshot());
-      else this.store.setMeta((await this.replica.snapshotPending({ outbox: false })).meta);
-      // The CSRF token, for background sync from the service worker (which has no cookies API).
-      const token = this.#transport.csrfToken?.();
-      if (token) await this.replica.setMeta('csrf', token);
-    } catch (error) {
-      this.#storageFailed(error);
-    }
-    this.workspace.value = session.workspace ? { ...session.workspace, needs_owner: false } : this.workspace.value;
-    this.#env.navigator?.storage?.persist?.().catch(() => {});
-    this.#start();
+    await this.#accounts.resume();
   }
 
   #start() {
@@ -175,10 +145,8 @@ export class App {
     this.#coordinator = new Coordinator({ onMessage: (message) => this.#onTabMessage(message) });
     this.#coordinator.post(tab.hello());
     this.#coordinator.elect(() => this.#lead());
-    this.#typingTimer = setInterval(() => this.store.expireTyping(), 1000);
+    this.#presence.start();
   }
-
-  #typingTimer = null;
 
   /** @type {SendWorker | null} the leader's send worker (sync/sender.js), when the build has one */
   #sender = null;
@@ -222,11 +190,11 @@ export class App {
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
         },
-        onSignedOut: () => this.#signedOutByServer(),
+        onSignedOut: () => this.#accounts.signedOutByServer(),
         onUpdateRequired: () => (this.updateRequired.value = true),
         onStorageError: (error) => this.#storageFailed(error),
         onEphemeral: (frame) => {
-          this.#applyEphemeral(frame);
+          this.#presence.heard(frame);
           this.#coordinator.post(tab.ephemeral(frame));
         },
       },
@@ -234,17 +202,6 @@ export class App {
     if (this.#env.navigator && this.#env.navigator.onLine === false) this.store.status.value = Status.OFFLINE;
     this.engine.start();
     this.#startBackfill();
-  }
-
-  #applyEphemeral(frame) {
-    if (frame.t === 'hello' && this.store.localPresence.value === 'away' && this.#coordinator?.leader) {
-      this.engine?.sendLive({ t: 'presence', status: 'away' }); // a new connection starts online
-    }
-    if (frame.t === 'typing') {
-      if (frame.user !== this.queries.me.value) this.store.setTyping(frame);
-    } else {
-      this.store.setPresence(frame);
-    }
   }
 
   /** @param {import('../sync/tab-messages.js').TabMessage} message */
@@ -264,7 +221,7 @@ export class App {
         if (!this.#coordinator?.leader) this.store.status.value = this.#browserOffline() ? Status.OFFLINE : message.status;
         break;
       case 'ephemeral':
-        this.#applyEphemeral(message.frame);
+        this.#presence.heard(message.frame);
         break;
       case 'typing':
       case 'live':
@@ -274,9 +231,7 @@ export class App {
         if (this.#coordinator?.leader) this.#coordinator.post(tab.status(this.store.status.value));
         break;
       case 'signed-out':
-        this.#stopAll();
-        this.store.load({ records: [], outbox: [], failed: [], meta: {} });
-        await this.#showSignedOut();
+        await this.#accounts.signedOutElsewhere();
         break;
       default:
         break;
@@ -296,20 +251,14 @@ export class App {
     return this.#writes.whenSent();
   }
 
-  /** Typing indicator: sent over the live channel by the leader tab. */
+  /** Typing indicator: sent over the live channel by the leader tab (presence.js). */
   typing(scope) {
-    const frame = { t: 'typing', scope };
-    if (this.#coordinator?.leader) this.engine?.sendLive(frame);
-    else this.#coordinator?.post(tab.typing(frame));
+    this.#presence.typing(scope);
   }
 
   /** My presence from this device: 'away' after a while idle or hidden, 'online' when back. */
   setPresence(status) {
-    if (this.store.localPresence.value === status) return;
-    this.store.localPresence.value = status;
-    const frame = { t: 'presence', status };
-    if (this.#coordinator?.leader) this.engine?.sendLive(frame);
-    else this.#coordinator?.post(tab.live(frame));
+    this.#presence.set(status);
   }
 
   /**
@@ -412,49 +361,24 @@ export class App {
     this.#sender = null;
     this.#coordinator?.close();
     this.#coordinator = null;
-    clearInterval(this.#typingTimer);
+    this.#presence.stop();
   }
 
   // --- accounts ----------------------------------------------------------------------------
 
-  async signUp(form) {
-    const session = await this.#transport.signUp({ ...form, device_name: this.#deviceName() });
-    await this.#adopt(session);
-    return session;
+  // (accounts.js: the session, sign-up, sign-in, sign-out)
+
+  signUp(form) {
+    return this.#accounts.signUp(form);
   }
 
-  async signIn(form) {
-    const session = await this.#transport.signIn({ ...form, device_name: this.#deviceName() });
-    await this.#adopt(session);
-    return session;
-  }
-
-  #deviceName() {
-    return deviceName(this.#env.navigator?.userAgent);
+  signIn(form) {
+    return this.#accounts.signIn(form);
   }
 
   /** Sign out: end the session on the server and forget this device's replica. */
-  async signOut() {
-    try {
-      await this.#transport.signOut();
-    } catch (error) {
-      if (error.status !== 401) throw error;
-    }
-    this.#coordinator?.post(tab.signedOut());
-    this.#stopAll();
-    try {
-      await this.replica.clear();
-    } catch (error) {
-      this.#storageFailed(error);
-    }
-    this.store.load({ records: [], outbox: [], failed: [], meta: {} });
-    await this.#showSignedOut();
-  }
-
-  /** The server no longer knows our session (revoked elsewhere): keep the outbox, ask to sign in. */
-  async #signedOutByServer() {
-    this.#stopAll();
-    await this.#showSignedOut();
+  signOut() {
+    return this.#accounts.signOut();
   }
 
   async resetLocalData() {
