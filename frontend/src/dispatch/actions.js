@@ -25,8 +25,9 @@ export class Actions extends ServerCalls {
   #store;
   #path;
 
-  /** afterWrite(mutations, what) updates the store and nudges the sync (see app.js). `writing` is
-   * the store's count of writes in flight: from the call until the outbox shows the write. */
+  /** afterWrite(mutations, what) updates the store and nudges the sync (local-writes.js, wired in
+   * app.js). `writing` is the store's count of writes in flight: from the call until the outbox
+   * shows the write. */
   /**
    * @param {object} o
    * @param {import('../replica/replica.js').Replica} o.replica
@@ -36,12 +37,12 @@ export class Actions extends ServerCalls {
    * @param {{value: number} | null} [o.writing]
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
-   * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (app.js holds drawing)
+   * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (local-writes.js holds drawing)
    * @param {() => boolean} [o.sendNow] will a write now start a sync at once (this tab leads, online, idle)?
    * @param {() => (import('../sync/sender.js').SendWorker | null)} [o.sender] the send worker, when there is one
    * @param {(first: Promise<import('../sync/round.js').First>) => void} [o.started] the send worker's request
    *   is on its way: the engine takes it as its first round (told synchronously, so nothing else starts one)
-   * @param {import('./store.js').Store | null} [o.store] the store (failed writes kept only in memory, app.js)
+   * @param {import('./store.js').Store | null} [o.store] the store (failed writes kept only in memory, local-writes.js)
    */
   constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {},
     sendNow = () => false, sender = () => null, started = () => {}, store = null }) {

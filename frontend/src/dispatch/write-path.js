@@ -7,7 +7,8 @@
 //   carries it, the engine taking that request as its first round;
 // - alone, in a transaction of its own (Replica#write, Replica#writeToSend): a send that leaves at once
 //   without a worker, and a read cursor that replaces (supersedes) a pending one.
-// Either way the store shows the write as pending as soon as it is stamped (`afterWrite`, app.js).
+// Either way the store shows the write as pending as soon as it is stamped (`afterWrite`,
+// local-writes.js).
 
 import { MAX_PUSH, LIMIT, RECENT } from '../sync/round.js';
 
@@ -131,7 +132,7 @@ export class WritePath {
   /**
    * A write that need not leave at once (offline, a sync in flight, another tab leads): grouped
    * (Replica#enqueue). It resolves once the mutations are stamped, their puts made and the store
-   * shows them as pending; the sync is told when they are committed (app.js #afterWrite).
+   * shows them as pending; the sync is told when they are committed (local-writes.js, LocalWrites#after).
    * @param {{collection: string, id: string, fields: Record<string, any>}[]} changes
    * @param {Record<string, unknown>} metaEntries
    * @param {boolean} lazy

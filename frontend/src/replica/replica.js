@@ -285,7 +285,7 @@ export class Replica {
   }
 
   /**
-   * Keep failed entries (a grouped write that did not commit, app.js) in `failed`.
+   * Keep failed entries (a grouped write that did not commit, dispatch/local-writes.js) in `failed`.
    * @param {Failed[]} entries
    */
   async keepFailed(entries) {
