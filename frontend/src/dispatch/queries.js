@@ -12,7 +12,7 @@
 // (dispatch/history.js), and nothing past it counts as read until it is.
 //
 // The message index is kept in step with the store by shown-messages.js (this class only reads
-// it); searching what the device holds is search.js (`searchHeld`).
+// it); searching the messages the device holds is local-search.js (`searchHeld`).
 
 import { computed } from '@preact/signals';
 import { may, mayInvite } from '../sync/rights.js';
@@ -20,7 +20,7 @@ import { ShownMap } from './store.js';
 import { describeMessage, ShownMessages } from './shown-messages.js';
 import { memberId, readId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { unreadCount } from '../sync/unread.js';
-import { searchHeld } from './search.js';
+import { searchHeld } from './local-search.js';
 
 const EMPTY = new Map();
 // `words` moved with the message items it splits (shown-messages.js); importers find it here still.
