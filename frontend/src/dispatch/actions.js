@@ -1,180 +1,78 @@
 // Writes the views make. Each one is a set of changes recorded in the replica in one
-// transaction (optimistic: it shows at once as pending), then the sync is told.
-// The few operations that are not changes to records (my devices, invites) are server calls
-// that need a connection; they live here too, so views never hold the transport.
+// transaction (optimistic: it shows at once as pending), then the sync is told. How a write
+// reaches the outbox (grouped, sent at once, or alone) is write-path.js; the few operations that
+// are not changes to records (my devices, invites) are server calls, inherited from
+// server-calls.js, so views never hold the transport.
 
 import { ulid } from '../lib/ulid.js';
 import { memberId, readId, dmId, reactionId, receiptId, followId, prefId } from '../sync/scopes.js';
 import { findMentions } from '../lib/mentions.js';
 import { derivedId } from '../sync/registry.js';
-import { MAX_PUSH, LIMIT, RECENT } from '../sync/round.js';
 import { fileMessageChanges } from '../files/deliver.js';
+import { ServerCalls } from './server-calls.js';
+import { WritePath } from './write-path.js';
 
-/**
- * What a write changed besides its mutations: meta entries it set, pending mids it replaced,
- * whether it may wait for the next sync, and whether `failed` changed (re-read it).
- * `outgoing`: the request that sends it, read with the write (Replica#writeToSend), or null.
- * `sent`: the send worker has already sent it (and the engine was told when it started).
- * `committed`: a grouped write's commit (Replica#enqueue): the sync is told once it resolves (with the
- *   mutations as stored), and the mutations show as failed if it rejects.
- * @typedef {{metaEntries?: Record<string, unknown>, superseded?: number[], lazy?: boolean, reread?: boolean,
- *   outgoing?: {pending: any[], cursors: Record<string, number>} | null, sent?: boolean,
- *   committed?: Promise<any[]> | null}} AfterWrite
- */
+/** @typedef {import('./write-path.js').AfterWrite} AfterWrite */
 
-export class Actions {
+export class Actions extends ServerCalls {
   /** Per channel (or thread), the mids of my last cursor write: the next one replaces them. */
   #cursorMids = new Map();
-  #beforeSend;
   #replica;
   #queries;
   #afterWrite;
   #now;
   #marking = new Map();
-  #onStorageError;
-  #writing;
-  #transport;
-  #sendNow;
-  #sender;
-  #started;
   #store;
+  #path;
 
-  /** afterWrite(mutations, what) updates the store and nudges the sync (see app.js). `writing` is
-   * the store's count of writes in flight: from the call until the outbox shows the write. */
+  /** afterWrite(mutations, what) updates the store and nudges the sync (local-writes.js, wired in
+   * app.js). `writing` is the store's count of writes in flight: from the call until the outbox
+   * shows the write. */
   /**
    * @param {object} o
    * @param {import('../replica/replica.js').Replica} o.replica
    * @param {import('./queries.js').Queries} o.queries
    * @param {(mutations: any[], what?: AfterWrite) => Promise<void>} o.afterWrite
-   * @param {{devices(): Promise<any>, revokeDevice(id: string): Promise<any>, createInvite(): Promise<any>,
-   *   pushKey(): Promise<any>, pushSubscriptions(): Promise<any>, subscribePush(s: object): Promise<any>,
-   *   revokePush(id: string): Promise<any>, recordVersions(c: string, id: string): Promise<any>,
-   *   calendarFeeds(): Promise<any>, createCalendarFeed(o: object): Promise<any>, revokeCalendarFeed(id: string): Promise<any>,
-   *   importCalendar(c: string, text: string, tz: string): Promise<any>} | null} [o.transport]
+   * @param {import('./server-calls.js').ServerTransport | null} [o.transport]
    * @param {{value: number} | null} [o.writing]
    * @param {(error: Error) => void} [o.onStorageError]
    * @param {() => number} [o.now]
-   * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (app.js holds drawing)
+   * @param {() => void} [o.beforeSend] a write that will be sent at once is starting (local-writes.js holds drawing)
    * @param {() => boolean} [o.sendNow] will a write now start a sync at once (this tab leads, online, idle)?
    * @param {() => (import('../sync/sender.js').SendWorker | null)} [o.sender] the send worker, when there is one
    * @param {(first: Promise<import('../sync/round.js').First>) => void} [o.started] the send worker's request
    *   is on its way: the engine takes it as its first round (told synchronously, so nothing else starts one)
-   * @param {import('./store.js').Store | null} [o.store] the store (failed writes kept only in memory, app.js)
+   * @param {import('./store.js').Store | null} [o.store] the store (failed writes kept only in memory, local-writes.js)
    */
   constructor({ replica, queries, afterWrite, transport = null, writing = null, onStorageError = () => {}, now = Date.now, beforeSend = () => {},
     sendNow = () => false, sender = () => null, started = () => {}, store = null }) {
+    super(transport);
     this.#store = store;
-    this.#sendNow = sendNow;
-    this.#sender = sender;
-    this.#started = started;
-    this.#beforeSend = beforeSend;
-    this.#transport = transport;
-    this.#onStorageError = onStorageError;
-    this.#writing = writing;
     this.#replica = replica;
     this.#queries = queries;
     this.#afterWrite = afterWrite;
     this.#now = now;
+    this.#path = new WritePath({ replica, afterWrite, writing, onStorageError, now, beforeSend, sendNow, sender, started });
   }
 
   /**
    * @param {{collection: string, id: string, fields: Record<string, any>}[]} changes
    * @param {Record<string, unknown>} [metaEntries]
-   * @param {{lazy?: boolean, supersede?: number[]}} [options] `lazy`: rides with the next sync
-   *   (read cursors); `supersede`: pending mids this write replaces (Replica#write)
+   * @param {{lazy?: boolean, supersede?: number[]}} [options] (WritePath#write)
    */
-  async #write(changes, metaEntries = {}, { lazy = false, supersede = [] } = {}) {
-    // A send that reads its request waits for no grouped write: one still uncommitted would be
-    // missing from the request and could be stamped after it (Rule 2 in replica/outbox-writer.js).
-    const now = !lazy && this.#sendNow() && !this.#replica.enqueued;
-    // (A replica without `enqueue`, as in tests with a stand-in, writes the earlier way.)
-    if (this.grouped && !now && !supersede.length && typeof this.#replica.enqueue === 'function') return this.#enqueue(changes, metaEntries, lazy);
-    const other = this.#other(changes, metaEntries, { lazy, supersede, now });
-    this.#others = other.catch(() => {});
-    return other;
-  }
-
-  /** The last write that did not go grouped, settled or not (a grouped write waits for it: order). */
-  #others = Promise.resolve();
-
-  /**
-   * A write in a transaction of its own: one that leaves at once, or folds the one it replaces.
-   * @param {{collection: string, id: string, fields: Record<string, any>}[]} changes
-   * @param {Record<string, unknown>} metaEntries
-   * @param {{lazy: boolean, supersede: number[], now: boolean}} how
-   */
-  async #other(changes, metaEntries, { lazy, supersede, now }) {
-    const sender = this.#sender();
-    if (now && !sender?.ready) this.#beforeSend();
-    if (this.#writing) this.#writing.value += 1;
-    try {
-      let mutations = null;
-      let outgoing = null;
-      let sent = false;
-      try {
-        // With a send worker (the leader tab), every write goes through it: its transaction never
-        // waits for this page's frames. A send that will leave at once is also sent from there, and
-        // the engine takes that request as its first round. If the worker could not write it,
-        // nothing was written: it is written here. Without a worker, a send that leaves at once
-        // reads its request in the write's transaction (the engine is idle: nothing else will read
-        // the outbox before it goes).
-        // Whichever way it goes, the grouped writes' cached stamp state is now behind.
-        this.#replica.forgetStamp?.();
-        if (sender?.ready && now) {
-          const job = sender.send(changes, this.#now(), metaEntries, supersede, MAX_PUSH, { limit: LIMIT, recent: RECENT });
-          this.#started(job.first);
-          mutations = await job.wrote.then(({ mutations: m }) => m, () => null);
-          sent = mutations !== null;
-        } else if (sender?.ready) {
-          mutations = await sender.write(changes, this.#now(), metaEntries, supersede).then(({ mutations: m }) => m, () => null);
-        }
-        if (!mutations && now) {
-          ({ mutations, outgoing } = await this.#replica.writeToSend(changes, this.#now(), metaEntries, supersede, MAX_PUSH));
-        } else if (!mutations) mutations = await this.#replica.write(changes, this.#now(), metaEntries, supersede);
-      } catch (error) {
-        // Storage full or broken: the app shows a banner; the caller keeps the user's input.
-        if (error?.name === 'StorageError') this.#onStorageError(error);
-        throw error;
-      }
-      await this.#afterWrite(mutations, { metaEntries, superseded: supersede, lazy, outgoing, sent });
-      return mutations;
-    } finally {
-      if (this.#writing) this.#writing.value -= 1;
-    }
-  }
-
-  /**
-   * A write that need not leave at once (offline, a sync in flight, another tab leads): grouped
-   * (Replica#enqueue). It resolves once the mutations are stamped, their puts made and the store
-   * shows them as pending; the sync is told when they are committed (app.js #afterWrite).
-   * @param {{collection: string, id: string, fields: Record<string, any>}[]} changes
-   * @param {Record<string, unknown>} metaEntries
-   * @param {boolean} lazy
-   */
-  async #enqueue(changes, metaEntries, lazy) {
-    if (this.#writing) this.#writing.value += 1;
-    try {
-      // A write made just before that went another way (the send worker's) is stamped first.
-      await this.#others;
-      const { stamped, committed } = this.#replica.enqueue(changes, this.#now(), metaEntries);
-      let mutations;
-      try {
-        mutations = await stamped;
-      } catch (error) {
-        committed.catch(() => {}); // the same failure: reported once, here
-        if (error?.name === 'StorageError') this.#onStorageError(error);
-        throw error;
-      }
-      await this.#afterWrite(mutations, { metaEntries, lazy, committed });
-      return mutations;
-    } finally {
-      if (this.#writing) this.#writing.value -= 1;
-    }
+  #write(changes, metaEntries = {}, options = {}) {
+    return this.#path.write(changes, metaEntries, options);
   }
 
   /** Grouped writes (Replica#enqueue) for what need not leave at once; false: one transaction
    * awaited per write (the earlier path, kept for an A/B run of the benchmark). */
-  grouped = true;
+  get grouped() {
+    return this.#path.grouped;
+  }
+
+  set grouped(on) {
+    this.#path.grouped = on;
+  }
 
   #me() {
     const me = this.#queries.me.value;
@@ -472,70 +370,5 @@ export class Actions {
     this.#store?.dropUnsaved(mid);
     await this.#replica.discard(mid);
     await this.#afterWrite([], { reread: true });
-  }
-
-  // --- server calls (online only; they throw an ApiError with `offline` when unreachable) ---
-
-  /** My signed-in devices: `[{id, name, created, last_seen, current}]`. */
-  devices() {
-    return this.#server().devices();
-  }
-
-  /** Sign a device out (its session ends and its live socket closes). */
-  revokeDevice(id) {
-    return this.#server().revokeDevice(id);
-  }
-
-  /** A new invite link: `{token, url, expires}`. */
-  createInvite() {
-    return this.#server().createInvite();
-  }
-
-  /** The server's VAPID public key: `{key}`. */
-  pushKey() {
-    return this.#server().pushKey();
-  }
-
-  /** The push subscriptions of my devices: `[{id, device, device_name, service, created, this_device}]`. */
-  pushSubscriptions() {
-    return this.#server().pushSubscriptions();
-  }
-
-  /** Register this device's push subscription (`{endpoint, keys, lang}`); replaces its earlier one. */
-  subscribePush(subscription) {
-    return this.#server().subscribePush(subscription);
-  }
-
-  /** Stop pushes to one of my devices. */
-  revokePushSubscription(id) {
-    return this.#server().revokePush(id);
-  }
-
-  /** Every version of a record, with author and time (history and restore). */
-  recordVersions(collection, id) {
-    return this.#server().recordVersions(collection, id);
-  }
-
-  /** My private calendar feeds; one new one (its URLs are shown once); revoking one. */
-  calendarFeeds() {
-    return this.#server().calendarFeeds();
-  }
-
-  createCalendarFeed(options) {
-    return this.#server().createCalendarFeed(options);
-  }
-
-  revokeCalendarFeed(id) {
-    return this.#server().revokeCalendarFeed(id);
-  }
-
-  /** Import an .ics file's events into a calendar (by UID: a second import updates). */
-  importCalendar(calendar, text, tz) {
-    return this.#server().importCalendar(calendar, text, tz);
-  }
-
-  #server() {
-    if (!this.#transport) throw new Error('no transport');
-    return this.#transport;
   }
 }

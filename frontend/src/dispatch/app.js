@@ -1,6 +1,9 @@
 // The application's lifecycle: open the replica, find the session, elect the sync leader,
 // wire the engine's events into the store, and expose the signals the views read
 // (phase, workspace, notices). The composition root (main.js) creates one of these.
+// Who is signed in (the session, sign-up/in/out) is accounts.js; what follows a local write
+// (show, send, tell the tabs, hold drawing) is local-writes.js; presence and typing presence.js;
+// search online and offline search.js.
 
 import { signal } from '@preact/signals';
 import { Replica } from '../replica/replica.js';
@@ -16,16 +19,12 @@ import { History } from './history.js';
 import { Holdings } from '../replica/holdings.js';
 import { OfflineQueries } from './offline.js';
 import { Backfill } from './backfill.js';
-import { TaskQueries, zone } from './task-queries.js';
-import { splitTaskFilters } from '../lib/task-query.js';
-import { splitFileFilter } from '../lib/file-query.js';
+import { TaskQueries } from './task-queries.js';
 import { TaskActions } from './task-actions.js';
-import { deviceName } from '../lib/device-name.js';
-
-/** The longest a render waits for a send's request to leave (App#whenSent). */
-const HOLD_MS = 50;
-/** How long another tab may wait to hear of this tab's local writes (see #noteWrite). */
-const NOTE_MS = 16;
+import { Accounts } from './accounts.js';
+import { LocalWrites } from './local-writes.js';
+import { Presence } from './presence.js';
+import { search } from './search.js';
 
 export class App {
   /** 'loading' | 'signed-out' | 'ready' | 'fatal' */
@@ -61,11 +60,37 @@ export class App {
   #transport;
   #coordinator = null;
   #env;
+  #writes;
+  #accounts;
+  #presence;
 
   /** env: {location, navigator, registerBackgroundSync()} (the page's; injected for tests). */
   constructor({ transport, env = {} }) {
     this.#transport = transport;
     this.#env = env;
+    this.#writes = new LocalWrites({
+      store: this.store,
+      replica: () => this.replica,
+      engine: () => this.engine,
+      coordinator: () => this.#coordinator,
+      env,
+      storageError: this.storageError,
+      onStorageError: (error) => this.#storageFailed(error),
+      refresh: (what) => this.#refresh(what),
+    });
+    this.#presence = new Presence({ store: this.store, queries: this.queries, engine: () => this.engine, coordinator: () => this.#coordinator });
+    const { phase, workspace, offlineAtStart } = this;
+    this.#accounts = new Accounts({
+      transport,
+      env,
+      store: this.store,
+      replica: () => this.replica,
+      shown: { phase, workspace, offlineAtStart },
+      start: () => this.#start(),
+      stopAll: () => this.#stopAll(),
+      post: (message) => this.#coordinator?.post(message),
+      onStorageError: (error) => this.#storageFailed(error),
+    });
   }
 
   async boot() {
@@ -89,8 +114,8 @@ export class App {
       replica: this.replica,
       queries: this.queries,
       transport: this.#transport,
-      afterWrite: (mutations, what) => this.#afterWrite(mutations, what),
-      beforeSend: () => this.#holdDrawing(),
+      afterWrite: (mutations, what) => this.#writes.after(mutations, what),
+      beforeSend: () => this.#writes.holdDrawing(),
       sendNow: () => Boolean(this.#coordinator?.leader && this.engine?.idle),
       sender: () => this.#sender,
       started: (first) => this.engine?.trigger(first),
@@ -110,53 +135,7 @@ export class App {
       },
     });
 
-    let session = null;
-    try {
-      session = await this.#transport.session();
-    } catch (error) {
-      if (error.status === 401) {
-        await this.#showSignedOut();
-        return;
-      }
-      // Offline (or the server is down): carry on with the session we had, if any.
-      session = this.store.meta.value.session ?? null;
-      if (!session) {
-        this.offlineAtStart.value = error.offline;
-        await this.#showSignedOut();
-        return;
-      }
-      this.store.status.value = Status.OFFLINE;
-      this.#start();
-      return;
-    }
-    await this.#adopt(session);
-  }
-
-  /** Learn whether the workspace needs an owner first, so the right form shows at once. */
-  async #showSignedOut() {
-    try {
-      this.workspace.value = await this.#transport.workspace();
-      this.offlineAtStart.value = false;
-    } catch (error) {
-      this.offlineAtStart.value = Boolean(error.offline);
-    }
-    this.phase.value = 'signed-out';
-  }
-
-  async #adopt(session) {
-    try {
-      const wiped = await this.replica.setSession(session);
-      if (wiped) this.store.load(await this.replica.snapshot());
-      else this.store.setMeta((await this.replica.snapshotPending({ outbox: false })).meta);
-      // The CSRF token, for background sync from the service worker (which has no cookies API).
-      const token = this.#transport.csrfToken?.();
-      if (token) await this.replica.setMeta('csrf', token);
-    } catch (error) {
-      this.#storageFailed(error);
-    }
-    this.workspace.value = session.workspace ? { ...session.workspace, needs_owner: false } : this.workspace.value;
-    this.#env.navigator?.storage?.persist?.().catch(() => {});
-    this.#start();
+    await this.#accounts.resume();
   }
 
   #start() {
@@ -166,10 +145,8 @@ export class App {
     this.#coordinator = new Coordinator({ onMessage: (message) => this.#onTabMessage(message) });
     this.#coordinator.post(tab.hello());
     this.#coordinator.elect(() => this.#lead());
-    this.#typingTimer = setInterval(() => this.store.expireTyping(), 1000);
+    this.#presence.start();
   }
-
-  #typingTimer = null;
 
   /** @type {SendWorker | null} the leader's send worker (sync/sender.js), when the build has one */
   #sender = null;
@@ -195,7 +172,7 @@ export class App {
       transport: {
         sync: (body) => {
           const sent = transport.sync(body);
-          this.#releaseDrawing();
+          this.#writes.releaseDrawing();
           return sent;
         },
       },
@@ -213,11 +190,11 @@ export class App {
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
         },
-        onSignedOut: () => this.#signedOutByServer(),
+        onSignedOut: () => this.#accounts.signedOutByServer(),
         onUpdateRequired: () => (this.updateRequired.value = true),
         onStorageError: (error) => this.#storageFailed(error),
         onEphemeral: (frame) => {
-          this.#applyEphemeral(frame);
+          this.#presence.heard(frame);
           this.#coordinator.post(tab.ephemeral(frame));
         },
       },
@@ -225,17 +202,6 @@ export class App {
     if (this.#env.navigator && this.#env.navigator.onLine === false) this.store.status.value = Status.OFFLINE;
     this.engine.start();
     this.#startBackfill();
-  }
-
-  #applyEphemeral(frame) {
-    if (frame.t === 'hello' && this.store.localPresence.value === 'away' && this.#coordinator?.leader) {
-      this.engine?.sendLive({ t: 'presence', status: 'away' }); // a new connection starts online
-    }
-    if (frame.t === 'typing') {
-      if (frame.user !== this.queries.me.value) this.store.setTyping(frame);
-    } else {
-      this.store.setPresence(frame);
-    }
   }
 
   /** @param {import('../sync/tab-messages.js').TabMessage} message */
@@ -255,7 +221,7 @@ export class App {
         if (!this.#coordinator?.leader) this.store.status.value = this.#browserOffline() ? Status.OFFLINE : message.status;
         break;
       case 'ephemeral':
-        this.#applyEphemeral(message.frame);
+        this.#presence.heard(message.frame);
         break;
       case 'typing':
       case 'live':
@@ -265,9 +231,7 @@ export class App {
         if (this.#coordinator?.leader) this.#coordinator.post(tab.status(this.store.status.value));
         break;
       case 'signed-out':
-        this.#stopAll();
-        this.store.load({ records: [], outbox: [], failed: [], meta: {} });
-        await this.#showSignedOut();
+        await this.#accounts.signedOutElsewhere();
         break;
       default:
         break;
@@ -282,189 +246,28 @@ export class App {
     }
   }
 
-  /**
-   * A local write landed in IndexedDB: show it (the store takes the new mutations in O(1), no
-   * re-read of the outbox), send it at once (or, for a read cursor, with the next sync), and tell
-   * the other tabs.
-   * @param {any[]} mutations
-   * @param {import('./actions.js').AfterWrite} [what]
-   */
-  async #afterWrite(mutations, { metaEntries = {}, superseded = [], lazy = false, reread = false, outgoing = null, sent = false, committed = null } = {}) {
-    if (this.storageError.value === 'quota') this.storageError.value = null; // space again
-    if (reread) await this.#refresh({ keys: [] });
-    else this.store.wrote(mutations, metaEntries, superseded);
-    // A grouped write (Replica#enqueue) is shown now and sent once it is committed: the sync reads
-    // the outbox, and a write is in the outbox before it is sent.
-    if (committed) {
-      committed.then(
-        (stored) => {
-          // Written again under new mids (another writer moved the stamp state): show those.
-          if (stored !== mutations) this.store.wrote(stored, {}, mutations.map((m) => m.mid));
-          this.#sendWritten(stored, lazy, null, false);
-          this.#noteWrite();
-        },
-        (error) => this.#writeFailed(mutations, error),
-      );
-    } else {
-      this.#sendWritten(mutations, lazy, outgoing, sent);
-      this.#noteWrite();
-    }
-    if (!mutations.length) return;
-    const nav = this.#env.navigator;
-    if (nav && (nav.onLine === false || this.store.status.value === Status.OFFLINE)) {
-      // Asking again within a second changes nothing (one registration per tag) but costs a
-      // round trip to the service worker on every offline send.
-      const now = Date.now();
-      if (now - this.#askedBackgroundSync >= 1000) {
-        this.#askedBackgroundSync = now;
-        this.#env.registerBackgroundSync?.();
-      }
-    }
-  }
-
-  /** Tell the sync (this tab leads) or the leader (another tab) that mutations are in the outbox. */
-  #sendWritten(mutations, lazy, outgoing, sent) {
-    if (!mutations.length) return;
-    if (this.#coordinator?.leader) {
-      if (lazy) this.engine?.later();
-      else if (!sent) this.engine?.trigger(outgoing); // a sent one started the engine already
-    } else this.#coordinator?.post(tab.wrote(lazy));
-  }
-
-  /**
-   * A grouped write did not commit (storage full or broken): its messages leave the pending list
-   * and show as failed, with the reason, so they can be sent again; nothing typed vanishes. They
-   * are kept in `failed` (under mids of their own: theirs were never committed, so the counter
-   * reuses them); if even that cannot be written, the store keeps them for this session.
-   * @param {any[]} mutations
-   * @param {any} error
-   */
-  async #writeFailed(mutations, error) {
-    this.#storageFailed(error);
-    const entries = mutations.map((m) => ({ ...m, mid: unsavedMid(), code: 'storage', reason: String(error?.message ?? error), failedAt: Date.now() }));
-    this.store.removePending(mutations.map((m) => m.mid));
-    this.store.keepFailed(entries);
-    try {
-      await this.replica.keepFailed(entries);
-    } catch {
-      // Still full: they stay in memory (store.keepFailed), shown as failed until a reload.
-    }
-  }
-
-  #askedBackgroundSync = -Infinity;
-  #noteTimer = null;
-
-  /**
-   * Tell the other tabs that this one wrote, at most once per NOTE_MS: each note makes them read
-   * the outbox again, so a burst of writes (a device queueing offline) must not cost one each.
-   */
-  #noteWrite() {
-    if (this.#noteTimer !== null || !this.#coordinator) return;
-    this.#noteTimer = setTimeout(() => {
-      this.#noteTimer = null;
-      this.#coordinator?.post(tab.changed([]));
-    }, NOTE_MS);
-  }
-
-  /** @type {{promise: Promise<void>, release: () => void} | null} */
-  #sending = null;
-
-  /**
-   * A message is being sent from this tab, which leads: drawing waits until its request has left
-   * (at most HOLD_MS), so the IndexedDB work and the request never queue behind a render.
-   */
-  #holdDrawing() {
-    if (this.#sending || !this.#coordinator?.leader || this.store.status.peek() === Status.OFFLINE) return;
-    let release = () => {};
-    /** @type {Promise<void>} */
-    const promise = new Promise((resolve) => {
-      release = () => resolve();
-    });
-    const timer = setTimeout(() => this.#releaseDrawing(), HOLD_MS);
-    this.#sending = {
-      promise,
-      release: () => {
-        clearTimeout(timer);
-        release();
-      },
-    };
-  }
-
-  #releaseDrawing() {
-    const sending = this.#sending;
-    this.#sending = null;
-    sending?.release();
-  }
-
   /** Resolves when the send in progress has left (null when none is): main.js draws after it. */
   whenSent() {
-    return this.#sending?.promise ?? null;
+    return this.#writes.whenSent();
   }
 
-  /** Typing indicator: sent over the live channel by the leader tab. */
+  /** Typing indicator: sent over the live channel by the leader tab (presence.js). */
   typing(scope) {
-    const frame = { t: 'typing', scope };
-    if (this.#coordinator?.leader) this.engine?.sendLive(frame);
-    else this.#coordinator?.post(tab.typing(frame));
+    this.#presence.typing(scope);
   }
 
   /** My presence from this device: 'away' after a while idle or hidden, 'online' when back. */
   setPresence(status) {
-    if (this.store.localPresence.value === status) return;
-    this.store.localPresence.value = status;
-    const frame = { t: 'presence', status };
-    if (this.#coordinator?.leader) this.engine?.sendLive(frame);
-    else this.#coordinator?.post(tab.live(frame));
+    this.#presence.set(status);
   }
 
   /**
-   * Search messages: on the server (every channel I may see) when online, else what this
-   * device holds, with the same syntax. `where` says which: 'server' | 'device'.
+   * Search messages (or tasks, or files): on the server (every channel I may see) when online,
+   * else what this device holds, with the same syntax. `where` says which: 'server' | 'device'.
    */
-  async search(query, { limit = 50 } = {}) {
-    if (splitTaskFilters(query)[0].tasks) return this.#searchTasks(query, limit);
-    if (splitFileFilter(query)[0]) return this.#searchFiles(query, limit);
-    if (this.store.status.value !== 'Offline') {
-      try {
-        const answer = await this.#transport.search(query, limit);
-        return { where: 'server', results: answer.results ?? [] };
-      } catch (error) {
-        if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
-      }
-    }
-    const local = this.queries.searchLocal(query, { limit });
-    // Say which channels were only partly searched: "the newest 3,000 of 41,000 messages in #site-a".
-    const partial = local.channels
-      .filter((id) => this.queries.isMember(id))
-      .map((id) => ({ id, name: this.queries.channel(id)?.name ?? id, ...this.keeping.coverage(id) }))
-      .filter((c) => c.partial && c.total > 0);
-    return { where: 'device', results: local.results, partial };
-  }
-
-  /** Tasks (is:task, assignee:, status:, due:): the server's answer online, this device's offline. */
-  async #searchTasks(query, limit) {
-    if (this.store.status.value !== 'Offline') {
-      try {
-        const answer = await this.#transport.searchTasks(query, zone(), limit);
-        return { where: 'server', results: (answer.results ?? []).map((r) => ({ ...r, task: true })) };
-      } catch (error) {
-        if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
-      }
-    }
-    return { where: 'device', results: (this.tasks?.search(query, { limit })?.results ?? []).map((r) => ({ ...r, task: true })) };
-  }
-
-  /** Files by name (is:file): the server's answer online, what this device holds offline. */
-  async #searchFiles(query, limit) {
-    if (this.store.status.value !== 'Offline') {
-      try {
-        const answer = await this.#transport.searchFiles(query, limit);
-        return { where: 'server', results: (answer.results ?? []).map((r) => ({ ...r, file: true })) };
-      } catch (error) {
-        if (!(error.offline || error.status === 404 || error.status >= 500)) throw error;
-      }
-    }
-    return { where: 'device', results: this.files?.search(query, { limit }) ?? [] };
+  search(query, { limit = 50 } = {}) {
+    const { store, queries, keeping, tasks, files } = this;
+    return search({ transport: this.#transport, store, queries, keeping, tasks, files }, query, { limit });
   }
 
   /**
@@ -558,49 +361,24 @@ export class App {
     this.#sender = null;
     this.#coordinator?.close();
     this.#coordinator = null;
-    clearInterval(this.#typingTimer);
+    this.#presence.stop();
   }
 
   // --- accounts ----------------------------------------------------------------------------
 
-  async signUp(form) {
-    const session = await this.#transport.signUp({ ...form, device_name: this.#deviceName() });
-    await this.#adopt(session);
-    return session;
+  // (accounts.js: the session, sign-up, sign-in, sign-out)
+
+  signUp(form) {
+    return this.#accounts.signUp(form);
   }
 
-  async signIn(form) {
-    const session = await this.#transport.signIn({ ...form, device_name: this.#deviceName() });
-    await this.#adopt(session);
-    return session;
-  }
-
-  #deviceName() {
-    return deviceName(this.#env.navigator?.userAgent);
+  signIn(form) {
+    return this.#accounts.signIn(form);
   }
 
   /** Sign out: end the session on the server and forget this device's replica. */
-  async signOut() {
-    try {
-      await this.#transport.signOut();
-    } catch (error) {
-      if (error.status !== 401) throw error;
-    }
-    this.#coordinator?.post(tab.signedOut());
-    this.#stopAll();
-    try {
-      await this.replica.clear();
-    } catch (error) {
-      this.#storageFailed(error);
-    }
-    this.store.load({ records: [], outbox: [], failed: [], meta: {} });
-    await this.#showSignedOut();
-  }
-
-  /** The server no longer knows our session (revoked elsewhere): keep the outbox, ask to sign in. */
-  async #signedOutByServer() {
-    this.#stopAll();
-    await this.#showSignedOut();
+  signOut() {
+    return this.#accounts.signOut();
   }
 
   async resetLocalData() {
@@ -609,11 +387,4 @@ export class App {
     this.holdings?.close();
     await deleteReplicaDB();
   }
-}
-
-let unsaved = 0;
-/** A mid for a failed write that was never committed: negative, so no mutation ever has it. */
-function unsavedMid() {
-  unsaved += 1;
-  return -(Date.now() * 1000 + (unsaved % 1000));
 }

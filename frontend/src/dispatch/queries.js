@@ -10,31 +10,26 @@
 // Long histories: a device may hold only the newest part of a channel (a snapshot), so "held"
 // starts at the lowest n it has. A hole between two held numbers is a gap: it is shown, filled
 // (dispatch/history.js), and nothing past it counts as read until it is.
+//
+// The message index is kept in step with the store by shown-messages.js (this class only reads
+// it); searching the messages the device holds is local-search.js (`searchHeld`).
 
 import { computed } from '@preact/signals';
 import { may, mayInvite } from '../sync/rights.js';
 import { ShownMap } from './store.js';
-import { MessageIndex } from './message-index.js';
+import { describeMessage, ShownMessages } from './shown-messages.js';
 import { memberId, readId, receiptId, followId, prefId } from '../sync/scopes.js';
-import { parseQuery, personNamed, timeMatches } from '../lib/search-query.js';
 import { unreadCount } from '../sync/unread.js';
+import { searchHeld } from './local-search.js';
 
 const EMPTY = new Map();
-/** From this many messages changed at once, the index takes them in one merge (MessageIndex#placeMany). */
-const BULK = 256;
-
-/** Space-separated ids (mentions, repliers) as a list. */
-/** The one empty list of words: most messages have no repliers, and a list each was 100,000 arrays kept for a backfilled channel. */
-const NO_WORDS = Object.freeze(/** @type {string[]} */ ([]));
-export const words = (value) => (typeof value === 'string' && value ? value.split(/\s+/).filter(Boolean) : /** @type {string[]} */ (NO_WORDS));
+// `words` moved with the message items it splits (shown-messages.js); importers find it here still.
+export { words } from './shown-messages.js';
 
 export class Queries {
   #store;
   #collections = new Map();
   #index;
-  /** Failed mutations of messages as the index holds them: edits by record id, the rest by mid. */
-  #failedEdits = new Map();
-  #failedItems = new Map();
 
   /** @param {import('./store.js').Store} store */
   constructor(store) {
@@ -45,27 +40,8 @@ export class Queries {
     this.session = computed(() => s.meta.value.session ?? null);
     this.pendingCount = computed(() => s.outboxSize.value + s.writing.value);
 
-    // The message grouping is maintained as records change, never recomputed (message-index.js).
-    this.#index = new MessageIndex({
-      me: () => s.meta.peek().user ?? null,
-      describe: (id, record) => this.#describeMessage(id, record),
-    });
-    s.subscribe({
-      changed: (collection, ids) => {
-        if (collection !== 'messages') return;
-        let failedTouched = false;
-        // Many at once (a bulk history page): one merge per channel instead of a splice each.
-        if (ids.size >= BULK) this.#index.placeMany([...ids].map((id) => this.#itemFor(id)));
-        for (const id of ids) {
-          if (ids.size < BULK) this.#placeMessage(id);
-          if (this.#failedEdits.has(id) || s.failed.peek().some((f) => f.id === id)) failedTouched = true;
-        }
-        if (failedTouched) this.#syncFailed();
-      },
-      reset: () => this.#rebuild(),
-      failed: () => this.#syncFailed(),
-    });
-    this.#rebuild();
+    // The message grouping is maintained as records change, never recomputed (shown-messages.js).
+    this.#index = new ShownMessages(s, () => this.me.peek()).index;
 
     this.users = this.collection('users');
 
@@ -208,7 +184,7 @@ export class Queries {
   /** One message as shown (top-level or reply), or null. */
   message(id) {
     const record = this.record('messages', id);
-    return record ? this.#describeMessage(id, record) : null;
+    return record ? describeMessage(id, record, this.me.peek()) : null;
   }
 
   /** Replies of a thread in order: sent by tn, then unsent. */
@@ -351,45 +327,7 @@ export class Queries {
    * Returns {results, total} (results capped at `limit`).
    */
   searchLocal(query, { limit = 50 } = {}) {
-    const parsed = typeof query === 'string' ? parseQuery(query) : query;
-    const me = this.me.value;
-    const names = (id, value) => {
-      const u = this.user(id) ?? {};
-      return personNamed(value, id, u.name, u.email);
-    };
-    const named = (c) => parsed.channels.some((value) => {
-      const conversation = c.kind === 'dm' || c.kind === 'group';
-      if (value.startsWith('@')) return conversation && this.membersOf(c.id).some((u) => u !== me && names(u, value.slice(1)));
-      return !conversation && (c.name.toLowerCase() === value.toLowerCase() || c.id.toLowerCase() === value.toLowerCase());
-    });
-    const allowedChannels = new Set();
-    for (const c of this.channels.value) {
-      if (!parsed.channels.length || named(c)) allowedChannels.add(c.id);
-    }
-    const authorOk = new Map();
-    const personMatches = (author) => {
-      if (!parsed.people.length) return true;
-      if (!authorOk.has(author)) authorOk.set(author, parsed.people.some((value) => names(author, value)));
-      return authorOk.get(author);
-    };
-    const needles = [...parsed.words, ...parsed.phrases].map((n) => n.toLowerCase());
-    const results = [];
-    for (const [, record] of this.collection('messages').value) {
-      const f = record.fields;
-      if (f.deleted || typeof f.text !== 'string' || !allowedChannels.has(f.channel)) continue;
-      if (needles.length) {
-        const lowered = f.text.toLowerCase();
-        let all = true;
-        for (const needle of needles) if (!lowered.includes(needle)) { all = false; break; }
-        if (!all) continue;
-      }
-      const author = f.author ?? this.me.value;
-      if (!personMatches(author)) continue;
-      if ((parsed.before || parsed.after) && !(typeof f.at === 'number' && timeMatches(parsed, f.at))) continue;
-      results.push({ id: record.id ?? f.id, channel: f.channel, thread: f.thread ?? null, author, n: f.n ?? null, tn: f.tn ?? null, at: f.at ?? null, text: f.text });
-    }
-    results.sort((a, b) => (b.at ?? Infinity) - (a.at ?? Infinity));
-    return { results: results.slice(0, limit), total: results.length, channels: [...allowedChannels] };
+    return searchHeld(this, query, { limit });
   }
 
   #describeChannel(id, record) {
@@ -415,98 +353,6 @@ export class Queries {
     };
   }
 
-  #describeMessage(id, record) {
-    const f = record.fields;
-    const sent = typeof f.n === 'number' || typeof f.tn === 'number';
-    return {
-      id,
-      channel: f.channel,
-      n: f.n,
-      tn: f.tn,
-      // A task's comments are listed like a thread's replies, under `task:<id>` (never in the channel).
-      thread: f.thread ?? (f.task ? `task:${f.task}` : null),
-      text: f.deleted ? '' : (f.text ?? ''),
-      deleted: Boolean(f.deleted),
-      author: f.author ?? (sent ? null : this.me.peek()),
-      at: f.at,
-      edited: f.edited ?? null,
-      mentions: f.mentions ?? '',
-      pinned: Boolean(f.pinned),
-      pinnedBy: f.pinned_by ?? null,
-      replies: f.replies ?? 0,
-      repliers: words(f.repliers),
-      lastReplyAt: f.last_reply_at ?? null,
-      state: sent ? 'sent' : 'pending',
-      changing: Boolean(record.pending) && sent,
-      mid: record.mid ?? 0,
-    };
-  }
-
-  /** Place one message record (as shown now) in the index, or take it away. */
-  #placeMessage(id) {
-    this.#index.place(...this.#itemFor(id));
-  }
-
-  /** A message's placement in the index: [key, item], or [key, null] when it is not shown. */
-  #itemFor(id) {
-    const key = `r:${id}`;
-    const record = this.#store.shown('messages', id);
-    if (!record) return [key, null];
-    const f = record.fields;
-    const item = this.#describeMessage(id, record);
-    const failedEdit = this.#failedEdits.get(id);
-    if (failedEdit) item.failedEdit = { mid: failedEdit.mid, code: failedEdit.code, reason: failedEdit.reason };
-    const hidden = item.thread ? item.deleted && item.state !== 'sent' : typeof f.n !== 'number' && f.deleted;
-    return [key, hidden ? null : item];
-  }
-
-  /**
-   * Failed message mutations: an edit of a sent message marks that message (`failedEdit`); one
-   * that was never accepted shows where it was written, with the reason. Only what differs moves.
-   */
-  #syncFailed() {
-    const edits = new Map();
-    const items = new Map();
-    for (const failed of this.#store.failed.peek()) {
-      if (failed.collection !== 'messages') continue;
-      const held = this.#store.confirmedRecord('messages', failed.id);
-      if (held && (typeof held.fields.n === 'number' || typeof held.fields.tn === 'number')) edits.set(failed.id, failed);
-      else items.set(failed.mid, failed);
-    }
-    const oldEdits = this.#failedEdits;
-    const oldItems = this.#failedItems;
-    this.#failedEdits = edits;
-    this.#failedItems = items;
-    for (const id of new Set([...oldEdits.keys(), ...edits.keys()])) {
-      if (oldEdits.get(id) !== edits.get(id)) this.#placeMessage(id);
-    }
-    for (const [mid, failed] of oldItems) if (items.get(mid) !== failed) this.#index.place(`f:${mid}`, null);
-    for (const [mid, failed] of items) {
-      if (oldItems.get(mid) === failed) continue;
-      const f = failed.fields;
-      if (typeof f.channel !== 'string') continue;
-      this.#index.place(`f:${mid}`, {
-        id: failed.id,
-        channel: f.channel,
-        mid: failed.mid,
-        thread: f.thread ?? null,
-        text: f.text ?? '',
-        author: this.me.peek(),
-        state: 'failed',
-        code: failed.code,
-        reason: failed.reason,
-        repliers: [],
-      });
-    }
-  }
-
-  #rebuild() {
-    this.#index.clear();
-    this.#failedEdits = new Map();
-    this.#failedItems = new Map();
-    for (const [id] of this.#store.shownEntries('messages')) this.#placeMessage(id);
-    this.#syncFailed();
-  }
 }
 
 export { memberId };

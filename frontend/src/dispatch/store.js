@@ -295,7 +295,7 @@ export class Store {
     });
   }
 
-  /** Failed writes that could not be stored (app.js #writeFailed), by mid: shown until a reload. */
+  /** Failed writes that could not be stored (local-writes.js #writeFailed), by mid: shown until a reload. */
   #unsaved = new Map();
 
   /** Failed entries of writes that never committed: shown now, whether or not `failed` can hold them. */

@@ -31,6 +31,9 @@ export const MIGRATIONS = [
 
 export const DB_VERSION = MIGRATIONS.length;
 
+/** Every store the migrations make (a sign-out or a reply's transaction spans them all). */
+export const STORES = ['records', 'outbox', 'failed', 'meta', 'held'];
+
 /** Raised for storage failures the user must hear about. `kind` is 'quota' or 'storage'. */
 export class StorageError extends Error {
   constructor(kind, cause) {

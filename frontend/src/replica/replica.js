@@ -14,16 +14,22 @@
 //         restamp from corrected time without going below anything it has observed.
 // Rule 6. Backfilled history is held in chunks (`held`, replica/held.js); a record there may also
 //         be in `records`, and its confirmed state is the merge of both (held.js, Rule 2).
+//
+// This class opens the device's database and maps its errors; the work inside its transactions
+// lives by concern: applying server replies (replies.js), merging into `records` (records.js),
+// dropping lost scopes (scope-drop.js), the outbox (outbox.js; grouped writes: outbox-writer.js).
 
-import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
-import { unwrap } from 'idb';
-import { openReplicaDB, storageError } from './db.js';
+import { STORES as ALL, openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
-import { clockFor, deleteMids, fail, newToken, restamp, retry, writeToSend } from './outbox.js';
+import { fail, restamp, retry, writeToSend } from './outbox.js';
 import { OutboxWriter } from './outbox-writer.js';
-import { readMany } from './read-many.js';
+import { mergeRecords, splitKey } from './records.js';
+import { applyLive, applyResponse } from './replies.js';
 
-const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
+// The record keys and the scope rule moved out with the code that uses them; they are still
+// exported from here, where the store (dispatch/store.js) and older callers import them.
+export { keyOf, splitKey } from './records.js';
+export { holdsSince } from './scope-drop.js';
 
 /** @typedef {import('../sync/merge.js').Value} Value */
 /** A local change before it is stamped. @typedef {{collection: string, id: string, fields: Record<string, Value>}} LocalChange */
@@ -39,20 +45,8 @@ const ALL = ['records', 'outbox', 'failed', 'meta', 'held'];
 /** A live `changes` frame. @typedef {{scope: string, prev: number, changes: Change[]}} LiveChanges */
 /** What a reply changed (`records`: the touched records as stored). @typedef {{keys: string[], records: [string, Snapshot][], dropped: string[], acked: number[], rejected: number[]}} Applied */
 
-/** @type {(collection: string, id: string) => string} */
-export const keyOf = (collection, id) => `${collection}/${id}`;
-
 /**
- * `messages/M1` -> ['messages', 'M1'] (ids may hold slashes; collections do not).
- * @param {string} key
- * @returns {[string, string]}
- */
-export function splitKey(key) {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
-}
-
-/**
+ * Every IndexedDB error leaves the replica as a StorageError (db.js: quota exceeded reaches the user).
  * @template T
  * @param {() => Promise<T>} work
  * @returns {Promise<T>}
@@ -63,25 +57,6 @@ async function run(work) {
   } catch (error) {
     throw storageError(error);
   }
-}
-
-/**
- * May a reply's part for `scope` be applied? Yes when its request pulled the scope from the start,
- * or when the device still holds the scope at least as far as the request's cursor said.
- * The same rule as sync_protocol/replica.py `holds_since`; both pass vectors/replica.json.
- */
-export function holdsSince(held, sent, scope) {
-  return !Object.hasOwn(sent, scope) || (Object.hasOwn(held, scope) && held[scope] >= sent[scope]);
-}
-
-function stillHeld(response, held, sent) {
-  const keep = (scope) => holdsSince(held, sent, scope);
-  return {
-    ...response,
-    changes: (response.changes ?? []).filter((c) => keep(c.scope)),
-    records: (response.records ?? []).filter((r) => keep(r.scope)),
-    cursors: Object.fromEntries(Object.entries(response.cursors ?? {}).filter(([scope]) => keep(scope))),
-  };
 }
 
 export class Replica {
@@ -310,7 +285,7 @@ export class Replica {
   }
 
   /**
-   * Keep failed entries (a grouped write that did not commit, app.js) in `failed`.
+   * Keep failed entries (a grouped write that did not commit, dispatch/local-writes.js) in `failed`.
    * @param {Failed[]} entries
    */
   async keepFailed(entries) {
@@ -329,102 +304,26 @@ export class Replica {
   // --- receiving -----------------------------------------------------------------------------
 
   /**
-   * Apply one /api/sync reply (PROTOCOL.md, rules 1-7) in one transaction. `sent` is the cursors
-   * its request carried: a scope's part is applied only while this device still holds the scope
-   * at least that far (`holdsSince`), so a late reply never refills a dropped scope or hides a hole.
-   * Returns what changed: `{keys, dropped, acked, rejected}`.
+   * Apply one /api/sync reply in one transaction (replies.js, `applyResponse`: `sent` is the
+   * cursors its request carried).
    * @param {SyncReply} response
    * @param {number} wallMs
+   * @param {Record<string, number> | null} [sent]
    * @returns {Promise<Applied>}
    */
   async applyResponse(response, wallMs, sent = null) {
-    return run(async () => {
-      const tx = this.#db.transaction(ALL, 'readwrite');
-      const meta = tx.objectStore('meta');
-      if (sent) response = stillHeld(response, (await meta.get('cursors')) ?? {}, sent);
-      const outbox = tx.objectStore('outbox');
-      const offset = response.server_time - wallMs;
-      meta.put(offset, 'offset');
-
-      deleteMids(outbox, response.acks ?? []);
-      const rejections = response.rejections ?? [];
-      const refused = await Promise.all(rejections.map((r) => outbox.get(r.mid)));
-      for (const [i, rejection] of rejections.entries()) {
-        const mutation = refused[i];
-        if (!mutation) continue;
-        tx.objectStore('failed').put({
-          ...mutation,
-          code: rejection.code,
-          reason: rejection.reason,
-          failedAt: wallMs,
-        });
-        outbox.delete(rejection.mid);
-      }
-
-      const merged = await this.#mergeWith(tx, response.changes ?? [], wallMs + offset);
-      const snapshots = await this.#mergeRecords(tx, response.records ?? [], wallMs + offset);
-      const keys = [...merged.keys, ...snapshots.keys];
-      const records = new Map([...merged.records, ...snapshots.records]);
-
-      const cursors = { ...((await meta.get('cursors')) ?? {}) };
-      for (const [scope, seq] of Object.entries(response.cursors ?? {})) {
-        cursors[scope] = Math.max(seq, cursors[scope] ?? 0);
-      }
-      let dropped = [];
-      if (response.scopes?.length) {
-        const visible = new Set(response.scopes);
-        dropped = await this.#dropScopesExcept(tx, visible);
-        for (const scope of Object.keys(cursors)) if (!visible.has(scope)) delete cursors[scope];
-        meta.put([...visible], 'scopes');
-      }
-      meta.put(cursors, 'cursors');
-      await tx.done;
-      return {
-        keys,
-        records: [...records],
-        dropped,
-        acked: response.acks ?? [],
-        rejected: (response.rejections ?? []).map((r) => r.mid),
-      };
-    });
+    return run(() => applyResponse(this.#db, response, wallMs, sent));
   }
 
   /**
-   * Apply a live `changes` frame if it continues our cursor for its scope.
-   * Returns `{applied: true, keys}` or `{applied: false}` (a gap: the caller runs a sync).
+   * Apply a live `changes` frame if it continues our cursor for its scope (replies.js, `applyLive`):
+   * `{applied: false}` is a gap, and the caller runs a sync.
    * @param {LiveChanges} frame
    * @param {number} wallMs
    * @returns {Promise<{applied: boolean, keys?: string[], records?: [string, Snapshot][]}>}
    */
   async applyLive(frame, wallMs) {
-    return run(async () => {
-      // Records and meta only: a local write (outbox, meta) waits for it no longer than it must.
-      const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
-      const meta = tx.objectStore('meta');
-      // Every meta entry this needs and every record the frame touches, at once: one round trip
-      // (the records are read even when the frame turns out not to continue our cursor).
-      const records = tx.objectStore('records');
-      const unique = [...new Set(frame.changes.map((c) => keyOf(c.collection, c.id)))];
-      const [[held, offset, device, last, seen], found] = await Promise.all([
-        Promise.all(['cursors', 'offset', 'device', 'hlc', 'hlcSeen'].map((key) => meta.get(key))),
-        readMany(records, unique.map(splitKey)), // a frame of one message: one get, as before
-      ]);
-      const cursors = { ...(held ?? {}) };
-      if ((cursors[frame.scope] ?? 0) !== frame.prev) {
-        await tx.done;
-        return { applied: false };
-      }
-      const read = new Map(unique.map((key, i) => [key, found[i] ?? null]));
-      const merged = await this.#mergeWith(tx, frame.changes, wallMs + (offset ?? 0), { device, last, seen, found: read });
-      const top = frame.changes.reduce((most, change) => Math.max(most, change.seq), frame.prev);
-      cursors[frame.scope] = top;
-      meta.put(cursors, 'cursors');
-      // Every put is queued: commit now, with them, rather than after their results have come
-      // back to this thread (auto-commit would cost the live path one more IndexedDB round trip).
-      tx.commit?.();
-      await tx.done;
-      return { applied: true, keys: merged.keys, records: merged.records };
-    });
+    return run(() => applyLive(this.#db, frame, wallMs));
   }
 
   /**
@@ -450,115 +349,12 @@ export class Replica {
     return run(async () => {
       const tx = this.#db.transaction(['records', 'meta'], 'readwrite');
       const offset = (await tx.objectStore('meta').get('offset')) ?? 0;
-      const { keys } = await this.#mergeRecords(tx, records, wallMs + offset);
+      const { keys } = await mergeRecords(tx, records, wallMs + offset);
       await tx.done;
       return keys;
     });
   }
 
-  /**
-   * @param {any} tx
-   * @param {Snapshot[]} snapshots
-   * @param {number} correctedMs
-   * @returns {Promise<{keys: string[], records: [string, Snapshot][]}>}
-   */
-  async #mergeRecords(tx, snapshots, correctedMs) {
-    const changes = [];
-    for (const record of snapshots) {
-      for (const { fields, hlc } of snapshotChanges(record.fields, record.clocks)) {
-        changes.push({ collection: record.collection, id: record.id, scope: record.scope, fields, hlc });
-      }
-    }
-    const merged = await this.#mergeWith(tx, changes, correctedMs);
-    return { keys: [...new Set(merged.keys)], records: merged.records };
-  }
-
-  /**
-   * Merge changes into `records` with the merge rule; fold their clocks into ours. The meta
-   * entries it needs may come already read (`known`). Returns the keys touched and the records
-   * as stored, so the caller's store can take them without reading them back.
-   * @param {any} tx
-   * @param {{collection: string, id: string, scope: string, fields: Record<string, Value>, hlc: string}[]} changes
-   * @param {number} correctedMs
-   * @param {{device: string, last: string, seen: string, found?: Map<string, any>} | null} [known] `found`: the
-   *   touched records, already read in this transaction (null where absent)
-   * @returns {Promise<{keys: string[], records: [string, Snapshot][]}>}
-   */
-  async #mergeWith(tx, changes, correctedMs, known = null) {
-    if (!changes.length) return { keys: [], records: [] };
-    const meta = tx.objectStore('meta');
-    const records = tx.objectStore('records');
-    // Batched reads: every record the changes touch is requested at once, with the meta entries
-    // (one await for all, not one per record); a record changed twice in the batch is read once,
-    // merged in order, and written once.
-    /** @type {Map<string, {collection: string, id: string, scope: string, fields: Record<string, Value>, clocks: Record<string, string>} | null>} */
-    const touched = new Map();
-    for (const c of changes) touched.set(keyOf(c.collection, c.id), null);
-    const unique = [...touched.keys()];
-    const [[device, last, seen], found] = await Promise.all([
-      known ? [known.device, known.last, known.seen] : Promise.all(['device', 'hlc', 'hlcSeen'].map((k) => meta.get(k))),
-      known?.found ? unique.map((key) => known.found.get(key)) : readMany(records, unique.map(splitKey)),
-    ]);
-    unique.forEach((key, i) => touched.set(key, found[i] ?? null));
-    const clock = device ? clockFor(device, last) : null;
-    let top = seen || null;
-    const keys = [];
-    for (const change of changes) {
-      const key = keyOf(change.collection, change.id);
-      const held = touched.get(key);
-      const state = apply(held ? { fields: held.fields, clocks: held.clocks } : null, change.fields, change.hlc);
-      touched.set(key, { collection: change.collection, id: change.id, scope: change.scope, fields: state.fields, clocks: state.clocks });
-      if (change.hlc) {
-        clock?.observe(change.hlc, correctedMs);
-        top = laterClock(top, change.hlc);
-      }
-      keys.push(key);
-    }
-    // Plain IDB puts, not idb's: its promise and two listeners per request cost ~25 µs each on the
-    // page's thread (a reply of 500: ~12 ms), and nothing here waits for a put, only for the commit.
-    const raw = /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(records)));
-    for (const record of touched.values()) if (record) raw.put(record);
-    if (clock) {
-      meta.put(clock.last, 'hlc');
-      meta.put(newToken(), 'stamp'); // the clock moved: a cached stamp state is stale (outbox-writer.js)
-    }
-    meta.put(top ?? '', 'hlcSeen');
-    return { keys, records: /** @type {[string, Snapshot][]} */ ([...touched]) };
-  }
-
-  /**
-   * @param {any} tx
-   * @param {Set<string>} visible
-   * @returns {Promise<string[]>} the keys of the records dropped
-   */
-  async #dropScopesExcept(tx, visible) {
-    const index = tx.objectStore('records').index('scope');
-    const dropped = [];
-    let cursor = await index.openKeyCursor(null, 'nextunique');
-    const lost = [];
-    while (cursor) {
-      if (!visible.has(cursor.key)) lost.push(cursor.key);
-      cursor = await cursor.continue();
-    }
-    // Held chunks go with their scope (Rule 6): a scope may be held only there.
-    const held = tx.objectStore('held');
-    for (const scope of new Set((await held.getAllKeys()).map(([scope]) => scope))) {
-      if (visible.has(scope)) continue;
-      const range = IDBKeyRange.bound([scope, -Infinity], [scope, Infinity]);
-      for (const chunk of await held.getAll(range)) for (const r of chunk.records) dropped.push(keyOf(r.collection, r.id));
-      held.delete(range);
-      if (!lost.includes(scope)) lost.push(scope);
-    }
-    for (const scope of lost) {
-      let row = await index.openCursor(IDBKeyRange.only(scope));
-      while (row) {
-        dropped.push(keyOf(row.value.collection, row.value.id));
-        row.delete();
-        row = await row.continue();
-      }
-    }
-    return dropped;
-  }
 
   /**
    * @param {string[]} keys `collection/id`
