@@ -362,6 +362,9 @@ export class App {
     this.#coordinator?.close();
     this.#coordinator = null;
     this.#presence.stop();
+    // What the stopped sync last said is no news of the next session (signed in again, in this
+    // tab or another): it starts unknown, as at boot, until its leader tells.
+    this.store.status.value = Status.SYNCING;
   }
 
   // --- accounts ----------------------------------------------------------------------------
