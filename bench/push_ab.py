@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from backend.followers.worker import followers_cpus
 from bench.common import Device, Server, header, info, percentile
 from bench.push_delivery import (
     DRAIN_S,
@@ -29,6 +30,7 @@ from bench.push_delivery import (
     IDLE_S,
     LISTENERS,
     PER_LISTENER,
+    PROBE_GAP_S,
     Probe,
     Receiver,
     classify,
@@ -76,7 +78,7 @@ async def traced_prober(
         device.check(status, content)
         probes.append((IDLE, start, end))
         stats.append((s1[0] - s0[0], s1[1] - s0[1], m1[1] - m0[1]))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(PROBE_GAP_S)
 
 
 def _followers(server: Server) -> int:
@@ -87,24 +89,47 @@ def _followers(server: Server) -> int:
     raise RuntimeError("the server has no followers process")
 
 
-def _policy(pid: int, policy: int, nice: int) -> None:
+def _policy(pid: int, policy: int, nice: int, cpus: set[int] | None = None) -> None:
     for tid in _threads(pid):
         try:
             os.sched_setscheduler(tid, policy, os.sched_param(0))
             if policy != os.SCHED_IDLE:
                 os.setpriority(os.PRIO_PROCESS, tid, nice)
+            os.sched_setaffinity(tid, cpus or ALL_CPUS)
         except ProcessLookupError:  # the thread ended meanwhile
             continue
 
 
+def _perf_control() -> Callable[[str], None]:
+    """With TT_BENCH_PERF_CTL=FIFO (``perf record -D -1 --control fifo:FIFO``): switch the trace on
+    after the set-up (seeding, restart, pre-keying) and off after the last message, so that a
+    trace of every system call (bench/push_syscalls.py) holds only the syncs and drains."""
+    path = os.environ.get("TT_BENCH_PERF_CTL")
+    if not path:
+        return lambda command: None
+    fifo = open(path, "w")  # kept open for the run: perf reads the commands as they come
+
+    def send(command: str) -> None:
+        fifo.write(command + "\n")
+        fifo.flush()
+
+    return send
+
+
+ALL_CPUS = os.sched_getaffinity(0)
+#: The followers kept off the first CPU (followers/worker.py, keep_off_a_core): "pin".
+PINNED = followers_cpus(ALL_CPUS)
 Mode = Callable[[int, int], None]
-#: name -> what to do to (followers pid, receiver pid) before a message.
+#: name -> what to do to (followers pid, receiver pid) before a message. Every mode but "pin" and
+#: "asis" lets the followers run on every CPU (the code before 2026-12-05's last pass); "pin" is
+#: "both-idle" with the followers kept off the first CPU, as the code does now.
 MODES: dict[str, Mode] = {
     "nice5": lambda f, r: (_policy(f, os.SCHED_OTHER, 5), _policy(r, os.SCHED_OTHER, 0))[0],
     "nice19": lambda f, r: (_policy(f, os.SCHED_OTHER, 19), _policy(r, os.SCHED_OTHER, 0))[0],
     "idle": lambda f, r: (_policy(f, os.SCHED_IDLE, 0), _policy(r, os.SCHED_OTHER, 0))[0],
     "recv-idle": lambda f, r: (_policy(f, os.SCHED_OTHER, 5), _policy(r, os.SCHED_IDLE, 0))[0],
     "both-idle": lambda f, r: (_policy(f, os.SCHED_IDLE, 0), _policy(r, os.SCHED_IDLE, 0))[0],
+    "pin": lambda f, r: (_policy(f, os.SCHED_IDLE, 0, PINNED), _policy(r, os.SCHED_IDLE, 0))[0],
     "asis": lambda f, r: None,
 }
 
@@ -122,6 +147,8 @@ async def run(names: list[str]) -> None:
         probes: list[Probe] = []
         stop = asyncio.Event()
         stats: list[Stat] = []
+        control = _perf_control()
+        control("enable")
         probing = asyncio.create_task(traced_prober(probe, server.pid, probes, stats, stop))
         await asyncio.sleep(IDLE_S)
         spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {n: [] for n in names}
@@ -142,6 +169,7 @@ async def run(names: list[str]) -> None:
             await asyncio.sleep(max(0.0, DRAIN_S - (max(seen) - start) / 1e9))
         stop.set()
         await probing
+        control("disable")
         all_posts = [p for n in names for p, _ in spans[n]]
         idle_p99 = percentile(classify(probes, all_posts, [d for n in names for _, d in spans[n]])[IDLE], 99)
         info(f"idle sync p99 {idle_p99:.2f} ms")

@@ -49,13 +49,47 @@ def yield_to_server() -> str:
     nothing else wants. The server is one Python process, so on the 2+ cores it is meant for
     it leaves a core to the followers; only a machine saturated by other work holds pushes
     back (they stay queued, durable: sender.py Rule 1), and the followers' lag warning says so.
+
+    It also keeps the followers off one core (``keep_off_a_core``): SCHED_IDLE alone is not enough.
     """
+    keep_off_a_core()
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
         return "idle"
     except (AttributeError, OSError):  # no SCHED_IDLE here
         os.nice(NICE)
         return "nice"
+
+
+def followers_cpus(allowed: set[int]) -> set[int]:
+    """The CPUs the followers may use: all that the server may, but the first, where there are two
+    or more (``keep_off_a_core``)."""
+    return allowed - {min(allowed)} if len(allowed) >= 2 else allowed
+
+
+def keep_off_a_core() -> set[int] | None:
+    """Keep this thread, and so every thread it starts, off the first of the allowed CPUs, so that
+    a core never runs followers work. Returns the CPUs left to it (None where affinity is missing).
+
+    Why (issue 10, bench/push_syscalls.py: a trace of every switch, wake-up and system call during
+    drains): under SCHED_IDLE the syncs were not held up inside the followers' system calls (none
+    ran on a CPU for more than 0.35 ms), but by the scheduler picking a followers thread while a
+    server thread was already queued on that CPU. EEVDF picks among the *eligible* tasks, and a
+    server thread that ran ahead of its fair share is not eligible for a while, SCHED_IDLE or not;
+    the followers thread picked then runs until it blocks (the 32 sending threads hand the GIL to
+    each other, so one after another: 0.3-2 ms). A waking thread is preempted for only when it
+    wakes. With a core the followers never run on, a server thread that ran there stays there,
+    with no followers thread to be picked ahead of it. The followers lose little: their Python
+    work holds one GIL, so one core is nearly all they use (a push's ~45 us of CPU either way).
+    """
+    try:
+        allowed = os.sched_getaffinity(0)
+    except AttributeError:  # not Linux
+        return None
+    mine = followers_cpus(allowed)
+    if mine != allowed:
+        os.sched_setaffinity(0, mine)
+    return mine
 
 
 class Followers:

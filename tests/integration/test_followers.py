@@ -117,6 +117,20 @@ def test_the_followers_process_and_its_threads_yield_to_the_server(ws: Workspace
     assert {os.sched_getscheduler(tid) for tid in tasks} == {os.SCHED_IDLE}
 
 
+@pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _: ())(0)) < 2, reason="needs 2 CPUs and affinity")
+def test_the_followers_process_and_its_threads_keep_off_the_first_core(ws: Workspace) -> None:
+    """worker.keep_off_a_core: a core where no followers thread can be picked ahead of a server
+    thread that EEVDF does not yet count as eligible (issue 10)."""
+    ada = ws.join("Ada")
+    post(ada, ada.channel_named("general"), "start the followers")
+    wait_until(lambda: status(ada)["running"] and status(ada)["search_lag"] == 0)
+    pid = status(ada)["pid"]
+    allowed = os.sched_getaffinity(0)
+    tasks = [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+    assert len(tasks) > 3
+    assert {frozenset(os.sched_getaffinity(tid)) for tid in tasks} == {frozenset(allowed - {min(allowed)})}
+
+
 def test_only_admins_and_auditors_see_the_followers_lag(ws: Workspace) -> None:
     ada, bob = ws.join("Ada"), ws.join("Bob")
     assert status(ada)["restarts"] == 0
