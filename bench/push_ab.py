@@ -122,7 +122,8 @@ PINNED = followers_cpus(ALL_CPUS)
 Mode = Callable[[int, int], None]
 #: name -> what to do to (followers pid, receiver pid) before a message. Every mode but "pin" and
 #: "asis" lets the followers run on every CPU (the code before 2026-12-05's last pass); "pin" is
-#: "both-idle" with the followers kept off the first CPU, as the code does now.
+#: "both-idle" with the followers kept off the first CPU, as the code does now ("pin-local": "idle"
+#: so, the receiver as any process: bench 9's "local" model).
 MODES: dict[str, Mode] = {
     "nice5": lambda f, r: (_policy(f, os.SCHED_OTHER, 5), _policy(r, os.SCHED_OTHER, 0))[0],
     "nice19": lambda f, r: (_policy(f, os.SCHED_OTHER, 19), _policy(r, os.SCHED_OTHER, 0))[0],
@@ -130,6 +131,7 @@ MODES: dict[str, Mode] = {
     "recv-idle": lambda f, r: (_policy(f, os.SCHED_OTHER, 5), _policy(r, os.SCHED_IDLE, 0))[0],
     "both-idle": lambda f, r: (_policy(f, os.SCHED_IDLE, 0), _policy(r, os.SCHED_IDLE, 0))[0],
     "pin": lambda f, r: (_policy(f, os.SCHED_IDLE, 0, PINNED), _policy(r, os.SCHED_IDLE, 0))[0],
+    "pin-local": lambda f, r: (_policy(f, os.SCHED_IDLE, 0, PINNED), _policy(r, os.SCHED_OTHER, 0))[0],
     "asis": lambda f, r: None,
 }
 

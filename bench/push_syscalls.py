@@ -105,7 +105,8 @@ def main(trace: str, ab: str) -> None:
         holder = who(running.get(cpu, 0))
         if upto > start:
             if holder in PUSH:
-                kind = f"held in {call}" if seg_start.get(cpu, 0) < since else "picked ahead"
+                how = f"held in {call}" if seg_start.get(cpu, 0) < since else "picked ahead"
+                kind = f"{holder} {how} of {who(tid)} on cpu {cpu}"
             else:
                 kind = holder
             tally[woke][kind] += (upto - start) / 1e6
@@ -219,7 +220,7 @@ def shares(meta: dict[str, object], tally: dict[int, dict[str, float]]) -> None:
             f"{label}: {len(syncs)} syncs; CPU wait per sync (ms) behind: "
             + ", ".join(f"{k} {v / n:.3f}" for k, v in sorted(total.items(), key=lambda kv: -kv[1]) if v / n >= 0.001)
         )
-        push = sorted(sum(v for k, v in kinds.items() if k.startswith(("held", "picked"))) for kinds in per.values())
+        push = sorted(sum(v for k, v in kinds.items() if k.startswith(PUSH)) for kinds in per.values())
         if push:
             print(
                 f"   behind push work, per sync: max {push[-1]:.2f} ms; over 0.2 ms: {sum(p > 0.2 for p in push)}, "
@@ -237,7 +238,7 @@ def timelines(
     """The longest waits in which push work ran on the CPU the sync's thread ran on: what ran on
     each CPU from the wake-up to the switch, and the thread's migrations."""
     print("Timelines of the longest waits with push work on the CPU (us from the wake-up):")
-    ahead = sorted(waits, key=lambda w: -tally[w[4]].get("picked ahead", 0.0))[:6]
+    ahead = sorted(waits, key=lambda w: -sum(v for k, v in tally[w[4]].items() if "ahead" in k))[:6]
     for ms, cpu, _, _, at, ran, tid, target in sorted((w for w in waits if w[2] in PUSH), reverse=True)[:4] + ahead:
         print(
             f"  {who(tid)} thread {tid} woke queued on cpu {target}, ran on cpu {cpu} after {ms:.2f} ms; "
