@@ -196,7 +196,7 @@ def shares(meta: dict[str, object], tally: dict[int, dict[str, float]]) -> None:
     assert isinstance(spans, dict) and isinstance(probes, list)
     posts = [p for s in spans.values() for p, _ in s]
     first = min(p[0] for p in posts)
-    groups = {"idle": sorted((start, end) for _, start, end in probes if end <= first)}
+    groups = {"(no drain)": sorted((start, end) for _, start, end in probes if end <= first)}
     for mode, mine in spans.items():
         drains = [d for _, d in mine]
         groups[mode] = sorted(
