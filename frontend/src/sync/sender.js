@@ -38,6 +38,10 @@ export class SendWorker {
   /** While set, sends go through the page's replica (an A/B run of the benchmark compares both). */
   paused = false;
 
+  /** When false, the worker reads the stamp state before each write's puts instead of using the
+   * one its last write left (send-worker.js, Rule 4): an A/B run of the benchmark compares both. */
+  cached = true;
+
   /** False once the worker failed (writes go through the page's replica from then on), or paused. */
   get ready() {
     return !this.#broken && !this.paused;
@@ -63,7 +67,8 @@ export class SendWorker {
     const csrf = this.#csrf();
     // Synchronous when the token is at hand (the page's cookie): the message goes in this task.
     const askedAt = performance.timeOrigin + performance.now();
-    const post = (token) => this.#worker.postMessage({ id, askedAt, csrf: token, changes, wallMs, metaEntries, supersede, limit, request });
+    const cached = this.cached;
+    const post = (token) => this.#worker.postMessage({ id, askedAt, csrf: token, changes, wallMs, metaEntries, supersede, limit, request, cached });
     if (csrf instanceof Promise) csrf.then(post, () => post(null));
     else post(csrf);
     return { wrote: wrote.promise, first: first.promise };
