@@ -59,7 +59,8 @@ CLICK = os.environ.get("TT_BENCH_CLICK", "mouse")
 #: "worker" (default): a send leaves from the send worker when the build has one; "page": from the
 #: page (the worker paused); "ab": alternate messages each way, and report both (an A/B in one run);
 #: "stamps-ab": alternate messages between the worker's cached stamp state (SendWorker.cached, its
-#: write checks the state in the round trip of its puts) and a stamp state read before the puts.
+#: write checks the state in the round trip of its puts) and a stamp state read before the puts;
+#: "socket-ab": alternate between the worker's sync socket (SendWorker.socket) and a POST.
 SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
 #: "1": offline sends alternate, in blocks of 250, between grouped writes (replica/outbox-writer.js) and one
 #: awaited transaction per send (Actions.grouped = false), and both are reported (an A/B in one run).
@@ -221,6 +222,7 @@ def main() -> int:
             step(f"live: {MESSAGES} messages A -> B")
             ab = SENDER == "ab" and a.evaluate("() => Boolean(teamtalk.app.sender)")
             stamps_ab = SENDER == "stamps-ab" and a.evaluate("() => 'cached' in (teamtalk.app.sender ?? {})")
+            socket_ab = SENDER == "socket-ab" and a.evaluate("() => 'socket' in (teamtalk.app.sender ?? {})")
             if SENDER == "page":
                 a.evaluate("() => { if (teamtalk.app.sender) teamtalk.app.sender.paused = true; }")
             for i in range(MESSAGES):
@@ -228,6 +230,8 @@ def main() -> int:
                     a.evaluate(f"() => {{ teamtalk.app.sender.paused = {str(i % 2 == 1).lower()}; }}")
                 if stamps_ab:  # even messages stamped from the cached state, odd ones read it first
                     a.evaluate(f"() => {{ teamtalk.app.sender.cached = {str(i % 2 == 0).lower()}; }}")
+                if socket_ab:  # even messages over the sync socket, odd ones POSTed
+                    a.evaluate(f"() => {{ teamtalk.app.sender.socket = {str(i % 2 == 0).lower()}; }}")
                 box.fill(f"hotpath-{i}")
                 if CLICK == "dom":
                     a.evaluate(DOM_CLICK)
@@ -238,6 +242,8 @@ def main() -> int:
                 b.wait_for_timeout(PAUSE_MS)
             b.wait_for_timeout(3000)  # lazy read cursors that are still waiting go out now
             sent = a.evaluate("() => window.__sent")
+            # A's syncs over the send worker's socket are requests too (the figure counts syncs).
+            requests["A"] += a.evaluate("() => window.__socketSyncs ?? 0")
             posted = a.evaluate("() => window.__posted")
             if TRACE:
                 timeline = trace_steps(b, trace_file, posted)
@@ -289,8 +295,14 @@ def main() -> int:
                 if asked:
                     worker_steps.append((asked[0] - t, asked[1] - asked[0], asked[2] - asked[1]))
                     worker_write[i] = asked[1] - asked[0]
-            if ab or stamps_ab:
-                sides = ("send worker", "page") if ab else ("stamp state cached", "stamp state read")
+            if ab or stamps_ab or socket_ab:
+                sides = (
+                    ("send worker", "page")
+                    if ab
+                    else ("stamp state cached", "stamp state read")
+                    if stamps_ab
+                    else ("sync socket", "POST")
+                )
                 for name, parity in zip(sides, (0, 1), strict=True):
                     picked = [i for i in range(MESSAGES) if i % 2 == parity and f"hotpath-{i}" in at_replica]
                     shown = [at_screen[f"hotpath-{i}"] - sent[i] for i in picked]
@@ -388,7 +400,10 @@ def main() -> int:
         f"B's screen shows it: p50 {statistics.median(to_screen):.1f} / p95 {pct(to_screen, 0.95):.1f} / "
         f"p99 {pct(to_screen, 0.99):.1f} ms"
     )
-    info(f"POST /api/sync: A {live_requests['A']}, B {live_requests['B']} for {MESSAGES} messages")
+    info(
+        f"/api/sync (POSTs and sync-socket requests): A {live_requests['A']}, B {live_requests['B']} "
+        f"for {MESSAGES} messages"
+    )
     info(
         f"where (p50): Send -> POST leaves A {statistics.median(leaves):.1f} ms; POST -> B's replica called "
         f"{statistics.median(wire):.1f} ms; B applies {statistics.median(applying):.1f} ms; "
