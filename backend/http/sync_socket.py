@@ -47,10 +47,12 @@ async def sync_socket(socket: WebSocket[object, object, State]) -> None:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        binary = message.get("bytes") is not None
+        data = message.get("bytes")
+        binary = isinstance(data, bytes)
         media = MSGPACK if binary else JSON
-        raw = message.get("bytes") if binary else (message.get("text") or "").encode()
-        status, body = await _answer(found, cookie, raw or b"", media)
+        text = message.get("text")
+        raw = data if isinstance(data, bytes) else text.encode() if isinstance(text, str) else b""
+        status, body = await _answer(found, cookie, raw, media)
         reply = encode({"status": status, "body": body}, media)
         if binary:
             await socket.send_bytes(reply)
