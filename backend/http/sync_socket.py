@@ -18,6 +18,10 @@ Rule 2. One at a time, in order: each frame is answered before the next is read,
 Rule 3. Let in like the live socket (sockets.py: Origin, then the session), and the session is
         checked again for every request, as every POST is: a device signed out meanwhile gets
         401 ``signed_out``. A frame too large for the POST (``max_body_bytes``) gets 413.
+Rule 4. A socket carries the cookie of its handshake for its whole life, while a POST carries the
+        current one: a client names the device it sends for (``?device=``), and a socket opened
+        with another device's session is closed (4401), so a request is never taken as someone
+        else's after the page signed in again as another person.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from litestar.datastructures import State
 
 from backend.errors import ApiError
 from backend.http.context import SESSION_COOKIE, Services, now_ms, services
-from backend.http.sockets import admit
+from backend.http.sockets import CLOSE_SIGNED_OUT, admit
 from backend.http.sync import decode_sync_request
 from sync_protocol.wire import JSON, MSGPACK, ErrorBody, encode
 
@@ -40,7 +44,12 @@ log = logging.getLogger("teamtalk.sync")
 @websocket("/api/sync/socket")
 async def sync_socket(socket: WebSocket[object, object, State]) -> None:
     found = services(socket.app.state)
-    if await admit(socket, found, "this origin may not open the sync socket") is None:
+    current = await admit(socket, found, "this origin may not open the sync socket")
+    if current is None:
+        return
+    if socket.query_params.get("device", current.device_id) != current.device_id:
+        # Rule 4: the page signed in as someone else since it opened a socket with the old cookie.
+        await socket.close(code=CLOSE_SIGNED_OUT, reason="this socket is for another device; open it again")
         return
     cookie = socket.cookies.get(SESSION_COOKIE)
     while True:

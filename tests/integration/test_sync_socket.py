@@ -11,9 +11,10 @@ from litestar.exceptions import WebSocketDisconnect
 from tests.integration.conftest import Person, Workspace
 
 
-def _connect(person: Person, **headers: str) -> Any:
+def _connect(person: Person, device: str | None = None, **headers: str) -> Any:
     return person.client.websocket_connect(
-        "/api/sync/socket", headers={"cookie": f"tt_session={person.client.cookies['tt_session']}", **headers}
+        f"/api/sync/socket?device={device or person.device}",
+        headers={"cookie": f"tt_session={person.client.cookies['tt_session']}", **headers},
     )
 
 
@@ -79,5 +80,13 @@ def test_a_foreign_origin_or_no_session_is_refused_as_on_the_live_socket(workspa
     assert closed.value.code == 4403
     stranger = workspace.client()
     with stranger.websocket_connect("/api/sync/socket") as socket, pytest.raises(WebSocketDisconnect) as closed:
+        socket.receive_bytes()
+    assert closed.value.code == 4401
+
+
+def test_a_socket_opened_for_another_device_than_its_session_is_closed(workspace: Workspace) -> None:
+    ada, bob = workspace.join("Ada"), workspace.join("Bob")
+    # Bob's cookie, but the page believes it sends for Ada's device (it signed in again meanwhile).
+    with _connect(bob, device=ada.device) as socket, pytest.raises(WebSocketDisconnect) as closed:
         socket.receive_bytes()
     assert closed.value.code == 4401

@@ -34,19 +34,20 @@ function replica() {
 }
 
 const socket = typeof WebSocket === 'function' ? new SyncSocket(SyncSocket.urlFor(self.location)) : null;
-socket?.open();
 
 /**
  * Rule 4.
  * @param {{changes: any[], cursors: Record<string, number>, limit?: number, recent?: number}} body
+ * @param {string | undefined} device the device the request is for (the stamp state's)
  * @param {boolean} useSocket
  * @returns {{reply: Promise<any>, via: 'socket' | 'post'}}
  */
-function sync(body, useSocket) {
-  const sent = useSocket ? socket?.sync(body) : null;
+function sync(body, device, useSocket) {
+  const sent = useSocket && device ? socket?.sync(body, device) : null;
   if (!sent) return { reply: transport.sync(body), via: 'post' };
   const reply = sent.catch((error) => {
-    if (error instanceof ApiError && error.status === 0) return transport.sync(body);
+    // Dropped (outcome unknown) or let in with a session that is gone: POSTed, with today's cookie.
+    if (error instanceof ApiError && (error.status === 0 || error.status === 401)) return transport.sync(body);
     throw error;
   });
   return { reply, via: 'socket' };
@@ -69,6 +70,7 @@ self.onmessage = async ({ data }) => {
     self.postMessage({ id, t: 'wrote', ok: false, error: { name: e?.name ?? 'Error', kind: e?.kind ?? null, message: String(e?.message ?? e) } });
     return;
   }
+  if (stamps.state && data.socket !== false) socket?.open(stamps.state.device); // ready for the next send
   if (!limit) {
     // A write only (offline, or the engine is busy): the engine sends it when it can.
     self.postMessage({ id, t: 'wrote', ok: true, mutations: wrote.mutations, outgoing: null, postedAt: 0 });
@@ -77,7 +79,8 @@ self.onmessage = async ({ data }) => {
   const outgoing = /** @type {{pending: any[], cursors: Record<string, number>}} */ (wrote.outgoing);
   const wire = outgoing.pending.map(({ mid, collection, id: rid, fields, hlc }) => ({ mid, collection, id: rid, fields, hlc }));
   const wroteAt = now();
-  const { reply, via } = sync({ changes: wire, cursors: outgoing.cursors, ...request }, data.socket !== false);
+  const device = stamps.state?.device;
+  const { reply, via } = sync({ changes: wire, cursors: outgoing.cursors, ...request }, device, data.socket !== false);
   const postedAt = now();
   self.postMessage({ id, t: 'wrote', ok: true, mutations: wrote.mutations, outgoing, postedAt, wroteAt, askedAt: data.askedAt, via });
   try {

@@ -10,6 +10,10 @@
 // Rule 3. A socket that closes or fails rejects what it still owes with a network ApiError
 //         (status 0): the outcome is unknown, as for a POST whose connection dropped, and sending
 //         the same request again is safe (a mutation's mid makes a retry apply once).
+// Rule 4. A socket keeps the cookie of its handshake, a POST sends the current one. So a socket
+//         is opened for one device (`?device=`, checked by the server) and used only for that
+//         device's requests; an answer 401 closes it too (the session it was let in with is gone,
+//         a new one would carry the current cookie). Both leave the request to a POST.
 
 import { encode, decode } from '@msgpack/msgpack';
 import { ApiError, PROTOCOL_VERSION } from './transport.js';
@@ -19,6 +23,8 @@ import { ApiError, PROTOCOL_VERSION } from './transport.js';
 export class SyncSocket {
   #url;
   #make;
+  /** @type {string | null} the device the socket was opened for (Rule 4) */
+  #device = null;
   /** @type {WebSocket | null} */
   #socket = null;
   /** @type {Waiter[]} */
@@ -39,14 +45,17 @@ export class SyncSocket {
   }
 
   /**
-   * One push + pull round trip over the socket (as Transport#sync), or null when it is not open.
+   * One push + pull round trip over the socket (as Transport#sync), or null when it is not open
+   * for `device`.
    * @param {{changes: any[], cursors: Record<string, number>, limit?: number, recent?: number}} request
+   * @param {string} device the device whose request it is (Rule 4)
    * @returns {Promise<any> | null}
    */
-  sync({ changes, cursors, limit = 1000, recent = 0 }) {
+  sync({ changes, cursors, limit = 1000, recent = 0 }, device) {
+    if (this.#socket && this.#device !== device) this.close();
     const socket = this.#socket;
     if (!socket || socket.readyState !== 1) {
-      this.#connect();
+      this.#connect(device);
       return null;
     }
     const body = encode({ v: PROTOCOL_VERSION, changes, cursors, limit, ...(recent ? { recent } : {}) });
@@ -60,24 +69,27 @@ export class SyncSocket {
     });
   }
 
-  /** Open the socket now, so that the first request finds it open. */
-  open() {
-    this.#connect();
+  /** Open the socket for `device` now, so that its first request finds it open. @param {string} device */
+  open(device) {
+    if (this.#socket && this.#device !== device) this.close();
+    this.#connect(device);
   }
 
-  #connect() {
+  /** @param {string} device */
+  #connect(device) {
     if (this.#socket) {
       if (this.#socket.readyState <= 1) return; // opening, or open
       this.#socket = null;
     }
     let socket;
     try {
-      socket = this.#make(this.#url);
+      socket = this.#make(`${this.#url}?device=${encodeURIComponent(device)}`);
     } catch {
       return; // no sockets here: every request is POSTed
     }
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
+    this.#device = device;
     socket.onmessage = ({ data }) => {
       const waiter = this.#waiting.shift();
       if (!waiter) return;
@@ -91,6 +103,7 @@ export class SyncSocket {
       const { status, body } = /** @type {any} */ (answer);
       if (status === 200) waiter.resolve(body);
       else waiter.reject(new ApiError(status, body && typeof body === 'object' ? body : {}));
+      if (status === 401) this.#drop(socket, 'the sync socket was signed out'); // Rule 4
     };
     socket.onclose = ({ code, reason }) => this.#drop(socket, `the sync socket closed (${code} ${reason})`);
     socket.onerror = () => this.#drop(socket, 'the sync socket failed');
