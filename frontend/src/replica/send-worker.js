@@ -34,6 +34,9 @@ function replica() {
 }
 
 const socket = typeof WebSocket === 'function' ? new SyncSocket(SyncSocket.urlFor(self.location)) : null;
+// A network that went away may leave the socket looking open, with frames going nowhere: what it
+// owes is POSTed (and fails as offline, as a POST in flight would), and the next send opens a new one.
+self.addEventListener('offline', () => socket?.close());
 
 /**
  * Rule 4.
