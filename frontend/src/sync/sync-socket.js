@@ -79,7 +79,7 @@ export class SyncSocket {
   #connect(device) {
     if (this.#socket) {
       if (this.#socket.readyState <= 1) return; // opening, or open
-      this.#socket = null;
+      this.#drop(this.#socket, 'the sync socket closed'); // closing: what it owes fails now (Rule 3)
     }
     let socket;
     try {
@@ -98,6 +98,7 @@ export class SyncSocket {
         answer = decode(new Uint8Array(data));
       } catch (error) {
         waiter.reject(new ApiError(0, { error: 'network', detail: `unreadable answer: ${error}` }));
+        this.#drop(socket, 'the sync socket sent an unreadable answer'); // no telling what comes next
         return;
       }
       const { status, body } = /** @type {any} */ (answer);
