@@ -31,6 +31,7 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.datastructures import State
+from litestar.exceptions import WebSocketDisconnect
 
 from backend.errors import ApiError
 from backend.http.context import SESSION_COOKIE, Services, now_ms, services
@@ -63,10 +64,13 @@ async def sync_socket(socket: WebSocket[object, object, State]) -> None:
         raw = data if isinstance(data, bytes) else text.encode() if isinstance(text, str) else b""
         status, body = await _answer(found, cookie, raw, media)
         reply = encode({"status": status, "body": body}, media)
-        if binary:
-            await socket.send_bytes(reply)
-        else:
-            await socket.send_text(reply.decode())
+        try:
+            if binary:
+                await socket.send_bytes(reply)
+            else:
+                await socket.send_text(reply.decode())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # gone before its answer: the client sends the request again (by POST)
 
 
 async def _answer(found: Services, cookie: str | None, raw: bytes, media: str) -> tuple[int, Any]:
