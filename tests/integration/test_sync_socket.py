@@ -90,3 +90,13 @@ def test_a_socket_opened_for_another_device_than_its_session_is_closed(workspace
     with _connect(bob, device=ada.device) as socket, pytest.raises(WebSocketDisconnect) as closed:
         socket.receive_bytes()
     assert closed.value.code == 4401
+
+
+def test_a_frame_larger_than_a_post_may_be_is_refused_with_413(workspace: Workspace) -> None:
+    ada = workspace.join("Ada")
+    with _connect(ada) as socket:
+        socket.send_bytes(b"\x00" * (2 * 1024 * 1024 + 1))  # Settings.max_body_bytes + 1
+        answer = msgspec.msgpack.decode(socket.receive_bytes())
+        assert answer["status"] == 413 and answer["body"]["error"] == "too_large"
+        socket.send_bytes(msgspec.msgpack.encode(_request(ada)))
+        assert msgspec.msgpack.decode(socket.receive_bytes())["status"] == 200
