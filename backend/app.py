@@ -37,6 +37,7 @@ from backend.http.live import live
 from backend.http.meetings import meet
 from backend.http.static import add_security_headers, frontend_routes
 from backend.http.sync import sync
+from backend.http.sync_socket import sync_socket
 from backend.live import Hub
 from backend.meetings.service import build_meeting_hub, end_interrupted_meetings
 from backend.push.service import PushService
@@ -49,6 +50,7 @@ log = logging.getLogger("teamtalk")
 
 API_ROUTES = [
     sync,
+    sync_socket,
     live,
     meet,
     *accounts_routes.ROUTES,

@@ -57,7 +57,10 @@ PAUSE_MS = int(os.environ.get("TT_BENCH_PAUSE_MS", "100"))
 #: work for a real click comes first; "dom": the page clicks the button (HTMLElement.click()).
 CLICK = os.environ.get("TT_BENCH_CLICK", "mouse")
 #: "worker" (default): a send leaves from the send worker when the build has one; "page": from the
-#: page (the worker paused); "ab": alternate messages each way, and report both (an A/B in one run).
+#: page (the worker paused); "ab": alternate messages each way, and report both (an A/B in one run);
+#: "stamps-ab": alternate messages between the worker's cached stamp state (SendWorker.cached, its
+#: write checks the state in the round trip of its puts) and a stamp state read before the puts;
+#: "socket-ab": alternate between the worker's sync socket (SendWorker.socket) and a POST.
 SENDER = os.environ.get("TT_BENCH_SENDER", "worker")
 #: "1": offline sends alternate, in blocks of 250, between grouped writes (replica/outbox-writer.js) and one
 #: awaited transaction per send (Actions.grouped = false), and both are reported (an A/B in one run).
@@ -218,11 +221,17 @@ def main() -> int:
             send = a.get_by_role("button", name="Send")
             step(f"live: {MESSAGES} messages A -> B")
             ab = SENDER == "ab" and a.evaluate("() => Boolean(teamtalk.app.sender)")
+            stamps_ab = SENDER == "stamps-ab" and a.evaluate("() => 'cached' in (teamtalk.app.sender ?? {})")
+            socket_ab = SENDER == "socket-ab" and a.evaluate("() => 'socket' in (teamtalk.app.sender ?? {})")
             if SENDER == "page":
                 a.evaluate("() => { if (teamtalk.app.sender) teamtalk.app.sender.paused = true; }")
             for i in range(MESSAGES):
                 if ab:  # odd messages through the page, even ones through the send worker
                     a.evaluate(f"() => {{ teamtalk.app.sender.paused = {str(i % 2 == 1).lower()}; }}")
+                if stamps_ab:  # even messages stamped from the cached state, odd ones read it first
+                    a.evaluate(f"() => {{ teamtalk.app.sender.cached = {str(i % 2 == 0).lower()}; }}")
+                if socket_ab:  # even messages over the sync socket, odd ones POSTed
+                    a.evaluate(f"() => {{ teamtalk.app.sender.socket = {str(i % 2 == 0).lower()}; }}")
                 box.fill(f"hotpath-{i}")
                 if CLICK == "dom":
                     a.evaluate(DOM_CLICK)
@@ -233,6 +242,8 @@ def main() -> int:
                 b.wait_for_timeout(PAUSE_MS)
             b.wait_for_timeout(3000)  # lazy read cursors that are still waiting go out now
             sent = a.evaluate("() => window.__sent")
+            # A's syncs over the send worker's socket are requests too (the figure counts syncs).
+            requests["A"] += a.evaluate("() => window.__socketSyncs ?? 0")
             posted = a.evaluate("() => window.__posted")
             if TRACE:
                 timeline = trace_steps(b, trace_file, posted)
@@ -278,18 +289,32 @@ def main() -> int:
             # A send from the send worker: page asks it, its write commits, the POST leaves.
             worker = a.evaluate("() => window.__worker ?? []")
             worker_steps: list[tuple[float, float, float]] = []
-            for t in sent:
+            worker_write: dict[int, float] = {}  # message -> its write in the worker (asked -> committed)
+            for i, t in enumerate(sent):
                 asked = min((w for w in worker if w[0] >= t), default=None, key=lambda w: w[0])
                 if asked:
                     worker_steps.append((asked[0] - t, asked[1] - asked[0], asked[2] - asked[1]))
-            if ab:
-                for name, parity in (("send worker", 0), ("page", 1)):
+                    worker_write[i] = asked[1] - asked[0]
+            if ab or stamps_ab or socket_ab:
+                sides = (
+                    ("send worker", "page")
+                    if ab
+                    else ("stamp state cached", "stamp state read")
+                    if stamps_ab
+                    else ("sync socket", "POST")
+                )
+                for name, parity in zip(sides, (0, 1), strict=True):
                     picked = [i for i in range(MESSAGES) if i % 2 == parity and f"hotpath-{i}" in at_replica]
                     shown = [at_screen[f"hotpath-{i}"] - sent[i] for i in picked]
                     comparison.append(
                         f"{name}: B's replica p50 {statistics.median([to_replica_of(i) for i in picked]):.1f} ms, "
                         f"screen p50 {statistics.median(shown):.1f} ms, "
                         f"Send -> POST p50 {statistics.median([leaves[i] for i in picked]):.1f} ms"
+                        + (
+                            f", the worker's write p50 {statistics.median(writes):.1f} ms"
+                            if (writes := [worker_write[i] for i in picked if i in worker_write])
+                            else ""
+                        )
                     )
             live_requests = dict(requests)
 
@@ -375,7 +400,10 @@ def main() -> int:
         f"B's screen shows it: p50 {statistics.median(to_screen):.1f} / p95 {pct(to_screen, 0.95):.1f} / "
         f"p99 {pct(to_screen, 0.99):.1f} ms"
     )
-    info(f"POST /api/sync: A {live_requests['A']}, B {live_requests['B']} for {MESSAGES} messages")
+    info(
+        f"/api/sync (POSTs and sync-socket requests): A {live_requests['A']}, B {live_requests['B']} "
+        f"for {MESSAGES} messages"
+    )
     info(
         f"where (p50): Send -> POST leaves A {statistics.median(leaves):.1f} ms; POST -> B's replica called "
         f"{statistics.median(wire):.1f} ms; B applies {statistics.median(applying):.1f} ms; "
@@ -407,7 +435,7 @@ def main() -> int:
         if TRACE:
             info("  C: " + "; ".join(other_timeline))
     for line in comparison:
-        info(f"A/B (TT_BENCH_SENDER=ab, one run, alternate messages): {line}")
+        info(f"A/B (TT_BENCH_SENDER={SENDER}, one run, alternate messages): {line}")
     verdict("live A->B, B's replica has it, p50", statistics.median(to_replica), 15, "ms", higher_is_better=False)
     verdict("live A->B, B's replica has it, p99", pct(to_replica, 0.99), 40, "ms", higher_is_better=False)
     verdict("live A->B, B's screen shows it, p50", statistics.median(to_screen), 25, "ms", higher_is_better=False)

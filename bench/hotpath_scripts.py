@@ -95,8 +95,10 @@ CLICKS = r"""
   // A send that leaves from the send worker (sync/sender.js): the worker says when it posted.
   // ... and when the page asked it, and when the write had committed there (the POST's steps on A).
   window.__worker = [];
+  window.__socketSyncs = 0; // the send worker's requests over its sync socket (not POSTs)
   if (app.sender) app.sender.onPosted = (at, steps) => {
     window.__posted.push(at);
+    if (steps?.via === 'socket') window.__socketSyncs += 1;
     if (steps?.wrote) window.__worker.push([steps.asked, steps.wrote, at]);
   };
   document.addEventListener('click', (event) => {

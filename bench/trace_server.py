@@ -4,7 +4,8 @@ Runs ``python -m backend.cli`` with its arguments, after wrapping three steps of
 push to the other device's socket; each writes one line ``<step> <label> <unix ms>`` to
 ``$TT_TRACE_OUT`` (a label is the ``hotpath-N`` text a message carries):
 
-- ``request``: the request reached the app (uvicorn called it: headers read, body not yet);
+- ``request``: the request reached the app (uvicorn called it: headers read, body not yet; for a
+  request over the sync socket, when it reaches the sync service, as ``arrive``);
 - ``arrive``: the push's body is decoded and reaches ``SyncService.sync_async``;
 - ``commit``: the group commit holding it returned (COMMIT and its fsync done), before the
   after-commit steps (live fan-out) run;
@@ -61,7 +62,9 @@ def _install() -> None:
 
     async def sync_async(self: SyncService, actor: Any, request: Any, now_ms: int) -> Any:
         labels = labels_of(request)
-        note("request", labels, entered.get())
+        # A request over the sync socket (backend/http/sync_socket.py) has no HTTP entry: it is
+        # noted as it reaches the sync service.
+        note("request", labels, entered.get() or None)
         note("arrive", labels)
         try:
             return await original_sync(self, actor, request, now_ms)

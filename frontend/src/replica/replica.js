@@ -255,11 +255,13 @@ export class Replica {
    * @param {Record<string, unknown>} [metaEntries]
    * @param {number[]} [supersede]
    * @param {number} [limit]
+   * @param {import('./outbox.js').StampCache | null} [cache] a stamp state its caller keeps between its
+   *   writes (the send worker's), so that the write reads no meta before its puts (outbox.js writeToSend)
    * @returns {Promise<{mutations: Mutation[], outgoing: {pending: Mutation[], cursors: Record<string, number>} | null}>}
    */
-  async writeToSend(changes, wallMs, metaEntries = {}, supersede = [], limit = 500) {
+  async writeToSend(changes, wallMs, metaEntries = {}, supersede = [], limit = 500, cache = null) {
     this.#writer.forget();
-    return run(() => writeToSend(this.#db, changes, wallMs, metaEntries, supersede, limit));
+    return run(() => writeToSend(this.#db, changes, wallMs, metaEntries, supersede, limit, cache));
   }
 
   /**

@@ -20,8 +20,8 @@ export class SendWorker {
   #jobs = new Map();
   #broken = false;
   /** Told when a request left the worker (performance.timeOrigin + now() there), with when the page
-   * asked for it and when its write had committed: for benchmarks.
-   * @type {((at: number, steps: {asked: number, wrote: number}) => void) | null} */
+   * asked for it, when its write had committed and how it went (`via`: 'socket' or 'post'): for benchmarks.
+   * @type {((at: number, steps: {asked: number, wrote: number, via: string}) => void) | null} */
   onPosted = null;
 
   /**
@@ -37,6 +37,14 @@ export class SendWorker {
 
   /** While set, sends go through the page's replica (an A/B run of the benchmark compares both). */
   paused = false;
+
+  /** When false, the worker reads the stamp state before each write's puts instead of using the
+   * one its last write left (send-worker.js, Rule 4): an A/B run of the benchmark compares both. */
+  cached = true;
+
+  /** When false, the worker POSTs its requests instead of sending them over its sync socket
+   * (send-worker.js, Rule 4): an A/B run of the benchmark compares both. */
+  socket = true;
 
   /** False once the worker failed (writes go through the page's replica from then on), or paused. */
   get ready() {
@@ -63,7 +71,9 @@ export class SendWorker {
     const csrf = this.#csrf();
     // Synchronous when the token is at hand (the page's cookie): the message goes in this task.
     const askedAt = performance.timeOrigin + performance.now();
-    const post = (token) => this.#worker.postMessage({ id, askedAt, csrf: token, changes, wallMs, metaEntries, supersede, limit, request });
+    const { cached, socket } = this;
+    const post = (token) =>
+      this.#worker.postMessage({ id, askedAt, csrf: token, changes, wallMs, metaEntries, supersede, limit, request, cached, socket });
     if (csrf instanceof Promise) csrf.then(post, () => post(null));
     else post(csrf);
     return { wrote: wrote.promise, first: first.promise };
@@ -93,7 +103,7 @@ export class SendWorker {
         job.first.reject(error);
         return;
       }
-      this.onPosted?.(data.postedAt, { asked: data.askedAt, wrote: data.wroteAt });
+      this.onPosted?.(data.postedAt, { asked: data.askedAt, wrote: data.wroteAt, via: data.via });
       job.wrote.resolve({ mutations: data.mutations });
       if (!data.outgoing) {
         this.#jobs.delete(data.id); // a write only: nothing more comes
