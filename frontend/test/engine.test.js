@@ -216,6 +216,26 @@ test('426 asks for an update and stops; 401 says we are signed out', async () =>
   b.engine.stop();
 });
 
+test('an engine stopped while its request is in flight tells the app nothing more and leaves the replica alone (sign-out clears it)', async () => {
+  const g = gated();
+  const events = [];
+  const { replica, engine, statuses } = await setup(
+    [{ changes: [{ seq: 1, scope: 'ws', collection: 'channels', id: 'C1', hlc: `${T0}-00000-x`, author: 'U2', fields: { name: 'g', kind: 'public' } }], cursors: { ws: 1 } }],
+    { onApplied: (r) => events.push(['applied', r]), onStorageError: (e) => events.push(['storage', e]) },
+    g.gate,
+  );
+  engine.start();
+  await settle(() => g.waiting === 1);
+  const told = statuses.length;
+  engine.stop(); // signed out while the request is at the server
+  g.open();
+  await advance(50);
+  assert.deepEqual(events, [], 'no apply reaches the app after stop');
+  assert.equal(statuses.length, told, 'no status after stop');
+  const [[, held]] = await replica.getRecords(['channels/C1']);
+  assert.equal(held, null, 'a reply that arrives after the stop is not applied: the cleared replica stays clear');
+});
+
 test('applied results reach the app with the changed keys', async () => {
   const applied = [];
   const { engine } = await setup(

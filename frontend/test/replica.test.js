@@ -161,6 +161,19 @@ test('another person signing in on this browser gets a clean replica; the same p
   assert.equal(await r.pendingCount(), 0);
 });
 
+const channel = (id) => ({ scope: 'ws', collection: 'channels', id, fields: { name: id, kind: 'public' }, clocks: { name: `${T0}-00000-x`, kind: `${T0}-00000-x` } });
+
+test('a replica with no one stored is cleared when someone signs in (nothing survives a sign-out\'s clear)', async () => {
+  const r = await fresh('U1');
+  await r.applyRecords([channel('C1')], T0);
+  await r.clear();
+  // A late write lands after the clear (a reply in flight at sign-out, before the engine's guard).
+  await r.applyRecords([channel('C2')], T0);
+  assert.equal((await r.snapshot()).records.length, 1, 'the late write is there');
+  assert.equal(await r.setSession(session('U2', 'dev3')), false, 'no other person was stored');
+  assert.deepEqual((await r.snapshot()).records, []);
+});
+
 test('storage failures become StorageErrors; quota is told apart', () => {
   const quota = storageError(new DOMException('full', 'QuotaExceededError'));
   assert.ok(quota instanceof StorageError);

@@ -93,8 +93,8 @@ export class Replica {
 
   /**
    * Remember who is signed in on this device. A different user than the stored one gets a
-   * clean replica (another person's records and outbox must not leak into their view).
-   * Returns true when the replica was wiped.
+   * clean replica (another person's records and outbox must not leak into their view); so does
+   * a replica with no one stored. Returns true when another person's replica was wiped.
    */
   async setSession(session) {
     return run(async () => {
@@ -102,7 +102,9 @@ export class Replica {
       const meta = tx.objectStore('meta');
       const user = await meta.get('user');
       const wiped = Boolean(user && user !== session.user.id);
-      if (wiped) for (const name of ALL) tx.objectStore(name).clear();
+      // No one stored (a fresh device, or one signed out) holds nothing of anyone's: clear it too,
+      // so nothing written after a sign-out's clear can reach the next person's view.
+      if (user !== session.user.id) for (const name of ALL) tx.objectStore(name).clear();
       meta.put(session.user.id, 'user');
       meta.put(session.device, 'device');
       meta.put(session, 'session');

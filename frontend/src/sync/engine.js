@@ -39,6 +39,7 @@ export class SyncEngine {
   #again = false;
   #attempt = 0;
   #stopped = true;
+  #retired = false; // stopped after a start: tells the app nothing more (see #tell)
   #live = null;
   #status = Status.SYNCING;
   #lastError = null;
@@ -84,7 +85,7 @@ export class SyncEngine {
         url: liveUrl(location),
         onFrame: (frame) => this.#onFrame(frame),
         onState: (state, code) => {
-          if (state === 'closed' && code === 4401) this.#events.onSignedOut?.();
+          if (state === 'closed' && code === 4401) this.#tell('onSignedOut');
         },
       });
     }
@@ -100,12 +101,14 @@ export class SyncEngine {
 
   start() {
     this.#stopped = false;
+    this.#retired = false;
     this.#live?.start();
     this.trigger();
   }
 
   stop() {
     this.#stopped = true;
+    this.#retired = true;
     this.#clearTimers();
     this.#live?.stop();
   }
@@ -189,7 +192,20 @@ export class SyncEngine {
 
   #setStatus(status, detail) {
     this.#status = status;
-    this.#events.onStatus?.(status, detail);
+    this.#tell('onStatus', status, detail);
+  }
+
+  /**
+   * Tell the app one event, unless this engine was stopped: a request, an apply or a live frame
+   * still in flight then ends unheard. The app makes a new engine for the next session (signed in
+   * again, maybe as someone else), and a stopped one's news would land in that session's store.
+   * (An engine never started, as the service worker's `flush()` uses it, is not stopped.)
+   * @param {keyof EngineEvents} name
+   * @param {...any} args
+   */
+  #tell(name, ...args) {
+    if (this.#retired) return;
+    /** @type {any} */ (this.#events)[name]?.(...args);
   }
 
   /** @param {import('./round.js').First | Promise<import('./round.js').First> | null} [first] */
@@ -230,11 +246,11 @@ export class SyncEngine {
   async #round(first = null) {
     this.#setStatus(Status.SYNCING);
     // A backlog's replies reach the store one by one, while the next batch is at the server.
-    const onRound = this.perRound ? (/** @type {import('./round.js').SyncResult} */ part) => this.#events.onApplied?.(part) : null;
-    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first, pipelined: this.pipelined, onRound });
+    const onRound = this.perRound ? (/** @type {import('./round.js').SyncResult} */ part) => this.#tell('onApplied', part) : null;
+    const result = await syncUntilDone(this.#replica, this.#transport, { now: this.#now, first, pipelined: this.pipelined, onRound, stopped: () => this.#retired });
     this.#attempt = 0;
     this.#lastError = null;
-    this.#events.onApplied?.(result);
+    this.#tell('onApplied', result);
     // A round that was in flight when the network went away still ends well (its reply had
     // arrived): it must not paint Online over the browser's Offline.
     this.#setStatus(this.#browserOffline ? Status.OFFLINE : Status.ONLINE);
@@ -263,18 +279,18 @@ export class SyncEngine {
   #fail(error) {
     this.#lastError = error;
     if (error?.name === 'StorageError') {
-      this.#events.onStorageError?.(error);
+      this.#tell('onStorageError', error);
       this.#setStatus(Status.OFFLINE, error);
       return;
     }
     if (error?.status === 401) {
       this.#setStatus(Status.OFFLINE, error);
-      this.#events.onSignedOut?.();
+      this.#tell('onSignedOut');
       return;
     }
     if (error?.status === 426) {
       this.#setStatus(Status.OFFLINE, error);
-      this.#events.onUpdateRequired?.();
+      this.#tell('onUpdateRequired');
       this.stop();
       return;
     }
@@ -290,17 +306,18 @@ export class SyncEngine {
   async #onFrame(frame) {
     switch (frame.t) {
       case 'hello':
-        this.#events.onEphemeral?.(frame);
+        this.#tell('onEphemeral', frame);
         this.trigger();
         break;
       case 'changes': {
+        if (this.#retired) break; // a frame heard as the socket closed: see round.js `stopped`
         try {
           const result = await this.#replica.applyLive(frame, this.#now());
           if (!result.applied) {
             this.trigger();
             break;
           }
-          this.#events.onApplied?.({
+          this.#tell('onApplied', {
             keys: new Set(result.keys),
             records: new Map(result.records),
             dropped: [],
@@ -321,7 +338,7 @@ export class SyncEngine {
       }
       case 'typing':
       case 'presence':
-        this.#events.onEphemeral?.(frame);
+        this.#tell('onEphemeral', frame);
         break;
       default:
         break; // pong and frames from newer servers

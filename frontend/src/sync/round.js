@@ -45,7 +45,8 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
  * @param {import('../replica/replica.js').Replica} replica
  * @param {{sync: (body: object) => Promise<any>}} transport
  * @param {{now?: () => number, limit?: number, recent?: number, size?: number,
- *   first?: First | Promise<First> | null, pipelined?: boolean, onRound?: ((part: SyncResult) => void) | null}} [options]
+ *   first?: First | Promise<First> | null, pipelined?: boolean, onRound?: ((part: SyncResult) => void) | null,
+ *   stopped?: () => boolean}} [options]
  *   `size`: most mutations per request (MAX_PUSH, the server's limit); `first`: the first request's
  *   outbox and cursors, already read with the write that started this sync, and with `reply` when
  *   that request has already gone (the send worker, sender.js). A `first` that fails (the write did
@@ -53,10 +54,14 @@ const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, f
  *   next request only once the reply before it is being applied (see `follow`; an A/B of the
  *   benchmark). `onRound`: with a backlog (the next request already sent), each reply's part is
  *   handed over as soon as it is applied, so the store shows it while the server works on the next
- *   batch; the result then holds only what was not handed over.
+ *   batch; the result then holds only what was not handed over. `stopped`: true once the engine was stopped
+ *   (sign-out): a reply that arrives after that is not applied, and nothing more is sent. The
+ *   sign-out clears the replica in a transaction made after the stop, so an apply begun before it
+ *   runs first (IndexedDB keeps the order) and one begun after it cannot put the last session's
+ *   records back.
  * @returns {Promise<SyncResult>}
  */
-export async function syncUntilDone(replica, transport, { now = Date.now, limit = LIMIT, recent = RECENT, size: most = MAX_PUSH, first = null, pipelined = true, onRound = null } = {}) {
+export async function syncUntilDone(replica, transport, { now = Date.now, limit = LIMIT, recent = RECENT, size: most = MAX_PUSH, first = null, pipelined = true, onRound = null, stopped = () => false } = {}) {
   /** @type {First | null} */
   let given = first instanceof Promise ? await first.catch(() => null) : first;
   /** @type {SyncResult} */
@@ -102,6 +107,7 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
       continue;
     }
     next = null;
+    if (stopped()) break;
     result.rounds += 1;
     const full = pending.length >= size;
     size = most;
