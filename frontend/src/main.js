@@ -23,15 +23,12 @@ let app;
 // never queue behind a render.
 /** The draw that waits for its frame, if any: a person's input runs it first (below). */
 let waiting = null;
-/** The same draw, still after a send's request (App#whenSent): a live frame runs it (below). */
-let due = null;
 options.debounceRendering = (draw) => {
   let done = false;
   const now = () => {
     if (done) return;
     done = true;
     waiting = null;
-    due = null;
     draw();
   };
   const once = () => {
@@ -41,7 +38,6 @@ options.debounceRendering = (draw) => {
     else now();
   };
   waiting = now;
-  due = once;
   requestAnimationFrame(once);
   setTimeout(once, 100);
 };
@@ -60,17 +56,6 @@ app = new App({
   transport,
   env: { location, navigator, registerBackgroundSync: () => sw.registerBackgroundSync() },
 });
-
-// A live frame's messages are drawn as soon as they are applied, not at the next frame: someone is
-// waiting to read them, and a frame of one message redraws one row (measured: the wait for the frame
-// was ~8 ms of the ~11 between B's store and its list). At most one such draw per frame's time, so a
-// backlog heard as many frames is still drawn about once a frame.
-let drewLive = -Infinity;
-app.drawSoon = () => {
-  if (!due || performance.now() - drewLive < 16) return;
-  drewLive = performance.now();
-  queueMicrotask(due); // after the caller's own work: what it starts in IndexedDB goes first
-};
 
 const invite = new URLSearchParams(location.search).get('invite');
 

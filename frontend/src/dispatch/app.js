@@ -56,8 +56,6 @@ export class App {
   push = null;
   /** Files (files/feature.js); set by the composition root. @type {any} */
   files = null;
-  /** Draw what waits now, not at the next frame (a live frame was applied); set by the composition root. @type {(() => void) | null} */
-  drawSoon = null;
 
   #transport;
   #coordinator = null;
@@ -186,10 +184,8 @@ export class App {
           this.#coordinator.post(tab.status(status));
         },
         onApplied: async (result) => {
-          if (result.live) {
-            this.store.patch([...result.records]); // a live frame: nothing else changed
-            this.drawSoon?.();
-          } else await this.#refresh({ ...result, records: [...result.records] });
+          if (result.live) this.store.patch([...result.records]); // a live frame: nothing else changed
+          else await this.#refresh({ ...result, records: [...result.records] });
           this.#coordinator.post(tab.changed([...result.keys], result.dropped.length > 0));
           // A hole between what we hold and what arrived is fetched before it counts as read.
           this.history.fillAllGaps();
