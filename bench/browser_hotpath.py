@@ -250,6 +250,7 @@ def main() -> int:
                 other = {
                     "replica": [c_replica[k] - sent[i] for i, k in enumerate(labels) if k in c_replica],
                     "screen": [c_screen[k] - sent[i] for i, k in enumerate(labels) if k in c_screen],
+                    "drawing": [c_screen[k] - c_replica[k] for k in labels if k in c_screen and k in c_replica],
                     "painted": [c_painted[k] - sent[i] for i, k in enumerate(labels) if k in c_painted],
                 }
                 if TRACE:
@@ -432,6 +433,7 @@ def main() -> int:
                 {
                     "replica": to_replica,
                     "screen": to_screen,
+                    "drawing": drawing,
                     "painted": to_painted,
                     "requests": per_message,
                     "timeline": timeline if TRACE else [],
