@@ -10,7 +10,12 @@ open #general. Then:
    sent once B showed the previous one, PAUSE_MS apart (TT_BENCH_SENDER: see SENDER below). Times come from one clock
    (performance.timeOrigin + now, the same machine): A's click on Send; the moment B's replica
    has it (B's Replica#applyLive / #applyResponse resolved with its key); the moment B's message
-   list holds it (a MutationObserver). Also: every POST /api/sync of either context, per message.
+   list holds it (a MutationObserver: the DOM, the figure the issue's target is on). Printed beside
+   it, not judged: when that row was painted (Element Timing's renderTime for the row, whose
+   `elementtiming` attribute the observer sets before the frame that paints it). A draw moved out of
+   the next animation frame reaches the DOM sooner but is painted in that same frame: the DOM
+   figure gains and this one does not, so both are printed. Also: every POST /api/sync of either
+   context, per message.
 2. Offline sends through the composer's own action path (app.actions.sendMessage, what the Send
    button calls), OFFLINE messages one after another with A offline: rate over all (counting the
    wait, after the last send, until every one is committed in IndexedDB: a grouped send resolves
@@ -252,9 +257,12 @@ def main() -> int:
                 c_replica = dict(c.evaluate("() => [...window.__replica.entries()]"))
                 c_screen = dict(c.evaluate("() => [...window.__screen.entries()]"))
                 labels = [f"hotpath-{i}" for i in range(MESSAGES)]
+                c_painted = dict(c.evaluate("() => [...window.__painted.entries()]"))
                 other = {
                     "replica": [c_replica[k] - sent[i] for i, k in enumerate(labels) if k in c_replica],
                     "screen": [c_screen[k] - sent[i] for i, k in enumerate(labels) if k in c_screen],
+                    "drawing": [c_screen[k] - c_replica[k] for k in labels if k in c_screen and k in c_replica],
+                    "painted": [c_painted[k] - sent[i] for i, k in enumerate(labels) if k in c_painted],
                 }
                 if TRACE:
                     other_timeline = trace_steps(c, trace_file, posted)
@@ -271,6 +279,8 @@ def main() -> int:
 
             comparison: list[str] = []
             to_screen = [at_screen[f"hotpath-{i}"] - sent[i] for i in range(MESSAGES)]
+            at_painted = dict(b.evaluate("() => [...window.__painted.entries()]"))
+            to_painted = [at_painted[f"hotpath-{i}"] - sent[i] for i in range(MESSAGES) if f"hotpath-{i}" in at_painted]
             per_message = (requests["A"] + requests["B"]) / MESSAGES
             # Where the time goes: the first POST after each click, the frame reaching B's replica.
             leaves = [min((t for t in posted if t >= sent[i]), default=sent[i]) - sent[i] for i in range(MESSAGES)]
@@ -400,6 +410,11 @@ def main() -> int:
         f"B's screen shows it: p50 {statistics.median(to_screen):.1f} / p95 {pct(to_screen, 0.95):.1f} / "
         f"p99 {pct(to_screen, 0.99):.1f} ms"
     )
+    if to_painted:  # (the figure above is the DOM; this is the frame that paints it)
+        info(
+            f"B's screen painted it (Element Timing, {len(to_painted)} rows): "
+            f"p50 {statistics.median(to_painted):.1f} / p95 {pct(to_painted, 0.95):.1f} ms"
+        )
     info(
         f"/api/sync (POSTs and sync-socket requests): A {live_requests['A']}, B {live_requests['B']} "
         f"for {MESSAGES} messages"
@@ -446,6 +461,8 @@ def main() -> int:
                 {
                     "replica": to_replica,
                     "screen": to_screen,
+                    "drawing": drawing,
+                    "painted": to_painted,
                     "requests": per_message,
                     "timeline": timeline if TRACE else [],
                     "other": other,

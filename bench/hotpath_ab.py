@@ -6,8 +6,10 @@ Each run is `bench.browser_hotpath`'s live part (TT_BENCH_OFFLINE=0) with a seco
 (TT_BENCH_COMPARE, bench/hotpath_receivers.py): every message reaches B and C at once, one build
 each, so both pay for the same load. Run by run the builds swap places (B old and C new, then B
 new and C old), so neither the fan-out's order nor B's service worker favours one. Prints each
-run's p50s and, per build, the median of its runs' p50s and the pooled p50 / p95 / p99 over every
-message. TT_BENCH_ROUNDS (default 2: four runs), TT_BENCH_LIVE (default here 100) and
+run's p50s (replica, screen, when the row was painted: see bench.browser_hotpath, and each message's
+step from B's replica to its list, which takes out the noise of the path before B) and, per
+build, the median of its runs' p50s and the pooled p50 / p95 / p99 over every message.
+TT_BENCH_ROUNDS (default 2: four runs), TT_BENCH_LIVE (default here 100) and
 TT_BENCH_TRACE=1 pass through. A's side and the server are the same for both builds here: to
 compare a sender or server change, run `bench.browser_hotpath` from two worktrees.
 """
@@ -54,7 +56,8 @@ def main() -> int:
         return 2
     old = Path(sys.argv[1]).resolve()
     new = Path(sys.argv[2] if len(sys.argv) > 2 else ROOT / "frontend" / "dist").resolve()
-    got: dict[str, dict[str, list[list[float]]]] = {name: {"replica": [], "screen": []} for name in ("old", "new")}
+    keys = ("replica", "screen", "painted", "drawing")
+    got: dict[str, dict[str, list[list[float]]]] = {name: {key: [] for key in keys} for name in ("old", "new")}
     header(f"Browser hot path, receiving side: {old} (old) against {new} (new), {ROUNDS * 2} runs")
     for round_no in range(ROUNDS):
         for b_name, c_name in (("old", "new"), ("new", "old")):
@@ -65,12 +68,18 @@ def main() -> int:
             line = []
             for name, where, source in parts:
                 replica, screen = source["replica"], source["screen"]
+                painted = source.get("painted") or [float("nan")]
+                drawing = source.get("drawing") or [float("nan")]
                 assert isinstance(replica, list) and isinstance(screen, list)
+                assert isinstance(painted, list) and isinstance(drawing, list)
                 got[name]["replica"].append(replica)
                 got[name]["screen"].append(screen)
+                got[name]["painted"].append(painted)
+                got[name]["drawing"].append(drawing)
                 line.append(
                     f"{name} at {where}: replica p50 {statistics.median(replica):.1f}, "
-                    f"screen p50 {statistics.median(screen):.1f}"
+                    f"screen p50 {statistics.median(screen):.1f}, painted p50 {statistics.median(painted):.1f}, "
+                    f"replica -> list p50 {statistics.median(drawing):.1f}"
                 )
             info(f"round {round_no + 1}: " + "; ".join(line) + " ms")
             for key in ("timeline", "other_timeline"):
@@ -82,11 +91,15 @@ def main() -> int:
         runs = got[name]
         pooled = {key: [t for run in runs[key] for t in run] for key in runs}
         p50s = {key: statistics.median([statistics.median(run) for run in runs[key]]) for key in runs}
-        info(f"{name}: median of the runs' p50s: replica {p50s['replica']:.1f} ms, screen {p50s['screen']:.1f} ms")
+        info(
+            f"{name}: median of the runs' p50s: replica {p50s['replica']:.1f} ms, screen {p50s['screen']:.1f} ms, "
+            f"painted {p50s['painted']:.1f} ms, replica -> list {p50s['drawing']:.1f} ms"
+        )
         info(
             f"{name}: pooled replica p50 {statistics.median(pooled['replica']):.1f} / "
             f"p95 {pct(pooled['replica'], 0.95):.1f} / p99 {pct(pooled['replica'], 0.99):.1f} ms, "
-            f"screen p50 {statistics.median(pooled['screen']):.1f} / p95 {pct(pooled['screen'], 0.95):.1f} ms"
+            f"screen p50 {statistics.median(pooled['screen']):.1f} / p95 {pct(pooled['screen'], 0.95):.1f} ms, "
+            f"painted p50 {statistics.median(pooled['painted']):.1f} / p95 {pct(pooled['painted'], 0.95):.1f} ms"
         )
     return 0
 

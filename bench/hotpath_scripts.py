@@ -39,12 +39,28 @@ WATCH = r"""
     }
     return result;
   };
+  // The pixels: Element Timing reports the paint of an element that carries `elementtiming`
+  // (the attribute is set here, before the frame that paints the row).
+  window.__painted = new Map();
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const at = performance.timeOrigin + (entry.renderTime || entry.startTime);
+      if (!window.__painted.has(entry.identifier)) window.__painted.set(entry.identifier, at);
+    }
+  }).observe({type: 'element', buffered: true});
   new MutationObserver(() => {
     const t = now();
     for (const li of document.querySelectorAll('[role=log] li')) {
       const text = li.textContent ?? '';
       const m = /hotpath-\d+/.exec(text);
-      if (m && !window.__screen.has(m[0])) window.__screen.set(m[0], t);
+      if (m && !window.__screen.has(m[0])) {
+        window.__screen.set(m[0], t);
+        li.setAttribute('elementtiming', m[0]);
+        const walker = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          if (node.data.includes(m[0])) node.parentElement?.setAttribute('elementtiming', m[0]);
+        }
+      }
     }
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 }

@@ -4,7 +4,8 @@
 // mouse, an action sheet (message-sheet.js) on a long press or from "Message actions" on touch.
 // Text is rendered as text nodes only: user content never becomes markup.
 
-import { useState, useRef, useEffect } from 'preact/hooks';
+import { useState, useRef, useEffect, useMemo } from 'preact/hooks';
+import { computed } from '@preact/signals';
 import { html } from './html.js';
 import { t, formatTime, formatDateTime } from '../lib/i18n.js';
 import { Avatar } from './avatar.js';
@@ -50,8 +51,18 @@ function ReactionPicker({ app, item, onDone }) {
 }
 
 function ThreadSummary({ app, item }) {
-  const pending = app.queries.replies(item.channel, item.id).filter((r) => r.state !== 'sent').length;
-  const count = Math.max(item.replies ?? 0, app.queries.replies(item.channel, item.id).length - pending) + pending;
+  // The count as a signal of its own (as the action bar's flags, below): the replies are read from
+  // the channel's messages, which every new message moves; the summary re-renders when its count does.
+  const counted = useMemo(
+    () =>
+      computed(() => {
+        const replies = app.queries.replies(item.channel, item.id);
+        const pending = replies.filter((r) => r.state !== 'sent').length;
+        return Math.max(item.replies ?? 0, replies.length - pending) + pending;
+      }),
+    [app, item],
+  );
+  const count = counted.value;
   if (!count) return null;
   return html`<div class="thread-summary">
     <span class="thread-summary__people" aria-hidden="true">
@@ -115,11 +126,27 @@ function EditForm({ app, item, onDone }) {
   </form>`;
 }
 
+/** What the action bar offers, in the order of `Actions`'s flags. */
+const OFFERS = /** @type {const} */ (['reply', 'edit', 'delete', 'pin', 'unread']);
+
 function Actions({ app, item, onEdit, inThread }) {
   const [picking, setPicking] = useState(false);
+  // What I may do is a signal of its own, as flags: judging it reads the messages collection, which
+  // every new message moves, so read in the render it re-rendered every bar built so far (one per
+  // message the pointer has passed over) on every message: ~22 bars, a third of B's draw of a live
+  // message in the hot-path bench. The flags are judged again then; the bar re-renders only when
+  // they change. A new computed for new props, so the flags are never judged on an old item.
+  const flags = useMemo(
+    () =>
+      computed(() => {
+        const may = available(app, item, inThread);
+        return OFFERS.map((offer) => (may[offer] ? '1' : '0')).join('');
+      }),
+    [app, item, inThread],
+  );
   const sent = item.state === 'sent';
   if (!sent || item.deleted || item.readOnly) return null;
-  const can = available(app, item, inThread);
+  const can = Object.fromEntries(OFFERS.map((offer, i) => [offer, flags.value[i] === '1']));
   return html`<div class="msg__actions">
     <button type="button" class="icon-button icon-button--small" aria-expanded=${picking ? 'true' : 'false'}
       title=${t('reactions.open')} onClick=${() => setPicking(!picking)}>

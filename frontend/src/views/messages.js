@@ -80,13 +80,15 @@ function locate(items, id, hint) {
   return items[hint]?.id === id ? hint : items.findIndex((m) => m.id === id);
 }
 
-// A row's body re-renders only when its message, grouping or "seen by" changes: a new message
-// changes every shown row's position in the set (aria-setsize), which must not re-render them all.
+// A row's body re-renders only when its message, grouping or "seen by" changes.
 const Body = memo(MessageBody);
 
-// Rows re-render only when their own props change (items are stable objects from the store).
+// Rows re-render only when their own props change (items are stable objects from the store). The
+// size of the set (aria-setsize) is not one: every new message changes it on every row, and as a
+// prop it re-rendered every shown row on every message (~25 rows, a new body to compare in each).
+// MessageList writes it after each render instead (its layout effect).
 /** @type {import('preact').FunctionComponent<Record<string, any>>} */
-const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, gap, seenBy, readOnly, target }) {
+const Row = memo(function Row({ app, item, index, grouped, firstUnread, gap, seenBy, readOnly, target }) {
   return html`<li
     class=${target ? 'row row--target' : 'row'}
     tabindex=${target ? '-1' : undefined}
@@ -94,7 +96,6 @@ const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, ga
     data-id=${item.id}
     data-index=${index}
     aria-posinset=${index + 1}
-    aria-setsize=${size}
     aria-busy=${item.state === 'pending' ? 'true' : undefined}
   >
     ${gap ? html`<div class="gap-marker" aria-hidden="true"><span>${t('history.gap', { count: gap })}</span></div>` : null}
@@ -104,7 +105,7 @@ const Row = memo(function Row({ app, item, index, size, grouped, firstUnread, ga
       : html`<${Body} app=${app} item=${readOnly ? { ...item, readOnly } : item} grouped=${grouped && !firstUnread && !gap}
       seenBy=${seenBy} />`}
   </li>`;
-}, (a, b) => a.item === b.item && a.index === b.index && a.size === b.size && a.grouped === b.grouped
+}, (a, b) => a.item === b.item && a.index === b.index && a.grouped === b.grouped
   && a.firstUnread === b.firstUnread && a.gap === b.gap && a.seenBy === b.seenBy && a.readOnly === b.readOnly
   && a.target === b.target);
 
@@ -265,6 +266,11 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
     }
     const height = el.scrollHeight;
     const offset = listTop();
+    // Writes from here on. The set's size goes on each row here, not through its props (Row).
+    const size = String(items.length);
+    for (const row of list.current?.children ?? []) {
+      if (row.getAttribute('aria-setsize') !== size) row.setAttribute('aria-setsize', size);
+    }
     const want = Math.round(offset + v.wantTop);
     // (Not on the first render of a channel: a message of mine still pending there is not news.)
     const mineJustSent = lastCount.current > 0 && items.length > lastCount.current && !['sent', 'meeting'].includes(items[items.length - 1]?.state);
@@ -312,7 +318,6 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
       item=${item}
       readOnly=${readOnly}
       index=${i}
-      size=${items.length}
       grouped=${sameGroup(items[i - 1], item)}
       firstUnread=${item.id === firstUnreadId && i > 0}
       gap=${gapBefore.get(item.n) ?? 0}
