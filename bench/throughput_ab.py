@@ -58,7 +58,9 @@ def main() -> None:
         order = list(sides.items()) if round_ % 2 == 0 else list(sides.items())[::-1]
         for name, (tree, options) in order:
             env = {**os.environ, "PYTHONPATH": str(tree)}
-            command = [sys.executable, str(Path(__file__).resolve()), "--side", *options]
+            # -P: the script's own folder (this tree's bench/, whose calendar.py shadows the
+            # standard library's) stays off sys.path; the side imports from its tree only.
+            command = [sys.executable, "-P", str(Path(__file__).resolve()), "--side", *options]
             out = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
             rate, cpu, p50 = map(float, out.stdout.split()[-3:])
             found[name].append((rate, cpu, p50))
