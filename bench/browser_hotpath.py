@@ -32,16 +32,17 @@ import json
 import os
 import statistics
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Request, sync_playwright
 
 from bench import process_cpu
 from bench.browser_steps import pct, step, synced, until
 from bench.common import Server, header, info, verdict
 from bench.hotpath_receivers import join, serve_build
 from bench.hotpath_scripts import BACK_ONLINE, CLICKS, DOM_CLICK, FRAMES, OFFLINE_SENDS, ONLINE_TRACE_JS, WATCH
+from bench.hotpath_timeline import trace_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -96,58 +97,14 @@ COMPARE = os.environ.get("TT_BENCH_COMPARE")
 FIGURES = os.environ.get("TT_BENCH_JSON")
 
 
-def clock_offset(page: Page) -> float:
-    """The page's clock (timeOrigin + now) minus the server's (time.time()), in ms: the median of
-    a few readings taken between two readings of ours."""
-    readings = []
-    for _ in range(15):
-        before = time.time() * 1000
-        theirs = page.evaluate("() => performance.timeOrigin + performance.now()")
-        after = time.time() * 1000
-        readings.append(theirs - (before + after) / 2)
-    return statistics.median(readings)
+def _sync_counter(requests: dict[str, int], who: str) -> Callable[[Request], None]:
+    """Counts `who`'s POST /api/sync requests into `requests`."""
 
+    def count(request: Request) -> None:
+        if request.method == "POST" and "/api/sync" in request.url:
+            requests[who] += 1
 
-def trace_steps(b: Page, trace_file: Path, posted: list[float]) -> list[str]:
-    """Each message's path, step by step (TT_BENCH_TRACE=1): the POST leaves A; the server has the
-    push, has committed it, has handed its frame to B's socket; B's page hears the frame, its
-    replica has it, its store has it, its list shows it."""
-    offset = clock_offset(b)
-    server: dict[str, dict[str, float]] = {}
-    for line in trace_file.read_text().splitlines():
-        step_name, label, at = line.split()
-        server.setdefault(step_name, {}).setdefault(label, float(at) + offset)
-    frames = dict(b.evaluate("() => [...window.__frames.entries()]"))
-    arrived = dict(b.evaluate("() => [...window.__arrived.entries()]"))
-    replica = dict(b.evaluate("() => [...window.__replica.entries()]"))
-    patched = dict(b.evaluate("() => [...window.__patched.entries()]"))
-    screen = dict(b.evaluate("() => [...window.__screen.entries()]"))
-    order = [
-        ("server has the request", server.get("request", {})),
-        ("server has the push", server.get("arrive", {})),
-        ("committed", server.get("commit", {})),
-        ("frame on B's socket", server.get("sent", {})),
-        ("B's page hears it", frames),
-        ("B's applyLive starts", arrived),
-        ("B's replica has it", replica),
-        ("B's store has it", patched),
-        ("B's list shows it", screen),
-    ]
-    # The POST leaving A: the first after the push's arrival minus the wire (A's clock = B's).
-    deltas: dict[str, list[float]] = {name: [] for name, _ in order}
-    for label, at_arrive in server.get("arrive", {}).items():
-        leaving = max((t for t in posted if t <= at_arrive + 5), default=None)
-        previous = leaving
-        for name, times in order:
-            at = times.get(label)
-            if at is None or previous is None:
-                previous = None
-                continue
-            deltas[name].append(at - previous)
-            previous = at
-    return [f"-> {name} {statistics.median(values):.1f}" for name, values in deltas.items() if values] + [
-        f"(clock offset page - server {offset:.1f} ms)"
-    ]
+    return count
 
 
 def main() -> int:
@@ -213,14 +170,8 @@ def main() -> int:
             a.evaluate(CLICKS)
             requests = {"A": 0, "B": 0}
             # On the context, not the page: a send from A's send worker is the worker's request.
-            a_ctx.on(
-                "request",
-                lambda r: r.method == "POST" and "/api/sync" in r.url and requests.__setitem__("A", requests["A"] + 1),
-            )
-            b_ctx.on(
-                "request",
-                lambda r: r.method == "POST" and "/api/sync" in r.url and requests.__setitem__("B", requests["B"] + 1),
-            )
+            for who, ctx in (("A", a_ctx), ("B", b_ctx)):
+                ctx.on("request", _sync_counter(requests, who))
 
             box = a.get_by_role("textbox", name="Message")
             send = a.get_by_role("button", name="Send")
