@@ -14,9 +14,14 @@
 //         is opened for one device (`?device=`, checked by the server) and used only for that
 //         device's requests; an answer 401 closes it too (the session it was let in with is gone,
 //         a new one would carry the current cookie). Both leave the request to a POST.
+// Rule 5. A request larger than the server takes in one frame (MAX_FRAME; a larger one closes the
+//         socket with 1009, PROTOCOL.md) is POSTed instead, and the socket stays open.
 
 import { encode, decode } from '@msgpack/msgpack';
 import { ApiError, PROTOCOL_VERSION } from './transport.js';
+
+/** The server's largest frame on this socket (backend/cli.py `ws_max_size`). */
+export const MAX_FRAME = 1 << 20;
 
 /** @typedef {{resolve: (body: any) => void, reject: (error: any) => void}} Waiter */
 
@@ -46,7 +51,7 @@ export class SyncSocket {
 
   /**
    * One push + pull round trip over the socket (as Transport#sync), or null when it is not open
-   * for `device`.
+   * for `device` or the request is too large for one frame (the caller POSTs it).
    * @param {{changes: any[], cursors: Record<string, number>, limit?: number, recent?: number}} request
    * @param {string} device the device whose request it is (Rule 4)
    * @returns {Promise<any> | null}
@@ -59,6 +64,7 @@ export class SyncSocket {
       return null;
     }
     const body = encode({ v: PROTOCOL_VERSION, changes, cursors, limit, ...(recent ? { recent } : {}) });
+    if (body.byteLength > MAX_FRAME) return null; // Rule 5
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
       try {
