@@ -147,6 +147,10 @@ class Access:
         # ... and the same rules for every change of one shape: (collection, creating, field names).
         self._writable: dict[str, Mapping[str, Value]] = {}
         self._rules: dict[tuple[str, bool, tuple[str, ...]], list[str]] = {}
+        #: Shapes of new records whose rules are all in BY_CHANNEL, with the channels they passed
+        #: in: a hundred new messages to one channel are one decision (``saw`` forgets them).
+        self._by_channel: set[tuple[str, bool, tuple[str, ...]]] = set()
+        self._passed: set[tuple[tuple[str, bool, tuple[str, ...]], Value]] = set()
 
     def check(
         self, spec: CollectionSpec, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
@@ -156,11 +160,20 @@ class Access:
         names = self._rules.get(shape)
         if names is None:
             names = self._rules[shape] = self._rule_names(spec, record_id, existing, fields)
+            if existing is None and "channel" in fields and BY_CHANNEL.issuperset(names):
+                self._by_channel.add(shape)
+        passed = None
+        if shape in self._by_channel:  # Rule 3, decided once per channel for this shape
+            passed = (shape, fields["channel"])
+            if passed in self._passed:
+                return
         # A new record's fields are all there is (no merged copy: rules only read it).
         merged = fields if existing is None else {**existing.state.fields, **fields}
         attempt = Attempt(spec.name, record_id, existing, fields, merged)
         for name in names:
             RULES[name](self, attempt)
+        if passed is not None:
+            self._passed.add(passed)
 
     @staticmethod
     def _rule_names(
@@ -186,14 +199,19 @@ class Access:
             names = [spec.rights.create]
         return names
 
+    #: The collections whose changes ``saw`` must hear of (the service skips the call for the rest).
+    WATCHED = frozenset({"channels", "members"})
+
     def saw(self, collection: str, record_id: str, fields: Mapping[str, Value]) -> None:
         """A change was applied: forget what it may have made stale (channels and memberships)."""
         if collection == "channels":
             self._channel_memo.pop(record_id, None)
             self._writable.pop(record_id, None)
+            self._passed.clear()
         elif collection == "members":
             self._member_of.pop(str(fields.get("channel")), None)
             self._writable.pop(str(fields.get("channel")), None)
+            self._passed.clear()
 
     # --- what the rules ask ------------------------------------------------------------------
 
@@ -487,6 +505,13 @@ RULES: dict[str, Rule] = {
     "rsvp_invite": _rsvp_invite,
     "rsvp_answer": _rsvp_answer,
 }
+
+
+#: Rules whose verdict on a NEW record depends only on who writes and the record's ``channel``
+#: field (and on the channel and membership records, which ``Access.saw`` watches): a push's new
+#: records of one shape in one channel are checked once (Access.check). A rule that reads any
+#: other field, the record id or another record must not be listed here.
+BY_CHANNEL = frozenset({FIXED, "channel_poster", "message_author"})
 
 
 def export_rights() -> dict[str, object]:

@@ -13,7 +13,7 @@ Rule 2. Live equals pull. A delete wipes fields (``wipe_on_delete``) and redacts
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 import msgspec
@@ -31,12 +31,11 @@ class PushBatch:
         self.heads: dict[str, int] = {}
         self.members: set[str] = set()
         self._changes: list[Change] = []
+        #: Called once per change a push writes: the list's own append (no Python frame per change).
+        self.wrote: Callable[[Change], None] = self._changes.append
         #: (collection, id) -> (the wipe's seq, the fields it wiped)
         self._wiped: dict[tuple[str, str], tuple[int, frozenset[str]]] = {}
         self._unit: Committed | None = None
-
-    def wrote(self, change: Change) -> None:
-        self._changes.append(change)
 
     def memberships_changed(self, people: Iterable[str]) -> None:
         self.members.update(people)

@@ -329,9 +329,11 @@ class SyncService:
     ) -> None:
         """Rule 5: one change, for every collection alike, as its registry entry says."""
         spec = self._specs[collection]
-        if spec.restricted:  # most collections restrict no value: skip the call
-            self._check_values(spec, fields)
-        existing = self.store.get_record(collection, record_id)
+        restricted = spec.restricted
+        if restricted:  # most collections restrict no value: skip the call
+            self._check_values(spec, restricted, fields)
+        store = self.store
+        existing = store.get_record(collection, record_id)
         if existing is None:
             scope = self._new_record_scope(spec, record_id, fields)
         else:
@@ -339,7 +341,7 @@ class SyncService:
             self._check_still_allowed(spec, record_id, existing, fields, by_client=access is not None)
         if access is not None:
             access.check(spec, record_id, existing, fields)
-        change = hooks.Applied(self.store, collection, record_id, author, now_ms, existing, fields)
+        change = hooks.Applied(store, collection, record_id, author, now_ms, existing, fields)
         for name in spec.checks:
             hooks.CHECKS[name](change)
         applied = dict(fields)
@@ -347,7 +349,7 @@ class SyncService:
         if server_hook is not None:
             applied.update(hooks.SERVER_FIELDS[server_hook](change))
         state = self._write(spec, scope, record_id, existing, applied, stamp, author, device, mid, now_ms, batch)
-        if access is not None:
+        if access is not None and collection in Access.WATCHED:
             access.saw(collection, record_id, state.fields)
         for name in spec.follow_ups:
             for target_collection, target_id, target_fields in hooks.FOLLOW_UPS[name](change, applied, state.fields):
@@ -362,7 +364,7 @@ class SyncService:
                 missing = ", ".join(n for n in spec.required if n not in fields)
                 raise Rejected("not_found", f"{spec.name}/{record_id} does not exist; creating it needs {missing}")
         try:
-            scope = spec.scope_of(record_id, fields)
+            scope = spec.scope.scope_of(spec.name, record_id, fields)
         except ScopeError as exc:
             raise Rejected("not_found", str(exc)) from None
         if spec.derived_id is not None:
@@ -372,15 +374,14 @@ class SyncService:
         return scope
 
     @staticmethod
-    def _check_values(spec: CollectionSpec, fields: Mapping[str, Value]) -> None:
+    def _check_values(
+        spec: CollectionSpec, restricted: Mapping[str, tuple[Value, ...]], fields: Mapping[str, Value]
+    ) -> None:
         """Values a client may never send although their type is right (a tombstone is only ever
-        set: deleting is final). Refused per change, so the rest of an outbox still goes."""
-        restricted = spec.restricted
-        if not restricted:
-            return
-        for name, value in fields.items():
-            allowed = restricted.get(name)
-            if allowed and value not in allowed:
+        set: deleting is final). Refused per change, so the rest of an outbox still goes. Walks
+        the restricted fields (one, ``deleted``, in most entries), not the change's."""
+        for name, allowed in restricted.items():
+            if name in fields and fields[name] not in allowed:
                 shown = " or ".join(str(v).lower() for v in allowed)
                 raise Rejected("invalid", f"{spec.name}.{name} may only be {shown}: deleting is final")
 
@@ -412,17 +413,16 @@ class SyncService:
         batch: PushBatch,
     ) -> merge.RecordState:
         """Merge one change into the record, keep derived tables in step, and log it."""
+        store = self.store
         state = merge.apply(existing.state if existing else None, applied, stamp)
-        self.store.put_record(spec.name, record_id, StoredRecord(scope, state))
+        store.put_record(spec.name, record_id, StoredRecord(scope, state))
         for table in spec.derived_tables:
-            people = hooks.DERIVED_TABLES[table](self.store, record_id, state.fields)
+            people = hooks.DERIVED_TABLES[table](store, record_id, state.fields)
             if people:
                 batch.memberships_changed(people)
         if scope not in batch.heads:  # the scope's head before this push's first change to it
-            batch.heads[scope] = self.store.scope_head(scope)
-        seq = self.store.append_change(
-            NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied)
-        )
+            batch.heads[scope] = store.scope_head(scope)
+        seq = store.append_change(NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied))
         batch.wrote(Change(seq, scope, spec.name, record_id, stamp, author, applied))
         return state
 

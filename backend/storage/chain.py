@@ -72,7 +72,6 @@ def field_digests(fields: Mapping[str, Any], redacted: Mapping[str, str] | None 
 
 def entry_hash(
     prev: str,
-    *,
     seq: int,
     scope: str,
     collection: str,

@@ -35,6 +35,8 @@ _fields_decoder = msgspec.json.Decoder(dict[str, Value])
 _digests_decoder = msgspec.json.Decoder(dict[str, str])  # a log entry's redacted values
 _encode = msgspec.json.encode
 _get_ident = threading.get_ident  # bound once: see the module doc
+_entry_hash = chain.entry_hash
+_field_digests = chain.field_digests
 
 
 def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
@@ -159,37 +161,37 @@ class RecordTables:
                 return self.append_change(change)
         if self._head is None:  # nothing logged yet in this transaction: nothing kept back
             self._head = _last_entry(self._db)
-        seq, prev = self._head[0] + 1, self._head[1]
-        digest = chain.entry_hash(
-            prev,
-            seq=seq,
-            scope=change.scope,
-            collection=change.collection,
-            record_id=change.id,
-            hlc=change.hlc,
-            author=change.author,
-            device=change.device,
-            mid=change.mid,
-            received_at=change.received_at,
-            digests=chain.field_digests(change.fields),
+        seq = self._head[0] + 1
+        scope, collection, record_id, hlc, author, device, mid, received_at, fields = (
+            change.scope,
+            change.collection,
+            change.id,
+            change.hlc,
+            change.author,
+            change.device,
+            change.mid,
+            change.received_at,
+            change.fields,
+        )
+        # Positional: a keyword call of eleven arguments binds each by name, once per pushed change.
+        digest = _entry_hash(
+            self._head[1],
+            seq,
+            scope,
+            collection,
+            record_id,
+            hlc,
+            author,
+            device,
+            mid,
+            received_at,
+            _field_digests(fields),
         )
         self._log.append(
-            (
-                seq,
-                change.scope,
-                change.collection,
-                change.id,
-                change.hlc,
-                change.author,
-                change.device,
-                change.mid,
-                change.received_at,
-                _encode(change.fields),
-                digest,
-            )
+            (seq, scope, collection, record_id, hlc, author, device, mid, received_at, _encode(fields), digest)
         )
         self._head = (seq, digest)
-        self._scope_heads[change.scope] = seq
+        self._scope_heads[scope] = seq
         return seq
 
     # --- the log ----------------------------------------------------------------------------
