@@ -164,20 +164,24 @@ class SyncService:
         device = self.store.session(actor.device_id)
         last_mid = device.last_mid if device else 0
         self._preload(mutations, last_mid)
+        # Bound once: the loop below runs once per change of the push.
+        apply, observe, ack = self._apply, self.clock.observe_hlc, acks.append
+        user_id, device_id = actor.user_id, actor.device_id
         for mutation, stamp in zip(mutations, stamps, strict=True):
-            if mutation.mid <= last_mid:
-                rejection = self._retried(actor.device_id, mutation, last_mid)
+            mid = mutation.mid
+            if mid <= last_mid:
+                rejection = self._retried(device_id, mutation, last_mid)
                 if rejection is None:
-                    acks.append(mutation.mid)
+                    ack(mid)
                 else:
                     rejections.append(rejection)
                 continue
             try:
-                self._apply(
+                apply(
                     access,
-                    actor.user_id,
-                    actor.device_id,
-                    mutation.mid,
+                    user_id,
+                    device_id,
+                    mid,
                     mutation.collection,
                     mutation.id,
                     mutation.fields,
@@ -186,12 +190,12 @@ class SyncService:
                     batch,
                 )
             except Rejected as exc:
-                self.store.save_rejection(actor.device_id, mutation.mid, exc.code, exc.reason)
-                rejections.append(Rejection(mutation.mid, exc.code, exc.reason))
+                self.store.save_rejection(device_id, mid, exc.code, exc.reason)
+                rejections.append(Rejection(mid, exc.code, exc.reason))
             else:
-                acks.append(mutation.mid)
-            self.clock.observe_hlc(stamp, now_ms)
-            last_mid = mutation.mid
+                ack(mid)
+            observe(stamp, now_ms)
+            last_mid = mid
         self.store.set_last_mid(actor.device_id, last_mid)
         return (acks, rejections), lambda: self._publish(batch)
 
@@ -215,7 +219,10 @@ class SyncService:
         wanted: dict[str, list[str]] = {}
         for mutation in mutations:
             if mutation.mid > last_mid:
-                wanted.setdefault(mutation.collection, []).append(mutation.id)
+                ids = wanted.get(mutation.collection)
+                if ids is None:
+                    ids = wanted[mutation.collection] = []
+                ids.append(mutation.id)
         for collection, record_ids in wanted.items():
             self.store.preload(collection, record_ids)
 

@@ -70,6 +70,26 @@ def field_digests(fields: Mapping[str, Any], redacted: Mapping[str, str] | None 
     return digests
 
 
+class _Entry(msgspec.Struct):
+    """Rule 1's entry, its keys declared in sorted order: encoded as declared (``deterministic``
+    sorts only the ``fields`` digests), the bytes are Rule 3's canonical JSON of the entry, without
+    sorting ten keys per entry (tests/unit/test_chain_format.py checks it against json.dumps)."""
+
+    author: str
+    collection: str
+    device: str
+    fields: dict[str, str]
+    hlc: str
+    id: str
+    mid: int
+    received_at: int
+    scope: str
+    seq: int
+
+
+_entry_encode = msgspec.json.Encoder(order="deterministic").encode
+
+
 def entry_hash(
     prev: str,
     seq: int,
@@ -83,22 +103,9 @@ def entry_hash(
     received_at: int,
     digests: Mapping[str, str],
 ) -> str:
-    entry = {
-        "seq": seq,
-        "scope": scope,
-        "collection": collection,
-        "id": record_id,
-        "hlc": hlc,
-        "author": author,
-        "device": device,
-        "mid": mid,
-        "received_at": received_at,
-        "fields": digests if type(digests) is dict else dict(digests),
-    }
-    digest = _sha256(prev.encode())
-    digest.update(b"\n")
-    digest.update(canonical(entry))
-    return digest.hexdigest()
+    fields = digests if type(digests) is dict else dict(digests)
+    entry = _entry_encode(_Entry(author, collection, device, fields, hlc, record_id, mid, received_at, scope, seq))
+    return _sha256(b"%s\n%s" % (prev.encode(), entry)).hexdigest()
 
 
 class ChainRow(NamedTuple):
