@@ -24,19 +24,8 @@ from pathlib import Path
 
 from backend.followers.worker import followers_cpus
 from bench.common import Device, Server, header, info, percentile
-from bench.push_delivery import (
-    DRAIN_S,
-    IDLE,
-    IDLE_S,
-    LISTENERS,
-    PER_LISTENER,
-    PROBE_GAP_S,
-    Probe,
-    Receiver,
-    classify,
-    notify,
-    setup,
-)
+from bench.push_delivery import DRAIN_S, IDLE_S, LISTENERS, PER_LISTENER, Receiver, notify, setup
+from bench.push_probe import IDLE, PROBE_GAP_S, Probe, classify
 
 ROUNDS = int(os.environ.get("TT_BENCH_ROUNDS", "10"))
 
