@@ -69,25 +69,29 @@ def classify(
     return rtts
 
 
-def followers_ns(server: Server) -> int:
-    """CPU ns the server's child processes (the followers process) spent, summed over threads."""
-    total = 0
+def followers_now(server: Server) -> tuple[int, bool]:
+    """CPU ns the server's child processes (the followers process) spent, summed over threads,
+    and whether any of their threads is runnable now (state R: running, or waiting for a CPU)."""
+    total, runnable = 0, False
     for task in Path(f"/proc/{server.pid}/task").iterdir():
         for child in (task / "children").read_text().split():
             with contextlib.suppress(FileNotFoundError):  # a thread or process that ended meanwhile
                 for thread in Path(f"/proc/{child}/task").iterdir():
                     total += int((thread / "schedstat").read_text().split()[0])
-    return total
+                    runnable |= (thread / "stat").read_text().rpartition(")")[2].split()[0] == "R"
+    return total, runnable
 
 
 async def quiet_from(server: Server, until: float) -> int | None:
     """When (perf_counter ns) the followers process went quiet after a drain, once it has been
-    for QUIET_AFTER_S; None if it was not so before ``until`` (monotonic s)."""
-    used, since = followers_ns(server), time.perf_counter_ns()
+    for QUIET_AFTER_S; None if it was not so before ``until`` (monotonic s). Quiet is little CPU
+    *and* no thread runnable: under SCHED_IDLE on a loaded box the pre-keying can be starved of
+    CPU while it still has work, and its syncs must not pass for idle ones."""
+    used, since = followers_now(server)[0], time.perf_counter_ns()
     while time.monotonic() < until:
         await asyncio.sleep(QUIET_POLL_S)
-        now = followers_ns(server)
-        if now - used > QUIET_CPU_S * 1e9:
+        now, runnable = followers_now(server)
+        if runnable or now - used > QUIET_CPU_S * 1e9:
             since = time.perf_counter_ns()
         elif time.perf_counter_ns() - since >= QUIET_AFTER_S * 1e9:
             return since
