@@ -24,19 +24,9 @@ from pathlib import Path
 
 from backend.followers.worker import followers_cpus
 from bench.common import Device, Server, header, info, percentile
-from bench.push_delivery import (
-    DRAIN_S,
-    IDLE,
-    IDLE_S,
-    LISTENERS,
-    PER_LISTENER,
-    PROBE_GAP_S,
-    Probe,
-    Receiver,
-    classify,
-    notify,
-    setup,
-)
+from bench.push_delivery import DRAIN_S, IDLE_S, LISTENERS, PER_LISTENER, Receiver, notify, setup
+from bench.push_probe import IDLE, PROBE_GAP_S, Probe, classify
+from bench.report import percentile_at
 
 ROUNDS = int(os.environ.get("TT_BENCH_ROUNDS", "10"))
 
@@ -79,6 +69,12 @@ async def traced_prober(
         probes.append((IDLE, start, end))
         stats.append((s1[0] - s0[0], s1[1] - s0[1], m1[1] - m0[1]))
         await asyncio.sleep(PROBE_GAP_S)
+
+
+def at_equal_count(draining: list[float], idle: list[float]) -> float:
+    """The p99 ratio with both sides at the smaller count (bench 9's figure: push_delivery.py)."""
+    n = min(len(draining), len(idle))
+    return percentile_at(draining, 99, n) / percentile_at(idle, 99, n)
 
 
 def _followers(server: Server) -> int:
@@ -173,7 +169,8 @@ async def run(names: list[str]) -> None:
         await probing
         control("disable")
         all_posts = [p for n in names for p, _ in spans[n]]
-        idle_p99 = percentile(classify(probes, all_posts, [d for n in names for _, d in spans[n]])[IDLE], 99)
+        idle = classify(probes, all_posts, [d for n in names for _, d in spans[n]])[IDLE]
+        idle_p99 = percentile(idle, 99)
         info(f"idle sync p99 {idle_p99:.2f} ms")
         idle_slow = sorted(
             (((e - s) / 1e6, st) for (_, s, e), st in zip(probes, stats, strict=True) if e <= all_posts[0][0]),
@@ -209,7 +206,9 @@ async def run(names: list[str]) -> None:
             info(
                 f"{name:>10}: {len(rtts)} syncs while draining, p50 {percentile(rtts, 50):.2f} p90 "
                 f"{percentile(rtts, 90):.2f} p99 {percentile(rtts, 99):.2f} ms, p99/idle "
-                f"{percentile(rtts, 99) / idle_p99:.2f}x; push p50 {percentile(latencies[name], 50):.1f} p99 "
+                f"{percentile(rtts, 99) / idle_p99:.2f}x (at one count, as bench 9: "
+                f"{at_equal_count(rtts, idle):.2f}x)"
+                f"; push p50 {percentile(latencies[name], 50):.1f} p99 "
                 f"{percentile(latencies[name], 99):.1f} ms"
             )
             cols = list(zip(*cpu[name], strict=True))

@@ -4,6 +4,7 @@ target line (``verdict``) also kept in RESULTS for run_all's summary.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 
@@ -14,6 +15,25 @@ def percentile(values: Sequence[float], q: float) -> float:
         return float("nan")
     rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
+
+
+#: Draws for ``percentile_at``: enough that its median moves by less than a rank between seeds.
+DRAWS = 401
+
+
+def percentile_at(values: Sequence[float], q: float, n: int) -> float:
+    """The q-th percentile that ``n`` of ``values`` show: their own when there are ``n``, else the
+    median over DRAWS draws of ``n`` of them (without replacement, a fixed seed).
+
+    A nearest-rank p99 over n samples is the slowest one for n <= 100, the second slowest above
+    that, the third near 200, and so on: which order statistic it is, and so its expected value and its spread over a
+    heavy tail, depend on n. Two p99s over different counts are two different statistics, and
+    their ratio moves with the counts alone; at the same ``n`` they are the same statistic.
+    """
+    if len(values) <= n:
+        return percentile(values, q)
+    draw = random.Random(0)
+    return median([percentile(draw.sample(values, n), q) for _ in range(DRAWS)])
 
 
 def median(values: Sequence[float]) -> float:
