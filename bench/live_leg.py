@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.live_leg                  # TT_BENCH_LIVE messages (default 400)
     TT_BENCH_PROFILE=1 .venv/bin/python -m bench.live_leg   # and cProfile of the server's main thread
+    TT_BENCH_TRACE=1 .venv/bin/python -m bench.live_leg     # and the server's steps (bench/trace_server.py)
 
 In the browser bench (bench/browser_hotpath.py, TT_BENCH_TRACE=1) the step from A's request
 reaching the server to B's frame leaving it is ~3 ms of B's ~14 ms, but two Chromiums share the
@@ -17,6 +18,7 @@ The client's own costs are in the times (a few tens of microseconds a message): 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import statistics
 import time
@@ -31,6 +33,7 @@ from bench.device import Device
 from sync_protocol.wire import PROTOCOL_VERSION, SyncRequest
 
 MESSAGES = int(os.environ.get("TT_BENCH_LIVE", "400"))
+TRACE = os.environ.get("TT_BENCH_TRACE") == "1"
 PAUSE_MS = float(os.environ.get("TT_BENCH_PAUSE_MS", "20"))
 WARMUP = 20
 
@@ -88,7 +91,7 @@ async def _run(server: Server) -> None:
             if i == WARMUP:
                 cpu_before = _thread_cpu(server.pid)
                 followers_before = server.children_cpu()
-            text = f"leg-{i}"
+            text = f"hotpath-{i}"  # the label bench/trace_server.py notes
             request = SyncRequest(v=PROTOCOL_VERSION, changes=[ada.message(general, text)], cursors=ada.cursors)
             future: asyncio.Future[float] = loop.create_future()
             waiting[text] = future
@@ -121,11 +124,38 @@ async def _run(server: Server) -> None:
     await bob.close()
 
 
+def _steps(trace: Path) -> str:
+    """The p50 of each server step (bench/trace_server.py: the push decoded, its group committed and
+    fanned out, B's frame handed to its socket, A's reply built), measured messages only."""
+    at: dict[str, dict[str, float]] = {}
+    for line in trace.read_text().splitlines():
+        name, label, ms = line.split()
+        if int(label.rsplit("-", 1)[1]) >= WARMUP:
+            at.setdefault(name, {}).setdefault(label, float(ms))
+    order = ["arrive", "commit", "sent", "reply"]
+    parts = []
+    for before, after in itertools.pairwise(order):
+        gaps = [at[after][k] - t for k, t in at.get(before, {}).items() if k in at.get(after, {})]
+        if gaps:
+            parts.append(f"{before} -> {after} {statistics.median(gaps):.2f}")
+    return "; ".join(parts)
+
+
 def main() -> int:
     header("The server's leg of the live path: sync socket in, live frame out (issue 17)")
-    with Server("live-leg") as server:
+    server = Server("live-leg")
+    trace = server.data / "trace.txt"
+    if TRACE:
+        server.launcher = ["-m", "bench.trace_server"]
+        os.environ["TT_TRACE_OUT"] = str(trace)
+    server.start()
+    try:
         with server.profile("the live leg"):
             asyncio.run(_run(server))
+        if TRACE:
+            info(f"the server's steps (p50, ms): {_steps(trace)}")
+    finally:
+        server.stop()
     return 0
 
 
