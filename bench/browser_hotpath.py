@@ -40,7 +40,7 @@ from playwright.sync_api import Request, sync_playwright
 
 from bench import process_cpu
 from bench.browser_steps import pct, step, synced, until
-from bench.common import Server, header, info, verdict
+from bench.common import Server, commit_probe, header, info, verdict
 from bench.hotpath_receivers import join, serve_build
 from bench.hotpath_scripts import BACK_ONLINE, CLICKS, DOM_CLICK, FRAMES, OFFLINE_SENDS, ONLINE_TRACE_JS, SHOWN, WATCH
 from bench.hotpath_timeline import trace_steps
@@ -218,6 +218,9 @@ def main() -> int:
                         os.kill(pid, signal.SIGCONT)
                 b.wait_for_timeout(PAUSE_MS)
             live_cpu = process_cpu.spent(live_cpu_before, process_cpu.snapshot())
+            # The server's COMMIT waits for this disk before B's frame leaves; under other people's
+            # I/O its fsync went from 0.16 to 3.3 ms p50 on 2026-12-05, so the run says what it met.
+            disk = commit_probe(server.data, seconds=1.0)
             b.wait_for_timeout(3000)  # lazy read cursors that are still waiting go out now
             sent = a.evaluate("() => window.__sent")
             # A's syncs over the send worker's socket are requests too (the figure counts syncs).
@@ -419,6 +422,7 @@ def main() -> int:
     # (Playwright's typing and clicking in A's renderer and the driver are part of it).
     per = {kind: ms / MESSAGES for kind, ms in live_cpu.items()}
     info(f"live, CPU per message by process: {process_cpu.describe(per, floor=0.05)}")
+    info(f"this disk's durable SQLite commit, just after (bench/commit_probe.py): p50 {disk['p50']:.2f} ms")
     if TRACE:
         info("timeline, TT_BENCH_TRACE=1 (p50 of each step, ms; server steps on the server's clock):")
         info("  " + "; ".join(timeline))
