@@ -11,6 +11,8 @@ WATCH = r"""
   window.__replica = new Map();
   window.__arrived = new Map();
   window.__screen = new Map();
+  // Who waits for a message to be shown (SHOWN): told by the observer, no polling.
+  window.__shown = new Map();
   const wrap = (name) => {
     const original = app.replica[name].bind(app.replica);
     app.replica[name] = async (...args) => {
@@ -55,6 +57,7 @@ WATCH = r"""
       const m = /hotpath-\d+/.exec(text);
       if (m && !window.__screen.has(m[0])) {
         window.__screen.set(m[0], t);
+        window.__shown.get(m[0])?.();
         li.setAttribute('elementtiming', m[0]);
         const walker = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -64,6 +67,15 @@ WATCH = r"""
     }
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 }
+"""
+
+# B: resolves once the list shows the message `label` (the observer of WATCH tells it), so the bench
+# waits for B without calling into its page every few ms while the message is on its way.
+SHOWN = r"""
+(label) => window.__screen.has(label) || new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`not shown: ${label}`)), 30000);
+  window.__shown.set(label, () => { clearTimeout(timer); window.__shown.delete(label); resolve(true); });
+})
 """
 
 # B, before the app loads: note when each live frame reaches the page (its socket's message event).

@@ -75,7 +75,12 @@ def spent(before: Snapshot, after: Snapshot) -> dict[str, float]:
     return dict(by_kind)
 
 
-def describe(ms: dict[str, float]) -> str:
+def describe(ms: dict[str, float], floor: float = 5) -> str:
+    """One line, the biggest first; kinds under ``floor`` ms are left out (to 0.1 ms when it is
+    under 1)."""
     total = sum(v for k, v in ms.items() if not k.startswith("renderer "))
-    parts = [f"{kind} {value:.0f}" for kind, value in sorted(ms.items(), key=lambda kv: -kv[1]) if value >= 5]
-    return f"{total:.0f} ms in all: " + ", ".join(parts)
+    digits = 1 if floor < 1 else 0
+    parts = [
+        f"{kind} {value:.{digits}f}" for kind, value in sorted(ms.items(), key=lambda kv: -kv[1]) if value >= floor
+    ]
+    return f"{total:.{digits}f} ms in all: " + ", ".join(parts)

@@ -138,15 +138,19 @@ class Server:
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
 
+    def children(self) -> list[int]:
+        """The pids of the server's child processes (the followers process: backend/followers/)."""
+        tasks = Path(f"/proc/{self.pid}/task").iterdir()
+        return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
     def children_cpu(self) -> float:
-        """CPU of the server's live child processes (the followers process: backend/followers/)."""
+        """CPU of the server's live child processes."""
         total = 0.0
-        for task in Path(f"/proc/{self.pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                try:
-                    total += cpu_seconds(int(child))
-                except FileNotFoundError:  # it ended meanwhile
-                    continue
+        for child in self.children():
+            try:
+                total += cpu_seconds(child)
+            except FileNotFoundError:  # it ended meanwhile
+                continue
         return total
 
     @contextlib.contextmanager
@@ -169,7 +173,8 @@ class Server:
             if out.exists():
                 time.sleep(0.2)  # dump_stats may still be writing
                 report = io.StringIO()
-                pstats.Stats(str(out), stream=report).sort_stats("tottime").print_stats(lines)
+                order = os.environ.get("TT_BENCH_PROFILE_SORT", "tottime")  # or "cumtime"
+                pstats.Stats(str(out), stream=report).sort_stats(order).print_stats(lines)
                 info(f"profile of the server's main thread, {title} (CPU time, cProfile inflates calls):")
                 print(report.getvalue().replace(str(ROOT) + "/", ""), flush=True)
 
