@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Replica } from '../src/replica/replica.js';
 import { Store } from '../src/dispatch/store.js';
+import { Holdings } from '../src/replica/holdings.js';
 
 let dbCounter = 0;
 const T0 = 1_764_172_800_000;
@@ -121,6 +122,28 @@ test('a clock moved by an applied reply makes the next grouped write stamp above
   const job = r.enqueue([msg('M1')], T0 + 1);
   const stored = await job.committed;
   assert.ok(stored[0].hlc > ahead, 'never below a clock the device has seen');
+});
+
+test('a clock moved by a history page makes the next grouped write stamp above it', async () => {
+  const r = await fresh();
+  await warm(r);
+  const holdings = await Holdings.open(`groups-${dbCounter}`); // the replica fresh() just opened
+  const ahead = `${T0 + 60_000}-00000-devX`;
+  const fields = { channel: 'C1', text: 'old, edited far ahead', author: 'U2', n: 1, at: T0 };
+  const page = [{ scope: 'c:C1', collection: 'messages', id: 'P1', fields, clocks: Object.fromEntries(Object.keys(fields).map((k) => [k, ahead])) }];
+  await holdings.applyPage(page, T0, 'C1', { low: 1, oldestAt: T0, last: 1 });
+  const job = r.enqueue([msg('P1', 'my edit')], T0 + 1);
+  const stored = await job.committed;
+  assert.ok(stored[0].hlc > ahead, 'my later edit must not lose to a clock the page showed this device');
+  holdings.close();
+});
+
+test('signing in again on a new device id stamps the next grouped write with the new device and its own mids', async () => {
+  const r = await fresh();
+  await warm(r);
+  await r.setSession({ user: { id: 'U1', name: 'Ada' }, device: 'dev2', workspace: { name: 'W' } });
+  const stored = await r.enqueue([msg('M1')], T0 + 1).committed;
+  assert.ok(stored[0].hlc.endsWith('-dev2'), `stamped by the device signed in now, not the last one: ${stored[0].hlc}`);
 });
 
 test('a grouped write that cannot be stored rejects with its mutations, and the draft stays', async () => {

@@ -23,6 +23,7 @@ import { Clock } from '../sync/hlc.js';
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { openReplicaDB, storageError, DB_NAME } from './db.js';
 import { bucketOf, chunksOf } from './held.js';
+import { putClock } from './outbox.js';
 
 /** @typedef {import('./replica.js').Snapshot} Snapshot */
 /** @typedef {import('./held.js').Chunk} Chunk */
@@ -102,7 +103,7 @@ export class Holdings {
       if (device && top) {
         const clock = last ? new Clock(device, last) : new Clock(device);
         clock.observe(top, wallMs + (offset ?? 0));
-        meta.put(clock.last, 'hlc');
+        putClock(meta, clock.last);
       }
       meta.put(top ?? '', 'hlcSeen');
       meta.put(resume, resumeKey(channel));

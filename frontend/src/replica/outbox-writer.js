@@ -24,7 +24,7 @@ class Stale extends Error {}
  *
  * Rule 1. The cached stamp state is checked inside the transaction, with no read before the puts:
  *         the transaction's first request reads meta `stamp`, which every writer of the clock or
- *         the mid counter replaces (putStamped, restamp, mergeWith in records.js, a wipe). If it is not
+ *         the mid counter or the device replaces (putStamped, putClock, setSession, a wipe). If it is not
  *         the token this writer left (or the stored offset moved by more than a second), the
  *         transaction is aborted before it commits, so a mid is never used twice and a stamp never
  *         goes below a clock the device has seen; its writes are stamped again from what is stored.

@@ -33,6 +33,18 @@ export function newToken() {
 }
 
 /**
+ * Store the device clock after it moved (it observed a newer clock, or was set back after
+ * clock_ahead), with a new `stamp` token: a stamp state cached from before is stale (Rule 1 of
+ * OutboxWriter), so no grouped write is stamped below a clock the device has seen.
+ * @param {any} meta the `meta` store of a readwrite transaction (idb or plain)
+ * @param {string} last
+ */
+export function putClock(meta, last) {
+  meta.put(last, 'hlc');
+  meta.put(newToken(), 'stamp');
+}
+
+/**
  * Read the stamp state in a readwrite transaction over `meta`.
  * @param {any} meta
  * @returns {Promise<StampState>}
@@ -328,7 +340,6 @@ export async function restamp(db, serverTime, wallMs) {
     tx.objectStore('outbox').put({ ...mutation, hlc: clock.tick(wallMs + offset) });
   }
   meta.put(offset, 'offset');
-  meta.put(clock.last, 'hlc');
-  meta.put(newToken(), 'stamp');
+  putClock(meta, clock.last);
   await tx.done;
 }

@@ -6,7 +6,7 @@
 
 import { apply, laterClock, snapshotChanges } from '../sync/merge.js';
 import { unwrap } from 'idb';
-import { clockFor, newToken } from './outbox.js';
+import { clockFor, putClock } from './outbox.js';
 import { readMany } from './read-many.js';
 
 /** @typedef {import('../sync/merge.js').Value} Value */
@@ -88,10 +88,7 @@ export async function mergeWith(tx, changes, correctedMs, known = null) {
   // page's thread (a reply of 500: ~12 ms), and nothing here waits for a put, only for the commit.
   const raw = /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(records)));
   for (const record of touched.values()) if (record) raw.put(record);
-  if (clock) {
-    meta.put(clock.last, 'hlc');
-    meta.put(newToken(), 'stamp'); // the clock moved: a cached stamp state is stale (outbox-writer.js)
-  }
+  if (clock) putClock(meta, clock.last);
   meta.put(top ?? '', 'hlcSeen');
   return { keys, records: /** @type {[string, Snapshot][]} */ ([...touched]) };
 }

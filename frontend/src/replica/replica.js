@@ -21,7 +21,7 @@
 
 import { STORES as ALL, openReplicaDB, storageError } from './db.js';
 import { withHeld } from './held.js';
-import { fail, restamp, retry, writeToSend } from './outbox.js';
+import { fail, newToken, restamp, retry, writeToSend } from './outbox.js';
 import { OutboxWriter } from './outbox-writer.js';
 import { mergeRecords, splitKey } from './records.js';
 import { applyLive, applyResponse } from './replies.js';
@@ -107,6 +107,7 @@ export class Replica {
       if (user !== session.user.id) for (const name of ALL) tx.objectStore(name).clear();
       meta.put(session.user.id, 'user');
       meta.put(session.device, 'device');
+      meta.put(newToken(), 'stamp'); // the device may have changed: a cached stamp state is stale
       meta.put(session, 'session');
       await tx.done;
       return wiped;
