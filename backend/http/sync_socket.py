@@ -11,10 +11,14 @@ Rules:
 Rule 1. Same request, same answer. A frame holds what the POST's body holds (a SyncRequest:
         MessagePack in a binary frame, JSON in a text frame); its answer is one frame in the same
         format, ``{"status": 200, "body": SyncResponse}`` or ``{"status": 4xx/5xx, "body":
-        ErrorBody}`` with the status and error the POST would have had. The socket stays open
-        after an error answer.
+        ErrorBody}`` with the status and error the POST would have had.
 Rule 2. One at a time, in order: each frame is answered before the next is read, so answers come
-        in the order of the requests.
+        in the order of the requests, and a client may send its next request before the answer
+        to the last one (pipelining: a backlog goes without a round trip's wait between batches).
+        An error answer is the socket's last: it is closed (4400; 4401 after 401) and no frame
+        behind it is read. A pipelined request behind a refused one carries higher mids, and
+        applied before the refused one is sent again it would make those mids stale (refused as
+        ``stale_mid``): closing keeps that from happening, and the client sends both again.
 Rule 3. Let in like the live socket (sockets.py: Origin, then the session), and the session is
         checked again for every request, as every POST is: a device signed out meanwhile gets
         401 ``signed_out``. A frame too large for the POST (``max_body_bytes``) gets 413.
@@ -40,6 +44,9 @@ from backend.http.sync import decode_sync_request
 from sync_protocol.wire import JSON, MSGPACK, ErrorBody, encode
 
 log = logging.getLogger("teamtalk.sync")
+
+#: Close code after an error answer (Rule 2): the frames sent behind the refused one were not read.
+CLOSE_REFUSED = 4400
 
 
 @websocket("/api/sync/socket")
@@ -71,6 +78,10 @@ async def sync_socket(socket: WebSocket[object, object, State]) -> None:
                 await socket.send_text(reply.decode())
         except (WebSocketDisconnect, RuntimeError, OSError):
             return  # gone before its answer: the client sends the request again (by POST)
+        if status != 200:  # Rule 2: nothing sent behind a refused request is read
+            code = CLOSE_SIGNED_OUT if status == 401 else CLOSE_REFUSED
+            await socket.close(code=code, reason="a request was refused: send the requests behind it again")
+            return
 
 
 async def _answer(found: Services, cookie: str | None, raw: bytes, media: str) -> tuple[int, Any]:

@@ -6,7 +6,8 @@
 //         opens it for the next request. A send never waits for a socket to open.
 // Rule 2. Answers come in the order of the requests (the server answers each before it reads the
 //         next), so the waiting requests are a queue. An answer `{status, body}` that is not 200
-//         rejects with the ApiError the POST would have thrown.
+//         rejects with the ApiError the POST would have thrown; the server then closes the socket
+//         (4400) without reading what was sent behind it, which Rule 3 leaves to a POST.
 // Rule 3. A socket that closes or fails rejects what it still owes with a network ApiError
 //         (status 0): the outcome is unknown, as for a POST whose connection dropped, and sending
 //         the same request again is safe (a mutation's mid makes a retry apply once).
