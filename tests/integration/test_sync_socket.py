@@ -84,7 +84,10 @@ def test_pipelined_requests_are_answered_in_order_each_once(workspace: Workspace
     general = ada.channel_named("general")
     ada.pull()
     bob.pull()
-    batches = [[ada.change("messages", f"01PIPE{b}{i}", {"channel": general, "text": f"{b}.{i}"}) for i in range(3)] for b in range(4)]
+    batches = [
+        [ada.change("messages", f"01PIPE{b}{i}", {"channel": general, "text": f"{b}.{i}"}) for i in range(3)]
+        for b in range(4)
+    ]
     with _connect(ada) as socket:
         for batch in batches:  # every request sent before any answer is read
             socket.send_bytes(msgspec.msgpack.encode(_request(ada, *batch, limit=3)))
