@@ -4,8 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Replica } from '../src/replica/replica.js';
 import { syncUntilDone, changeIndex } from '../src/sync/round.js';
-import { ApiError, packChanges, packedBytes, syncBody } from '../src/sync/transport.js';
-import { encode } from '@msgpack/msgpack';
+import { ApiError } from '../src/sync/transport.js';
 
 const T0 = 1_764_172_800_000;
 let n = 0;
@@ -201,67 +200,11 @@ test('a backlog is read from the outbox once for many requests: no read waits be
   const result = await syncUntilDone(r, t, { now: () => T0, size: 2 });
   assert.deepEqual(t.requests.map((q) => q.changes.map((c) => c.id)), [['P0', 'P1'], ['P2', 'P3'], ['P4', 'P5'], ['P6', 'P7']]);
   assert.deepEqual(t.requests.map((q) => q.cursors), [{}, { 'c:C1': 1 }, { 'c:C1': 2 }, { 'c:C1': 3 }]);
-  // The first request's batch; then, while it is at the server, the next batch alone and the
-  // batches after it; the last read is past the last batch (is there more?). Not one read per request.
-  assert.deepEqual(reads, [0, 1, 1, 4]);
+  // The first request's batch; then, while it is at the server, the batches after it; the last
+  // read is past the last batch (is there more?). Not one read per request.
+  assert.deepEqual(reads, [0, 1, 4]);
   assert.equal(await r.pendingCount(), 0);
   assert.deepEqual(result.acked, [1, 2, 3, 4, 5, 6, 7, 8]);
-});
-
-test("a backlog's second request does not wait for the read of the batches behind it", async () => {
-  const r = await fresh();
-  for (let i = 0; i < 8; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);
-  // Reads of more than one batch (the read ahead) are held until the second request has left.
-  let release;
-  const gate = new Promise((resolve) => (release = resolve));
-  const outgoing = r.outgoing.bind(r);
-  r.outgoing = async (limit, after) => {
-    if (limit > 2) await gate;
-    return outgoing(limit, after);
-  };
-  let releasedBy = null;
-  const t = scripted(...Array.from({ length: 4 }, (_, i) => (body) => {
-    if (i === 1) {
-      releasedBy ??= 'the second request';
-      release();
-    }
-    return { v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [], changes: [], cursors: {}, scopes: ['c:C1'], more: false };
-  }));
-  // Were the second request to wait for that read: fail after a while, never hang.
-  const timer = setTimeout(() => {
-    releasedBy ??= 'the timer';
-    release();
-  }, 2000);
-  await syncUntilDone(r, t, { now: () => T0, size: 2 });
-  clearTimeout(timer);
-  assert.equal(releasedBy, 'the second request');
-  assert.deepEqual(t.requests.map((q) => q.changes.map((c) => c.id)), [['P0', 'P1'], ['P2', 'P3'], ['P4', 'P5'], ['P6', 'P7']]);
-  assert.equal(await r.pendingCount(), 0);
-});
-
-test("a backlog's batches are encoded when read ahead, so the reply before them does not wait for it", async () => {
-  const r = await fresh();
-  for (let i = 0; i < 8; i++) await r.write([{ collection: 'messages', id: `P${i}`, fields: { channel: 'C1', text: `p${i}` } }], T0);
-  const encodedAhead = [];
-  const t = scripted(...Array.from({ length: 4 }, () => (body) => {
-    encodedAhead.push(packedBytes(body.changes) !== null);
-    return { v: 1, server_time: T0, acks: body.changes.map((c) => c.mid), rejections: [], changes: [], cursors: {}, scopes: ['c:C1'], more: false };
-  }));
-  await syncUntilDone(r, t, { now: () => T0, size: 2 });
-  // The first batch is encoded as its request leaves; every one after it, as soon as it was read.
-  assert.deepEqual(encodedAhead, [false, true, true, true]);
-});
-
-test('a body with its changes encoded ahead is the same bytes as one encoded at once', () => {
-  const changes = [{ mid: 7, collection: 'messages', id: 'M1', fields: { channel: 'C1', text: 'héllo' }, hlc: '1764172800000-00000-d1' }];
-  for (const extra of [{}, { recent: 50 }]) {
-    const body = { v: 1, changes: structuredClone(changes), cursors: { 'c:C1': 40, ws: 12 }, limit: 1000, ...extra };
-    const plain = encode(body);
-    packChanges(body.changes);
-    assert.notEqual(packedBytes(body.changes), null);
-    assert.deepEqual(syncBody(body), plain);
-  }
-  assert.deepEqual(syncBody({ v: 1, changes: [], cursors: {}, limit: 1 }), encode({ v: 1, changes: [], cursors: {}, limit: 1 }));
 });
 
 test('a backlog read ahead still sends what was written meanwhile, after it', async () => {

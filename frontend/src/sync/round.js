@@ -9,7 +9,7 @@
 // - 413 too_large: push fewer mutations per request; one alone that is too large fails;
 // - everything else (network, 401, 426, 429, 5xx) goes to the caller.
 
-import { ApiError, packChanges } from './transport.js';
+import { ApiError } from './transport.js';
 
 export const MAX_PUSH = 500;
 /** A new device (or a newly visible channel) starts from a snapshot with this many messages. */
@@ -22,7 +22,6 @@ const MAX_ROUNDS = 100;
  * A backlog is read from the outbox this many requests' worth at a time: an outbox read waits
  * behind the reply's apply transaction before it (IndexedDB runs them in order), so one read per
  * request held the next request back by up to the length of an apply (~100 ms, coming back online).
- * The next request's batch is read first, alone (see `readAhead`).
  */
 export const READ_AHEAD = 10;
 
@@ -33,18 +32,6 @@ export function changeIndex(field) {
 }
 
 const wire = ({ mid, collection, id, fields, hlc }) => ({ mid, collection, id, fields, hlc });
-
-/** A batch read ahead -> its changes as its request carries them, already encoded (`prepared`). */
-const wired = new WeakMap();
-
-/** A batch read ahead is encoded as soon as it is read, not when its request is made (packChanges). */
-function prepared(batch) {
-  wired.set(batch, packChanges(batch.map(wire)));
-  return batch;
-}
-
-/** @param {any[]} pending */
-const wireOf = (pending) => wired.get(pending) ?? pending.map(wire);
 
 /**
  * What one sync changed: record keys, dropped keys, and the mids that left the outbox (acked, or
@@ -92,11 +79,18 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
     const gone = next?.reply ?? given?.reply ?? null; // a request that has already left
     given = null; // read with the write that started this sync (Replica#writeToSend): once
     let response;
-    const sending = gone ?? transport.sync({ changes: wireOf(pending), cursors, limit, recent });
+    const sending = gone ?? transport.sync({ changes: pending.map(wire), cursors, limit, recent });
     // A full request: the batches after it are read now, while it is at the server (READ_AHEAD).
-    // (A request sent ahead has its reader already: `follow`.)
-    /** @type {Reader | null} */
-    const spare = current ? current.ahead : pending.length >= size ? readAhead(replica, size, pending[pending.length - 1].mid) : null;
+    // (A request sent ahead read them with its own, or reads them itself: `follow`.)
+    /** @type {Promise<any[]>} */
+    const spare = current
+      ? Promise.resolve(current.spare)
+      : pending.length >= size
+        ? replica.outgoing(size * READ_AHEAD, pending[pending.length - 1].mid).then(
+            (read) => read.pending,
+            () => [],
+          )
+        : Promise.resolve([]);
     try {
       response = await sending;
     } catch (error) {
@@ -154,53 +148,10 @@ export async function syncUntilDone(replica, transport, { now = Date.now, limit 
 }
 
 /**
- * A request sent ahead: its outbox part, its cursors, its reply to come, the outbox past it as read
- * ahead (`ahead`), and (when it was full) `after`, the request after it, sent as soon as this reply arrives.
- * @typedef {{pending: any[], cursors: Record<string, number>, reply: Promise<any>, ahead: Reader | null, after: Promise<Flight | null> | null}} Flight
+ * A request sent ahead: its outbox part, its cursors, its reply to come, the mutations read past
+ * it (`spare`), and (when it was full) `after`, the request after it, sent as soon as this reply arrives.
+ * @typedef {{pending: any[], cursors: Record<string, number>, reply: Promise<any>, spare: any[], after: Promise<Flight | null> | null}} Flight
  */
-
-/**
- * The outbox past a request, read while that request is at the server: `next`, the batch of the
- * request after it, and `later`, the mutations past that batch (up to READ_AHEAD - 1 batches).
- * @typedef {{next: Promise<any[]>, later: Promise<any[]>}} Reader
- */
-
-/**
- * Read the outbox past mid `after` for a backlog: the next request's batch first, alone, then the
- * batches behind it. The next request leaves the moment the reply before it arrives, and a read of
- * one batch ends long before a read of ten (coming back online with 5,000 queued, the first reply
- * came in ~60 ms and a read of 4,500 took 110-170 ms, so the second request waited for it).
- * `next` rejects when its read fails (its taker decides); `later` then, or when its own read
- * fails, gives nothing, and the outbox is read again when that batch is due.
- * @returns {Reader}
- */
-function readAhead(replica, size, after) {
-  const next = replica.outgoing(size, after).then((read) => prepared(read.pending));
-  next.catch(() => {}); // (not taken when the chain stops first)
-  const later = next.then(
-    (batch) =>
-      batch.length < size
-        ? []
-        : replica.outgoing(size * (READ_AHEAD - 1), batch[batch.length - 1].mid).then(
-            (read) => read.pending,
-            () => [],
-          ),
-    () => [],
-  );
-  return { next, later };
-}
-
-/**
- * The reader past a batch that ends at mid `last`, from the mutations read ahead past it (`later`):
- * those, when they hold a whole batch; otherwise the outbox is read again (it may have grown).
- * @returns {Reader}
- */
-function readPast(replica, later, size, last) {
-  const reader = later.then((rest) => (rest.length >= size ? { next: prepared(rest.slice(0, size)), later: Promise.resolve(rest.slice(size)) } : readAhead(replica, size, last)));
-  const next = reader.then((read) => read.next);
-  next.catch(() => {}); // (as in readAhead)
-  return { next, later: reader.then((read) => read.later) };
-}
 
 /**
  * Send the request after `response` before it is applied: the pending mutations past the ones
@@ -212,19 +163,14 @@ function readPast(replica, later, size, last) {
 async function ahead(replica, transport, pushed, sent, response, { limit, recent, size, chain }, spare) {
   if (response.rejections?.length) return null; // a refusal may need the one-by-one path
   const after = pushed[pushed.length - 1]?.mid ?? 0;
-  // Read while `pushed` was at the server; a part of a batch is read again.
-  let reader = spare ?? readAhead(replica, size, after);
-  let batch = spare ? await reader.next.catch(() => []) : await reader.next;
-  if (batch.length < size && spare) {
-    reader = readAhead(replica, size, after);
-    batch = await reader.next;
-  }
-  return follow(replica, transport, batch, reader.later, sent, response, { limit, recent, size, chain });
+  const read = await spare; // read while `pushed` was at the server; a part of a batch is read again
+  const batch = read.length >= size ? read : (await replica.outgoing(size * READ_AHEAD, after)).pending;
+  return follow(replica, transport, batch, sent, response, { limit, recent, size, chain });
 }
 
 /**
- * Send `pending` (a batch) with the cursors `response` leaves (see `ahead`). A full one also has
- * the batch past it (from `later`, read ahead with it, or read now, while it is at the server), and sends
+ * Send the first `size` of `batch` with the cursors `response` leaves (see `ahead`). A full one
+ * also has the batch past it (read with it, or read now, while it is at the server), and sends
  * that one the moment its reply arrives, before the reply before it has been applied: the server
  * works through a backlog without waiting for the device's applies, and no outbox read stands
  * between a reply and the next request. Replies are still applied in order, one transaction each
@@ -232,7 +178,9 @@ async function ahead(replica, transport, pushed, sent, response, { limit, recent
  * are harmless: a pushed mid is applied once, and an ack of a mid we no longer hold changes nothing.
  * @returns {Flight | null}
  */
-function follow(replica, transport, pending, later, sent, response, { limit, recent, size, chain }) {
+function follow(replica, transport, batch, sent, response, { limit, recent, size, chain }) {
+  const pending = batch.slice(0, size);
+  const spare = batch.slice(size);
   if (chain.stopped || response.rejections?.length) return null;
   if (!pending.length && !response.more) return null;
   const cursors = { ...sent };
@@ -241,24 +189,20 @@ function follow(replica, transport, pending, later, sent, response, { limit, rec
     const visible = new Set(response.scopes);
     for (const scope of Object.keys(cursors)) if (!visible.has(scope)) delete cursors[scope];
   }
-  const reply = transport.sync({ changes: wireOf(pending), cursors, limit, recent });
+  const reply = transport.sync({ changes: pending.map(wire), cursors, limit, recent });
   reply.catch(() => {}); // awaited (and its error handled) by the next round
   /** @type {Flight} */
-  const flight = { pending, cursors, reply, ahead: null, after: null };
-  if (pending.length >= size) {
-    const reader = readPast(replica, later, size, pending[pending.length - 1].mid);
-    flight.ahead = reader;
-    if (chain.pipelined) {
-      // A failed read sends nothing ahead: the round reads the outbox itself after this reply.
-      const batch = reader.next.catch(() => null);
-      flight.after = reply.then(
-        async (answer) => {
-          const read = await batch;
-          return read ? follow(replica, transport, read, reader.later, cursors, answer, { limit, recent, size, chain }) : null;
-        },
-        () => null,
-      );
-    }
+  const flight = { pending, cursors, reply, spare, after: null };
+  if (chain.pipelined && pending.length >= size) {
+    const last = pending[pending.length - 1].mid;
+    const following = spare.length >= size ? Promise.resolve({ pending: spare }) : replica.outgoing(size * READ_AHEAD, last).catch(() => null);
+    flight.after = reply.then(
+      async (answer) => {
+        const read = await following;
+        return read ? follow(replica, transport, read.pending, cursors, answer, { limit, recent, size, chain }) : null;
+      },
+      () => null,
+    );
   }
   return flight;
 }

@@ -123,53 +123,12 @@ export class Transport {
     });
 
   // --- sync (MessagePack) ----------------------------------------------------------------------
-  /** One push + pull round trip. `changes` may have been encoded already (packChanges). */
+  /** One push + pull round trip. */
   sync({ changes, cursors, limit = 1000, recent = 0 }) {
-    const body = syncBody({ v: PROTOCOL_VERSION, changes, cursors, limit, ...(recent ? { recent } : {}) });
+    const body = encode({ v: PROTOCOL_VERSION, changes, cursors, limit, ...(recent ? { recent } : {}) });
     return this.#request('POST', '/api/sync', {
       body,
       headers: { 'content-type': MSGPACK, accept: MSGPACK },
     });
   }
-}
-
-/** A request's `changes`, encoded before the request is made (packChanges): the list -> its bytes. */
-const packed = new WeakMap();
-
-/**
- * Encode a request's `changes` now, for a request made later with this same list (not changed
- * meanwhile). Coming back online, a backlog's next batch is known long before the reply it waits
- * for, and the request must leave the moment that reply arrives: encoding 500 changes then took
- * ~8 ms of the page's thread while the server waited (round.js `follow`).
- * @template {any[]} T
- * @param {T} changes
- * @returns {T} the same list
- */
-export function packChanges(changes) {
-  packed.set(changes, encode(changes));
-  return changes;
-}
-
-/** The bytes packChanges made for this list, if it did. @param {any[]} changes */
-export const packedBytes = (changes) => packed.get(changes) ?? null;
-
-/**
- * A sync request's body: the bytes `encode(body)` gives, with `changes` taken as packed when they were.
- * @param {Record<string, any>} body
- * @returns {Uint8Array}
- */
-export function syncBody(body) {
-  const changes = packed.get(body.changes);
-  if (!changes) return encode(body);
-  // A MessagePack map (at most 15 entries: one header byte), then each key and its value in order.
-  const entries = Object.entries(body);
-  const parts = [Uint8Array.of(0x80 | entries.length)];
-  for (const [key, value] of entries) parts.push(encode(key), key === 'changes' ? changes : encode(value));
-  const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
 }
