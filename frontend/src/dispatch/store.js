@@ -296,8 +296,8 @@ export class Store {
     batch(() => {
       if (known) {
         // The records and the mids that left the outbox, told as one change: an acked message
-        // moves from pending to sent once, not first as confirmed-under-pending, then again
-        // (coming back online, that halved the message index's work per reply).
+        // moves from pending to sent once in the message index, not first as confirmed under its
+        // pending overlay, then again as its mutation left (500 of each per reply coming back online).
         const changed = new Map();
         this.patch(entries, changed);
         this.removePending([...(what.acked ?? []), ...(what.rejected ?? [])], changed);

@@ -32,10 +32,11 @@ export async function applyResponse(db, response, wallMs, sent = null) {
   const rejections = response.rejections ?? [];
   const visible = response.scopes?.length ? new Set(response.scopes) : null;
   // Every read this needs, at once: one round trip to IndexedDB, then the writes and the commit.
-  // (It was nine: the cursors twice, the merge's reads, and a walk of the scope index, one step per
-  // scope held. Coming back online the replies' applies follow one another, each waiting on a busy
-  // IndexedDB, and they were the critical path: 75-250 ms per reply of 500 under load.)
-  // The records of every change are read, those of scopes the reply turns out no longer to apply to as well.
+  // (It was nine with four scopes held: the cursors twice, the merge's reads, a walk of the scope
+  // index one step per scope, the held chunks' keys, then auto-commit. Coming back online the
+  // replies' applies follow one another, each waiting on a busy IndexedDB, and they were the
+  // critical path: 75-310 ms per reply of 500 under load.) The records of every change are read,
+  // also those of a scope the reply turns out no longer to apply to.
   const unique = [...new Set((response.changes ?? []).map((c) => keyOf(c.collection, c.id)))];
   const [[held, device, last, seen], refused, found, lost] = await Promise.all([
     Promise.all(['cursors', 'device', 'hlc', 'hlcSeen'].map((key) => meta.get(key))),
