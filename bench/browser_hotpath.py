@@ -38,7 +38,7 @@ from pathlib import Path
 
 from playwright.sync_api import Request, sync_playwright
 
-from bench import process_cpu
+from bench import cpuprofile, process_cpu
 from bench.browser_steps import pct, step, synced, until
 from bench.common import Server, commit_probe, header, info, verdict
 from bench.hotpath_receivers import join, serve_build
@@ -105,6 +105,9 @@ FRONTEND = os.environ.get("TT_BENCH_FRONTEND")
 COMPARE = os.environ.get("TT_BENCH_COMPARE")
 #: Write the live part's figures (each message's times, as JSON) to this file.
 FIGURES = os.environ.get("TT_BENCH_JSON")
+#: A directory: A's and B's pages are CPU-profiled (DevTools' sampling profiler) while coming back
+#: online, into a.cpuprofile and b.cpuprofile there (`python -m bench.cpuprofile FILE` sums them up).
+PROFILE = os.environ.get("TT_BENCH_PROFILE")
 
 
 def _sync_counter(requests: dict[str, int], who: str) -> Callable[[Request], None]:
@@ -362,9 +365,13 @@ def main() -> int:
                 a_ctx.set_offline(False)
                 if TRACE and cycle == 0:
                     a.evaluate(ONLINE_TRACE_JS)  # (kept for every cycle; the last one is printed)
+                profilers = [cpuprofile.start(ctx, page) for ctx, page in ((a_ctx, a), (b_ctx, b))] if PROFILE else []
                 cpu_before = process_cpu.snapshot()
                 online_ms = a.evaluate(BACK_ONLINE, {"channel": general, "count": OFFLINE, "tag": f"{cycle}-"})
                 online_cpu = process_cpu.spent(cpu_before, process_cpu.snapshot())
+                if PROFILE:
+                    for name, session in zip("ab", profilers, strict=True):
+                        cpuprofile.stop(session, Path(PROFILE) / f"{name}.cpuprofile")
                 trace = a.evaluate(
                     "() => (window.__trace ?? []).map(([n, s, e]) => [n, s - window.__online, e - window.__online])"
                 )

@@ -178,11 +178,18 @@ ONLINE_TRACE_JS = r"""
     const response = await fetch(...args);
     if (String(args[0]).includes('/api/sync')) {
       const body = await response.clone().arrayBuffer();
-      mark(`sync ${body.byteLength} B`, t0);
+      mark(`sync ${args[1]?.body?.byteLength ?? args[1]?.body?.length ?? '?'} B -> ${body.byteLength} B`, t0);
     }
     return response;
   };
-  for (const [object, name] of [[app.replica, 'applyResponse'], [app.store, 'refresh']]) {
+  for (const name of ['trigger', 'later']) {
+    const original = app.engine[name].bind(app.engine);
+    app.engine[name] = (...args) => {
+      mark(name, performance.now());
+      return original(...args);
+    };
+  }
+  for (const [object, name] of [[app.replica, 'applyResponse'], [app.store, 'refresh'], [app.replica, 'outgoing']]) {
     const original = object[name].bind(object);
     object[name] = async (...args) => {
       const t0 = performance.now();

@@ -162,3 +162,21 @@ test('a re-read of the outbox that began before a local write does not hide that
   await store.refresh({ getRecords: async () => [], snapshotPending: async () => ({ outbox: [], failed: [], meta: {} }) }, { keys: [] });
   assert.equal(store.outboxSize.value, 0);
 });
+
+test("a sync's reply is told to the listeners once: acked messages move from pending to sent in one change", async () => {
+  const store = new Store();
+  store.load({ records: [], outbox: [], failed: [], meta: { user: 'U1', device: 'd1' } });
+  const q = new Queries(store);
+  const pending = [1, 2, 3].map((mid) => ({ mid, collection: 'messages', id: `P${mid}`, fields: { channel: 'C1', text: `p${mid}` }, hlc: `${T0 + mid}-00000-d1` }));
+  store.addPending(pending);
+  assert.deepEqual(q.messages('C1').map((m) => m.state), ['pending', 'pending', 'pending']);
+  const told = [];
+  store.subscribe({ changed: (collection, ids) => told.push([collection, [...ids]]), reset() {}, failed() {} });
+  const records = pending.map((m) => [`messages/${m.id}`, rec(m.id, { ...m.fields, author: 'U1', n: m.mid }, m.hlc)]);
+  const replica = { getRecords: async () => [], snapshotPending: async () => ({ failed: [], meta: { user: 'U1', device: 'd1' } }) };
+  await store.refresh(replica, { keys: records.map(([key]) => key), records, acked: [1, 2, 3], rejected: [] });
+  assert.deepEqual(told, [['messages', ['P1', 'P2', 'P3']]]);
+  assert.deepEqual(q.messages('C1').map((m) => [m.id, m.state, m.n]), [['P1', 'sent', 1], ['P2', 'sent', 2], ['P3', 'sent', 3]]);
+  assert.equal(store.outboxSize.value, 0);
+  assert.deepEqual(shape(q.messages('C1')), reference(q, store, 'C1'));
+});

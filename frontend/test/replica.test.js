@@ -97,6 +97,31 @@ test('cursors never move back, and scopes no longer listed are dropped with thei
   assert.equal(snap.outbox.length, 1);
 });
 
+test('a scope lost between, below or above the scopes still listed is dropped; one still listed is kept', async () => {
+  for (const [scopes, gone] of [
+    [['c:A', 'c:C', 'ws'], 'c:B'],
+    [['c:B', 'c:C', 'ws'], 'c:A'],
+    [['c:A', 'c:B', 'c:C'], 'ws'],
+  ]) {
+    const r = await fresh();
+    const held = ['c:A', 'c:B', 'c:C', 'ws'];
+    await r.applyResponse(
+      {
+        server_time: T0,
+        changes: held.map((scope, i) => change(i + 1, scope, 'messages', `M${i}`, `${T0}-0000${i}-x`, { channel: scope, text: 't', n: 1 })),
+        cursors: Object.fromEntries(held.map((scope, i) => [scope, i + 1])),
+        scopes: held,
+      },
+      T0,
+    );
+    const kept = await r.applyResponse({ server_time: T0, cursors: {}, scopes: held }, T0);
+    assert.deepEqual(kept.dropped, [], 'every scope held is still listed: nothing dropped');
+    const result = await r.applyResponse({ server_time: T0, cursors: {}, scopes }, T0);
+    assert.deepEqual(result.dropped, [`messages/M${held.indexOf(gone)}`], `${gone} is dropped`);
+    assert.deepEqual((await r.snapshot()).records.map((x) => x.scope).sort(), scopes);
+  }
+});
+
 test('a live frame applies when it continues the cursor, and reports a gap otherwise', async () => {
   const r = await fresh();
   await r.applyResponse({ server_time: T0, cursors: { 'c:C1': 4 }, scopes: ['ws', 'c:C1'] }, T0);

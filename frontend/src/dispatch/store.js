@@ -204,9 +204,12 @@ export class Store {
    * title an offline edit had just replaced (issue 11). Both are states of the same change log, so
    * their join is the newer. It also completes a message held in a chunk, which a live change
    * brings back with only the fields it touched (replica/held.js, Rule 2).
+   * `into`: the records changed are added there and the listeners are not told (the caller tells them).
+   * @param {[string, any][]} entries
+   * @param {Map<string, Set<string>> | null} [into]
    */
-  patch(entries) {
-    const changed = new Map();
+  patch(entries, into = null) {
+    const changed = into ?? new Map();
     for (const [key, record] of entries) {
       const [collection, id] = splitKey(key);
       if (record) {
@@ -217,7 +220,7 @@ export class Store {
       if (this.#pendingByKey.has(key)) this.#reshow(collection, id);
       mark(changed, collection, id);
     }
-    this.#tell(changed);
+    if (!into) this.#tell(changed);
   }
 
   /** New pending mutations (a local write): O(1) each. */
@@ -228,9 +231,13 @@ export class Store {
     this.#tell(changed);
   }
 
-  /** Mutations that left the outbox (acked, refused, superseded): O(1) each. */
-  removePending(mids) {
-    const changed = new Map();
+  /**
+   * Mutations that left the outbox (acked, refused, superseded): O(1) each. `into`: as for `patch`.
+   * @param {number[]} mids
+   * @param {Map<string, Set<string>> | null} [into]
+   */
+  removePending(mids, into = null) {
+    const changed = into ?? new Map();
     for (const mid of mids) {
       const mutation = this.#outbox.get(mid);
       if (!mutation) continue;
@@ -244,7 +251,7 @@ export class Store {
       mark(changed, mutation.collection, mutation.id);
     }
     this.outboxSize.value = this.#outbox.size;
-    this.#tell(changed);
+    if (!into) this.#tell(changed);
   }
 
   /**
@@ -287,9 +294,18 @@ export class Store {
     const [read, snap] = await Promise.all([replica.getRecords(missing), replica.snapshotPending({ outbox: !known })]);
     const entries = [...given, ...read];
     batch(() => {
-      this.patch(entries);
-      if (known) this.removePending([...(what.acked ?? []), ...(what.rejected ?? [])]);
-      else this.setOutbox(snap.outbox ?? [], since);
+      if (known) {
+        // The records and the mids that left the outbox, told as one change: an acked message
+        // moves from pending to sent once in the message index, not first as confirmed under its
+        // pending overlay, then again as its mutation left (500 of each per reply coming back online).
+        const changed = new Map();
+        this.patch(entries, changed);
+        this.removePending([...(what.acked ?? []), ...(what.rejected ?? [])], changed);
+        this.#tell(changed);
+      } else {
+        this.patch(entries);
+        this.setOutbox(snap.outbox ?? [], since);
+      }
       this.setFailed(snap.failed);
       this.setMeta(snap.meta);
     });
