@@ -7,7 +7,7 @@ import { STORES } from './db.js';
 import { deleteMids } from './outbox.js';
 import { readMany } from './read-many.js';
 import { keyOf, mergeRecords, mergeWith, splitKey } from './records.js';
-import { dropScopesExcept, stillHeld } from './scope-drop.js';
+import { dropScopesExcept, holdsOthers, stillHeld } from './scope-drop.js';
 
 /** @typedef {import('./replica.js').SyncReply} SyncReply */
 /** @typedef {import('./replica.js').LiveChanges} LiveChanges */
@@ -88,22 +88,6 @@ export async function applyResponse(db, response, wallMs, sent = null) {
     acked: response.acks ?? [],
     rejected: (response.rejections ?? []).map((r) => r.mid),
   };
-}
-
-/**
- * Does this device hold a record or a held chunk of a scope not in `visible`? One round trip: a
- * count of the `scope` index between each two visible scopes (and below the first, above the
- * last; IndexedDB orders string keys by code unit, as `sort` does) and the held chunks' keys.
- * @param {any} tx
- * @param {Set<string>} visible
- */
-async function holdsOthers(tx, visible) {
-  const index = tx.objectStore('records').index('scope');
-  const scopes = [...visible].sort();
-  const gaps = [IDBKeyRange.upperBound(scopes[0], true), IDBKeyRange.lowerBound(scopes[scopes.length - 1], true)];
-  for (let i = 1; i < scopes.length; i++) gaps.push(IDBKeyRange.bound(scopes[i - 1], scopes[i], true, true));
-  const [counts, chunks] = await Promise.all([Promise.all(gaps.map((range) => index.count(range))), tx.objectStore('held').getAllKeys()]);
-  return counts.some((n) => n > 0) || chunks.some(([scope]) => !visible.has(scope));
 }
 
 /**

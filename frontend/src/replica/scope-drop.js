@@ -38,6 +38,23 @@ export function stillHeld(response, held, sent) {
 }
 
 /**
+ * Does this device hold a record or a held chunk of a scope not in `visible`, that is, anything
+ * `dropScopesExcept` would drop? One round trip: a count of the `scope` index between each two
+ * visible scopes (and below the first, above the last; IndexedDB orders string keys by code
+ * unit, as `sort` does) and the held chunks' keys.
+ * @param {any} tx
+ * @param {Set<string>} visible
+ */
+export async function holdsOthers(tx, visible) {
+  const index = tx.objectStore('records').index('scope');
+  const scopes = [...visible].sort();
+  const gaps = [IDBKeyRange.upperBound(scopes[0], true), IDBKeyRange.lowerBound(scopes[scopes.length - 1], true)];
+  for (let i = 1; i < scopes.length; i++) gaps.push(IDBKeyRange.bound(scopes[i - 1], scopes[i], true, true));
+  const [counts, chunks] = await Promise.all([Promise.all(gaps.map((range) => index.count(range))), tx.objectStore('held').getAllKeys()]);
+  return counts.some((n) => n > 0) || chunks.some(([scope]) => !visible.has(scope));
+}
+
+/**
  * Remove every confirmed record and held chunk of a scope not in `visible`, in the caller's
  * transaction (which must cover `records` and `held`).
  * @param {any} tx
