@@ -26,7 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import ROOT, Server, cpu_meter, workspace
+from bench.common import ROOT, Server, cpu_meter, percentile, workspace
 from bench.text import TextMaker
 from bench.throughput import SINGLE_PUSHES, prepare, pusher
 
@@ -40,8 +40,8 @@ def _followers(server: Server) -> list[int]:
     ]
 
 
-async def _one(options: list[str], tmpfs: bool) -> tuple[float, float, float]:
-    """One side, one round: changes/s, server CPU per change (µs), push round trip p50 (ms)."""
+async def _one(options: list[str], tmpfs: bool) -> tuple[float, float, float, float]:
+    """One side, one round: changes/s, server CPU per change (µs), push round trip p50 and p99 (ms)."""
     stop = "--stop-followers" in options
     server = Server("throughput-ab", tmpfs=tmpfs)
     server.options = [option for option in options if option != "--stop-followers"]
@@ -63,13 +63,18 @@ async def _one(options: list[str], tmpfs: bool) -> tuple[float, float, float]:
             for pid in stopped:
                 os.kill(pid, signal.SIGCONT)
         await owner.close()
-    return accepted / used["wall"], used["server_cpu"] / accepted * 1e6, statistics.median(latencies) * 1e3
+    return (
+        accepted / used["wall"],
+        used["server_cpu"] / accepted * 1e6,
+        statistics.median(latencies) * 1e3,
+        percentile(latencies, 99) * 1e3,
+    )
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--side"]:  # a child: one measurement in the tree it runs in
-        rate, cpu, p50 = asyncio.run(_one(sys.argv[2:], os.environ.get("TT_BENCH_TMPFS") == "1"))
-        print(f"{rate:.1f} {cpu:.2f} {p50:.3f}")
+        rate, cpu, p50, p99 = asyncio.run(_one(sys.argv[2:], os.environ.get("TT_BENCH_TMPFS") == "1"))
+        print(f"{rate:.1f} {cpu:.2f} {p50:.3f} {p99:.3f}")
         return
     base = os.environ.get("TT_BENCH_BASE")
     sides: dict[str, tuple[Path, list[str]]]
@@ -79,7 +84,7 @@ def main() -> None:
         sides = {"A " + base: (Path(base), []), "B this tree": (ROOT, [])}
     else:
         sys.exit("set TT_BENCH_BASE to the other tree (a checkout with its own .venv and build)")
-    found: dict[str, list[tuple[float, float, float]]] = {name: [] for name in sides}
+    found: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in sides}
     for round_ in range(int(os.environ.get("TT_BENCH_ROUNDS", "4"))):
         order = list(sides.items()) if round_ % 2 == 0 else list(sides.items())[::-1]
         for name, (tree, options) in order:
@@ -88,18 +93,18 @@ def main() -> None:
             # standard library's) stays off sys.path; the side imports from its tree only.
             command = [sys.executable, "-P", str(Path(__file__).resolve()), "--side", *options]
             out = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
-            rate, cpu, p50 = map(float, out.stdout.split()[-3:])
-            found[name].append((rate, cpu, p50))
+            rate, cpu, p50, p99 = map(float, out.stdout.split()[-4:])
+            found[name].append((rate, cpu, p50, p99))
             print(
                 f"round {round_} {name}: {rate:,.0f} changes/s, server CPU {cpu:.1f} µs per change, "
-                f"push p50 {p50:.2f} ms (load {os.getloadavg()[0]:.1f})",
+                f"push p50 {p50:.2f} ms, p99 {p99:.2f} ms (load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
     for name, rows in found.items():
         print(
             f"{name}: median {statistics.median(r[0] for r in rows):,.0f} changes/s, server CPU "
             f"{statistics.median(r[1] for r in rows):.1f} µs per change, push p50 "
-            f"{statistics.median(r[2] for r in rows):.2f} ms"
+            f"{statistics.median(r[2] for r in rows):.2f} ms, p99 {statistics.median(r[3] for r in rows):.2f} ms"
         )
 
 

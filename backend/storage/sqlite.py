@@ -2,7 +2,9 @@
 
 Durability: ``synchronous=FULL`` makes every COMMIT reach the disk before ``transaction()``
 returns, so an acked push survives ``kill -9`` and power loss alike. One connection serves the
-whole (single-threaded, asyncio) server; WAL lets the CLI and Datasette read alongside it.
+whole (single-threaded, asyncio) server; WAL lets the CLI and Datasette read alongside it. The
+WAL is copied into the database file by a thread beside the writer, not by a COMMIT
+(sqlite_checkpoints.py); that changes when pages reach the file, never what an ack means.
 
 Write-behind: inside a transaction, records, log entries and message positions are kept in
 memory and written with a few multi-row INSERTs per table (``_insert_rows``) when the transaction
@@ -32,6 +34,7 @@ from backend.storage.base import ReadOnlyStore, Snapshot, StoredRecord
 from backend.storage.sqlite_accounts import AccountTables
 from backend.storage.sqlite_calendar import CalendarTables
 from backend.storage.sqlite_channels import ChannelTables, PositionRow
+from backend.storage.sqlite_checkpoints import Checkpointer
 from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_push import PushTables
 from backend.storage.sqlite_records import LogRow, RecordTables
@@ -93,6 +96,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         self._depth = 0
         self._savepoints = 0
         self._on_commit: list[Callable[[], None]] = []
+        self.checkpoints: Checkpointer | None = None if readonly else Checkpointer(self.path, self._lock)
         # Within one write transaction nobody else writes, so the log's head and the message
         # counters can be kept in memory; they are forgotten at every transaction's end.
         self._head: tuple[int, str] | None = None
@@ -106,8 +110,10 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         self._log: list[LogRow] = []
 
     def close(self) -> None:
-        # The read-only connections first: the last connection to close checkpoints the WAL into
-        # the database file, and a read-only one cannot.
+        # The checkpointer and the read-only connections first: the last connection to close
+        # checkpoints the WAL into the database file, and a read-only one cannot.
+        if self.checkpoints is not None:
+            self.checkpoints.close()
         with self._opened_lock:
             for reader in self._opened:
                 reader.close()
@@ -177,6 +183,8 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
                         self._db.execute("ROLLBACK")
                     raise
                 callbacks, self._on_commit = self._on_commit, []
+                if self.checkpoints is not None:
+                    self.checkpoints.wrote()
             finally:
                 self._end_transaction()
                 self._owner = None

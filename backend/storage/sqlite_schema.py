@@ -87,11 +87,13 @@ def unpack_clocks(packed: str | bytes, fields: dict[str, Value]) -> dict[str, st
 
 
 def open_database(path: str) -> sqlite3.Connection:
-    """The server's connection: durable commits (module doc of sqlite.py), the schema created or
-    brought up to SCHEMA_VERSION."""
+    """The server's connection: durable commits (module doc of sqlite.py), no checkpoints of its
+    own, the schema created or brought up to SCHEMA_VERSION."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    # Checkpoints run on a thread of their own (sqlite_checkpoints.py), never in a COMMIT.
+    db.execute("PRAGMA wal_autocheckpoint=0")
     db.execute("PRAGMA busy_timeout=5000")
     db.execute("PRAGMA foreign_keys=ON")
     _migrate(db)

@@ -1,0 +1,102 @@
+"""WAL checkpoints off the write path: a thread with its own connection copies the WAL into the
+database file beside the writer, instead of the COMMIT that crosses SQLite's threshold doing it.
+
+Why: with SQLite's default ``wal_autocheckpoint`` (1,000 frames) the COMMIT that crosses it copies
+~4 MB into the database file and fsyncs it, and when a reader (a pull, the followers process) still
+holds an older snapshot the WAL cannot be restarted, so every following COMMIT checkpoints again
+until it can. On the server's event loop that was 15-20 of 100 pushes of 100 messages taking 5-20
+ms instead of ~1 (bench 2a, bench/README.md "the tail"): about a tenth of its wall time.
+
+Rule 1. A writer connection never checkpoints on COMMIT (``wal_autocheckpoint=0``,
+        sqlite_schema.open_database); every store that writes runs a ``Checkpointer``.
+Rule 2. After each COMMIT the store calls ``wrote()`` (cheap: it sets an event). The thread then
+        runs ``PRAGMA wal_checkpoint(PASSIVE)``, at most once per PAUSE_S: it takes no lock a writer
+        waits for, and the sqlite3 module releases the GIL inside SQLite, so the copy and its fsync
+        run beside the event loop. Without a wake-up it still runs every IDLE_S, for what other
+        processes (the followers, the CLI) wrote into the same file.
+Rule 3. The WAL stays bounded. A passive checkpoint never restarts the WAL: the next writer does,
+        when everything is copied and no reader is in the WAL. Under a stream of commits with no
+        gap that moment may never come, so when the WAL holds more than CAP_FRAMES the thread
+        checkpoints once more holding the store's transaction lock: no transaction of this process
+        can commit meanwhile, so that checkpoint copies the few frames written since the last one
+        and the store's next transaction writes the WAL from its start. It does not wait for
+        readers (a RESTART checkpoint would, holding the lock): a reader that keeps an old snapshot
+        (an export, a long pull) keeps the WAL growing, as it does with SQLite's own checkpoints.
+Rule 4. Durability is unchanged: an acked COMMIT is in the WAL, fsynced (``synchronous=FULL``),
+        whether or not it has been copied yet; a checkpoint only moves committed pages, and one cut
+        short by a crash is redone from the WAL at the next open.
+Rule 5. ``close()`` stops the thread and closes its connection before the store closes its own, so
+        the writer is still the last connection and checkpoints the whole WAL on close.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+#: At most one passive checkpoint per PAUSE_S: each one that copies pages fsyncs the database file.
+PAUSE_S = 0.05
+#: A checkpoint at least this often even without a commit of this process (other writers).
+IDLE_S = 1.0
+#: WAL frames (pages of 4 KiB) past which the thread makes room for a restart (Rule 3): SQLite's
+#: own threshold, so the WAL file keeps its old size (~4-8 MiB) and COMMITs overwrite it. An
+#: fdatasync that extends the file also commits the file system's journal: pushes whose WAL
+#: grew took up to twice as long to commit as ones that overwrote it (bench/README.md, "the tail").
+CAP_FRAMES = 1_000
+
+
+class CheckpointStats:
+    """What the thread did, for tests and benchmarks."""
+
+    def __init__(self) -> None:
+        self.passive = 0
+        self.catch_ups = 0  # checkpoints under the store's lock (Rule 3)
+        self.largest_wal = 0  # frames, the most a checkpoint found in the WAL
+        self.left = 0  # frames the last checkpoint could not copy (a reader still needed them)
+
+
+class Checkpointer:
+    def __init__(self, path: str, store_lock: threading.Lock) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._store_lock = store_lock
+        self._cap = CAP_FRAMES
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.stats = CheckpointStats()
+        self.errors: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoints", daemon=True)
+        self._thread.start()
+
+    def wrote(self) -> None:
+        """A transaction committed (Rule 2)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+        self._db.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(IDLE_S)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self._checkpoint()
+            except sqlite3.Error as error:  # e.g. disk full: the writer will see it too; try again
+                self.errors.append(error)
+            self._stop.wait(PAUSE_S)
+
+    def _checkpoint(self) -> None:
+        _busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.stats.passive += 1
+        self.stats.largest_wal = max(self.stats.largest_wal, frames)
+        if frames > self._cap:
+            with self._store_lock:
+                _busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.stats.catch_ups += 1
+        self.stats.left = frames - copied
