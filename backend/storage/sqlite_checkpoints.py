@@ -9,14 +9,17 @@ ms instead of ~1 (bench 2a, bench/README.md "the tail"): about a tenth of its wa
 
 Rule 1. A writer connection never checkpoints on COMMIT (``wal_autocheckpoint=0``,
         sqlite_schema.open_database); every store that writes runs a ``Checkpointer``.
-Rule 2. After each COMMIT the store calls ``wrote()`` (cheap: it sets an event). The thread then
-        runs ``PRAGMA wal_checkpoint(PASSIVE)``, at most once per PAUSE_S: it takes no lock a writer
-        waits for, and the sqlite3 module releases the GIL inside SQLite, so the copy and its fsync
-        run beside the event loop. Without a wake-up it still runs every IDLE_S, for what other
-        processes (the followers, the CLI) wrote into the same file.
+Rule 2. After each COMMIT the store calls ``wrote()`` (cheap: it sets an event). The thread reads
+        the WAL's size from the wal-index header (``-shm``, laid out in
+        https://www.sqlite.org/walformat.html), and once the WAL holds FRAMES frames it runs
+        ``PRAGMA wal_checkpoint(PASSIVE)``: it takes no lock a writer waits for, and the sqlite3
+        module releases the GIL inside SQLite, so the copy and its fsync run beside the event
+        loop. As often as SQLite's own checkpoints ran, not once per commit: each one fsyncs the
+        WAL and the database file. The thread also looks every IDLE_S, for what other
+        processes (the followers, the CLI) wrote into the same file with no checkpoints of theirs.
 Rule 3. The WAL stays bounded. A passive checkpoint never restarts the WAL: the next writer does,
         when everything is copied and no reader is in the WAL. Under a stream of commits with no
-        gap that moment may never come, so when the WAL holds more than CAP_FRAMES the thread
+        gap that moment may never come, so when the WAL holds FRAMES or more the thread
         checkpoints once more holding the store's transaction lock: no transaction of this process
         can commit meanwhile, so that checkpoint copies the few frames written since the last one
         and the store's next transaction writes the WAL from its start. It does not wait for
@@ -31,18 +34,25 @@ Rule 5. ``close()`` stops the thread and closes its connection before the store 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import threading
+import time
 
-#: At most one passive checkpoint per PAUSE_S: each one that copies pages fsyncs the database file.
-PAUSE_S = 0.05
-#: A checkpoint at least this often even without a commit of this process (other writers).
+#: WAL frames (pages of 4 KiB) that start a checkpoint (Rule 2) and, once in the WAL, a restart
+#: (Rule 3): SQLite's own threshold, so the WAL file keeps its old size (~4-6 MiB) and COMMITs
+#: overwrite it. An fdatasync that extends the file also commits the file system's journal:
+#: commits that grew the WAL took up to twice as long as ones that overwrote it (bench/README.md,
+#: "the tail").
+FRAMES = 1_000
+#: A look at the WAL at least this often without a commit of this store (other writers, Rule 2).
 IDLE_S = 1.0
-#: WAL frames (pages of 4 KiB) past which the thread makes room for a restart (Rule 3): SQLite's
-#: own threshold, so the WAL file keeps its old size (~4-8 MiB) and COMMITs overwrite it. An
-#: fdatasync that extends the file also commits the file system's journal: pushes whose WAL
-#: grew took up to twice as long to commit as ones that overwrote it (bench/README.md, "the tail").
-CAP_FRAMES = 1_000
+#: The pause before another checkpoint when a reader kept the WAL from restarting (Rule 3).
+PAUSE_S = 0.05
+#: Where the wal-index header keeps mxFrame, the WAL's last valid frame (native byte order), and
+#: the salt that a restart of the WAL changes.
+_MX_FRAME, _SALT = 16, 32
 
 
 class CheckpointStats:
@@ -53,6 +63,8 @@ class CheckpointStats:
         self.catch_ups = 0  # checkpoints under the store's lock (Rule 3)
         self.largest_wal = 0  # frames, the most a checkpoint found in the WAL
         self.left = 0  # frames the last checkpoint could not copy (a reader still needed them)
+        self.looks = 0  # reads of the wal-index header
+        self.held_s = 0.0  # time the catch-ups held the store's lock
 
 
 class Checkpointer:
@@ -60,8 +72,11 @@ class Checkpointer:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        self._shm = f"{path}-shm"
+        self._shm_fd: int | None = None
+        self._salt = b""  # the WAL's salt when the last checkpoint began
         self._store_lock = store_lock
-        self._cap = CAP_FRAMES
+        self._frames = FRAMES
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.stats = CheckpointStats()
@@ -77,6 +92,8 @@ class Checkpointer:
         self._stop.set()
         self._wake.set()
         self._thread.join()
+        if self._shm_fd is not None:
+            os.close(self._shm_fd)
         self._db.close()
 
     def _run(self) -> None:
@@ -85,18 +102,39 @@ class Checkpointer:
             self._wake.clear()
             if self._stop.is_set():
                 return
+            frames, salt = self._look()
+            if frames < self._frames:
+                continue
+            if salt == self._salt:  # not restarted since the last checkpoint: a reader holds it
+                self._stop.wait(PAUSE_S)
+            self._salt = salt
             try:
                 self._checkpoint()
             except sqlite3.Error as error:  # e.g. disk full: the writer will see it too; try again
                 self.errors.append(error)
-            self._stop.wait(PAUSE_S)
+
+    def _look(self) -> tuple[int, bytes]:
+        """The frames in the WAL and its salt (new at each restart), from the wal-index header
+        ((0, b"") when there is none yet); a torn read costs one look too many or too few."""
+        self.stats.looks += 1
+        if self._shm_fd is None:
+            try:
+                self._shm_fd = os.open(self._shm, os.O_RDONLY)
+            except FileNotFoundError:
+                return 0, b""
+        header = os.pread(self._shm_fd, _SALT + 8 - _MX_FRAME, _MX_FRAME)
+        if len(header) < _SALT + 8 - _MX_FRAME:
+            return 0, b""
+        return int.from_bytes(header[:4], sys.byteorder), header[_SALT - _MX_FRAME :]
 
     def _checkpoint(self) -> None:
         _busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self.stats.passive += 1
         self.stats.largest_wal = max(self.stats.largest_wal, frames)
-        if frames > self._cap:
+        if frames >= self._frames:
             with self._store_lock:
+                start = time.perf_counter()
                 _busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.stats.held_s += time.perf_counter() - start
             self.stats.catch_ups += 1
         self.stats.left = frames - copied
