@@ -94,6 +94,7 @@ class Checkpointer:
         self._thread.join()
         if self._shm_fd is not None:
             os.close(self._shm_fd)
+            self._shm_fd = None
         self._db.close()
 
     def _run(self) -> None:
