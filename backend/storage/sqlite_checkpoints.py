@@ -4,8 +4,8 @@ database file beside the writer, instead of the COMMIT that crosses SQLite's thr
 Why: with SQLite's default ``wal_autocheckpoint`` (1,000 frames) the COMMIT that crosses it copies
 ~4 MB into the database file and fsyncs it, and when a reader (a pull, the followers process) still
 holds an older snapshot the WAL cannot be restarted, so every following COMMIT checkpoints again
-until it can. On the server's event loop that was 15-20 of 100 pushes of 100 messages taking 5-20
-ms instead of ~1 (bench 2a, bench/README.md "the tail"): about a tenth of its wall time.
+until it can: in two loaded runs of bench 2a, 15 and 18 of the server's 116 COMMITs took over
+5 ms, in one of them 19 in a row (bench/README.md, "the tail").
 
 Rule 1. A writer connection never checkpoints on COMMIT (``wal_autocheckpoint=0``,
         sqlite_schema.open_database); every store that writes runs a ``Checkpointer``.
