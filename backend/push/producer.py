@@ -16,6 +16,9 @@ Rule 6. A message's rows go to the sender from memory as soon as their due times
         before they are written and the transaction commits (and fsyncs): sender.py, Rule 6.
         Only rows due now for a (subscription, topic) with nothing queued are offered; the
         sender is woken to read the queue after the commit only when some row was not. The
+        producer writes the rows only once the sender has started the ones offered (``offer``
+        returns then, or after OFFER_WAIT_S): its thread would otherwise keep the GIL, and so
+        the first pushes, behind the write for up to the switch interval (5 ms). The
         sender stores a push's outcome in a transaction of its own, which waits for this one. A
         crash before the commit loses the rows and the position together, so the change is
         derived and sent again after the restart: a push may go twice, never zero times

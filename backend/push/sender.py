@@ -27,7 +27,10 @@ Rule 6. From memory: the producer offers a message's rows (``offer``) as soon as
         producer's: the mark deletes the row by the version a fresh row has (1), so a row the
         producer replaced meanwhile stays and goes again after the gap. A crash before the
         producer's commit loses its rows and position together: the message is derived and sent
-        again after the restart (twice, never zero times).
+        again after the restart (twice, never zero times). ``offer`` returns once the loop has
+        started the rows (or after OFFER_WAIT_S), and the loop records outcomes only after it
+        started what it took: a record waits for the producer's transaction, which waits in
+        ``offer``.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ THREADS = 32
 #: While sends are in flight the queue is read only when told to (``wake``) or this often: a
 #: message's rows come from memory (Rule 6), and a read of the queue costs the senders the GIL.
 LOOK_EVERY_S = 1.0
+#: How long the producer waits, at most, for the loop to start what it offered (Rule 6).
+OFFER_WAIT_S = 0.05
 #: Pushes to one push service written at once on one connection (http1.py, post_many).
 PIPELINE = 32
 #: Outcomes are stored in one transaction per RECORD_BATCH sends or RECORD_EVERY_S (Rule 1: a
@@ -160,8 +165,10 @@ class PushSender:
         self._done: list[tuple[PushJob, tuple[Outcome, int]]] = []
         self._done_lock = threading.Lock()
         self._first_done = 0.0
-        #: What the producer offered from memory (Rule 6), not yet taken by the loop.
+        #: What the producer offered from memory (Rule 6), not yet taken by the loop, and the
+        #: producer's wait for the loop to start it (``offer``).
         self._offered: list[tuple[PushJob, PushSubscription]] = []
+        self._started: list[threading.Event] = []
         self._offered_lock = threading.Lock()
         #: The queue may hold rows the loop has not seen (set by ``wake``).
         self._look = True
@@ -178,11 +185,16 @@ class PushSender:
         self._look = True
         self._wake.set()
 
-    def offer(self, items: list[tuple[PushJob, PushSubscription]]) -> None:
-        """Rows due now, from memory, before their transaction commits (Rule 6)."""
+    def offer(self, items: list[tuple[PushJob, PushSubscription]], wait_s: float = OFFER_WAIT_S) -> None:
+        """Rows due now, from memory, before their transaction commits (Rule 6). Returns once the
+        loop has started sending them, or after ``wait_s``: the producer's thread, which writes
+        the rows next, would otherwise keep the GIL from the loop for up to the switch interval."""
+        started = threading.Event()
         with self._offered_lock:
             self._offered += items
+            self._started.append(started)
         self._wake.set()
+        started.wait(wait_s)
 
     def close(self) -> None:
         self._keyer.close()
@@ -222,12 +234,23 @@ class PushSender:
         self._record(force=True)
 
     def run_once(self, look: bool = True) -> bool:
-        """Record the outcomes of finished sends, and start sending what was offered (Rule 6)
-        and, when ``look``, what is due in the queue, neither in flight (Rule 5); True while
-        sends are in flight."""
-        self._record(force=False)
+        """Start sending what was offered (Rule 6) and, when ``look``, what is due in the queue,
+        neither in flight (Rule 5); then record the outcomes of finished sends. True while sends
+        are in flight."""
         with self._offered_lock:
             offered, self._offered = self._offered, []
+            started, self._started = self._started, []
+        try:
+            self._start(offered, look)
+        finally:
+            for event in started:
+                event.set()
+        # After the sends start: a record waits for the producer's transaction, and the producer
+        # may be waiting in ``offer`` for them to start.
+        self._record(force=False)
+        return bool(self._in_flight)
+
+    def _start(self, offered: list[tuple[PushJob, PushSubscription]], look: bool) -> None:
         free = IN_FLIGHT - len(self._in_flight)
         now = now_ms()
         jobs: list[PushJob] = []
@@ -256,7 +279,6 @@ class PushSender:
             for chunk in self._chunks(jobs, subs):
                 future = self._pool.submit(self._deliver_many, chunk)
                 future.add_done_callback(functools.partial(self._finished, [job for job, _ in chunk]))
-        return bool(self._in_flight)
 
     def _chunks(
         self, jobs: list[PushJob], subs: dict[str, PushSubscription]

@@ -1,0 +1,64 @@
+"""The push sender on its own (sender.py, Rule 6), against the local push service that checks
+VAPID and decrypts every push (push_service.py): what ``offer`` promises the producer."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.push import keys as vapid
+from backend.push.rules import topic
+from backend.push.sender import PushSender
+from backend.settings import Settings
+from backend.storage.base import PushJob, PushSubscription
+from backend.storage.sqlite import SqliteStorage
+from tests.integration.push_service import PushService, Subscription
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    service = PushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def sender(tmp_path: Path) -> Iterator[tuple[PushSender, SqliteStorage]]:
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
+    sender = PushSender(store, vapid.load_or_create(tmp_path), settings)
+    sender.start()
+    yield sender, store
+    sender.close()
+    store.close()
+
+
+def stored(store: SqliteStorage, sub: Subscription, n: int) -> PushSubscription:
+    keys = sub.json()["keys"]
+    row = PushSubscription(f"sub{n}", "u1", f"device{n}", sub.endpoint, keys["p256dh"], keys["auth"], "en", n)
+    store.add_push_subscription(row)
+    return row
+
+
+def job(row: PushSubscription, conversation: str, urgency: str = "high") -> PushJob:
+    now = int(time.time() * 1000)
+    payload = json.dumps({"title": conversation, "body": "", "tag": conversation, "url": "/", "count": 1})
+    return PushJob(row.id, topic(conversation), payload, urgency, 60, now, now)
+
+
+def test_offer_returns_once_the_sender_has_started_the_rows(
+    sender: tuple[PushSender, SqliteStorage], push: PushService
+) -> None:
+    # The producer writes the rows after ``offer`` returns: by then they are on their way, not
+    # waiting for the producer's thread to give up the GIL.
+    the_sender, store = sender
+    rows = [stored(store, push.subscription(), n) for n in range(40)]
+    push.stalled.clear()  # answers held: what was started stays in flight
+    the_sender.offer([(job(row, "c:site-a"), row) for row in rows])
+    assert len(the_sender._in_flight) == 40
+    push.stalled.set()
+    push.wait_for(lambda: len(push.received) == 40)
