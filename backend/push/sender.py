@@ -80,6 +80,7 @@ RECORD_BATCH = 1024
 RECORD_EVERY_S = 0.1
 SEND_TIMEOUT_S = 10.0
 MAX_TARGETS = 100_000
+MAX_HEADERS = 1024
 
 Outcome = Literal["sent", "retry", "gone", "drop", "held"]
 
@@ -156,6 +157,8 @@ class PushSender:
         self.quiet: Callable[[], bool] = lambda: True
         self._keyer = Keyer(store, self._encrypter, lambda: bool(self._in_flight) or not self.quiet())
         self._targets: dict[str, Target] = {}
+        #: (Authorization, Urgency, Topic, TTL) -> the headers of the pushes that share them.
+        self._headers: dict[tuple[str, str, str, int], dict[str, str]] = {}
         #: (scheme, authority) of the endpoints that passed rules.check_endpoint.
         self._safe: set[tuple[str, str]] = set()
         #: Push services that stopped answering a pipeline part way: one push at a time to them.
@@ -365,8 +368,6 @@ class PushSender:
         except PayloadTooLarge as exc:
             log.warning("push for subscription %s not sent: %s", sub.id, exc)
             return "drop", 0
-        finally:
-            self._keyer.used(sub)  # its pre-keyed slot is spent: another, in idle time (keyer.py)
         return Request(job, sub, target, body, headers)
 
     def _outcome(self, request: Request, status: int, retry_after: int | None) -> tuple[Outcome, int]:
@@ -386,6 +387,7 @@ class PushSender:
         """Send one pipeline (all to one push service) and say how each push went."""
         outcomes: list[tuple[Outcome, int] | Request] = [self._prepare(job, sub) for job, sub in chunk]
         requests = [r for r in outcomes if isinstance(r, Request)]
+        self._keyer.used([r.sub for r in requests])  # their pre-keyed slots are spent: others, in idle time
         answers: list[tuple[int, int | None]] = []
         if len(requests) > 1:
             try:
@@ -450,14 +452,23 @@ class PushSender:
             body = self._encrypter.encrypt(payload, sub.p256dh, sub.auth)
         except ece.UnusableKeys as exc:
             raise BadSubscription(str(exc)) from exc
-        headers = {
-            "Authorization": self._authorization(target.audience),
-            "Urgency": job.urgency,
-            "Topic": job.topic,
-            "TTL": str(job.ttl),
-            "Content-Encoding": "aes128gcm",
-            "Content-Type": "application/octet-stream",
-        }
+        authorization = self._authorization(target.audience)
+        key = (authorization, job.urgency, job.topic, job.ttl)
+        headers = self._headers.get(key)
+        if headers is None:
+            # One mapping per service and conversation, shared by its pushes (and never changed):
+            # http1.py encodes it once for all of them.
+            headers = {
+                "Authorization": authorization,
+                "Urgency": job.urgency,
+                "Topic": job.topic,
+                "TTL": str(job.ttl),
+                "Content-Encoding": "aes128gcm",
+                "Content-Type": "application/octet-stream",
+            }
+            if len(self._headers) >= MAX_HEADERS:
+                self._headers.clear()
+            self._headers[key] = headers
         return body, headers
 
     def _post_many(self, requests: list[Request]) -> list[tuple[int, int | None]]:

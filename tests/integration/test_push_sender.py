@@ -1,5 +1,6 @@
 """The push sender on its own (sender.py, Rule 6), against the local push service that checks
-VAPID and decrypts every push (push_service.py): what ``offer`` promises the producer."""
+VAPID and decrypts every push (push_service.py): what ``offer`` promises the producer, and that
+pushes sharing a pipeline keep their own headers."""
 
 from __future__ import annotations
 
@@ -62,3 +63,22 @@ def test_offer_returns_once_the_sender_has_started_the_rows(
     assert len(the_sender._in_flight) == 40
     push.stalled.set()
     push.wait_for(lambda: len(push.received) == 40)
+
+
+def test_pushes_in_one_pipeline_keep_their_own_topic_urgency_and_payload(
+    sender: tuple[PushSender, SqliteStorage], push: PushService
+) -> None:
+    # A conversation's pushes to one service share their headers (encoded once, http1.py); two
+    # conversations in one pipeline must not.
+    the_sender, store = sender
+    subs = [push.subscription() for _ in range(6)]
+    rows = [stored(store, sub, n) for n, sub in enumerate(subs)]
+    jobs = [job(row, "c:site-a" if n % 2 else "c:site-b", "high" if n % 2 else "normal") for n, row in enumerate(rows)]
+    the_sender.offer(list(zip(jobs, rows, strict=True)))
+    push.wait_for(lambda: len(push.received) == 6)
+    for n, sub in enumerate(subs):
+        got = push.to(sub)[0]
+        conversation = "c:site-a" if n % 2 else "c:site-b"
+        assert got.headers["topic"] == topic(conversation)
+        assert got.headers["urgency"] == ("high" if n % 2 else "normal")
+        assert got.payload["tag"] == conversation
