@@ -28,9 +28,9 @@ Rule 6. From memory: the producer offers a message's rows (``offer``) as soon as
         producer replaced meanwhile stays and goes again after the gap. A crash before the
         producer's commit loses its rows and position together: the message is derived and sent
         again after the restart (twice, never zero times). ``offer`` returns once the loop has
-        started the rows (or after OFFER_WAIT_S), and the loop records outcomes only after it
-        started what it took: a record waits for the producer's transaction, which waits in
-        ``offer``.
+        started the rows (or after OFFER_WAIT_S). A record of outcomes waits for the producer's
+        transaction, in which the producer offers: so the loop records only after starting what
+        was offered, and an offer made while the loop records does not wait.
 """
 
 from __future__ import annotations
@@ -172,6 +172,8 @@ class PushSender:
         #: producer's wait for the loop to start it (``offer``).
         self._offered: list[tuple[PushJob, PushSubscription]] = []
         self._started: list[threading.Event] = []
+        #: The loop is storing outcomes (``_record``): its transaction waits for the producer's.
+        self._recording = False
         self._offered_lock = threading.Lock()
         #: The queue may hold rows the loop has not seen (set by ``wake``).
         self._look = True
@@ -195,9 +197,13 @@ class PushSender:
         started = threading.Event()
         with self._offered_lock:
             self._offered += items
-            self._started.append(started)
+            # A loop that is recording waits for the producer's transaction: no use waiting for it.
+            wait = not self._recording
+            if wait:
+                self._started.append(started)
         self._wake.set()
-        started.wait(wait_s)
+        if wait:
+            started.wait(wait_s)
 
     def close(self) -> None:
         self._keyer.close()
@@ -328,6 +334,11 @@ class PushSender:
             count = len(self._done)
             if not (force or count >= RECORD_BATCH or waited >= RECORD_EVERY_S or count >= len(self._in_flight)):
                 return
+        with self._offered_lock:
+            if self._offered and not force:
+                return  # start them first: the producer may be waiting for that, in its transaction
+            self._recording = True
+        with self._done_lock:
             done, self._done = self._done, []
         now = now_ms()
         try:
@@ -344,6 +355,7 @@ class PushSender:
                     else:  # drop, held, or a retry past its day
                         self.store.drop_push(job)
         finally:
+            self._recording = False
             # Recorded or not, they are no longer in flight: rows left unmarked by a failure go
             # again from the queue (Rule 1), rather than stay held back as in flight for ever.
             for job, _ in done:

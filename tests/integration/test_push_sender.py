@@ -82,3 +82,24 @@ def test_pushes_in_one_pipeline_keep_their_own_topic_urgency_and_payload(
         assert got.headers["topic"] == topic(conversation)
         assert got.headers["urgency"] == ("high" if n % 2 else "normal")
         assert got.payload["tag"] == conversation
+
+
+def test_an_offer_made_while_the_sender_records_does_not_wait_for_it(
+    sender: tuple[PushSender, SqliteStorage], push: PushService
+) -> None:
+    # The producer offers inside its transaction; a loop storing outcomes waits for that
+    # transaction, so the producer must not wait for the loop (it would sit out OFFER_WAIT_S).
+    the_sender, store = sender
+    first, second = (stored(store, push.subscription(), n) for n in range(2))
+    push.stalled.clear()
+    the_sender.offer([(job(first, "c:site-a"), first)])
+    with store.transaction():  # as the producer's
+        push.stalled.set()
+        deadline = time.monotonic() + 10
+        while not the_sender._recording:  # the answer came; its record waits for this transaction
+            assert time.monotonic() < deadline, "the sender never started recording"
+            time.sleep(0.001)
+        began = time.monotonic()
+        the_sender.offer([(job(second, "c:site-b"), second)], wait_s=5.0)
+        assert time.monotonic() - began < 1.0
+    push.wait_for(lambda: len(push.received) == 2)
