@@ -46,6 +46,9 @@ class Connection:
         self._buffer = b""
         authority = host if port is None else f"{host}:{port}"
         self._host_header = f"Host: {authority}\r\n".encode()
+        #: The last headers encoded, and their encoding (``_request``).
+        self._last_headers: Mapping[str, str] | None = None
+        self._last_head = b""
 
     _context: ssl.SSLContext | None = None
 
@@ -59,12 +62,16 @@ class Connection:
         return sock
 
     def _request(self, path: str, body: bytes, headers: Mapping[str, str]) -> bytes:
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        # A message's pushes to one service share their headers (the sender passes the same
+        # mapping): encoded once, not once per push.
+        if headers is not self._last_headers:
+            self._last_headers = headers
+            self._last_head = "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode("latin-1")
         return b"".join(
             (
                 f"POST {path} HTTP/1.1\r\n".encode(),
                 self._host_header,
-                head.encode("latin-1"),
+                self._last_head,
                 f"Content-Length: {len(body)}\r\n\r\n".encode(),
                 body,
             )

@@ -16,10 +16,16 @@ Rule 6. A message's rows go to the sender from memory as soon as their due times
         before they are written and the transaction commits (and fsyncs): sender.py, Rule 6.
         Only rows due now for a (subscription, topic) with nothing queued are offered; the
         sender is woken to read the queue after the commit only when some row was not. The
+        producer writes the rows only once the sender has started the ones offered (``offer``
+        returns then, or after OFFER_WAIT_S): its thread would otherwise keep the GIL, and so
+        the first pushes, behind the write for up to the switch interval (5 ms). The
         sender stores a push's outcome in a transaction of its own, which waits for this one. A
         crash before the commit loses the rows and the position together, so the change is
         derived and sent again after the restart: a push may go twice, never zero times
         (sender.py, Rule 1).
+Rule 7. The audience's subscriptions come from memory (subscribers.py), read again only when
+        the subscriptions table changed: reading a channel's 1,000 back for each message was the
+        largest step before its first push.
 Rule 3. Only new messages and meetings that start notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
@@ -37,6 +43,7 @@ from typing import NamedTuple
 from backend.feed import Committed, Feed, Follower
 from backend.following import FollowerThread, stored_position
 from backend.push import rules, task_assigned
+from backend.push.subscribers import Subscribers
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
 from sync_protocol.collections import follow_id, notices_id, pref_id, read_id
@@ -94,6 +101,7 @@ class PushProducer:
         self.position = 0
         self._persisted = 0.0
         self._derived = 0.0
+        self._subscribers = Subscribers(store)
         self._thread = FollowerThread(feed, "push-producer", self._resume, self._step, log, IDLE_WAIT_S)
 
     def start(self) -> None:
@@ -159,10 +167,7 @@ class PushProducer:
         record = self.store.get_record("channels", channel_id)
         if record is None:
             return None
-        subscriptions: dict[str, list[PushSubscription]] = {}
-        for sub in self.store.push_subscriptions_of(self.store.members_of(channel_id)):
-            subscriptions.setdefault(sub.user_id, []).append(sub)
-        return Audience(record.state.fields, subscriptions)
+        return Audience(record.state.fields, self._subscribers.of(self.store.members_of(channel_id)))
 
     def _message(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> int:
         """Queue a new message's notices (Rule 3); returns how many rows."""

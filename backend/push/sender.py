@@ -27,7 +27,10 @@ Rule 6. From memory: the producer offers a message's rows (``offer``) as soon as
         producer's: the mark deletes the row by the version a fresh row has (1), so a row the
         producer replaced meanwhile stays and goes again after the gap. A crash before the
         producer's commit loses its rows and position together: the message is derived and sent
-        again after the restart (twice, never zero times).
+        again after the restart (twice, never zero times). ``offer`` returns once the loop has
+        started the rows (or after OFFER_WAIT_S). A record of outcomes waits for the producer's
+        transaction, in which the producer offers: so the loop records only after starting what
+        was offered, and an offer made while the loop records does not wait.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ THREADS = 32
 #: While sends are in flight the queue is read only when told to (``wake``) or this often: a
 #: message's rows come from memory (Rule 6), and a read of the queue costs the senders the GIL.
 LOOK_EVERY_S = 1.0
+#: How long the producer waits, at most, for the loop to start what it offered (Rule 6).
+OFFER_WAIT_S = 0.05
 #: Pushes to one push service written at once on one connection (http1.py, post_many).
 PIPELINE = 32
 #: Outcomes are stored in one transaction per RECORD_BATCH sends or RECORD_EVERY_S (Rule 1: a
@@ -75,6 +80,7 @@ RECORD_BATCH = 1024
 RECORD_EVERY_S = 0.1
 SEND_TIMEOUT_S = 10.0
 MAX_TARGETS = 100_000
+MAX_HEADERS = 1024
 
 Outcome = Literal["sent", "retry", "gone", "drop", "held"]
 
@@ -151,6 +157,8 @@ class PushSender:
         self.quiet: Callable[[], bool] = lambda: True
         self._keyer = Keyer(store, self._encrypter, lambda: bool(self._in_flight) or not self.quiet())
         self._targets: dict[str, Target] = {}
+        #: (Authorization, Urgency, Topic, TTL) -> the headers of the pushes that share them.
+        self._headers: dict[tuple[str, str, str, int], dict[str, str]] = {}
         #: (scheme, authority) of the endpoints that passed rules.check_endpoint.
         self._safe: set[tuple[str, str]] = set()
         #: Push services that stopped answering a pipeline part way: one push at a time to them.
@@ -160,8 +168,12 @@ class PushSender:
         self._done: list[tuple[PushJob, tuple[Outcome, int]]] = []
         self._done_lock = threading.Lock()
         self._first_done = 0.0
-        #: What the producer offered from memory (Rule 6), not yet taken by the loop.
+        #: What the producer offered from memory (Rule 6), not yet taken by the loop, and the
+        #: producer's wait for the loop to start it (``offer``).
         self._offered: list[tuple[PushJob, PushSubscription]] = []
+        self._started: list[threading.Event] = []
+        #: The loop is storing outcomes (``_record``): its transaction waits for the producer's.
+        self._recording = False
         self._offered_lock = threading.Lock()
         #: The queue may hold rows the loop has not seen (set by ``wake``).
         self._look = True
@@ -178,11 +190,20 @@ class PushSender:
         self._look = True
         self._wake.set()
 
-    def offer(self, items: list[tuple[PushJob, PushSubscription]]) -> None:
-        """Rows due now, from memory, before their transaction commits (Rule 6)."""
+    def offer(self, items: list[tuple[PushJob, PushSubscription]], wait_s: float = OFFER_WAIT_S) -> None:
+        """Rows due now, from memory, before their transaction commits (Rule 6). Returns once the
+        loop has started sending them, or after ``wait_s``: the producer's thread, which writes
+        the rows next, would otherwise keep the GIL from the loop for up to the switch interval."""
+        started = threading.Event()
         with self._offered_lock:
             self._offered += items
+            # A loop that is recording waits for the producer's transaction: no use waiting for it.
+            wait = not self._recording
+            if wait:
+                self._started.append(started)
         self._wake.set()
+        if wait:
+            started.wait(wait_s)
 
     def close(self) -> None:
         self._keyer.close()
@@ -222,12 +243,23 @@ class PushSender:
         self._record(force=True)
 
     def run_once(self, look: bool = True) -> bool:
-        """Record the outcomes of finished sends, and start sending what was offered (Rule 6)
-        and, when ``look``, what is due in the queue, neither in flight (Rule 5); True while
-        sends are in flight."""
-        self._record(force=False)
+        """Start sending what was offered (Rule 6) and, when ``look``, what is due in the queue,
+        neither in flight (Rule 5); then record the outcomes of finished sends. True while sends
+        are in flight."""
         with self._offered_lock:
             offered, self._offered = self._offered, []
+            started, self._started = self._started, []
+        try:
+            self._start(offered, look)
+        finally:
+            for event in started:
+                event.set()
+        # After the sends start: a record waits for the producer's transaction, and the producer
+        # may be waiting in ``offer`` for them to start.
+        self._record(force=False)
+        return bool(self._in_flight)
+
+    def _start(self, offered: list[tuple[PushJob, PushSubscription]], look: bool) -> None:
         free = IN_FLIGHT - len(self._in_flight)
         now = now_ms()
         jobs: list[PushJob] = []
@@ -256,7 +288,6 @@ class PushSender:
             for chunk in self._chunks(jobs, subs):
                 future = self._pool.submit(self._deliver_many, chunk)
                 future.add_done_callback(functools.partial(self._finished, [job for job, _ in chunk]))
-        return bool(self._in_flight)
 
     def _chunks(
         self, jobs: list[PushJob], subs: dict[str, PushSubscription]
@@ -303,6 +334,11 @@ class PushSender:
             count = len(self._done)
             if not (force or count >= RECORD_BATCH or waited >= RECORD_EVERY_S or count >= len(self._in_flight)):
                 return
+        with self._offered_lock:
+            if self._offered and not force:
+                return  # start them first: the producer may be waiting for that, in its transaction
+            self._recording = True
+        with self._done_lock:
             done, self._done = self._done, []
         now = now_ms()
         try:
@@ -319,6 +355,7 @@ class PushSender:
                     else:  # drop, held, or a retry past its day
                         self.store.drop_push(job)
         finally:
+            self._recording = False
             # Recorded or not, they are no longer in flight: rows left unmarked by a failure go
             # again from the queue (Rule 1), rather than stay held back as in flight for ever.
             for job, _ in done:
@@ -343,8 +380,6 @@ class PushSender:
         except PayloadTooLarge as exc:
             log.warning("push for subscription %s not sent: %s", sub.id, exc)
             return "drop", 0
-        finally:
-            self._keyer.used(sub)  # its pre-keyed slot is spent: another, in idle time (keyer.py)
         return Request(job, sub, target, body, headers)
 
     def _outcome(self, request: Request, status: int, retry_after: int | None) -> tuple[Outcome, int]:
@@ -364,6 +399,7 @@ class PushSender:
         """Send one pipeline (all to one push service) and say how each push went."""
         outcomes: list[tuple[Outcome, int] | Request] = [self._prepare(job, sub) for job, sub in chunk]
         requests = [r for r in outcomes if isinstance(r, Request)]
+        self._keyer.used([r.sub for r in requests])  # their pre-keyed slots are spent: others, in idle time
         answers: list[tuple[int, int | None]] = []
         if len(requests) > 1:
             try:
@@ -428,14 +464,23 @@ class PushSender:
             body = self._encrypter.encrypt(payload, sub.p256dh, sub.auth)
         except ece.UnusableKeys as exc:
             raise BadSubscription(str(exc)) from exc
-        headers = {
-            "Authorization": self._authorization(target.audience),
-            "Urgency": job.urgency,
-            "Topic": job.topic,
-            "TTL": str(job.ttl),
-            "Content-Encoding": "aes128gcm",
-            "Content-Type": "application/octet-stream",
-        }
+        authorization = self._authorization(target.audience)
+        key = (authorization, job.urgency, job.topic, job.ttl)
+        headers = self._headers.get(key)
+        if headers is None:
+            # One mapping per service and conversation, shared by its pushes (and never changed):
+            # http1.py encodes it once for all of them.
+            headers = {
+                "Authorization": authorization,
+                "Urgency": job.urgency,
+                "Topic": job.topic,
+                "TTL": str(job.ttl),
+                "Content-Encoding": "aes128gcm",
+                "Content-Type": "application/octet-stream",
+            }
+            if len(self._headers) >= MAX_HEADERS:
+                self._headers.clear()
+            self._headers[key] = headers
         return body, headers
 
     def _post_many(self, requests: list[Request]) -> list[tuple[int, int | None]]:

@@ -11,6 +11,9 @@ Rule 2. The queue holds at most one row per subscription and topic (a conversati
 Rule 3. A row is removed only when the version that was sent is still the row's version; a row
         replaced meanwhile stays queued, due after the conversation's gap.
 Rule 4. Removing a subscription (revoked, signed out, 404/410) removes its queued rows.
+Rule 5. Every insert, update and delete of a subscription bumps ``push_subscriptions_version``
+        (triggers, in the same transaction), so a reader that keeps subscriptions in memory
+        (push/subscribers.py) reads one row to know whether they still hold.
 """
 
 from __future__ import annotations
@@ -28,6 +31,16 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
     p256dh TEXT NOT NULL, auth TEXT NOT NULL, lang TEXT NOT NULL, created INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS push_subscriptions_by_user ON push_subscriptions (user_id);
+CREATE TABLE IF NOT EXISTS push_subscriptions_version (
+    one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO push_subscriptions_version (one, version) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS push_subscriptions_inserted AFTER INSERT ON push_subscriptions
+    BEGIN UPDATE push_subscriptions_version SET version = version + 1; END;
+CREATE TRIGGER IF NOT EXISTS push_subscriptions_updated AFTER UPDATE ON push_subscriptions
+    BEGIN UPDATE push_subscriptions_version SET version = version + 1; END;
+CREATE TRIGGER IF NOT EXISTS push_subscriptions_deleted AFTER DELETE ON push_subscriptions
+    BEGIN UPDATE push_subscriptions_version SET version = version + 1; END;
 CREATE TABLE IF NOT EXISTS push_queue (
     subscription TEXT NOT NULL REFERENCES push_subscriptions (id) ON DELETE CASCADE,
     topic TEXT NOT NULL, payload TEXT NOT NULL, urgency TEXT NOT NULL, ttl INTEGER NOT NULL,
@@ -104,6 +117,10 @@ class PushTables:
                 )
             ]
         return rows
+
+    def push_subscriptions_version(self) -> int:
+        row = self._db.execute("SELECT version FROM push_subscriptions_version").fetchone()
+        return int(row[0]) if row else 0
 
     def newest_push_subscriptions(self, limit: int) -> list[PushSubscription]:
         rows = self._db.execute(f"SELECT {_SUB} FROM push_subscriptions ORDER BY created DESC LIMIT ?", (limit,))

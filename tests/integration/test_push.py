@@ -124,6 +124,26 @@ def test_a_dm_notifies_the_other_persons_devices_with_an_encrypted_vapid_signed_
     assert push.to(adas) == []  # the author's own devices never hear of their message
 
 
+def test_devices_subscribed_or_revoked_between_messages_are_heard_by_the_next(ws: Workspace, push: PushService) -> None:
+    # The producer keeps each person's subscriptions in memory between messages (subscribers.py).
+    ada, bob = ws.join("Ada"), ws.join("Bob")
+    bob_laptop = ws.another_device(bob)
+    phone = subscribe(bob, push)
+    room = dm(ada, bob)
+    post(ada, room, "one")
+    push.wait_for(lambda: len(push.to(phone)) == 1)
+    laptop = subscribe(bob_laptop, push)  # a device subscribed after Bob's were read
+    post(ada, room, "two")
+    push.wait_for(lambda: len(push.to(phone)) == 2 and len(push.to(laptop)) == 1)
+    mine = next(s["id"] for s in bob.client.get("/api/push/subscriptions").json() if s["this_device"])
+    assert bob.client.delete(f"/api/push/subscriptions/{mine}", headers=bob.csrf).status_code == 204
+    post(ada, room, "three")
+    push.wait_for(lambda: len(push.to(laptop)) == 2)
+    settle(ws)
+    assert len(push.to(phone)) == 2  # revoked: never called again
+    assert push.to(laptop)[-1].payload["body"] == "Ada: three"
+
+
 def test_channel_levels_mentions_threads_and_mute(ws: Workspace, push: PushService) -> None:
     ada, bob = ws.join("Ada"), ws.join("Bob")
     sub = subscribe(bob, push)

@@ -117,3 +117,28 @@ def test_removing_a_subscription_removes_its_queued_pushes(store: Storage) -> No
         store.queue_pushes([_job("s2", "t", "one")])
         store.clear_push_subscriptions()
     assert store.push_subscriptions_of(["u1"]) == [] and store.due_pushes(10**15, 10) == []
+
+
+def test_every_change_to_a_subscription_moves_the_version(store: Storage) -> None:
+    seen = [store.push_subscriptions_version()]
+
+    def moved() -> bool:
+        seen.append(store.push_subscriptions_version())
+        return seen[-1] != seen[-2]
+
+    with store.transaction():
+        store.add_account(Account("u1", "a@b.c", "Ada", "owner", "hash", 1))
+        store.add_session(DeviceSession("d1", "u1", "Phone", 1, 1), "t1")
+    assert not moved()  # other tables leave it
+    store.add_push_subscription(_sub("s1", "d1"))
+    assert moved()
+    store.add_push_subscription(_sub("s2", "d1"))  # replaced: the browser rotated it
+    assert moved()
+    with store.transaction():
+        store.queue_pushes([_job("s2", "t", "p")])
+    assert not moved()  # the queue leaves it
+    store.revoke_session("d1")
+    assert moved() and store.push_subscriptions_of(["u1"]) == []
+    store.add_push_subscription(_sub("s3", "d1"))
+    store.clear_push_subscriptions()
+    assert moved()

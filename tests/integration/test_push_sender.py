@@ -1,0 +1,105 @@
+"""The push sender on its own (sender.py, Rule 6), against the local push service that checks
+VAPID and decrypts every push (push_service.py): what ``offer`` promises the producer, and that
+pushes sharing a pipeline keep their own headers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.push import keys as vapid
+from backend.push.rules import topic
+from backend.push.sender import PushSender
+from backend.settings import Settings
+from backend.storage.base import PushJob, PushSubscription
+from backend.storage.sqlite import SqliteStorage
+from tests.integration.push_service import PushService, Subscription
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    service = PushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def sender(tmp_path: Path) -> Iterator[tuple[PushSender, SqliteStorage]]:
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
+    sender = PushSender(store, vapid.load_or_create(tmp_path), settings)
+    sender.start()
+    yield sender, store
+    sender.close()
+    store.close()
+
+
+def stored(store: SqliteStorage, sub: Subscription, n: int) -> PushSubscription:
+    keys = sub.json()["keys"]
+    row = PushSubscription(f"sub{n}", "u1", f"device{n}", sub.endpoint, keys["p256dh"], keys["auth"], "en", n)
+    store.add_push_subscription(row)
+    return row
+
+
+def job(row: PushSubscription, conversation: str, urgency: str = "high") -> PushJob:
+    now = int(time.time() * 1000)
+    payload = json.dumps({"title": conversation, "body": "", "tag": conversation, "url": "/", "count": 1})
+    return PushJob(row.id, topic(conversation), payload, urgency, 60, now, now)
+
+
+def test_offer_returns_once_the_sender_has_started_the_rows(
+    sender: tuple[PushSender, SqliteStorage], push: PushService
+) -> None:
+    # The producer writes the rows after ``offer`` returns: by then they are on their way, not
+    # waiting for the producer's thread to give up the GIL.
+    the_sender, store = sender
+    rows = [stored(store, push.subscription(), n) for n in range(40)]
+    push.stalled.clear()  # answers held: what was started stays in flight
+    the_sender.offer([(job(row, "c:site-a"), row) for row in rows])
+    assert len(the_sender._in_flight) == 40
+    push.stalled.set()
+    push.wait_for(lambda: len(push.received) == 40)
+
+
+def test_pushes_in_one_pipeline_keep_their_own_topic_urgency_and_payload(
+    sender: tuple[PushSender, SqliteStorage], push: PushService
+) -> None:
+    # A conversation's pushes to one service share their headers (encoded once, http1.py); two
+    # conversations in one pipeline must not.
+    the_sender, store = sender
+    subs = [push.subscription() for _ in range(6)]
+    rows = [stored(store, sub, n) for n, sub in enumerate(subs)]
+    jobs = [job(row, "c:site-a" if n % 2 else "c:site-b", "high" if n % 2 else "normal") for n, row in enumerate(rows)]
+    the_sender.offer(list(zip(jobs, rows, strict=True)))
+    push.wait_for(lambda: len(push.received) == 6)
+    for n, sub in enumerate(subs):
+        got = push.to(sub)[0]
+        conversation = "c:site-a" if n % 2 else "c:site-b"
+        assert got.headers["topic"] == topic(conversation)
+        assert got.headers["urgency"] == ("high" if n % 2 else "normal")
+        assert got.payload["tag"] == conversation
+
+
+def test_an_offer_made_while_the_sender_records_does_not_wait_for_it(
+    sender: tuple[PushSender, SqliteStorage], push: PushService
+) -> None:
+    # The producer offers inside its transaction; a loop storing outcomes waits for that
+    # transaction, so the producer must not wait for the loop (it would sit out OFFER_WAIT_S).
+    the_sender, store = sender
+    first, second = (stored(store, push.subscription(), n) for n in range(2))
+    push.stalled.clear()
+    the_sender.offer([(job(first, "c:site-a"), first)])
+    with store.transaction():  # as the producer's
+        push.stalled.set()
+        deadline = time.monotonic() + 10
+        while not the_sender._recording:  # the answer came; its record waits for this transaction
+            assert time.monotonic() < deadline, "the sender never started recording"
+            time.sleep(0.001)
+        began = time.monotonic()
+        the_sender.offer([(job(second, "c:site-b"), second)], wait_s=5.0)
+        assert time.monotonic() - began < 1.0
+    push.wait_for(lambda: len(push.received) == 2)
