@@ -44,9 +44,13 @@ log = logging.getLogger("teamtalk.search")
 INDEXED = ("channel", "author", "at", "text", "deleted")
 BATCH = 2000
 IDLE_WAIT_S = 0.5
-#: After changes arrive, wait this long for more before indexing: at a thousand sends a second the
-#: index then works in batches instead of competing with every push (a waiting search skips the wait).
-COALESCE_S = 0.05
+#: After changes arrive, wait this long for more before indexing (a waiting search skips the wait,
+#: Rule 2): the index works in batches instead of a transaction per push. Batches also at a
+#: person's pace: indexed alone (at 0.05 s), a message 80 ms after the last paid FTS5's merge work
+#: for a whole leaf page and grew with the index: 1.05 ms of indexer CPU per push at an empty
+#: index, 1.1-3.3 ms at 100,000 and up to 5.4 ms at 1,000,000 messages; batched a second at a
+#: time, ~0.2 ms (bench/push_cost.py, issue 17). The lag it adds (<= 1 s) shows as search_lag.
+COALESCE_S = 1.0
 _state_decoder = msgspec.json.Decoder(RecordState)
 
 

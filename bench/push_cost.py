@@ -41,8 +41,8 @@ from sync_protocol.wire import Mutation, SyncRequest
 CHANNELS = 200
 LEVELS = [int(x) for x in os.environ.get("TT_BENCH_LEVELS", "0,100000,1000000").split(",")]
 PUSHES = int(os.environ.get("TT_BENCH_PUSHES", "200"))
-#: Between two sends, as from a person typing: longer than the search indexer's coalescing window
-#: (search_index.COALESCE_S), so each message is indexed on its own, as at low traffic.
+#: Between two sends, as from a person typing (the search indexer batches what arrives within
+#: search_index.COALESCE_S; set this above it to measure each message indexed alone).
 PAUSE_S = float(os.environ.get("TT_BENCH_PAUSE_S", "0.08"))
 ROUNDS = 3
 BATCH = 500

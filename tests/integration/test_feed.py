@@ -272,6 +272,40 @@ def test_the_search_index_resumes_from_its_position_after_a_restart(tmp_path: Pa
         restarted.close()
 
 
+def test_the_search_index_batches_messages_sent_one_at_a_time_and_a_search_skips_the_wait(tmp_path: Path) -> None:
+    """search_index.COALESCE_S (issue 17): messages a person sends one at a time are indexed a
+    batch per second, not a transaction each (whose merges grow with the index); a search that
+    waits for them cuts the window short (Rule 2)."""
+    from backend import search_index
+
+    batches: list[int] = []
+
+    class Counting(SearchIndex):
+        def _index(self, index: sqlite3.Connection, units: list[Committed], upto: int) -> None:
+            batches.append(upto)
+            super()._index(index, units, upto)
+
+    server = Server(tmp_path)
+    ada = server.device("Ada")
+    channels = server.store.channels_of(ada[0].user_id)
+    index = Counting(server.feed, tmp_path / "search.db")
+    try:
+        server.send(ada, "warmup")
+        assert index.wait(server.head(), timeout_s=10)
+        batches.clear()
+        for i in range(5):  # a person typing: 80 ms apart, more than the old 50 ms window
+            server.send(ada, f"typed{i}")
+            time.sleep(0.08)
+        started = time.monotonic()
+        assert index.wait(server.head(), timeout_s=10)
+        assert time.monotonic() - started < search_index.COALESCE_S / 2
+        assert len(batches) <= 2, batches
+        assert index.search(["typed"], channels, [], None, None, 10) == [f"01devadatyped{i}" for i in range(4, -1, -1)]
+    finally:
+        index.close()
+        server.close()
+
+
 def test_the_search_index_merges_eight_segments_per_level(tmp_path: Path) -> None:
     """At FTS5's default (4) a one-message commit over a long history pays merges that grow with
     it (issue 17, bench/push_cost.py); the setting lives in the index file and is set at every open."""
