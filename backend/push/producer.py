@@ -18,14 +18,24 @@ Rule 6. A message's rows go to the sender from memory as soon as their due times
         sender is woken to read the queue after the commit only when some row was not. The
         producer writes the rows only once the sender has started the ones offered (``offer``
         returns then, or after OFFER_WAIT_S): its thread would otherwise keep the GIL, and so
-        the first pushes, behind the write for up to the switch interval (5 ms). The
-        sender stores a push's outcome in a transaction of its own, which waits for this one. A
+        the first pushes, behind the write for up to the switch interval (5 ms). The offer is
+        made inside the write transaction: the sender stores a push's outcome in a transaction of
+        its own, which waits for this one, so a mark never precedes its row. A
         crash before the commit loses the rows and the position together, so the change is
         derived and sent again after the restart: a push may go twice, never zero times
         (sender.py, Rule 1).
 Rule 7. The audience's subscriptions come from memory (subscribers.py), read again only when
         the subscriptions table changed: reading a channel's 1,000 back for each message was the
         largest step before its first push.
+Rule 8. The write transaction holds only what needs SQLite's write lock or the sender's marks:
+        the gap and queued checks (Rule 3, Rule 6), the offer (Rule 6), the queue rows and the
+        position (Rule 1), and a task assignment's few reads (Rule 5). Who is notified and with
+        what (the audience, levels, mute, do-not-disturb, follows, read positions, payloads) is
+        decided before it, from committed records read in bulk (``snapshots``): the server's
+        writes (a person's send, its group commit on the event loop) wait for this lock in
+        SQLite's busy handler, so the rules must not hold it. Those records are read after the
+        change committed, as before; a setting written between that read and the transaction is
+        heard by the next message, as one written just after the change always was.
 Rule 3. Only new messages and meetings that start notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
@@ -80,6 +90,14 @@ class Audience(NamedTuple):
     subscriptions: dict[str, list[PushSubscription]]
 
 
+class Notices(NamedTuple):
+    """A change's queue rows; ``targets`` is each row's subscription when they may be offered
+    (Rule 6), None when they go to the queue only."""
+
+    jobs: list[PushJob]
+    targets: list[PushSubscription] | None
+
+
 Offer = Callable[[list[tuple[PushJob, PushSubscription]]], None]
 
 
@@ -132,7 +150,8 @@ class PushProducer:
             self._queued()
 
     def derive(self, units: list[Committed], upto: int) -> int:
-        """Queue the notices of these units and store ``upto``, in one transaction (Rule 1)."""
+        """Queue the notices of these units and store ``upto``, in one transaction (Rule 1); who
+        gets what is decided before it (Rule 8)."""
         new = [
             change
             for unit in units
@@ -144,15 +163,18 @@ class PushProducer:
         due = time.monotonic() - self._persisted >= PERSIST_EVERY_S
         if not new and not assigned and not due:
             return 0  # Rule 4
+        now = now_ms()
+        audience: dict[str, Audience | None] = {}
+        notices = [
+            self._meeting(change, now, audience)
+            if change.collection == "meetings"
+            else self._message(change, now, audience)
+            for change in new
+        ]
         count = 0
         with self.store.transaction():
-            now = now_ms()
-            audience: dict[str, Audience | None] = {}
-            for change in new:
-                if change.collection == "meetings":
-                    count += self._meeting(change, now, audience)
-                else:
-                    count += self._message(change, now, audience)
+            for jobs, targets in notices:
+                count += self._queue(jobs, targets, now)
             for change in assigned:
                 assigned_rows = task_assigned.queue(self.store, self.settings, change, now)
                 self._unoffered = self._unoffered or assigned_rows > 0  # never offered (Rule 6)
@@ -169,47 +191,51 @@ class PushProducer:
             return None
         return Audience(record.state.fields, self._subscribers.of(self.store.members_of(channel_id)))
 
-    def _message(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> int:
-        """Queue a new message's notices (Rule 3); returns how many rows."""
+    def _fields(self, collection: str, ids: list[str]) -> dict[str, Mapping[str, Value]]:
+        """These records' fields by id, in one query (a message to a channel of 50 people read ~200
+        records one by one before its first push could leave)."""
+        return {snapshot.id: snapshot.fields for snapshot in self.store.snapshots(collection, ids)}
+
+    def _message(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> Notices:
+        """A new message's notices (Rule 3), each with its subscription: read and decided outside
+        the write transaction (Rule 8)."""
         store, message = self.store, change.fields
         channel_id = str(message.get("channel"))
         if channel_id not in audiences:
             audiences[channel_id] = self._audience(channel_id)
         audience = audiences[channel_id]
         if audience is None:
-            return 0
+            return Notices([], [])
         channel = audience.channel
         kind = str(channel.get("kind"))
         author = str(message.get("author"))
         subscriptions = {person: subs for person, subs in audience.subscriptions.items() if person != author}
         if not subscriptions:
-            return 0
+            return Notices([], [])
         account = store.account(author)
         sender = account.name if account else author
         thread = message.get("thread")
-        # The records the loop below reads per person, one query per collection (a message to a
-        # channel of 50 people read ~200 records one by one before its first push could leave).
         people = list(subscriptions)
-        store.preload("prefs", [pref_id(person, channel_id) for person in people])
-        store.preload("notices", [notices_id(person) for person in people])
-        if isinstance(thread, str):
-            store.preload("follows", [follow_id(person, thread) for person in people])
-        if not isinstance(message.get("tn"), int) and isinstance(message.get("n"), int):  # _unread's cursor
-            store.preload("reads", [read_id(person, channel_id) for person in people])
+        prefs = self._fields("prefs", [pref_id(person, channel_id) for person in people])
+        noticed = self._fields("notices", [notices_id(person) for person in people])
+        follows = (
+            self._fields("follows", [follow_id(person, thread) for person in people]) if isinstance(thread, str) else {}
+        )
+        by_cursor = not isinstance(message.get("tn"), int) and isinstance(message.get("n"), int)  # _unread's rule
+        reads = self._fields("reads", [read_id(person, channel_id) for person in people]) if by_cursor else {}
         jobs: list[PushJob] = []
         targets: list[PushSubscription] = []  # each job's subscription
         for person, subs in subscriptions.items():
-            pref = store.get_record("prefs", pref_id(person, channel_id))
-            follow = store.get_record("follows", follow_id(person, thread)) if isinstance(thread, str) else None
-            follows = follow is not None and follow.state.fields.get("on") is True
-            why = rules.reason(person, message, kind, pref.state.fields if pref else None, follows)
+            follow = follows.get(follow_id(person, thread)) if isinstance(thread, str) else None
+            why = rules.reason(
+                person, message, kind, prefs.get(pref_id(person, channel_id)), bool(follow and follow.get("on") is True)
+            )
             if why is None:
                 continue
-            notices = store.get_record("notices", notices_id(person))
-            settings = notices.state.fields if notices else None
+            settings = noticed.get(notices_id(person))
             if rules.quiet(settings, now):
                 continue
-            count = self._unread(person, channel_id, message, follow.state.fields if follow else None)
+            count = self._unread(message, follow, reads.get(read_id(person, channel_id)))
             private = bool(settings and settings.get("preview") == "private")
             by_lang: dict[str, tuple[rules.Notice, str]] = {}
             for sub in subs:
@@ -229,16 +255,27 @@ class PushProducer:
                 notice, payload = by_lang[sub.lang]
                 jobs.append(PushJob(sub.id, notice.topic, payload, notice.urgency, self.settings.push_ttl_s, now, now))
                 targets.append(sub)
-        if jobs:
-            # One conversation per message: one topic. A device pushed about it within the gap waits.
-            ids = [job.subscription for job in jobs]
-            last = store.last_pushes_sent(ids, jobs[0].topic)
-            gap = self.settings.push_gap_ms
-            for job in jobs:
-                if job.subscription in last:
-                    job.due = max(now, last[job.subscription] + gap)
-            self._hand_over(jobs, targets, now, store.queued_pushes(ids, jobs[0].topic) if self._offer else set())
+        return Notices(jobs, targets)
+
+    def _queue(self, jobs: list[PushJob], targets: list[PushSubscription] | None, now: int) -> int:
+        """In the write transaction: hold back what the gap holds, offer the sender the rest
+        (Rule 6, unless ``targets`` is None) and queue every row; returns how many."""
+        store = self.store
+        if not jobs:
+            return 0
+        if targets is None:
             store.queue_pushes(jobs)
+            self._unoffered = True
+            return len(jobs)
+        # One conversation per message: one topic. A device pushed about it within the gap waits.
+        ids = [job.subscription for job in jobs]
+        last = store.last_pushes_sent(ids, jobs[0].topic)
+        gap = self.settings.push_gap_ms
+        for job in jobs:
+            if job.subscription in last:
+                job.due = max(now, last[job.subscription] + gap)
+        self._hand_over(jobs, targets, now, store.queued_pushes(ids, jobs[0].topic) if self._offer else set())
+        store.queue_pushes(jobs)
         return len(jobs)
 
     def _hand_over(self, jobs: list[PushJob], targets: list[PushSubscription], now: int, queued: set[str]) -> None:
@@ -254,28 +291,28 @@ class PushProducer:
         if len(ready) < len(jobs) or self._offer is None:
             self._unoffered = True
 
-    def _meeting(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> int:
-        """Queue the notices of a meeting that just started (rules.py, Rule 6); returns how many rows."""
+    def _meeting(self, change: Change, now: int, audiences: dict[str, Audience | None]) -> Notices:
+        """The notices of a meeting that just started (rules.py, Rule 6), decided outside the write
+        transaction (Rule 8); never offered."""
         store = self.store
         channel_id, starter = str(change.fields.get("channel")), str(change.fields.get("started_by"))
         if channel_id not in audiences:
             audiences[channel_id] = self._audience(channel_id)
         audience = audiences[channel_id]
         if audience is None:
-            return 0
+            return Notices([], None)
         account = store.account(starter)
         name = account.name if account else starter
+        people = [person for person in audience.subscriptions if person != starter]
+        prefs = self._fields("prefs", [pref_id(person, channel_id) for person in people])
+        noticed = self._fields("notices", [notices_id(person) for person in people])
         jobs: list[PushJob] = []
-        for person, subs in audience.subscriptions.items():
-            if person == starter:
-                continue
-            pref = store.get_record("prefs", pref_id(person, channel_id))
-            notices = store.get_record("notices", notices_id(person))
-            if not rules.meeting_wanted(pref.state.fields if pref else None) or rules.quiet(
-                notices.state.fields if notices else None, now
+        for person in people:
+            if not rules.meeting_wanted(prefs.get(pref_id(person, channel_id))) or rules.quiet(
+                noticed.get(notices_id(person)), now
             ):
                 continue
-            for sub in subs:
+            for sub in audience.subscriptions[person]:
                 notice = rules.meeting_notice(
                     user=person,
                     lang=sub.lang,
@@ -286,13 +323,10 @@ class PushProducer:
                 )
                 payload = json.dumps(notice.payload)
                 jobs.append(PushJob(sub.id, notice.topic, payload, notice.urgency, self.settings.push_ttl_s, now, now))
-        if jobs:
-            store.queue_pushes(jobs)
-            self._unoffered = True
-        return len(jobs)
+        return Notices(jobs, None)
 
     def _unread(
-        self, person: str, channel_id: str, message: Mapping[str, Value], follow: Mapping[str, Value] | None
+        self, message: Mapping[str, Value], follow: Mapping[str, Value] | None, cursor: Mapping[str, Value] | None
     ) -> int:
         """How many are unread in the conversation, by the sidebar's rule: the last number minus the
         read position (at least this one)."""
@@ -303,6 +337,5 @@ class PushProducer:
         n = message.get("n")
         if not isinstance(n, int):
             return 1
-        cursor = self.store.get_record("reads", read_id(person, channel_id))
-        read_n = cursor.state.fields.get("n") if cursor else 0
+        read_n = cursor.get("n") if cursor else 0
         return max(1, n - (read_n if isinstance(read_n, int) else 0))

@@ -5,8 +5,9 @@ Rule 1. A message's audience is every subscribed device of its channel's members
         followers process (issue 10, bench 9's trace), so they are kept, by person, and read
         again only when the table changed: the store bumps a version with every insert, update
         and delete of a subscription, in the same transaction (sqlite_push.py, Rule 5). The
-        version is read in the producer's transaction, with the rows it reads, so a person's
-        rows are never older than the snapshot the message's other records come from.
+        version is read before the rows it keeps (both outside the producer's write transaction,
+        producer.py, Rule 8): rows are never older than the version they are kept under, so a
+        change made between the two reads costs one more read, never a stale row.
 Rule 2. At most MAX_PEOPLE people are kept; past that the memory starts again (a server with that
         many people pays one read per person as before).
 """
@@ -28,7 +29,7 @@ class Subscribers:
 
     def of(self, people: Sequence[str]) -> dict[str, list[PushSubscription]]:
         """Each of ``people`` who has subscriptions -> them, oldest first (callers must not change
-        the lists). Called inside a transaction (Rule 1)."""
+        the lists). Reads the version before the rows (Rule 1)."""
         version = self.store.push_subscriptions_version()
         if version != self._version:
             self._by_person.clear()

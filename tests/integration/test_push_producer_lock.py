@@ -1,0 +1,94 @@
+"""The push producer and SQLite's write lock (producer.py, Rule 8): a message's per-person rules
+run outside the write transaction, so the server's writes (a person's send) never wait for them;
+the offer to the sender, the queue rows and the position are still written under the lock."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from backend.feed import Committed, InProcessFeed
+from backend.push import rules
+from backend.push.producer import POSITION, PushProducer
+from backend.settings import Settings
+from backend.storage.base import PushJob, PushSubscription, StoredRecord
+from backend.storage.sqlite import SqliteStorage
+from sync_protocol.collections import pref_id
+from sync_protocol.merge import RecordState
+from sync_protocol.wire import Change, Value
+
+ROOM = "01CSITEA"
+PEOPLE = [f"u{n:03d}" for n in range(30)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStorage]:
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    with store.transaction():
+        store.put_record("channels", ROOM, StoredRecord(ROOM, RecordState({"name": "site-a", "kind": "public"})))
+        for n, person in enumerate(PEOPLE):
+            store.set_membership(ROOM, person, True)
+            sub = PushSubscription(f"sub{n}", person, f"dev{n}", f"https://push.example/{n}", "k", "a", "en", n)
+            store.add_push_subscription(sub)
+        muted = StoredRecord(PEOPLE[1], RecordState({"channel": ROOM, "muted": True}))
+        store.put_record("prefs", pref_id(PEOPLE[1], ROOM), muted)
+    yield store
+    store.close()
+
+
+def can_write(path: str) -> bool:
+    """Whether another connection (the server's, say) gets the write lock at once: no busy wait."""
+    db = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("COMMIT")
+        return True
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return False
+    finally:
+        db.close()
+
+
+def test_a_write_made_while_the_producer_applies_the_rules_is_not_refused(
+    store: SqliteStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
+    during_rules: list[bool] = []
+    during_offer: list[bool] = []
+    offered: list[tuple[PushJob, PushSubscription]] = []
+    real_reason = rules.reason
+
+    def reason(
+        user: str, message: Mapping[str, Value], kind: str, pref: Mapping[str, Value] | None, follows: bool
+    ) -> rules.Reason | None:
+        # Deterministic: the foreign write happens while the derivation is running, not at a time.
+        if not during_rules:
+            during_rules.append(can_write(store.path))
+        return real_reason(user, message, kind, pref, follows)
+
+    def offer(rows: list[tuple[PushJob, PushSubscription]]) -> None:
+        during_offer.append(can_write(store.path))
+        offered.extend(rows)
+
+    monkeypatch.setattr(rules, "reason", reason)
+    producer = PushProducer(store, InProcessFeed(store), settings, lambda: None, offer)
+    fields: dict[str, Value] = {
+        "channel": ROOM,
+        "text": "hi all",
+        "mentions": "channel",
+        "author": PEOPLE[0],
+        "at": 1,
+        "n": 1,
+    }
+    message = Change(7, ROOM, "messages", "01M000001", "0000000000001-0000-d", PEOPLE[0], fields)
+    assert producer.derive([Committed([message])], 7) == len(PEOPLE) - 2  # not the author, not the person who muted it
+    assert during_rules == [True]  # the rules ran without the write lock
+    # The offer is made under it (Rule 6): a sent row's mark waits until the rows are written.
+    assert during_offer == [False]
+    assert {job.subscription for job, _ in offered} == {f"sub{n}" for n in range(2, len(PEOPLE))}
+    assert store.get_setting(POSITION) == "7"
+    assert {job.subscription for job in store.due_pushes(2**62, 100)} == {job.subscription for job, _ in offered}
