@@ -17,6 +17,7 @@ from backend.app import create_app
 from backend.settings import Settings
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol import merge
+from tests.integration.push_service import PushService
 
 PASSWORD = "correct horse battery"
 
@@ -142,6 +143,14 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws = Workspace(create_app(settings), tmp_path)
     yield ws
     ws.close()
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    """A local push service that checks VAPID and decrypts what it receives (push_service.py)."""
+    service = PushService()
+    yield service
+    service.close()
 
 
 def count_changes(ws: Workspace) -> int:

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from tests.integration.push_service import PushService, Received
 from tests.integration.test_durability import Server
 from tests.integration.test_push_crash import _client
-
-
-@pytest.fixture
-def push() -> Iterator[PushService]:
-    service = PushService()
-    yield service
-    service.close()
 
 
 def _wall(ms: int) -> str:

@@ -24,13 +24,6 @@ from tests.integration.test_push import channel, post, settle, subscribe
 
 
 @pytest.fixture
-def push() -> Iterator[PushService]:
-    service = PushService()
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:
     settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True, push_gap_ms=0)
     workspace = Workspace(create_app(settings), tmp_path)

@@ -23,13 +23,6 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture
-def push() -> Iterator[PushService]:
-    service = PushService()
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:
     settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True, push_gap_ms=GAP_MS)
     workspace = Workspace(create_app(settings), tmp_path)

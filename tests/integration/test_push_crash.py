@@ -4,25 +4,16 @@ killed (kill -9) between the commit and the send; a duplicate is the same notifi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from sync_protocol.collections import dm_id, member_id
 from tests.integration.push_service import PushService
 from tests.integration.test_durability import Server
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def push() -> Iterator[PushService]:
-    service = PushService()
-    yield service
-    service.close()
 
 
 def _client(url: str, email: str, name: str | None = None, invite: str | None = None) -> tuple[httpx.Client, Any]:

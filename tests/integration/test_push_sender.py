@@ -21,13 +21,6 @@ from tests.integration.push_service import PushService, Subscription
 
 
 @pytest.fixture
-def push() -> Iterator[PushService]:
-    service = PushService()
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def sender(tmp_path: Path) -> Iterator[tuple[PushSender, SqliteStorage]]:
     store = SqliteStorage(tmp_path / "teamtalk.db")
     settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
