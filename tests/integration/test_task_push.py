@@ -6,9 +6,9 @@ from __future__ import annotations
 from sync_protocol.collections_tasks import assignee_id
 from tests.integration.conftest import Workspace
 from tests.integration.push_service import PushService
-from tests.integration.test_push import channel, push, settle, subscribe, write, ws
+from tests.integration.test_push import channel, settle, subscribe, write, ws
 
-__all__ = ["push", "ws"]  # the fixtures, shared with test_push.py
+__all__ = ["ws"]  # the fixture, shared with test_push.py (push comes from conftest.py)
 
 
 def test_assigning_a_task_notifies_the_assignee_and_assigning_yourself_does_not(
