@@ -189,6 +189,9 @@ def main() -> int:
             box = a.get_by_role("textbox", name="Message")
             send = a.get_by_role("button", name="Send")
             step(f"live: {MESSAGES} messages A -> B")
+            # B's page profiled while messages arrive too: its GC pauses (bench/cpuprofile.py).
+            live_profiler = cpuprofile.start(b_ctx, b) if PROFILE else None
+            frames_before = [page.evaluate("() => window.__framesAsked") for page in receivers]
             live_cpu_before = process_cpu.snapshot()
             ab = SENDER == "ab" and a.evaluate("() => Boolean(teamtalk.app.sender)")
             stamps_ab = SENDER == "stamps-ab" and a.evaluate("() => 'cached' in (teamtalk.app.sender ?? {})")
@@ -221,6 +224,12 @@ def main() -> int:
                         os.kill(pid, signal.SIGCONT)
                 b.wait_for_timeout(PAUSE_MS)
             live_cpu = process_cpu.spent(live_cpu_before, process_cpu.snapshot())
+            draws = [
+                (page.evaluate("() => window.__framesAsked") - before) / MESSAGES
+                for page, before in zip(receivers, frames_before, strict=True)
+            ]
+            if live_profiler is not None:
+                cpuprofile.stop(live_profiler, Path(PROFILE or ".") / "b-live.cpuprofile")
             # The server's COMMIT waits for this disk before B's frame leaves; under other people's
             # I/O its fsync went from 0.16 to 3.3 ms p50 on 2026-12-05, so the run says what it met.
             disk = commit_probe(server.data, seconds=1.0)
@@ -230,7 +239,7 @@ def main() -> int:
             requests["A"] += a.evaluate("() => window.__socketSyncs ?? 0")
             posted = a.evaluate("() => window.__posted")
             if TRACE:
-                timeline = trace_steps(b, trace_file, posted)
+                timeline = trace_steps(b, trace_file, posted, sent, a.evaluate("() => window.__worker ?? []"))
             other: dict[str, list[float]] = {}
             if COMPARE:
                 c_replica = dict(c.evaluate("() => [...window.__replica.entries()]"))
@@ -242,6 +251,7 @@ def main() -> int:
                     "screen": [c_screen[k] - sent[i] for i, k in enumerate(labels) if k in c_screen],
                     "drawing": [c_screen[k] - c_replica[k] for k in labels if k in c_screen and k in c_replica],
                     "painted": [c_painted[k] - sent[i] for i, k in enumerate(labels) if k in c_painted],
+                    "draws": [draws[1]],
                 }
                 if TRACE:
                     other_timeline = trace_steps(c, trace_file, posted)
@@ -300,7 +310,8 @@ def main() -> int:
                     picked = [i for i in range(MESSAGES) if i % 2 == parity and f"hotpath-{i}" in at_replica]
                     shown = [at_screen[f"hotpath-{i}"] - sent[i] for i in picked]
                     comparison.append(
-                        f"{name}: B's replica p50 {statistics.median([to_replica_of(i) for i in picked]):.1f} ms, "
+                        f"{name}: B's replica p50 {statistics.median([to_replica_of(i) for i in picked]):.1f} ms "
+                        f"(p99 {pct([to_replica_of(i) for i in picked], 0.99):.1f}), "
                         f"screen p50 {statistics.median(shown):.1f} ms, "
                         f"Send -> POST p50 {statistics.median([leaves[i] for i in picked]):.1f} ms"
                         + (
@@ -402,6 +413,7 @@ def main() -> int:
             f"B's screen painted it (Element Timing, {len(to_painted)} rows): "
             f"p50 {statistics.median(to_painted):.1f} / p95 {pct(to_painted, 0.95):.1f} ms"
         )
+    info(f"B's draws (animation frames asked by its page) per message: {draws[0]:.2f}")
     info(
         f"/api/sync (POSTs and sync-socket requests): A {live_requests['A']}, B {live_requests['B']} "
         f"for {MESSAGES} messages"
@@ -431,8 +443,9 @@ def main() -> int:
     info(f"live, CPU per message by process: {process_cpu.describe(per, floor=0.05)}")
     info(f"this disk's durable SQLite commit, just after (bench/commit_probe.py): p50 {disk['p50']:.2f} ms")
     if TRACE:
-        info("timeline, TT_BENCH_TRACE=1 (p50 of each step, ms; server steps on the server's clock):")
-        info("  " + "; ".join(timeline))
+        info("timeline, TT_BENCH_TRACE=1 (p50 / p99 of each step, ms; server steps put on the page's clock):")
+        for line in timeline:
+            info("  " + line)
     if other:
         info(
             f"the same messages at C (TT_BENCH_COMPARE={COMPARE}): replica p50 "
@@ -456,6 +469,7 @@ def main() -> int:
                     "drawing": drawing,
                     "painted": to_painted,
                     "requests": per_message,
+                    "draws": [draws[0]],
                     "timeline": timeline if TRACE else [],
                     "other": other,
                     "other_timeline": other_timeline if TRACE and other else [],

@@ -66,6 +66,23 @@ def summarize(profile: dict[str, Any], top: int) -> list[str]:
     wall = (profile["endTime"] - profile["startTime"]) / 1000
     busy = wall - self_ms["(idle)"]
     lines = [f"profile of {wall:.0f} ms: idle {self_ms['(idle)']:.0f}, busy {busy:.0f} ms"]
+    # The garbage collector's pauses: runs of consecutive GC samples (a sample every 250 us).
+    pauses: list[float] = []
+    run = 0.0
+    for sample, delta in zip(profile["samples"], [*deltas[1:], 0], strict=True):
+        if nodes[sample]["callFrame"]["functionName"] == "(garbage collector)":
+            run += delta / 1000
+        elif run:
+            pauses.append(run)
+            run = 0.0
+    if run:
+        pauses.append(run)
+    pauses.sort(reverse=True)
+    lines.append(
+        f"garbage collector {sum(pauses):.1f} ms in {len(pauses)} pauses; longest "
+        + ", ".join(f"{ms:.1f}" for ms in pauses[:5])
+        + f" ms; {sum(1 for ms in pauses if ms >= 2)} of 2 ms or more"
+    )
     lines.append("self time:")
     lines += [f"  {ms:7.1f} ms  {label}" for label, ms in self_ms.most_common(top)]
     lines.append("inclusive time:")

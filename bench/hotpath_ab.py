@@ -56,7 +56,7 @@ def main() -> int:
         return 2
     old = Path(sys.argv[1]).resolve()
     new = Path(sys.argv[2] if len(sys.argv) > 2 else ROOT / "frontend" / "dist").resolve()
-    keys = ("replica", "screen", "painted", "drawing")
+    keys = ("replica", "screen", "painted", "drawing", "draws")
     got: dict[str, dict[str, list[list[float]]]] = {name: {key: [] for key in keys} for name in ("old", "new")}
     header(f"Browser hot path, receiving side: {old} (old) against {new} (new), {ROUNDS * 2} runs")
     for round_no in range(ROUNDS):
@@ -76,10 +76,13 @@ def main() -> int:
                 got[name]["screen"].append(screen)
                 got[name]["painted"].append(painted)
                 got[name]["drawing"].append(drawing)
+                draws = source.get("draws") or [float("nan")]
+                assert isinstance(draws, list)
+                got[name]["draws"].append(draws)
                 line.append(
                     f"{name} at {where}: replica p50 {statistics.median(replica):.1f}, "
                     f"screen p50 {statistics.median(screen):.1f}, painted p50 {statistics.median(painted):.1f}, "
-                    f"replica -> list p50 {statistics.median(drawing):.1f}"
+                    f"replica -> list p50 {statistics.median(drawing):.1f}, draws per message {draws[0]:.2f}"
                 )
             info(f"round {round_no + 1}: " + "; ".join(line) + " ms")
             for key in ("timeline", "other_timeline"):
@@ -93,7 +96,8 @@ def main() -> int:
         p50s = {key: statistics.median([statistics.median(run) for run in runs[key]]) for key in runs}
         info(
             f"{name}: median of the runs' p50s: replica {p50s['replica']:.1f} ms, screen {p50s['screen']:.1f} ms, "
-            f"painted {p50s['painted']:.1f} ms, replica -> list {p50s['drawing']:.1f} ms"
+            f"painted {p50s['painted']:.1f} ms, replica -> list {p50s['drawing']:.1f} ms, "
+            f"draws per message {p50s['draws']:.2f}"
         )
         info(
             f"{name}: pooled replica p50 {statistics.median(pooled['replica']):.1f} / "

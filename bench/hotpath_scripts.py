@@ -10,6 +10,14 @@ WATCH = r"""
   const app = teamtalk.app;
   window.__replica = new Map();
   window.__arrived = new Map();
+  // Each draw of the app waits for an animation frame (main.js): frames asked = draws, a count
+  // that does not move with the machine's load (a second render per message shows as 2).
+  window.__framesAsked = 0;
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback) => {
+    window.__framesAsked += 1;
+    return raf(callback);
+  };
   window.__screen = new Map();
   // Who waits for a message to be shown (SHOWN): told by the observer, no polling.
   window.__shown = new Map();

@@ -7,6 +7,11 @@ push to the other device's socket; each writes one line ``<step> <label> <unix m
 - ``request``: the request reached the app (uvicorn called it: headers read, body not yet; for a
   request over the sync socket, when it reaches the sync service, as ``arrive``);
 - ``arrive``: the push's body is decoded and reaches ``SyncService.sync_async``;
+- ``drain``: the group commit holding it starts (the event loop's turn came);
+- ``begun``: its transaction has begun (the store's lock and SQLite's write lock held: BEGIN
+  IMMEDIATE waits in SQLite's busy handler while another connection, e.g. the followers
+  process, holds the lock);
+- ``committing``: its COMMIT statement starts (what is left is the WAL's fsync, synchronous=FULL);
 - ``commit``: the group commit holding it returned (COMMIT and its fsync done), before the
   after-commit steps (live fan-out) run;
 - ``sent``: the live frame carrying it is handed to B's socket (``send_bytes`` called);
@@ -22,7 +27,8 @@ import re
 import runpy
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -44,6 +50,7 @@ def _install() -> None:
     from litestar import Litestar, WebSocket
 
     from backend.storage.group_commit import GroupCommit
+    from backend.storage.sqlite import SqliteStorage
     from backend.sync_service import SyncService
 
     note = _writer()
@@ -72,16 +79,53 @@ def _install() -> None:
             note("reply", labels)
 
     original_commit = GroupCommit._commit
+    original_transaction = SqliteStorage.transaction
+    beginning: list[bytes] = []  # the labels of the group whose transaction is beginning
 
-    def commit(self: GroupCommit, group: list[Any]) -> None:
-        # The group's labels are not visible from here; ``commit`` lines carry every label the
-        # jobs' pushes hold through the closure's request (read from the work's cell contents).
-        original_commit(self, group)
+    def group_labels(group: list[Any]) -> bytes:
+        # The group's labels are not visible from here: every label the jobs' pushes hold,
+        # through the closure's request (read from the work's cell contents).
+        found = []
         for job in group:
             for cell in getattr(job.work, "__closure__", None) or ():
                 request = cell.cell_contents
                 if hasattr(request, "changes") and hasattr(request, "v"):
-                    note("commit", labels_of(request))
+                    found.append(labels_of(request))
+        return b" ".join(found)
+
+    def commit(self: GroupCommit, group: list[Any]) -> None:
+        labels = group_labels(group)
+        note("drain", labels)
+        beginning[:] = [labels]
+        try:
+            original_commit(self, group)
+        finally:
+            beginning.clear()
+        note("commit", labels)
+
+    committing: list[bytes] = []  # the labels of the group whose COMMIT comes next
+
+    def statement(sql: str) -> None:
+        if sql == "COMMIT" and committing:
+            note("committing", committing.pop())
+
+    original_init = SqliteStorage.__init__
+
+    def init(self: SqliteStorage, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        # Set once, before any other thread uses the connection: setting it takes SQLite's
+        # connection mutex while holding the GIL, and a statement running on another thread
+        # holds that mutex and calls back for the GIL (a deadlock).
+        self._writer.set_trace_callback(statement)
+
+    @contextmanager
+    def transaction(self: SqliteStorage) -> Iterator[None]:
+        with original_transaction(self):
+            if beginning:
+                labels = beginning.pop()
+                note("begun", labels)
+                committing[:] = [labels]
+            yield
 
     original_send = WebSocket.send_bytes
 
@@ -94,6 +138,8 @@ def _install() -> None:
     SyncService.sync_async = sync_async  # type: ignore[method-assign]
     Litestar.__call__ = call  # type: ignore[method-assign]
     GroupCommit._commit = commit  # type: ignore[method-assign]
+    SqliteStorage.transaction = transaction  # type: ignore[method-assign,assignment]
+    SqliteStorage.__init__ = init  # type: ignore[method-assign]
     WebSocket.send_bytes = send_bytes  # type: ignore[method-assign,assignment]
 
 
