@@ -10,7 +10,9 @@
 //
 // A frame of a fast scroll: a render that mounts the rows that came into view, one read of
 // every shown row's height (one layout) before any write, and a cheap re-render that moves the
-// padding to the measured heights. Nothing in it walks all 50,000 rows but a typed-array sum.
+// padding to the measured heights, only when they change the plan (lib/list-window.js, Rule 2:
+// a live message at the bottom is drawn once). Nothing in it walks all 50,000 rows but a
+// typed-array sum.
 //
 // Opened at a message (`at`, its n: a search result or a mention), the list centres that row
 // once its height is known, highlights it and moves focus to it, so a screen reader reads it.
@@ -24,6 +26,7 @@ import { RowHeights } from '../lib/row-heights.js';
 import { MessageBody } from './message.js';
 import { MeetingRow } from './meeting-bar.js';
 import { channelMeetings, withMeetings } from '../lib/meeting-timeline.js';
+import { locate, planWindow, stillPlanned } from '../lib/list-window.js';
 
 const GROUP_MS = 5 * 60_000;
 const BOTTOM_SLACK = 48;
@@ -75,10 +78,6 @@ function indexOfN(items, n) {
   return -1;
 }
 
-/** The index of a row by id: its last index if the row is still there, else a search. */
-function locate(items, id, hint) {
-  return items[hint]?.id === id ? hint : items.findIndex((m) => m.id === id);
-}
 
 // A row's body re-renders only when its message, grouping or "seen by" changes.
 const Body = memo(MessageBody);
@@ -171,19 +170,10 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
   }
 
   // Where the view is, in list coordinates: bottom, or the anchor row where it was.
-  let top = v.top;
-  if (v.atBottom) top = Math.max(0, total - v.height);
-  else if (v.anchor) {
-    const i = locate(items, v.anchor.id, v.anchor.index);
-    if (i >= 0) {
-      v.anchor.index = i;
-      top = offsets[i] - v.anchor.delta;
-    }
-  }
-  const margin = v.flinging ? 0 : OVERSCAN;
-  const start = rows.indexAt(top - margin);
-  const end = Math.min(items.length, rows.indexAt(top + v.height + margin) + 1);
+  const plan = planWindow(rows, items, v, v.flinging ? 0 : OVERSCAN);
+  const { top, start, end } = plan;
   v.rendered = [start, end];
+  v.drawn = plan;
   v.wantTop = top;
 
   // "Seen by" goes under my latest sent message in a DM.
@@ -282,7 +272,10 @@ export function MessageList({ app, channelId, label, readOnly = false, at = null
     if (v.atBottom) el.scrollTop = height;
     else if (Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
     v.top = el.scrollTop - offset;
-    if (changed) rerender();
+    // Drawn again only when the measured heights change the plan (lib/list-window.js, Rule 2); a
+    // jump settling is always drawn again (its row is centred by its measured height).
+    const redraw = changed && (v.jump || !stillPlanned(v.drawn, planWindow(rows, items, v, v.flinging ? 0 : OVERSCAN), v.atBottom));
+    if (redraw) rerender();
     else if (v.jump?.id) {
       // The jump has settled: highlight the row (a render), then focus it (below, once it is
       // focusable). From here on the anchor is whatever the reader scrolls to.
