@@ -26,7 +26,9 @@ Rule 5. A queue left in teamtalk.db by an older version is moved here once (``ad
         there, so a crash between the two moves them again (the same rows: nothing is lost or
         doubled).
 Rule 6. Losing this file loses only notifications not yet sent: a new one starts at the log's
-        head (producer.py, Rule 2). teamtalk.db and the VAPID keys are what must be backed up.
+        head (producer.py, Rule 2). teamtalk.db and the VAPID keys are what must be backed up;
+        an older copy of this file must not be restored (its position would notify again about
+        every message since).
 """
 
 from __future__ import annotations
