@@ -28,7 +28,9 @@ JWT_LIFETIME_S = 12 * 3600
 MAX_TARGETS = 100_000
 MAX_HEADERS = 1024
 
-Outcome = Literal["sent", "retry", "gone", "drop", "held"]
+#: "vanished": the subscription was removed in teamtalk.db (revoked, signed out) after the row was
+#: queued in push.db; its rows and marks are forgotten (sender.py, Rule 2).
+Outcome = Literal["sent", "retry", "gone", "drop", "held", "vanished"]
 
 
 class BadSubscription(ValueError):
@@ -76,7 +78,7 @@ class Preparer:
     def prepare(self, job: PushJob, sub: PushSubscription | None) -> tuple[Outcome, int] | Request:
         """A push's request, or its outcome when it is not to be sent."""
         if sub is None:
-            return "drop", 0
+            return "vanished", 0
         if self.visible(sub.device):
             return "held", 0  # Rule 3
         try:

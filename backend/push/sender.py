@@ -8,7 +8,8 @@ Rule 2. 429 and 5xx (and a push service that cannot be reached) are retried with
         the row was first queued; then the row is dropped. 404 and 410 remove the subscription
         (in teamtalk.db, then its rows in push.db): the browser dropped it. Other 4xx drop the
         row (logged). A row whose subscription is gone when the queue is read (revoked, signed
-        out, keys rotated: the server removed it in teamtalk.db) is dropped unsent.
+        out, keys rotated: the server removed it in teamtalk.db) is dropped unsent, with the
+        subscription's other rows and its sent marks (``PushQueue.forget``).
 Rule 3. Held back at sending time: a device that has the app open and visible on the live socket
         (it sees the message there). The row is dropped, not delayed.
 Rule 4. Every push carries ``aes128gcm`` content, ``TTL``, ``Urgency`` and ``Topic`` (one per
@@ -321,6 +322,8 @@ class PushSender:
                         continue
                     if outcome == "gone":
                         gone.add(job.subscription)
+                    elif outcome == "vanished":
+                        self.queue.forget(job.subscription)  # its sent marks too: nothing else will
                     elif outcome == "retry" and now - job.first + wait < RETRY_FOR_MS:
                         self.queue.retry_push(job, now + wait)
                     else:  # drop, held, or a retry past its day

@@ -150,6 +150,7 @@ def test_a_queued_push_whose_subscription_is_gone_is_dropped_unsent(
     the_sender, store = sender
     gone_sub, kept_sub = push.subscription(), push.subscription()
     gone, kept = stored(store, gone_sub, 0), stored(store, kept_sub, 1)
+    the_sender.queue.pushes_sent([job(gone, "c:site-b")], now_ms=1, gap_ms=0)  # sent about another conversation
     with store.transaction():
         store.remove_push_subscription(gone.id)
     the_sender.queue.queue_pushes([job(gone, "c:site-a"), job(kept, "c:site-a")])
@@ -160,3 +161,4 @@ def test_a_queued_push_whose_subscription_is_gone_is_dropped_unsent(
         assert time.monotonic() < deadline, "the row of the removed subscription stayed queued"
         time.sleep(0.005)
     assert len(push.to(kept_sub)) == 1 and push.to(gone_sub) == [] and len(push.received) == 1
+    assert the_sender.queue.last_pushes_sent([gone.id], topic("c:site-b")) == {}  # its marks forgotten too
