@@ -102,7 +102,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     found = build_services(settings)
     found.followers.start()  # the server indexes and delivers pushes; the CLI's tools that build services do not
     found.files.start()  # previews and garbage collection, likewise
-    schedule = ReminderSchedule(found.calendar.store, found.sync.feed, settings, found.followers.pushes_queued)
+    schedule = ReminderSchedule(
+        found.calendar.store, found.followers.queue, found.sync.feed, settings, found.followers.pushes_queued
+    )
     found.calendar.schedule = schedule
     schedule.start()
     end_interrupted_meetings(found.sync, now_ms())  # nobody is in a call the last run left open

@@ -62,3 +62,8 @@ class Settings(msgspec.Struct, frozen=True):
     @property
     def database(self) -> Path:
         return self.data_dir / "teamtalk.db"
+
+    @property
+    def push_database(self) -> Path:
+        """The push queue's own file (storage/push_queue.py): the followers' writes, not the server's."""
+        return self.data_dir / "push.db"

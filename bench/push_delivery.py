@@ -12,8 +12,12 @@ The owner posts one ``@channel`` message in each channel in turn, DRAIN_S apart 
 all 1,000 devices; different channels are different conversations, so nothing coalesces).
 Latency = arrival of the encrypted, VAPID-signed push at the receiver minus the start of the
 POST that sent the message (CLOCK_MONOTONIC in both processes). Targets: p50 ≤ 50 ms, p99 ≤
-500 ms over all 30,000 pushes. Meanwhile another device syncs (an empty push and pull) in a
-loop: its round-trip p99 while pushes drain must stay within 1.5x of its p99 when idle.
+500 ms over all 30,000 pushes. Meanwhile another device syncs in a loop: its round-trip p99 while
+pushes drain must stay within 1.5x of its p99 when idle. Every other sync of that loop is an
+empty push and pull (the figure "9 sync p99 ..."); the others each carry one change, the device's
+read cursor ("9 writing sync p99 ..."), since 2026-12-05 late: an empty sync never takes SQLite's
+write lock, so it could not see the push producer holding teamtalk.db's lock for ~42 ms per
+message (issue 10); a writing one waits for it in SQLite's busy handler, on the server's event loop.
 
 Which syncs are "while pushes drain" (``classify``): those that overlap a message's drain, from
 the owner's POST returning (the message accepted: its pushes exist from then) to its last push
@@ -255,11 +259,12 @@ async def run() -> None:
         owner, probe = devices[0], devices[1]
         phase: list[str] = [IDLE]
         probes: list[Probe] = []
+        writes: list[Probe] = []  # the prober's writing syncs (module doc)
         posts: list[tuple[int, int]] = []
         drains: list[tuple[int, int]] = []
         quiet: list[tuple[int, int]] = []
         stop = asyncio.Event()
-        probing = asyncio.create_task(prober(probe, phase, probes, stop))
+        probing = asyncio.create_task(prober(probe, phase, probes, stop, writes, channels[0]))
         await asyncio.sleep(IDLE_S)
         latencies: list[float] = []
         drain_s: list[float] = []
@@ -343,6 +348,37 @@ async def run() -> None:
             f"between drains {percentile(rtts[QUIET], 99):.1f} ms ({len(rtts[QUIET])} syncs); p50 "
             + " / ".join(f"{percentile(rtts[p], 50):.1f}" for p in (IDLE, DRAINING, BETWEEN, QUIET))
             + " ms"
+        )
+        written = classify(writes, posts, drains, quiet)
+        resting_w = written[IDLE] + written[QUIET]
+        by_model_w = {
+            model: classify(
+                writes,
+                posts + [d for d, m in zip(drains, models, strict=True) if m != model],
+                [d for d, m in zip(drains, models, strict=True) if m == model],
+            )[DRAINING]
+            for model in (REMOTE, LOCAL)
+        }
+
+        def ratio_w(draining: list[float]) -> tuple[float, int]:
+            n = min(len(draining), len(resting_w))
+            return percentile_at(draining, 99, n) / percentile_at(resting_w, 99, n), n
+
+        figure_w, n_w = ratio_w(by_model_w[headline])
+        verdict(
+            f"9 writing sync p99 while pushes drain / idle (receiver {headline})",
+            figure_w,
+            TARGET_SYNC_RATIO,
+            "x",
+            higher_is_better=False,
+        )
+        info(
+            f"writing syncs (one read-cursor change each, every other probe): both p99s over {n_w} syncs "
+            f"({len(by_model_w[headline])} while draining, {len(resting_w)} idle): "
+            f"{percentile_at(by_model_w[headline], 99, n_w):.2f} / {percentile_at(resting_w, 99, n_w):.2f} ms; "
+            f"receiver local {ratio_w(by_model_w[LOCAL])[0]:.2f}x ({len(by_model_w[LOCAL])} syncs), "
+            f"all drains {ratio_w(written[DRAINING])[0]:.2f}x; p50 idle / draining "
+            f"{percentile(resting_w, 50):.1f} / {percentile(written[DRAINING], 50):.1f} ms"
         )
         for device in devices:
             await device.close()

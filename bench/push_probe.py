@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.common import Device, Server
+from sync_protocol.collections import read_id
 
 #: The pause between the prober's syncs: 2 ms (the lead's denser probe; 10 ms until 2026-12-05
 #: evening), for ~150-400 syncs while draining per receiver model instead of ~55 (push_delivery.py).
@@ -34,14 +35,30 @@ IDLE, POSTING, DRAINING, BETWEEN, QUIET = "idle", "posting", "draining", "betwee
 Probe = tuple[str, int, int]
 
 
-async def prober(device: Device, phase_now: list[str], probes: list[Probe], stop: asyncio.Event) -> None:
-    """Sync round trips in a loop."""
+async def prober(
+    device: Device,
+    phase_now: list[str],
+    probes: list[Probe],
+    stop: asyncio.Event,
+    writes: list[Probe] | None = None,
+    channel: str = "",
+) -> None:
+    """Sync round trips in a loop. With ``writes``, every other sync carries one change (the
+    device's read cursor in ``channel``) and is filed there: an empty sync never takes SQLite's
+    write lock, so only a writing one waits when something else holds it (push_delivery.py)."""
+    n = 0
     while not stop.is_set():
         phase = phase_now[0]
+        writing = writes is not None and n % 2 == 1
+        n += 1
+        changes = []
+        if writing:
+            fields = {"channel": channel, "user": device.user_id, "n": n}
+            changes = [device.mutation("reads", read_id(device.user_id, channel), fields)]
         start = time.perf_counter_ns()
-        status, content = await device.post_sync(device.body([], limit=100))
+        status, content = await device.post_sync(device.body(changes, limit=100))
         device.check(status, content)
-        probes.append((phase, start, time.perf_counter_ns()))
+        (writes if writing and writes is not None else probes).append((phase, start, time.perf_counter_ns()))
         await asyncio.sleep(PROBE_GAP_S)
 
 

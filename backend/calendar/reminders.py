@@ -7,9 +7,12 @@ Rule 1. It follows the feed of committed changes (backend/feed.py, Rules 4 and 6
         those rows, so after a crash each change is applied to the schedule once.
 Rule 2. The first run starts at the log's head and schedules every reminder that exists (so a
         server upgraded to this version still reminds about events made before).
-Rule 3. Firing: rows due now are fired in one transaction that queues their push rows, records
-        the firing (``reminders_fired``) and moves each row to its next occurrence. A kill -9
-        before the COMMIT fires them again after the restart, after it never: each fires once.
+Rule 3. Firing: the push rows of the rows due now (not fired before) are committed to the push
+        queue (push.db, storage/push_queue.py) first; then one transaction records the firing
+        (``reminders_fired``) and moves each row to its next occurrence. A kill -9 before that
+        COMMIT fires them again after the restart (a push row queued twice is one row, or one
+        notification: same subscription and topic, Rule 1 of push/reminders.py), after it
+        never: each fires at least once, and a device shows it once.
         A reminder due while the server was down fires when it comes back, if it is not older
         than LATE_LIMIT_MS (an hour: a reminder of a meeting long over is noise).
 Rule 4. A person is reminded only of events they may still read (a channel they left: no).
@@ -31,6 +34,7 @@ from backend.following import FollowerThread, stored_position
 from backend.push.reminders import reminder_notice
 from backend.settings import Settings
 from backend.storage.base import PushJob
+from backend.storage.push_queue import PushQueue
 from backend.storage.sqlite_calendar import ScheduledReminder
 from sync_protocol.collections import notices_id
 
@@ -67,8 +71,11 @@ def next_occurrence(
 
 
 class ReminderSchedule:
-    def __init__(self, store: CalendarStore, feed: Feed, settings: Settings, queued: Callable[[], None]) -> None:
+    def __init__(
+        self, store: CalendarStore, queue: PushQueue, feed: Feed, settings: Settings, queued: Callable[[], None]
+    ) -> None:
         self.store = store
+        self.queue = queue
         self.feed = feed
         self.settings = settings
         self._queued = queued  # wakes the push sender
@@ -168,15 +175,23 @@ class ReminderSchedule:
         rows = self.store.due_reminders(now, BATCH)
         if not rows:
             return 0
-        jobs: list[PushJob] = []
+        firing = [
+            row
+            for row in rows
+            if row.due is not None
+            and row.due >= now - LATE_LIMIT_MS
+            and row.occurrence not in {occurrence for occurrence, _ in self.store.reminders_fired(row.reminder)}
+        ]
+        jobs = [job for row in firing for job in self._jobs(row, now)]
+        # In push.db, committed before the firing is recorded (Rule 3), and outside teamtalk.db's
+        # transaction: the server's writes must not wait while this waits for the push sender.
+        self.queue.queue_pushes(jobs)
         with self.store.transaction():
             for row in rows:
                 assert row.due is not None and row.occurrence is not None and row.starts is not None
-                if row.due >= now - LATE_LIMIT_MS and self.store.mark_reminder_fired(row.reminder, row.occurrence, now):
-                    jobs += self._jobs(row, now)
+                if row.due >= now - LATE_LIMIT_MS:
+                    self.store.mark_reminder_fired(row.reminder, row.occurrence, now)
                 self.reschedule(row.reminder, now, fired=row.due)
-            if jobs:
-                self.store.queue_pushes(jobs)
         return len(jobs)
 
     def _jobs(self, row: ScheduledReminder, now: int) -> list[PushJob]:

@@ -4,7 +4,7 @@ producer and sender (``python -m backend.followers``), supervised by the server.
 Rule 1. The followers process reads committed changes from the SQLite log itself, on its own
         read-only connection (``log_feed.py``): it is a durable follower across processes
         (feed.py, Rules 4 and 6). Each follower keeps its position with its effects (the search
-        index in ``search.db``, the push producer in the ``push_seq`` setting), so a kill -9 of
+        index in ``search.db``, the push producer in ``push.db`` with its queue), so a kill -9 of
         the process costs a restart, never a change indexed or notified twice or not at all.
 Rule 2. The server tells it only what is cheap to say, one JSON line each on its stdin
         (``ToFollowers``): the log's new head after a commit (coalesced: the latest head, not

@@ -24,6 +24,7 @@ from backend.followers import Head, Progress, Queued, Urgent, Visible, decode_pr
 from backend.push.producer import FOLLOWED, start_position
 from backend.settings import Settings
 from backend.storage.base import Storage
+from backend.storage.push_queue import PushQueue
 
 log = logging.getLogger("teamtalk.followers")
 
@@ -60,7 +61,14 @@ class Supervisor:
         #: The positions the process last reported (they only grow: they are stored before reported).
         self.progress = Progress()
         self.restarts = 0
-        self._push_start = start_position(store)  # push producer, Rule 2: from now on, not history
+        #: The push queue (push.db): the server reads it here and its calendar reminders queue into
+        #: it; the followers process writes it per push. A queue an older version left in
+        #: teamtalk.db moves here first (push_queue.py, Rule 5).
+        self.queue = PushQueue(settings.push_database)
+        moved = self.queue.adopt(str(settings.database))
+        if moved:
+            log.info("moved %d queued pushes from teamtalk.db to %s", moved, settings.push_database)
+        self._push_start = start_position(store, self.queue)  # push producer, Rule 2: from now on, not history
         self._cond = threading.Condition()
         self._proc: subprocess.Popen[bytes] | None = None
         self._armed = False  # the server started (the CLI's tools never spawn it)
@@ -117,7 +125,7 @@ class Supervisor:
         if devices are subscribed (the sender pre-keys them in idle time: push/keyer.py)."""
         with self._cond:
             self._armed = True
-        due = self.store.next_push_due()
+        due = self.queue.next_push_due()
         subscribed = bool(self.store.newest_push_subscriptions(1))
         if due is not None or self._push_start < self.head or subscribed:
             with self._cond:
@@ -303,3 +311,4 @@ class Supervisor:
                 proc.wait()
         for thread in self._threads:
             thread.join(timeout=STOP_WAIT_S)
+        self.queue.close()

@@ -22,6 +22,7 @@ from backend.push.producer import PushProducer
 from backend.push.sender import PushSender
 from backend.search_index import SearchIndex
 from backend.settings import Settings
+from backend.storage.push_queue import PushQueue
 from backend.storage.sqlite import SqliteStorage
 
 log = logging.getLogger("teamtalk.followers")
@@ -95,12 +96,17 @@ def keep_off_a_core() -> set[int] | None:
 class Followers:
     def __init__(self, settings: Settings, out: BinaryIO) -> None:
         self.store = SqliteStorage(settings.database)
+        self.queue = PushQueue(settings.push_database)  # the producer's and sender's writes: not teamtalk.db's
         self._moved = threading.Event()
         self.feed = LogFeed(self.store, self._moved.set)
         self._visible: frozenset[str] = frozenset()
-        self.sender = PushSender(self.store, vapid.load_or_create(settings.data_dir), settings, self.visible)
+        self.sender = PushSender(
+            self.store, self.queue, vapid.load_or_create(settings.data_dir), settings, self.visible
+        )
         # Bounded: only what the server told of, so the visible devices it named first hold (log_feed.py).
-        self.producer = PushProducer(self.store, self.feed.bounded(), settings, self.sender.wake, self.sender.offer)
+        self.producer = PushProducer(
+            self.store, self.queue, self.feed.bounded(), settings, self.sender.wake, self.sender.offer
+        )
         self.sender.quiet = lambda: self.producer.position >= self.feed.head
         self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
         self._out = out
@@ -158,6 +164,7 @@ class Followers:
         self.index.close()
         if self._reporter.is_alive():
             self._reporter.join(timeout=5)
+        self.queue.close()
         self.store.close()
 
 

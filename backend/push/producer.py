@@ -1,8 +1,10 @@
 """The push producer: follows the feed of committed changes into the durable push queue.
 
 Rule 1. It is a follower of the feed (backend/feed.py, Rules 4 and 6), never a step of the
-        push path: a sync reply never waits for it. It stores its position (the ``push_seq``
-        setting) in the same transaction as the queue rows it derived from the changes up to it.
+        push path: a sync reply never waits for it. It stores its position in the same
+        transaction as the queue rows it derived from the changes up to it, both in the queue's
+        own file (push.db, storage/push_queue.py), never in teamtalk.db: its transaction never
+        holds the server's write lock (Rule 8).
         After a crash it resumes from that position: each change is turned into queue rows once,
         and a row once queued is sent at least once (sender.py).
 Rule 2. It starts from the log's head the first time it runs: history never notifies.
@@ -27,15 +29,17 @@ Rule 6. A message's rows go to the sender from memory as soon as their due times
 Rule 7. The audience's subscriptions come from memory (subscribers.py), read again only when
         the subscriptions table changed: reading a channel's 1,000 back for each message was the
         largest step before its first push.
-Rule 8. The write transaction holds only what needs SQLite's write lock or the sender's marks:
-        the gap and queued checks (Rule 3, Rule 6), the offer (Rule 6), the queue rows and the
-        position (Rule 1), and a task assignment's few reads (Rule 5). Who is notified and with
-        what (the audience, levels, mute, do-not-disturb, follows, read positions, payloads) is
-        decided before it, from committed records read in bulk (``snapshots``): the server's
-        writes (a person's send, its group commit on the event loop) wait for this lock in
-        SQLite's busy handler, so the rules must not hold it. Those records are read after the
-        change committed, as before; a setting written between that read and the transaction is
-        heard by the next message, as one written just after the change always was.
+Rule 8. The write transaction is push.db's, never teamtalk.db's: the server's writes (a
+        person's send, its group commit on the event loop) wait for teamtalk.db's write lock in
+        SQLite's busy handler, and with 1,000 subscribers this transaction held it ~42 ms per
+        message when the queue lived there (issue 10). It holds only what needs the queue's
+        lock or the sender's marks: the gap and queued checks (Rule 3, Rule 6), the offer (Rule
+        6), the queue rows and the position (Rule 1). Who is notified and with what (the
+        audience, levels, mute, do-not-disturb, follows, read positions, payloads, a task
+        assignment's records) is decided before it, from committed records of teamtalk.db read
+        in bulk (``snapshots``), so the sender's marks do not wait for the rules either. A
+        setting written between that read and the transaction is heard by the next message, as
+        one written just after the change always was.
 Rule 3. Only new messages and meetings that start notify (rules.py decides for whom); a message's notice is queued for
         each subscribed device of each person it notifies. A person's notices for a conversation
         coalesce in the queue (sqlite_push.py, Rule 2); a notice queued within ``push_gap_ms`` of
@@ -51,17 +55,17 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from backend.feed import Committed, Feed, Follower
-from backend.following import FollowerThread, stored_position
+from backend.following import FollowerThread
 from backend.push import rules, task_assigned
 from backend.push.subscribers import Subscribers
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
+from backend.storage.push_queue import PushQueue
 from sync_protocol.collections import follow_id, notices_id, pref_id, read_id
 from sync_protocol.wire import Change, Value
 
 log = logging.getLogger("teamtalk.push")
 
-POSITION = "push_seq"
 #: The collections whose changes may notify someone (or be searched): the server starts the
 #: followers process when one of them changes (followers/supervisor.py).
 FOLLOWED = frozenset({"messages", "task_assignees", "meetings"})
@@ -77,11 +81,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def start_position(store: Storage) -> int:
+def start_position(store: Storage, queue: PushQueue) -> int:
     """The stored position, stored first as the log's head (Rule 2). The server calls it when it
     starts, so a producer started later (in the followers process) still hears the messages
     committed meanwhile."""
-    return stored_position(store, POSITION)
+    with queue.transaction():
+        stored = queue.position()
+        if stored is None:
+            stored = store.head_hash()[0]
+            queue.set_position(stored)
+    return stored
 
 
 class Audience(NamedTuple):
@@ -105,12 +114,14 @@ class PushProducer:
     def __init__(
         self,
         store: Storage,
+        queue: PushQueue,
         feed: Feed,
         settings: Settings,
         queued: Callable[[], None],
         offer: Offer | None = None,
     ) -> None:
         self.store = store
+        self.queue = queue
         self.feed = feed
         self.settings = settings
         self._queued = queued  # wakes the sender to read the queue
@@ -129,7 +140,7 @@ class PushProducer:
         self._thread.close()
 
     def _resume(self) -> int:
-        self.position = start_position(self.store)
+        self.position = start_position(self.store, self.queue)
         return self.position
 
     def _step(self, follower: Follower) -> None:
@@ -171,16 +182,13 @@ class PushProducer:
             else self._message(change, now, audience)
             for change in new
         ]
+        notices += [Notices(task_assigned.jobs(self.store, self.settings, change, now), None) for change in assigned]
         count = 0
-        with self.store.transaction():
+        with self.queue.transaction():
             for jobs, targets in notices:
                 count += self._queue(jobs, targets, now)
-            for change in assigned:
-                assigned_rows = task_assigned.queue(self.store, self.settings, change, now)
-                self._unoffered = self._unoffered or assigned_rows > 0  # never offered (Rule 6)
-                count += assigned_rows
             if count or due:
-                self.store.set_setting(POSITION, str(upto))
+                self.queue.set_position(upto)
                 self._persisted = time.monotonic()
         return count
 
@@ -260,7 +268,7 @@ class PushProducer:
     def _queue(self, jobs: list[PushJob], targets: list[PushSubscription] | None, now: int) -> int:
         """In the write transaction: hold back what the gap holds, offer the sender the rest
         (Rule 6, unless ``targets`` is None) and queue every row; returns how many."""
-        store = self.store
+        store = self.queue
         if not jobs:
             return 0
         if targets is None:

@@ -1,4 +1,4 @@
-"""The push sender: delivers the durable queue (aes128gcm by ece.py, HTTP/1.1 by http1.py), off the sync path.
+"""The push sender: delivers the durable queue (push.db; requests by prepare.py and http1.py), off the sync path.
 
 Rule 1. At least once: a row leaves the queue only after the push service accepted it (2xx).
         A crash between sending and marking sends it again after the restart, with the same
@@ -6,7 +6,10 @@ Rule 1. At least once: a row leaves the queue only after the push service accept
 Rule 2. 429 and 5xx (and a push service that cannot be reached) are retried with jittered
         exponential backoff, never sooner than ``Retry-After``, for up to RETRY_FOR_MS from when
         the row was first queued; then the row is dropped. 404 and 410 remove the subscription
-        (and its rows): the browser dropped it. Other 4xx drop the row (logged).
+        (in teamtalk.db, then its rows in push.db): the browser dropped it. Other 4xx drop the
+        row (logged). A row whose subscription is gone when the queue is read (revoked, signed
+        out, keys rotated: the server removed it in teamtalk.db) is dropped unsent, with the
+        subscription's other rows and its sent marks (``PushQueue.forget``).
 Rule 3. Held back at sending time: a device that has the app open and visible on the live socket
         (it sees the message there). The row is dropped, not delayed.
 Rule 4. Every push carries ``aes128gcm`` content, ``TTL``, ``Urgency`` and ``Topic`` (one per
@@ -31,6 +34,9 @@ Rule 6. From memory: the producer offers a message's rows (``offer``) as soon as
         started the rows (or after OFFER_WAIT_S). A record of outcomes waits for the producer's
         transaction, in which the producer offers: so the loop records only after starting what
         was offered, and an offer made while the loop records does not wait.
+Rule 7. The queue and the marks are in push.db (storage/push_queue.py), never teamtalk.db: a
+        mark's transaction never holds the server's write lock. Preparing a push (its target,
+        body and headers) is prepare.py's.
 """
 
 from __future__ import annotations
@@ -43,25 +49,22 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Literal, NamedTuple
-from urllib.parse import urlsplit
 
-from py_vapid import Vapid02
-
-from backend.push import ece, rules
+from backend.push import rules
 from backend.push.connections import Connections
 from backend.push.ece import Encrypter
 from backend.push.keyer import Keyer
 from backend.push.keys import VapidKeys
+from backend.push.prepare import Outcome, Preparer, Request, Target
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, Storage
+from backend.storage.push_queue import PushQueue
 
 log = logging.getLogger("teamtalk.push")
 
 RETRY_FOR_MS = 24 * 3600 * 1000
 BASE_BACKOFF_MS = 1000
 MAX_BACKOFF_MS = 3600 * 1000
-JWT_LIFETIME_S = 12 * 3600
 #: Sends in flight at once (Rule 5), on THREADS threads: against a real push service they mostly
 #: wait on the network (tens of ms a round trip), so more threads than cores. They run in the
 #: followers process (backend/followers/): their GIL is not the server's.
@@ -79,10 +82,6 @@ PIPELINE = 32
 RECORD_BATCH = 1024
 RECORD_EVERY_S = 0.1
 SEND_TIMEOUT_S = 10.0
-MAX_TARGETS = 100_000
-MAX_HEADERS = 1024
-
-Outcome = Literal["sent", "retry", "gone", "drop", "held"]
 
 
 def now_ms() -> int:
@@ -110,57 +109,29 @@ def retry_after_ms(value: str | None, now: float) -> int | None:
     return max(0, int((when.timestamp() - now) * 1000))
 
 
-class BadSubscription(ValueError):
-    """Keys a push cannot be encrypted for (not a P-256 point, say)."""
-
-
-class PayloadTooLarge(ValueError):
-    """A notice too long for one push (never expected: notices are short)."""
-
-
-class Request(NamedTuple):
-    """A push ready to go: its job and subscription, where it goes, its body and headers."""
-
-    job: PushJob
-    sub: PushSubscription
-    target: Target
-    body: bytes
-    headers: dict[str, str]
-
-
-class Target(NamedTuple):
-    """An endpoint, checked and split once: the connection's origin, the path, the VAPID audience."""
-
-    origin: tuple[str, str, int | None]
-    path: str
-    audience: str
-
-
 class PushSender:
     def __init__(
-        self, store: Storage, keys: VapidKeys, settings: Settings, visible: Callable[[str], bool] = lambda d: False
+        self,
+        store: Storage,
+        queue: PushQueue,
+        keys: VapidKeys,
+        settings: Settings,
+        visible: Callable[[str], bool] = lambda d: False,
     ) -> None:
         self.store = store
+        self.queue = queue
         self.keys = keys
         self.settings = settings
-        self.visible = visible
-        self._vapid = Vapid02.from_raw(keys.private_raw.encode())
-        self._jwts: dict[str, tuple[float, str]] = {}
-        self._jwt_lock = threading.Lock()
         self._connections = Connections(SEND_TIMEOUT_S)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="push-send")
         self._encrypter = Encrypter()
+        self._preparer = Preparer(keys, settings, self._encrypter, visible)
         #: True when nothing is coming for the sender (the followers process sets it: the producer
         #: has derived all it was told of); the keyer works only then and while nothing is in flight.
         self.quiet: Callable[[], bool] = lambda: True
         self._keyer = Keyer(store, self._encrypter, lambda: bool(self._in_flight) or not self.quiet())
-        self._targets: dict[str, Target] = {}
-        #: (Authorization, Urgency, Topic, TTL) -> the headers of the pushes that share them.
-        self._headers: dict[tuple[str, str, str, int], dict[str, str]] = {}
-        #: (scheme, authority) of the endpoints that passed rules.check_endpoint.
-        self._safe: set[tuple[str, str]] = set()
         #: Push services that stopped answering a pipeline part way: one push at a time to them.
         self._serial: set[tuple[str, str, int | None]] = set()
         #: (subscription, topic) of the rows being sent, not yet recorded (the loop's own).
@@ -234,7 +205,7 @@ class PushSender:
                 self._wake.wait(RECORD_EVERY_S)
                 self._wake.clear()
                 continue
-            due = self.store.next_push_due()
+            due = self.queue.next_push_due()
             wait = 1.0 if due is None else max(0.0, min(1.0, (due - now_ms()) / 1000))
             self._wake.wait(wait)
             self._wake.clear()
@@ -276,7 +247,7 @@ class PushSender:
         if look and free > 0:
             queued = [
                 job
-                for job in self.store.due_pushes(now, free + len(self._in_flight))
+                for job in self.queue.due_pushes(now, free + len(self._in_flight))
                 if (job.subscription, job.topic) not in self._in_flight
             ][:free]
             if queued:
@@ -299,7 +270,7 @@ class PushSender:
             origin = None
             if sub is not None:
                 try:
-                    origin = self._target(sub.endpoint).origin
+                    origin = self._preparer.target(sub.endpoint).origin
                 except rules.UnsafeEndpoint:
                     pass  # _prepare says so
             by_origin.setdefault(origin, []).append((job, sub))
@@ -341,46 +312,32 @@ class PushSender:
         with self._done_lock:
             done, self._done = self._done, []
         now = now_ms()
+        gone: set[str] = set()
         try:
-            with self.store.transaction():
+            with self.queue.transaction():  # push.db's: the server's writes never wait for it (Rule 7)
                 sent = [job for job, (outcome, _) in done if outcome == "sent"]
-                self.store.pushes_sent(sent, now, self.settings.push_gap_ms)
+                self.queue.pushes_sent(sent, now, self.settings.push_gap_ms)
                 for job, (outcome, wait) in done:
                     if outcome == "sent":
                         continue
                     if outcome == "gone":
-                        self.store.remove_push_subscription(job.subscription)
+                        gone.add(job.subscription)
+                    elif outcome == "vanished":
+                        self.queue.forget(job.subscription)  # its sent marks too: nothing else will
                     elif outcome == "retry" and now - job.first + wait < RETRY_FOR_MS:
-                        self.store.retry_push(job, now + wait)
+                        self.queue.retry_push(job, now + wait)
                     else:  # drop, held, or a retry past its day
-                        self.store.drop_push(job)
+                        self.queue.drop_push(job)
         finally:
             self._recording = False
             # Recorded or not, they are no longer in flight: rows left unmarked by a failure go
             # again from the queue (Rule 1), rather than stay held back as in flight for ever.
             for job, _ in done:
                 self._in_flight.discard((job.subscription, job.topic))
-
-    def _prepare(self, job: PushJob, sub: PushSubscription | None) -> tuple[Outcome, int] | Request:
-        """A push's request, or its outcome when it is not to be sent."""
-        if sub is None:
-            return "drop", 0
-        if self.visible(sub.device):
-            return "held", 0  # Rule 3
-        try:
-            target = self._target(sub.endpoint)
-        except rules.UnsafeEndpoint as exc:
-            log.warning("not sending to subscription %s: %s", sub.id, exc)
-            return "gone", 0
-        try:
-            body, headers = self.request(sub, job, target)
-        except BadSubscription as exc:
-            log.warning("subscription %s has unusable keys (%s); removed", sub.id, exc)
-            return "gone", 0
-        except PayloadTooLarge as exc:
-            log.warning("push for subscription %s not sent: %s", sub.id, exc)
-            return "drop", 0
-        return Request(job, sub, target, body, headers)
+        for sub_id in gone:  # rare: the one write of teamtalk.db the sender makes (Rule 2)
+            with self.store.transaction():
+                self.store.remove_push_subscription(sub_id)
+            self.queue.forget(sub_id)
 
     def _outcome(self, request: Request, status: int, retry_after: int | None) -> tuple[Outcome, int]:
         job, sub = request.job, request.sub
@@ -397,7 +354,7 @@ class PushSender:
 
     def _deliver_many(self, chunk: list[tuple[PushJob, PushSubscription | None]]) -> list[tuple[Outcome, int]]:
         """Send one pipeline (all to one push service) and say how each push went."""
-        outcomes: list[tuple[Outcome, int] | Request] = [self._prepare(job, sub) for job, sub in chunk]
+        outcomes: list[tuple[Outcome, int] | Request] = [self._preparer.prepare(job, sub) for job, sub in chunk]
         requests = [r for r in outcomes if isinstance(r, Request)]
         self._keyer.used([r.sub for r in requests])  # their pre-keyed slots are spent: others, in idle time
         answers: list[tuple[int, int | None]] = []
@@ -426,63 +383,6 @@ class PushSender:
             return "retry", backoff_ms(request.job.attempts, None)
         return self._outcome(request, status, retry_after)
 
-    def _target(self, endpoint: str) -> Target:
-        """Where a push to ``endpoint`` goes, checked (rules.py, Rule 5: a pure function of the
-        endpoint's scheme and authority and the settings, so its answer is kept per endpoint,
-        and a passed check per push service: every device has an endpoint of its own, and the
-        check's IP parsing cost a first push to each ~80 us)."""
-        found = self._targets.get(endpoint)
-        if found is None:
-            try:
-                parts = urlsplit(endpoint)
-            except ValueError as exc:
-                raise rules.UnsafeEndpoint("the push endpoint is not a valid URL") from exc
-            service = (parts.scheme, parts.netloc)
-            if service not in self._safe:
-                rules.check_endpoint(endpoint, self.settings.push_services, self.settings.push_test_mode)
-                if len(self._safe) >= MAX_TARGETS:
-                    self._safe.clear()
-                self._safe.add(service)
-            found = Target(
-                (parts.scheme, parts.hostname or "", parts.port),
-                parts.path + (f"?{parts.query}" if parts.query else ""),
-                f"{parts.scheme}://{parts.netloc}",
-            )
-            if len(self._targets) >= MAX_TARGETS:
-                self._targets.clear()
-            self._targets[endpoint] = found
-        return found
-
-    def request(self, sub: PushSubscription, job: PushJob, target: Target) -> tuple[bytes, dict[str, str]]:
-        """One push's body and headers (Rule 4). Encrypted by ece.py (as pywebpush would, from a
-        pre-keyed slot when there is one) and posted by http1.py on this thread's keep-alive
-        connection to the push service (http.client cost more than the encryption: bench 9)."""
-        payload = job.payload.encode()
-        if len(payload) > ece.MAX_PAYLOAD:
-            raise PayloadTooLarge(f"{len(payload)} bytes; a push holds at most {ece.MAX_PAYLOAD}")
-        try:
-            body = self._encrypter.encrypt(payload, sub.p256dh, sub.auth)
-        except ece.UnusableKeys as exc:
-            raise BadSubscription(str(exc)) from exc
-        authorization = self._authorization(target.audience)
-        key = (authorization, job.urgency, job.topic, job.ttl)
-        headers = self._headers.get(key)
-        if headers is None:
-            # One mapping per service and conversation, shared by its pushes (and never changed):
-            # http1.py encodes it once for all of them.
-            headers = {
-                "Authorization": authorization,
-                "Urgency": job.urgency,
-                "Topic": job.topic,
-                "TTL": str(job.ttl),
-                "Content-Encoding": "aes128gcm",
-                "Content-Type": "application/octet-stream",
-            }
-            if len(self._headers) >= MAX_HEADERS:
-                self._headers.clear()
-            self._headers[key] = headers
-        return body, headers
-
     def _post_many(self, requests: list[Request]) -> list[tuple[int, int | None]]:
         """A pipeline to one push service (Rule 5): the answers to the first requests, in order.
         A service that stops answering part way without saying it closes gets one push at a
@@ -497,17 +397,3 @@ class PushSender:
     def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, int | None]:
         response = self._connections.post(target.origin, target.path, body, headers)
         return response.status, retry_after_ms(response.getheader("Retry-After"), time.time())
-
-    def _authorization(self, audience: str) -> str:
-        """The VAPID header for an endpoint's origin, signed once per origin and lifetime (Rule 4):
-        a push service's pushes share one header for hours."""
-        now = time.time()
-        with self._jwt_lock:
-            cached = self._jwts.get(audience)
-            if cached is not None and cached[0] - now > 3600:
-                return cached[1]
-            expires = int(now) + JWT_LIFETIME_S
-            claims = {"aud": audience, "exp": expires, "sub": self.settings.push_contact}
-            header = str(self._vapid.sign(claims)["Authorization"])
-            self._jwts[audience] = (expires, header)
-            return header

@@ -35,30 +35,30 @@ def is_assignment(change: Change) -> bool:
     )
 
 
-def queue(store: Storage, settings: Settings, change: Change, now: int) -> int:
-    """Queue the notices of one assignment; returns how many rows."""
+def jobs(store: Storage, settings: Settings, change: Change, now: int) -> list[PushJob]:
+    """The queue rows of one assignment's notices."""
     record = store.get_record("task_assignees", change.id)
     if record is None:
-        return 0
+        return []
     person, task_id = str(record.state.fields["user"]), str(record.state.fields["task"])
     task = store.get_record("tasks", task_id)
     channel_id = str(record.state.fields["channel"])
     channel = store.get_record("channels", channel_id)
     if task is None or channel is None or task.state.fields.get("deleted") is True or person == change.author:
-        return 0
+        return []
     pref = store.get_record("prefs", pref_id(person, channel_id))
     level = pref.state.fields if pref else {}
     if level.get("muted") is True or level.get("notify") == "none":
-        return 0
+        return []
     notices = store.get_record("notices", notices_id(person))
     prefs = notices.state.fields if notices else None
     if rules.quiet(prefs, now):
-        return 0
+        return []
     private = bool(prefs and prefs.get("preview") == "private")
     account = store.account(change.author)
     who = account.name if account else change.author
     tag = f"k:{task_id}"
-    jobs = []
+    found = []
     for sub in store.push_subscriptions_of([person]):
         words = CATALOGUE.get(sub.lang) or CATALOGUE["en"]
         payload: dict[str, Value] = {
@@ -74,7 +74,5 @@ def queue(store: Storage, settings: Settings, change: Change, now: int) -> int:
             "id": task_id,
             "channel": channel_id,
         }
-        jobs.append(PushJob(sub.id, rules.topic(tag), json.dumps(payload), "high", settings.push_ttl_s, now, now))
-    if jobs:
-        store.queue_pushes(jobs)
-    return len(jobs)
+        found.append(PushJob(sub.id, rules.topic(tag), json.dumps(payload), "high", settings.push_ttl_s, now, now))
+    return found

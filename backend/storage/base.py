@@ -255,7 +255,7 @@ class Storage(FileStorage, Protocol):
     def get_setting(self, key: str) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...
 
-    # Web Push: subscriptions and the queue of notifications (sqlite_push.py has the rules)
+    # Web Push subscriptions (sqlite_push.py has the rules; the queue is push_queue.py's)
     def add_push_subscription(self, sub: PushSubscription) -> None:
         """Replaces the device's subscription and any with the same endpoint."""
         ...
@@ -272,34 +272,13 @@ class Storage(FileStorage, Protocol):
         ...
 
     def remove_push_subscription(self, sub_id: str) -> None:
-        """Also drops its queued pushes. ``revoke_session`` removes the device's subscription."""
+        """``revoke_session`` removes the device's subscription too. Its queued pushes (push.db)
+        are dropped by the sender when it reads them (push_queue.py, Rule 1)."""
         ...
 
     def clear_push_subscriptions(self) -> None:
-        """Every subscription and queued push (the VAPID keys were rotated)."""
+        """Every subscription (the VAPID keys were rotated); their queued pushes are dropped unsent."""
         ...
-
-    def queue_pushes(self, jobs: Sequence[PushJob]) -> None:
-        """Queue each, or replace the payload of the push waiting for the same subscription and
-        topic (keeping its ``due``, bumping its ``version``)."""
-        ...
-
-    def last_pushes_sent(self, sub_ids: Sequence[str], topic: str) -> dict[str, int]:
-        """When a push about ``topic`` last left for each of these subscriptions (if ever)."""
-        ...
-
-    def queued_pushes(self, sub_ids: Sequence[str], topic: str) -> set[str]:
-        """Which of these subscriptions have a push about ``topic`` waiting in the queue."""
-        ...
-
-    def due_pushes(self, now_ms: int, limit: int) -> list[PushJob]: ...
-    def next_push_due(self) -> int | None: ...
-    def pushes_sent(self, jobs: Sequence[PushJob], now_ms: int, gap_ms: int) -> None:
-        """Sent: remove each unless replaced meanwhile (then it stays, due ``gap_ms`` from now)."""
-        ...
-
-    def retry_push(self, job: PushJob, due_ms: int) -> None: ...
-    def drop_push(self, job: PushJob) -> None: ...
 
     # reads for the server's own jobs and the tools around it
     def expired_message_ids(self, now_ms: int, limit: int) -> list[str]:

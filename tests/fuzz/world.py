@@ -184,7 +184,7 @@ class World:
     def fork(self, data_dir: Path) -> World:
         """A copy of this world (database and devices) on its own app in ``data_dir``."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("teamtalk.db", "search.db"):
+        for name in ("teamtalk.db", "search.db", "push.db"):
             if (self.data_dir / name).exists():
                 source, target = sqlite3.connect(self.data_dir / name), sqlite3.connect(data_dir / name)
                 with target:

@@ -31,7 +31,7 @@ def _schedule(data: Path, reminder: str) -> tuple[int | None, int]:
 
 
 def _queued(data: Path) -> int:
-    db = sqlite3.connect(data / "teamtalk.db")
+    db = sqlite3.connect(data / "push.db")
     try:
         return int(db.execute("SELECT count(*) FROM push_queue").fetchone()[0])
     finally:

@@ -1,6 +1,6 @@
-"""The push producer and SQLite's write lock (producer.py, Rule 8): a message's per-person rules
-run outside the write transaction, so the server's writes (a person's send) never wait for them;
-the offer to the sender, the queue rows and the position are still written under the lock."""
+"""The push producer and SQLite's write locks (producer.py, Rule 8): the server's writes (a person's
+send) never wait for it. Its per-person rules run outside any write transaction; the offer to the
+sender, the queue rows and the position are written under push.db's lock, never teamtalk.db's."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 
 from backend.feed import Committed, InProcessFeed
 from backend.push import rules
-from backend.push.producer import POSITION, PushProducer
+from backend.push.producer import PushProducer
 from backend.settings import Settings
 from backend.storage.base import PushJob, PushSubscription, StoredRecord
+from backend.storage.push_queue import PushQueue
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol.collections import pref_id
 from sync_protocol.merge import RecordState
@@ -39,6 +40,13 @@ def store(tmp_path: Path) -> Iterator[SqliteStorage]:
     store.close()
 
 
+@pytest.fixture
+def queue(tmp_path: Path) -> Iterator[PushQueue]:
+    made = PushQueue(tmp_path / "push.db")
+    yield made
+    made.close()
+
+
 def can_write(path: str) -> bool:
     """Whether another connection (the server's, say) gets the write lock at once: no busy wait."""
     db = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -53,8 +61,8 @@ def can_write(path: str) -> bool:
         db.close()
 
 
-def test_a_write_made_while_the_producer_applies_the_rules_is_not_refused(
-    store: SqliteStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_write_made_while_the_producer_applies_the_rules_or_writes_the_queue_is_not_refused(
+    store: SqliteStorage, queue: PushQueue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
     during_rules: list[bool] = []
@@ -71,11 +79,11 @@ def test_a_write_made_while_the_producer_applies_the_rules_is_not_refused(
         return real_reason(user, message, kind, pref, follows)
 
     def offer(rows: list[tuple[PushJob, PushSubscription]]) -> None:
-        during_offer.append(can_write(store.path))
+        during_offer.append((can_write(store.path), can_write(queue.path)))
         offered.extend(rows)
 
     monkeypatch.setattr(rules, "reason", reason)
-    producer = PushProducer(store, InProcessFeed(store), settings, lambda: None, offer)
+    producer = PushProducer(store, queue, InProcessFeed(store), settings, lambda: None, offer)
     fields: dict[str, Value] = {
         "channel": ROOM,
         "text": "hi all",
@@ -87,8 +95,9 @@ def test_a_write_made_while_the_producer_applies_the_rules_is_not_refused(
     message = Change(7, ROOM, "messages", "01M000001", "0000000000001-0000-d", PEOPLE[0], fields)
     assert producer.derive([Committed([message])], 7) == len(PEOPLE) - 2  # not the author, not the person who muted it
     assert during_rules == [True]  # the rules ran without the write lock
-    # The offer is made under it (Rule 6): a sent row's mark waits until the rows are written.
-    assert during_offer == [False]
+    # The offer is made in push.db's transaction (Rule 6: a sent row's mark waits until the rows
+    # are written), which leaves teamtalk.db free for the server's writes (Rule 8).
+    assert during_offer == [(True, False)]
     assert {job.subscription for job, _ in offered} == {f"sub{n}" for n in range(2, len(PEOPLE))}
-    assert store.get_setting(POSITION) == "7"
-    assert {job.subscription for job in store.due_pushes(2**62, 100)} == {job.subscription for job, _ in offered}
+    assert queue.position() == 7
+    assert {job.subscription for job in queue.due_pushes(2**62, 100)} == {job.subscription for job, _ in offered}
