@@ -37,7 +37,7 @@ from backend.storage.sqlite_channels import ChannelTables, PositionRow
 from backend.storage.sqlite_checkpoints import Checkpointer
 from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_push import PushTables
-from backend.storage.sqlite_records import LogRow, RecordTables
+from backend.storage.sqlite_records import LogRow, RecordRow, RecordTables
 from backend.storage.sqlite_schema import open_database, pack_clocks
 from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly
 
@@ -47,8 +47,9 @@ _encode = msgspec.json.encode
 # lookup first: a registry miss, then a failed __adapt__ lookup on its protocol type that builds and
 # drops an AttributeError (~0.4 us per bytes value, ~0.2 per None; ~1.6 us per pushed message).
 # Adapters that return the value itself bind the same BLOB or NULL, straight from the registry.
-sqlite3.register_adapter(bytes, bytes)  # bytes(b) is b for exact bytes
-sqlite3.register_adapter(type(None), lambda value: value)
+# Both are C calls with no argument parsing (a lambda was a Python frame per NULL bound).
+sqlite3.register_adapter(bytes, bytes.__bytes__)  # b.__bytes__() is b for exact bytes
+sqlite3.register_adapter(type(None), {None: None}.get)
 #: Bound once: ``_mine()`` is asked on every statement of a transaction.
 _get_ident = threading.get_ident
 #: The write-behind tables, as (INSERT head, columns per row, tail): see _insert_rows.
@@ -105,7 +106,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         # Write-behind (see the module doc): records read or written in this transaction, and
         # the rows not yet written.
         self._known: dict[tuple[str, str], StoredRecord | None] = {}
-        self._unwritten: dict[tuple[str, str], StoredRecord] = {}
+        self._unwritten: dict[tuple[str, str], StoredRecord | RecordRow] = {}
         self._positions: list[PositionRow] = []
         self._log: list[LogRow] = []
 
@@ -235,7 +236,9 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
             self._insert_rows(
                 _RECORDS,
                 [
-                    (
+                    record
+                    if isinstance(record, tuple)  # encoded already (write_change, ``created``)
+                    else (
                         collection,
                         record_id,
                         record.scope,
