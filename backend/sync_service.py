@@ -49,6 +49,8 @@ from sync_protocol.wire import (
 )
 
 SERVER_DEVICE = "server"
+#: ``hooks.Applied`` built without its NamedTuple constructor, a Python frame per change.
+_new = tuple.__new__
 MAX_RECENT = 500
 #: Replies carried with a snapshot or a history page: the newest ones in its threads. Enough for
 #: Mentions and thread badges on a new device; a whole long thread loads when it is opened.
@@ -361,7 +363,7 @@ class SyncService:
             self._check_still_allowed(spec, record_id, existing, fields, by_client=access is not None)
         if access is not None:
             access.check(spec, record_id, existing, fields, shape)
-        change = hooks.Applied(store, collection, record_id, author, now_ms, existing, fields)
+        change = _new(hooks.Applied, (store, collection, record_id, author, now_ms, existing, fields))
         for check in plan.checks:
             check(change)
         applied = dict(fields)

@@ -33,7 +33,7 @@ import msgspec
 from backend.storage.base import ReadOnlyStore, Snapshot, StoredRecord
 from backend.storage.sqlite_accounts import AccountTables
 from backend.storage.sqlite_calendar import CalendarTables
-from backend.storage.sqlite_channels import ChannelTables, PositionRow
+from backend.storage.sqlite_channels import ChannelTables, PositionRow, TopPositionRow
 from backend.storage.sqlite_checkpoints import Checkpointer
 from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_push import PushTables
@@ -61,6 +61,13 @@ _RECORDS = (
 _POSITIONS = (
     "INSERT INTO message_index (id, channel, thread, author, at, n, tn)",
     7,
+    " ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
+)
+#: Top-level messages (no thread, no tn) leave the two NULL columns out: sqlite3 sends every None
+#: it binds through its adapter lookup (a tuple built, a dict probed, a call), twice per message.
+_TOP_POSITIONS = (
+    "INSERT INTO message_index (id, channel, author, at, n)",
+    5,
     " ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
 )
 _LOG = (
@@ -108,6 +115,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         self._known: dict[tuple[str, str], StoredRecord | None] = {}
         self._unwritten: dict[tuple[str, str], StoredRecord | RecordRow] = {}
         self._positions: list[PositionRow] = []
+        self._top_positions: list[TopPositionRow] = []
         self._log: list[LogRow] = []
 
     def close(self) -> None:
@@ -212,7 +220,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
             self._head, self._numbers, self._scope_heads = kept[0], kept[1], kept[2]
             del self._on_commit[kept[3] :]
             # What this part read or kept back may be gone: forget it all, re-read what is needed.
-            self._known, self._unwritten, self._positions, self._log = {}, {}, [], []
+            self._known, self._unwritten, self._positions, self._top_positions, self._log = {}, {}, [], [], []
             raise
         else:
             self._db.execute(f"RELEASE {name}")
@@ -228,6 +236,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         self._known = {}
         self._unwritten = {}
         self._positions = []
+        self._top_positions = []
         self._log = []
 
     def _flush(self) -> None:
@@ -252,6 +261,9 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         if self._positions:
             self._insert_rows(_POSITIONS, self._positions)
             self._positions = []
+        if self._top_positions:
+            self._insert_rows(_TOP_POSITIONS, self._top_positions)
+            self._top_positions = []
         if self._log:
             self._insert_rows(_LOG, self._log)
             self._log = []
