@@ -49,6 +49,8 @@ from sync_protocol.wire import (
 )
 
 SERVER_DEVICE = "server"
+#: Shapes of change whose plan is kept (``_Plan``); a real client sends a few dozen.
+MAX_PLANS = 1024
 #: ``hooks.Applied`` built without its NamedTuple constructor, a Python frame per change.
 _new = tuple.__new__
 MAX_RECENT = 500
@@ -352,6 +354,8 @@ class SyncService:
         shape = (collection, existing is None, tuple(fields))
         plan = self._plans.get(shape)
         if plan is None:
+            if len(self._plans) >= MAX_PLANS:  # field order is the client's: keep what it can grow bounded
+                self._plans.clear()
             plan = self._plans[shape] = _Plan.of(self._specs[collection], existing is None, fields)
         spec = plan.spec
         if plan.restricted:  # most shapes carry no restricted field: skip the call

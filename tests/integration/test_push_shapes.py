@@ -9,6 +9,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from backend import sync_service
 from backend.accounts import CurrentSession
 from backend.app import build_services
 from backend.settings import Settings
@@ -115,3 +118,32 @@ def test_a_push_of_many_changes_equals_the_same_changes_pushed_one_by_one(tmp_pa
     touched = [row for row in rows_many["changes"] if row[3] == "01T1" and row[6] == "server"]
     assert len(touched) == 1  # the comment marked its task changed
     assert records[("messages", "01M2")]["text"] is None and "01OPS2" not in {r[1] for r in rows_many["records"]}
+
+
+def test_the_plans_kept_stay_bounded_whatever_orders_of_fields_a_client_sends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, general = _setup(tmp_path)
+    monkeypatch.setattr(sync_service, "MAX_PLANS", 4)
+    settings = Settings(data_dir=tmp_path)
+    store = SqliteStorage(settings.database)
+    service = SyncService(store, settings)
+    clock = Clock("dev1")
+    orders = [
+        ("channel", "text"),
+        ("text", "channel"),
+        ("channel", "text", "mentions"),
+        ("mentions", "text", "channel"),
+    ]
+    values: dict[str, Value] = {"channel": general, "text": "hi", "mentions": ""}
+    try:
+        for mid in range(1, 13):
+            names = orders[mid % len(orders)] if mid < 9 else ("pinned", *orders[mid % len(orders)])
+            fields = {name: True if name == "pinned" else values[name] for name in names}
+            change = Mutation(mid, "messages", f"01M{mid}", fields, clock.tick(NOW + mid))
+            reply = service.sync(
+                CurrentSession(user, "dev1", "member"), SyncRequest(v=PROTOCOL_VERSION, changes=[change]), NOW + 50
+            )
+            assert reply.acks == [mid] and len(service._plans) <= 4
+    finally:
+        store.close()
