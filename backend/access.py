@@ -153,10 +153,17 @@ class Access:
         self._passed: set[tuple[tuple[str, bool, tuple[str, ...]], Value]] = set()
 
     def check(
-        self, spec: CollectionSpec, record_id: str, existing: StoredRecord | None, fields: Mapping[str, Value]
+        self,
+        spec: CollectionSpec,
+        record_id: str,
+        existing: StoredRecord | None,
+        fields: Mapping[str, Value],
+        shape: tuple[str, bool, tuple[str, ...]] | None = None,
     ) -> None:
-        """Raise Rejected unless this user may apply ``fields`` to the record (Rules 2 and 3)."""
-        shape = (spec.name, existing is None, tuple(fields))
+        """Raise Rejected unless this user may apply ``fields`` to the record (Rules 2 and 3).
+        ``shape``, when the caller has it: ``(spec.name, existing is None, tuple(fields))``."""
+        if shape is None:
+            shape = (spec.name, existing is None, tuple(fields))
         names = self._rules.get(shape)
         if names is None:
             names = self._rules[shape] = self._rule_names(spec, record_id, existing, fields)

@@ -9,13 +9,16 @@ Rule 2. ``on_create``/``on_update`` return server fields to merge into the chang
         change's own clock. ``checks`` raise ``Rejected`` before anything is written.
 Rule 3. ``follow_ups`` return further changes (collection, id, fields) that the service writes as
         the server, with a clock later than every clock on their record.
+        A follow-up that can write nothing for some shapes of change (a new message without a
+        ``thread`` has no parent to count) says so in ``FOLLOW_UP_WHEN``, and the service skips
+        it for those shapes; its own code still decides per change.
 Rule 4. ``derived_tables`` keep a table in step with the record just written and return the
         users whose visible scopes changed (the live hub re-subscribes them after the commit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from backend import message_rules, task_rules
@@ -43,6 +46,12 @@ ServerFields = Callable[[Applied], dict[str, Value]]
 Check = Callable[[Applied], None]
 FollowUp = Callable[[Applied, Mapping[str, Value], Mapping[str, Value]], list[tuple[str, str, dict[str, Value]]]]
 DerivedTable = Callable[[Storage, str, Mapping[str, Value]], Iterable[str]]
+#: (collection, creating, the change's field names) -> can the follow-up write anything? (Rule 3)
+ShapeTest = Callable[[str, bool, Sequence[str]], bool]
+
+
+def always(collection: str, creating: bool, names: Sequence[str]) -> bool:
+    return True
 
 
 def _created_by(change: Applied) -> dict[str, Value]:
@@ -87,6 +96,11 @@ def _thread_parent_counters(
     assert parent is not None  # message_numbers refused a reply without one
     counters = message_rules.parent_after_reply(parent.state.fields, change.author, tn, change.now_ms)
     return [("messages", thread, counters)]
+
+
+def _replies(collection: str, creating: bool, names: Sequence[str]) -> bool:
+    """_thread_parent_counters writes only for a new reply: a new record that names its thread."""
+    return creating and "thread" in names
 
 
 def _memberships(store: Storage, record_id: str, fields: Mapping[str, Value]) -> Iterable[str]:
@@ -203,6 +217,8 @@ CHECKS: dict[str, Check] = {
     **TASK_CHECKS,
 }
 FOLLOW_UPS: dict[str, FollowUp] = {"thread_parent_counters": _thread_parent_counters, **TASK_FOLLOW_UPS}
+#: Follow-ups that can write nothing for some shapes of change (Rule 3); the rest always run.
+FOLLOW_UP_WHEN: dict[str, ShapeTest] = {"thread_parent_counters": _replies, "task_touch": task_rules.may_touch}
 DERIVED_TABLES: dict[str, DerivedTable] = {
     "memberships": _memberships,
     "message_index": _message_index,

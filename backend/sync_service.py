@@ -22,8 +22,8 @@ Rule 5. Every collection is applied alike, as its registry entry (sync_protocol/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple, Protocol
 
 from backend import hooks
 from backend.access import Access, Rejected
@@ -49,6 +49,10 @@ from sync_protocol.wire import (
 )
 
 SERVER_DEVICE = "server"
+#: Shapes of change whose plan is kept (``_Plan``); a real client sends a few dozen.
+MAX_PLANS = 1024
+#: ``hooks.Applied`` built without its NamedTuple constructor, a Python frame per change.
+_new = tuple.__new__
 MAX_RECENT = 500
 #: Replies carried with a snapshot or a history page: the newest ones in its threads. Enough for
 #: Mentions and thread badges on a new device; a whole long thread loads when it is opened.
@@ -73,8 +77,10 @@ class SyncService:
         self.settings = settings
         #: The collections this server accepts (sync_protocol/collections.py); tests add toys.
         self.registry = registry
-        #: The same entries as a plain dict: looked up once per change on the hot path.
+        #: The same entries as a plain dict: looked up once per shape of change.
         self._specs = {spec.name: spec for spec in registry}
+        #: What each shape of change needs (``_Plan``), by (collection, creating, field names).
+        self._plans: dict[tuple[str, bool, tuple[str, ...]], _Plan] = {}
         #: Collections a snapshot pages newest first rather than sending whole.
         self._paged = tuple(spec.name for spec in registry if spec.paged)
         #: Where each commit's changes are published (Rule 4); live fan-out and search follow it.
@@ -88,9 +94,13 @@ class SyncService:
     # --- the round trip ----------------------------------------------------------------------
 
     def sync(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
-        """The round trip on the calling thread (tools, tests, in-process seeding)."""
-        acks, rejections = self.push(actor, request, now_ms) if request.changes else ([], [])
-        return self._reply(actor, request, now_ms, acks, rejections)
+        """The round trip on the calling thread (tools, tests, in-process seeding); like
+        ``sync_async``, the pull takes the push's own changes from memory."""
+        if not request.changes:
+            return self._reply(actor, request, now_ms, [], [])
+        batch = PushBatch(actor.device_id)
+        acks, rejections = self.push(actor, request, now_ms, batch)
+        return self._reply(actor, request, now_ms, acks, rejections, batch.committed())
 
     async def sync_async(self, actor: Actor, request: SyncRequest, now_ms: int) -> SyncResponse:
         """The round trip for the HTTP shell: the push joins a group commit on the writer thread;
@@ -131,10 +141,12 @@ class SyncService:
             records=records,
         )
 
-    def push(self, actor: Actor, request: SyncRequest, now_ms: int) -> tuple[list[int], list[Rejection]]:
+    def push(
+        self, actor: Actor, request: SyncRequest, now_ms: int, batch: PushBatch | None = None
+    ) -> tuple[list[int], list[Rejection]]:
         stamps = validate_push(request.changes, actor.device_id, now_ms, self.settings, self.registry)
         with self.store.transaction():
-            outcome, publish = self._push_in_transaction(actor, request.changes, stamps, now_ms)
+            outcome, publish = self._push_in_transaction(actor, request.changes, stamps, now_ms, batch)
             self.store.after_commit(publish)
         return outcome
 
@@ -334,42 +346,48 @@ class SyncService:
         now_ms: int,
         batch: PushBatch,
     ) -> None:
-        """Rule 5: one change, for every collection alike, as its registry entry says."""
-        spec = self._specs[collection]
-        restricted = spec.restricted
-        if restricted:  # most collections restrict no value: skip the call
-            self._check_values(spec, restricted, fields)
+        """Rule 5: one change, for every collection alike, as its registry entry says. What only
+        the change's shape decides (its collection, whether it creates the record, its field
+        names) is looked up once per shape (``_Plan``); what the values decide runs per change."""
         store = self.store
         existing = store.get_record(collection, record_id)
+        shape = (collection, existing is None, tuple(fields))
+        plan = self._plans.get(shape)
+        if plan is None:
+            if len(self._plans) >= MAX_PLANS:  # field order is the client's: keep what it can grow bounded
+                self._plans.clear()
+            plan = self._plans[shape] = _Plan.of(self._specs[collection], existing is None, fields)
+        spec = plan.spec
+        if plan.restricted:  # most shapes carry no restricted field: skip the call
+            self._check_values(spec, plan.restricted, fields)
         if existing is None:
-            scope = self._new_record_scope(spec, record_id, fields)
+            scope = self._new_record_scope(plan, record_id, fields)
         else:
             scope = existing.scope
             self._check_still_allowed(spec, record_id, existing, fields, by_client=access is not None)
         if access is not None:
-            access.check(spec, record_id, existing, fields)
-        change = hooks.Applied(store, collection, record_id, author, now_ms, existing, fields)
-        for name in spec.checks:
-            hooks.CHECKS[name](change)
+            access.check(spec, record_id, existing, fields, shape)
+        change = _new(hooks.Applied, (store, collection, record_id, author, now_ms, existing, fields))
+        for check in plan.checks:
+            check(change)
         applied = dict(fields)
-        server_hook = spec.on_create if existing is None else spec.on_update
-        if server_hook is not None:
-            applied.update(hooks.SERVER_FIELDS[server_hook](change))
+        if plan.server_fields is not None:
+            applied.update(plan.server_fields(change))
         state = self._write(spec, scope, record_id, existing, applied, stamp, author, device, mid, now_ms, batch)
-        if access is not None and collection in Access.WATCHED:
+        if access is not None and plan.watched:
             access.saw(collection, record_id, state.fields)
-        for name in spec.follow_ups:
-            for target_collection, target_id, target_fields in hooks.FOLLOW_UPS[name](change, applied, state.fields):
+        for follow_up in plan.follow_ups:
+            for target_collection, target_id, target_fields in follow_up(change, applied, state.fields):
                 self._write_as_server(target_collection, target_id, target_fields, author, now_ms, batch)
-        if applied.get("deleted") is True and spec.wipe_on_delete:
+        if plan.may_wipe and applied.get("deleted") is True:
             self._wipe(spec, record_id, StoredRecord(scope, state), author, now_ms, batch)
 
-    def _new_record_scope(self, spec: CollectionSpec, record_id: str, fields: Mapping[str, Value]) -> str:
+    @staticmethod
+    def _new_record_scope(plan: _Plan, record_id: str, fields: Mapping[str, Value]) -> str:
         """A new record: its required fields, its scope and, where the registry derives it, its id."""
-        for name in spec.required:
-            if name not in fields:
-                missing = ", ".join(n for n in spec.required if n not in fields)
-                raise Rejected("not_found", f"{spec.name}/{record_id} does not exist; creating it needs {missing}")
+        spec = plan.spec
+        if plan.missing:
+            raise Rejected("not_found", f"{spec.name}/{record_id} does not exist; creating it needs {plan.missing}")
         try:
             scope = spec.scope.scope_of(spec.name, record_id, fields)
         except ScopeError as exc:
@@ -382,13 +400,13 @@ class SyncService:
 
     @staticmethod
     def _check_values(
-        spec: CollectionSpec, restricted: Mapping[str, tuple[Value, ...]], fields: Mapping[str, Value]
+        spec: CollectionSpec, restricted: tuple[tuple[str, tuple[Value, ...]], ...], fields: Mapping[str, Value]
     ) -> None:
         """Values a client may never send although their type is right (a tombstone is only ever
         set: deleting is final). Refused per change, so the rest of an outbox still goes. Walks
-        the restricted fields (one, ``deleted``, in most entries), not the change's."""
-        for name, allowed in restricted.items():
-            if name in fields and fields[name] not in allowed:
+        the restricted fields the change carries (``_Plan``), not all of the change's."""
+        for name, allowed in restricted:
+            if fields[name] not in allowed:
                 shown = " or ".join(str(v).lower() for v in allowed)
                 raise Rejected("invalid", f"{spec.name}.{name} may only be {shown}: deleting is final")
 
@@ -422,14 +440,17 @@ class SyncService:
         """Merge one change into the record, keep derived tables in step, and log it."""
         store = self.store
         state = merge.apply(existing.state if existing else None, applied, stamp)
-        store.put_record(spec.name, record_id, StoredRecord(scope, state))
+        if scope not in batch.heads:  # the scope's head before this push's first change to it
+            batch.heads[scope] = store.scope_head(scope)
+        seq = store.write_change(
+            NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied),
+            StoredRecord(scope, state),
+            existing is None,
+        )
         for table in spec.derived_tables:
             people = hooks.DERIVED_TABLES[table](store, record_id, state.fields)
             if people:
                 batch.memberships_changed(people)
-        if scope not in batch.heads:  # the scope's head before this push's first change to it
-            batch.heads[scope] = store.scope_head(scope)
-        seq = store.append_change(NewChange(scope, spec.name, record_id, stamp, author, device, mid, now_ms, applied))
         batch.wrote(Change(seq, scope, spec.name, record_id, stamp, author, applied))
         return state
 
@@ -487,6 +508,46 @@ class SyncService:
         unit = batch.committed()
         if unit is not None:
             self.feed.publish(unit)
+
+
+class _Plan(NamedTuple):
+    """What a change of one shape (collection, creating the record or not, field names) needs from
+    its registry entry, looked up once per shape rather than once per change (issue 15: a push of
+    a hundred messages is a hundred changes of one shape). The same sequence runs for a push of
+    one; only the lookups are shared."""
+
+    spec: CollectionSpec
+    #: The restricted fields the shape carries, with their allowed values.
+    restricted: tuple[tuple[str, tuple[Value, ...]], ...]
+    #: A new record: the required fields the shape lacks, named for the rejection ("" when none).
+    missing: str
+    checks: tuple[hooks.Check, ...]
+    server_fields: hooks.ServerFields | None
+    #: Only the follow-ups that can write something for this shape (hooks.FOLLOW_UP_WHEN).
+    follow_ups: tuple[hooks.FollowUp, ...]
+    #: Does ``Access.saw`` need to hear of it (a channel or a membership)?
+    watched: bool
+    #: Can it delete the record, and has the collection fields to wipe then?
+    may_wipe: bool
+
+    @classmethod
+    def of(cls, spec: CollectionSpec, creating: bool, names: Iterable[str]) -> _Plan:
+        names = tuple(names)
+        hook = spec.on_create if creating else spec.on_update
+        return cls(
+            spec,
+            tuple((name, allowed) for name, allowed in spec.restricted.items() if name in names),
+            ", ".join(name for name in spec.required if name not in names) if creating else "",
+            tuple(hooks.CHECKS[name] for name in spec.checks),
+            hooks.SERVER_FIELDS[hook] if hook is not None else None,
+            tuple(
+                hooks.FOLLOW_UPS[name]
+                for name in spec.follow_ups
+                if hooks.FOLLOW_UP_WHEN.get(name, hooks.always)(spec.name, creating, names)
+            ),
+            spec.name in Access.WATCHED,
+            "deleted" in names and bool(spec.wipe_on_delete),
+        )
 
 
 def _by_scope(unit: Committed) -> dict[str, list[Change]]:

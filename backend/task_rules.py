@@ -20,7 +20,7 @@ Rule 5. A comment is a message with an immutable ``task``: it gets the task's ne
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.access import Rejected
@@ -34,6 +34,16 @@ TASK_PARTS = ("task_assignees", "task_labels", "task_items")
 
 def created(author: str, now_ms: int) -> dict[str, Value]:
     return {"created_by": author, "changed": now_ms, "changed_by": author}
+
+
+def may_touch(collection: str, creating: bool, names: Sequence[str]) -> bool:
+    """Can ``touch`` mark a task for a change of this shape (collection, creating, field names)?
+    The same branches as ``touch``, on the shape alone: the service skips it when not (hooks.py, Rule 3)."""
+    if collection == "tasks":
+        return not creating
+    if collection in TASK_PARTS:
+        return True
+    return collection == "messages" and creating and "task" in names
 
 
 def touch(

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from sync_protocol.wire import Value
@@ -160,6 +161,11 @@ class Registry:
 
     def __init__(self, specs: list[CollectionSpec]) -> None:
         self._specs = {spec.name: spec for spec in specs}
+
+    @property
+    def specs(self) -> Mapping[str, CollectionSpec]:
+        """The entries by name, read-only: a plain mapping for lookups on the hot path."""
+        return MappingProxyType(self._specs)
 
     def __getitem__(self, name: str) -> CollectionSpec:
         return self._specs[name]

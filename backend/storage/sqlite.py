@@ -33,11 +33,11 @@ import msgspec
 from backend.storage.base import ReadOnlyStore, Snapshot, StoredRecord
 from backend.storage.sqlite_accounts import AccountTables
 from backend.storage.sqlite_calendar import CalendarTables
-from backend.storage.sqlite_channels import ChannelTables, PositionRow
+from backend.storage.sqlite_channels import ChannelTables, PositionRow, TopPositionRow
 from backend.storage.sqlite_checkpoints import Checkpointer
 from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_push import PushTables
-from backend.storage.sqlite_records import LogRow, RecordTables
+from backend.storage.sqlite_records import LogRow, RecordRow, RecordTables
 from backend.storage.sqlite_schema import open_database, pack_clocks
 from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly
 
@@ -47,8 +47,9 @@ _encode = msgspec.json.encode
 # lookup first: a registry miss, then a failed __adapt__ lookup on its protocol type that builds and
 # drops an AttributeError (~0.4 us per bytes value, ~0.2 per None; ~1.6 us per pushed message).
 # Adapters that return the value itself bind the same BLOB or NULL, straight from the registry.
-sqlite3.register_adapter(bytes, bytes)  # bytes(b) is b for exact bytes
-sqlite3.register_adapter(type(None), lambda value: value)
+# Both are C calls with no argument parsing (a lambda was a Python frame per NULL bound).
+sqlite3.register_adapter(bytes, bytes.__bytes__)  # b.__bytes__() is b for exact bytes
+sqlite3.register_adapter(type(None), {None: None}.get)
 #: Bound once: ``_mine()`` is asked on every statement of a transaction.
 _get_ident = threading.get_ident
 #: The write-behind tables, as (INSERT head, columns per row, tail): see _insert_rows.
@@ -60,6 +61,13 @@ _RECORDS = (
 _POSITIONS = (
     "INSERT INTO message_index (id, channel, thread, author, at, n, tn)",
     7,
+    " ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
+)
+#: Top-level messages (no thread, no tn) leave the two NULL columns out: sqlite3 sends every None
+#: it binds through its adapter lookup (a tuple built, a dict probed, a call), twice per message.
+_TOP_POSITIONS = (
+    "INSERT INTO message_index (id, channel, author, at, n)",
+    5,
     " ON CONFLICT (id) DO UPDATE SET n = excluded.n, tn = excluded.tn",
 )
 _LOG = (
@@ -105,8 +113,9 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         # Write-behind (see the module doc): records read or written in this transaction, and
         # the rows not yet written.
         self._known: dict[tuple[str, str], StoredRecord | None] = {}
-        self._unwritten: dict[tuple[str, str], StoredRecord] = {}
+        self._unwritten: dict[tuple[str, str], StoredRecord | RecordRow] = {}
         self._positions: list[PositionRow] = []
+        self._top_positions: list[TopPositionRow] = []
         self._log: list[LogRow] = []
 
     def close(self) -> None:
@@ -211,7 +220,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
             self._head, self._numbers, self._scope_heads = kept[0], kept[1], kept[2]
             del self._on_commit[kept[3] :]
             # What this part read or kept back may be gone: forget it all, re-read what is needed.
-            self._known, self._unwritten, self._positions, self._log = {}, {}, [], []
+            self._known, self._unwritten, self._positions, self._top_positions, self._log = {}, {}, [], [], []
             raise
         else:
             self._db.execute(f"RELEASE {name}")
@@ -227,6 +236,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         self._known = {}
         self._unwritten = {}
         self._positions = []
+        self._top_positions = []
         self._log = []
 
     def _flush(self) -> None:
@@ -235,7 +245,9 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
             self._insert_rows(
                 _RECORDS,
                 [
-                    (
+                    record
+                    if isinstance(record, tuple)  # encoded already (write_change, ``created``)
+                    else (
                         collection,
                         record_id,
                         record.scope,
@@ -249,6 +261,9 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         if self._positions:
             self._insert_rows(_POSITIONS, self._positions)
             self._positions = []
+        if self._top_positions:
+            self._insert_rows(_TOP_POSITIONS, self._top_positions)
+            self._top_positions = []
         if self._log:
             self._insert_rows(_LOG, self._log)
             self._log = []

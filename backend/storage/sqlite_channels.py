@@ -20,6 +20,8 @@ from sync_protocol.wire import Value
 #: A row of ``message_index`` kept back until the transaction writes it:
 #: (id, channel, thread, author, at, n, tn).
 PositionRow = tuple[str, Value, Value, Value, Value, Value, Value]
+#: ... and of a top-level message, whose thread and tn are NULL: (id, channel, author, at, n).
+TopPositionRow = tuple[str, Value, Value, Value, Value]
 
 #: Messages past their channel's retention_days, by the time the server accepted them.
 _EXPIRED = """
@@ -42,6 +44,7 @@ class ChannelTables:
         _owner: int | None  # the thread inside a transaction, if any
         _numbers: dict[str, int]  # each channel's (or thread's) last number taken in this transaction
         _positions: list[PositionRow]
+        _top_positions: list[TopPositionRow]
 
         @property
         def _db(self) -> sqlite3.Connection: ...  # the writer in a transaction, else a reader
@@ -57,17 +60,22 @@ class ChannelTables:
         if self._owner != _get_ident():
             with self.transaction():
                 return self.index_message(record_id, fields)
-        self._positions.append(
-            (
-                record_id,
-                fields.get("channel"),
-                fields.get("thread"),
-                fields.get("author"),
-                fields.get("at") or 0,
-                fields.get("n"),
-                fields.get("tn"),
+        thread, tn = fields.get("thread"), fields.get("tn")
+        if thread is None and tn is None:
+            row = (record_id, fields.get("channel"), fields.get("author"), fields.get("at") or 0, fields.get("n"))
+            self._top_positions.append(row)
+        else:
+            self._positions.append(
+                (
+                    record_id,
+                    fields.get("channel"),
+                    thread,
+                    fields.get("author"),
+                    fields.get("at") or 0,
+                    fields.get("n"),
+                    tn,
+                )
             )
-        )
 
     def message_ids_before(self, channel_id: str, before_n: int | None, limit: int) -> list[str]:
         """Top-level messages of a channel with n < before_n (all when None), newest first."""

@@ -30,11 +30,17 @@ from sync_protocol.wire import Change, RecordSnapshot, Value
 
 #: A row of ``changes`` kept back until the transaction writes it: (seq, scope, collection,
 #: record_id, hlc, author, device, mid, received_at, fields, hash).
-LogRow = tuple[int, str, str, str, str, str, str, int, int, bytes, str]
+LogRow = tuple[int, str, str, str, str, str, str, int, int, bytes | bytearray, str]
+#: A row of ``records`` already encoded (a record its change created): (collection, id, scope,
+#: fields, clocks). The write-behind holds either this or a StoredRecord, encoded at flush.
+RecordRow = tuple[str, str, str, bytearray, bytearray]
 
 _fields_decoder = msgspec.json.Decoder(dict[str, Value])
 _digests_decoder = msgspec.json.Decoder(dict[str, str])  # a log entry's redacted values
 _encode = msgspec.json.encode
+#: A log entry's fields (and a created record's) are encoded into a bytearray, which sqlite3 binds
+#: as it is: ``bytes`` goes through its adapter lookup first (~1 us per value bound).
+_encode_into = msgspec.json.Encoder().encode_into
 _get_ident = threading.get_ident  # bound once: see the module doc
 _entry_hash = chain.entry_hash
 _field_digests = chain.field_digests
@@ -63,7 +69,7 @@ class RecordTables:
         _head: tuple[int, str] | None  # the log's last (seq, hash) within this transaction
         _scope_heads: dict[str, int]
         _known: dict[tuple[str, str], StoredRecord | None]
-        _unwritten: dict[tuple[str, str], StoredRecord]
+        _unwritten: dict[tuple[str, str], StoredRecord | RecordRow]
         _log: list[LogRow]
 
         @property
@@ -158,9 +164,17 @@ class RecordTables:
         self._known[key] = record
 
     def append_change(self, change: NewChange) -> int:
+        return self.write_change(change, None)
+
+    def write_change(self, change: NewChange, record: StoredRecord | None, created: bool = False) -> int:
+        """Append ``change`` to the log and, with ``record``, put the record it produced (one call
+        per pushed change instead of two). ``created``: the record is new and its state is this
+        change alone (``merge.apply(None, change.fields, change.hlc)``), so its row is the
+        change's own encoding of the fields and one clock for all of them (``pack_clocks``'s
+        ``{"*": hlc}``): the text is encoded once, not once for the log and once for the record."""
         if self._owner != _get_ident():
             with self.transaction():
-                return self.append_change(change)
+                return self.write_change(change, record, created)
         if self._head is None:  # nothing logged yet in this transaction: nothing kept back
             self._head = _last_entry(self._db)
         seq = self._head[0] + 1
@@ -189,11 +203,20 @@ class RecordTables:
             received_at,
             _field_digests(fields),
         )
-        self._log.append(
-            (seq, scope, collection, record_id, hlc, author, device, mid, received_at, _encode(fields), digest)
-        )
+        encoded = bytearray()
+        _encode_into(fields, encoded)
+        self._log.append((seq, scope, collection, record_id, hlc, author, device, mid, received_at, encoded, digest))
         self._head = (seq, digest)
         self._scope_heads[scope] = seq
+        if record is not None:
+            key = (collection, record_id)
+            self._known[key] = record
+            if created and fields:
+                clocks = bytearray()
+                _encode_into({"*": hlc}, clocks)
+                self._unwritten[key] = (collection, record_id, record.scope, encoded, clocks)
+            else:
+                self._unwritten[key] = record
         return seq
 
     # --- the log ----------------------------------------------------------------------------

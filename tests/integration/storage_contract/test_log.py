@@ -17,7 +17,9 @@ from backend.storage.base import (
     StoredRecord,
     iter_pages,
 )
+from sync_protocol import merge
 from sync_protocol.merge import RecordState
+from sync_protocol.wire import Value
 from tests.integration.storage_contract.entries import _change, _rows
 
 
@@ -82,6 +84,28 @@ def test_records_round_trip_with_their_clocks(store: Storage) -> None:
         store.put_record("messages", "m1", StoredRecord("c:a", state))
     got = store.get_record("messages", "m1")
     assert got is not None and got.scope == "c:a" and got.state == state
+
+
+def test_a_record_created_with_its_change_reads_back_as_one_put_apart(store: Storage) -> None:
+    """write_change(created=True) shares the change's encoding with the record's row; the record
+    and the log read back as put_record + append_change leave them."""
+    fields: dict[str, Value] = {"channel": "a", "text": 'héllo "quoted"', "n": 7, "thread": None}
+    change = NewChange("c:a", "messages", "m1", "1764172800000-00000-dev", "u1", "dev", 1, 1, fields)
+    with store.transaction():
+        seq = store.write_change(change, StoredRecord("c:a", merge.apply(None, fields, change.hlc)), created=True)
+        later = NewChange("c:a", "messages", "m1", "1764172800001-00000-dev", "u1", "dev", 2, 1, {"text": "edit"})
+        store.write_change(later, StoredRecord("c:a", merge.apply(None, {"x": 1}, "h")))  # replaced below
+        edited = merge.apply(merge.apply(None, fields, change.hlc), later.fields, later.hlc)
+        store.put_record("messages", "m1", StoredRecord("c:a", edited))
+        store.write_change(
+            NewChange("c:a", "messages", "m2", change.hlc, "u1", "dev", 3, 1, fields),
+            StoredRecord("c:a", merge.apply(None, fields, change.hlc)),
+            created=True,
+        )
+    assert seq == 1 and [c.fields for c in store.changes_after("c:a", 0, 10)] == [fields, {"text": "edit"}, fields]
+    assert store.get_record("messages", "m2") == StoredRecord("c:a", merge.apply(None, fields, change.hlc))
+    assert store.get_record("messages", "m1") == StoredRecord("c:a", edited)
+    assert chain.first_mismatch(_rows(store)) is None
 
 
 def test_message_numbers_count_per_channel(store: Storage) -> None:
