@@ -41,7 +41,7 @@ from pathlib import Path
 
 from backend.storage.base import PushJob
 from backend.storage.sqlite_checkpoints import Checkpointer
-from backend.storage.sqlite_snapshot import connect_readonly
+from backend.storage.sqlite_snapshot import ThreadReaders
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS push_queue (
@@ -80,17 +80,12 @@ class PushQueue:
         self._owner: int | None = None
         # Reads outside a transaction: each thread its own read-only connection (sqlite.py's
         # ``_db`` says why). The sender's loop reads the queue while the producer holds the lock.
-        self._readers = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
+        self._readers = ThreadReaders(self.path)
         self.checkpoints = Checkpointer(self.path, self._lock)
 
     def close(self) -> None:
         self.checkpoints.close()
-        with self._opened_lock:
-            for reader in self._opened:
-                reader.close()
-            self._opened.clear()
+        self._readers.close()
         with self._lock:
             self._writer.close()
 
@@ -98,13 +93,7 @@ class PushQueue:
     def _db(self) -> sqlite3.Connection:
         if self._owner == _get_ident():
             return self._writer
-        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
-        if reader is None:
-            reader = connect_readonly(self.path)
-            self._readers.db = reader
-            with self._opened_lock:
-                self._opened.append(reader)
-        return reader
+        return self._readers.get()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

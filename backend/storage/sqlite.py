@@ -39,7 +39,7 @@ from backend.storage.sqlite_files import FileTables
 from backend.storage.sqlite_push import PushTables
 from backend.storage.sqlite_records import LogRow, RecordRow, RecordTables
 from backend.storage.sqlite_schema import open_database, pack_clocks
-from backend.storage.sqlite_snapshot import SqliteSnapshot, connect_readonly
+from backend.storage.sqlite_snapshot import SqliteSnapshot, ThreadReaders, connect_readonly
 
 _encode = msgspec.json.encode
 # The sqlite3 module binds int, float, str and bytearray as they are, but sends bytes (our JSON
@@ -96,9 +96,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         # memory, not a temporary file (~1.7 us per change on disk, bench 2 with 50 devices 1.07x).
         self._writer.execute("PRAGMA temp_store=MEMORY")
         # Reads outside a transaction: each thread its own read-only connection (``_db``).
-        self._readers = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
+        self._readers = ThreadReaders(self.path)
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
@@ -123,10 +121,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         # checkpoints the WAL into the database file, and a read-only one cannot.
         if self.checkpoints is not None:
             self.checkpoints.close()
-        with self._opened_lock:
-            for reader in self._opened:
-                reader.close()
-            self._opened.clear()
+        self._readers.close()
         with self._lock:  # let a transaction running on another thread finish first
             self._writer.close()
 
@@ -148,13 +143,7 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         reader on the writer would also see another thread's uncommitted rows."""
         if self._owner == threading.get_ident() or self._readonly:
             return self._writer
-        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
-        if reader is None:
-            reader = connect_readonly(self.path)
-            self._readers.db = reader
-            with self._opened_lock:
-                self._opened.append(reader)
-        return reader
+        return self._readers.get()
 
     def _reading(self) -> sqlite3.Connection:
         """The connection for a query of records, the log or message positions: inside a

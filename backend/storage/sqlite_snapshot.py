@@ -16,6 +16,7 @@ by what the server writes meanwhile; it shrinks back at the next checkpoint afte
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,33 @@ def connect_readonly(path: Path | str) -> sqlite3.Connection:
     db.execute("PRAGMA query_only=ON")
     db.execute("PRAGMA busy_timeout=5000")
     return db
+
+
+class ThreadReaders:
+    """Each thread's own read-only connection to one database file, opened on its first read;
+    ``close`` closes them all. A store reads through these outside its write transaction (why:
+    ``SqliteStorage._db``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        reader: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if reader is None:
+            reader = connect_readonly(self.path)
+            self._local.db = reader
+            with self._lock:
+                self._opened.append(reader)
+        return reader
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._opened:
+                reader.close()
+            self._opened.clear()
 
 
 _COLUMNS = ", ".join(f"c.{name.strip()}" for name in chain.ROW_COLUMNS.split(","))

@@ -4,7 +4,6 @@ sender, the queue rows and the position are written under push.db's lock, never 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from backend.storage.sqlite import SqliteStorage
 from sync_protocol.collections import pref_id
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, Value
+from tests.integration.write_lock import can_write
 
 ROOM = "01CSITEA"
 PEOPLE = [f"u{n:03d}" for n in range(30)]
@@ -47,26 +47,12 @@ def queue(tmp_path: Path) -> Iterator[PushQueue]:
     made.close()
 
 
-def can_write(path: str) -> bool:
-    """Whether another connection (the server's, say) gets the write lock at once: no busy wait."""
-    db = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("COMMIT")
-        return True
-    except sqlite3.OperationalError as error:
-        assert "locked" in str(error)
-        return False
-    finally:
-        db.close()
-
-
 def test_a_write_made_while_the_producer_applies_the_rules_or_writes_the_queue_is_not_refused(
     store: SqliteStorage, queue: PushQueue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
     during_rules: list[bool] = []
-    during_offer: list[bool] = []
+    during_offer: list[tuple[bool, bool]] = []
     offered: list[tuple[PushJob, PushSubscription]] = []
     real_reason = rules.reason
 

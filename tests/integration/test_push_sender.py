@@ -6,7 +6,6 @@ lock, and that a queued row whose subscription is gone is dropped unsent (push_q
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from backend.storage.base import PushJob, PushSubscription
 from backend.storage.push_queue import PushQueue
 from backend.storage.sqlite import SqliteStorage
 from tests.integration.push_service import PushService, Subscription
+from tests.integration.write_lock import can_write
 
 
 @pytest.fixture
@@ -101,20 +101,6 @@ def test_an_offer_made_while_the_sender_records_does_not_wait_for_it(
         the_sender.offer([(job(second, "c:site-b"), second)], wait_s=5.0)
         assert time.monotonic() - began < 1.0
     push.wait_for(lambda: len(push.received) == 2)
-
-
-def can_write(path: str) -> bool:
-    """Whether another connection (the server's, say) gets the write lock at once: no busy wait."""
-    db = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("COMMIT")
-        return True
-    except sqlite3.OperationalError as error:
-        assert "locked" in str(error)
-        return False
-    finally:
-        db.close()
 
 
 def test_the_senders_marks_leave_the_servers_database_free_to_write(
