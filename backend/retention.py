@@ -28,8 +28,9 @@ import time
 
 from litestar import Litestar
 
+from backend.change_apply import SERVER_DEVICE
 from backend.storage.base import Storage
-from backend.sync_service import SERVER_DEVICE, SyncService
+from backend.sync_service import SyncService
 
 log = logging.getLogger("teamtalk.retention")
 

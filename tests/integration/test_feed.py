@@ -15,13 +15,14 @@ import pytest
 
 from backend import feed as feed_module
 from backend.accounts import GENERAL_SETTING, AccountService, CurrentSession
+from backend.change_apply import SERVER_DEVICE
 from backend.feed import Committed, Follower, InProcessFeed
 from backend.following import FollowerThread
 from backend.search_index import SearchIndex
 from backend.settings import Settings
 from backend.storage.base import DeviceSession
 from backend.storage.sqlite import SqliteStorage
-from backend.sync_service import SERVER_DEVICE, SyncService
+from backend.sync_service import SyncService
 from sync_protocol.hlc import Clock
 from sync_protocol.wire import Mutation, SyncRequest
 from tests.integration.conftest import Workspace

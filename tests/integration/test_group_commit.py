@@ -187,14 +187,14 @@ async def test_one_devices_failing_push_leaves_the_rest_of_its_group(
     general = services.store.get_setting(GENERAL_SETTING)
     assert general is not None
     sync, now = services.sync, int(time.time() * 1000)
-    real_apply = sync._apply
+    real_apply = sync.changes.apply
 
     def apply_with_a_bug(*args: object, **kwargs: object) -> object:
         if args[5] == "01BOOM":
             raise RuntimeError("a bug while applying one change")
         return real_apply(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sync, "_apply", apply_with_a_bug)
+    monkeypatch.setattr(sync.changes, "apply", apply_with_a_bug)
     hello: dict[str, Value] = {"channel": general, "text": "hello"}
     results = await asyncio.gather(
         sync.push_async(ada, _push(ada_clock, (1, "01ADA1", hello)), now),

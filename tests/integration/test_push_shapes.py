@@ -1,4 +1,4 @@
-"""One apply sequence, whatever a push carries (sync_service.py, ``_Plan``): what is looked up once
+"""One apply sequence, whatever a push carries (change_apply.py, ``_Plan``): what is looked up once
 per shape of change must give the same records, log (hashes included), message positions and
 replies as the same changes pushed one per push, and a rejected change must not leave a plan that
 lets the next one of its shape through."""
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backend import sync_service
+from backend import change_apply
 from backend.accounts import CurrentSession
 from backend.app import build_services
 from backend.settings import Settings
@@ -81,7 +81,7 @@ def _push(
     try:
         for start in range(0, len(mutations), per_push):
             if per_push == 1:  # nothing looked up per shape for one push is there for the next
-                service._plans.clear()
+                service.changes._plans.clear()
             reply = service.sync(
                 actor, SyncRequest(v=PROTOCOL_VERSION, changes=mutations[start : start + per_push]), NOW + 50
             )
@@ -124,7 +124,7 @@ def test_the_plans_kept_stay_bounded_whatever_orders_of_fields_a_client_sends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user, general = _setup(tmp_path)
-    monkeypatch.setattr(sync_service, "MAX_PLANS", 4)
+    monkeypatch.setattr(change_apply, "MAX_PLANS", 4)
     settings = Settings(data_dir=tmp_path)
     store = SqliteStorage(settings.database)
     service = SyncService(store, settings)
@@ -144,6 +144,6 @@ def test_the_plans_kept_stay_bounded_whatever_orders_of_fields_a_client_sends(
             reply = service.sync(
                 CurrentSession(user, "dev1", "member"), SyncRequest(v=PROTOCOL_VERSION, changes=[change]), NOW + 50
             )
-            assert reply.acks == [mid] and len(service._plans) <= 4
+            assert reply.acks == [mid] and len(service.changes._plans) <= 4
     finally:
         store.close()
