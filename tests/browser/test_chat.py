@@ -55,6 +55,10 @@ def test_offline_messages_survive_a_reload_and_arrive_once_in_order(team: Team) 
     ada, bob = team
     open_channel(ada.page, "general")
     open_channel(bob.page, "general")
+    # The service worker in control before the network goes: one still starting may be attached
+    # (and told the context is offline) after it could run a Background Sync flush of its own,
+    # which Ada would then see. The other offline tests wait for it too.
+    until(bob.page, "navigator.serviceWorker.controller !== null")
 
     go_offline(bob.context)
     expect(connection_status(bob.page)).to_have_text("Offline")
