@@ -32,6 +32,15 @@ def card_titles(page: Page, status: str) -> list[str]:
     return column(page, status).locator(".task-card__title").all_inner_texts()
 
 
+def tick(box: Locator) -> None:
+    """Tick a task's checkbox and wait for it to show ticked. Not ``Locator.check()``: that reads
+    the box's state the moment after its click, and these boxes show the store, which hears of the
+    write only once it is committed on the device; a render in between (the reply to an earlier
+    write) shows the old state for that moment, and ``check()`` then fails."""
+    box.click()
+    expect(box).to_be_checked()
+
+
 def details(page: Page) -> Locator:
     return page.get_by_role("region", name="Task details")
 
@@ -60,11 +69,11 @@ def test_offline_title_and_ticks_merge_with_online_status_and_assignee(team: Tea
     title.press("Enter")
     title.blur()
     expect(ada.page.get_by_role("link", name="Fix the pump at site B")).to_be_visible()  # written locally
-    panel.get_by_role("checkbox", name="Valve", exact=True).check()
-    panel.get_by_role("checkbox", name="Seal", exact=True).check()
+    tick(panel.get_by_role("checkbox", name="Valve", exact=True))
+    tick(panel.get_by_role("checkbox", name="Seal", exact=True))
     bob_panel = details(bob.page)
     bob_panel.get_by_label("Status").select_option("doing")
-    bob_panel.get_by_role("checkbox", name="Bob Babbage").check()
+    tick(bob_panel.get_by_role("checkbox", name="Bob Babbage"))
     wait_until_synced(bob.page)
     go_online(ada.context)
     wait_until_synced(ada.page)
