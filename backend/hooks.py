@@ -18,7 +18,7 @@ Rule 4. ``derived_tables`` keep a table in step with the record just written and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import NamedTuple
 
 from backend import message_rules, task_rules
@@ -47,10 +47,10 @@ Check = Callable[[Applied], None]
 FollowUp = Callable[[Applied, Mapping[str, Value], Mapping[str, Value]], list[tuple[str, str, dict[str, Value]]]]
 DerivedTable = Callable[[Storage, str, Mapping[str, Value]], Iterable[str]]
 #: (collection, creating, the change's field names) -> can the follow-up write anything? (Rule 3)
-ShapeTest = Callable[[str, bool, Sequence[str]], bool]
+ShapeTest = Callable[[str, bool, Collection[str]], bool]
 
 
-def always(collection: str, creating: bool, names: Sequence[str]) -> bool:
+def always(collection: str, creating: bool, names: Collection[str]) -> bool:
     return True
 
 
@@ -89,8 +89,10 @@ def _thread_parent_counters(
     change: Applied, applied: Mapping[str, Value], state: Mapping[str, Value]
 ) -> list[tuple[str, str, dict[str, Value]]]:
     """A new reply updates its parent's reply count and last repliers."""
+    if not _replies(change.collection, change.existing is None, applied.keys()):
+        return []
     thread, tn = state.get("thread"), applied.get("tn")
-    if change.existing is not None or not isinstance(thread, str) or not isinstance(tn, int):
+    if not isinstance(thread, str) or not isinstance(tn, int):
         return []
     parent = change.store.get_record("messages", thread)
     assert parent is not None  # message_numbers refused a reply without one
@@ -98,8 +100,9 @@ def _thread_parent_counters(
     return [("messages", thread, counters)]
 
 
-def _replies(collection: str, creating: bool, names: Sequence[str]) -> bool:
-    """_thread_parent_counters writes only for a new reply: a new record that names its thread."""
+def _replies(collection: str, creating: bool, names: Collection[str]) -> bool:
+    """Only a new reply (a new record that names its thread) updates a parent: the rule of
+    ``_thread_parent_counters``, which asks it first, and of its shape test (Rule 3)."""
     return creating and "thread" in names
 
 

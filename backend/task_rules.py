@@ -20,7 +20,7 @@ Rule 5. A comment is a message with an immutable ``task``: it gets the task's ne
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.access import Rejected
@@ -36,9 +36,10 @@ def created(author: str, now_ms: int) -> dict[str, Value]:
     return {"created_by": author, "changed": now_ms, "changed_by": author}
 
 
-def may_touch(collection: str, creating: bool, names: Sequence[str]) -> bool:
+def may_touch(collection: str, creating: bool, names: Collection[str]) -> bool:
     """Can ``touch`` mark a task for a change of this shape (collection, creating, field names)?
-    The same branches as ``touch``, on the shape alone: the service skips it when not (hooks.py, Rule 3)."""
+    ``touch`` asks it first; the service asks it once per shape and skips ``touch`` when not
+    (hooks.py, Rule 3)."""
     if collection == "tasks":
         return not creating
     if collection in TASK_PARTS:
@@ -55,17 +56,17 @@ def touch(
     author: str,
     now_ms: int,
 ) -> list[tuple[str, str, dict[str, Value]]]:
-    """Rule 2: the change that marks a task changed, if any."""
-    if collection == "tasks":
-        if creating:
-            return []
-        task_id = record_id
-    elif collection in TASK_PARTS:
-        task_id = str(fields["task"])
-    elif collection == "messages" and creating and isinstance(fields.get("task"), str):
-        task_id = str(fields["task"])  # a new comment: the task's people see a dot
-    else:
+    """Rule 2: the change that marks a task changed, if any. Which changes can is ``may_touch``'s
+    rule alone (the service also asks it once per shape: hooks.py, Rule 3)."""
+    if not may_touch(collection, creating, fields.keys()):
         return []
+    if collection == "tasks":
+        task_id = record_id
+    else:  # a part of a task, or a new comment: the task's people see a dot
+        named = fields["task"]
+        if not isinstance(named, str):
+            return []
+        task_id = named
     task = store.get_record("tasks", task_id)
     if task is None or task.state.fields.get("deleted") is True:
         return []
