@@ -6,18 +6,23 @@ count (cachegrind, no cache simulation) is the same run after run, so an A/B of 
 sitting says which one does less work per message. It is not time: cache misses, fsync and the
 other processes are left out, so confirm a win with bench 2 on a quiet machine.
 
-Two workloads (``TT_WORKLOADS="push"`` picks one), in-process on tmpfs, each run twice (FEW and
-MANY units) so that start-up cancels:
+Four workloads (``TT_WORKLOADS="push push_one"`` picks some), in-process on tmpfs, each run twice
+(FEW and MANY units of work over the same messages) so that start-up cancels:
 - ``push``: SyncService.sync with 100 new messages into #general plus the device's cursors and
   ``limit: 100``, the reply encoded (bench 2a's request, without HTTP); the collector set as
   ``teamtalk serve`` sets it. The mutations are made before the counted pushes, the same number
   in both runs, so the figure is the server's work only. Since issue 15's sixth pass ``sync``
   replies with the push's own changes from memory, as ``sync_async`` (the HTTP path) always did;
   before, this workload also read them back from the log (~16k instructions per message).
+- ``push_async``: the same pushes through ``SyncService.sync_async``, the call the HTTP handler
+  makes (the group commit on the event loop).
+- ``push_one``: single-message pushes through ``sync_async`` (1,200 against 200), per message:
+  what a person sending one message at a time costs the server.
 - ``index``: the search indexer's ``_index`` over units of 100 new messages (what the followers
   process does per push at one device's pace).
 
     .venv/bin/python -m bench.push_instructions          # needs valgrind (apt-get install valgrind)
+    TT_WORKLOADS="push_async push_one" .venv/bin/python -m bench.push_instructions   # the HTTP path
     cd <other tree> && PYTHONPATH=. <this venv>/bin/python -m bench.push_instructions   # the A/B side
 
 The text is drawn from a fixed word list with a fixed seed, so both trees index the same words.
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 FEW, MANY = 2, 12
@@ -47,7 +53,9 @@ def _text(rng: random.Random) -> str:
     return " ".join(rng.choice(_WORDS) for _ in range(12))
 
 
-def _push(units: int) -> None:
+def _push(units: int, batch: int = BATCH, via_http_path: bool = False) -> None:
+    import asyncio
+
     import msgspec
 
     from backend.accounts import CurrentSession
@@ -77,9 +85,9 @@ def _push(units: int) -> None:
     # (making them, ids and text, was ~94k instructions per message inside the count before).
     batches: list[list[Mutation]] = []
     mid = 0
-    for i in range(MANY):
+    for i in range(MANY * BATCH // batch):
         changes = []
-        for _ in range(BATCH):
+        for _ in range(batch):
             mid += 1
             fields = {"channel": general, "text": _text(rng)}
             changes.append(Mutation(mid, "messages", ulid(), fields, clock.tick(now + i)))  # type: ignore[arg-type]
@@ -87,11 +95,19 @@ def _push(units: int) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)  # as `teamtalk serve` (backend/cli.py)
-    for i, changes in enumerate(batches[:units]):
-        request = SyncRequest(v=PROTOCOL_VERSION, changes=changes, cursors=cursors, limit=BATCH)
-        reply = services.sync.sync(actor, request, now + i)
-        encode(reply)
-        cursors = reply.cursors
+
+    async def pushes() -> None:
+        nonlocal cursors
+        for i, changes in enumerate(batches[:units]):
+            request = SyncRequest(v=PROTOCOL_VERSION, changes=changes, cursors=cursors, limit=BATCH)
+            if via_http_path:
+                reply = await services.sync.sync_async(actor, request, now + i)
+            else:
+                reply = services.sync.sync(actor, request, now + i)
+            encode(reply)
+            cursors = reply.cursors
+
+    asyncio.run(pushes())
     services.store.close()
 
 
@@ -148,13 +164,24 @@ def _count(workload: str, units: int) -> int:
 
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--run":
-        {"push": _push, "index": _index}[sys.argv[2]](int(sys.argv[3]))
+        WORKLOADS[sys.argv[2]][0](int(sys.argv[3]))
         return
-    print(f"tree {os.getcwd()} (instructions per message: runs of {MANY} and {FEW} pushes of {BATCH}, differenced)")
+    print(f"tree {os.getcwd()} (instructions per message: runs of {MANY} and {FEW} units, differenced)")
     for workload in os.environ.get("TT_WORKLOADS", "push index").split():
+        per_unit = WORKLOADS[workload][1]
         start = time.perf_counter()
-        per = (_count(workload, MANY) - _count(workload, FEW)) / ((MANY - FEW) * BATCH)
+        few, many = FEW * BATCH // per_unit, MANY * BATCH // per_unit  # the same messages in every workload
+        per = (_count(workload, many) - _count(workload, few)) / ((many - few) * per_unit)
         print(f"  {workload}: {per / 1000:.1f}k instructions per message ({time.perf_counter() - start:.0f} s)")
+
+
+#: name: (the run, messages per unit).
+WORKLOADS: dict[str, tuple[Callable[[int], None], int]] = {
+    "push": (_push, BATCH),
+    "push_async": (lambda units: _push(units, via_http_path=True), BATCH),
+    "push_one": (lambda units: _push(units, batch=1, via_http_path=True), 1),
+    "index": (_index, BATCH),
+}
 
 
 if __name__ == "__main__":
