@@ -83,10 +83,15 @@ class RecordTables:
     # --- records, read by scope or by id ----------------------------------------------------
 
     def records_in_scope(self, scope: str, skip: Sequence[str] = ()) -> list[RecordSnapshot]:
+        """A scope's records but its messages (and the collections in ``skip``): messages are read
+        by position (``message_ids_before``, ``snapshots``). The ``collection <> 'messages'`` term
+        is the one of the ``records_by_scope`` index, which SQLite uses only for a query that
+        carries it (sqlite_schema.py)."""
         db = self._reading()
         marks = ",".join("?" * len(skip))
         rows = db.execute(
-            f"SELECT collection, id, fields, clocks FROM records WHERE scope = ? AND collection NOT IN ({marks})",
+            "SELECT collection, id, fields, clocks FROM records "
+            f"WHERE scope = ? AND collection <> 'messages' AND collection NOT IN ({marks})",
             (scope, *skip),
         ).fetchall()
         return [self._snapshot(scope, *row) for row in rows]

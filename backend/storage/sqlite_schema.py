@@ -15,7 +15,7 @@ from backend.storage.sqlite_files import FILES_SCHEMA
 from backend.storage.sqlite_push import PUSH_SCHEMA
 from sync_protocol.wire import Value
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = (
     ACCOUNT_SCHEMA
@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_channel_name ON records (json_extract(fields, '$.name'))
     WHERE collection = 'channels';
-CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope, collection);
+-- A scope's records, messages left out: nothing reads messages by scope (they are read by
+-- position, message_index), and every pushed message paid a B-tree insert for it (issue 15).
+-- A query uses it only when it carries the same term (records_in_scope).
+CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope, collection) WHERE collection <> 'messages';
 CREATE INDEX IF NOT EXISTS records_reaction_message ON records (json_extract(fields, '$.message'))
     WHERE collection = 'reactions';
 -- Messages by position (derived from records); full-text search lives in search.db (search_index.py).
@@ -111,6 +114,8 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("DROP INDEX IF EXISTS message_index_by_at")
     if version in (1, 2, 3):  # message_index without its rowid (issue 15: 0.6 us per pushed message)
         db.executescript(_MESSAGE_INDEX_WITHOUT_ROWID)
+    if version in (1, 2, 3, 4):  # records_by_scope without messages: SCHEMA creates it again
+        db.execute("DROP INDEX IF EXISTS records_by_scope")
 
 
 #: The copy, the swap and the version in one transaction: a crash leaves the old file as it was.

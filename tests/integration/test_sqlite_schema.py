@@ -28,7 +28,7 @@ def test_a_version_2_database_loses_the_unused_index_on_message_times(tmp_path: 
     store.close()
     assert "message_index_by_at" not in _indexes(path)
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     db.close()
 
 
@@ -65,5 +65,42 @@ def test_a_version_3_database_keeps_its_message_positions_in_a_table_without_row
         assert "WITHOUT ROWID" in sql
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert {"message_index_by_n", "message_index_by_thread"} <= _indexes(path)
+    finally:
+        db.close()
+
+
+def test_a_version_4_database_indexes_records_by_scope_without_messages(tmp_path: Path) -> None:
+    """Nothing reads messages by scope (they are read by position), so a pushed message writes no
+    entry in records_by_scope (issue 15); records_in_scope still answers from the index."""
+    path = tmp_path / "t.db"
+    SqliteStorage(path).close()
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        DROP INDEX records_by_scope;
+        CREATE INDEX records_by_scope ON records (scope, collection);
+        INSERT INTO records (collection, id, scope, fields, clocks) VALUES
+            ('messages', 'm1', 'c:a', '{"text":"hi"}', '{"*":"h"}'),
+            ('tasks', 't1', 'c:a', '{"title":"do"}', '{"*":"h"}');
+        PRAGMA user_version = 4;
+        """
+    )
+    db.close()
+    store = SqliteStorage(path)
+    try:
+        reader = store._db  # this thread's read-only connection: what records_in_scope reads with
+        queries: list[str] = []
+        reader.set_trace_callback(queries.append)
+        assert [r.id for r in store.records_in_scope("c:a", skip=["reads"])] == ["t1"]
+        reader.set_trace_callback(None)
+        plan = reader.execute("EXPLAIN QUERY PLAN " + queries[-1]).fetchall()
+        assert "records_by_scope" in " ".join(str(row[-1]) for row in plan), plan
+    finally:
+        store.close()
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'records_by_scope'").fetchone()[0]
+        assert sql.endswith("WHERE collection <> 'messages'"), "messages have no entries in the index"
     finally:
         db.close()
