@@ -94,9 +94,10 @@ class Supervisor:
     def _heard(self, unit: Committed) -> None:
         """A feed listener (feed.py, Rule 3), on the publishing thread. Only a commit the followers
         act on wakes the writer (Rule 2 of followers/__init__.py): a read cursor, a reaction or a
-        task's title committed while pushes drain would otherwise wake this process's writer
-        thread (the event loop's GIL) and the followers' three threads (the sender's) for nothing.
-        The others' head rides with the next line, or goes after HEAD_EVERY_S."""
+        task's title would otherwise wake the writer thread here (which takes the event loop's
+        GIL), the followers' stdin reader, producer, indexer and reporter, and then this process's
+        supervisor thread for their Progress line, all for nothing. The others' head rides with
+        the next line, or goes after HEAD_EVERY_S."""
         followed = any(c.collection in FOLLOWED for c in unit.changes)
         with self._cond:
             self.head = max(self.head, unit.last)
