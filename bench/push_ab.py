@@ -27,6 +27,7 @@ from bench.common import Device, Server, header, info, percentile
 from bench.push_delivery import DRAIN_S, IDLE_S, LISTENERS, PER_LISTENER, Receiver, notify, setup
 from bench.push_probe import IDLE, PROBE_GAP_S, Probe, classify
 from bench.report import percentile_at
+from sync_protocol.collections import read_id
 
 ROUNDS = int(os.environ.get("TT_BENCH_ROUNDS", "10"))
 
@@ -54,21 +55,75 @@ def _schedstat(pid: int) -> tuple[int, int]:
 Stat = tuple[int, int, int]
 
 
+#: Whether the prober writes now (the modes "writes" and "empty" set it): every other sync then
+#: carries one change, the device's read cursor, as bench 9's prober does (push_probe.prober).
+WRITING = [False]
+
+
 async def traced_prober(
-    device: Device, server: int, probes: list[Probe], stats: list[Stat], stop: asyncio.Event
+    device: Device,
+    server: int,
+    probes: list[Probe],
+    stats: list[Stat],
+    stop: asyncio.Event,
+    writes: list[Probe] | None = None,
+    channel: str = "",
 ) -> None:
-    """push_delivery.prober, noting each sync's scheduler figures (schedstat) beside it."""
+    """push_delivery.prober, noting each sync's scheduler figures (schedstat) beside it. While
+    WRITING, every other sync writes and is filed in ``writes`` instead (the empty ones are
+    compared across modes)."""
     me = os.getpid()
+    n = 0
     while not stop.is_set():
+        n += 1
+        writing = WRITING[0] and writes is not None and n % 2 == 0
+        changes = []
+        if writing:
+            fields = {"channel": channel, "user": device.user_id, "n": n}
+            changes = [device.mutation("reads", read_id(device.user_id, channel), fields)]
         s0, m0 = _schedstat(server), _schedstat(me)
         start = time.perf_counter_ns()
-        status, content = await device.post_sync(device.body([], limit=100))
+        status, content = await device.post_sync(device.body(changes, limit=100))
         end = time.perf_counter_ns()
         s1, m1 = _schedstat(server), _schedstat(me)
         device.check(status, content)
-        probes.append((IDLE, start, end))
-        stats.append((s1[0] - s0[0], s1[1] - s0[1], m1[1] - m0[1]))
+        if writing and writes is not None:
+            writes.append((IDLE, start, end))
+        else:
+            probes.append((IDLE, start, end))
+            stats.append((s1[0] - s0[0], s1[1] - s0[1], m1[1] - m0[1]))
         await asyncio.sleep(PROBE_GAP_S)
+
+
+#: Before the first message with the modes "writes" and "empty": windows of this long, in turn.
+COST_WINDOW_S = 1.0
+COST_WINDOWS = 6
+
+
+async def idle_cost(server: int, followers: int, probes: list[Probe], writes: list[Probe]) -> None:
+    """What a writing sync costs when no push drains, prober writing and not in turn: the CPU of the
+    server and of the followers process per second and per writing sync (issue 10: did each
+    commit's Head line wake the followers for nothing?)."""
+    spent: dict[bool, list[float]] = {True: [0.0, 0.0, 0.0, 0.0], False: [0.0, 0.0, 0.0, 0.0]}
+    for i in range(COST_WINDOWS):
+        writing = i % 2 == 0
+        WRITING[0] = writing
+        s0, f0, n0 = _schedstat(server)[0], _schedstat(followers)[0], len(writes)
+        await asyncio.sleep(COST_WINDOW_S)
+        s1, f1, n1 = _schedstat(server)[0], _schedstat(followers)[0], len(writes)
+        total = spent[writing]
+        total[0] += (s1 - s0) / 1e6
+        total[1] += (f1 - f0) / 1e6
+        total[2] += n1 - n0
+        total[3] += COST_WINDOW_S
+    WRITING[0] = True
+    w, e = spent[True], spent[False]
+    info(
+        f"no drain, prober writing / empty only ({COST_WINDOWS // 2} x {COST_WINDOW_S:.0f} s each): CPU ms per s "
+        f"server {w[0] / w[3]:.1f} / {e[0] / e[3]:.1f}, followers {w[1] / w[3]:.2f} / {e[1] / e[3]:.2f}; "
+        f"per writing sync ({w[2]:.0f}): followers {(w[1] - e[1] * w[3] / e[3]) / max(w[2], 1) * 1e3:.0f} us, "
+        f"server {(w[0] - e[0] * w[3] / e[3]) / max(w[2], 1) * 1e3:.0f} us more than an empty one's share"
+    )
 
 
 def at_equal_count(draining: list[float], idle: list[float]) -> float:
@@ -128,6 +183,10 @@ MODES: dict[str, Mode] = {
     "both-idle": lambda f, r: (_policy(f, os.SCHED_IDLE, 0), _policy(r, os.SCHED_IDLE, 0))[0],
     "pin": lambda f, r: (_policy(f, os.SCHED_IDLE, 0, PINNED), _policy(r, os.SCHED_IDLE, 0))[0],
     "pin-local": lambda f, r: (_policy(f, os.SCHED_IDLE, 0, PINNED), _policy(r, os.SCHED_OTHER, 0))[0],
+    # The code's own scheduling (followers: SCHED_IDLE, off the first CPU), the receiver remote
+    # (SCHED_IDLE); the prober writing every other sync or only empty ones (issue 10's clue).
+    "writes": lambda f, r: (_policy(r, os.SCHED_IDLE, 0), WRITING.__setitem__(0, True))[0],
+    "empty": lambda f, r: (_policy(r, os.SCHED_IDLE, 0), WRITING.__setitem__(0, False))[0],
     "asis": lambda f, r: None,
 }
 
@@ -147,7 +206,11 @@ async def run(names: list[str]) -> None:
         stats: list[Stat] = []
         control = _perf_control()
         control("enable")
-        probing = asyncio.create_task(traced_prober(probe, server.pid, probes, stats, stop))
+        writes: list[Probe] = []
+        WRITING[0] = "writes" in names  # the idle baseline as bench 9 takes it
+        probing = asyncio.create_task(traced_prober(probe, server.pid, probes, stats, stop, writes, channels[0]))
+        if "writes" in names and "empty" in names:
+            await idle_cost(server.pid, followers, probes, writes)
         await asyncio.sleep(IDLE_S)
         spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {n: [] for n in names}
         latencies: dict[str, list[float]] = {n: [] for n in names}
@@ -211,6 +274,12 @@ async def run(names: list[str]) -> None:
                 f"; push p50 {percentile(latencies[name], 50):.1f} p99 "
                 f"{percentile(latencies[name], 99):.1f} ms"
             )
+            written = classify(writes, all_posts + others, [d for _, d in spans[name]])["draining"] if writes else []
+            if written:
+                info(
+                    f"   writing syncs while draining: {len(written)}, p50 {percentile(written, 50):.2f} "
+                    f"p99 {percentile(written, 99):.2f} ms"
+                )
             cols = list(zip(*cpu[name], strict=True))
             info(
                 "   CPU ms per message (POST to the last push + up to 50 ms): "

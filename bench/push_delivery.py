@@ -264,7 +264,9 @@ async def run() -> None:
         drains: list[tuple[int, int]] = []
         quiet: list[tuple[int, int]] = []
         stop = asyncio.Event()
-        probing = asyncio.create_task(prober(probe, phase, probes, stop, writes, channels[0]))
+        # TT_BENCH_PROBE_WRITES=0: empty syncs only, as until 2026-12-05 late (issue 10's clue).
+        probe_writes = writes if os.environ.get("TT_BENCH_PROBE_WRITES", "1") != "0" else None
+        probing = asyncio.create_task(prober(probe, phase, probes, stop, probe_writes, channels[0]))
         await asyncio.sleep(IDLE_S)
         latencies: list[float] = []
         drain_s: list[float] = []
@@ -349,37 +351,49 @@ async def run() -> None:
             + " / ".join(f"{percentile(rtts[p], 50):.1f}" for p in (IDLE, DRAINING, BETWEEN, QUIET))
             + " ms"
         )
-        written = classify(writes, posts, drains, quiet)
-        resting_w = written[IDLE] + written[QUIET]
-        by_model_w = {
-            model: classify(
-                writes,
-                posts + [d for d, m in zip(drains, models, strict=True) if m != model],
-                [d for d, m in zip(drains, models, strict=True) if m == model],
-            )[DRAINING]
-            for model in (REMOTE, LOCAL)
-        }
+        if writes:  # none with TT_BENCH_PROBE_WRITES=0
+            written = classify(writes, posts, drains, quiet)
+            resting_w = written[IDLE] + written[QUIET]
+            by_model_w = {
+                model: classify(
+                    writes,
+                    posts + [d for d, m in zip(drains, models, strict=True) if m != model],
+                    [d for d, m in zip(drains, models, strict=True) if m == model],
+                )[DRAINING]
+                for model in (REMOTE, LOCAL)
+            }
 
-        def ratio_w(draining: list[float]) -> tuple[float, int]:
-            n = min(len(draining), len(resting_w))
-            return percentile_at(draining, 99, n) / percentile_at(resting_w, 99, n), n
+            def ratio_w(draining: list[float]) -> tuple[float, int]:
+                n = min(len(draining), len(resting_w))
+                return percentile_at(draining, 99, n) / percentile_at(resting_w, 99, n), n
 
-        figure_w, n_w = ratio_w(by_model_w[headline])
-        verdict(
-            f"9 writing sync p99 while pushes drain / idle (receiver {headline})",
-            figure_w,
-            TARGET_SYNC_RATIO,
-            "x",
-            higher_is_better=False,
-        )
-        info(
-            f"writing syncs (one read-cursor change each, every other probe): both p99s over {n_w} syncs "
-            f"({len(by_model_w[headline])} while draining, {len(resting_w)} idle): "
-            f"{percentile_at(by_model_w[headline], 99, n_w):.2f} / {percentile_at(resting_w, 99, n_w):.2f} ms; "
-            f"receiver local {ratio_w(by_model_w[LOCAL])[0]:.2f}x ({len(by_model_w[LOCAL])} syncs), "
-            f"all drains {ratio_w(written[DRAINING])[0]:.2f}x; p50 idle / draining "
-            f"{percentile(resting_w, 50):.1f} / {percentile(written[DRAINING], 50):.1f} ms"
-        )
+            figure_w, n_w = ratio_w(by_model_w[headline])
+            verdict(
+                f"9 writing sync p99 while pushes drain / idle (receiver {headline})",
+                figure_w,
+                TARGET_SYNC_RATIO,
+                "x",
+                higher_is_better=False,
+            )
+            info(
+                f"writing syncs (one read-cursor change each, every other probe): both p99s over {n_w} syncs "
+                f"({len(by_model_w[headline])} while draining, {len(resting_w)} idle): "
+                f"{percentile_at(by_model_w[headline], 99, n_w):.2f} / {percentile_at(resting_w, 99, n_w):.2f} ms; "
+                f"receiver local {ratio_w(by_model_w[LOCAL])[0]:.2f}x ({len(by_model_w[LOCAL])} syncs), "
+                f"all drains {ratio_w(written[DRAINING])[0]:.2f}x; p50 idle / draining "
+                f"{percentile(resting_w, 50):.1f} / {percentile(written[DRAINING], 50):.1f} ms"
+            )
+        out = os.environ.get("TT_BENCH_AB_OUT")
+        if out:  # for a scheduler trace (push_sched.py, push_syscalls.py): who was where, per model
+            followers = next(
+                int(c) for t in Path(f"/proc/{server.pid}/task").iterdir() for c in (t / "children").read_text().split()
+            )
+            pids = {"server": server.pid, "followers": followers, "receiver": receiver.proc.pid, "bench": os.getpid()}
+            spans = {
+                model: [(p, d) for p, d, m in zip(posts, drains, models, strict=True) if m == model]
+                for model in (REMOTE, LOCAL)
+            }
+            Path(out).write_text(json.dumps({"pids": pids, "spans": spans, "probes": probes}))
         for device in devices:
             await device.close()
     finally:

@@ -7,11 +7,15 @@ Rule 1. The followers process reads committed changes from the SQLite log itself
         index in ``search.db``, the push producer in ``push.db`` with its queue), so a kill -9 of
         the process costs a restart, never a change indexed or notified twice or not at all.
 Rule 2. The server tells it only what is cheap to say, one JSON line each on its stdin
-        (``ToFollowers``): the log's new head after a commit (coalesced: the latest head, not
-        one line per commit), the devices that have the app open and visible (sender.py,
-        Rule 3), that a search is waiting, and that push rows were queued by a timer
-        (calendar reminders). Without a line it still reads the log every
-        POLL_S: a lost wake-up costs latency, not changes.
+        (``ToFollowers``): the log's new head after a commit that holds a change they act on
+        (a collection in push/producer.py's FOLLOWED; coalesced: the latest head, not one line
+        per commit), the devices that have the app open and visible (sender.py, Rule 3), that
+        a search is waiting, and that push rows were queued by a timer (calendar reminders).
+        Any other commit's head (a read cursor, a reaction: nothing to push or index) goes
+        with the next line, or after supervisor.HEAD_EVERY_S: one line per such commit woke
+        the followers' threads and two of the server's for nothing, ~0.1 ms of followers CPU
+        per read cursor (issue 10, bench/push_ab.py). Without a line it still reads the log
+        every POLL_S: a lost wake-up costs latency, not changes.
         Its first line is always the visible devices, and it reads the log only after it.
 Rule 3. It answers on its stdout with its followers' positions (``Progress``) whenever they move.
         A search waits on the indexer's reported position reaching the head that existed when

@@ -34,6 +34,9 @@ BACKOFF_LAST_S = 10.0
 STEADY_S = 30.0
 #: Behind the log for this long: a warning in the log (then once per this long while it lasts).
 LAG_WARN_S = 10.0
+#: A head whose commits hold nothing the followers act on is told at most this late (Rule 2 of
+#: followers/__init__.py): with the next line, or when the writer has been idle this long.
+HEAD_EVERY_S = 0.25
 STOP_WAIT_S = 10.0
 
 
@@ -75,6 +78,10 @@ class Supervisor:
         self._wanted = False  # the process should run
         self._stopping = False
         self._sent_head = -1
+        #: The head that must be told now: the last commit holding a FOLLOWED change.
+        self._followed_head = -1
+        #: Head lines written (tests and benchmarks count the followers' wake-ups by it).
+        self.heads_told = 0
         self._visible_dirty = True
         self._urgent = False
         self._queued = False
@@ -85,10 +92,19 @@ class Supervisor:
     # --- what the server says (on its threads: quick, never blocking) --------------------------
 
     def _heard(self, unit: Committed) -> None:
-        """A feed listener (feed.py, Rule 3), on the publishing thread."""
+        """A feed listener (feed.py, Rule 3), on the publishing thread. Only a commit the followers
+        act on wakes the writer (Rule 2 of followers/__init__.py): a read cursor, a reaction or a
+        task's title would otherwise wake the writer thread here (which takes the event loop's
+        GIL), the followers' stdin reader, producer, indexer and reporter, and then this process's
+        supervisor thread for their Progress line, all for nothing. The others' head rides with
+        the next line, or goes after HEAD_EVERY_S."""
+        followed = any(c.collection in FOLLOWED for c in unit.changes)
         with self._cond:
             self.head = max(self.head, unit.last)
-            if not self._wanted and any(c.collection in FOLLOWED for c in unit.changes):
+            if not followed:
+                return
+            self._followed_head = max(self._followed_head, unit.last)
+            if not self._wanted:
                 self._start_locked()
             self._cond.notify_all()
 
@@ -200,7 +216,8 @@ class Supervisor:
         first, so a push is never sent to a device shown before the commit that caused it."""
         while True:
             with self._cond:
-                self._cond.wait_for(self._has_news, timeout=1.0)
+                # On a timeout, a head with nothing followed in it goes (HEAD_EVERY_S).
+                self._cond.wait_for(self._has_news, timeout=HEAD_EVERY_S)
                 if self._stopping:
                     return
                 proc = self._proc
@@ -218,6 +235,7 @@ class Supervisor:
                     continue
                 if self._sent_head < head:
                     self._sent_head = head
+                    self.heads_told += 1
                     lines.append(encode(Head(head)))
                 if self._urgent:
                     self._urgent = False
@@ -236,7 +254,7 @@ class Supervisor:
     def _has_news(self) -> bool:
         return self._stopping or (
             self._proc is not None
-            and (self._visible_dirty or self._urgent or self._queued or self._sent_head < self.head)
+            and (self._visible_dirty or self._urgent or self._queued or self._sent_head < self._followed_head)
         )
 
     def _visible_list(self) -> list[str]:

@@ -12,6 +12,10 @@ Rule 4. Units that hold no new message cost nothing but the follower's take; the
         stored with every queued row, and otherwise at most once per PERSIST_EVERY_S (a commit
         and an fsync per send would halve the server's throughput). After a crash it may derive
         that last second again: only a device subscribed meanwhile could get a late notice.
+        Units that notify (``notifies``) within BUSY_S of the last ones that did wait COALESCE_S
+        for more; others never count as a derivation, so a message after a quiet spell of read
+        cursors still goes at once (issue 10: the server tells of their heads every
+        supervisor.HEAD_EVERY_S, and one just before a message held it back 20 ms).
 Rule 5. Tasks add one event, ``task_assigned`` (task_assigned.py): an assignment by someone
         else notifies the person assigned.
 Rule 6. A message's rows go to the sender from memory as soon as their due times are known,
@@ -77,6 +81,16 @@ BATCH = 500
 IDLE_WAIT_S = 0.5
 
 
+def notifies(change: Change) -> bool:
+    """May this change notify someone: a new message, a meeting that starts, a task assignment
+    (Rules 3 and 5)?"""
+    return (
+        (change.collection == "messages" and "at" in change.fields and "text" in change.fields)
+        or (change.collection == "meetings" and "started_at" in change.fields)
+        or task_assigned.is_assignment(change)
+    )
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -129,7 +143,7 @@ class PushProducer:
         self._unoffered = False
         self.position = 0
         self._persisted = 0.0
-        self._derived = 0.0
+        self._derived = float("-inf")  # the last take that held a change that notifies
         self._subscribers = Subscribers(store)
         self._thread = FollowerThread(feed, "push-producer", self._resume, self._step, log, IDLE_WAIT_S)
 
@@ -151,7 +165,8 @@ class PushProducer:
         # path more than the notices; wait a moment and derive what came meanwhile with them.
         # A message after a quiet spell goes at once: its notices are what the person waits for.
         busy = time.monotonic() - self._derived < BUSY_S
-        self._derived = time.monotonic()
+        if any(notifies(change) for unit in units for change in unit.changes):
+            self._derived = time.monotonic()
         if busy and len(units) < BATCH and not self._thread.stopping.wait(COALESCE_S):
             units += follower.take(0, BATCH - len(units))
         self._unoffered = False
@@ -163,14 +178,9 @@ class PushProducer:
     def derive(self, units: list[Committed], upto: int) -> int:
         """Queue the notices of these units and store ``upto``, in one transaction (Rule 1); who
         gets what is decided before it (Rule 8)."""
-        new = [
-            change
-            for unit in units
-            for change in unit.changes
-            if (change.collection == "messages" and "at" in change.fields and "text" in change.fields)
-            or (change.collection == "meetings" and "started_at" in change.fields)
-        ]
-        assigned = [c for unit in units for c in unit.changes if task_assigned.is_assignment(c)]
+        noticed = [change for unit in units for change in unit.changes if notifies(change)]
+        assigned = [change for change in noticed if task_assigned.is_assignment(change)]
+        new = [change for change in noticed if change.collection in ("messages", "meetings")]
         due = time.monotonic() - self._persisted >= PERSIST_EVERY_S
         if not new and not assigned and not due:
             return 0  # Rule 4

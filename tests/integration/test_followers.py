@@ -14,13 +14,15 @@ from typing import Any
 import pytest
 
 from backend.app import create_app
+from backend.followers import supervisor
 from backend.followers.log_feed import LogFeed
 from backend.settings import Settings
 from backend.storage.base import NewChange
 from backend.storage.sqlite import SqliteStorage
+from sync_protocol.collections import read_id
 from tests.integration.conftest import Person, Workspace
 from tests.integration.push_service import PushService
-from tests.integration.test_push import channel, post, settle, subscribe
+from tests.integration.test_push import channel, post, settle, subscribe, write
 
 
 @pytest.fixture
@@ -129,6 +131,42 @@ def test_only_admins_and_auditors_see_the_followers_lag(ws: Workspace) -> None:
     assert status(ada)["restarts"] == 0
     reply = bob.client.get("/api/admin/followers")
     assert (reply.status_code, reply.json()["error"]) == (403, "forbidden")
+
+
+def _read_up_to(person: Person, room: str, n: int) -> None:
+    write(person, "reads", read_id(person.user, room), {"channel": room, "user": person.user, "n": n})
+
+
+def test_a_commit_with_nothing_to_push_or_index_does_not_wake_the_followers(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read cursors never notify and are never searched: while pushes drain, a Head line for each
+    woke the server's writer thread and the followers' threads for nothing (issue 10). Only a
+    commit they act on is told at once; a search still waits for the head of when it was asked."""
+    monkeypatch.setattr(supervisor, "HEAD_EVERY_S", 3600.0)  # no lazy head during the test
+    ada = ws.join("Ada")
+    room = ada.channel_named("general")
+    post(ada, room, "wake the followers")
+    followers = ws.app.state["services"].followers
+    wait_until(lambda: followers.progress.push >= followers.head)
+    told = followers.heads_told
+    for n in range(1, 21):
+        _read_up_to(ada, room, n)
+    found = post(ada, room, "something to index after the cursors")
+    hits = ada.client.get("/api/search", params={"q": "something to index"}).json()["results"]
+    assert [h["id"] for h in hits] == [found]
+    assert followers.heads_told - told == 1, "one Head line, the message's: none for the 20 read cursors"
+    assert followers.progress.search == followers.head
+
+
+def test_a_head_with_nothing_followed_is_still_told_soon(ws: Workspace) -> None:
+    """The followers' positions reach such a head within HEAD_EVERY_S (no lag shown to admins)."""
+    ada = ws.join("Ada")
+    room = ada.channel_named("general")
+    post(ada, room, "wake the followers")
+    _read_up_to(ada, room, 1)
+    head = ws.app.state["services"].followers.head
+    wait_until(lambda: status(ada)["push_position"] >= head and status(ada)["push_lag"] == 0)
 
 
 def test_the_push_producer_takes_only_what_the_server_told_of(tmp_path: Path) -> None:

@@ -1,0 +1,76 @@
+"""The push producer coalesces a burst of messages (producer.py, Rule 4), but a take that held
+nothing that notifies (a read cursor, whose head the server tells of every HEAD_EVERY_S) never
+makes the next message wait: a message after a quiet spell goes at once (issue 10)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.feed import Committed, InProcessFeed
+from backend.push import producer as producer_module
+from backend.push.producer import PushProducer
+from backend.settings import Settings
+from backend.storage.base import PushJob, PushSubscription, StoredRecord
+from backend.storage.push_queue import PushQueue
+from backend.storage.sqlite import SqliteStorage
+from sync_protocol.collections import read_id
+from sync_protocol.merge import RecordState
+from sync_protocol.wire import Change
+
+ROOM = "01CSITEA"
+PEOPLE = ["u000", "u001", "u002"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStorage]:
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    with store.transaction():
+        store.put_record("channels", ROOM, StoredRecord(ROOM, RecordState({"name": "site-a", "kind": "public"})))
+        for n, person in enumerate(PEOPLE):
+            store.set_membership(ROOM, person, True)
+            sub = PushSubscription(f"sub{n}", person, f"dev{n}", f"https://push.example/{n}", "k", "a", "en", n)
+            store.add_push_subscription(sub)
+    yield store
+    store.close()
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_message_after_read_cursors_is_derived_without_the_burst_wait(
+    store: SqliteStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A burst's wait far longer than the test, and "busy" for as long: only the rule decides.
+    monkeypatch.setattr(producer_module, "COALESCE_S", 60.0)
+    monkeypatch.setattr(producer_module, "BUSY_S", 3600.0)
+    settings = Settings(data_dir=tmp_path, frontend_dir=tmp_path / "none", push_test_mode=True)
+    offered: list[tuple[PushJob, PushSubscription]] = []
+    queue = PushQueue(tmp_path / "push.db")
+    feed = InProcessFeed(store)
+    producer = PushProducer(store, queue, feed, settings, lambda: None, offered.extend)
+    producer.start()
+    try:
+        _wait(lambda: producer._thread.follower is not None)
+        for seq in (1, 2, 3):  # read cursors, as a device reading the channel writes them
+            cursor = {"channel": ROOM, "user": PEOPLE[1], "n": seq}
+            feed.publish(
+                Committed(
+                    [Change(seq, ROOM, "reads", read_id(PEOPLE[1], ROOM), f"{seq:013d}-0000-d", PEOPLE[1], cursor)]
+                )
+            )
+            _wait(lambda seq=seq: producer.position == seq)  # taken, and nothing derived from it
+        fields = {"channel": ROOM, "text": "hi all", "mentions": "channel", "author": PEOPLE[0], "at": 1, "n": 1}
+        feed.publish(Committed([Change(4, ROOM, "messages", "01M000001", "0000000000004-0000-d", PEOPLE[0], fields)]))
+        _wait(lambda: len(offered) == len(PEOPLE) - 1)  # not the author; without the 60 s wait
+        assert producer.position == 4
+    finally:
+        producer.close()
+        queue.close()
