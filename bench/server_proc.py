@@ -86,6 +86,11 @@ class Server:
         self.launcher = ["-m", "bench.profile_server" if self.profiling else "backend.cli"]
         #: More `serve` options (the push benchmark's --push-test-mode).
         self.options: list[str] = []
+        #: TT_BENCH_SERVER_SESSION=own starts the server in a session of its own, as a service runs.
+        #: With the kernel's autogroups (kernel.sched_autogroup_enabled=1) a session is one
+        #: scheduling group: by default the server shares the bench's (its Python, Playwright's
+        #: driver) and competes with Chromium's and every other session's as one group's share.
+        self.own_session = os.environ.get("TT_BENCH_SERVER_SESSION") == "own"
 
     @property
     def pid(self) -> int:
@@ -107,7 +112,13 @@ class Server:
         ]
         env = {**os.environ, "TT_PROFILE_OUT": str(self.data / "server.prof")}
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout_s
         with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
