@@ -27,7 +27,6 @@ open #general. Then:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -40,7 +39,7 @@ from playwright.sync_api import Request, sync_playwright
 
 from bench import cpuprofile, process_cpu
 from bench.browser_steps import pct, step, synced, until
-from bench.common import Server, commit_probe, header, info, verdict
+from bench.common import Server, commit_probe, header, info, run_child, verdict
 from bench.hotpath_receivers import join, serve_build
 from bench.hotpath_scripts import BACK_ONLINE, CLICKS, DOM_CLICK, FRAMES, OFFLINE_SENDS, ONLINE_TRACE_JS, SHOWN, WATCH
 from bench.hotpath_timeline import trace_steps
@@ -515,6 +514,4 @@ if __name__ == "__main__":
 async def run() -> None:
     """For bench.run_all: the sync Playwright API runs in its own process (it cannot share an
     asyncio loop)."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.browser_hotpath", cwd=ROOT)
-    if await process.wait() != 0:
-        raise RuntimeError("bench.browser_hotpath failed")
+    await run_child("bench.browser_hotpath", ROOT)

@@ -26,7 +26,7 @@ from playwright.sync_api import sync_playwright
 from backend.tokens import ulid
 from bench.browser_hotpath import CHROMIUM, FLAGS, PASSWORD
 from bench.browser_steps import pct, step, synced, until
-from bench.common import ROOT, Device, Server, header, info, verdict
+from bench.common import ROOT, Device, Server, header, info, run_child, verdict
 
 FEED_EVENTS = 5000
 MONTH_EVENTS = 2000
@@ -187,9 +187,7 @@ def main() -> int:
 
 async def run() -> None:
     """For bench.run_all: the sync Playwright API runs in its own process."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.calendar", cwd=ROOT)
-    if await process.wait() != 0:
-        raise RuntimeError("bench.calendar failed")
+    await run_child("bench.calendar", ROOT)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bench.commit_probe import commit_probe
 from bench.device import PASSWORD, Device, Failed, RawHttp, workspace
-from bench.report import RESULTS, fmt, header, info, median, percentile, verdict
+from bench.report import RESULTS, fmt, header, info, median, percentile, run_child, verdict
 from bench.server_proc import (
     CLK_TCK,
     ROOT,
@@ -45,6 +45,7 @@ __all__ = [
     "percentile",
     "proc_status",
     "raise_fd_limit",
+    "run_child",
     "verdict",
     "workspace",
 ]

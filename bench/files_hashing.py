@@ -13,7 +13,6 @@ reported beside it.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import statistics
@@ -24,7 +23,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.browser_hotpath import CHROMIUM, FLAGS
 from bench.browser_steps import step
-from bench.common import ROOT, Server, header, info, verdict
+from bench.common import ROOT, Server, header, info, run_child, verdict
 
 SIZE_MB = int(os.environ.get("FILES_MB", "200"))
 ROUNDS = 5
@@ -116,9 +115,7 @@ def main() -> int:
 
 async def run() -> None:
     """For bench.files / bench.run_all: the sync Playwright API runs in its own process."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.files_hashing", cwd=ROOT)
-    if await process.wait() != 0:
-        raise RuntimeError("bench.files_hashing failed")
+    await run_child("bench.files_hashing", ROOT)
 
 
 if __name__ == "__main__":

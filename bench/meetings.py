@@ -32,7 +32,7 @@ import websockets
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bench.browser_steps import step, synced, until
-from bench.common import PASSWORD, Server, cpu_meter, header, info, percentile, verdict
+from bench.common import PASSWORD, Server, cpu_meter, header, info, percentile, run_child, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -307,10 +307,8 @@ def main() -> None:
 
 async def run() -> None:
     """For bench.run_all: re-run this module inside a private network namespace."""
-    command = [*_in_netns(), sys.executable, "-m", "bench.meetings", "--here"]
-    process = await asyncio.create_subprocess_exec(*command, cwd=ROOT)
-    if await process.wait() != 0:
-        raise RuntimeError("bench.meetings failed (it needs `unshare -n`: root or user namespaces)")
+    needs = "it needs `unshare -n`: root or user namespaces"
+    await run_child("bench.meetings", ROOT, "--here", wrapper=_in_netns(), needs=needs)
 
 
 def _in_netns() -> list[str]:

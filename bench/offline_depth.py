@@ -29,7 +29,7 @@ from playwright.sync_api import Page, Request, sync_playwright
 
 from backend.tokens import ulid
 from bench.browser_steps import pct, step, synced, until
-from bench.common import PASSWORD, Failed, Server, header, info, verdict, workspace
+from bench.common import PASSWORD, Failed, Server, header, info, run_child, verdict, workspace
 from bench.text import TextMaker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -273,6 +273,4 @@ if __name__ == "__main__":
 
 async def run() -> None:
     """For bench.run_all: the sync Playwright API runs in its own process."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.offline_depth", cwd=ROOT)
-    if await process.wait() != 0:
-        raise RuntimeError("bench.offline_depth failed")
+    await run_child("bench.offline_depth", ROOT)

@@ -19,7 +19,6 @@ confirmed records, the way a long-lived device holds them). It then measures:
 
 from __future__ import annotations
 
-import asyncio
 import os
 import statistics
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.browser_steps import pct, step, synced, until
-from bench.common import Server
+from bench.common import Server, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -254,6 +253,4 @@ if __name__ == "__main__":
 async def run() -> None:
     """For bench.run_all: the sync Playwright API runs in its own process (it cannot share an
     asyncio loop)."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.render_50k", cwd=ROOT)
-    if await process.wait() != 0:
-        raise RuntimeError("bench.render_50k failed")
+    await run_child("bench.render_50k", ROOT)

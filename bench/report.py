@@ -4,8 +4,14 @@ target line (``verdict``) also kept in RESULTS for run_all's summary.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import random
+import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -44,6 +50,9 @@ def median(values: Sequence[float]) -> float:
 
 #: Every target line, collected so run_all can print the summary.
 RESULTS: list[tuple[str, str, bool]] = []
+#: Set for a benchmark that run_all runs in a process of its own (``run_child``): its target
+#: lines go to this file too, one JSON array each, and the parent adds them to its RESULTS.
+RESULTS_FILE_ENV = "TT_BENCH_RESULTS"
 
 
 def verdict(label: str, value: float, target: float, unit: str, higher_is_better: bool) -> str:
@@ -57,6 +66,9 @@ def verdict(label: str, value: float, target: float, unit: str, higher_is_better
         f"{'PASS' if ok else 'MISS'} ({ratio:.2f}× the target{needs})"
     )
     RESULTS.append((label, line, ok))
+    if path := os.environ.get(RESULTS_FILE_ENV):
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps([label, line, ok]) + "\n")
     print("  " + line, flush=True)
     return line
 
@@ -75,3 +87,19 @@ def info(text: str) -> None:
 
 def header(title: str) -> None:
     print(f"\n== {title}", flush=True)
+
+
+async def run_child(module: str, cwd: Path, *args: str, wrapper: Sequence[str] = (), needs: str = "") -> None:
+    """For run_all: ``python -m module args`` in a process of its own (the sync Playwright API
+    cannot share run_all's asyncio loop; ``wrapper`` runs it inside another command, such as a
+    private network namespace), its target lines added to this process's RESULTS so that the
+    summary counts them. ``needs`` says what a failure may mean."""
+    with tempfile.TemporaryDirectory(prefix="teamtalk-bench-") as tmp:
+        results = Path(tmp) / "results.jsonl"
+        env = {**os.environ, RESULTS_FILE_ENV: str(results)}
+        process = await asyncio.create_subprocess_exec(*wrapper, sys.executable, "-m", module, *args, cwd=cwd, env=env)
+        code = await process.wait()
+        if results.exists():
+            RESULTS.extend((label, line, ok) for label, line, ok in map(json.loads, results.read_text().splitlines()))
+    if code != 0:
+        raise RuntimeError(f"{module} failed{f' ({needs})' if needs else ''}")

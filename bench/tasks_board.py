@@ -26,7 +26,6 @@ in 100 other channels. Then, with the browser offline (so nothing the server nev
 
 from __future__ import annotations
 
-import asyncio
 import os
 import statistics
 import sys
@@ -35,7 +34,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.browser_steps import pct, step, synced, until
-from bench.common import Server, verdict
+from bench.common import Server, run_child, verdict
 from sync_protocol.positions import keys_between
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,6 +303,4 @@ if __name__ == "__main__":
 
 async def run() -> None:
     """For bench.run_all: the sync Playwright API runs in its own process."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.tasks_board", cwd=ROOT)
-    if await process.wait() != 0:
-        raise RuntimeError("bench.tasks_board failed")
+    await run_child("bench.tasks_board", ROOT)
