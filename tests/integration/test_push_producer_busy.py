@@ -14,12 +14,12 @@ from backend.feed import Committed, InProcessFeed
 from backend.push import producer as producer_module
 from backend.push.producer import PushProducer
 from backend.settings import Settings
-from backend.storage.base import PushJob, PushSubscription, StoredRecord
+from backend.storage.base import PushJob, PushSubscription
 from backend.storage.push_queue import PushQueue
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol.collections import read_id
-from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change
+from tests.integration.push_room import seed_room
 
 ROOM = "01CSITEA"
 PEOPLE = ["u000", "u001", "u002"]
@@ -29,11 +29,7 @@ PEOPLE = ["u000", "u001", "u002"]
 def store(tmp_path: Path) -> Iterator[SqliteStorage]:
     store = SqliteStorage(tmp_path / "teamtalk.db")
     with store.transaction():
-        store.put_record("channels", ROOM, StoredRecord(ROOM, RecordState({"name": "site-a", "kind": "public"})))
-        for n, person in enumerate(PEOPLE):
-            store.set_membership(ROOM, person, True)
-            sub = PushSubscription(f"sub{n}", person, f"dev{n}", f"https://push.example/{n}", "k", "a", "en", n)
-            store.add_push_subscription(sub)
+        seed_room(store, ROOM, PEOPLE)
     yield store
     store.close()
 

@@ -19,6 +19,7 @@ from backend.storage.sqlite import SqliteStorage
 from sync_protocol.collections import pref_id
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, Value
+from tests.integration.push_room import seed_room
 from tests.integration.write_lock import can_write
 
 ROOM = "01CSITEA"
@@ -29,11 +30,7 @@ PEOPLE = [f"u{n:03d}" for n in range(30)]
 def store(tmp_path: Path) -> Iterator[SqliteStorage]:
     store = SqliteStorage(tmp_path / "teamtalk.db")
     with store.transaction():
-        store.put_record("channels", ROOM, StoredRecord(ROOM, RecordState({"name": "site-a", "kind": "public"})))
-        for n, person in enumerate(PEOPLE):
-            store.set_membership(ROOM, person, True)
-            sub = PushSubscription(f"sub{n}", person, f"dev{n}", f"https://push.example/{n}", "k", "a", "en", n)
-            store.add_push_subscription(sub)
+        seed_room(store, ROOM, PEOPLE)
         muted = StoredRecord(PEOPLE[1], RecordState({"channel": ROOM, "muted": True}))
         store.put_record("prefs", pref_id(PEOPLE[1], ROOM), muted)
     yield store
