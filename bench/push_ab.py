@@ -195,7 +195,8 @@ async def run(names: list[str]) -> None:
     subs = LISTENERS * PER_LISTENER
     header(f"9 A/B: sync p99 while {subs:,} pushes drain, modes {', '.join(names)} in turn, {ROUNDS} rounds")
     receiver = await Receiver.start()
-    server = Server("push-ab")
+    # TT_BENCH_TMPFS=1: the data in /dev/shm (fsync free), to tell the disk's share of a writing sync.
+    server = Server("push-ab", tmpfs=os.environ.get("TT_BENCH_TMPFS") == "1")
     server.options = ["--push-test-mode"]
     try:
         devices, channels, _ = await setup(server, receiver, ROUNDS * len(names) + 1)
@@ -291,7 +292,7 @@ async def run(names: list[str]) -> None:
         out = os.environ.get("TT_BENCH_AB_OUT")
         if out:  # for a scheduler trace taken meanwhile (perf record -k CLOCK_MONOTONIC): who was where
             pids = {"server": server.pid, "followers": followers, "receiver": receiver.proc.pid, "bench": os.getpid()}
-            Path(out).write_text(json.dumps({"pids": pids, "spans": spans, "probes": probes}))
+            Path(out).write_text(json.dumps({"pids": pids, "spans": spans, "probes": probes, "writes": writes}))
         for device in devices:
             await device.close()
     finally:

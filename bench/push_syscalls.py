@@ -50,13 +50,14 @@ def name(nr: int | None) -> str:
     return "user space" if nr is None else NAMES.get(nr, f"NR {nr}")
 
 
-def windows(meta: dict[str, object]) -> list[tuple[int, int]]:
-    """The syncs that overlapped a drain and no POST (push_delivery.classify), sorted."""
+def windows(meta: dict[str, object], which: str = "probes") -> list[tuple[int, int]]:
+    """The syncs that overlapped a drain and no POST (push_delivery.classify), sorted: the empty
+    ones ("probes") or, from ``push_ab writes``, the writing ones ("writes")."""
     spans = meta["spans"]
     assert isinstance(spans, dict)
     posts = [p for s in spans.values() for p, _ in s]
     drains = [d for s in spans.values() for _, d in s]
-    probes = meta["probes"]
+    probes = meta[which]
     assert isinstance(probes, list)
     return sorted(
         (start, end)
@@ -65,10 +66,10 @@ def windows(meta: dict[str, object]) -> list[tuple[int, int]]:
     )
 
 
-def main(trace: str, ab: str) -> None:
+def main(trace: str, ab: str, which: str = "probes") -> None:
     meta = json.loads(open(ab).read())
     who_pid = {pid: who for who, pid in meta["pids"].items()}
-    syncs = windows(meta)
+    syncs = windows(meta, which)
     proc = subprocess.Popen(
         ["perf", "script", "-i", trace, "-F", "tid,pid,cpu,time,event,trace"], stdout=subprocess.PIPE, text=True
     )
@@ -294,4 +295,4 @@ def report(
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])
