@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.integration.polling import wait_until
 from tests.integration.push_service import PushService, Received
 from tests.integration.test_durability import Server
 from tests.integration.test_push_crash import _client
@@ -38,13 +39,6 @@ def _queued(data: Path) -> int:
         db.close()
 
 
-def _wait(check: object, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_a_reminder_due_while_the_server_was_down_fires_once_after_the_restart(
     tmp_path: Path, push: PushService
 ) -> None:
@@ -67,22 +61,22 @@ def test_a_reminder_due_while_the_server_was_down_fires_once_after_the_restart(
         event = {"calendar": f"u:{me}", "title": "Crane inspection", "start": _wall(starts), "tz": "UTC"}
         sync(1, "events", "01EV", event)
         sync(2, "reminders", "01REM", {"user": me, "event": "01EV", "minutes": 1})
-        _wait(lambda: _schedule(tmp_path, "01REM")[0] is not None)
+        wait_until(lambda: _schedule(tmp_path, "01REM")[0] is not None)
         due, fired = _schedule(tmp_path, "01REM")
         assert due == starts - 60_000 and fired == 0
         ada.close()
         server.kill9()
-        _wait(lambda: time.time() * 1000 > starts - 60_000 + 500)  # it fell due while the server was down
+        wait_until(lambda: time.time() * 1000 > starts - 60_000 + 500)  # it fell due while the server was down
         assert _schedule(tmp_path, "01REM") == (due, 0)
 
         server.start()
         push.wait_for(lambda: len(_reminders(push, sub)) == 1)
         [got] = _reminders(push, sub)
         assert got.payload["title"] == "Reminder: Crane inspection" and got.payload["event"] == "01EV"
-        _wait(lambda: _schedule(tmp_path, "01REM") == (None, 1))
+        wait_until(lambda: _schedule(tmp_path, "01REM") == (None, 1))
         # The queue forgets a push once sent (the sender is at least once: one killed before
         # that may send it again, as the same notification). Wait for that, to count firings.
-        _wait(lambda: _queued(tmp_path) == 0)
+        wait_until(lambda: _queued(tmp_path) == 0)
 
         # Killed and started again: the scheduler runs (a second reminder fires) and the first stays fired once.
         server.kill9()

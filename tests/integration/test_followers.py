@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from backend.storage.base import NewChange
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol.collections import read_id
 from tests.integration.conftest import Person, Workspace
+from tests.integration.polling import wait_until
 from tests.integration.push_service import PushService
 from tests.integration.test_push import channel, post, settle, subscribe, write
 
@@ -48,13 +48,6 @@ def alive(pid: int) -> bool:
     # A child that exited but was not reaped yet is a zombie: gone for our purpose.
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(") ", 1)[1][0] != "Z"
-
-
-def wait_until(check: Any, timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_the_followers_survive_kill_9_catch_up_and_push_each_message_once(ws: Workspace, push: PushService) -> None:

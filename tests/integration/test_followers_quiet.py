@@ -4,7 +4,7 @@ they do not need: no transaction of their own per push (issue 15, batched pushes
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from backend.settings import Settings
 from backend.storage.base import DeviceSession
 from sync_protocol.hlc import Clock
 from sync_protocol.wire import Mutation, SyncRequest
+from tests.integration.polling import wait_until
 
 
 @pytest.fixture
@@ -33,13 +34,6 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servic
     made.close()
 
 
-def _wait(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_the_file_worker_stores_its_position_once_not_after_every_push(services: Services) -> None:
     now = int(time.time() * 1000)
     account = services.accounts.create_account("Ada", "ada@example.com", "correct horse battery", None, now)
@@ -48,7 +42,7 @@ def test_the_file_worker_stores_its_position_once_not_after_every_push(services:
     actor, clock = CurrentSession(account.id, "devada", account.role), Clock("devada")
     general = services.store.get_setting(GENERAL_SETTING)
     file_worker = services.files.worker
-    _wait(lambda: file_worker._thread.follower is not None)
+    wait_until(lambda: file_worker._thread.follower is not None)
     stored = services.store.get_setting(worker.POSITION)
 
     commits: list[int] = []
@@ -63,6 +57,6 @@ def test_the_file_worker_stores_its_position_once_not_after_every_push(services:
         change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
         services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
     head = services.store.head_hash()[0]
-    _wait(lambda: (f := file_worker._thread.follower) is not None and f.position == head)
+    wait_until(lambda: (f := file_worker._thread.follower) is not None and f.position == head)
     assert len(commits) == 5, "the pushes' own transactions only: the worker wrote nothing"
     assert services.store.get_setting(worker.POSITION) == stored

@@ -4,8 +4,7 @@ makes the next message wait: a message after a quiet spell goes at once (issue 1
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from backend.storage.push_queue import PushQueue
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol.collections import read_id
 from sync_protocol.wire import Change
+from tests.integration.polling import wait_until
 from tests.integration.push_room import seed_room
 
 ROOM = "01CSITEA"
@@ -34,14 +34,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStorage]:
     store.close()
 
 
-def _wait(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
-def test_a_message_after_read_cursors_is_derived_without_the_burst_wait(
+def test_a_message_after_read_cursors_is_derived_without_the_burstwait_until(
     store: SqliteStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A burst's wait far longer than the test, and "busy" for as long: only the rule decides.
@@ -54,7 +47,7 @@ def test_a_message_after_read_cursors_is_derived_without_the_burst_wait(
     producer = PushProducer(store, queue, feed, settings, lambda: None, offered.extend)
     producer.start()
     try:
-        _wait(lambda: producer._thread.follower is not None)
+        wait_until(lambda: producer._thread.follower is not None)
         for seq in (1, 2, 3):  # read cursors, as a device reading the channel writes them
             cursor = {"channel": ROOM, "user": PEOPLE[1], "n": seq}
             feed.publish(
@@ -62,10 +55,10 @@ def test_a_message_after_read_cursors_is_derived_without_the_burst_wait(
                     [Change(seq, ROOM, "reads", read_id(PEOPLE[1], ROOM), f"{seq:013d}-0000-d", PEOPLE[1], cursor)]
                 )
             )
-            _wait(lambda seq=seq: producer.position == seq)  # taken, and nothing derived from it
+            wait_until(lambda seq=seq: producer.position == seq)  # taken, and nothing derived from it
         fields = {"channel": ROOM, "text": "hi all", "mentions": "channel", "author": PEOPLE[0], "at": 1, "n": 1}
         feed.publish(Committed([Change(4, ROOM, "messages", "01M000001", "0000000000004-0000-d", PEOPLE[0], fields)]))
-        _wait(lambda: len(offered) == len(PEOPLE) - 1)  # not the author; without the 60 s wait
+        wait_until(lambda: len(offered) == len(PEOPLE) - 1)  # not the author; without the 60 s wait
         assert producer.position == 4
     finally:
         producer.close()
