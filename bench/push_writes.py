@@ -62,6 +62,7 @@ def main(trace: str, ab: str) -> None:
     fsyncs: list[tuple[int, int, int]] = []  # (enter, exit, tid)
     server = meta["pids"]["server"]
     helper_wakes: list[int] = []  # a server thread other than the event loop's woke (ns)
+    helper_names: list[str] = []  # the woken thread's name (comm), beside helper_wakes
     loop_preempted: list[int] = []  # the loop's thread left runnable (R) for another server thread
     for line in out.splitlines():
         m = LINE.match(line)
@@ -83,6 +84,7 @@ def main(trace: str, ab: str) -> None:
             woken[t] = ns
             if tgid.get(t) == server and t != server:
                 helper_wakes.append(ns)
+                helper_names.append(f.get("comm", "?"))
             if t in dsleep:
                 dspans.append((dsleep.pop(t), ns, t))
             continue
@@ -160,6 +162,9 @@ def main(trace: str, ab: str) -> None:
         for ns in times:
             for j in each(ns, ns + 1):
                 per[j][0][label] += 1
+    for ns, name in zip(helper_wakes, helper_names, strict=True):
+        for j in each(ns, ns + 1):
+            per[j][0][f"woke {name} (n)"] += 1
     for (s, e, kind), (parts, holders) in zip(kinds, per, strict=True):
         rows[kind].append(((e - s) / 1e6, parts, holders))
     calls: dict[tuple[str, str], list[float]] = defaultdict(list)
