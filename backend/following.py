@@ -44,6 +44,7 @@ class FollowerThread:
         step: Callable[[Follower], None],
         log: logging.Logger,
         retry_s: float = RETRY_S,
+        wakes_for: frozenset[str] | None = None,
     ) -> None:
         self.feed = feed
         self.name = name
@@ -51,6 +52,8 @@ class FollowerThread:
         self._step = step
         self._log = log
         self._retry_s = retry_s
+        #: The collections the step acts on (feed.py, Rule 7): other units wait for its take's timeout.
+        self._wakes_for = wakes_for
         #: Set by close(); a step that waits (to coalesce, or until something is due) waits on it.
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -82,7 +85,7 @@ class FollowerThread:
         with self._lock:
             if self.stopping.is_set():
                 return None
-            self._follower = self.feed.follow(after)
+            self._follower = self.feed.follow(after, self._wakes_for)
             return self._follower
 
     def _run(self) -> None:
