@@ -7,9 +7,12 @@ wake-ups and fsync/fdatasync calls taken during ``bench.push_ab writes`` and spl
 sync's time, for the server's and the bench's threads, into: on a CPU; waiting for a CPU (and who
 held it); asleep in D (the disk); inside fsync/fdatasync (the server's own); and, beside it, how
 long the followers process was inside its own fsyncs meanwhile (their queue on the same disk).
+Also how many other server threads woke during each writing sync, in all and per thread name
+(``woke NAME``): with ``PYTHONPATH=bench/thread_names`` each Python thread names its OS thread
+(bench/thread_names/sitecustomize.py), otherwise every name is "python".
 
-    TT_BENCH_AB_OUT=/tmp/ab.json perf record -q -k CLOCK_MONOTONIC -e sched:sched_switch \\
-        -e sched:sched_wakeup -e 'syscalls:sys_enter_f*sync' -e 'syscalls:sys_exit_f*sync' \\
+    PYTHONPATH=bench/thread_names TT_BENCH_AB_OUT=/tmp/ab.json perf record -q -k CLOCK_MONOTONIC \\
+        -e sched:sched_switch -e sched:sched_wakeup -e 'syscalls:sys_enter_f*sync' -e 'syscalls:sys_exit_f*sync' \\
         -a -o /tmp/w.data -- .venv/bin/python -m bench.push_ab writes
     .venv/bin/python -m bench.push_writes /tmp/w.data /tmp/ab.json
 """
