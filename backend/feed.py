@@ -33,6 +33,14 @@ Rule 5. Units read back from the log carry the same changes in the same order, i
 Rule 6. A follower's position is its own to keep. Storing it in the same transaction as the
         effects of the units it has processed (the search index does) makes each change take
         effect exactly once across restarts.
+Rule 7. A follower may name the collections it acts on (``follow(after, wakes_for)``). Every
+        unit is still queued in its inbox (its position must pass the units it ignores, or it
+        would read them back from the log), but only a unit holding a change of one of those
+        collections wakes it, or an inbox past WAKE_CHANGES. The others are taken with the next
+        unit that wakes it, or when its ``take`` times out: late by at most that timeout, never
+        lost (Rule 4). Why: a read cursor woke the file worker and the calendar reminders at
+        every commit, ~3 wake-ups each of a thread that takes the GIL and preempts the event
+        loop, to skip it (issue 10, bench/README.md "twelfth pass").
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ log = logging.getLogger("teamtalk.feed")
 GAP_WAIT_S = 1.0
 INBOX_LIMIT = 50_000
 PAGE = 2000
+#: Changes in an inbox that wake its follower whatever they are (Rule 7): one page to take.
+WAKE_CHANGES = PAGE
 
 
 class Committed(msgspec.Struct, frozen=True):
@@ -77,7 +87,8 @@ Listener = Callable[[Committed], None]
 
 
 class Follower(Protocol):
-    """A subscriber that resumes (Rule 4): ``take`` on its own thread, ``close`` when done."""
+    """A subscriber that resumes (Rule 4): ``take`` on its own thread, ``close`` when done.
+    ``take`` returns what is there when ``timeout_s`` passes (Rule 7: units that did not wake it)."""
 
     @property
     def position(self) -> int: ...
@@ -88,7 +99,7 @@ class Follower(Protocol):
 class Feed(Protocol):
     def publish(self, unit: Committed) -> None: ...
     def listen(self, listener: Listener) -> Callable[[], None]: ...
-    def follow(self, after: int) -> Follower: ...
+    def follow(self, after: int, wakes_for: frozenset[str] | None = None) -> Follower: ...
 
 
 class InProcessFeed:
@@ -170,8 +181,11 @@ class InProcessFeed:
                 listener(unit)
             except Exception:
                 log.exception("a feed listener failed (the changes are committed)")
-        for follower in list(self._followers):
-            follower.offer(unit)
+        followers = list(self._followers)
+        # Rule 7: the unit's collections, once for every follower that names its own.
+        collections = {c.collection for c in unit.changes} if any(f.wakes_for is not None for f in followers) else set()
+        for follower in followers:
+            follower.offer(unit, follower.wakes_for is None or not collections.isdisjoint(follower.wakes_for))
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         with self._lock:
@@ -184,8 +198,8 @@ class InProcessFeed:
 
         return stop
 
-    def follow(self, after: int) -> Follower:
-        follower = _InboxFollower(self, after)
+    def follow(self, after: int, wakes_for: frozenset[str] | None = None) -> Follower:
+        follower = _InboxFollower(self, after, wakes_for)
         with self._lock:
             self._followers.append(follower)
         return follower
@@ -200,8 +214,10 @@ class _InboxFollower:
     """Rule 4: units published since ``follow`` wait in an inbox; anything the inbox lacks is read
     from the log, on the follower's thread."""
 
-    def __init__(self, feed: InProcessFeed, after: int) -> None:
+    def __init__(self, feed: InProcessFeed, after: int, wakes_for: frozenset[str] | None = None) -> None:
         self._feed = feed
+        #: The collections whose changes wake it; None: every unit (Rule 7).
+        self.wakes_for = wakes_for
         self._position = after
         self._inbox: deque[Committed] = deque()
         self._size = 0
@@ -210,13 +226,16 @@ class _InboxFollower:
         self._inbox_complete = False
         self._drops = 0
         self._closed = False
+        #: Times a publisher woke it (tests and benchmarks count Rule 7 by it).
+        self.wakes = 0
 
     @property
     def position(self) -> int:
         return self._position
 
-    def offer(self, unit: Committed) -> None:
-        """On the publisher's thread: queue the unit, or drop the inbox when full (Rule 4)."""
+    def offer(self, unit: Committed, wake: bool = True) -> None:
+        """On the publisher's thread: queue the unit, or drop the inbox when full (Rule 4); wake
+        the follower when ``wake`` or the inbox holds WAKE_CHANGES (Rule 7)."""
         with self._ready:
             if self._closed or unit.last <= self._position:
                 return
@@ -227,7 +246,10 @@ class _InboxFollower:
                 self._size = 0
                 self._inbox_complete = False
                 self._drops += 1
-            self._ready.notify_all()
+                wake = True
+            if wake or self._size >= WAKE_CHANGES:
+                self.wakes += 1
+                self._ready.notify_all()
 
     def take(self, timeout_s: float, limit: int = PAGE) -> list[Committed]:
         """The next units after ``position`` (at least one change, about ``limit`` at most), waiting

@@ -8,6 +8,11 @@ Rule 2. Anything a step raises (a database busy past its timeout, a bug on one o
         ``retry_s``. Nothing is skipped, and the thread ends only at ``close()``. Resuming can
         fail too, and is retried the same way.
 Rule 3. ``close()`` wakes a step waiting in ``take`` or on ``stopping`` and joins the thread.
+Rule 4. An owner that acts on a few collections names them (``wakes_for``; feed.py, Rule 7): a
+        commit of other things then does not wake its thread, whose step takes it at its own
+        ``take`` timeout. Such a step must time out now and then (the file worker's and the
+        reminders' do, every IDLE_WAIT_S at most), or its position would lag while nothing it
+        acts on is committed.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class FollowerThread:
         step: Callable[[Follower], None],
         log: logging.Logger,
         retry_s: float = RETRY_S,
+        wakes_for: frozenset[str] | None = None,
     ) -> None:
         self.feed = feed
         self.name = name
@@ -51,6 +57,8 @@ class FollowerThread:
         self._step = step
         self._log = log
         self._retry_s = retry_s
+        #: The collections the step acts on (Rule 4): other units wait for its take's timeout.
+        self._wakes_for = wakes_for
         #: Set by close(); a step that waits (to coalesce, or until something is due) waits on it.
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -82,7 +90,7 @@ class FollowerThread:
         with self._lock:
             if self.stopping.is_set():
                 return None
-            self._follower = self.feed.follow(after)
+            self._follower = self.feed.follow(after, self._wakes_for)
             return self._follower
 
     def _run(self) -> None:

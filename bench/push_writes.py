@@ -7,9 +7,12 @@ wake-ups and fsync/fdatasync calls taken during ``bench.push_ab writes`` and spl
 sync's time, for the server's and the bench's threads, into: on a CPU; waiting for a CPU (and who
 held it); asleep in D (the disk); inside fsync/fdatasync (the server's own); and, beside it, how
 long the followers process was inside its own fsyncs meanwhile (their queue on the same disk).
+Also how many other server threads woke during each writing sync, in all and per thread name
+(``woke NAME``): with ``PYTHONPATH=bench/thread_names`` each Python thread names its OS thread
+(bench/thread_names/sitecustomize.py), otherwise every name is "python".
 
-    TT_BENCH_AB_OUT=/tmp/ab.json perf record -q -k CLOCK_MONOTONIC -e sched:sched_switch \\
-        -e sched:sched_wakeup -e 'syscalls:sys_enter_f*sync' -e 'syscalls:sys_exit_f*sync' \\
+    PYTHONPATH=bench/thread_names TT_BENCH_AB_OUT=/tmp/ab.json perf record -q -k CLOCK_MONOTONIC \\
+        -e sched:sched_switch -e sched:sched_wakeup -e 'syscalls:sys_enter_f*sync' -e 'syscalls:sys_exit_f*sync' \\
         -a -o /tmp/w.data -- .venv/bin/python -m bench.push_ab writes
     .venv/bin/python -m bench.push_writes /tmp/w.data /tmp/ab.json
 """
@@ -62,6 +65,7 @@ def main(trace: str, ab: str) -> None:
     fsyncs: list[tuple[int, int, int]] = []  # (enter, exit, tid)
     server = meta["pids"]["server"]
     helper_wakes: list[int] = []  # a server thread other than the event loop's woke (ns)
+    helper_names: list[str] = []  # the woken thread's name (comm), beside helper_wakes
     loop_preempted: list[int] = []  # the loop's thread left runnable (R) for another server thread
     for line in out.splitlines():
         m = LINE.match(line)
@@ -83,6 +87,7 @@ def main(trace: str, ab: str) -> None:
             woken[t] = ns
             if tgid.get(t) == server and t != server:
                 helper_wakes.append(ns)
+                helper_names.append(f.get("comm", "?"))
             if t in dsleep:
                 dspans.append((dsleep.pop(t), ns, t))
             continue
@@ -160,6 +165,9 @@ def main(trace: str, ab: str) -> None:
         for ns in times:
             for j in each(ns, ns + 1):
                 per[j][0][label] += 1
+    for ns, name in zip(helper_wakes, helper_names, strict=True):
+        for j in each(ns, ns + 1):
+            per[j][0][f"woke {name} (n)"] += 1
     for (s, e, kind), (parts, holders) in zip(kinds, per, strict=True):
         rows[kind].append(((e - s) / 1e6, parts, holders))
     calls: dict[tuple[str, str], list[float]] = defaultdict(list)

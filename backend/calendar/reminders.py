@@ -16,6 +16,8 @@ Rule 3. Firing: the push rows of the rows due now (not fired before) are committ
         A reminder due while the server was down fires when it comes back, if it is not older
         than LATE_LIMIT_MS (an hour: a reminder of a meeting long over is noise).
 Rule 4. A person is reminded only of events they may still read (a channel they left: no).
+Rule 5. Only a commit holding a change of ACTS_ON wakes it (feed.py, Rule 7): the units of other
+        things reach it at its next take's timeout (IDLE_WAIT_S at most), to move its position.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from sync_protocol.collections import notices_id
 log = logging.getLogger("teamtalk.calendar")
 
 POSITION = "reminders_seq"
+#: The collections whose changes reschedule reminders (``derive``; Rule 5).
+ACTS_ON = frozenset({"reminders", "events", "occurrences"})
 LATE_LIMIT_MS = 3_600_000
 IDLE_WAIT_S = 1.0
 BATCH = 500
@@ -81,7 +85,9 @@ class ReminderSchedule:
         self._queued = queued  # wakes the push sender
         self._persisted = 0.0
         self._due: int | None = None  # the schedule's next due time, as this thread last read it
-        self._thread = FollowerThread(feed, "calendar-reminders", self._resume, self._step, log, IDLE_WAIT_S)
+        self._thread = FollowerThread(
+            feed, "calendar-reminders", self._resume, self._step, log, IDLE_WAIT_S, wakes_for=ACTS_ON
+        )
 
     def start(self) -> None:
         self._thread.start()

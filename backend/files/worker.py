@@ -9,6 +9,8 @@ Rule 2. Previews are per blob, not per file record: the same bytes shared twice 
 Rule 3. Every COLLECT_EVERY_S it expires uploads past ``upload_expiry_s`` (uploads.py, Rule 6)
         and deletes blobs no live file record names, stored more than ``blob_grace_s`` ago
         (sqlite_files.py, Rule 2); the rows go in a transaction first, then the bytes.
+Rule 4. Only a commit holding a file record wakes it (ACTS_ON; feed.py, Rule 7): the units of
+        other things reach it at its next take's timeout (IDLE_WAIT_S), only to move its position.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from sync_protocol.wire import Change
 log = logging.getLogger("teamtalk.files")
 
 POSITION = "files_seq"
+#: The collections it acts on (Rule 4): previews are made for file records only.
+ACTS_ON = frozenset({"files"})
 COLLECT_EVERY_S = 3600.0
 IDLE_WAIT_S = 0.5
 BATCH = 500
@@ -55,7 +59,7 @@ class FileWorker:
         self._persisted = 0.0
         self._unsaved = False  # units read since the position was last stored
         # A busy database or a bad blob never ends it (following.py, Rule 2).
-        self._thread = FollowerThread(feed, "file-worker", self._resume, self._step, log)
+        self._thread = FollowerThread(feed, "file-worker", self._resume, self._step, log, wakes_for=ACTS_ON)
 
     def start(self) -> None:
         self._thread.start()
@@ -71,7 +75,7 @@ class FileWorker:
         previewed = False
         for unit in units:
             for change in unit.changes:
-                if change.collection == "files" and "digest" in change.fields:
+                if change.collection in ACTS_ON and "digest" in change.fields:
                     self.preview(change)
                     previewed = True
         self._unsaved = self._unsaved or bool(units)

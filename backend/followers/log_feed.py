@@ -74,7 +74,9 @@ class LogFeed:
         """Nothing is published here, so a listener never hears anything."""
         return lambda: None
 
-    def follow(self, after: int) -> LogFollower:
+    def follow(self, after: int, wakes_for: frozenset[str] | None = None) -> LogFollower:
+        """``wakes_for`` (feed.py, Rule 7) is the server's to apply: it tells of heads only for
+        commits the followers act on (followers/__init__.py, Rule 2)."""
         return LogFollower(self, after)
 
     def bounded(self) -> BoundedFeed:
@@ -109,7 +111,7 @@ class BoundedFeed:
     def listen(self, listener: Listener) -> Callable[[], None]:
         return self._feed.listen(listener)
 
-    def follow(self, after: int) -> LogFollower:
+    def follow(self, after: int, wakes_for: frozenset[str] | None = None) -> LogFollower:
         return LogFollower(self._feed, after, bounded=True)
 
 

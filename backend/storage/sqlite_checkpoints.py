@@ -9,14 +9,18 @@ until it can: in two loaded runs of bench 2a, 15 and 18 of the server's 116 COMM
 
 Rule 1. A writer connection never checkpoints on COMMIT (``wal_autocheckpoint=0``,
         sqlite_schema.open_database); every store that writes runs a ``Checkpointer``.
-Rule 2. After each COMMIT the store calls ``wrote()`` (cheap: it sets an event). The thread reads
-        the WAL's size from the wal-index header (``-shm``, laid out in
-        https://www.sqlite.org/walformat.html), and once the WAL holds FRAMES frames it runs
-        ``PRAGMA wal_checkpoint(PASSIVE)``: it takes no lock a writer waits for, and the sqlite3
-        module releases the GIL inside SQLite, so the copy and its fsync run beside the event
-        loop. As often as SQLite's own checkpoints ran, not once per commit: each one fsyncs the
-        WAL and the database file. The thread also looks every IDLE_S, for what other
-        processes (the followers, the CLI) wrote into the same file with no checkpoints of theirs.
+Rule 2. After each COMMIT the store calls ``wrote()``, which reads the WAL's size from the
+        wal-index header (``-shm``, laid out in https://www.sqlite.org/walformat.html: one
+        ``pread`` of a few bytes, ~1 µs) and wakes the thread only once the WAL holds FRAMES
+        frames. Waking it after every COMMIT cost each writing sync ~3 wake-ups of a thread that
+        takes the GIL and preempts the event loop, to find the WAL short and sleep again (issue
+        10, bench/README.md "twelfth pass"). The thread runs ``PRAGMA wal_checkpoint(PASSIVE)``:
+        it takes no lock a writer waits for, and the sqlite3 module releases the GIL inside
+        SQLite, so the copy and its fsync run beside the event loop. As often as SQLite's own
+        checkpoints ran, not once per commit: each one fsyncs the WAL and the database file. The
+        thread also looks every IDLE_S, for what other processes (the followers, the CLI) wrote
+        into the same file with no checkpoints of theirs, and for a header ``wrote()`` could not
+        read (no ``-shm`` yet: it wakes the thread, which looks itself).
 Rule 3. The WAL stays bounded. A passive checkpoint never restarts the WAL: the next writer does,
         when everything is copied and no reader is in the WAL. Under a stream of commits with no
         gap that moment may never come, so when the WAL holds FRAMES or more the thread
@@ -63,7 +67,8 @@ class CheckpointStats:
         self.catch_ups = 0  # checkpoints under the store's lock (Rule 3)
         self.largest_wal = 0  # frames, the most a checkpoint found in the WAL
         self.left = 0  # frames the last checkpoint could not copy (a reader still needed them)
-        self.looks = 0  # reads of the wal-index header
+        self.looks = 0  # reads of the wal-index header by the thread
+        self.wakes = 0  # times wrote() woke the thread (Rule 2: only when a checkpoint is due)
         self.held_s = 0.0  # time the catch-ups held the store's lock
 
 
@@ -73,7 +78,9 @@ class Checkpointer:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._shm = f"{path}-shm"
-        self._shm_fd: int | None = None
+        self._shm_fd: int | None = None  # the thread's
+        self._writer_fd: int | None = None  # the committing threads' (wrote(), under _fd_lock)
+        self._fd_lock = threading.Lock()
         self._salt = b""  # the WAL's salt when the last checkpoint began
         self._store_lock = store_lock
         self._frames = FRAMES
@@ -85,8 +92,20 @@ class Checkpointer:
         self._thread.start()
 
     def wrote(self) -> None:
-        """A transaction committed (Rule 2)."""
-        self._wake.set()
+        """A transaction committed: wake the thread if the WAL is due a checkpoint (Rule 2)."""
+        with self._fd_lock:
+            if self._stop.is_set():  # closed (a late commit is checkpointed by the store's close)
+                return
+            if self._writer_fd is None:
+                try:
+                    self._writer_fd = os.open(self._shm, os.O_RDONLY)
+                except FileNotFoundError:
+                    self._wake.set()
+                    return
+            frames, _salt = _header(self._writer_fd)
+        if frames >= self._frames:
+            self.stats.wakes += 1
+            self._wake.set()
 
     def close(self) -> None:
         self._stop.set()
@@ -95,6 +114,10 @@ class Checkpointer:
         if self._shm_fd is not None:
             os.close(self._shm_fd)
             self._shm_fd = None
+        with self._fd_lock:
+            if self._writer_fd is not None:
+                os.close(self._writer_fd)
+                self._writer_fd = None
         self._db.close()
 
     def _run(self) -> None:
@@ -123,10 +146,7 @@ class Checkpointer:
                 self._shm_fd = os.open(self._shm, os.O_RDONLY)
             except FileNotFoundError:
                 return 0, b""
-        header = os.pread(self._shm_fd, _SALT + 8 - _MX_FRAME, _MX_FRAME)
-        if len(header) < _SALT + 8 - _MX_FRAME:
-            return 0, b""
-        return int.from_bytes(header[:4], sys.byteorder), header[_SALT - _MX_FRAME :]
+        return _header(self._shm_fd)
 
     def _checkpoint(self) -> None:
         _busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -139,3 +159,11 @@ class Checkpointer:
                 self.stats.held_s += time.perf_counter() - start
             self.stats.catch_ups += 1
         self.stats.left = frames - copied
+
+
+def _header(shm_fd: int) -> tuple[int, bytes]:
+    """mxFrame and the salt from the wal-index header; (0, b"") while it is shorter than that."""
+    header = os.pread(shm_fd, _SALT + 8 - _MX_FRAME, _MX_FRAME)
+    if len(header) < _SALT + 8 - _MX_FRAME:
+        return 0, b""
+    return int.from_bytes(header[:4], sys.byteorder), header[_SALT - _MX_FRAME :]

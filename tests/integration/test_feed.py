@@ -361,3 +361,33 @@ def test_a_follower_thread_survives_failures_and_resumes_from_its_stored_positio
     finally:
         thread.close()
     assert not thread.is_alive()
+
+
+def test_a_follower_wakes_only_for_the_collections_it_names_and_still_takes_every_unit(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule 7: messages do not wake a follower of files; it takes them when its take times out,
+    or woken by a unit it acts on, or by an inbox of WAKE_CHANGES."""
+    ada = server.device("Ada")
+    monkeypatch.setattr(feed_module, "WAKE_CHANGES", 4)
+    follower = server.feed.follow(server.head(), wakes_for=frozenset({"files"}))
+    assert isinstance(follower, feed_module._InboxFollower)
+    assert follower.take(0) == [], "caught up with the log"
+    start = follower.position
+    got: list[list[Committed]] = []
+    taker = threading.Thread(target=lambda: got.append(follower.take(0.2)))
+    taker.start()
+    server.send(ada, "a", "b")
+    taker.join(10)
+    assert follower.wakes == 0, "two messages: nothing it acts on"
+    assert _seqs(got[0]) == [start + 1, start + 2], "taken at the timeout (or at once if already queued)"
+    server.send(ada, "c", "d")
+    server.send(ada, "e")
+    assert follower.wakes == 0, "three changes in the inbox: under WAKE_CHANGES"
+    server.send(ada, "f")
+    assert follower.wakes == 1, "four: a page to take, whatever they are"
+    assert _seqs(follower.take(0)) == list(range(start + 3, server.head() + 1)), "none lost"
+    everything = server.feed.follow(server.head())
+    assert isinstance(everything, feed_module._InboxFollower)
+    server.send(ada, "g")
+    assert (everything.wakes, follower.wakes) == (1, 1), "a follower that names nothing wakes for every unit"

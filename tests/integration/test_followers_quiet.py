@@ -12,6 +12,8 @@ import pytest
 
 from backend.accounts import GENERAL_SETTING, CurrentSession
 from backend.app import build_services
+from backend.calendar.reminders import ReminderSchedule
+from backend.feed import _InboxFollower
 from backend.files import worker
 from backend.http.context import Services
 from backend.settings import Settings
@@ -60,3 +62,33 @@ def test_the_file_worker_stores_its_position_once_not_after_every_push(services:
     wait_until(lambda: (f := file_worker._thread.follower) is not None and f.position == head)
     assert len(commits) == 5, "the pushes' own transactions only: the worker wrote nothing"
     assert services.store.get_setting(worker.POSITION) == stored
+
+
+def test_a_message_wakes_neither_the_file_worker_nor_the_reminders(services: Services) -> None:
+    """Only commits holding what they act on wake them (feed.py, Rule 7): a message's would have
+    woken both threads, each taking the GIL from the event loop (issue 10). They still move past
+    it, at their take's timeout."""
+    now = int(time.time() * 1000)
+    account = services.accounts.create_account("Ada", "ada@example.com", "correct horse battery", None, now)
+    with services.store.transaction():
+        services.store.add_session(DeviceSession("devada", account.id, "test", now, now), "token")
+    actor, clock = CurrentSession(account.id, "devada", account.role), Clock("devada")
+    general = services.store.get_setting(GENERAL_SETTING)
+    schedule = ReminderSchedule(
+        services.calendar.store, services.followers.queue, services.sync.feed, services.settings, lambda: None
+    )
+    schedule.start()
+    try:
+        followers = [services.files.worker._thread, schedule._thread]
+        wait_until(lambda: all(t.follower is not None for t in followers))
+        inboxes = [t.follower for t in followers]
+        assert all(isinstance(f, _InboxFollower) for f in inboxes)
+        before = [f.wakes for f in inboxes if isinstance(f, _InboxFollower)]
+        for mid in range(1, 6):
+            change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
+            services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
+        head = services.store.head_hash()[0]
+        wait_until(lambda: all(f is not None and f.position == head for f in inboxes))
+        assert [f.wakes for f in inboxes if isinstance(f, _InboxFollower)] == before
+    finally:
+        schedule.close()

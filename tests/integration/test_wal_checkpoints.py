@@ -92,6 +92,23 @@ def test_a_checkpoint_waits_for_a_walful_of_frames(tmp_path: Path) -> None:
         store.close()
 
 
+def test_a_commit_wakes_the_thread_only_when_a_checkpoint_is_due(tmp_path: Path) -> None:
+    """Rule 2: the committing thread reads the WAL's size itself; the thread (which takes the GIL
+    from the event loop) is woken only once the WAL holds FRAMES frames."""
+    store = SqliteStorage(tmp_path / "t.db")
+    assert store.checkpoints is not None
+    try:
+        for batch in range(20):  # ~250 frames
+            _commit_settings(store, batch)
+        assert store.checkpoints.stats.wakes == 0
+        for batch in range(20, 120):  # past 1,000 frames
+            _commit_settings(store, batch)
+        assert store.checkpoints.stats.wakes >= 1
+        _wait_for(lambda: store.checkpoints is not None and store.checkpoints.stats.passive >= 1)
+    finally:
+        store.close()
+
+
 def test_commits_of_other_writers_are_checkpointed_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The followers process writes the same file (push queue, marks) with no checkpoints of its
     own in its COMMITs: the server's thread copies those frames as well."""
