@@ -375,7 +375,9 @@ def test_a_follower_wakes_only_for_the_collections_it_names_and_still_takes_ever
     assert follower.take(0) == [], "caught up with the log"
     start = follower.position
     got: list[list[Committed]] = []
-    taker = threading.Thread(target=lambda: got.append(follower.take(0.2)))
+    # Long enough that the push below lands inside it on a loaded machine: not woken, the take
+    # returns at its timeout with what was queued.
+    taker = threading.Thread(target=lambda: got.append(follower.take(1.0)))
     taker.start()
     server.send(ada, "a", "b")
     taker.join(10)
