@@ -4,7 +4,7 @@ they do not need: no transaction of their own per push (issue 15, batched pushes
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -36,13 +36,27 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servic
     made.close()
 
 
-def test_the_file_worker_stores_its_position_once_not_after_every_push(services: Services) -> None:
+def _five_messages(services: Services) -> Callable[[], int]:
+    """Ada, signed in; the returned call pushes five messages into #general, one push each, and
+    gives the log's head after them."""
     now = int(time.time() * 1000)
     account = services.accounts.create_account("Ada", "ada@example.com", "correct horse battery", None, now)
     with services.store.transaction():
         services.store.add_session(DeviceSession("devada", account.id, "test", now, now), "token")
     actor, clock = CurrentSession(account.id, "devada", account.role), Clock("devada")
     general = services.store.get_setting(GENERAL_SETTING)
+
+    def send() -> int:
+        for mid in range(1, 6):
+            change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
+            services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
+        return services.store.head_hash()[0]
+
+    return send
+
+
+def test_the_file_worker_stores_its_position_once_not_after_every_push(services: Services) -> None:
+    send = _five_messages(services)
     file_worker = services.files.worker
     wait_until(lambda: file_worker._thread.follower is not None)
     stored = services.store.get_setting(worker.POSITION)
@@ -55,10 +69,7 @@ def test_the_file_worker_stores_its_position_once_not_after_every_push(services:
         return real_transaction()
 
     services.store.transaction = counted  # type: ignore[method-assign]
-    for mid in range(1, 6):
-        change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
-        services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
-    head = services.store.head_hash()[0]
+    head = send()
     wait_until(lambda: (f := file_worker._thread.follower) is not None and f.position == head)
     assert len(commits) == 5, "the pushes' own transactions only: the worker wrote nothing"
     assert services.store.get_setting(worker.POSITION) == stored
@@ -68,12 +79,7 @@ def test_a_message_wakes_neither_the_file_worker_nor_the_reminders(services: Ser
     """Only commits holding what they act on wake them (feed.py, Rule 7): a message's would have
     woken both threads, each taking the GIL from the event loop (issue 10). They still move past
     it, at their take's timeout."""
-    now = int(time.time() * 1000)
-    account = services.accounts.create_account("Ada", "ada@example.com", "correct horse battery", None, now)
-    with services.store.transaction():
-        services.store.add_session(DeviceSession("devada", account.id, "test", now, now), "token")
-    actor, clock = CurrentSession(account.id, "devada", account.role), Clock("devada")
-    general = services.store.get_setting(GENERAL_SETTING)
+    send = _five_messages(services)
     schedule = ReminderSchedule(
         services.calendar.store, services.followers.queue, services.sync.feed, services.settings, lambda: None
     )
@@ -84,10 +90,7 @@ def test_a_message_wakes_neither_the_file_worker_nor_the_reminders(services: Ser
         inboxes = [t.follower for t in followers]
         assert all(isinstance(f, _InboxFollower) for f in inboxes)
         before = [f.wakes for f in inboxes if isinstance(f, _InboxFollower)]
-        for mid in range(1, 6):
-            change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
-            services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
-        head = services.store.head_hash()[0]
+        head = send()
         wait_until(lambda: all(f is not None and f.position == head for f in inboxes))
         assert [f.wakes for f in inboxes if isinstance(f, _InboxFollower)] == before
     finally:
