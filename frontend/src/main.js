@@ -99,7 +99,10 @@ effect(() => {
   whenIdle(() => {
     badgeDue = false;
     setBadge(app.queries.totalUnread.peek());
-    app.push.closeRead((channel) => app.queries.unread(channel));
+    app.push.closeRead(
+      (channel) => app.queries.unread(channel),
+      (message) => app.store.shown('messages', message) !== null,
+    );
   });
 });
 new IdleWatcher({ onChange: (status) => app.setPresence(status) }).start();

@@ -4,7 +4,8 @@
 // IndexedDB replica, so the badge and the notifications can never disagree with the app.
 //
 // Rule 1. A notification whose conversation has nothing unread any more (read on another device)
-//         is closed (platform/push.js closeRead: thread notifications are left alone).
+//         is closed, once the replica holds the message it announced (platform/push.js
+//         closeRead: thread notifications are left alone).
 // Rule 2. The app icon's badge is the total unread count, muted channels aside (Badging API).
 // Rule 3. The notification a push has just shown stays: a push must leave a notification up, or
 //         the browser shows its own "updated in the background" one. The next push or sync
@@ -25,5 +26,10 @@ export async function followReads(registration, replica, nav, keep = null) {
   store.load(await replica.snapshot());
   const queries = new Queries(store);
   setBadge(queries.totalUnread.value, nav);
-  await closeRead(registration, (channel) => queries.unread(channel), keep);
+  await closeRead(
+    registration,
+    (channel) => queries.unread(channel),
+    (message) => store.shown('messages', message) !== null,
+    keep,
+  );
 }

@@ -70,9 +70,14 @@ test('a subscribe() that never answers fails plainly after the timeout; denial i
 test('notifications of conversations read elsewhere are closed; the badge is set or cleared', async () => {
   const w = world();
   const closed = [];
-  w.notes.push({ tag: 'c:a', data: { channel: 'a' }, close: () => closed.push('a') },
-    { tag: 'c:b', data: { channel: 'b' }, close: () => closed.push('b') });
-  await client(w).closeRead((channel) => (channel === 'a' ? 0 : 2));
+  w.notes.push({ tag: 'c:a', data: { channel: 'a', id: 'm1' }, close: () => closed.push('a') },
+    { tag: 'c:b', data: { channel: 'b', id: 'm2' }, close: () => closed.push('b') });
+  const held = new Set(['m2']);
+  const holds = (message) => held.has(message);
+  await client(w).closeRead((channel) => (channel === 'a' ? 0 : 2), holds);
+  assert.deepEqual(closed, [], "a's message is not in the replica yet: nothing unread is not read");
+  held.add('m1');
+  await client(w).closeRead((channel) => (channel === 'a' ? 0 : 2), holds);
   assert.deepEqual(closed, ['a']);
   const calls = [];
   const nav = { setAppBadge: async (n) => calls.push(n), clearAppBadge: async () => calls.push(0) };

@@ -136,10 +136,11 @@ export class PushClient {
   /**
    * Close notifications whose conversation has nothing unread any more (read on another device).
    * @param {(channel: string) => number} unreadOf
+   * @param {(message: string) => boolean} holds whether the replica has a message
    */
-  async closeRead(unreadOf) {
+  async closeRead(unreadOf, holds) {
     try {
-      await closeRead(await this.#registration(), unreadOf);
+      await closeRead(await this.#registration(), unreadOf, holds);
     } catch {
       // No worker yet, or notifications unsupported: nothing to close.
     }
@@ -150,14 +151,22 @@ export class PushClient {
  * Close the notifications whose conversation has nothing unread (read on another device), by the
  * sidebar's rule (`unreadOf`); thread notifications (tag `t:...`) stay, and so does `keep`. The
  * page calls it when its counts change; the service worker after a push or a sync (sw/reads.js).
+ *
+ * A conversation's notification stays while the replica lacks the message it announced
+ * (`holds`): nothing unread then means "not heard of yet", not "read". A page opened as a push
+ * landed ran this from its first, stale counts and closed the notification before its first
+ * sync brought the message in (tests/browser/test_push.py, seen once in CI).
  * @param {ServiceWorkerRegistration} registration
  * @param {(channel: string) => number} unreadOf
+ * @param {(message: string) => boolean} holds whether the replica has a message
  * @param {string | null} [keep]
  */
-export async function closeRead(registration, unreadOf, keep = null) {
+export async function closeRead(registration, unreadOf, holds, keep = null) {
   for (const note of await registration.getNotifications()) {
     const channel = note.data?.channel;
-    if (!channel || note.tag === keep || String(note.tag).startsWith('t:')) continue;
+    const tag = String(note.tag);
+    if (!channel || note.tag === keep || tag.startsWith('t:')) continue;
+    if (tag.startsWith('c:') && note.data?.id && !holds(note.data.id)) continue;
     if (unreadOf(channel) === 0) note.close();
   }
 }
