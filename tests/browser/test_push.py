@@ -325,3 +325,47 @@ def test_with_the_app_closed_a_push_or_a_sync_closes_what_was_read_elsewhere_and
     in_worker(bob.context, f"{shown}.then((c) => c === '')")
     in_worker(bob.context, "self.badges.at(-1) === 0")
     in_worker(bob.context, "self.failedSyncs === 1")  # the 500 above was met, and the worker tried again
+
+
+def test_a_page_that_opens_before_its_replica_has_the_message_leaves_its_notification(
+    team: tuple[Person, Person], server: str, push: PushService
+) -> None:
+    """A notification is closed as read only by a replica that holds its message: nothing unread
+    in a replica that has not heard of the message yet is not "read". A page opening as a push
+    landed used to close it from its first counts, before its replica had loaded or synced (a CI
+    failure of the test above). Offline here, so that the page's replica stays without it."""
+    ada, bob = team
+    sub = push.subscription()
+    stub_push(bob.context, server, sub)
+    bob.page.reload()
+    wait_until_synced(bob.page)
+    turn_on(bob)
+    bob.page.goto("about:blank")
+    bob.context.service_workers[0].evaluate(RECORD_BADGES)
+
+    open_channel(ada.page, "general")
+    send_message(ada.page, "@Bob Babbage the crane arrives at 9")
+    push.wait_for(lambda: len(push.to(sub)) == 1)
+    payload = push.to(sub)[0].payload
+    bob.context.set_offline(True)  # the push still comes (DevTools); no sync brings the message in
+    deliver(bob.context, bob.page, server, payload)
+    in_worker(bob.context, "self.trace.some((e) => e[0] === 'listed')")  # the push is handled
+    in_worker(bob.context, f"self.listNotifications().then((n) => n.length === 1 && n[0].tag === '{payload['tag']}')")
+
+    page = bob.context.new_page()
+    page.goto("/#/")  # from the worker's cache
+    until(page, "teamtalk.app.phase.value === 'ready'")
+    assert page.evaluate(f"() => teamtalk.app.store.shown('messages', '{payload['id']}')") is None
+    # The page follows its unread counts into the notifications when it is idle (main.js): let
+    # two idle turns pass, so that the follow-up of its first counts has run.
+    page.evaluate(
+        "() => new Promise((r) => requestIdleCallback(() => requestIdleCallback(r, {timeout: 2000}), {timeout: 2000}))"
+    )
+    assert [n["tag"] for n in notifications(page)] == [payload["tag"]]
+
+    bob.context.set_offline(False)  # the page syncs the message in: still unread, still shown
+    until(page, f"teamtalk.app.store.shown('messages', '{payload['id']}') !== null")
+    page.evaluate(
+        "() => new Promise((r) => requestIdleCallback(() => requestIdleCallback(r, {timeout: 2000}), {timeout: 2000}))"
+    )
+    assert [n["tag"] for n in notifications(page)] == [payload["tag"]]
