@@ -191,25 +191,20 @@ def _install() -> None:
     original_transaction = SqliteStorage.transaction
     beginning: list[bytes] = []  # the labels of the group whose transaction is beginning
 
-    def group_labels(group: list[Any]) -> bytes:
-        # The group's labels are not visible from here: every label the jobs' pushes hold,
-        # through the closure's request (read from the work's cell contents).
-        found = []
+    def group_requests(group: list[Any]) -> Iterator[Any]:
+        # A group's pushes are not visible from here: each job's request is read from its work's
+        # closure (the cell contents).
         for job in group:
             for cell in getattr(job.work, "__closure__", None) or ():
                 request = cell.cell_contents
                 if hasattr(request, "changes") and hasattr(request, "v"):
-                    found.append(labels_of(request))
-        return b" ".join(found)
+                    yield request
+
+    def group_labels(group: list[Any]) -> bytes:
+        return b" ".join(labels_of(request) for request in group_requests(group))
 
     def group_what(group: list[Any]) -> str:
-        found = []
-        for job in group:
-            for cell in getattr(job.work, "__closure__", None) or ():
-                request = cell.cell_contents
-                if hasattr(request, "changes") and hasattr(request, "v"):
-                    found.append(_what(request))
-        return "+".join(found) or "?"
+        return "+".join(_what(request) for request in group_requests(group)) or "?"
 
     def commit(self: GroupCommit, group: list[Any]) -> None:
         labels = group_labels(group)
