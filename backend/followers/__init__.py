@@ -1,5 +1,5 @@
-"""Feed followers off the live path, in a process of their own: the search indexer and the push
-producer and sender (``python -m backend.followers``), supervised by the server.
+"""Feed followers off the live path, in a process of their own: the search indexer, the push
+producer and sender, and the hash chain (``python -m backend.followers``), supervised by the server.
 
 Rule 1. The followers process reads committed changes from the SQLite log itself, on its own
         read-only connection (``log_feed.py``): it is a durable follower across processes
@@ -25,9 +25,11 @@ Rule 4. The server supervises it (``supervisor.py``): started with the first mes
         server; it exits by itself when its stdin closes (the server is gone). Its lag (the
         log's head minus each follower's position) is logged when it grows and shown to admins
         at ``GET /api/admin/followers``.
-Rule 5. Nothing on the sync path waits for it. A sync reply, the hash chain and the live frames
-        stay in the server; the followers' CPU (full-text indexing, encryption of pushes) runs on
-        the other core, without the server's GIL.
+Rule 5. Nothing on the sync path waits for it. A sync reply and the live frames stay in the
+        server; the followers' CPU (full-text indexing, encryption of pushes, the hash chain's
+        digests: sqlite_chain.py) runs on the other core, without the server's GIL. Whoever needs
+        the chain's head before the followers have hashed it extends the rest itself
+        (sqlite_chain.py, Rule 2).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class Progress(msgspec.Struct, frozen=True):
 
     search: int = -1
     push: int = -1
+    chain: int = -1
 
 
 encode = msgspec.json.Encoder().encode

@@ -51,6 +51,8 @@ class FollowerStatus(msgspec.Struct):
     search_lag: int
     push_position: int
     push_lag: int
+    chain_position: int
+    chain_lag: int
 
 
 class Supervisor:
@@ -193,7 +195,9 @@ class Supervisor:
                     continue
                 with self._cond:
                     self.progress = Progress(
-                        max(progress.search, self.progress.search), max(progress.push, self.progress.push)
+                        max(progress.search, self.progress.search),
+                        max(progress.push, self.progress.push),
+                        max(progress.chain, self.progress.chain),
                     )
                     self._cond.notify_all()
             code = proc.wait()
@@ -303,6 +307,8 @@ class Supervisor:
             search_lag=max(0, self.head - max(progress.search, 0)),
             push_position=progress.push,
             push_lag=max(0, self.head - max(progress.push, self._push_start)),
+            chain_position=progress.chain,
+            chain_lag=max(0, self.head - max(progress.chain, 0)),
         )
 
     def wait_for(self, done: Callable[[Progress], bool], timeout_s: float) -> bool:

@@ -1,4 +1,4 @@
-"""The followers process: the search indexer and the push producer and sender, following the log
+"""The followers process: the search indexer, the push producer and sender and the hash chain, following the log
 (followers/__init__.py). Run by the server as ``python -m backend.followers SETTINGS_JSON``.
 
 Its stdin carries the server's lines (Rule 2); its stdout carries ``Progress`` (Rule 3); its
@@ -16,6 +16,7 @@ from typing import BinaryIO
 import msgspec
 
 from backend.followers import Head, Progress, Queued, Urgent, Visible, decode_to_followers, encode, settings_from_json
+from backend.followers.chainer import Chainer
 from backend.followers.log_feed import LogFeed
 from backend.push import keys as vapid
 from backend.push.producer import PushProducer
@@ -109,6 +110,7 @@ class Followers:
         )
         self.sender.quiet = lambda: self.producer.position >= self.feed.head
         self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
+        self.chainer = Chainer(self.store.chain_file(), self._moved.set)
         self._out = out
         self._stopping = threading.Event()
         self._reporter = threading.Thread(target=self._report, name="followers-report", daemon=True)
@@ -120,6 +122,7 @@ class Followers:
         self.producer.start()
         self.sender.start()
         self.index.poke()
+        self.chainer.start()
         self._reporter.start()
 
     def hear(self, line: bytes) -> None:
@@ -145,7 +148,7 @@ class Followers:
         while not self._stopping.is_set():
             self._moved.wait(REPORT_EVERY_S)
             self._moved.clear()
-            progress = Progress(self.index.indexed, self.producer.position)
+            progress = Progress(self.index.indexed, self.producer.position, self.chainer.position)
             if progress == last:
                 continue
             try:
@@ -162,6 +165,7 @@ class Followers:
         self.producer.close()
         self.sender.close()
         self.index.close()
+        self.chainer.close()
         if self._reporter.is_alive():
             self._reporter.join(timeout=5)
         self.queue.close()

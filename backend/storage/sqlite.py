@@ -33,6 +33,7 @@ import msgspec
 from backend.storage.base import ReadOnlyStore, Snapshot, StoredRecord
 from backend.storage.sqlite_accounts import AccountTables
 from backend.storage.sqlite_calendar import CalendarTables
+from backend.storage.sqlite_chain import ChainFile
 from backend.storage.sqlite_channels import ChannelTables, PositionRow, TopPositionRow
 from backend.storage.sqlite_checkpoints import Checkpointer
 from backend.storage.sqlite_files import FileTables
@@ -103,9 +104,12 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         self._savepoints = 0
         self._on_commit: list[Callable[[], None]] = []
         self.checkpoints: Checkpointer | None = None if readonly else Checkpointer(self.path, self._lock)
+        #: The log's hash chain, in its file (sqlite_chain.py): opened when first asked for.
+        self._chain: ChainFile | None = None
+        self._chain_lock = threading.Lock()
         # Within one write transaction nobody else writes, so the log's head and the message
         # counters can be kept in memory; they are forgotten at every transaction's end.
-        self._head: tuple[int, str] | None = None
+        self._head: int | None = None
         self._numbers: dict[str, int] = {}
         self._scope_heads: dict[str, int] = {}
         # Write-behind (see the module doc): records read or written in this transaction, and
@@ -122,8 +126,19 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
         if self.checkpoints is not None:
             self.checkpoints.close()
         self._readers.close()
+        with self._chain_lock:
+            if self._chain is not None:
+                self._chain.close()
         with self._lock:  # let a transaction running on another thread finish first
             self._writer.close()
+
+    def chain_file(self) -> ChainFile:
+        """The log's hash chain (sqlite_chain.py). A read-only store extends it too: the file is
+        derived from the log, which stays untouched."""
+        with self._chain_lock:
+            if self._chain is None:
+                self._chain = ChainFile(self.path)
+            return self._chain
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -298,4 +313,4 @@ class SqliteStorage(RecordTables, ChannelTables, AccountTables, PushTables, File
     def snapshot(self) -> Snapshot:
         """A read transaction on a connection of its own (sqlite_snapshot.py): WAL lets the
         server go on committing while it is read, and it sees none of that."""
-        return SqliteSnapshot(self.path)
+        return SqliteSnapshot(self.path, self.chain_file())

@@ -24,7 +24,11 @@ import msgspec
 
 from backend.storage import chain
 from backend.storage.base import NewChange, StoredRecord
+from backend.storage.sqlite_chain import chained
 from backend.storage.sqlite_schema import unpack_clocks
+
+if TYPE_CHECKING:
+    from backend.storage.sqlite_chain import ChainFile
 from sync_protocol.merge import RecordState
 from sync_protocol.wire import Change, RecordSnapshot, Value
 
@@ -42,8 +46,6 @@ _encode = msgspec.json.encode
 #: as it is: ``bytes`` goes through its adapter lookup first (~1 us per value bound).
 _encode_into = msgspec.json.Encoder().encode_into
 _get_ident = threading.get_ident  # bound once: see the module doc
-_entry_hash = chain.entry_hash
-_field_digests = chain.field_digests
 
 
 def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
@@ -53,9 +55,9 @@ def _in_chunks(ids: Sequence[str], size: int = 500) -> Iterator[tuple[list[str],
         yield chunk, ",".join("?" * len(chunk))
 
 
-def _last_entry(db: sqlite3.Connection) -> tuple[int, str]:
-    row = db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, chain.GENESIS)
+def _last_seq(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT seq FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> StoredRecord:
@@ -66,7 +68,7 @@ def _stored(scope: str, fields_json: str | bytes, clocks_json: str | bytes) -> S
 class RecordTables:
     if TYPE_CHECKING:  # SqliteStorage's transaction state and plumbing (sqlite.py)
         _owner: int | None  # the thread inside a transaction, if any
-        _head: tuple[int, str] | None  # the log's last (seq, hash) within this transaction
+        _head: int | None  # the log's last seq within this transaction
         _scope_heads: dict[str, int]
         _known: dict[tuple[str, str], StoredRecord | None]
         _unwritten: dict[tuple[str, str], StoredRecord | RecordRow]
@@ -78,6 +80,7 @@ class RecordTables:
         def _reading(self) -> sqlite3.Connection: ...  # _db, with the rows kept back written first
         def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor: ...
         def _mine(self) -> bool: ...
+        def chain_file(self) -> ChainFile: ...
         def transaction(self) -> AbstractContextManager[None]: ...
 
     # --- records, read by scope or by id ----------------------------------------------------
@@ -181,44 +184,34 @@ class RecordTables:
             with self.transaction():
                 return self.write_change(change, record, created)
         if self._head is None:  # nothing logged yet in this transaction: nothing kept back
-            self._head = _last_entry(self._db)
-        seq = self._head[0] + 1
-        scope, collection, record_id, hlc, author, device, mid, received_at, fields = (
-            change.scope,
-            change.collection,
-            change.id,
-            change.hlc,
-            change.author,
-            change.device,
-            change.mid,
-            change.received_at,
-            change.fields,
-        )
-        # Positional: a keyword call of eleven arguments binds each by name, once per pushed change.
-        digest = _entry_hash(
-            self._head[1],
-            seq,
-            scope,
-            collection,
-            record_id,
-            hlc,
-            author,
-            device,
-            mid,
-            received_at,
-            _field_digests(fields),
-        )
+            self._head = _last_seq(self._db)
+        seq = self._head = self._head + 1
+        scope, collection, record_id, fields = change.scope, change.collection, change.id, change.fields
         encoded = bytearray()
         _encode_into(fields, encoded)
-        self._log.append((seq, scope, collection, record_id, hlc, author, device, mid, received_at, encoded, digest))
-        self._head = (seq, digest)
+        # No hash: the chain follows the log in a file of its own (sqlite_chain.py, Rule 3).
+        self._log.append(
+            (
+                seq,
+                scope,
+                collection,
+                record_id,
+                change.hlc,
+                change.author,
+                change.device,
+                change.mid,
+                change.received_at,
+                encoded,
+                "",
+            )
+        )
         self._scope_heads[scope] = seq
         if record is not None:
             key = (collection, record_id)
             self._known[key] = record
             if created and fields:
                 clocks = bytearray()
-                _encode_into({"*": hlc}, clocks)
+                _encode_into({"*": change.hlc}, clocks)
                 self._unwritten[key] = (collection, record_id, record.scope, encoded, clocks)
             else:
                 self._unwritten[key] = record
@@ -258,8 +251,17 @@ class RecordTables:
         return changed
 
     def head_hash(self) -> tuple[int, str]:
-        """The last entry's seq and hash: what an admin publishes or notes down."""
-        return _last_entry(self._reading())
+        """The last entry's seq and hash: what an admin publishes or notes down. The chain's file
+        is brought up to the last committed entry first (sqlite_chain.py, Rule 2); inside a
+        transaction its own entries are chained on from there, in memory, as they stand."""
+        head = self.chain_file().extend()
+        if self._owner == _get_ident():
+            rows = self._reading().execute(
+                f"SELECT {chain.ROW_COLUMNS} FROM changes WHERE seq > ? ORDER BY seq", (head[0],)
+            )
+            for entry in chained(head, rows):
+                head = entry
+        return head
 
     def greatest_clock(self) -> str | None:
         """The greatest clock in the log (encoded clocks compare as strings): where the server's own

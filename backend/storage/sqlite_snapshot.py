@@ -19,13 +19,16 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import msgspec
 
 from backend.storage import chain
 from backend.storage.base import LogEntryAbout, PublicAccount, SnapshotMessage, SnapshotRecord, Timing
+
+if TYPE_CHECKING:
+    from backend.storage.sqlite_chain import ChainFile
 
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -69,8 +72,13 @@ class ThreadReaders:
             self._opened.clear()
 
 
-_COLUMNS = ", ".join(f"c.{name.strip()}" for name in chain.ROW_COLUMNS.split(","))
+#: A log row's columns (chain.ROW_COLUMNS) with its hash from the chain's file (sqlite_chain.py),
+#: for ``FROM changes c`` followed by ``_HASHED``.
+_COLUMNS = ", ".join(
+    "h.hash" if name.strip() == "hash" else f"c.{name.strip()}" for name in chain.ROW_COLUMNS.split(",")
+)
 _WIDTH = len(chain.ROW_COLUMNS.split(","))
+_HASHED = " LEFT JOIN chain.chain h ON h.seq = c.seq"
 
 #: A record's first and last log entries (the live store's index on (collection, record_id, seq)).
 _TIMING = """
@@ -115,15 +123,23 @@ def _entry(row: Sequence[Any]) -> chain.ChainRow:
 class SqliteSnapshot:
     """The live store as it was when the snapshot began (Rule 1). Use as a context manager."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, chain_file: ChainFile) -> None:
+        """``chain_file``: the log's hash chain, brought up to this snapshot's head before it is
+        read (sqlite_chain.py, Rule 2)."""
         self._db = connect_readonly(path)
         try:
+            # Before the read transaction: SQLite refuses an ATTACH inside one.
+            self._db.execute("ATTACH DATABASE ? AS chain", (f"file:{quote(str(chain_file.path.resolve()))}?mode=ro",))
             self._db.execute("BEGIN")
-            head = self._db.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()  # pins it
+            head = self._db.execute("SELECT seq FROM changes ORDER BY seq DESC LIMIT 1").fetchone()  # pins the log
+            self.head_seq = int(head[0]) if head else 0
+            chain_file.extend(self.head_seq)
+            # The chain's first read pins its file too, now at or past the log's head.
+            found = self._db.execute("SELECT hash FROM chain.chain WHERE seq = ?", (self.head_seq,)).fetchone()
         except sqlite3.Error:
             self._db.close()
             raise
-        self.head_seq, self.head_hash = (int(head[0]), str(head[1])) if head else (0, chain.GENESIS)
+        self.head_hash = str(found[0]) if found else chain.GENESIS
 
     def __enter__(self) -> SqliteSnapshot:
         return self
@@ -166,7 +182,7 @@ class SqliteSnapshot:
             params["until"] = until_ms
         sql = (
             f"SELECT r.id, r.fields, {_COLUMNS} FROM records r "
-            "LEFT JOIN changes c ON c.collection = 'messages' AND c.record_id = r.id "
+            f"LEFT JOIN changes c ON c.collection = 'messages' AND c.record_id = r.id {_HASHED} "
             f"WHERE {' AND '.join(where)} ORDER BY {_AT}, r.id, c.hlc, c.seq"
         )
         current: str | None = None
@@ -183,7 +199,7 @@ class SqliteSnapshot:
             yield SnapshotMessage(current, fields, entries)
 
     def entries_by_record(self, collection: str) -> Iterator[tuple[str, list[chain.ChainRow]]]:
-        sql = f"SELECT {_COLUMNS} FROM changes c WHERE c.collection = ? ORDER BY c.record_id, c.seq"
+        sql = f"SELECT {_COLUMNS} FROM changes c{_HASHED} WHERE c.collection = ? ORDER BY c.record_id, c.seq"
         current: str | None = None
         entries: list[chain.ChainRow] = []
         for row in self._db.execute(sql, (collection,)):
@@ -196,14 +212,14 @@ class SqliteSnapshot:
             yield current, entries
 
     def log(self) -> Iterator[tuple[chain.ChainRow, LogEntryAbout]]:
-        for row in self._db.execute(f"SELECT {_COLUMNS}, {_ABOUT} FROM changes c ORDER BY c.seq"):
+        for row in self._db.execute(f"SELECT {_COLUMNS}, {_ABOUT} FROM changes c{_HASHED} ORDER BY c.seq"):
             yield _entry(row[:_WIDTH]), row[_WIDTH]
 
     def stored_log(self) -> Iterator[tuple[Any, ...]]:
-        yield from self._db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq")
+        yield from self._db.execute(f"SELECT {_COLUMNS} FROM changes c{_HASHED} ORDER BY c.seq")
 
     def stored_entry(self, seq: int) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self._db.execute(
-            f"SELECT {chain.ROW_COLUMNS} FROM changes WHERE seq = ?", (seq,)
+            f"SELECT {_COLUMNS} FROM changes c{_HASHED} WHERE c.seq = ?", (seq,)
         ).fetchone()
         return row

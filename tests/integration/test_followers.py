@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,15 @@ from backend.app import create_app
 from backend.followers import supervisor
 from backend.followers.log_feed import LogFeed
 from backend.settings import Settings
+from backend.storage import chain
 from backend.storage.base import NewChange
 from backend.storage.sqlite import SqliteStorage
+from backend.storage.sqlite_chain import ChainFile
 from sync_protocol.collections import read_id
 from tests.integration.conftest import Person, Workspace
 from tests.integration.polling import wait_until
 from tests.integration.push_service import PushService
+from tests.integration.storage_contract.entries import _rows
 from tests.integration.test_push import channel, post, settle, subscribe, write
 
 
@@ -77,6 +81,31 @@ def test_the_followers_survive_kill_9_catch_up_and_push_each_message_once(ws: Wo
 
     ws.close()
     wait_until(lambda: not alive(after["pid"]))  # it ends with the server
+
+
+def test_the_followers_keep_the_hash_chain_behind_the_log_and_catch_up_after_kill_9(ws: Workspace) -> None:
+    """Nobody asks for the head here: the chain's file reaches the log's head by the followers
+    alone (sqlite_chain.py, Rule 2), before and after the process is killed."""
+    ada = ws.join("Ada")
+    general = ada.channel_named("general")
+    store: SqliteStorage = ws.app.state["services"].store
+    watched = ChainFile(store.path)  # another reader of the file: head() never extends it
+
+    def log_head() -> int:
+        with sqlite3.connect(store.path) as db:
+            return int(db.execute("SELECT max(seq) FROM changes").fetchone()[0])
+
+    post(ada, general, "chained by the followers")
+    wait_until(lambda: status(ada)["running"] and watched.head()[0] == log_head())
+    before = status(ada)
+    os.kill(before["pid"], signal.SIGKILL)
+    for i in range(3):
+        post(ada, general, f"chained after the kill {i}")
+    wait_until(lambda: status(ada)["pid"] not in (None, before["pid"]) and watched.head()[0] == log_head())
+    wait_until(lambda: status(ada)["chain_position"] == log_head())
+    rows = _rows(store)
+    assert chain.first_mismatch(rows) is None and watched.head() == (rows[-1].seq, rows[-1].hash)
+    watched.close()
 
 
 def test_the_followers_process_ends_when_its_server_is_killed(ws: Workspace) -> None:

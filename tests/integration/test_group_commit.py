@@ -17,12 +17,13 @@ from backend.app import build_services
 from backend.errors import ApiError
 from backend.http.context import Services
 from backend.settings import Settings
-from backend.storage import chain
+from backend.storage import chain, open_readonly
 from backend.storage.base import DeviceSession, NewChange
 from backend.storage.group_commit import AfterCommit, GroupCommit
 from backend.storage.sqlite import SqliteStorage
 from sync_protocol.hlc import Clock
 from sync_protocol.wire import Mutation, SyncRequest, Value
+from tests.integration.storage_contract.entries import _rows
 
 
 class CountingStore(SqliteStorage):
@@ -55,12 +56,12 @@ def _logged(store: SqliteStorage) -> list[tuple[int, str]]:
 
 
 def _chain_verifies(path: Path) -> bool:
-    db = sqlite3.connect(path)
+    """The log is gap-free and its chain (extended from the rows as stored) verifies."""
+    store = open_readonly(path)
     try:
-        rows = [chain.row_from_sql(r) for r in db.execute(f"SELECT {chain.ROW_COLUMNS} FROM changes ORDER BY seq")]
+        return chain.first_mismatch(_rows(store)) is None
     finally:
-        db.close()
-    return chain.first_mismatch(rows) is None
+        store.close()
 
 
 @pytest.fixture
