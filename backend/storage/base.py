@@ -146,7 +146,11 @@ class Snapshot(Protocol):
     store), and nothing secret is readable: no password hashes, tokens, invites or settings."""
 
     head_seq: int
-    head_hash: str
+
+    @property
+    def head_hash(self) -> str:
+        """The hash chain's entry at ``head_seq``."""
+        ...
 
     def __enter__(self) -> Snapshot: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -124,22 +124,37 @@ class SqliteSnapshot:
     """The live store as it was when the snapshot began (Rule 1). Use as a context manager."""
 
     def __init__(self, path: Path | str, chain_file: ChainFile) -> None:
-        """``chain_file``: the log's hash chain, brought up to this snapshot's head before it is
-        read (sqlite_chain.py, Rule 2)."""
+        """``chain_file``: the log's hash chain, brought up to this snapshot's head when a hash is
+        first read (sqlite_chain.py, Rule 2); a snapshot that reads none (the meetings ended at
+        start) hashes nothing."""
         self._db = connect_readonly(path)
         try:
             # Before the read transaction: SQLite refuses an ATTACH inside one.
             self._db.execute("ATTACH DATABASE ? AS chain", (f"file:{quote(str(chain_file.path.resolve()))}?mode=ro",))
             self._db.execute("BEGIN")
             head = self._db.execute("SELECT seq FROM changes ORDER BY seq DESC LIMIT 1").fetchone()  # pins the log
-            self.head_seq = int(head[0]) if head else 0
-            chain_file.extend(self.head_seq)
-            # The chain's first read pins its file too, now at or past the log's head.
-            found = self._db.execute("SELECT hash FROM chain.chain WHERE seq = ?", (self.head_seq,)).fetchone()
         except sqlite3.Error:
             self._db.close()
             raise
-        self.head_hash = str(found[0]) if found else chain.GENESIS
+        self.head_seq = int(head[0]) if head else 0
+        self._chain_file: ChainFile | None = chain_file
+        self._head_hash = chain.GENESIS
+
+    def _chained(self) -> None:
+        """Extend the chain's file to the head, then pin it: the chain's first read in this read
+        transaction takes the file as it is now, at or past the log's head."""
+        if self._chain_file is None:
+            return
+        self._chain_file.extend(self.head_seq)
+        self._chain_file = None
+        found = self._db.execute("SELECT hash FROM chain.chain WHERE seq = ?", (self.head_seq,)).fetchone()
+        if found:
+            self._head_hash = str(found[0])
+
+    @property
+    def head_hash(self) -> str:
+        self._chained()
+        return self._head_hash
 
     def __enter__(self) -> SqliteSnapshot:
         return self
@@ -188,6 +203,7 @@ class SqliteSnapshot:
         current: str | None = None
         fields: dict[str, Any] = {}
         entries: list[chain.ChainRow] = []
+        self._chained()
         for row in self._db.execute(sql, params):
             if row[0] != current:
                 if current is not None:
@@ -202,6 +218,7 @@ class SqliteSnapshot:
         sql = f"SELECT {_COLUMNS} FROM changes c{_HASHED} WHERE c.collection = ? ORDER BY c.record_id, c.seq"
         current: str | None = None
         entries: list[chain.ChainRow] = []
+        self._chained()
         for row in self._db.execute(sql, (collection,)):
             if row[3] != current:
                 if current is not None:
@@ -212,13 +229,16 @@ class SqliteSnapshot:
             yield current, entries
 
     def log(self) -> Iterator[tuple[chain.ChainRow, LogEntryAbout]]:
+        self._chained()
         for row in self._db.execute(f"SELECT {_COLUMNS}, {_ABOUT} FROM changes c{_HASHED} ORDER BY c.seq"):
             yield _entry(row[:_WIDTH]), row[_WIDTH]
 
     def stored_log(self) -> Iterator[tuple[Any, ...]]:
+        self._chained()
         yield from self._db.execute(f"SELECT {_COLUMNS} FROM changes c{_HASHED} ORDER BY c.seq")
 
     def stored_entry(self, seq: int) -> tuple[Any, ...] | None:
+        self._chained()
         row: tuple[Any, ...] | None = self._db.execute(
             f"SELECT {_COLUMNS} FROM changes c{_HASHED} WHERE c.seq = ?", (seq,)
         ).fetchone()

@@ -115,3 +115,18 @@ def test_inside_a_transaction_the_head_includes_its_own_entries(tmp_path: Path) 
         assert store.chain_file().head()[0] == 2  # the file holds committed entries only
     assert store.head_hash() == inside and inside[0] == 3
     store.close()
+
+
+def test_a_snapshot_hashes_up_to_its_own_head_only_when_a_hash_is_read(tmp_path: Path) -> None:
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    _write(store, 3)
+    with store.snapshot() as snapshot:
+        assert store.chain_file().head()[0] == 0  # begun, nothing read that needs a hash yet
+        _write(store, 2, start=3)
+        later = store.head_hash()  # the log and the chain move on past the snapshot
+        assert later[0] == 5
+        rows = [chain.row_from_sql(r) for r in snapshot.stored_log()]
+        assert snapshot.head_seq == 3 and snapshot.head_hash == rows[-1].hash and len(rows) == 3
+        assert chain.first_mismatch(rows) is None
+    assert [r.hash for r in _rows(store)][:3] == [r.hash for r in rows]
+    store.close()
