@@ -1,5 +1,5 @@
-"""The followers process: the search indexer, the push producer and sender and the hash chain, following the log
-(followers/__init__.py). Run by the server as ``python -m backend.followers SETTINGS_JSON``.
+"""The followers process: the search indexer, the push producer and sender, and the hash chain,
+following the log (followers/__init__.py). Run by the server as ``python -m backend.followers SETTINGS_JSON``.
 
 Its stdin carries the server's lines (Rule 2); its stdout carries ``Progress`` (Rule 3); its
 stderr is the server's log. It ends when its stdin closes.

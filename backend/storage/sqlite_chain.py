@@ -7,11 +7,11 @@ Rule 1. The chain is derived from the log as stored: entry N's hash is ``chain.e
         row counts by the digest the redaction kept (chain.py, Rule 2), so an entry hashed
         before its redaction and one hashed after get the same hash.
 Rule 2. Whoever needs the chain's head brings the chain there (``ChainFile.extend``): the
-        followers process keeps it a moment behind the log (``CHAIN_EVERY_S``), and the head
-        hash, a snapshot (exports, ``archive verify``) and the admin's head extend whatever is
-        left themselves, so nothing waits for the followers. Two processes extending at once
-        take turns on the file's write lock, and each goes on from the head it finds inside its
-        transaction: every entry is hashed once.
+        followers process keeps it a moment behind the log (followers/chainer.py), and the head
+        hash (``GET /api/admin/chain``) and a snapshot that reads hashes (exports, ``archive
+        verify --live``) extend whatever is left themselves, so nothing waits for the followers.
+        Two processes extending at once take turns on the file's write lock, and each goes on
+        from the head it finds inside its transaction: every entry is hashed once.
 Rule 3. Entries written with their hash in ``changes.hash`` (before the chain had a file of its
         own) keep that hash: the file takes it as it is and the chain goes on from it. Entries
         written since store ``''`` there.

@@ -26,11 +26,11 @@ from backend.storage import chain
 from backend.storage.base import NewChange, StoredRecord
 from backend.storage.sqlite_chain import chained
 from backend.storage.sqlite_schema import unpack_clocks
+from sync_protocol.merge import RecordState
+from sync_protocol.wire import Change, RecordSnapshot, Value
 
 if TYPE_CHECKING:
     from backend.storage.sqlite_chain import ChainFile
-from sync_protocol.merge import RecordState
-from sync_protocol.wire import Change, RecordSnapshot, Value
 
 #: A row of ``changes`` kept back until the transaction writes it: (seq, scope, collection,
 #: record_id, hlc, author, device, mid, received_at, fields, hash).
