@@ -16,8 +16,10 @@ Rule 3. Entries written with their hash in ``changes.hash`` (before the chain ha
         own) keep that hash: the file takes it as it is and the chain goes on from it. Entries
         written since store ``''`` there.
 Rule 4. The file is derived: delete it and the next ``extend`` rebuilds it from the log, the
-        same hashes for the same rows. Its commits are ``synchronous=NORMAL`` (no fsync each):
-        a crash can lose the last ones, which the next ``extend`` hashes again.
+        same hashes for the same rows. A file ahead of the log (the two restored from different
+        times) is refused, never used: its hashes past the log's head are of other entries. Its
+        commits are ``synchronous=NORMAL`` (no fsync each): a crash can lose the last ones,
+        which the next ``extend`` hashes again.
 
 Why the chain is not computed in the push's transaction any more (issue 15): its three SHA-256 per
 change were ~10% of the server's CPU per pushed message on the one core the event loop runs on,
@@ -81,6 +83,11 @@ class ChainFile:
         with self._lock:
             target = self._log_head() if up_to is None else up_to
             head = self._head()
+            if up_to is None and head[0] > target:
+                raise sqlite3.IntegrityError(
+                    f"{self.path.name} holds entries up to {head[0]} but the log ends at {target}: restored from"
+                    f" different times? Delete {self.path.name} (the server stopped) to rebuild it from the log"
+                )
             while head[0] < target:
                 head = self._extend_batch(target)
             return head

@@ -8,6 +8,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 from backend.storage import chain
 from backend.storage.sqlite import SqliteStorage
 from backend.storage.sqlite_chain import BATCH, ChainFile, chain_path
@@ -129,4 +131,26 @@ def test_a_snapshot_hashes_up_to_its_own_head_only_when_a_hash_is_read(tmp_path:
         assert snapshot.head_seq == 3 and snapshot.head_hash == rows[-1].hash and len(rows) == 3
         assert chain.first_mismatch(rows) is None
     assert [r.hash for r in _rows(store)][:3] == [r.hash for r in rows]
+    store.close()
+
+
+def test_a_chain_file_ahead_of_its_log_is_refused_and_rebuilt_once_deleted(tmp_path: Path) -> None:
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    _write(store, 2)
+    store.head_hash()
+    store.close()
+    backup = (tmp_path / "teamtalk.db").read_bytes()  # the log with 2 entries (WAL checkpointed at close)
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    _write(store, 3, start=2)
+    store.head_hash()  # the chain file now holds 5
+    store.close()
+    (tmp_path / "teamtalk.db").write_bytes(backup)  # the log restored alone, from before
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    with pytest.raises(sqlite3.IntegrityError, match="holds entries up to 5 but the log ends at 2"):
+        store.head_hash()
+    store.close()
+    chain_path(tmp_path / "teamtalk.db").unlink()
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    rows = _rows(store)
+    assert store.head_hash() == (2, rows[-1].hash) and chain.first_mismatch(rows) is None
     store.close()
