@@ -160,6 +160,10 @@ class Seeder:
             self.now = max(self.now + 1, self.start + sent * DAYS * DAY_MS // self.messages)
             if sent % 100_000 == 0:
                 info(f"seeded {sent:,} messages")
+        # A running server's followers keep the hash chain within a moment of the log
+        # (backend/followers/chainer.py); seeded in-process, the chain is brought up here, so the
+        # export below is timed as it runs beside a server, not hashing the whole log first.
+        self.store.head_hash()
         self.store.close()
 
 
