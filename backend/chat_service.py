@@ -110,7 +110,7 @@ class ChatService:
             return SearchResults([])
         before = search_query.day_start_ms(query.before) if query.before else None
         after = search_query.day_start_ms(query.after) + search_query.DAY_MS if query.after else None
-        await self.index.caught_up(self.store.head_hash()[0])
+        await self.index.caught_up(self.store.log_head())
         hits = self.index.search(query.needles, channels, authors, after, before, max(1, min(limit, MAX_RESULTS)))
         by_id = {s.id: s.fields for s in self.store.snapshots("messages", hits)}
         results = []

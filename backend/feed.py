@@ -112,7 +112,7 @@ class InProcessFeed:
         self._followers: list[_InboxFollower] = []
         #: The last seq delivered; a unit up to it is a duplicate (Rule 2). Whatever the log held
         #: before the feed started is there for followers to read.
-        self._head = store.head_hash()[0]
+        self._head = store.log_head()
         self._held: dict[int, Committed] = {}
         self._gap_since: float | None = None
         #: Per scope, the last seq delivered: the ``prev`` of changes read back from the log.

@@ -34,7 +34,7 @@ def stored_position(store: Storage, key: str, first_time: Callable[[], None] = l
     with store.transaction():
         stored = store.get_setting(key)
         if stored is None:
-            stored = str(store.head_hash()[0])
+            stored = str(store.log_head())
             first_time()
             store.set_setting(key, stored)
     return int(stored)

@@ -104,7 +104,7 @@ class Workspace:
         self.settle()
 
     def settle(self) -> None:
-        head = self.services.store.head_hash()[0]
+        head = self.services.store.log_head()
         if not self.services.search.wait(head, timeout_s=1800):
             raise RuntimeError("the search index did not catch up")
 

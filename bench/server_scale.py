@@ -57,7 +57,7 @@ OWNER = "owner@example.com"
 
 def build_index(services: Services) -> float:
     """Seconds until the search index holds the whole log (0 when it already did)."""
-    head = services.store.head_hash()[0]
+    head = services.store.log_head()
     start = time.perf_counter()
     services.followers.start()  # the search indexer runs in the followers process
     if not services.search.wait(head, timeout_s=3600):

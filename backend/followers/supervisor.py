@@ -62,7 +62,7 @@ class Supervisor:
         self.settings = settings
         self.store = store
         self._visible_devices = visible_devices
-        self.head = store.head_hash()[0]
+        self.head = store.log_head()
         #: The positions the process last reported (they only grow: they are stored before reported).
         self.progress = Progress()
         self.restarts = 0

@@ -102,7 +102,7 @@ def start_position(store: Storage, queue: PushQueue) -> int:
     with queue.transaction():
         stored = queue.position()
         if stored is None:
-            stored = store.head_hash()[0]
+            stored = store.log_head()
             queue.set_position(stored)
     return stored
 

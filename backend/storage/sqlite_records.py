@@ -250,6 +250,9 @@ class RecordTables:
             changed += 1
         return changed
 
+    def log_head(self) -> int:
+        return _last_seq(self._reading())
+
     def head_hash(self) -> tuple[int, str]:
         """The last entry's seq and hash: what an admin publishes or notes down. The chain's file
         is brought up to the last committed entry first (sqlite_chain.py, Rule 2); inside a

@@ -154,3 +154,12 @@ def test_a_chain_file_ahead_of_its_log_is_refused_and_rebuilt_once_deleted(tmp_p
     rows = _rows(store)
     assert store.head_hash() == (2, rows[-1].hash) and chain.first_mismatch(rows) is None
     store.close()
+
+
+def test_the_log_head_is_read_without_hashing_anything(tmp_path: Path) -> None:
+    """What a search, the feed and the followers' resumes ask for: no hashing on their paths."""
+    store = SqliteStorage(tmp_path / "teamtalk.db")
+    _write(store, 5)
+    assert store.log_head() == 5
+    assert store.chain_file().head() == (0, chain.GENESIS)
+    store.close()

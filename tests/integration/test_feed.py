@@ -72,7 +72,7 @@ class Server:
         assert self.sync.push(actor, SyncRequest(v=1, changes=mutations), now)[1] == []
 
     def head(self) -> int:
-        return self.store.head_hash()[0]
+        return self.store.log_head()
 
     def close(self) -> None:
         self.store.close()

@@ -50,7 +50,7 @@ def _five_messages(services: Services) -> Callable[[], int]:
         for mid in range(1, 6):
             change = Mutation(mid, "messages", f"01MSG{mid}", {"channel": general, "text": "hi"}, clock.tick(now))
             services.sync.push(actor, SyncRequest(v=1, changes=[change]), now)
-        return services.store.head_hash()[0]
+        return services.store.log_head()
 
     return send
 

@@ -80,7 +80,7 @@ def settle(ws: Workspace) -> None:
     while True:
         store = ws.store()
         try:
-            head, due = store.head_hash()[0], found.followers.queue.next_push_due()
+            head, due = store.log_head(), found.followers.queue.next_push_due()
         finally:
             store.close()
         if found.followers.progress.push >= head and due is None:

@@ -228,7 +228,7 @@ def test_queries_inside_a_transaction_see_its_own_writes(store: Storage) -> None
         assert store.message_ids_before("a", None, 10) == ["m1"]
         assert [c.id for c in store.changes_after("c:a", 0, 10)] == ["m1"]
         assert [c.id for c in store.record_history("messages", "m1")] == ["m1"]
-        assert store.head_hash()[0] == 1 and store.scope_head("c:a") == 1
+        assert store.head_hash()[0] == 1 and store.log_head() == 1 and store.scope_head("c:a") == 1
 
 
 def _inside(thread: threading.Thread, function: str) -> bool:
