@@ -138,25 +138,30 @@ def row_from_sql(row: tuple[Any, ...]) -> ChainRow:
     return ChainRow(seq, scope, collection, record_id, hlc, author, device, mid, received_at, fields, redacted, row[11])
 
 
+def row_hash(prev: str, row: ChainRow) -> str:
+    """Rule 1 for a row as stored: its fields' digests, with the kept digests of redacted values."""
+    return entry_hash(
+        prev,
+        row.seq,
+        row.scope,
+        row.collection,
+        row.record_id,
+        row.hlc,
+        row.author,
+        row.device,
+        row.mid,
+        row.received_at,
+        field_digests(row.fields, row.redacted),
+    )
+
+
 def first_mismatch(rows: Iterable[ChainRow], prev: str = GENESIS, expect_seq: int = 1) -> int | None:
     """Recompute the chain over rows in seq order; the seq of the first entry that does not match
     (a changed byte, a missing or reordered entry), or None when every entry matches."""
     for row in rows:
         if row.seq != expect_seq:
             return expect_seq
-        digest = entry_hash(
-            prev,
-            seq=row.seq,
-            scope=row.scope,
-            collection=row.collection,
-            record_id=row.record_id,
-            hlc=row.hlc,
-            author=row.author,
-            device=row.device,
-            mid=row.mid,
-            received_at=row.received_at,
-            digests=field_digests(row.fields, row.redacted),
-        )
+        digest = row_hash(prev, row)
         if digest != row.hash:
             return row.seq
         prev, expect_seq = row.hash, expect_seq + 1

@@ -139,21 +139,5 @@ def chained(head: tuple[int, str], rows: Iterable[tuple[Any, ...]]) -> Iterator[
         if row[0] != seq + 1:
             raise sqlite3.IntegrityError(f"the change log has no entry {seq + 1} (next: {row[0]})")
         seq = row[0]
-        digest = row[11] or _entry_hash(digest, _decode(row))
+        digest = row[11] or chain.row_hash(digest, _decode(row))
         yield seq, digest
-
-
-def _entry_hash(prev: str, row: chain.ChainRow) -> str:
-    return chain.entry_hash(
-        prev,
-        row.seq,
-        row.scope,
-        row.collection,
-        row.record_id,
-        row.hlc,
-        row.author,
-        row.device,
-        row.mid,
-        row.received_at,
-        chain.field_digests(row.fields, row.redacted),
-    )
