@@ -110,7 +110,7 @@ class Followers:
         )
         self.sender.quiet = lambda: self.producer.position >= self.feed.head
         self.index = SearchIndex(self.feed, settings.data_dir / "search.db")
-        self.chainer = Chainer(self.store.chain_file(), self._moved.set)
+        self.chainer = Chainer(self.feed, self.store.chain_file(), self._moved.set)
         self._out = out
         self._stopping = threading.Event()
         self._reporter = threading.Thread(target=self._report, name="followers-report", daemon=True)

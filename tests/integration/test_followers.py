@@ -96,8 +96,12 @@ def test_the_followers_keep_the_hash_chain_behind_the_log_and_catch_up_after_kil
             return int(db.execute("SELECT max(seq) FROM changes").fetchone()[0])
 
     post(ada, general, "chained by the followers")
-    wait_until(lambda: status(ada)["running"] and watched.head()[0] == log_head())
+    wait_until(lambda: status(ada)["running"] and watched.head()[0] == log_head())  # on its start
     before = status(ada)
+    for i in range(3):
+        post(ada, general, f"chained as it follows {i}")
+    wait_until(lambda: watched.head()[0] == log_head())  # by the running process, as the feed tells it
+    assert status(ada)["pid"] == before["pid"]
     os.kill(before["pid"], signal.SIGKILL)
     for i in range(3):
         post(ada, general, f"chained after the kill {i}")
