@@ -4,7 +4,8 @@ one import line (``from bench.common import Server, Device, verdict``):
 - bench/server_proc.py: the server in a subprocess (``Server``), ``cpu_meter``, /proc readings;
 - bench/device.py: signed-in devices speaking the sync protocol over HTTP (MessagePack);
 - bench/report.py: percentiles, medians and the report lines (``verdict`` feeds run_all's summary);
-- bench/commit_probe.py: how long this disk takes to make a small SQLite commit durable.
+- bench/commit_probe.py: how long this disk takes to make a small SQLite commit durable;
+- bench/cpu_probe.py: how fast this machine's CPU runs a fixed piece of Python right now.
 
 Message text is bench/text.py. Everything runs on 127.0.0.1.
 """
@@ -12,6 +13,7 @@ Message text is bench/text.py. Everything runs on 127.0.0.1.
 from __future__ import annotations
 
 from bench.commit_probe import commit_probe
+from bench.cpu_probe import cpu_probe
 from bench.device import PASSWORD, Device, Failed, RawHttp, workspace
 from bench.report import RESULTS, fmt, header, info, median, percentile, run_child, verdict
 from bench.server_proc import (
@@ -36,6 +38,7 @@ __all__ = [
     "Server",
     "commit_probe",
     "cpu_meter",
+    "cpu_probe",
     "cpu_seconds",
     "fmt",
     "free_port",

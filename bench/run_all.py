@@ -36,7 +36,7 @@ from bench import (
     tasks_board,
     throughput,
 )
-from bench.common import RESULTS, ROOT
+from bench.common import RESULTS, ROOT, cpu_probe
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
     "sends": send_latency.run,
@@ -102,13 +102,15 @@ def main(argv: list[str]) -> int:
     print(f"machine: {_machine()}")
     print(
         "The load generator and the server share this machine (127.0.0.1); client CPU is not free, so each\n"
-        "benchmark also prints the server's own CPU time per operation."
+        "benchmark also prints the server's own CPU time per operation, and the CPU probe (bench/cpu_probe.py:\n"
+        "a fixed loop, ~11-12 ms on the reference VM in its usual minutes, 15-19 ms in its slow ones)."
     )
     failed = []
     began = time.perf_counter()
     ticks = os.sysconf("SC_CLK_TCK")
     cores = os.cpu_count() or 1
     for name in chosen:
+        probe0 = cpu_probe()
         busy0, ours0, wall0 = _busy_jiffies(), _ours(), time.perf_counter()
         try:
             asyncio.run(BENCHMARKS[name]())
@@ -121,7 +123,8 @@ def main(argv: list[str]) -> int:
         share = max(0.0, other) / (wall * cores) * 100
         note = "  <- other work on this machine competed; figures may be pessimistic" if share > 10 else ""
         print(
-            f"  ({name}: {wall:.0f} s; processes outside the benchmark used {share:.0f}% of the machine){note}",
+            f"  ({name}: {wall:.0f} s; processes outside the benchmark used {share:.0f}% of the machine; "
+            f"CPU probe {probe0:.1f} ms before, {cpu_probe():.1f} ms after){note}",
             flush=True,
         )
     print(f"\n== summary ({time.perf_counter() - began:.0f} s)")
