@@ -315,7 +315,8 @@ function instantOf(/** @type {number} */ floating, /** @type {string|null} */ tz
 export function expand(eventId, event, exceptions, after, before) {
   const start = event.start;
   const tz = typeof event.tz === 'string' ? event.tz : null;
-  const length = duration(event);
+  const own = ownOccurrences(event, tz);
+  const { length } = own;
   const repeats = typeof event.rrule === 'string' && event.rrule !== '';
   /** @type {Occurrence[]} */
   const out = [];
@@ -330,7 +331,6 @@ export function expand(eventId, event, exceptions, after, before) {
     });
   };
   if (!repeats) {
-    const own = ownOccurrences(event, tz, length);
     const at = own.at[0];
     if (at >= after && at < before) {
       const local = own.local[0];
@@ -346,7 +346,6 @@ export function expand(eventId, event, exceptions, after, before) {
   for (const x of exceptions) if (typeof x.recurrence_id === 'string') byRid.set(x.recurrence_id, x);
   const lo = after - ZONE_MARGIN - Math.max(length, 0);
   const hi = before + ZONE_MARGIN;
-  const own = ownOccurrences(event, tz, length);
   if (hi <= own.end) {
     // The series' own occurrences, listed once per version of the event: a window is a binary
     // search, and only the occurrences in it are written out as text.
@@ -388,12 +387,13 @@ export function expand(eventId, event, exceptions, after, before) {
 const owned = new WeakMap();
 
 /**
- * @param {Record<string, any>} event @param {string|null} tz @param {number} length
- * @returns {{local: number[], at: number[], until: number[], end: number}}
+ * @param {Record<string, any>} event @param {string|null} tz
+ * @returns {{local: number[], at: number[], until: number[], end: number, length: number}}
  */
-function ownOccurrences(event, tz, length) {
+function ownOccurrences(event, tz) {
   const known = owned.get(event);
   if (known && known.start === event.start && known.end_ === event.end && known.tz === tz && known.rrule === event.rrule) return known.list;
+  const length = duration(event);
   let local;
   let end = Infinity;
   if (typeof event.rrule !== 'string' || !event.rrule) local = [parseWall(event.start).getTime()];
@@ -404,7 +404,7 @@ function ownOccurrences(event, tz, length) {
   }
   const at = local.map((t) => instantOf(t, tz));
   const until = local.map((t) => instantOf(t + length, tz));
-  const list = { local, at, until, end };
+  const list = { local, at, until, end, length };
   owned.set(event, { start: event.start, end_: event.end, tz, rrule: event.rrule, list });
   return list;
 }
