@@ -60,6 +60,9 @@ app = new App({
 const invite = new URLSearchParams(location.search).get('invite');
 
 startRouter();
+// Following a link (or back, or forward) is a person's input too: the new screen is drawn in the
+// route change's own task, not in a frame after it (this runs after the router's listener).
+addEventListener('hashchange', () => waiting?.());
 startViewport();
 render(html`<${Root} app=${app} sw=${sw} invite=${invite} />`, document.getElementById('app'));
 

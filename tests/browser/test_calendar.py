@@ -236,3 +236,19 @@ def test_a_weekly_series_on_chosen_days_with_an_end_date(people: OpenDevice) -> 
     wednesday = date.fromisoformat(week[2])
     expect(ada.page.get_by_role("dialog", name="Yard sweep")).to_contain_text(f"{wednesday:%b} {wednesday.day}, ")
     assert not ada.errors
+
+
+def test_following_a_link_draws_the_month_in_the_route_changes_own_task(people: OpenDevice) -> None:
+    """A route change is drawn at once, not a frame later (main.js): the month is in the page
+    when the hashchange's next listener runs (bench.calendar's first render waited for it)."""
+    ada = _alone(people)
+    drawn = ada.page.evaluate(
+        """() => new Promise((resolve) => {
+            const drawn = () => resolve(Boolean(document.querySelector('.cal-month')));
+            addEventListener('hashchange', drawn, { once: true });
+            location.hash = '#/calendar';
+        })"""
+    )
+    assert drawn
+    expect(ada.page.locator(".cal-month .cal-day")).to_have_count(42)
+    assert not ada.errors

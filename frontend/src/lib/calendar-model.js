@@ -120,13 +120,20 @@ export function occurrencesIn(events, exceptions, { from, to, zone, shown }) {
       continue; // a rule this browser cannot read: shown nowhere rather than breaking the view
     }
     for (const o of list) {
-      const first = isAllDay(o.start) ? o.start : wallIn(o.at, zone, '2000-01-01');
-      const lastMs = isAllDay(o.start) ? null : Math.max(o.at, o.until - 1);
-      const last = isAllDay(o.start)
-        ? addDays(o.end && o.end > o.start ? o.end : addDays(o.start, 1), -1)
-        : wallIn(/** @type {number} */ (lastMs), zone, '2000-01-01');
+      let first;
+      let last;
+      let time = '';
+      if (isAllDay(o.start)) {
+        first = o.start;
+        last = addDays(o.end && o.end > o.start ? o.end : addDays(o.start, 1), -1);
+      } else {
+        const begins = wallIn(o.at, zone);
+        first = begins.slice(0, 10);
+        time = begins.slice(11, 16);
+        last = o.until - 1 > o.at ? wallIn(o.until - 1, zone, '2000-01-01') : first;
+      }
       if (last < from || first >= to) continue;
-      found.push(Object.assign(o, { calendar: f.calendar, first, last, time: isAllDay(o.start) ? '' : wallIn(o.at, zone).slice(11, 16) }));
+      found.push(Object.assign(o, { calendar: f.calendar, first, last, time }));
     }
   }
   return found.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.at - b.at));

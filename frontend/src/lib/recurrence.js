@@ -44,34 +44,68 @@ export function parseWall(wall) {
 
 /** A floating Date written as precisely as `like`. @param {Date} floating @param {string} like */
 export function formatWall(floating, like) {
-  return floating.toISOString().slice(0, like.length);
+  return wallText(floating.getTime(), like);
+}
+
+/** Days' texts (YYYY-MM-DD) by day number, and minutes' (HH:MM) by minute of the day: a month's
+ * occurrences are written out after a reload, and toISOString for each was a fifth of the work. */
+const dayTexts = new Map();
+/** @type {string[]} */
+const minuteTexts = [];
+/** Years 1000-9999: four digits, as toISOString writes them (others are left to it). */
+const TEXT_FROM = Date.UTC(1000, 0, 1);
+const TEXT_TO = Date.UTC(10000, 0, 1);
+
+/** formatWall of a floating time in ms. @param {number} ms @param {string} like */
+export function wallText(ms, like) {
+  if (!(ms >= TEXT_FROM && ms < TEXT_TO) || like.length > 19) return new Date(ms).toISOString().slice(0, like.length);
+  const day = Math.floor(ms / DAY);
+  let text = dayTexts.get(day);
+  if (text === undefined) {
+    if (dayTexts.size > 100_000) dayTexts.clear();
+    dayTexts.set(day, (text = new Date(day * DAY).toISOString().slice(0, 10)));
+  }
+  if (like.length <= 10) return text.slice(0, like.length);
+  const second = Math.floor((ms - day * DAY) / 1000);
+  const minute = Math.floor(second / 60);
+  const hm = (minuteTexts[minute] ??= `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`);
+  if (like.length === 16) return `${text}T${hm}`;
+  return `${text}T${hm}:${String(second % 60).padStart(2, '0')}`.slice(0, like.length);
 }
 
 /** @type {Map<string, Intl.DateTimeFormat>} */
 const formats = new Map();
 
-/** Offsets by zone and UTC day: a day whose two ends have one offset has it throughout (zones
- * change offset at most once a day); a day with a change is measured per quarter hour. Intl is slow. */
+/** Offsets by zone and UTC day: a day that starts with the offset the next day starts with has
+ * it throughout (zones change offset at most once a day); a day with a change is measured per
+ * quarter hour. Intl is slow: a day costs one measure (its start), as the next one shares it. */
 const offsets = new Map();
 const QUARTER = 900_000;
 
 /** The zone's offset from UTC at an instant, in ms. @param {number} ms @param {string} tz */
 function offset(ms, tz) {
+  if (tz === 'UTC' || tz === 'Etc/UTC') return 0;
   let known = offsets.get(tz);
-  if (!known) offsets.set(tz, (known = new Map()));
-  if (known.size > 100_000) known.clear();
+  if (!known || known.days.size > 100_000) offsets.set(tz, (known = { days: new Map(), starts: new Map(), quarters: new Map() }));
   const day = Math.floor(ms / DAY);
-  let found = known.get(day);
+  let found = known.days.get(day);
   if (found === undefined) {
-    const first = measure(day * DAY, tz);
-    found = first === measure(day * DAY + DAY - QUARTER, tz) ? first : null;
-    known.set(day, found);
+    const first = startOf(known.starts, day, tz);
+    found = first === startOf(known.starts, day + 1, tz) ? first : null;
+    known.days.set(day, found);
   }
   if (found !== null) return found;
-  const quarter = `q${Math.floor(ms / QUARTER)}`;
-  let exact = known.get(quarter);
-  if (exact === undefined) known.set(quarter, (exact = measure(Math.floor(ms / QUARTER) * QUARTER, tz)));
+  const quarter = Math.floor(ms / QUARTER);
+  let exact = known.quarters.get(quarter);
+  if (exact === undefined) known.quarters.set(quarter, (exact = measure(quarter * QUARTER, tz)));
   return exact;
+}
+
+/** The offset at the start of a UTC day. @param {Map<number, number>} starts @param {number} day @param {string} tz */
+function startOf(starts, day, tz) {
+  let found = starts.get(day);
+  if (found === undefined) starts.set(day, (found = measure(day * DAY, tz)));
+  return found;
 }
 
 /** @param {number} ms @param {string} tz */
@@ -101,7 +135,7 @@ export function instant(/** @type {string} */ wall, /** @type {string|null|undef
 
 /** An instant as wall time in a zone (the view's). @param {number} ms @param {string} tz */
 export function wallIn(ms, tz, like = '2000-01-01T00:00') {
-  return formatWall(new Date(ms + offset(ms, tz)), like);
+  return wallText(ms + offset(ms, tz), like);
 }
 
 const compact = (/** @type {Date} */ d) => d.toISOString().slice(0, 19).replace(/[-:]/g, '');
@@ -123,27 +157,65 @@ function floatingUntil(/** @type {string} */ rule, /** @type {string|null} */ tz
 const parsed = new WeakMap();
 /** A series' occurrences are listed once, up to this far from its start (then asked per window). */
 const HORIZON = 4 * 366 * DAY;
+/** The rrule package's last year: no occurrence is listed past it. */
+const LAST_MS = Date.UTC(10000, 0, 1) - 1;
+const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+const WHOLE = /^[1-9]\d{0,5}$/;
+
+/**
+ * A daily or weekly series with nothing but an interval, a count or an end (and for weekly, at
+ * most its own weekday): its occurrences are its start plus whole steps of floating time, which
+ * is what the rrule package lists for it (test/recurrence.test.js compares the two on many
+ * rules), without parsing the rule into its object and walking a calendar year by year: reading
+ * a month of a few hundred such series after a reload took most of the first render's time.
+ * Anything else (or anything written unusually) is left to the package. Null: not simple.
+ * @param {Record<string, any>} event
+ * @returns {{first: number, step: number, count: number, until: number} | null}
+ */
+export function simpleSeries(event) {
+  const tz = typeof event.tz === 'string' ? event.tz : null;
+  const text = floatingUntil(event.rrule, tz, isAllDay(event.start));
+  /** @type {Map<string, string>} */
+  const got = new Map();
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq);
+    if (eq < 1 || got.has(key)) return null;
+    got.set(key, part.slice(eq + 1));
+  }
+  const freq = got.get('FREQ');
+  if (freq !== 'DAILY' && freq !== 'WEEKLY') return null;
+  const first = parseWall(event.start).getTime();
+  let interval = 1;
+  let count = MAX_OCCURRENCES;
+  let until = LAST_MS;
+  for (const [key, value] of got) {
+    if (key === 'FREQ') continue;
+    if (key === 'INTERVAL' && WHOLE.test(value)) interval = Number(value);
+    else if (key === 'COUNT' && WHOLE.test(value)) count = Math.min(count, Number(value));
+    else if (key === 'UNTIL' && /^\d{8}(T\d{6})?$/.test(value)) {
+      until = Math.min(until, Date.UTC(+value.slice(0, 4), +value.slice(4, 6) - 1, +value.slice(6, 8),
+        +(value.slice(9, 11) || 0), +(value.slice(11, 13) || 0), +(value.slice(13, 15) || 0)));
+    } else if (key === 'WKST' && WEEKDAYS.includes(value)) continue;
+    else if (key === 'BYDAY' && freq === 'WEEKLY' && value === WEEKDAYS[new Date(first).getUTCDay()]) continue;
+    else return null;
+  }
+  if (Number.isNaN(until)) return null;
+  return { first, step: interval * (freq === 'DAILY' ? DAY : 7 * DAY), count, until };
+}
 
 /**
  * The series' occurrences (floating ms) in [lo, hi], inclusive, as rule.between(lo, hi, true) gives
- * them: from a list made once per rule (binary search), or from the rule beyond its horizon.
- * @param {any} rule @param {number} lo @param {number} hi @returns {Date[]}
+ * them: from a list made once per version of the event (binary search), or from the rule beyond
+ * its horizon.
+ * @param {Record<string, any>} event @param {number} lo @param {number} hi @returns {number[]}
  */
-function between(rule, lo, hi) {
-  let list = rule.__teamtalkList;
-  if (!list) {
-    const start = rule.options.dtstart.getTime();
-    const bounded = rule.options.count || rule.options.until;
-    // all() without an iterator is the rrule package's fast path (no per-date callback).
-    const all = bounded
-      ? rule.options.count && rule.options.count <= MAX_OCCURRENCES
-        ? rule.all()
-        : rule.all((/** @type {Date} */ _, /** @type {number} */ i) => i < MAX_OCCURRENCES)
-      : rule.between(new Date(start), new Date(start + HORIZON), true);
-    list = { times: all.map((/** @type {Date} */ d) => d.getTime()), end: bounded ? Infinity : start + HORIZON };
-    rule.__teamtalkList = list;
+function between(event, lo, hi) {
+  const list = listOf(event);
+  if (hi > list.end) {
+    if (list.simple) return stepsIn(list.simple, lo, hi, MAX_OCCURRENCES);
+    return list.rule.between(new Date(lo), new Date(hi), true).map((/** @type {Date} */ d) => d.getTime());
   }
-  if (hi > list.end) return rule.between(new Date(lo), new Date(hi), true);
   const { times } = list;
   let a = 0;
   let b = times.length;
@@ -153,8 +225,54 @@ function between(rule, lo, hi) {
     else b = mid;
   }
   const out = [];
-  for (let i = a; i < times.length && times[i] <= hi; i++) out.push(new Date(times[i]));
+  for (let i = a; i < times.length && times[i] <= hi; i++) out.push(times[i]);
   return out;
+}
+
+/** A simple series' starts in [lo, hi], at most `most` of them. */
+function stepsIn(/** @type {{first: number, step: number, count: number, until: number}} */ s, /** @type {number} */ lo, /** @type {number} */ hi, /** @type {number} */ most) {
+  const out = [];
+  const last = Math.min(hi, s.until);
+  for (let k = Math.max(0, Math.ceil((lo - s.first) / s.step)); k < s.count && out.length < most; k++) {
+    const t = s.first + k * s.step;
+    if (t > last) break;
+    out.push(t);
+  }
+  return out;
+}
+
+/** Listed series by event fields object (as `parsed`). */
+const lists = new WeakMap();
+
+/**
+ * The series' starts listed once per version of the event: all of them when it ends (at most
+ * MAX_OCCURRENCES), else those within HORIZON of its start (`end`: how far the list holds).
+ * @param {Record<string, any>} event
+ * @returns {{times: number[], end: number, simple: ReturnType<typeof simpleSeries>, rule: any}}
+ */
+function listOf(event) {
+  const known = lists.get(event);
+  if (known && known.rrule === event.rrule && known.start === event.start && known.tz === event.tz) return known.list;
+  const simple = simpleSeries(event);
+  let list;
+  if (simple) {
+    const bounded = simple.count < MAX_OCCURRENCES || simple.until < LAST_MS;
+    const end = bounded ? Infinity : simple.first + HORIZON;
+    list = { times: stepsIn(simple, simple.first, end, MAX_OCCURRENCES), end, simple, rule: null };
+  } else {
+    const rule = series(event);
+    const start = rule.options.dtstart.getTime();
+    const bounded = rule.options.count || rule.options.until;
+    // all() without an iterator is the rrule package's fast path (no per-date callback).
+    const all = bounded
+      ? rule.options.count && rule.options.count <= MAX_OCCURRENCES
+        ? rule.all()
+        : rule.all((/** @type {Date} */ _, /** @type {number} */ i) => i < MAX_OCCURRENCES)
+      : rule.between(new Date(start), new Date(start + HORIZON), true);
+    list = { times: all.map((/** @type {Date} */ d) => d.getTime()), end: bounded ? Infinity : start + HORIZON, simple: null, rule };
+  }
+  lists.set(event, { rrule: event.rrule, start: event.start, tz: event.tz, list });
+  return list;
 }
 
 /** The event's rule (null for a single event). @param {Record<string, any>} event */
@@ -174,6 +292,12 @@ function duration(event) {
   return isAllDay(event.start) ? DAY : 0;
 }
 
+/** The instant of a floating time in a zone (instant() without the text). */
+function instantOf(/** @type {number} */ floating, /** @type {string|null} */ tz) {
+  if (!tz) return floating;
+  return floating - offset(floating - offset(floating, tz), tz);
+}
+
 /**
  * @typedef {{event: string, recurrence_id: string|null, start: string, end: string, tz: string|null,
  *   title: string, fields: Record<string, any>, at: number, until: number}} Occurrence
@@ -191,12 +315,13 @@ function duration(event) {
 export function expand(eventId, event, exceptions, after, before) {
   const start = event.start;
   const tz = typeof event.tz === 'string' ? event.tz : null;
-  const length = duration(event);
-  const rule = series(event);
+  const own = ownOccurrences(event, tz);
+  const { length } = own;
+  const repeats = typeof event.rrule === 'string' && event.rrule !== '';
   /** @type {Occurrence[]} */
   const out = [];
-  const add = (/** @type {string|null} */ rid, /** @type {Date} */ local, /** @type {Record<string, any>} */ over) => {
-    const begin = typeof over.start === 'string' ? over.start : formatWall(local, start);
+  const add = (/** @type {string|null} */ rid, /** @type {number} */ local, /** @type {Record<string, any>} */ over) => {
+    const begin = typeof over.start === 'string' ? over.start : wallText(local, start);
     const end = typeof over.end === 'string' ? over.end : formatWall(new Date(parseWall(begin).getTime() + length), start);
     const at = instant(begin, tz);
     if (at < after || at >= before) return;
@@ -205,9 +330,15 @@ export function expand(eventId, event, exceptions, after, before) {
       fields: over === NONE ? event : { ...event, ...over }, at, until: instant(end, tz),
     });
   };
-  if (!rule) {
-    const [own] = ownOccurrences(event, null, tz, length).items;
-    if (own.at >= after && own.at < before) out.push({ event: eventId, recurrence_id: null, title: event.title || '', fields: event, tz, ...own });
+  if (!repeats) {
+    const at = own.at[0];
+    if (at >= after && at < before) {
+      const local = own.local[0];
+      out.push({
+        event: eventId, recurrence_id: null, title: event.title || '', fields: event, tz, at, until: own.until[0],
+        start: wallText(local, start), end: wallText(local + length, start),
+      });
+    }
     return out;
   }
   /** @type {Map<string, Record<string, any>>} */
@@ -215,61 +346,65 @@ export function expand(eventId, event, exceptions, after, before) {
   for (const x of exceptions) if (typeof x.recurrence_id === 'string') byRid.set(x.recurrence_id, x);
   const lo = after - ZONE_MARGIN - Math.max(length, 0);
   const hi = before + ZONE_MARGIN;
-  const own = ownOccurrences(event, rule, tz, length);
   if (hi <= own.end) {
-    // The series' own occurrences, listed once per version of the event: a window is a binary search.
-    const { items } = own;
+    // The series' own occurrences, listed once per version of the event: a window is a binary
+    // search, and only the occurrences in it are written out as text.
+    const locals = own.local;
     let a = 0;
-    let b = items.length;
+    let b = locals.length;
     while (a < b) {
       const mid = (a + b) >> 1;
-      if (items[mid].local < lo) a = mid + 1;
+      if (locals[mid] < lo) a = mid + 1;
       else b = mid;
     }
-    for (let i = a; i < items.length && items[i].local <= hi; i++) {
-      const item = items[i];
-      if (byRid.has(item.start) || item.at < after || item.at >= before) continue;
-      out.push({ event: eventId, recurrence_id: item.start, start: item.start, end: item.end, tz, title: event.title || '', fields: event, at: item.at, until: item.until });
+    for (let i = a; i < locals.length && locals[i] <= hi; i++) {
+      const at = own.at[i];
+      if (at < after || at >= before) continue;
+      const local = locals[i];
+      const rid = wallText(local, start);
+      if (byRid.has(rid)) continue;
+      out.push({
+        event: eventId, recurrence_id: rid, start: rid, end: wallText(local + length, start), tz,
+        title: event.title || '', fields: event, at, until: own.until[i],
+      });
     }
   } else {
-    for (const local of between(rule, lo, hi).slice(0, MAX_OCCURRENCES)) {
-      const rid = formatWall(local, start);
+    for (const local of between(event, lo, hi).slice(0, MAX_OCCURRENCES)) {
+      const rid = wallText(local, start);
       if (!byRid.has(rid)) add(rid, local, NONE);
     }
   }
   for (const [rid, over] of byRid) {
     if (over.cancelled === true || !WALL.test(rid)) continue;
-    const local = parseWall(rid);
-    if (between(rule, local.getTime(), local.getTime()).length) add(rid, local, over);
+    const local = parseWall(rid).getTime();
+    if (between(event, local, local).length) add(rid, local, over);
   }
   out.sort((a, b) => a.at - b.at || (a.event < b.event ? -1 : a.event > b.event ? 1 : 0));
   return out;
 }
 
-/** Each event version's own occurrences (no exceptions), with their instants. */
+/** Each event version's own occurrences (no exceptions), as numbers: floating starts, instants. */
 const owned = new WeakMap();
 
 /**
- * @param {Record<string, any>} event @param {any} rule @param {string|null} tz @param {number} length
- * @returns {{items: {local: number, start: string, end: string, at: number, until: number}[], end: number}}
+ * @param {Record<string, any>} event @param {string|null} tz
+ * @returns {{local: number[], at: number[], until: number[], end: number, length: number}}
  */
-function ownOccurrences(event, rule, tz, length) {
+function ownOccurrences(event, tz) {
   const known = owned.get(event);
   if (known && known.start === event.start && known.end_ === event.end && known.tz === tz && known.rrule === event.rrule) return known.list;
-  let locals;
+  const length = duration(event);
+  let local;
   let end = Infinity;
-  if (!rule) locals = [parseWall(event.start).getTime()];
+  if (typeof event.rrule !== 'string' || !event.rrule) local = [parseWall(event.start).getTime()];
   else {
-    between(rule, 0, 0); // lists the rule (see between)
-    locals = rule.__teamtalkList.times.slice(0, MAX_OCCURRENCES);
-    end = rule.__teamtalkList.end;
+    const listed = listOf(event);
+    local = listed.times.slice(0, MAX_OCCURRENCES);
+    end = listed.end;
   }
-  const items = locals.map((local) => {
-    const start = formatWall(new Date(local), event.start);
-    const finish = formatWall(new Date(local + length), event.start);
-    return { local, start, end: finish, at: instant(start, tz), until: instant(finish, tz) };
-  });
-  const list = { items, end };
+  const at = local.map((t) => instantOf(t, tz));
+  const until = local.map((t) => instantOf(t + length, tz));
+  const list = { local, at, until, end, length };
   owned.set(event, { start: event.start, end_: event.end, tz, rrule: event.rrule, list });
   return list;
 }

@@ -10,9 +10,15 @@ import { taskHref } from '../router.js';
 
 const MONTH_CHIPS = 3;
 
+/** Formats by locale and options: making one costs more than using it (a month asks ~90 times). */
+const formats = new Map();
+
 /** @param {string} day @param {Intl.DateTimeFormatOptions} options */
 export function dayLabel(day, options) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: 'UTC', ...options }).format(new Date(`${day}T00:00Z`));
+  const key = `${locale()} ${JSON.stringify(options)}`;
+  let format = formats.get(key);
+  if (!format) formats.set(key, (format = new Intl.DateTimeFormat(locale(), { timeZone: 'UTC', ...options })));
+  return format.format(new Date(`${day}T00:00Z`));
 }
 
 export function Chip({ item, colors, onOpen }) {
