@@ -165,7 +165,7 @@ const WHOLE = /^[1-9]\d{0,5}$/;
 /**
  * A daily or weekly series with nothing but an interval, a count or an end (and for weekly, at
  * most its own weekday): its occurrences are its start plus whole steps of floating time, which
- * is what the rrule package lists for it (test/recurrence.test.js compares the two on many
+ * is what the rrule package lists for it (test/recurrence-steps.test.js compares the two on many
  * rules), without parsing the rule into its object and walking a calendar year by year: reading
  * a month of a few hundred such series after a reload took most of the first render's time.
  * Anything else (or anything written unusually) is left to the package. Null: not simple.
